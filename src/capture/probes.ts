@@ -1,0 +1,46 @@
+// Which command produces each probe. Collectors (the lab, the cluster collector) run these argv
+// arrays inside a host's network namespace; the first that succeeds wins. Commands are argv arrays,
+// never shell strings, so nothing from a cluster can be interpreted by a shell.
+import type { ProbeName } from '../parsers';
+
+export interface ProbeCommand {
+  argv: readonly string[];
+  /** What produced the text, for the record and for messages. */
+  form: 'iproute2' | 'busybox' | 'net-tools' | 'procps' | 'bridge-utils' | 'iptables';
+}
+
+/** Kernel settings the engine reads; `sysctl` prints every interface below a `conf` key. */
+export const SYSCTL_KEYS = ['net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding', 'net.ipv4.conf'] as const;
+
+export const PROBE_COMMANDS: Readonly<Record<ProbeName, readonly ProbeCommand[]>> = {
+  links: [
+    { argv: ['ip', '-d', 'link', 'show'], form: 'iproute2' },
+    { argv: ['busybox', 'ip', 'link', 'show'], form: 'busybox' },
+  ],
+  addrs: [
+    { argv: ['ip', 'addr', 'show'], form: 'iproute2' },
+    { argv: ['busybox', 'ip', 'addr', 'show'], form: 'busybox' },
+  ],
+  routes4: [
+    { argv: ['ip', '-4', 'route', 'show', 'table', 'all'], form: 'iproute2' },
+    { argv: ['busybox', 'ip', 'route', 'show', 'table', 'all'], form: 'busybox' },
+    { argv: ['route', '-n'], form: 'net-tools' },
+  ],
+  routes6: [
+    { argv: ['ip', '-6', 'route', 'show', 'table', 'all'], form: 'iproute2' },
+  ],
+  rules4: [
+    { argv: ['ip', '-4', 'rule', 'show'], form: 'iproute2' },
+    { argv: ['busybox', 'ip', 'rule', 'show'], form: 'busybox' },
+  ],
+  rules6: [{ argv: ['ip', '-6', 'rule', 'show'], form: 'iproute2' }],
+  neigh: [
+    { argv: ['ip', 'neigh', 'show'], form: 'iproute2' },
+    { argv: ['busybox', 'ip', 'neigh', 'show'], form: 'busybox' },
+  ],
+  fdb: [{ argv: ['bridge', 'fdb', 'show'], form: 'iproute2' }],
+  sysctl: [{ argv: ['sysctl', ...SYSCTL_KEYS], form: 'procps' }],
+  brctl: [{ argv: ['brctl', 'show'], form: 'bridge-utils' }],
+  arp: [{ argv: ['arp', '-an'], form: 'net-tools' }],
+  iptables: [{ argv: ['iptables-save'], form: 'iptables' }],
+};

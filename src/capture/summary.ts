@@ -1,0 +1,50 @@
+// What `netpath capture show` prints: hosts, roles, probes present and their parse issues.
+import { isProbeName, parseProbe, type ParseIssue } from '../parsers';
+import type { Capture, CaptureProblem, Role } from './document';
+
+export interface ProbeSummary {
+  probe: string;
+  format: string;
+  records: number;
+  issues: ParseIssue[];
+}
+
+export interface HostSummary {
+  name: string;
+  role: Role;
+  /** `namespace/pod on node` for pods. */
+  where?: string;
+  ips: string[];
+  probes: ProbeSummary[];
+}
+
+export interface CaptureSummary {
+  cluster?: string;
+  capturedAt?: string;
+  counts: Record<Role, number>;
+  hosts: HostSummary[];
+  links: number;
+  warnings: CaptureProblem[];
+  totalIssues: number;
+}
+
+export function summarizeCapture(capture: Capture, warnings: CaptureProblem[] = []): CaptureSummary {
+  const counts: Record<Role, number> = { node: 0, pod: 0, router: 0, switch: 0 };
+  let totalIssues = 0;
+  const hosts = capture.hosts.map((h): HostSummary => {
+    counts[h.role]++;
+    const probes = Object.entries(h.probes ?? {}).flatMap(([probe, text]): ProbeSummary[] => {
+      if (!isProbeName(probe)) return [];
+      const r = parseProbe(probe, text);
+      totalIssues += r.issues.length;
+      return [{ probe, format: r.format, records: r.records.length, issues: r.issues }];
+    });
+    const s: HostSummary = { name: h.name, role: h.role, ips: h.ips ?? [], probes };
+    if (h.role === 'pod') s.where = `${h.namespace ?? '?'}/${h.pod ?? h.name} on ${h.node ?? '?'}`;
+    return s;
+  });
+  const out: CaptureSummary = { counts, hosts, links: capture.links?.length ?? 0, warnings, totalIssues };
+  if (capture.metadata?.cluster !== undefined) out.cluster = capture.metadata.cluster;
+  if (capture.metadata?.capturedAt !== undefined) out.capturedAt = capture.metadata.capturedAt;
+  return out;
+}

@@ -1,0 +1,158 @@
+// Helpers shared by the probe parsers: line splitting, JSON-form detection, issue collection.
+import type { ParseIssue, ParseResult, ProbeFormat, Source } from './types';
+
+export interface Line {
+  /** 1-based line number in the probe text. */
+  line: number;
+  /** The line as captured, without its line ending. */
+  raw: string;
+}
+
+/** Splits probe text into lines (LF or CRLF), keeping 1-based numbers; blank lines are dropped. */
+export function lines(text: string): Line[] {
+  const out: Line[] = [];
+  const parts = text.split('\n');
+  for (let i = 0; i < parts.length; i++) {
+    let raw = parts[i]!;
+    if (raw.endsWith('\r')) raw = raw.slice(0, -1);
+    if (raw.trim() !== '') out.push({ line: i + 1, raw });
+  }
+  return out;
+}
+
+/** Whitespace tokens of a line. */
+export function tokens(raw: string): string[] {
+  return raw.trim().split(/\s+/);
+}
+
+/** The JSON form of iproute2 output starts with `[` (after whitespace). */
+export function looksLikeJson(text: string): boolean {
+  return /^\s*\[/.test(text);
+}
+
+export function source(l: Line): Source {
+  return { line: l.line, raw: l.raw };
+}
+
+/** Collects records and issues for one parse. */
+export class Collector<R> {
+  readonly records: R[] = [];
+  readonly issues: ParseIssue[] = [];
+  constructor(public format: ProbeFormat) {}
+
+  issue(l: Line, message: string): void {
+    this.issues.push({ line: l.line, raw: l.raw, message });
+  }
+
+  /**
+   * Runs `fn` for each line; an exception from one line becomes an issue for that line and the
+   * rest are still parsed (a parser never throws and never drops a good line beside a bad one).
+   */
+  each(ls: readonly Line[], fn: (l: Line, index: number) => void): void {
+    ls.forEach((l, i) => {
+      try {
+        fn(l, i);
+      } catch (e) {
+        this.issue(l, `internal parser error: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    });
+  }
+
+  result(): ParseResult<R> {
+    return { format: this.format, records: this.records, issues: this.issues };
+  }
+}
+
+export type JsonElement = { line: number; raw: string; value: unknown };
+
+/**
+ * Parses the JSON form (`ip -j ...`): an array of objects, possibly pretty-printed (`-p`). Each
+ * element is reported with the line it starts on and its compact text as `raw`. Returns an issue
+ * instead of throwing when the document is not valid JSON.
+ */
+export function jsonElements(text: string): { elements: JsonElement[]; issue?: ParseIssue } {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    return { elements: [], issue: { line: lineOfJsonError(text, message), raw: firstLine(text), message: `not valid JSON: ${message}` } };
+  }
+  if (!Array.isArray(doc)) return { elements: [], issue: { line: 1, raw: firstLine(text), message: 'JSON form must be an array of objects' } };
+  const starts = topLevelElementLines(text);
+  return {
+    elements: doc.map((value, i) => ({ line: starts[i] ?? 1, raw: JSON.stringify(value), value })),
+  };
+}
+
+function firstLine(text: string): string {
+  return text.trimStart().split('\n')[0]!.slice(0, 200);
+}
+
+function lineOfJsonError(text: string, message: string): number {
+  const m = /position (\d+)/.exec(message);
+  if (!m) return 1;
+  return text.slice(0, Number(m[1])).split('\n').length;
+}
+
+/** Line numbers where each top-level array element begins (depth-1 `{` or scalar). */
+function topLevelElementLines(text: string): number[] {
+  const out: number[] = [];
+  let depth = 0;
+  let line = 1;
+  let inString = false;
+  let expectElement = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\n') line++;
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') {
+      if (depth === 1 && expectElement) {
+        out.push(line);
+        expectElement = false;
+      }
+      inString = true;
+    } else if (c === '[' || c === '{') {
+      if (depth === 1 && expectElement) {
+        out.push(line);
+        expectElement = false;
+      }
+      depth++;
+      if (depth === 1) expectElement = true;
+    } else if (c === ']' || c === '}') depth--;
+    else if (c === ',' && depth === 1) expectElement = true;
+    else if (depth === 1 && expectElement && !/\s/.test(c)) {
+      out.push(line);
+      expectElement = false;
+    }
+  }
+  return out;
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+export const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+/** Parses a non-negative decimal integer token, or undefined. */
+export function uint(s: string | undefined): number | undefined {
+  if (s === undefined || !/^\d+$/.test(s)) return undefined;
+  const n = Number(s);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** Runs a parser and turns an unexpected exception into an issue, so callers never see a throw. */
+export function guarded<R>(text: string, parse: (text: string) => ParseResult<R>): ParseResult<R> {
+  try {
+    return parse(text);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    return { format: 'empty', records: [], issues: [{ line: 1, raw: firstLine(text), message: `internal parser error: ${message}` }] };
+  }
+}

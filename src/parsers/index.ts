@@ -1,0 +1,42 @@
+// The probe registry: which parser reads which probe of the capture (shared/spec/capture-v1.md).
+import { parseAddrs } from './addrs';
+import { parseArp } from './arp';
+import { parseBrctl } from './brctl';
+import { guarded } from './common';
+import { parseFdb } from './fdb';
+import { parseIptables } from './iptables';
+import { parseLinks } from './links';
+import { parseNeigh } from './neigh';
+import { parseRoutes } from './routes';
+import { parseRules } from './rules';
+import { parseSysctl } from './sysctl';
+import type { ParseResult, ProbeRecord } from './types';
+
+export const PROBES = ['links', 'addrs', 'routes4', 'routes6', 'rules4', 'rules6', 'neigh', 'fdb', 'sysctl', 'brctl', 'arp', 'iptables'] as const;
+export type ProbeName = (typeof PROBES)[number];
+
+export function isProbeName(s: string): s is ProbeName {
+  return (PROBES as readonly string[]).includes(s);
+}
+
+const parsers: Record<ProbeName, (text: string) => ParseResult<ProbeRecord>> = {
+  links: parseLinks,
+  addrs: parseAddrs,
+  routes4: (t) => parseRoutes(t, 4),
+  routes6: (t) => parseRoutes(t, 6),
+  rules4: (t) => parseRules(t, 4),
+  rules6: (t) => parseRules(t, 6),
+  neigh: parseNeigh,
+  fdb: parseFdb,
+  sysctl: parseSysctl,
+  brctl: parseBrctl,
+  arp: parseArp,
+  iptables: parseIptables,
+};
+
+/** Parses one probe's raw text. Never throws: what it cannot read comes back as issues. */
+export function parseProbe(probe: ProbeName, text: string): ParseResult<ProbeRecord> {
+  return guarded(text, parsers[probe]);
+}
+
+export * from './types';

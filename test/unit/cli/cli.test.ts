@@ -1,0 +1,127 @@
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, run, type Io } from '../../../src/cli/main';
+
+function fakeIo(files: Record<string, string> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = {
+    out: (t) => out.push(t),
+    err: (t) => err.push(t),
+    read: (p) => {
+      if (!(p in files)) throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
+      return files[p]!;
+    },
+  };
+  return { io, stdout: () => out.join(''), stderr: () => err.join('') };
+}
+
+const capture = (hosts: unknown[]) => JSON.stringify({ apiVersion: 'netpath/v1', kind: 'Capture', metadata: { cluster: 'c1' }, hosts });
+
+describe('netpath parse', () => {
+  test('prints records and issues as JSON, each with its source line', () => {
+    const f = fakeIo({ 'in.txt': 'net.ipv4.ip_forward = 1\nthis is not sysctl\nnet.ipv4.conf.cni0.rp_filter = 2\n' });
+    assert.equal(run(['parse', 'sysctl', 'in.txt'], f.io), EXIT_OK);
+    const doc = JSON.parse(f.stdout());
+    assert.equal(doc.probe, 'sysctl');
+    assert.deepEqual(doc.records.map((r: { key: string; src: { line: number } }) => [r.key, r.src.line]), [['net.ipv4.ip_forward', 1], ['net.ipv4.conf.cni0.rp_filter', 3]]);
+    assert.deepEqual(doc.issues.map((i: { line: number }) => i.line), [2]);
+    assert.match(f.stderr(), /1 line\(s\) of sysctl could not be parsed/);
+  });
+
+  test('--strict turns unparsed lines into exit 1', () => {
+    const f = fakeIo({ 'in.txt': 'net.ipv4.ip_forward = 1\ngarbage\n' });
+    assert.equal(run(['parse', 'sysctl', 'in.txt', '--strict'], f.io), EXIT_BAD_INPUT);
+  });
+
+  test('input with nothing usable is bad input (exit 1) with a message', () => {
+    const f = fakeIo({ 'in.txt': 'garbage\nmore garbage\n' });
+    assert.equal(run(['parse', 'sysctl', 'in.txt'], f.io), EXIT_BAD_INPUT);
+    assert.match(f.stderr(), /nothing in the input could be read as sysctl output/);
+  });
+
+  test('--text prints an aligned table', () => {
+    const f = fakeIo({ '-': 'net.ipv4.ip_forward = 1\n' });
+    assert.equal(run(['parse', 'sysctl', '--text'], f.io), EXIT_OK);
+    assert.match(f.stdout(), /^LINE\s+KIND\s+KEY\s+DETAILS\n1\s+sysctl\s+net\.ipv4\.ip_forward\s+1\n$/);
+  });
+
+  test('an unknown probe is a usage error (exit 2) that lists the probes', () => {
+    const f = fakeIo();
+    assert.equal(run(['parse', 'routez', 'x'], f.io), EXIT_USAGE);
+    assert.match(f.stderr(), /unknown probe "routez"; expected one of: links, addrs, routes4/);
+  });
+
+  test('a missing file is bad input (exit 1) naming the file', () => {
+    const f = fakeIo();
+    assert.equal(run(['parse', 'links', 'nope.txt'], f.io), EXIT_BAD_INPUT);
+    assert.match(f.stderr(), /cannot read nope\.txt: no such file/);
+  });
+
+  test('--help works on every command and exits 0', () => {
+    for (const args of [['--help'], ['parse', '--help'], ['capture', '--help'], ['capture', 'show', '--help']]) {
+      const f = fakeIo();
+      assert.equal(run(args, f.io), EXIT_OK, args.join(' '));
+      assert.match(f.stdout(), /Usage: netpath/);
+    }
+  });
+
+  test('an unknown option is a usage error', () => {
+    const f = fakeIo();
+    assert.equal(run(['parse', 'links', '--frobnicate'], f.io), EXIT_USAGE);
+  });
+});
+
+describe('netpath capture show', () => {
+  const doc = capture([
+    { name: 'n1', role: 'node', ips: ['10.4.7.21'], podCIDRs: ['10.244.0.0/24'], probes: { sysctl: 'net.ipv4.ip_forward = 1\nbroken line\n' } },
+    { name: 'web-0', role: 'pod', node: 'n1', namespace: 'default', pod: 'web-0', ips: ['10.244.0.10'] },
+  ]);
+
+  test('summarises hosts, roles, probes and parse issues', () => {
+    const f = fakeIo({ 'c.json': doc });
+    assert.equal(run(['capture', 'show', 'c.json'], f.io), EXIT_OK);
+    const out = f.stdout();
+    assert.match(out, /^cluster c1\n1 node, 1 pod, 0 switches, 0 routers; 0 links\n/);
+    assert.match(out, /n1\s+node\s+10\.4\.7\.21\s+sysctl\(1, 1!\)/);
+    assert.match(out, /web-0\s+pod\s+default\/web-0 on n1\s+10\.244\.0\.10\s+\(no probes\)/);
+    assert.match(out, /parse issues: 1\n {2}n1 sysctl line 2: expected "key = value"/);
+  });
+
+  test('--json gives the same summary as data', () => {
+    const f = fakeIo({ 'c.json': doc });
+    assert.equal(run(['capture', 'show', 'c.json', '--json'], f.io), EXIT_OK);
+    const sum = JSON.parse(f.stdout());
+    assert.deepEqual(sum.counts, { node: 1, pod: 1, router: 0, switch: 0 });
+    assert.equal(sum.totalIssues, 1);
+  });
+
+  test('an invalid capture is bad input with JSON paths on stderr', () => {
+    const f = fakeIo({ 'c.json': capture([{ name: 'n1', role: 'nod' }]) });
+    assert.equal(run(['capture', 'show', 'c.json'], f.io), EXIT_BAD_INPUT);
+    assert.match(f.stderr(), /c\.json is not a valid netpath capture:\n {2}hosts\[0\]\.role: expected one of "node", "pod", "router", "switch", got "nod"/);
+  });
+
+  test('a hostile host name cannot write control characters to the terminal', () => {
+    const f = fakeIo({ 'c.json': capture([{ name: 'n1\u001b[2J', role: 'node' }]) });
+    assert.equal(run(['capture', 'show', 'c.json'], f.io), EXIT_OK);
+    assert.ok(!f.stdout().includes('\u001b'));
+    assert.match(f.stdout(), /n1\\x1b\[2J/);
+  });
+});
+
+describe('the built CLI through npm (the contract other tests use)', () => {
+  test('npm run --silent netpath -- parse reads stdin and exits 0', () => {
+    const r = spawnSync('npm', ['run', '--silent', 'netpath', '--', 'parse', 'sysctl', '-'], { cwd: join(__dirname, '../../..'), input: 'net.ipv4.ip_forward = 1\n', encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).records[0].value, '1');
+  });
+
+  test('usage errors exit 2', () => {
+    const r = spawnSync('npm', ['run', '--silent', 'netpath', '--', 'parse'], { cwd: join(__dirname, '../../..'), encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /missing required argument 'probe'/);
+  });
+});
