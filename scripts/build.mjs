@@ -1,13 +1,16 @@
 // Builds the three bundles: the extension (node/cjs, vscode external), the CLI (node) and the webview (browser).
 import { build } from 'esbuild';
-import { chmod } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, rm } from 'node:fs/promises';
 
 const production = process.argv.includes('--production');
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
 
+await rm('dist', { recursive: true, force: true });
 await Promise.all([
   build({ ...common, entryPoints: ['src/vscode/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] }),
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } }),
   build({ ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js', platform: 'browser', format: 'esm', target: 'es2022' }),
 ]);
 await chmod('dist/cli.js', 0o755);
+await mkdir('dist/webview', { recursive: true });
+await copyFile('webview/main.css', 'dist/webview/main.css');

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseCapture } from '../capture/document';
 import { summarizeCapture } from '../capture/summary';
 import { PROBES, isProbeName, parseProbe, type ProbeName } from '../parsers';
-import { printable, recordsTable, summaryText } from './table';
+import { printable, recordsTable, summaryText } from '../capture/text';
 
 export interface Io {
   out(text: string): void;

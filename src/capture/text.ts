@@ -1,5 +1,5 @@
-// Plain-text tables for the terminal: records and summaries as aligned columns.
-import type { CaptureSummary } from '../capture/summary';
+// Plain-text renderings (terminal tables, the capture summary) shared by the CLI and the extension's output.
+import type { CaptureSummary } from './summary';
 import type { ParseIssue, ProbeRecord } from '../parsers';
 
 /** Control characters from captured data (a hostile pod name, a raw line) never reach the terminal as-is. */

@@ -1,0 +1,67 @@
+// `npm run bench`: speed and memory targets, measured here and never in unit tests.
+// Each case reports the median of several runs after warm-up, and memory; a missed target exits 1.
+import { parseFdb } from '../src/parsers/fdb';
+import { parseRoutes } from '../src/parsers/routes';
+import { fdbOutput, ipRouteOutput } from './generate';
+
+interface Case {
+  name: string;
+  targetMs: number;
+  run: () => { count: number };
+  expect: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+const mb = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+
+function measure(c: Case, runs = 25): { median: number; min: number; heapDelta: number; count: number } {
+  for (let i = 0; i < 5; i++) c.run();
+  const times: number[] = [];
+  let count = 0;
+  globalThis.gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  let kept: unknown;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const r = c.run();
+    times.push(performance.now() - t0);
+    count = r.count;
+    kept = r;
+  }
+  const heapDelta = process.memoryUsage().heapUsed - heapBefore;
+  void kept;
+  return { median: median(times), min: Math.min(...times), heapDelta, count };
+}
+
+const routes = ipRouteOutput(20_000);
+const fdb = fdbOutput(5_000);
+
+const cases: Case[] = [
+  { name: 'parse `ip route` with 20,000 routes', targetMs: 50, expect: 20_000, run: () => ({ count: parseRoutes(routes, 4).records.length }) },
+  { name: 'parse `bridge fdb` with 5,000 entries', targetMs: 20, expect: 5_000, run: () => ({ count: parseFdb(fdb).records.length }) },
+];
+
+let failed = 0;
+console.log(`node ${process.version}, ${process.arch}`);
+for (const c of cases) {
+  const m = measure(c);
+  // Retained size of one result: parse once more with GC around it.
+  globalThis.gc?.();
+  const h0 = process.memoryUsage().heapUsed;
+  const keep = c.run();
+  globalThis.gc?.();
+  const retained = process.memoryUsage().heapUsed - h0;
+  void keep;
+  const ok = m.median < c.targetMs && m.count === c.expect;
+  if (!ok) failed++;
+  console.log(
+    `${ok ? 'PASS' : 'FAIL'}  ${c.name}: median ${m.median.toFixed(2)} ms (min ${m.min.toFixed(2)} ms, target < ${c.targetMs} ms), ` +
+      `${m.count} records${m.count === c.expect ? '' : ` (expected ${c.expect})`}, result retains ${globalThis.gc ? mb(retained) : 'n/a (run with --expose-gc)'}, rss ${mb(process.memoryUsage().rss)}`,
+  );
+}
+console.log(`${cases.length - failed} passed, ${failed} failed`);
+process.exitCode = failed ? 1 : 0;
