@@ -13,6 +13,7 @@ const needs = [
   { cmd: 'route', pkg: 'net-tools' },
   { cmd: 'netstat', pkg: 'net-tools' },
   { cmd: 'ping', pkg: 'iputils-ping' },
+  { cmd: 'nsenter', pkg: 'util-linux' },
 ];
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v "$1" || test -x "/usr/sbin/$1" || test -x "/sbin/$1"`, 'sh', cmd], { stdio: 'ignore' }).status === 0;

@@ -14,6 +14,7 @@ function fakeIo(files: Record<string, string> = {}) {
       if (!(p in files)) throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
       return files[p]!;
     },
+    demoCapture: 'demo.json',
   };
   return { io, stdout: () => out.join(''), stderr: () => err.join('') };
 }
