@@ -2,8 +2,11 @@
 // Exit codes: 0 ok, 1 the input was bad (message on stderr), 2 usage.
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseCapture } from '../capture/document';
 import { summarizeCapture } from '../capture/summary';
+import { buildNetwork, simulate } from '../engine';
+import { traceText } from './traceText';
 import { PROBES, isProbeName, parseProbe, type ProbeName } from '../parsers';
 import { printable, recordsTable, summaryText } from '../capture/text';
 
@@ -12,6 +15,8 @@ export interface Io {
   err(text: string): void;
   /** Reads a file, or standard input for `-`. */
   read(path: string): string;
+  /** Path of the bundled demo capture, used when `trace` is given no `--capture`. */
+  demoCapture: string;
 }
 
 export const EXIT_OK = 0;
@@ -79,6 +84,29 @@ export function buildProgram(io: Io): Command {
       const sum = summarizeCapture(loaded.capture, loaded.warnings);
       io.out(opts.json ? JSON.stringify(sum, null, 2) + '\n' : summaryText(sum));
     });
+  program
+    .command('trace')
+    .description('Trace one packet hop by hop through a capture: the route, neighbour, bridge and VXLAN decisions the kernels make, and where it is delivered or dropped')
+    .option('--capture <file>', 'capture JSON file (default: the bundled demo capture)')
+    .requiredOption('--from <src>', 'source: a host name, namespace/pod, or IP')
+    .requiredOption('--to <dst>', 'destination: an IP, host name or namespace/pod')
+    .option('--size <bytes>', 'IP packet length in bytes (DF set)', '64')
+    .addOption(new Option('--proto <proto>', 'protocol').choices(['icmp', 'udp', 'tcp']).default('icmp'))
+    .option('--port <n>', 'destination port (udp/tcp)')
+    .option('--json', 'print the trace as JSON (shared/spec/capture-v1.md)')
+    .addHelpText('after', '\nExamples:\n  netpath trace --from default/web-0 --to default/web-1\n  netpath trace --capture cluster.json --from 10.244.0.3 --to 10.244.1.3 --size 1450 --json')
+    .exitOverride()
+    .action((opts: { capture?: string; from: string; to: string; size: string; proto: 'icmp' | 'udp' | 'tcp'; port?: string; json?: boolean }) => {
+      const size = Number(opts.size);
+      if (!/^\d+$/.test(opts.size)) throw new CommanderError(EXIT_USAGE, 'netpath.usage', `--size must be a number of bytes, got "${printable(opts.size)}"`);
+      if (opts.port !== undefined && !/^\d+$/.test(opts.port)) throw new CommanderError(EXIT_USAGE, 'netpath.usage', `--port must be a number, got "${printable(opts.port)}"`);
+      const file = opts.capture ?? io.demoCapture;
+      const loaded = parseCapture(readInput(io, file));
+      if (!loaded.ok) throw new BadInput(`${file === '-' ? 'standard input' : printable(file)} is not a valid netpath capture:\n${loaded.errors.map((e) => `  ${printable(e.path)}: ${printable(e.message)}`).join('\n')}`);
+      const outcome = simulate(buildNetwork(loaded.capture), { from: opts.from, to: opts.to, size, proto: opts.proto, ...(opts.port !== undefined ? { port: Number(opts.port) } : {}) });
+      if (!outcome.ok) throw new BadInput(printable(outcome.error));
+      io.out(opts.json ? JSON.stringify(outcome.result, null, 2) + '\n' : traceText(outcome.result));
+    });
   return program;
 }
 
@@ -95,7 +123,7 @@ export function run(args: string[], io: Io): number {
     }
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT_OK;
-      if (e.code === 'netpath.unknownProbe') io.err(`netpath: ${e.message}\n`);
+      if (e.code.startsWith('netpath.')) io.err(`netpath: ${e.message}\n`);
       return EXIT_USAGE;
     }
     io.err(`netpath: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\nPlease report this with the command you ran.\n`);
@@ -107,6 +135,7 @@ const nodeIo: Io = {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
   read: (p) => readFileSync(p === '-' ? 0 : p, 'utf8'),
+  demoCapture: join(__dirname, '..', 'examples', 'demo-flannel-vxlan.json'),
 };
 
 if (require.main === module) {

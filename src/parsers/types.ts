@@ -60,6 +60,8 @@ export interface LinkRecord {
   linkIndex?: number;
   /** `link-netnsid N`: which peer netns, as numbered in this netns. */
   linkNetnsid?: number;
+  /** `link-netns NAME`: text only, when `ip` could name the peer netns (JSON always gives `linkNetnsid`). */
+  linkNetns?: string;
   flags: string[];
   mtu: number;
   qdisc?: string;
@@ -88,6 +90,12 @@ export interface LinkRecord {
   /** bridge_slave details: port state and learning/flood flags. */
   bridgePort?: { state?: string; learning?: boolean; flood?: boolean; hairpin?: boolean };
   bond?: { mode?: string };
+  /** bond_slave details: ACTIVE/BACKUP and the MII link status. */
+  bondPort?: { state?: string; miiStatus?: string };
+  /** `alias TEXT` (the interface description). */
+  ifalias?: string;
+  /** `altname NAME` lines. */
+  altnames?: string[];
   src: Source;
 }
 
@@ -110,6 +118,8 @@ export interface AddrRecord {
   flags: string[];
   validLft?: number | 'forever';
   preferredLft?: number | 'forever';
+  /** `metric N`: the priority of the prefix route the kernel adds for this address. */
+  metric?: number;
   src: Source;
 }
 
@@ -149,6 +159,20 @@ export interface RouteRecord {
   pref?: string;
   /** mtu, advmss, ... (`ip route` metrics), as printed. */
   metrics?: Record<string, string>;
+  /** Metrics printed with `lock` (`mtu lock 1400`). Text form only: `ip -j` does not print locks. */
+  lockedMetrics?: string[];
+  /** Source-specific routes: `from PREFIX` (IPv6 subtrees). */
+  from?: Prefix;
+  /** `error N` (rta_error) as a signed errno, e.g. -113 (EHOSTUNREACH) on IPv6 unreachable routes. */
+  error?: number;
+  /** Cached routes (`cache` continuation line, PMTU/redirect exceptions): their cache flags, e.g. `redirected`. */
+  cache?: string[];
+  /** `realm TO` / `realms FROM/TO` (iproute2 JSON `flow`). */
+  flow?: { from?: string; to: string };
+  /** Lightweight-tunnel encapsulation type (`encap mpls ...`, `encap ip ...`): the type only. */
+  encap?: string;
+  /** `route -n` / `netstat -rn`: the Flags column as printed (U, G, H, !, D, M, ...). */
+  rtFlags?: string;
   src: Source;
 }
 
@@ -163,7 +187,10 @@ export interface RuleRecord {
   from: Prefix;
   to?: Prefix;
   iif?: string;
+  /** `iif X [detached]`: the named input device does not exist (yet), so the rule matches nothing. */
+  iifDetached?: boolean;
   oif?: string;
+  oifDetached?: boolean;
   fwmark?: { value: number; mask?: number };
   tos?: string;
   ipproto?: string;
@@ -191,11 +218,39 @@ export interface NeighRecord {
   dst: Addr;
   dev?: string;
   lladdr?: string;
-  /** One or more NUD states (the kernel may print several, e.g. `REACHABLE` or `NOARP PERMANENT`). */
+  /**
+   * One or more NUD states (the kernel may print several, e.g. `REACHABLE` or `NOARP PERMANENT`).
+   * iproute2 prints no state word for NUD_NONE (state 0), which includes proxy entries: that parses
+   * to `['NONE']`. `[]` means the source does not say: net-tools/BusyBox `arp` reads /proc/net/arp,
+   * which only tells resolved (flag `C`: the kernel state is REACHABLE, STALE, DELAY, PROBE or
+   * PERMANENT) from unresolved (no `C`: INCOMPLETE, FAILED or NONE). So an `arp` record has
+   * `['PERMANENT']` when it says PERM (flag `M`, exact), otherwise `[]` with `arpFlags` telling
+   * "resolved, freshness unknown" (`C`) from "not resolved".
+   */
   state: NudState[];
   router: boolean;
   proxy: boolean;
   externLearn: boolean;
+  /** Other flags iproute2 prints: `managed`, `offload`, `extern_valid`, ... (absent when none). */
+  flags?: string[];
+  /** `proto X`: who installed the entry. */
+  protocol?: string;
+  /** `ip -s neigh`: `ref N` (absent when 0). */
+  refcnt?: number;
+  /** `ip -s neigh`: `used A/B/C`, seconds since the entry was last used, confirmed, updated. */
+  used?: number;
+  confirmed?: number;
+  updated?: number;
+  /** `ip -s neigh`: `probes N`. */
+  probes?: number;
+  /**
+   * `arp` only: the ATF flags of /proc/net/arp as net-tools letters, whichever form printed them:
+   * `C` complete (resolved), `M` permanent (`PERM`), `P` published, i.e. a proxy entry (`PUB`, BusyBox `PUP`),
+   * `A` (`AUTO`), `!` (`DONTPUB`), `T` (`TRAIL`). `arp` cannot tell router or extern_learn entries.
+   */
+  arpFlags?: string[];
+  /** `arp` only: the hardware type (`ether`, `infiniband`, ...). */
+  hwType?: string;
   src: Source;
 }
 
@@ -204,6 +259,7 @@ export interface NeighRecord {
 export interface FdbRecord {
   kind: 'fdb';
   mac: string;
+  /** The port or device; '' when the output leaves it out (`bridge fdb show dev X` prints no `dev`). */
   dev: string;
   master?: string;
   vlan?: number;
@@ -216,9 +272,22 @@ export interface FdbRecord {
   /** `self`: entry in the device's own table (e.g. the VXLAN device's); `master`: in the bridge's. */
   self: boolean;
   masterFlag: boolean;
-  state: 'permanent' | 'static' | 'dynamic';
-  /** extern_learn, offload, sticky, router, ... */
+  /**
+   * iproute2's words: `permanent` (NUD_PERMANENT: a local address), `static` (NUD_NOARP), `stale` (a
+   * learned entry past its ageing time, not yet collected), `dynamic` (NUD_REACHABLE: no word printed).
+   */
+  state: 'permanent' | 'static' | 'dynamic' | 'stale';
+  /** extern_learn, offload, sticky, router, locked, activity_notify, inactive; an unknown state as `state=0x..`. */
   flags: string[];
+  /** `via ifindex N`: the outgoing device is in another netns (see `linkNetnsid`). */
+  viaIfindex?: number;
+  /** `nhid N`: the remote VTEPs come from an FDB nexthop group. */
+  nhid?: number;
+  /** `link-netnsid N`. */
+  linkNetnsid?: number;
+  /** `bridge -s fdb`: seconds since the entry was last used and updated. */
+  used?: number;
+  updated?: number;
   src: Source;
 }
 
@@ -250,7 +319,10 @@ export interface SysctlRecord {
 
 export interface IptablesChainRecord {
   kind: 'iptables-chain';
+  /** '' for a declaration outside any `*table` block (reported as an issue). */
   table: string;
+  /** From the `# Generated by iptables-save` / `ip6tables-save` comment, when there is one. */
+  family?: Family;
   chain: string;
   /** ACCEPT/DROP for built-in chains, undefined (`-`) for user chains. */
   policy?: string;
@@ -261,7 +333,10 @@ export interface IptablesChainRecord {
 
 export interface IptablesRuleRecord {
   kind: 'iptables-rule';
+  /** '' for a rule before any `*table` line (reported as an issue). */
   table: string;
+  /** From the `# Generated by iptables-save` / `ip6tables-save` comment, when there is one. */
+  family?: Family;
   chain: string;
   /** The rule split into shell-like tokens, quotes removed (`-A` and the chain name excluded). */
   tokens: string[];

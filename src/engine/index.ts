@@ -1,0 +1,163 @@
+// The engine's entry point: resolve `--from`/`--to`, walk the packet, and fold the paths into one
+// TraceResult. `simulate()` is deterministic: the same network and request give the same result.
+import type { Host } from '../capture/document';
+import { Addr, Mac } from './addr';
+import { buildNetwork, netnsOf, neighKey, type Netns, type Network } from './network';
+import { Simulator, type Packet } from './simulate';
+import type { Flow, TraceResult } from './trace';
+
+export { buildNetwork, type Network } from './network';
+export * from './trace';
+
+export interface TraceRequest {
+  from: string;
+  to: string;
+  /** IP packet length in bytes (default 64). */
+  size?: number;
+  proto?: Flow['proto'];
+  port?: number;
+}
+
+export type TraceOutcome = { ok: true; result: TraceResult } | { ok: false; error: string };
+
+const DEFAULT_SIZE = 64;
+
+function hostLabel(h: Host): string {
+  return h.role === 'pod' && h.namespace !== undefined ? `${h.namespace}/${h.pod ?? h.name}` : h.name;
+}
+
+function listHosts(net: Network): string {
+  const names = net.capture.hosts.map(hostLabel);
+  return names.slice(0, 12).join(', ') + (names.length > 12 ? `, ... (${names.length} in all)` : '');
+}
+
+/** A host by name, `namespace/pod`, or one of its IPs. */
+export function findHost(net: Network, ref: string): Host | undefined {
+  const byName = net.hosts.get(ref);
+  if (byName) return byName.host;
+  const slash = ref.indexOf('/');
+  if (slash > 0) {
+    const ns = ref.slice(0, slash);
+    const pod = ref.slice(slash + 1);
+    const h = net.capture.hosts.find((x) => x.role === 'pod' && x.namespace === ns && (x.pod ?? x.name) === pod);
+    if (h) return h;
+  }
+  const a = Addr.parse(ref);
+  if (a.ok) return hostOfIp(net, a.value);
+  return undefined;
+}
+
+/** The host an IP belongs to: Kubernetes-reported IPs first (pods before nodes), then interface addresses. */
+export function hostOfIp(net: Network, ip: Addr): Host | undefined {
+  const s = ip.toString();
+  const reported = net.capture.hosts.filter((h) => h.ips?.some((x) => Addr.parse(x).ok && Addr.must(x).equals(ip)));
+  const pick = reported.find((h) => h.role === 'pod' && !h.hostNetwork) ?? reported[0];
+  if (pick) return pick;
+  return net.owners.get(s)?.[0]?.ns.host;
+}
+
+function primaryIp(net: Network, h: Host, family?: 4 | 6): Addr | undefined {
+  const ips = (h.ips ?? []).map((x) => Addr.parse(x)).flatMap((r) => (r.ok ? [r.value] : []));
+  const pick = ips.find((a) => family === undefined || a.family === family) ?? (family === undefined ? ips[0] : undefined);
+  if (pick) return pick;
+  const ns = netnsOf(net, h.name);
+  for (const i of ns?.ifaces.values() ?? []) {
+    const a = i.addrs.find((x) => (family === undefined || x.family === family) && x.scope === 'global' && !x.local.isLoopback());
+    if (a) return a.local;
+  }
+  return undefined;
+}
+
+export function simulate(net: Network, req: TraceRequest): TraceOutcome {
+  const fromHost = findHost(net, req.from);
+  if (!fromHost) return { ok: false, error: `--from "${req.from}" is not a host, namespace/pod or IP in this capture; hosts: ${listHosts(net)}` };
+  const toAddr = Addr.parse(req.to);
+  let dst: Addr | undefined;
+  let toHost: Host | undefined;
+  if (toAddr.ok) {
+    dst = toAddr.value;
+    toHost = hostOfIp(net, dst);
+  } else {
+    toHost = findHost(net, req.to);
+    if (!toHost) return { ok: false, error: `--to "${req.to}" is not an IP, host or namespace/pod in this capture; hosts: ${listHosts(net)}` };
+    dst = primaryIp(net, toHost);
+    if (!dst) return { ok: false, error: `--to "${req.to}" has no IP address in the capture; give an IP instead` };
+  }
+  const size = req.size ?? DEFAULT_SIZE;
+  if (!Number.isInteger(size) || size < 20 || size > 65535) return { ok: false, error: `--size ${req.size} is not a valid IP packet length (20..65535 bytes)` };
+  const proto = req.proto ?? 'icmp';
+  const ns = netnsOf(net, fromHost.name)!;
+  const srcIp = fromHost.role === 'pod' ? primaryIp(net, fromHost, dst.family) : undefined;
+  const pkt: Packet = {
+    src: srcIp ?? (dst.family === 4 ? Addr.fromV4(0) : Addr.fromV6(0n)),
+    dst,
+    proto,
+    dport: proto === 'icmp' ? undefined : req.port,
+    size,
+    ttl: 64,
+    // DF as Linux sets it with path MTU discovery on (the default): on for TCP and for ping.
+    df: true,
+  };
+  const target = { dst, host: toHost ? (netnsOf(net, toHost.name)?.name ?? toHost.name) : null };
+  const sim = new Simulator(net, target);
+  const hasTables = ns.probes.has('routes4') || ns.probes.has('routes6') || ns.probes.has('links');
+  if (fromHost.role === 'pod' && !fromHost.hostNetwork && !hasTables) {
+    const injected = injectFromNode(net, sim, fromHost, pkt);
+    if (!injected.ok) return { ok: false, error: injected.error };
+  } else {
+    sim.originate(ns, pkt);
+  }
+  const traces = sim.result.traces;
+  const flow: Flow = { src: pkt.src.toString(), dst: dst.toString(), proto, ...(pkt.dport !== undefined ? { dport: pkt.dport } : {}), size, df: pkt.df };
+  if (pkt.src.isUnspecified() && sim.pickedSrc) flow.src = sim.pickedSrc.toString();
+
+  const relevant = traces.filter((t) => !(t.floodCopy && t.verdict === 'wrong-destination'));
+  const delivered = traces.filter((t) => t.verdict === 'delivered');
+  const nonFloodFailures = relevant.filter((t) => !t.floodCopy && t.verdict !== 'delivered');
+  const top = delivered.length && nonFloodFailures.length === 0 ? delivered[0] : (nonFloodFailures[0] ?? relevant.find((t) => t.verdict !== 'delivered') ?? traces[0]);
+  if (!top) return { ok: false, error: 'the engine produced no path (this is a bug: please report the capture and the command)' };
+  const inferred = traces.some((t) => t.hops.some((h) => h.steps.some((s) => s.inferred)));
+  const result: TraceResult = {
+    verdict: top.verdict,
+    hops: top.hops,
+    dropAt: top.dropAt,
+    reason: top.reason,
+    flow,
+    from: { host: fromHost.name, ip: flow.src },
+    to: { host: toHost?.name ?? null, ip: dst.toString() },
+    paths: traces.map((t) => ({ verdict: t.verdict, hops: t.hops, dropAt: t.dropAt, reason: t.reason, branch: t.branch })),
+    inferred,
+  };
+  return { ok: true, result };
+}
+
+/** A pod with no tables of its own: its packet is taken to appear on its node's bridge (inferred). */
+function injectFromNode(net: Network, sim: Simulator, pod: Host, pkt: Packet): { ok: true } | { ok: false; error: string } {
+  const node = pod.node !== undefined ? net.hosts.get(pod.node) : undefined;
+  if (!node) return { ok: false, error: `pod ${hostLabel(pod)} has no probes and its node is not in the capture` };
+  const bridge = [...node.ifaces.values()].find((i) => i.type === 'bridge' && i.addrs.some((a) => (a.peer ?? a.prefix).masked().contains(pkt.src)));
+  if (!bridge) {
+    sim.originate(node, pkt, `${hostLabel(pod)} has no probes and no bridge on ${node.name} holds its address; the packet is traced from ${node.name} (inferred).`);
+    return { ok: true };
+  }
+  const subnet = bridge.addrs.find((a) => (a.peer ?? a.prefix).masked().contains(pkt.src))!;
+  const onLink = (subnet.peer ?? subnet.prefix).masked().contains(pkt.dst);
+  const dstMac = onLink ? macOnBridge(net, node, bridge.name, pkt.dst) : bridge.mac;
+  const note = `${hostLabel(pod)} has no probes (its image may lack ip); from ${node.name}'s tables it sits behind bridge ${bridge.name} (${subnet.prefix.masked()}), so its packet is taken to enter ${bridge.name} addressed to ${onLink ? pkt.dst.toString() : `the gateway ${subnet.local}`}${dstMac ? ` (${dstMac})` : ''}.`;
+  sim.injectAtBridge(node, bridge, { pkt, dstMac }, note);
+  return { ok: true };
+}
+
+function macOnBridge(net: Network, node: Netns, bridge: string, ip: Addr): Mac | undefined {
+  const n = node.neigh.get(neighKey(bridge, ip));
+  if (n?.lladdr) {
+    const m = Mac.parse(n.lladdr);
+    if (m.ok) return m.value;
+  }
+  return net.owners.get(ip.toString())?.[0]?.iface.mac;
+}
+
+/** Builds the network and traces in one call (for one-off use; keep the Network to trace many). */
+export function traceCapture(capture: Parameters<typeof buildNetwork>[0], req: TraceRequest): TraceOutcome {
+  return simulate(buildNetwork(capture), req);
+}

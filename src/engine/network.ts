@@ -1,0 +1,216 @@
+// The forwarding state of every network namespace in a capture, parsed and indexed once, so that
+// a trace is only lookups. A node's netns and each pod's netns are separate `Netns`; a hostNetwork
+// pod shares its node's.
+import type { Capture, Host } from '../capture/document';
+import {
+  isProbeName,
+  parseProbe,
+  type AddrRecord,
+  type FdbRecord,
+  type LinkRecord,
+  type NeighRecord,
+  type ParseIssue,
+  type ProbeName,
+  type RouteRecord,
+  type RuleRecord,
+  type SysctlRecord,
+} from '../parsers';
+import { Addr, Mac, Prefix, type Family } from './addr';
+import { Fib } from './fib';
+import type { Evidence } from './trace';
+
+export interface Iface {
+  name: string;
+  ifindex: number;
+  /** undefined when the interface is known only by inference (no `links` probe). */
+  link: LinkRecord | undefined;
+  type: string;
+  mtu: number;
+  up: boolean;
+  lowerUp: boolean;
+  mac: Mac | undefined;
+  master: string | undefined;
+  noarp: boolean;
+  addrs: AddrRecord[];
+}
+
+export interface Netns {
+  /** The capture host this namespace belongs to. */
+  host: Host;
+  name: string;
+  ifaces: Map<string, Iface>;
+  byIndex: Map<number, Iface>;
+  fib: Record<Family, Fib>;
+  /** Neighbour entries by `dev|addr`. */
+  neigh: Map<string, NeighRecord>;
+  /** Which probe each neighbour entry came from (`neigh` or `arp`). */
+  neighProbe: Map<NeighRecord, ProbeName>;
+  /** Bridge FDB entries by `bridge|mac` (entries with `master`), VXLAN entries by `dev|mac` (self). */
+  fdb: Map<string, FdbRecord[]>;
+  /** sysctl values by key with interface names unmangled (`net.ipv4.conf.flannel.1.rp_filter`). */
+  sysctl: Map<string, { value: string; rec: SysctlRecord }>;
+  /** Probes the capture holds for this host. */
+  probes: Set<ProbeName>;
+  issues: { probe: ProbeName; issue: ParseIssue }[];
+}
+
+export interface Network {
+  capture: Capture;
+  hosts: Map<string, Netns>;
+  /** Which pods run on a node (for veth peer matching). */
+  podsOnNode: Map<string, Netns[]>;
+  /** Every address owned by an interface, for "who owns this IP": `addr` -> owners. */
+  owners: Map<string, { ns: Netns; iface: Iface; rec: AddrRecord }[]>;
+}
+
+export function evidence(ns: Netns, probe: ProbeName, src: { line: number; raw: string }): Evidence {
+  return { host: ns.host.name, probe, line: src.line, raw: src.raw };
+}
+
+export const neighKey = (dev: string, a: Addr) => `${dev}|${a.toString()}`;
+export const fdbKey = (dev: string, mac: string) => `${dev}|${mac.toLowerCase()}`;
+
+function parse<R>(host: Host, probe: ProbeName, issues: Netns['issues']): R[] {
+  const text = host.probes?.[probe];
+  if (text === undefined) return [];
+  const r = parseProbe(probe, text);
+  for (const issue of r.issues) issues.push({ probe, issue });
+  return r.records as R[];
+}
+
+export function buildNetns(host: Host): Netns {
+  const issues: Netns['issues'] = [];
+  const probes = new Set(Object.keys(host.probes ?? {}).filter(isProbeName));
+  const links = parse<LinkRecord>(host, 'links', issues);
+  const addrs = parse<AddrRecord>(host, 'addrs', issues);
+  const routes4 = parse<RouteRecord>(host, 'routes4', issues);
+  const routes6 = parse<RouteRecord>(host, 'routes6', issues);
+  const rules = [...parse<RuleRecord>(host, 'rules4', issues), ...parse<RuleRecord>(host, 'rules6', issues)];
+  const neighs = parse<NeighRecord>(host, 'neigh', issues);
+  const arps = parse<NeighRecord>(host, 'arp', issues);
+  const fdbs = parse<FdbRecord>(host, 'fdb', issues);
+  const sysctls = parse<SysctlRecord>(host, 'sysctl', issues);
+
+  const ifaces = new Map<string, Iface>();
+  const byIndex = new Map<number, Iface>();
+  for (const l of links) {
+    const mac = l.address !== undefined && l.linkType === 'ether' ? Mac.parse(l.address) : undefined;
+    const iface: Iface = {
+      name: l.ifname,
+      ifindex: l.ifindex,
+      link: l,
+      type: l.type ?? (l.linkType === 'loopback' ? 'loopback' : 'device'),
+      mtu: l.mtu,
+      up: l.up,
+      lowerUp: l.lowerUp,
+      mac: mac?.ok ? mac.value : undefined,
+      master: l.master,
+      noarp: l.flags.includes('NOARP'),
+      addrs: [],
+    };
+    ifaces.set(iface.name, iface);
+    byIndex.set(iface.ifindex, iface);
+  }
+  for (const a of addrs) {
+    let iface = ifaces.get(a.dev);
+    if (!iface) {
+      // Addresses name their interface even without a `links` probe: know it by inference.
+      iface = { name: a.dev, ifindex: a.ifindex ?? -1, link: undefined, type: a.dev === 'lo' ? 'loopback' : 'device', mtu: 1500, up: true, lowerUp: true, mac: undefined, master: undefined, noarp: a.dev === 'lo', addrs: [] };
+      ifaces.set(a.dev, iface);
+      if (a.ifindex !== undefined) byIndex.set(a.ifindex, iface);
+    }
+    iface.addrs.push(a);
+  }
+
+  const fib: Record<Family, Fib> = { 4: new Fib(4), 6: new Fib(6) };
+  // `ip route show table all` lists IPv6 routes too on current kernels: each route is filed under its
+  // own family, and a route present in both probes is kept once.
+  const seen = new Set<string>();
+  for (const [probe, list] of [['routes4', routes4], ['routes6', routes6]] as const) {
+    for (const r of list) {
+      const k = `${r.family}|${r.table}|${r.type}|${r.dst}|${r.metric ?? 0}|${r.dev ?? ''}|${r.gateway ?? ''}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      fib[r.family].addRoute(r, probe);
+    }
+  }
+  for (const r of rules) fib[r.family].addRule(r, r.family === 4 ? 'rules4' : 'rules6');
+  for (const f of [4, 6] as const) {
+    const hasLocalTable = [...routes4, ...routes6].some((r) => r.family === f && r.table === 'local');
+    fib[f].finish(hasLocalTable ? undefined : addrs.filter((a) => a.family === f));
+  }
+
+  const neigh = new Map<string, NeighRecord>();
+  // `ip neigh` knows the NUD state; `arp` (legacy) only fills in what `ip neigh` did not capture.
+  const neighProbe = new Map<NeighRecord, ProbeName>();
+  for (const [probe, list] of [['arp', arps], ['neigh', neighs]] as const) {
+    for (const n of list) {
+      if (n.dev === undefined || n.proxy) continue;
+      neigh.set(neighKey(n.dev, n.dst), n);
+      neighProbe.set(n, probe);
+    }
+  }
+  const fdb = new Map<string, FdbRecord[]>();
+  for (const e of fdbs) {
+    const owner = e.master !== undefined && !e.self ? e.master : e.dev;
+    const k = fdbKey(owner, e.mac);
+    const list = fdb.get(k);
+    if (list) list.push(e);
+    else fdb.set(k, [e]);
+  }
+  const sysctl = new Map<string, { value: string; rec: SysctlRecord }>();
+  for (const s of sysctls) {
+    const key = s.conf ? `net.ipv${s.conf.family}.conf.${s.conf.iface}.${s.conf.param}` : s.key;
+    sysctl.set(key, { value: s.value, rec: s });
+  }
+  return { host, name: host.name, ifaces, byIndex, fib, neigh, neighProbe, fdb, sysctl, probes, issues };
+}
+
+export function buildNetwork(capture: Capture): Network {
+  const hosts = new Map<string, Netns>();
+  const podsOnNode = new Map<string, Netns[]>();
+  for (const h of capture.hosts) {
+    const ns = buildNetns(h);
+    hosts.set(h.name, ns);
+  }
+  for (const ns of hosts.values()) {
+    const h = ns.host;
+    if (h.role === 'pod' && h.node !== undefined && !h.hostNetwork) {
+      const list = podsOnNode.get(h.node) ?? [];
+      list.push(ns);
+      podsOnNode.set(h.node, list);
+    }
+  }
+  const owners = new Map<string, { ns: Netns; iface: Iface; rec: AddrRecord }[]>();
+  for (const ns of hosts.values()) {
+    for (const iface of ns.ifaces.values()) {
+      for (const rec of iface.addrs) {
+        const k = rec.local.toString();
+        const list = owners.get(k) ?? [];
+        list.push({ ns, iface, rec });
+        owners.set(k, list);
+      }
+    }
+  }
+  return { capture, hosts, podsOnNode, owners };
+}
+
+/** The netns a host's packets really use: a hostNetwork pod uses its node's. */
+export function netnsOf(net: Network, name: string): Netns | undefined {
+  const ns = net.hosts.get(name);
+  if (ns && ns.host.role === 'pod' && ns.host.hostNetwork && ns.host.node !== undefined) return net.hosts.get(ns.host.node) ?? ns;
+  return ns;
+}
+
+/** Reads a per-interface IPv4/IPv6 conf value, with `all`, as the kernel combines them for `param`. */
+export function confValue(ns: Netns, family: Family, iface: string, param: string): { value: number | undefined; all: number | undefined; evidence: Evidence[] } {
+  const one = ns.sysctl.get(`net.ipv${family}.conf.${iface}.${param}`);
+  const all = ns.sysctl.get(`net.ipv${family}.conf.all.${param}`);
+  const ev = [one, all].filter((x) => x !== undefined).map((x) => evidence(ns, 'sysctl', x.rec.src));
+  const n = (x: typeof one) => (x === undefined || !/^-?\d+$/.test(x.value.trim()) ? undefined : Number(x.value.trim()));
+  return { value: n(one), all: n(all), evidence: ev };
+}
+
+export function ifacePrefixes(iface: Iface, family: Family): Prefix[] {
+  return iface.addrs.filter((a) => a.family === family).map((a) => (a.peer ?? a.prefix).masked());
+}

@@ -1,0 +1,687 @@
+// The forwarding pipeline: what Linux does with one packet, namespace by namespace, in the kernel's
+// own order — rules -> table -> longest prefix -> next hop -> neighbour -> device (veth peer, bridge
+// FDB or flood, VXLAN FDB -> VTEP -> underlay) — with the table line that decided every step.
+// Deterministic: the same network and flow give the same result. Every ECMP next hop and every
+// flood copy is explored; breadcrumbs catch loops.
+import { Addr, Mac, type Family } from './addr';
+import type { FibAnswer, FibRoute } from './fib';
+import { confValue, evidence, fdbKey, ifacePrefixes, neighKey, type Iface, type Netns, type Network } from './network';
+import type { Evidence, Flow, Hop, Step, StepKind, Trace, Verdict } from './trace';
+
+/** VXLAN over IPv4 adds outer Ethernet 14 + IP 20 + UDP 8 + VXLAN 8 bytes; over IPv6, 20 more. */
+export const VXLAN_OVERHEAD = { 4: 50, 6: 70 } as const;
+
+export interface Packet {
+  src: Addr;
+  dst: Addr;
+  proto: Flow['proto'];
+  dport?: number | undefined;
+  /** IP packet length in bytes. */
+  size: number;
+  ttl: number;
+  df: boolean;
+  /** For an encapsulated packet: the frame inside it. */
+  inner?: Frame | undefined;
+  /** VXLAN network identifier of an encapsulated packet. */
+  vni?: number | undefined;
+}
+
+export interface Frame {
+  pkt: Packet;
+  /** Destination MAC; undefined when the next hop needs no link-layer address (NOARP devices). */
+  dstMac: Mac | undefined;
+}
+
+export interface WalkTarget {
+  /** The address being traced to. */
+  dst: Addr;
+  /** The host that should receive it, when known. */
+  host: string | null;
+}
+
+interface Cursor {
+  hops: Hop[];
+  crumbs: Set<string>;
+  branch: string[];
+  /** A flood copy: if it ends anywhere but the destination, that is not a failure of the path. */
+  floodCopy: boolean;
+}
+
+export interface Walk {
+  traces: (Trace & { branch: string; floodCopy: boolean })[];
+}
+
+const MAX_HOPS = 64;
+const MAX_PATHS = 256;
+
+type Ev = Evidence | undefined;
+
+function step(kind: StepKind, text: string, records: Ev[] = [], extra: Partial<Step> = {}): Step {
+  const recs = records.filter((r): r is Evidence => r !== undefined);
+  return { kind, text, evidence: recs.map((r) => r.raw).join('\n'), records: recs, ...extra };
+}
+
+function linkEv(ns: Netns, iface: Iface | undefined): Ev {
+  return iface?.link ? evidence(ns, 'links', iface.link.src) : undefined;
+}
+
+function routeEv(ns: Netns, r: FibRoute): Evidence {
+  return evidence(ns, r.probe, r.rec.src);
+}
+
+function describeRoute(r: FibRoute): string {
+  const rec = r.rec;
+  // As `ip route` prints it: `default`, a bare address for a host route, else the prefix.
+  const dst = rec.dst.length === 0 ? 'default' : rec.dst.length === rec.dst.addr.bits ? rec.dst.addr.toString() : rec.dst.toString();
+  const via = rec.gateway ? ` via ${rec.gateway}` : '';
+  const dev = rec.dev ? ` dev ${rec.dev}` : '';
+  return `${rec.type === 'unicast' ? '' : rec.type + ' '}${dst}${via}${dev}${rec.table !== 'main' ? ` table ${rec.table}` : ''}`;
+}
+
+export class Simulator {
+  private readonly out: Walk = { traces: [] };
+  /** The source address the kernel chose for the traced packet, when the socket left it unset. */
+  pickedSrc: Addr | undefined;
+
+  constructor(
+    private readonly net: Network,
+    private readonly target: WalkTarget,
+  ) {}
+
+  get result(): Walk {
+    return this.out;
+  }
+
+  // ---- path bookkeeping --------------------------------------------------------------------
+
+  private hop(c: Cursor): Hop {
+    return c.hops[c.hops.length - 1]!;
+  }
+
+  private add(c: Cursor, s: Step): void {
+    this.hop(c).steps.push(s);
+  }
+
+  private enter(c: Cursor, ns: Netns, inDev: string | null): void {
+    c.hops.push({ host: ns.host.name, in: inDev, out: null, steps: [] });
+  }
+
+  private fork(c: Cursor, label: string, floodCopy = c.floodCopy): Cursor {
+    return {
+      hops: c.hops.map((h, i) => (i === c.hops.length - 1 ? { ...h, steps: [...h.steps] } : h)),
+      crumbs: new Set(c.crumbs),
+      branch: [...c.branch, label],
+      floodCopy,
+    };
+  }
+
+  private end(c: Cursor, verdict: Verdict, reason: string, dropDev: string | null, stepKind: StepKind = 'drop', records: Ev[] = [], inferred = false): void {
+    if (this.out.traces.length >= MAX_PATHS) return;
+    const h = this.hop(c);
+    this.add(c, step(stepKind, reason, records, inferred ? { inferred } : {}));
+    this.out.traces.push({
+      verdict,
+      hops: c.hops,
+      dropAt: verdict === 'delivered' ? null : { host: h.host, dev: dropDev },
+      reason,
+      branch: c.branch.join(' / '),
+      floodCopy: c.floodCopy,
+    });
+  }
+
+  // ---- entry points ----------------------------------------------------------------------------
+
+  /** A packet created by a socket in `ns` (ip_local_out). */
+  originate(ns: Netns, pkt: Packet, inferredNote?: string): void {
+    const c: Cursor = { hops: [], crumbs: new Set(), branch: [], floodCopy: false };
+    this.enter(c, ns, null);
+    this.add(c, step('origin', `A ${pkt.proto.toUpperCase()} packet of ${pkt.size} bytes from ${pkt.src.isUnspecified() ? 'a source the kernel will choose' : pkt.src} to ${pkt.dst}${pkt.dport !== undefined ? ` port ${pkt.dport}` : ''} leaves a socket in ${ns.name}${pkt.df ? ' (Don\'t Fragment set)' : ''}.`));
+    if (inferredNote) this.add(c, step('inferred', inferredNote, [], { inferred: true }));
+    this.routeAndSend(c, ns, pkt, null);
+  }
+
+  /** A packet handed to `ns` on a bridge without its own tables (a pod with no probes, inferred). */
+  injectAtBridge(ns: Netns, bridge: Iface, frame: Frame, note: string): void {
+    const c: Cursor = { hops: [], crumbs: new Set(), branch: [], floodCopy: false };
+    this.enter(c, ns, null);
+    this.add(c, step('inferred', note, [], { inferred: true }));
+    this.bridgeForward(c, ns, bridge, 'unknown-port', frame);
+  }
+
+  // ---- L3 --------------------------------------------------------------------------------------
+
+  private lookup(ns: Netns, pkt: Packet, iif: string | null, oif?: string): FibAnswer {
+    return ns.fib[pkt.dst.family].lookup({ dst: pkt.dst, src: iif === null && pkt.src.isUnspecified() ? undefined : pkt.src, iif: iif ?? 'lo', oif, proto: pkt.proto, dport: pkt.dport });
+  }
+
+  private explainFib(c: Cursor, ns: Netns, ans: FibAnswer, pkt: Packet): void {
+    const fib = ns.fib[pkt.dst.family];
+    if (ans.kind === 'none') return;
+    const rule = ans.rule;
+    const nonDefault = !fib.rulesInferred && fib.ruleList.some((r) => !['local', 'main', 'default'].includes(r.rec.table ?? '') || r.rec.action !== 'lookup');
+    if (nonDefault || rule.rec.table !== 'main' && rule.rec.table !== 'local') {
+      const text = ans.kind === 'rule'
+        ? `Policy rule ${rule.rec.priority} matches and its action is ${ans.action}.`
+        : `Policy rule ${rule.rec.priority} matches and sends the lookup to table ${ans.table}${ans.rulesTried.length > 1 ? ` (rules ${ans.rulesTried.slice(0, -1).map((r) => r.rec.priority).join(', ')} matched but gave no route)` : ''}.`;
+      this.add(c, step('rule', text, [rule.inferred ? undefined : evidence(ns, rule.probe, rule.rec.src)], rule.inferred ? { inferred: true } : {}));
+    }
+  }
+
+  /**
+   * Route lookup and everything after it, for a packet created here (`iif` null) or received on
+   * `iif` and not addressed to this host (forwarding).
+   */
+  private routeAndSend(c: Cursor, ns: Netns, pkt: Packet, iif: Iface | null, ansIn?: FibAnswer, oif?: string): void {
+    const ans = ansIn ?? this.lookup(ns, pkt, iif?.name ?? null, oif);
+    if (!ansIn) this.explainFib(c, ns, ans, pkt);
+    const fam = pkt.dst.family;
+    if (ans.kind === 'none') {
+      const tables = [...new Set(ans.rulesTried.map((r) => r.rec.table ?? 'main'))].join(', ');
+      const missing = !ns.probes.has(fam === 4 ? 'routes4' : 'routes6') && !(fam === 6 && ns.probes.has('routes4'));
+      if (missing) return this.end(c, 'insufficient-data', `${ns.name} has no IPv${fam} routes in the capture, so where it sends ${pkt.dst} is unknown.`, null);
+      return this.end(c, 'no-route', `No route in ${ns.name} matches ${pkt.dst} (tables searched: ${tables || 'none'}); the kernel answers "Network is unreachable".`, null);
+    }
+    if (ans.kind === 'rule') {
+      const words = { blackhole: 'silently discards it', unreachable: 'rejects it as unreachable', prohibit: 'rejects it as administratively prohibited' };
+      return this.end(c, ans.action, `Policy rule ${ans.rule.rec.priority} in ${ns.name} ${words[ans.action]}.`, null, 'drop', [evidence(ns, ans.rule.probe, ans.rule.rec.src)]);
+    }
+    const r = ans.route;
+    const rec = r.rec;
+    const rEv = routeEv(ns, r);
+    const candidates = ans.others.map((o) => routeEv(ns, o));
+    const routeStep = (text: string) => step('route', text, [rEv], { ...(candidates.length ? { candidates } : {}), ...(r.inferred ? { inferred: true } : {}) });
+
+    switch (rec.type) {
+      case 'blackhole':
+      case 'unreachable':
+      case 'prohibit': {
+        const words = { blackhole: 'silently discards the packet', unreachable: 'rejects it with "No route to host"', prohibit: 'rejects it as administratively prohibited' };
+        this.add(c, routeStep(`The longest matching route in ${ns.name} for ${pkt.dst} is "${describeRoute(r)}" (table ${ans.table}).`));
+        return this.end(c, rec.type, `It is a ${rec.type} route: the kernel ${words[rec.type]}.`, null);
+      }
+      case 'local':
+        this.add(c, routeStep(`${pkt.dst} is a local address of ${ns.name} (local table: "${describeRoute(r)}").`));
+        return this.localDeliver(c, ns, pkt, iif);
+      case 'broadcast':
+      case 'multicast':
+      case 'anycast':
+        this.add(c, routeStep(`${pkt.dst} matches the ${rec.type} route "${describeRoute(r)}".`));
+        return this.localDeliver(c, ns, pkt, iif);
+      case 'throw':
+      case 'nat':
+        return this.end(c, 'no-route', `The lookup ended on a ${rec.type} route "${describeRoute(r)}" that leaves no usable route.`, null, 'drop', [rEv]);
+      case 'unicast':
+        break;
+    }
+
+    // Forwarding checks for a received packet (ip_route_input_slow, then ip_forward).
+    if (iif) {
+      const fwd = this.forwardingEnabled(ns, iif, fam);
+      if (fwd.enabled === false) {
+        this.add(c, routeStep(`The packet is not for ${ns.name}; the route "${describeRoute(r)}" would forward it.`));
+        return this.end(c, 'forwarding-disabled', `Forwarding is disabled on ${iif.name} in ${ns.name} (${fwd.key} = 0), so the kernel drops packets it would have to route.`, iif.name, 'drop', fwd.evidence);
+      }
+      if (fwd.enabled === undefined) this.add(c, step('inferred', `The capture has no forwarding sysctls for ${ns.name}; a Kubernetes ${ns.host.role} is assumed to forward.`, [], { inferred: true }));
+      if (pkt.ttl <= 1) return this.end(c, 'ttl-exceeded', `The packet's TTL is ${pkt.ttl}: forwarding it would reach 0, so ${ns.name} drops it (ICMP time exceeded).`, iif.name);
+      if (fwd.enabled) this.add(c, step('forward', `${ns.name} forwards the packet (${fwd.key} = 1); its TTL drops from ${pkt.ttl} to ${pkt.ttl - 1}.`, fwd.evidence));
+      pkt = { ...pkt, ttl: pkt.ttl - 1 };
+    }
+
+    const nexthops = rec.nexthops?.length
+      ? rec.nexthops.filter((n) => !n.flags.includes('dead')).map((n) => ({ gateway: n.gateway, dev: n.dev, onlink: n.flags.includes('onlink'), label: `nexthop ${n.gateway ? `via ${n.gateway} ` : ''}dev ${n.dev ?? '?'}` }))
+      : [{ gateway: rec.gateway, dev: rec.dev, onlink: rec.flags.includes('onlink'), label: '' }];
+    const text = `The longest matching route in ${ns.name} for ${pkt.dst} is "${describeRoute(r)}" (table ${ans.table}${rec.metric !== undefined ? `, metric ${rec.metric}` : ''})${nexthops.length > 1 ? `: ${nexthops.length} equal-cost next hops, each explored` : ''}.`;
+    this.add(c, routeStep(text));
+    for (const nh of nexthops) {
+      const cc = nexthops.length > 1 ? this.fork(c, nh.label) : c;
+      this.sendVia(cc, ns, pkt, iif, nh.gateway, nh.dev, r);
+    }
+  }
+
+  private forwardingEnabled(ns: Netns, iif: Iface, fam: Family): { enabled: boolean | undefined; key: string; evidence: Evidence[] } {
+    const conf = confValue(ns, fam, iif.name, 'forwarding');
+    if (conf.value !== undefined) return { enabled: conf.value !== 0, key: `net.ipv${fam}.conf.${iif.name}.forwarding`, evidence: conf.evidence.slice(0, 1) };
+    const globalKey = fam === 4 ? 'net.ipv4.ip_forward' : 'net.ipv6.conf.all.forwarding';
+    const g = ns.sysctl.get(globalKey);
+    if (g) return { enabled: g.value.trim() !== '0', key: globalKey, evidence: [evidence(ns, 'sysctl', g.rec.src)] };
+    // Pods do not forward; nodes and routers must (Kubernetes requires ip_forward on nodes).
+    if (ns.host.role === 'pod') return { enabled: false, key: globalKey + ' (assumed 0 in a pod)', evidence: [] };
+    return { enabled: undefined, key: globalKey, evidence: [] };
+  }
+
+  /** Next hop, MTU, neighbour, then the device. */
+  private sendVia(c: Cursor, ns: Netns, pkt: Packet, iif: Iface | null, gateway: Addr | undefined, devName: string | undefined, r: FibRoute): void {
+    const dev = devName !== undefined ? ns.ifaces.get(devName) : undefined;
+    if (!dev) {
+      return this.end(c, 'insufficient-data', `The route names device ${devName ?? '(none)'}, which ${ns.name}'s links do not show.`, devName ?? null);
+    }
+    this.hop(c).out = dev.name;
+    if (!dev.up || (!dev.lowerUp && dev.link !== undefined && dev.type !== 'vxlan' && dev.type !== 'bridge' && dev.type !== 'dummy')) {
+      return this.end(c, 'link-down', `${dev.name} in ${ns.name} is ${dev.up ? 'up but has no carrier (NO-CARRIER)' : 'administratively down'}, so nothing can be sent on it.`, dev.name, 'drop', [linkEv(ns, dev)]);
+    }
+    // Source address: the route's prefsrc, else the packet's own (set by the originating socket).
+    if (pkt.src.isUnspecified()) {
+      const chosen = r.rec.prefsrc ?? dev.addrs.find((a) => a.family === pkt.dst.family && a.scope !== 'link')?.local;
+      if (chosen) {
+        if (c.hops.length === 1 && !pkt.inner) this.pickedSrc ??= chosen;
+        pkt = { ...pkt, src: chosen };
+        this.add(c, step('src', `The kernel picks ${chosen} as the source address (${r.rec.prefsrc ? 'the route\'s src' : `the first address on ${dev.name}`}).`, [r.rec.prefsrc ? routeEv(ns, r) : undefined]));
+      }
+    }
+    // rp_filter applies to received packets (fib_validate_source), checked against the input device.
+    if (iif && pkt.dst.family === 4) {
+      const verdict = this.rpFilter(c, ns, pkt, iif);
+      if (verdict) return;
+    }
+    const mtu = r.rec.metrics?.mtu !== undefined && /^\d+$/.test(r.rec.metrics.mtu) ? Number(r.rec.metrics.mtu) : dev.mtu;
+    if (pkt.size > mtu) {
+      if (pkt.df || pkt.dst.family === 6) {
+        return this.end(c, 'mtu-exceeded', `The packet is ${pkt.size} bytes but ${dev.name} in ${ns.name} carries at most ${mtu} (MTU); with Don't Fragment set it is dropped and the sender is told to use ${mtu}.`, dev.name, 'drop', [linkEv(ns, dev)]);
+      }
+      this.add(c, step('mtu', `The packet (${pkt.size} bytes) is larger than ${dev.name}'s MTU ${mtu}; without DF the kernel fragments it.`, [linkEv(ns, dev)]));
+    }
+    const nexthop = gateway ?? pkt.dst;
+    const frame = this.resolve(c, ns, dev, nexthop, pkt, gateway !== undefined);
+    if (!frame) return;
+    this.transmit(c, ns, dev, frame);
+  }
+
+  /** fib_validate_source: strict (1) needs the reverse route to use the input device; loose (2) any route. */
+  private rpFilter(c: Cursor, ns: Netns, pkt: Packet, iif: Iface): boolean {
+    const conf = confValue(ns, 4, iif.name, 'rp_filter');
+    const mode = Math.max(conf.value ?? 0, conf.all ?? 0);
+    if (mode === 0) return false;
+    const rev = ns.fib[4].lookup({ dst: pkt.src, src: pkt.dst, iif: 'lo' });
+    const name = mode === 1 ? 'strict' : 'loose';
+    if (rev.kind !== 'route' || rev.route.rec.type !== 'unicast') {
+      this.end(c, 'rp-filter', `Reverse-path filter (${name}) in ${ns.name}: there is no unicast route back to ${pkt.src}, so the packet from it is dropped as a martian.`, iif.name, 'drop', conf.evidence);
+      return true;
+    }
+    const devs = rev.route.rec.nexthops?.length ? rev.route.rec.nexthops.map((n) => n.dev) : [rev.route.rec.dev];
+    if (mode === 1 && !devs.includes(iif.name)) {
+      this.end(c, 'rp-filter', `Reverse-path filter (strict) in ${ns.name}: the packet from ${pkt.src} arrived on ${iif.name}, but the route back to ${pkt.src} ("${describeRoute(rev.route)}") leaves by ${devs.join(', ')}; the kernel drops it.`, iif.name, 'drop', [...conf.evidence, routeEv(ns, rev.route)]);
+      return true;
+    }
+    this.add(c, step('rp-filter', `Reverse-path filter (${name}) passes: the route back to ${pkt.src} leaves by ${devs.join(', ')}.`, [...conf.evidence, routeEv(ns, rev.route)]));
+    return false;
+  }
+
+  // ---- neighbours ---------------------------------------------------------------------------------
+
+  /** Finds the link-layer address for `nexthop` on `dev` (neigh table, else what ARP/ND would get). */
+  private resolve(c: Cursor, ns: Netns, dev: Iface, nexthop: Addr, pkt: Packet, viaGateway: boolean): Frame | undefined {
+    if (dev.noarp || dev.type === 'loopback' || dev.type === 'ipip' || dev.type === 'wireguard') {
+      return { pkt, dstMac: undefined };
+    }
+    const entry = ns.neigh.get(neighKey(dev.name, nexthop));
+    const proto = nexthop.family === 4 ? 'ARP' : 'neighbour discovery';
+    const who = viaGateway ? `gateway ${nexthop}` : nexthop.toString();
+    if (entry) {
+      const ev = evidence(ns, ns.neighProbe.get(entry) ?? 'neigh', entry.src);
+      const state = entry.state.join(' ') || 'resolved';
+      const usable = entry.lladdr !== undefined && !entry.state.some((s) => s === 'FAILED' || s === 'INCOMPLETE');
+      if (usable) {
+        const mac = Mac.parse(entry.lladdr!);
+        const stale = entry.state.includes('STALE') ? ' The entry is STALE: the kernel uses it and re-confirms it in the background.' : '';
+        this.add(c, step('neigh', `The neighbour table of ${ns.name} maps ${who} on ${dev.name} to ${entry.lladdr} (${state}).${stale}`, [ev]));
+        return { pkt, dstMac: mac.ok ? mac.value : undefined };
+      }
+      // FAILED / INCOMPLETE: the kernel asks again; whether it succeeds depends on who answers.
+      const answer = this.askSegment(ns, dev, nexthop);
+      if (answer) {
+        this.add(c, step('arp', `The neighbour entry for ${who} on ${dev.name} is ${state}; the kernel asks again with ${proto}, and ${answer.who} answers with ${answer.mac ?? 'its address'}.`, [ev, answer.ev], { inferred: true }));
+        return { pkt, dstMac: answer.mac };
+      }
+      this.end(c, 'neighbor-failed', `The neighbour entry for ${who} on ${dev.name} in ${ns.name} is ${state} and nothing on that segment owns ${nexthop}, so ${proto} gets no answer and the packet is dropped.`, dev.name, 'drop', [ev]);
+      return undefined;
+    }
+    const answer = this.askSegment(ns, dev, nexthop);
+    if (answer) {
+      this.add(c, step('arp', `${ns.name} has no neighbour entry for ${who} on ${dev.name}; it would send a ${proto} request, and ${answer.who} answers${answer.mac ? ` with ${answer.mac}` : ''}.`, [answer.ev], { inferred: true }));
+      return { pkt, dstMac: answer.mac };
+    }
+    const known = ns.probes.has('neigh') || ns.probes.has('arp');
+    this.end(c, known ? 'neighbor-failed' : 'insufficient-data', `${ns.name} has no neighbour entry for ${who} on ${dev.name} and no host in the capture on that segment owns ${nexthop}${known ? `, so ${proto} goes unanswered and the packet is dropped` : ''}.`, dev.name);
+    return undefined;
+  }
+
+  /** Who would answer ARP/ND for `ip` sent out of `dev`: an owner on the segment, or proxy ARP. */
+  private askSegment(ns: Netns, dev: Iface, ip: Addr): { who: string; mac: Mac | undefined; ev: Ev } | undefined {
+    const reach = this.l2Segment(ns, dev);
+    for (const ep of reach) {
+      const owned = ep.iface.addrs.find((a) => a.local.equals(ip));
+      if (owned) return { who: `${ep.ns.name} (${ep.iface.name})`, mac: ep.iface.mac, ev: evidence(ep.ns, 'addrs', owned.src) };
+    }
+    if (ip.family === 4) {
+      for (const ep of reach) {
+        const conf = confValue(ep.ns, 4, ep.iface.name, 'proxy_arp');
+        if (Math.max(conf.value ?? 0, conf.all ?? 0) === 0) continue;
+        const back = ep.ns.fib[4].lookup({ dst: ip, iif: ep.iface.name });
+        if (back.kind === 'route' && back.route.rec.type === 'unicast' && back.route.rec.dev !== ep.iface.name) {
+          return { who: `${ep.ns.name} (${ep.iface.name}, proxy_arp)`, mac: ep.iface.mac, ev: conf.evidence[0] };
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** The L3 endpoints a broadcast from `dev` reaches: across veths, bridges, cabled links and segments. */
+  private l2Segment(ns: Netns, dev: Iface): { ns: Netns; iface: Iface }[] {
+    const out: { ns: Netns; iface: Iface }[] = [];
+    const seen = new Set<string>([`${ns.name}|${dev.name}`]);
+    const queue: { ns: Netns; iface: Iface }[] = [];
+    const push = (n: Netns, i: Iface) => {
+      const k = `${n.name}|${i.name}`;
+      if (seen.has(k)) return;
+      seen.add(k);
+      queue.push({ ns: n, iface: i });
+    };
+    for (const next of this.wire(ns, dev)) push(next.ns, next.iface);
+    if (dev.type === 'bridge') for (const p of ports(ns, dev.name)) push(ns, p);
+    if (dev.type === 'vxlan') for (const v of this.vxlanFloodPeers(ns, dev)) push(v.ns, v.iface);
+    while (queue.length) {
+      const { ns: n, iface: i } = queue.shift()!;
+      if (i.master !== undefined) {
+        const br = n.ifaces.get(i.master);
+        if (br) {
+          push(n, br);
+          for (const p of ports(n, br.name)) push(n, p);
+        }
+        continue;
+      }
+      out.push({ ns: n, iface: i });
+      if (i.type === 'bridge') for (const p of ports(n, i.name)) push(n, p);
+      for (const next of this.wire(n, i)) push(next.ns, next.iface);
+    }
+    return out;
+  }
+
+  // ---- devices ------------------------------------------------------------------------------------
+
+  /** What is at the other end of a device's wire: a veth peer, a cabled link, or an implicit segment. */
+  private wire(ns: Netns, dev: Iface): { ns: Netns; iface: Iface; how: 'veth' | 'link' | 'segment'; inferred: boolean }[] {
+    const cabled = (this.net.capture.links ?? []).flatMap((l) => {
+      if (l.a.host === ns.host.name && l.a.dev === dev.name) return [l.b];
+      if (l.b.host === ns.host.name && l.b.dev === dev.name) return [l.a];
+      return [];
+    });
+    if (cabled.length) {
+      return cabled.flatMap((e) => {
+        const n = this.net.hosts.get(e.host);
+        const i = n?.ifaces.get(e.dev);
+        return n && i ? [{ ns: n, iface: i, how: 'link' as const, inferred: false }] : [];
+      });
+    }
+    if (dev.type === 'veth') {
+      const peer = this.vethPeer(ns, dev);
+      return peer ? [{ ...peer, how: 'veth' as const, inferred: false }] : [];
+    }
+    if (dev.type === 'device' || dev.type === 'veth') {
+      // No cabling in the capture: hosts whose NICs share a subnet with this one are one L2 segment.
+      const mine = ifacePrefixes(dev, 4).concat(ifacePrefixes(dev, 6)).filter((p) => p.length > 0 && p.length < p.addr.bits);
+      if (mine.length === 0 || (this.net.capture.links ?? []).length > 0) return [];
+      const res: { ns: Netns; iface: Iface; how: 'segment'; inferred: boolean }[] = [];
+      for (const other of this.net.hosts.values()) {
+        if (other === ns || other.host.role === 'pod') continue;
+        for (const i of other.ifaces.values()) {
+          if (i.type !== 'device' && i.type !== 'veth') continue;
+          if (i.addrs.some((a) => mine.some((p) => p.contains(a.local)))) res.push({ ns: other, iface: i, how: 'segment', inferred: true });
+        }
+      }
+      return res;
+    }
+    return [];
+  }
+
+  private vethPeer(ns: Netns, dev: Iface): { ns: Netns; iface: Iface } | undefined {
+    const l = dev.link;
+    if (!l) return undefined;
+    if (l.link !== undefined && l.linkIndex === undefined) {
+      const same = ns.ifaces.get(l.link);
+      return same ? { ns, iface: same } : undefined;
+    }
+    if (l.linkIndex === undefined) return undefined;
+    const idx = l.linkIndex;
+    const matches = (n: Netns) => {
+      const i = n.byIndex.get(idx);
+      return i && i.type === 'veth' && (i.link?.linkIndex === undefined || i.link.linkIndex === dev.ifindex) ? i : undefined;
+    };
+    const candidates: Netns[] = [];
+    if (ns.host.role === 'pod' && ns.host.node !== undefined) {
+      const node = this.net.hosts.get(ns.host.node);
+      if (node) candidates.push(node);
+    } else if (ns.host.role === 'node') {
+      candidates.push(...(this.net.podsOnNode.get(ns.name) ?? []));
+    }
+    for (const n of candidates) {
+      const i = matches(n);
+      if (i) return { ns: n, iface: i };
+    }
+    if (ns.host.role === 'pod' || candidates.length > 0) return undefined;
+    // Between nodes, switches and routers (a lab cabled with veths and no capture links): the one
+    // other host whose veth names this one as its peer, both ways. Pods are never guessed.
+    const found: { ns: Netns; iface: Iface }[] = [];
+    for (const n of this.net.hosts.values()) {
+      if (n === ns || n.host.role === 'pod') continue;
+      const i = matches(n);
+      if (i && i.link?.linkIndex === dev.ifindex) found.push({ ns: n, iface: i });
+    }
+    return found.length === 1 ? found[0] : undefined;
+  }
+
+  /** dev_queue_xmit on `dev` with a resolved frame. */
+  private transmit(c: Cursor, ns: Netns, dev: Iface, frame: Frame): void {
+    const crumb = `${ns.name}|${dev.name}|${frame.pkt.src}|${frame.pkt.dst}|${frame.pkt.vni ?? ''}|${frame.dstMac ?? ''}`;
+    if (c.crumbs.has(crumb)) return this.end(c, 'loop', `The packet is sent out of ${dev.name} in ${ns.name} a second time with the same addresses: a forwarding loop.`, dev.name);
+    c.crumbs.add(crumb);
+    if (c.hops.length > MAX_HOPS) return this.end(c, 'loop', `The path exceeds ${MAX_HOPS} hops.`, dev.name);
+    switch (dev.type) {
+      case 'bridge':
+        this.add(c, step('bridge', `${dev.name} is a Linux bridge: the host sends the frame into it${frame.dstMac ? ` for ${frame.dstMac}` : ''}.`, [linkEv(ns, dev)]));
+        return this.bridgeForward(c, ns, dev, undefined, frame);
+      case 'vxlan':
+        return this.vxlanXmit(c, ns, dev, frame);
+      case 'loopback':
+        return this.localDeliver(c, ns, frame.pkt, dev);
+      case 'dummy':
+        return this.end(c, 'blackhole', `${dev.name} is a dummy device: everything sent to it is discarded.`, dev.name, 'drop', [linkEv(ns, dev)]);
+      case 'veth':
+      case 'device':
+        return this.wireOut(c, ns, dev, frame);
+      default:
+        return this.end(c, 'insufficient-data', `${dev.name} is a ${dev.type} device, which netpath does not model yet; the path stops here.`, dev.name, 'drop', [linkEv(ns, dev)]);
+    }
+  }
+
+  private wireOut(c: Cursor, ns: Netns, dev: Iface, frame: Frame): void {
+    const ends = this.wire(ns, dev);
+    if (ends.length === 0) {
+      return this.end(c, 'insufficient-data', `Nothing in the capture says what ${dev.name} of ${ns.name} is connected to${dev.type === 'veth' ? ' (its veth peer is not in the capture)' : ''}.`, dev.name, 'drop', [linkEv(ns, dev)]);
+    }
+    let targets = ends;
+    if (ends[0]!.how === 'segment') {
+      // An implicit segment: the frame reaches the NIC that owns the destination MAC.
+      targets = ends.filter((e) => frame.dstMac !== undefined && e.iface.mac?.equals(frame.dstMac));
+      if (targets.length === 0) {
+        const owner = ends.filter((e) => e.iface.addrs.some((a) => a.local.equals(frame.pkt.dst)));
+        targets = owner.length ? owner : [];
+      }
+      if (targets.length === 0) {
+        return this.end(c, 'insufficient-data', `${dev.name} of ${ns.name} sends to ${frame.dstMac ?? 'an unknown MAC'} on its subnet, but no host in the capture has that address.`, dev.name);
+      }
+    }
+    const end0 = targets[0]!;
+    const how = end0.how === 'veth' ? `${dev.name} is one end of a veth pair; the frame comes out of the other end, ${end0.iface.name} in ${end0.ns.name}.` : end0.how === 'link' ? `${dev.name} is cabled to ${end0.ns.name} ${end0.iface.name} (capture links).` : `${dev.name} sends the frame onto the ${ifacePrefixes(dev, frame.pkt.dst.family)[0] ?? 'shared'} segment, where ${end0.ns.name} ${end0.iface.name} has ${frame.dstMac ?? frame.pkt.dst}.`;
+    this.add(c, step(end0.how === 'veth' ? 'veth' : 'underlay', how, [linkEv(ns, dev), linkEv(end0.ns, end0.iface)], end0.inferred ? { inferred: true } : {}));
+    this.enter(c, end0.ns, end0.iface.name);
+    this.ingress(c, end0.ns, end0.iface, frame);
+  }
+
+  /** A frame arrives on `dev` (netif_receive_skb): a bridge port, or an L3 interface. */
+  private ingress(c: Cursor, ns: Netns, dev: Iface, frame: Frame): void {
+    if (!dev.up) return this.end(c, 'link-down', `${dev.name} in ${ns.name} is down: the frame is dropped on arrival.`, dev.name, 'drop', [linkEv(ns, dev)]);
+    if (dev.master !== undefined) {
+      const br = ns.ifaces.get(dev.master);
+      if (!br) return this.end(c, 'insufficient-data', `${dev.name} is enslaved to ${dev.master}, which ${ns.name}'s links do not show.`, dev.name);
+      if (br.type !== 'bridge') return this.end(c, 'insufficient-data', `${dev.name} is enslaved to ${dev.master}, a ${br.type} device, which netpath does not model yet.`, dev.name);
+      const state = dev.link?.bridgePort?.state;
+      if (state !== undefined && state !== 'forwarding') {
+        return this.end(c, 'link-down', `Port ${dev.name} of bridge ${br.name} is in state ${state}: it does not forward frames.`, dev.name, 'drop', [linkEv(ns, dev)]);
+      }
+      return this.bridgeForward(c, ns, br, dev, frame);
+    }
+    if (frame.dstMac && dev.mac && !frame.dstMac.equals(dev.mac) && !frame.dstMac.isBroadcast() && !frame.dstMac.isMulticast()) {
+      return this.end(c, 'wrong-destination', `The frame is for ${frame.dstMac}, but ${dev.name} in ${ns.name} has ${dev.mac}: the kernel discards frames for other hosts.`, dev.name, 'drop', [linkEv(ns, dev)]);
+    }
+    this.receive(c, ns, dev, frame.pkt);
+  }
+
+  /** ip_rcv: local delivery or forwarding. */
+  private receive(c: Cursor, ns: Netns, iif: Iface, pkt: Packet): void {
+    const ans = this.lookup(ns, pkt, iif.name);
+    this.explainFib(c, ns, ans, pkt);
+    if (ans.kind === 'route' && (ans.route.rec.type === 'local' || ans.route.rec.type === 'broadcast')) {
+      if (pkt.dst.family === 4 && this.rpFilter(c, ns, pkt, iif)) return;
+    }
+    this.routeAndSend(c, ns, pkt, iif, ans);
+  }
+
+  private localDeliver(c: Cursor, ns: Netns, pkt: Packet, iif: Iface | null): void {
+    // A VXLAN datagram for a local VTEP is decapsulated (vxlan_rcv), not handed to a socket.
+    if (pkt.inner && pkt.proto === 'udp') {
+      const vx = [...ns.ifaces.values()].find((i) => i.type === 'vxlan' && i.link?.vxlan !== undefined && i.link.vxlan.dstport === pkt.dport && i.link.vxlan.id === pkt.vni && (i.link.vxlan.local === undefined || i.link.vxlan.local.equals(pkt.dst)));
+      if (!vx) {
+        return this.end(c, 'wrong-destination', `${ns.name} received a VXLAN datagram (VNI ${pkt.vni}, UDP ${pkt.dport}) but has no VXLAN device with that VNI and port: the kernel drops it.`, iif?.name ?? null);
+      }
+      const v = vx.link!.vxlan!;
+      this.add(c, step('vxlan-decap', `${vx.name} (VXLAN, VNI ${v.id}, UDP ${v.dstport}) takes the datagram and decapsulates it: the inner packet ${pkt.inner.pkt.src} -> ${pkt.inner.pkt.dst} arrives on ${vx.name}.`, [linkEv(ns, vx)]));
+      return this.ingress(c, ns, vx, pkt.inner);
+    }
+    const t = this.target;
+    const owners = this.net.owners.get(pkt.dst.toString()) ?? [];
+    const isTarget = pkt.dst.equals(t.dst) && (t.host === null || t.host === ns.name || owners.every((o) => o.ns.name !== t.host));
+    if (isTarget) {
+      const a = [...ns.ifaces.values()].flatMap((i) => i.addrs.map((rec) => ({ i, rec }))).find((x) => x.rec.local.equals(pkt.dst));
+      return this.end(c, 'delivered', `${ns.name} owns ${pkt.dst}${a ? ` (on ${a.i.name})` : ''}: the packet is delivered to the local socket layer.`, null, 'deliver', [a ? evidence(ns, 'addrs', a.rec.src) : undefined]);
+    }
+    return this.end(c, 'wrong-destination', `The packet for ${pkt.dst} was delivered locally in ${ns.name}, which is not ${t.host ?? t.dst.toString()}.`, iif?.name ?? null);
+  }
+
+  // ---- bridges ------------------------------------------------------------------------------------
+
+  /**
+   * br_handle_frame / br_dev_xmit: local, FDB hit, or flood. `from` is the ingress port, undefined
+   * when the host itself sends into the bridge, or 'unknown-port' for a port the capture cannot name.
+   */
+  private bridgeForward(c: Cursor, ns: Netns, br: Iface, from: Iface | 'unknown-port' | undefined, frame: Frame): void {
+    const inPort = from === 'unknown-port' ? undefined : from;
+    const viaPort = from !== undefined;
+    if (!br.up) return this.end(c, 'link-down', `Bridge ${br.name} in ${ns.name} is down.`, br.name, 'drop', [linkEv(ns, br)]);
+    const mac = frame.dstMac;
+    if (viaPort && mac && br.mac?.equals(mac)) {
+      this.add(c, step('bridge', `${inPort ? `${inPort.name} is a port of bridge ${br.name}; the frame` : 'The frame'} is addressed to the bridge's own MAC ${mac}, so it goes up to ${ns.name}'s IP layer on ${br.name}.`, [linkEv(ns, inPort), linkEv(ns, br)]));
+      return this.receive(c, ns, br, frame.pkt);
+    }
+    if (!mac) return this.end(c, 'insufficient-data', `Bridge ${br.name} got a frame with no known destination MAC.`, br.name);
+    const entries = ns.fdb.get(fdbKey(br.name, mac.toString())) ?? [];
+    // Local entries: the bridge's own address, or a port's own MAC (`permanent` on the port): the
+    // frame is for this host and goes up the stack on the bridge device.
+    const local = entries.find((e) => e.dev === br.name || (e.state === 'permanent' && ns.ifaces.get(e.dev)?.mac?.equals(mac)));
+    const hit = entries.find((e) => e !== local && e.dev !== br.name);
+    if (local && viaPort) {
+      this.add(c, step('fdb', `${inPort ? `${inPort.name} is a port of bridge ${br.name}; its` : `Bridge ${br.name}'s`} forwarding table marks ${mac} as a local address, so the frame goes up to ${ns.name}'s IP layer on ${br.name}.`, [evidence(ns, 'fdb', local.src)]));
+      return this.receive(c, ns, br, frame.pkt);
+    }
+    const inText = inPort ? `${inPort.name} is a port of bridge ${br.name}. ` : '';
+    if (hit) {
+      const port = ns.ifaces.get(hit.dev);
+      const ev = evidence(ns, 'fdb', hit.src);
+      if (!port) return this.end(c, 'insufficient-data', `Bridge ${br.name}'s forwarding table sends ${mac} to port ${hit.dev}, which ${ns.name}'s links do not show.`, br.name, 'drop', [ev]);
+      if (port.master !== br.name) return this.end(c, 'no-fdb-entry', `Bridge ${br.name}'s forwarding table sends ${mac} to ${hit.dev}, but ${hit.dev} is not a port of ${br.name} (stale entry): the frame is dropped.`, br.name, 'drop', [ev, linkEv(ns, port)]);
+      this.add(c, step('fdb', `${inText}${br.name} is a Linux bridge: it looked up ${mac} in its forwarding table and found it behind port ${port.name}${hit.state === 'permanent' ? ' (permanent)' : hit.state === 'static' ? ' (static)' : ' (learned)'}.`, [ev]));
+      if (inPort && port.name === inPort.name) return this.end(c, 'wrong-destination', `The frame for ${mac} would go back out ${port.name}, the port it came in on; the bridge does not hairpin, so it is dropped.`, port.name);
+      return this.bridgeOut(c, ns, br, port, frame);
+    }
+    const outPorts = ports(ns, br.name).filter((p) => p !== inPort);
+    const fdbKnown = ns.probes.has('fdb');
+    this.add(c, step('flood', `${inText}${br.name} is a Linux bridge: ${mac} is not in its forwarding table${fdbKnown ? '' : ' (the capture has no fdb probe)'}, so it floods the frame to ${outPorts.length ? `every other port (${outPorts.map((p) => p.name).join(', ')})` : 'no port: it has none besides the one the frame came in on'}.`, [], fdbKnown ? {} : { inferred: true }));
+    if (outPorts.length === 0) return this.end(c, 'no-fdb-entry', `Bridge ${br.name} has no other port to flood the frame for ${mac} to.`, br.name);
+    for (const p of outPorts) this.bridgeOut(this.fork(c, `flood ${br.name} -> ${p.name}`, true), ns, br, p, frame);
+  }
+
+  private bridgeOut(c: Cursor, ns: Netns, br: Iface, port: Iface, frame: Frame): void {
+    this.hop(c).out = port.name;
+    if (!port.up) return this.end(c, 'link-down', `Port ${port.name} of bridge ${br.name} is down: the frame is dropped.`, port.name, 'drop', [linkEv(ns, port)]);
+    if (port.link?.bridgePort?.state !== undefined && port.link.bridgePort.state !== 'forwarding') {
+      return this.end(c, 'link-down', `Port ${port.name} of bridge ${br.name} is in state ${port.link.bridgePort.state}: it does not forward.`, port.name, 'drop', [linkEv(ns, port)]);
+    }
+    if (frame.pkt.size > port.mtu) {
+      return this.end(c, 'mtu-exceeded', `The ${frame.pkt.size}-byte packet is larger than port ${port.name}'s MTU ${port.mtu}: the bridge drops it without telling the sender.`, port.name, 'drop', [linkEv(ns, port)]);
+    }
+    if (port.type === 'vxlan') return this.vxlanXmit(c, ns, port, frame);
+    this.transmit(c, ns, port, frame);
+  }
+
+  // ---- VXLAN --------------------------------------------------------------------------------------
+
+  private vxlanFloodPeers(ns: Netns, dev: Iface): { ns: Netns; iface: Iface }[] {
+    const zero = ns.fdb.get(fdbKey(dev.name, '00:00:00:00:00:00')) ?? [];
+    const vni = dev.link?.vxlan?.id;
+    return zero.flatMap((e) => {
+      const owner = e.dst ? this.net.owners.get(e.dst.toString())?.[0] : undefined;
+      if (!owner) return [];
+      const vx = [...owner.ns.ifaces.values()].find((i) => i.type === 'vxlan' && i.link?.vxlan?.id === (e.vni ?? vni));
+      return vx ? [{ ns: owner.ns, iface: vx }] : [];
+    });
+  }
+
+  /** vxlan_xmit: FDB lookup of the inner destination MAC -> remote VTEP; encapsulate; route the outer packet. */
+  private vxlanXmit(c: Cursor, ns: Netns, dev: Iface, frame: Frame): void {
+    const v = dev.link?.vxlan;
+    if (!v) return this.end(c, 'insufficient-data', `${dev.name} is a VXLAN device but the capture lacks its details (ip -d link).`, dev.name);
+    const mac = frame.dstMac;
+    if (!mac) return this.end(c, 'neighbor-failed', `${dev.name} needs the inner destination MAC to choose a VTEP, and none was resolved.`, dev.name);
+    let entries = (ns.fdb.get(fdbKey(dev.name, mac.toString())) ?? []).filter((e) => e.dst !== undefined);
+    let viaDefault = false;
+    if (entries.length === 0) {
+      entries = (ns.fdb.get(fdbKey(dev.name, '00:00:00:00:00:00')) ?? []).filter((e) => e.dst !== undefined);
+      viaDefault = entries.length > 0;
+    }
+    if (entries.length === 0 && v.remote) {
+      this.add(c, step('fdb', `${dev.name} has no forwarding entry for ${mac}; it sends to its configured remote ${v.remote}.`, [linkEv(ns, dev)]));
+      return this.encap(c, ns, dev, frame, v.remote, v.dstport, v.id);
+    }
+    if (entries.length === 0) {
+      const known = ns.probes.has('fdb');
+      return this.end(c, known ? 'no-fdb-entry' : 'insufficient-data', `${dev.name} (VXLAN, VNI ${v.id}) has no forwarding entry for ${mac}${known ? ', nor a default (00:00:00:00:00:00) one' : ' (the capture has no fdb probe)'}, so the kernel does not know which VTEP to send to and drops the frame.`, dev.name);
+    }
+    for (const e of entries) {
+      const cc = entries.length > 1 ? this.fork(c, `vxlan ${dev.name} -> ${e.dst}`, viaDefault) : c;
+      this.add(cc, step('fdb', `${dev.name} is a VXLAN device (VNI ${e.vni ?? v.id}): its forwarding table sends ${viaDefault ? `frames with no specific entry (default 00:00:00:00:00:00 entry)` : mac.toString()} to the VTEP at ${e.dst}.`, [evidence(ns, 'fdb', e.src)]));
+      this.encap(cc, ns, dev, frame, e.dst!, e.port ?? v.dstport, e.vni ?? v.id);
+    }
+  }
+
+  private encap(c: Cursor, ns: Netns, dev: Iface, frame: Frame, vtep: Addr, port: number, vni: number): void {
+    const v = dev.link!.vxlan!;
+    const overhead = VXLAN_OVERHEAD[vtep.family];
+    const outer: Packet = {
+      src: v.local ?? (vtep.family === 4 ? Addr.fromV4(0) : Addr.fromV6(0n)),
+      dst: vtep,
+      proto: 'udp',
+      dport: port,
+      size: frame.pkt.size + overhead,
+      ttl: v.ttl ?? 64,
+      // Linux VXLAN leaves DF clear on the outer header unless configured (`df set`).
+      df: false,
+      inner: frame,
+      vni,
+    };
+    this.add(c, step('vxlan-encap', `${dev.name} wraps the ${frame.pkt.size}-byte packet in VXLAN (VNI ${vni}) inside UDP to ${vtep}:${port}${v.local ? ` from ${v.local}` : ''}: ${overhead} bytes of headers, ${outer.size} bytes in all. The outer packet is routed again in ${ns.name}.`, [linkEv(ns, dev)]));
+    this.routeAndSend(c, ns, outer, null, undefined, v.dev);
+  }
+}
+
+export function ports(ns: Netns, bridge: string): Iface[] {
+  return [...ns.ifaces.values()].filter((i) => i.master === bridge);
+}

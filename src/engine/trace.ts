@@ -1,0 +1,106 @@
+// The trace: the one object every view renders (CLI table, JSON, webview, tree, hover). Modelled
+// on Batfish's Trace{disposition, hops} / Hop{node, steps} / Step{detail, action}.
+
+/** The closed set of outcomes (after the kernel's drop reasons, include/net/dropreason-core.h). */
+export const VERDICTS = [
+  'delivered',
+  'no-route',
+  'blackhole',
+  'unreachable',
+  'prohibit',
+  'neighbor-failed',
+  'no-fdb-entry',
+  'link-down',
+  'forwarding-disabled',
+  'rp-filter',
+  'mtu-exceeded',
+  'wrong-destination',
+  'loop',
+  'ttl-exceeded',
+  'insufficient-data',
+] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+/** Where a decision came from: the exact line of a probe on a host. */
+export interface Evidence {
+  host: string;
+  probe: string;
+  line: number;
+  raw: string;
+}
+
+export type StepKind =
+  | 'origin' // the packet is created by a local socket
+  | 'rule' // policy routing rule matched
+  | 'route' // FIB lookup: the route that won
+  | 'src' // source address selection
+  | 'rp-filter'
+  | 'forward' // ip_forward / ttl
+  | 'mtu'
+  | 'neigh' // neighbour (ARP/ND) lookup
+  | 'arp' // neighbour resolved by asking the segment (no table entry)
+  | 'veth' // the frame crosses a veth pair
+  | 'bridge' // a Linux bridge received or sent the frame
+  | 'fdb' // bridge / VXLAN forwarding table lookup
+  | 'flood'
+  | 'vxlan-encap'
+  | 'vxlan-decap'
+  | 'underlay' // the frame leaves on a NIC to another host
+  | 'deliver'
+  | 'drop'
+  | 'inferred'; // a fact the capture does not hold, filled in by inference
+
+export interface Step {
+  kind: StepKind;
+  /** One sentence a learner understands. */
+  text: string;
+  /** The raw probe lines that decided, joined with newlines ("" when nothing in the capture did). */
+  evidence: string;
+  /** The same evidence with its host, probe and line number. */
+  records: Evidence[];
+  /** True when the step is an inference, not read from a table. */
+  inferred?: boolean;
+  /** The candidates considered (other routes, rules) for the UI to show beside the winner. */
+  candidates?: Evidence[];
+}
+
+export interface Hop {
+  host: string;
+  /** The device the packet arrived on, null where it originated. */
+  in: string | null;
+  /** The device it left by, null where it stopped or was delivered. */
+  out: string | null;
+  steps: Step[];
+}
+
+export interface Flow {
+  src: string;
+  dst: string;
+  proto: 'icmp' | 'udp' | 'tcp';
+  dport?: number;
+  /** IP packet length in bytes. */
+  size: number;
+  df: boolean;
+}
+
+export interface Trace {
+  verdict: Verdict;
+  hops: Hop[];
+  /** Where the packet stops when it is not delivered. */
+  dropAt: { host: string; dev: string | null } | null;
+  /** One sentence: what happened, or why it did not. */
+  reason: string;
+}
+
+export interface TraceResult extends Trace {
+  flow: Flow;
+  from: { host: string; ip: string };
+  to: { host: string | null; ip: string };
+  /**
+   * Every path the packet (or its copies) can take: ECMP next hops and bridge floods. The top-level
+   * verdict is `delivered` only when the packet arrives on every ECMP branch (or any flood copy does).
+   */
+  paths: (Trace & { branch: string })[];
+  /** True when a decision could not be read from the capture and was inferred. */
+  inferred: boolean;
+}

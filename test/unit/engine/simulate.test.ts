@@ -1,0 +1,164 @@
+// The engine on the demo capture (real kernel tables from the lab) and on faults made by editing
+// those tables the way a broken node would have them.
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { parseCapture, type Capture } from '../../../src/capture/document';
+import { buildNetwork, simulate, type TraceRequest, type TraceResult } from '../../../src/engine';
+
+const demoText = readFileSync(join(__dirname, '../../../examples/demo-flannel-vxlan.json'), 'utf8');
+
+function demo(): Capture {
+  const r = parseCapture(demoText);
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.capture;
+}
+
+/** Edits one probe of one host: each function gets the lines and returns the new ones. */
+function edit(c: Capture, host: string, probe: string, f: (lines: string[]) => string[]): Capture {
+  const h = c.hosts.find((x) => x.name === host);
+  if (!h?.probes?.[probe]) throw new Error(`${host} has no ${probe}`);
+  const lines = h.probes[probe].split('\n');
+  const out = f(lines);
+  assert.notDeepEqual(out, lines, `the edit of ${host} ${probe} changed nothing`);
+  h.probes[probe] = out.join('\n');
+  return c;
+}
+
+function trace(c: Capture, req: TraceRequest): TraceResult {
+  const r = simulate(buildNetwork(c), req);
+  if (!r.ok) throw new Error(r.error);
+  return r.result;
+}
+
+const hosts = (r: TraceResult) => r.hops.map((h) => h.host);
+const kinds = (r: TraceResult) => r.hops.flatMap((h) => h.steps.map((s) => s.kind));
+
+describe('healthy demo cluster (flannel VXLAN)', () => {
+  test('pod to pod across nodes goes pod -> node -> VXLAN over the switch -> node -> pod', () => {
+    const r = trace(demo(), { from: 'default/web-0', to: 'default/web-1' });
+    assert.equal(r.verdict, 'delivered');
+    assert.equal(r.dropAt, null);
+    assert.deepEqual(hosts(r), ['web-0', 'k8s-node1', 'tor', 'k8s-node2', 'web-1']);
+    assert.deepEqual(r.hops.map((h) => [h.in, h.out]), [[null, 'eth0'], [r.hops[1]!.in, 'eth0'], ['p1', 'p2'], ['eth0', r.hops[3]!.out], ['eth0', null]]);
+    assert.match(r.hops[1]!.in!, /^veth/);
+    const k = kinds(r);
+    assert.ok(k.indexOf('vxlan-encap') < k.indexOf('vxlan-decap'));
+    const encap = r.hops[1]!.steps.find((s) => s.kind === 'vxlan-encap')!;
+    assert.match(encap.text, /VNI 1.*10\.4\.7\.22:8472 from 10\.4\.7\.21.*114 bytes/);
+    const vtep = r.hops[1]!.steps.find((s) => s.kind === 'fdb')!;
+    assert.match(vtep.evidence, /^[0-9a-f:]{17} dev flannel\.1 dst 10\.4\.7\.22 self permanent$/);
+    assert.equal(vtep.records[0]!.host, 'k8s-node1');
+    assert.equal(vtep.records[0]!.probe, 'fdb');
+    assert.equal(r.flow.src, '10.244.0.3');
+    assert.equal(r.flow.dst, '10.244.1.3');
+  });
+
+  test('every step quotes the line that decided it, from the host it names', () => {
+    const c = demo();
+    const r = trace(c, { from: 'default/web-0', to: '10.244.2.3' });
+    assert.equal(r.verdict, 'delivered');
+    for (const h of r.hops) {
+      for (const s of h.steps) {
+        for (const e of s.records) {
+          if (e.line === 0) continue;
+          const text = c.hosts.find((x) => x.name === e.host)!.probes![e.probe]!;
+          assert.equal(text.split('\n')[e.line - 1], e.raw, `${e.host} ${e.probe}:${e.line}`);
+        }
+      }
+    }
+    assert.ok(r.hops.every((h) => h.steps.some((s) => s.records.length > 0)));
+  });
+
+  test('pods on one node talk through the cni0 bridge only', () => {
+    const r = trace(demo(), { from: 'default/web-0', to: 'kube-system/coredns-6d8c4cb4d-xk7t2' });
+    assert.equal(r.verdict, 'delivered');
+    assert.deepEqual(hosts(r), ['web-0', 'k8s-node1', 'coredns-6d8c4cb4d-xk7t2']);
+    assert.ok(!kinds(r).includes('vxlan-encap'));
+  });
+
+  test('a node reaches the router through the switch', () => {
+    const r = trace(demo(), { from: 'k8s-node3', to: '10.4.7.1' });
+    assert.equal(r.verdict, 'delivered');
+    assert.deepEqual(hosts(r), ['k8s-node3', 'tor', 'gw']);
+    assert.equal(r.flow.src, '10.4.7.23');
+  });
+
+  test('a packet larger than the pod MTU stops at the pod with the size that fits', () => {
+    const r = trace(demo(), { from: 'default/web-0', to: 'default/web-1', size: 1451 });
+    assert.equal(r.verdict, 'mtu-exceeded');
+    assert.deepEqual(r.dropAt, { host: 'web-0', dev: 'eth0' });
+    assert.match(r.reason, /1451 bytes.*at most 1450/);
+    assert.equal(trace(demo(), { from: 'default/web-0', to: 'default/web-1', size: 1450 }).verdict, 'delivered');
+  });
+
+  test('unknown endpoints are errors that list the hosts', () => {
+    const r = simulate(buildNetwork(demo()), { from: 'default/nope', to: '10.244.1.3' });
+    assert.ok(!r.ok && /--from "default\/nope" is not a host.*default\/web-0/.test(r.error));
+  });
+});
+
+describe('faults', () => {
+  test('a missing VXLAN FDB entry for the remote VTEP drops at flannel.1', () => {
+    const c = edit(demo(), 'k8s-node1', 'fdb', (ls) => ls.filter((l) => !/dev flannel\.1 dst 10\.4\.7\.22 /.test(l)));
+    const r = trace(c, { from: 'default/web-0', to: 'default/web-1' });
+    assert.equal(r.verdict, 'no-fdb-entry');
+    assert.deepEqual(r.dropAt, { host: 'k8s-node1', dev: 'flannel.1' });
+  });
+
+  test('a blackhole route drops where it is', () => {
+    const c = edit(demo(), 'k8s-node1', 'routes4', (ls) => ['blackhole 10.244.1.0/25 proto static', ...ls]);
+    const r = trace(c, { from: 'default/web-0', to: 'default/web-1' });
+    assert.equal(r.verdict, 'blackhole');
+    assert.deepEqual(r.dropAt, { host: 'k8s-node1', dev: null });
+    assert.equal(r.hops[1]!.steps.find((s) => s.kind === 'route')!.evidence, 'blackhole 10.244.1.0/25 proto static');
+  });
+
+  test('forwarding disabled on the node drops the pod\'s packet there', () => {
+    const c = edit(demo(), 'k8s-node1', 'sysctl', (ls) => ls.map((l) => l.replace(/^(net\.ipv4\.conf\.cni0\.forwarding) = 1/, '$1 = 0')));
+    const r = trace(c, { from: 'default/web-0', to: 'default/web-1' });
+    assert.equal(r.verdict, 'forwarding-disabled');
+    assert.equal(r.dropAt!.host, 'k8s-node1');
+  });
+
+  test('a FAILED neighbour for the remote flannel.1 address with nobody answering', () => {
+    const c = edit(demo(), 'k8s-node1', 'neigh', (ls) => ls.map((l) => (l.startsWith('10.244.1.0 ') ? '10.244.1.0 dev flannel.1 FAILED' : l)));
+    const r = trace(c, { from: 'default/web-0', to: 'default/web-1' });
+    assert.equal(r.verdict, 'neighbor-failed');
+    assert.deepEqual(r.dropAt, { host: 'k8s-node1', dev: 'flannel.1' });
+  });
+
+  test('a missing pod-network route sends the packet to the default gateway, which has no route', () => {
+    const c = edit(demo(), 'k8s-node1', 'routes4', (ls) => ls.filter((l) => !l.startsWith('10.244.1.0/24')));
+    const r = trace(c, { from: 'default/web-0', to: 'default/web-1' });
+    assert.deepEqual(hosts(r).slice(0, 4), ['web-0', 'k8s-node1', 'tor', 'gw']);
+    assert.notEqual(r.verdict, 'delivered');
+  });
+
+  test('two routers pointing at each other are a loop', () => {
+    let c = edit(demo(), 'k8s-node1', 'routes4', (ls) => ls.map((l) => (l.startsWith('10.244.1.0/24') ? '10.244.1.0/24 via 10.4.7.1 dev eth0' : l)));
+    c = edit(c, 'gw', 'routes4', (ls) => ['10.244.1.0/24 via 10.4.7.21 dev eth0', ...ls]);
+    const r = trace(c, { from: 'default/web-0', to: 'default/web-1' });
+    assert.equal(r.verdict, 'loop');
+  });
+
+  test('a pod with no probes is traced from its node\'s tables and marked inferred', () => {
+    const c = demo();
+    delete c.hosts.find((h) => h.name === 'web-0')!.probes;
+    const r = trace(c, { from: 'default/web-0', to: 'default/web-1' });
+    assert.equal(r.verdict, 'delivered');
+    assert.equal(r.inferred, true);
+    assert.equal(r.hops[0]!.host, 'k8s-node1');
+    assert.ok(r.hops[0]!.steps[0]!.inferred);
+  });
+
+  test('a bridge FDB miss floods; only the copy that reaches the owner is delivered', () => {
+    const c = edit(demo(), 'k8s-node2', 'fdb', (ls) => ls.filter((l) => !l.startsWith('0a:58:0a:f4:01:03 ')));
+    const r = trace(c, { from: 'default/web-0', to: 'default/web-1' });
+    assert.equal(r.verdict, 'delivered');
+    assert.ok(kinds(r).includes('flood'));
+    assert.ok(r.paths.length >= 2);
+    assert.ok(r.paths.some((p) => p.verdict === 'wrong-destination'));
+  });
+});

@@ -1,0 +1,272 @@
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { parseLinks } from '../../../src/parsers/links';
+import type { LinkRecord } from '../../../src/parsers/types';
+import { fixtureBody, withoutSrc } from './fixture-body';
+
+const body = (name: string): string => fixtureBody('links', name);
+
+function byName(records: LinkRecord[], name: string): LinkRecord {
+  const r = records.find((x) => x.ifname === name);
+  assert.ok(r, `no record for ${name}`);
+  return r;
+}
+
+test('text and JSON forms of the same `ip -d link` give the same records', () => {
+  const text = parseLinks(body('lab-detail'));
+  const json = parseLinks(body('lab-detail-json'));
+  assert.equal(text.format, 'iproute2');
+  assert.equal(json.format, 'json');
+  assert.deepEqual(text.issues, []);
+  assert.deepEqual(json.issues, []);
+  assert.equal(text.records.length, 12);
+  assert.deepEqual(withoutSrc(text.records), withoutSrc(json.records));
+});
+
+test('a veth whose peer is in another netns: @ifN is the peer ifindex, link-netnsid the netns', () => {
+  const veth0 = byName(parseLinks(body('lab-detail')).records, 'veth0');
+  assert.equal(veth0.linkIndex, 2);
+  assert.equal(veth0.link, undefined);
+  assert.equal(veth0.linkNetnsid, 0);
+  assert.equal(veth0.type, 'veth');
+  assert.equal(veth0.master, 'br0');
+  assert.equal(veth0.slaveKind, 'bridge_slave');
+  assert.deepEqual(veth0.bridgePort, { state: 'forwarding', learning: true, flood: true, hairpin: false });
+  assert.deepEqual(veth0.src, { line: 3, raw: '2: veth0@if2: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master br0 state UP mode DEFAULT group default qlen 1000' });
+});
+
+test('`link-netns NAME` is kept as linkNetns when ip could name the peer netns', () => {
+  const eth0 = byName(parseLinks(body('lab-peer-netns-name')).records, 'eth0');
+  assert.equal(eth0.linkNetns, 'hA-a');
+  assert.equal(eth0.linkNetnsid, undefined);
+  assert.equal(eth0.linkIndex, 2);
+});
+
+test('a veth peer or lower device in the same netns is named by `@name`', () => {
+  const { records } = parseLinks(body('lab-detail'));
+  assert.equal(byName(records, 'vethy').link, 'vethx');
+  assert.equal(byName(records, 'mv0').link, 'vethy');
+  assert.equal(byName(records, 'mv0').type, 'macvlan'); // a kind without its own fields keeps the name
+  assert.equal(byName(records, 'lo').type, undefined);
+});
+
+test('header fields: state, mode, group, qlen, flags, up and carrier', () => {
+  const { records } = parseLinks(body('lab-detail'));
+  const tdown = byName(records, 'tdown');
+  assert.deepEqual(tdown.flags, ['NO-CARRIER', 'BROADCAST', 'MULTICAST', 'UP', 'M-DOWN']);
+  assert.equal(tdown.up, true);
+  assert.equal(tdown.lowerUp, false);
+  assert.equal(tdown.operstate, 'LOWERLAYERDOWN');
+  assert.equal(tdown.mode, 'DEFAULT');
+  assert.equal(tdown.group, 'default');
+  assert.equal(tdown.qdisc, 'noqueue');
+  assert.equal(tdown.mtu, 1500);
+  const ifb0 = byName(records, 'ifb0');
+  assert.equal(ifb0.qlen, 32);
+  assert.equal(ifb0.linkType, 'ether');
+  assert.equal(ifb0.address, '86:4f:1d:c5:8d:5d');
+  assert.equal(ifb0.broadcast, 'ff:ff:ff:ff:ff:ff');
+  assert.equal(byName(records, 'lo').linkType, 'loopback');
+});
+
+test('alias and altname lines are kept and do not break the block', () => {
+  const { records, issues } = parseLinks(body('lab-detail'));
+  const ifb0 = byName(records, 'ifb0');
+  assert.equal(ifb0.ifalias, 'uplink ifb');
+  assert.deepEqual(ifb0.altnames, ['hA-uplink-long-altname']);
+  assert.equal(ifb0.type, 'ifb');
+  assert.deepEqual(issues, []);
+});
+
+test('vxlan details: VNI, VTEP address, underlay device, ports, learning', () => {
+  const { records } = parseLinks(body('lab-detail'));
+  const v = byName(records, 'vxlan0').vxlan;
+  assert.ok(v);
+  assert.equal(v.id, 1);
+  assert.equal(String(v.local), '10.4.7.21');
+  assert.equal(v.dev, 'ifb0');
+  assert.equal(v.dstport, 8472);
+  assert.deepEqual(v.srcport, [0, 0]);
+  assert.equal(v.learning, false);
+  assert.equal(v.ttl, undefined); // `ttl auto`
+  assert.equal(v.ageing, 300);
+  assert.equal(v.udpCsum, true);
+  const g = byName(records, 'vxlan6').vxlan;
+  assert.equal(String(g?.group), '239.1.1.1');
+  assert.equal(g?.remote, undefined);
+  assert.equal(g?.ttl, 5);
+  assert.equal(g?.learning, true);
+  assert.equal(g?.udpCsum, false);
+  assert.equal(byName(records, 'vxext').vxlan?.external, true);
+});
+
+test('bridge details: STP state and VLAN filtering', () => {
+  const br0 = byName(parseLinks(body('lab-detail')).records, 'br0');
+  assert.equal(br0.type, 'bridge');
+  assert.deepEqual(br0.bridge, { stpState: 0, vlanFiltering: false, ageingTime: 30000 });
+});
+
+test('wireguard, ipip, vlan, bond and dummy kind lines (iproute2 6.1 format)', () => {
+  const { records, issues } = parseLinks(body('constructed-kinds'));
+  assert.deepEqual(issues, []);
+  const wg0 = byName(records, 'wg0');
+  assert.equal(wg0.type, 'wireguard');
+  assert.equal(wg0.linkType, 'none');
+  assert.equal(wg0.address, undefined);
+  const tunl0 = byName(records, 'tunl0');
+  assert.equal(tunl0.link, undefined); // @NONE
+  assert.equal(tunl0.linkIndex, undefined);
+  assert.deepEqual(tunl0.tunnel, {}); // remote any local any ttl inherit
+  const ipip1 = byName(records, 'ipip1');
+  assert.equal(ipip1.linkType, 'ipip');
+  assert.equal(ipip1.address, '1.2.3.4');
+  assert.equal(ipip1.broadcast, '5.6.7.8'); // `peer` on a POINTOPOINT link
+  assert.equal(String(ipip1.tunnel?.remote), '5.6.7.8');
+  assert.equal(String(ipip1.tunnel?.local), '1.2.3.4');
+  assert.equal(ipip1.tunnel?.ttl, 64);
+  const vlan = byName(records, 'bond0.100');
+  assert.equal(vlan.link, 'bond0');
+  assert.deepEqual(vlan.vlan, { id: 100, protocol: '802.1Q' });
+  assert.deepEqual(byName(records, 'bond0').bond, { mode: 'active-backup' });
+  const eth1 = byName(records, 'eth1');
+  assert.equal(eth1.master, 'bond0');
+  assert.equal(eth1.slaveKind, 'bond_slave');
+  assert.deepEqual(eth1.bondPort, { state: 'BACKUP', miiStatus: 'UP' });
+  assert.deepEqual(eth1.altnames, ['enp1s0f1']); // after two `vf` lines
+  const dummy0 = byName(records, 'dummy0');
+  assert.equal(dummy0.type, 'dummy');
+  assert.equal(dummy0.group, '10');
+  assert.equal(dummy0.ifalias, 'node uplink: 10.4.7.0/24 (rack 3)');
+});
+
+test('older -d output: stats lines, openvswitch_slave, gre tunnels, vxlan external at the end', () => {
+  const { records, issues } = parseLinks(body('rhel-ovs-bond-gre-stats'));
+  assert.deepEqual(issues, []);
+  assert.equal(records.length, 9);
+  const vx = byName(records, 'vxlan_sys_4789');
+  assert.equal(vx.vxlan?.external, true);
+  assert.equal(vx.vxlan?.id, 0);
+  assert.equal(vx.slaveKind, 'openvswitch_slave');
+  assert.equal(vx.master, 'ovs-system');
+  const gre1 = byName(records, 'gre1');
+  assert.equal(gre1.type, 'gre');
+  assert.equal(String(gre1.tunnel?.remote), '172.168.10.25');
+  assert.equal(gre1.tunnel?.ttl, 255);
+  assert.equal(String(byName(records, 'geneve0').tunnel?.remote), '192.168.43.254');
+  assert.deepEqual(byName(records, 'eth0_2').bondPort, { state: 'ACTIVE', miiStatus: 'UP' });
+  assert.equal(byName(records, 'ovs-system').type, 'openvswitch');
+});
+
+test('a bare kind line (`team`) followed by a bridge_slave line', () => {
+  const tm0 = byName(parseLinks(body('team-bridge-slave-stats')).records, 'tm0');
+  assert.equal(tm0.type, 'team');
+  assert.equal(tm0.slaveKind, 'bridge_slave');
+  assert.equal(tm0.bridgePort?.hairpin, false);
+});
+
+test('flannel.1 as pasted in flannel issue 1757', () => {
+  const r = parseLinks(body('flannel-vxlan'));
+  assert.deepEqual(r.issues, []);
+  const f = byName(r.records, 'flannel.1');
+  assert.equal(f.vxlan?.id, 1);
+  assert.equal(String(f.vxlan?.local), '10.0.0.1');
+  assert.equal(f.vxlan?.dev, 'abc');
+  assert.equal(f.qlen, undefined);
+});
+
+test('`ip -d addr` output: the inet lines are not link lines and not issues', () => {
+  const r = parseLinks(body('vlan-details-addr'));
+  assert.deepEqual(r.issues, []);
+  assert.deepEqual(byName(r.records, 'eth0.111').vlan, { id: 111, protocol: '802.1Q' });
+});
+
+test('plain, -o and -d text forms agree on the header and link-line fields', () => {
+  const plain = withoutSrc(parseLinks(body('lab-plain')).records);
+  const oneline = withoutSrc(parseLinks(body('lab-oneline')).records);
+  assert.deepEqual(oneline, plain);
+  const detail = parseLinks(body('lab-detail')).records.map(({ src: _s, type: _t, vxlan: _v, bridge: _b, bridgePort: _p, slaveKind: _k, ...rest }) => rest);
+  assert.deepEqual(JSON.parse(JSON.stringify(detail)), plain);
+});
+
+test('BusyBox `ip link`: no state, and a self-referencing `veth0@veth0` is not a link', () => {
+  const r = parseLinks(body('lab-busybox'));
+  assert.equal(r.format, 'busybox');
+  assert.deepEqual(r.issues, []);
+  const veth0 = byName(r.records, 'veth0');
+  assert.equal(veth0.link, undefined);
+  assert.equal(veth0.operstate, undefined);
+  assert.equal(veth0.master, 'br0');
+  assert.equal(byName(r.records, 'vethy').link, 'vethx');
+});
+
+test('broken lines become issues at their line numbers and the neighbours are kept', () => {
+  const r = parseLinks(body('broken-lines'));
+  assert.deepEqual(
+    r.issues.map((i) => i.line),
+    [1, 6, 10, 13, 18, 25, 28],
+  );
+  assert.match(r.issues[0]!.message, /expected `N: name: <FLAGS>/);
+  assert.match(r.issues[1]!.message, /unexpected line in the block of veth0/);
+  assert.match(r.issues[3]!.message, /no `mtu N`/);
+  assert.match(r.issues[6]!.message, /remote: "10\.4\.7\.300"/);
+  assert.deepEqual(
+    r.records.map((x) => x.ifname),
+    ['lo', 'veth0', 'br0', 'mv0', 'vxlan0', 'vxlan6'],
+  );
+  // The garbage line sat between veth0's header and its link/ether line: the block went on.
+  const veth0 = byName(r.records, 'veth0');
+  assert.equal(veth0.address, '6e:7e:a0:53:6e:3b'); // upper case in the input
+  assert.equal(veth0.linkNetnsid, 0);
+  assert.equal(veth0.bridgePort?.learning, true);
+  assert.equal(veth0.operstate, 'UP'); // unknown header words (xdpgeneric/id:12, newword) skipped
+  assert.equal(byName(r.records, 'lo').src.raw.endsWith('   '), true); // raw kept as captured
+  assert.equal(byName(r.records, 'br0').bridge?.vlanFiltering, true);
+  assert.equal(byName(r.records, 'mv0').type, 'futurekind');
+  assert.equal(byName(r.records, 'vxlan0').vxlan, undefined);
+  assert.equal(byName(r.records, 'vxlan6').vxlan?.remote, undefined);
+  assert.equal(byName(r.records, 'vxlan6').vxlan?.id, 42);
+});
+
+test('broken JSON elements become issues at the line where each element starts', () => {
+  const r = parseLinks(body('broken-json'));
+  assert.equal(r.format, 'json');
+  assert.deepEqual(
+    r.issues.map((i) => [i.line, i.message]),
+    [
+      [1, 'vxlan0: vxlan info_data without id'],
+      [23, 'expected a link object with ifindex, ifname, flags and mtu'],
+      [28, 'expected a link object with ifindex, ifname, flags and mtu'],
+    ],
+  );
+  assert.deepEqual(
+    r.records.map((x) => x.ifname),
+    ['vxlan0', 'tunl0'],
+  );
+  assert.equal(byName(r.records, 'tunl0').link, undefined); // "link": null is @NONE
+  assert.deepEqual(byName(r.records, 'tunl0').tunnel, {});
+});
+
+test('invalid JSON is one issue, not a throw', () => {
+  const r = parseLinks('[{"ifindex": 1,\n "ifname": "lo",,}]');
+  assert.equal(r.records.length, 0);
+  assert.equal(r.issues.length, 1);
+  assert.equal(r.issues[0]!.line, 2);
+  assert.match(r.issues[0]!.message, /not valid JSON/);
+});
+
+test('empty input is the empty format with nothing in it', () => {
+  assert.deepEqual(parseLinks(''), { format: 'empty', records: [], issues: [] });
+  assert.deepEqual(parseLinks('\n  \r\n'), { format: 'empty', records: [], issues: [] });
+});
+
+test('never throws on mangled input, and every issue points at a real line', () => {
+  const lines = body('constructed-kinds').split('\n');
+  for (let cut = 0; cut < lines.length; cut++) {
+    const mangled = lines.map((l, i) => (i === cut ? l.slice(0, Math.floor(l.length / 2)) : i === cut + 1 ? l.split(' ').reverse().join(' ') : l)).join('\n');
+    const r = parseLinks(mangled);
+    for (const i of r.issues) {
+      assert.ok(i.line >= 1 && i.line <= lines.length, `issue line ${i.line}`);
+      assert.doesNotMatch(i.message, /internal parser error/);
+    }
+  }
+});
