@@ -143,14 +143,13 @@ describe('parseFdb', () => {
     assert.equal(r.issues.length, 1);
   });
 
-  test('5,000 entries parse quickly', () => {
+  // Speed is measured by `npm run bench`; this checks only that a big table loses nothing.
+  test('5,000 entries all parse', () => {
     const ls: string[] = [];
     for (let i = 0; i < 5000; i++) ls.push(`0a:58:0a:f4:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')} dev veth${i} master cni0 `);
-    parseFdb(ls.join('\n')); // warm up
-    const t0 = performance.now();
     const r = parseFdb(ls.join('\n'));
-    const ms = performance.now() - t0;
     assert.equal(r.records.length, 5000);
-    assert.ok(ms < 100, `took ${ms.toFixed(1)} ms`); // the benchmark's bar is 20 ms; leave room for a loaded CI machine
+    assert.equal(r.issues.length, 0);
+    assert.deepEqual([r.records[4999]!.mac, r.records[4999]!.dev, r.records[4999]!.master], ['0a:58:0a:f4:13:87', 'veth4999', 'cni0']);
   });
 });

@@ -382,19 +382,14 @@ describe('parseRoutes: robustness', () => {
     );
   });
 
-  test('20,000 routes parse well inside the benchmark budget', () => {
+  // Speed is measured by `npm run bench`; this checks only that a big table loses nothing.
+  test('20,000 routes all parse, each to its own line', () => {
     const ls: string[] = [];
     for (let i = 0; i < 20000; i++) ls.push(`10.${(i >> 8) & 255}.${i & 255}.0/24 via 10.0.${i & 3}.1 dev eth0 proto bird metric 32 `);
-    const text = ls.join('\n');
-    parseRoutes(text, 4);
-    let best = Infinity;
-    for (let k = 0; k < 3; k++) {
-      const t0 = performance.now();
-      assert.equal(parseRoutes(text, 4).records.length, 20000);
-      best = Math.min(best, performance.now() - t0);
-    }
-    // The benchmark's budget is 50 ms; a generous bound here catches a quadratic or regex blow-up
-    // without failing on a busy test machine.
-    assert.ok(best < 250, `best of 3: ${best.toFixed(1)} ms`);
+    const r = parseRoutes(ls.join('\n'), 4);
+    assert.equal(r.records.length, 20000);
+    assert.equal(r.issues.length, 0);
+    assert.equal(r.records[19999]!.src.line, 20000);
+    assert.equal(r.records[19999]!.dst.toString(), '10.78.31.0/24');
   });
 });
