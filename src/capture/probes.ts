@@ -6,7 +6,7 @@ import type { ProbeName } from '../parsers';
 export interface ProbeCommand {
   argv: readonly string[];
   /** What produced the text, for the record and for messages. */
-  form: 'iproute2' | 'busybox' | 'net-tools' | 'procps' | 'bridge-utils' | 'iptables';
+  form: 'iproute2' | 'busybox' | 'net-tools' | 'procps' | 'bridge-utils' | 'iptables' | 'wireguard-tools';
 }
 
 /** Kernel settings the engine reads; `sysctl` prints every interface below a `conf` key. */
@@ -43,4 +43,6 @@ export const PROBE_COMMANDS: Readonly<Record<ProbeName, readonly ProbeCommand[]>
   brctl: [{ argv: ['brctl', 'show'], form: 'bridge-utils' }],
   arp: [{ argv: ['arp', '-an'], form: 'net-tools' }],
   iptables: [{ argv: ['iptables-save'], form: 'iptables' }],
+  // WireGuard's cryptokey routing table (optional; only where a wireguard device exists).
+  wg: [{ argv: ['wg', 'show', 'all', 'dump'], form: 'wireguard-tools' }],
 };

@@ -45,6 +45,10 @@ export function recordRow(r: ProbeRecord): string[] {
       return [s(r.src.line), 'chain', `${r.table}/${r.chain}`, kv([['policy', r.policy ?? '-']])];
     case 'iptables-rule':
       return [s(r.src.line), 'rule', `${r.table}/${r.chain}`, r.tokens.join(' ')];
+    case 'wg-interface':
+      return [s(r.src.line), 'wg-interface', r.ifname, kv([['public-key', r.publicKey], ['listen-port', r.listenPort], ['fwmark', r.fwmark]])];
+    case 'wg-peer':
+      return [s(r.src.line), 'wg-peer', r.ifname, kv([['public-key', r.publicKey], ['endpoint', r.endpoint && `${r.endpoint.addr}:${r.endpoint.port}`], ['allowed-ips', r.allowedIps.map(String)], ['latest-handshake', r.latestHandshake]])];
   }
 }
 

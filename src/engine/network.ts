@@ -14,6 +14,8 @@ import {
   type RouteRecord,
   type RuleRecord,
   type SysctlRecord,
+  type WgInterfaceRecord,
+  type WgPeerRecord,
 } from '../parsers';
 import { Addr, Mac, Prefix, type Family } from './addr';
 import { Fib } from './fib';
@@ -49,6 +51,8 @@ export interface Netns {
   fdb: Map<string, FdbRecord[]>;
   /** sysctl values by key with interface names unmangled (`net.ipv4.conf.flannel.1.rp_filter`). */
   sysctl: Map<string, { value: string; rec: SysctlRecord }>;
+  /** WireGuard devices by name (from the `wg` probe): their own key and port, and their peers. */
+  wg: Map<string, { dev: WgInterfaceRecord | undefined; peers: WgPeerRecord[] }>;
   /** Probes the capture holds for this host. */
   probes: Set<ProbeName>;
   issues: { probe: ProbeName; issue: ParseIssue }[];
@@ -90,6 +94,7 @@ export function buildNetns(host: Host): Netns {
   const arps = parse<NeighRecord>(host, 'arp', issues);
   const fdbs = parse<FdbRecord>(host, 'fdb', issues);
   const sysctls = parse<SysctlRecord>(host, 'sysctl', issues);
+  const wgRecords = parse<WgInterfaceRecord | WgPeerRecord>(host, 'wg', issues);
 
   const ifaces = new Map<string, Iface>();
   const byIndex = new Map<number, Iface>();
@@ -99,7 +104,9 @@ export function buildNetns(host: Host): Netns {
       name: l.ifname,
       ifindex: l.ifindex,
       link: l,
-      type: l.type ?? (l.linkType === 'loopback' ? 'loopback' : 'device'),
+      // Without `ip -d`, the kind is not printed: `link/ipip` still names IPIP, and `@ifN` (a peer in
+      // another namespace) is how a veth shows itself.
+      type: l.type ?? (l.linkType === 'loopback' ? 'loopback' : l.linkType === 'ipip' ? 'ipip' : l.linkIndex !== undefined ? 'veth' : 'device'),
       mtu: l.mtu,
       up: l.up,
       lowerUp: l.lowerUp,
@@ -163,7 +170,14 @@ export function buildNetns(host: Host): Netns {
     const key = s.conf ? `net.ipv${s.conf.family}.conf.${s.conf.iface}.${s.conf.param}` : s.key;
     sysctl.set(key, { value: s.value, rec: s });
   }
-  return { host, name: host.name, ifaces, byIndex, fib, neigh, neighProbe, fdb, sysctl, probes, issues };
+  const wg = new Map<string, { dev: WgInterfaceRecord | undefined; peers: WgPeerRecord[] }>();
+  for (const r of wgRecords) {
+    const entry = wg.get(r.ifname) ?? { dev: undefined, peers: [] };
+    if (r.kind === 'wg-interface') entry.dev = r;
+    else entry.peers.push(r);
+    wg.set(r.ifname, entry);
+  }
+  return { host, name: host.name, ifaces, byIndex, fib, neigh, neighProbe, fdb, sysctl, wg, probes, issues };
 }
 
 export function buildNetwork(capture: Capture): Network {

@@ -3,18 +3,22 @@
 // FDB or flood, VXLAN FDB -> VTEP -> underlay) — with the table line that decided every step.
 // Deterministic: the same network and flow give the same result. Every ECMP next hop and every
 // flood copy is explored; breadcrumbs catch loops.
-import { Addr, Mac, type Family } from './addr';
+import { Addr, Mac, Prefix, type Family } from './addr';
 import type { FibAnswer, FibRoute } from './fib';
 import { confValue, evidence, fdbKey, ifacePrefixes, neighKey, type Iface, type Netns, type Network } from './network';
 import type { Evidence, Flow, Hop, Step, StepKind, Trace, Verdict } from './trace';
 
 /** VXLAN over IPv4 adds outer Ethernet 14 + IP 20 + UDP 8 + VXLAN 8 bytes; over IPv6, 20 more. */
 export const VXLAN_OVERHEAD = { 4: 50, 6: 70 } as const;
+/** IPIP adds an outer IPv4 header. */
+export const IPIP_OVERHEAD = 20;
+/** WireGuard adds outer IP + UDP 8 + its 16-byte header and 16-byte tag (before padding). */
+export const WIREGUARD_OVERHEAD = { 4: 60, 6: 80 } as const;
 
 export interface Packet {
   src: Addr;
   dst: Addr;
-  proto: Flow['proto'];
+  proto: Flow['proto'] | 'ipip';
   dport?: number | undefined;
   /** IP packet length in bytes. */
   size: number;
@@ -24,12 +28,16 @@ export interface Packet {
   inner?: Frame | undefined;
   /** VXLAN network identifier of an encapsulated packet. */
   vni?: number | undefined;
+  /** A WireGuard datagram: the sending device's public key (when the capture has it). */
+  wgFrom?: { key: string | undefined } | undefined;
 }
 
 export interface Frame {
   pkt: Packet;
   /** Destination MAC; undefined when the next hop needs no link-layer address (NOARP devices). */
   dstMac: Mac | undefined;
+  /** The next hop the route chose (the gateway, or the destination itself): tunnels use it. */
+  nexthop?: Addr | undefined;
 }
 
 export interface WalkTarget {
@@ -150,8 +158,8 @@ export class Simulator {
 
   // ---- L3 --------------------------------------------------------------------------------------
 
-  private lookup(ns: Netns, pkt: Packet, iif: string | null, oif?: string): FibAnswer {
-    return ns.fib[pkt.dst.family].lookup({ dst: pkt.dst, src: iif === null && pkt.src.isUnspecified() ? undefined : pkt.src, iif: iif ?? 'lo', oif, proto: pkt.proto, dport: pkt.dport });
+  private lookup(ns: Netns, pkt: Packet, iif: string | null, oif?: string, fwmark?: number): FibAnswer {
+    return ns.fib[pkt.dst.family].lookup({ dst: pkt.dst, src: iif === null && pkt.src.isUnspecified() ? undefined : pkt.src, iif: iif ?? 'lo', oif, fwmark, proto: pkt.proto, dport: pkt.dport });
   }
 
   private explainFib(c: Cursor, ns: Netns, ans: FibAnswer, pkt: Packet): void {
@@ -171,8 +179,8 @@ export class Simulator {
    * Route lookup and everything after it, for a packet created here (`iif` null) or received on
    * `iif` and not addressed to this host (forwarding).
    */
-  private routeAndSend(c: Cursor, ns: Netns, pkt: Packet, iif: Iface | null, ansIn?: FibAnswer, oif?: string): void {
-    const ans = ansIn ?? this.lookup(ns, pkt, iif?.name ?? null, oif);
+  private routeAndSend(c: Cursor, ns: Netns, pkt: Packet, iif: Iface | null, ansIn?: FibAnswer, oif?: string, fwmark?: number): void {
+    const ans = ansIn ?? this.lookup(ns, pkt, iif?.name ?? null, oif, fwmark);
     if (!ansIn) this.explainFib(c, ns, ans, pkt);
     const fam = pkt.dst.family;
     if (ans.kind === 'none') {
@@ -311,7 +319,7 @@ export class Simulator {
   /** Finds the link-layer address for `nexthop` on `dev` (neigh table, else what ARP/ND would get). */
   private resolve(c: Cursor, ns: Netns, dev: Iface, nexthop: Addr, pkt: Packet, viaGateway: boolean): Frame | undefined {
     if (dev.noarp || dev.type === 'loopback' || dev.type === 'ipip' || dev.type === 'wireguard') {
-      return { pkt, dstMac: undefined };
+      return { pkt, dstMac: undefined, nexthop };
     }
     const entry = ns.neigh.get(neighKey(dev.name, nexthop));
     const proto = nexthop.family === 4 ? 'ARP' : 'neighbour discovery';
@@ -324,21 +332,21 @@ export class Simulator {
         const mac = Mac.parse(entry.lladdr!);
         const stale = entry.state.includes('STALE') ? ' The entry is STALE: the kernel uses it and re-confirms it in the background.' : '';
         this.add(c, step('neigh', `The neighbour table of ${ns.name} maps ${who} on ${dev.name} to ${entry.lladdr} (${state}).${stale}`, [ev]));
-        return { pkt, dstMac: mac.ok ? mac.value : undefined };
+        return { pkt, dstMac: mac.ok ? mac.value : undefined, nexthop };
       }
       // FAILED / INCOMPLETE: the kernel asks again; whether it succeeds depends on who answers.
       const answer = this.askSegment(ns, dev, nexthop);
       if (answer) {
         this.add(c, step('arp', `The neighbour entry for ${who} on ${dev.name} is ${state}; the kernel asks again with ${proto}, and ${answer.who} answers with ${answer.mac ?? 'its address'}.`, [ev, answer.ev], { inferred: true }));
-        return { pkt, dstMac: answer.mac };
+        return { pkt, dstMac: answer.mac, nexthop };
       }
       this.end(c, 'neighbor-failed', `The neighbour entry for ${who} on ${dev.name} in ${ns.name} is ${state} and nothing on that segment owns ${nexthop}, so ${proto} gets no answer and the packet is dropped.`, dev.name, 'drop', [ev]);
       return undefined;
     }
     const answer = this.askSegment(ns, dev, nexthop);
     if (answer) {
-      this.add(c, step('arp', `${ns.name} has no neighbour entry for ${who} on ${dev.name}; it would send a ${proto} request, and ${answer.who} answers${answer.mac ? ` with ${answer.mac}` : ''}.`, [answer.ev], { inferred: true }));
-      return { pkt, dstMac: answer.mac };
+      this.add(c, step('arp', `${ns.name} has no neighbour entry for ${who} on ${dev.name}; it would send ${nexthop.family === 4 ? 'an ARP request' : 'a neighbour solicitation'}, and ${answer.who} answers${answer.mac ? ` with ${answer.mac}` : ''}.`, [answer.ev], { inferred: true }));
+      return { pkt, dstMac: answer.mac, nexthop };
     }
     const known = ns.probes.has('neigh') || ns.probes.has('arp');
     this.end(c, known ? 'neighbor-failed' : 'insufficient-data', `${ns.name} has no neighbour entry for ${who} on ${dev.name} and no host in the capture on that segment owns ${nexthop}${known ? `, so ${proto} goes unanswered and the packet is dropped` : ''}.`, dev.name);
@@ -483,6 +491,10 @@ export class Simulator {
         return this.vxlanXmit(c, ns, dev, frame);
       case 'loopback':
         return this.localDeliver(c, ns, frame.pkt, dev);
+      case 'ipip':
+        return this.ipipXmit(c, ns, dev, frame);
+      case 'wireguard':
+        return this.wgXmit(c, ns, dev, frame);
       case 'dummy':
         return this.end(c, 'blackhole', `${dev.name} is a dummy device: everything sent to it is discarded.`, dev.name, 'drop', [linkEv(ns, dev)]);
       case 'veth':
@@ -547,6 +559,8 @@ export class Simulator {
   }
 
   private localDeliver(c: Cursor, ns: Netns, pkt: Packet, iif: Iface | null): void {
+    if (pkt.inner && pkt.proto === 'ipip') return this.ipipRecv(c, ns, pkt, iif);
+    if (pkt.inner && pkt.wgFrom) return this.wgRecv(c, ns, pkt, iif);
     // A VXLAN datagram for a local VTEP is decapsulated (vxlan_rcv), not handed to a socket.
     if (pkt.inner && pkt.proto === 'udp') {
       const vx = [...ns.ifaces.values()].find((i) => i.type === 'vxlan' && i.link?.vxlan !== undefined && i.link.vxlan.dstport === pkt.dport && i.link.vxlan.id === pkt.vni && (i.link.vxlan.local === undefined || i.link.vxlan.local.equals(pkt.dst)));
@@ -679,6 +693,93 @@ export class Simulator {
     };
     this.add(c, step('vxlan-encap', `${dev.name} wraps the ${frame.pkt.size}-byte packet in VXLAN (VNI ${vni}) inside UDP to ${vtep}:${port}${v.local ? ` from ${v.local}` : ''}: ${overhead} bytes of headers, ${outer.size} bytes in all. The outer packet is routed again in ${ns.name}.`, [linkEv(ns, dev)]));
     this.routeAndSend(c, ns, outer, null, undefined, v.dev);
+  }
+
+  // ---- IPIP and WireGuard -------------------------------------------------------------------------
+
+  /** ipip_tunnel_xmit: outer destination is the tunnel's remote, or the route's gateway (`remote any`). */
+  private ipipXmit(c: Cursor, ns: Netns, dev: Iface, frame: Frame): void {
+    const t = dev.link?.tunnel;
+    const endpoint = t?.remote ?? frame.nexthop;
+    if (!endpoint || endpoint.equals(frame.pkt.dst) && !t?.remote) {
+      return this.end(c, 'insufficient-data', `${dev.name} is an IPIP tunnel with no fixed remote, and the route gives no gateway to use as the far end.`, dev.name, 'drop', [linkEv(ns, dev)]);
+    }
+    const outer: Packet = {
+      src: t?.local ?? Addr.fromV4(0),
+      dst: endpoint,
+      proto: 'ipip',
+      size: frame.pkt.size + IPIP_OVERHEAD,
+      ttl: t?.ttl ?? frame.pkt.ttl,
+      df: frame.pkt.df,
+      inner: frame,
+    };
+    this.add(c, step('tunnel-encap', `${dev.name} is an IPIP tunnel: it puts the ${frame.pkt.size}-byte packet inside a new IPv4 header to ${endpoint}${t?.remote ? ' (the tunnel\'s remote)' : ' (the route\'s gateway)'}, ${outer.size} bytes in all. The outer packet is routed again in ${ns.name}.`, [linkEv(ns, dev)]));
+    this.routeAndSend(c, ns, outer, null, undefined, t?.dev);
+  }
+
+  /** ipip_rcv: a local IPIP packet is taken by a tunnel whose endpoints match, and the inner packet arrives on it. */
+  private ipipRecv(c: Cursor, ns: Netns, pkt: Packet, iif: Iface | null): void {
+    const tun = [...ns.ifaces.values()].find((i) => i.type === 'ipip' && i.up && (i.link?.tunnel?.local === undefined || i.link.tunnel.local.equals(pkt.dst)) && (i.link?.tunnel?.remote === undefined || i.link.tunnel.remote.equals(pkt.src)));
+    if (!tun) return this.end(c, 'wrong-destination', `${ns.name} received an IPIP packet from ${pkt.src} but has no IPIP device that accepts it (the kernel answers "protocol unreachable").`, iif?.name ?? null);
+    this.add(c, step('tunnel-decap', `${tun.name} (IPIP) takes the packet from ${pkt.src} and strips the outer header: ${pkt.inner!.pkt.src} -> ${pkt.inner!.pkt.dst} arrives on ${tun.name}.`, [linkEv(ns, tun)]));
+    this.receive(c, ns, tun, pkt.inner!.pkt);
+  }
+
+  /** wg_xmit: cryptokey routing picks the peer whose allowed IPs hold the destination. */
+  private wgXmit(c: Cursor, ns: Netns, dev: Iface, frame: Frame): void {
+    const table = ns.wg.get(dev.name);
+    const dst = frame.pkt.dst;
+    const fam = dst.family;
+    let peer: { key: string | undefined; endpoint: { addr: Addr; port: number } | undefined; ev: Ev; via: string; inferred: boolean } | undefined;
+    if (table) {
+      let best: { p: (typeof table.peers)[number]; len: number } | undefined;
+      for (const p of table.peers) for (const a of p.allowedIps) if (a.contains(dst) && (!best || a.length > best.len)) best = { p, len: a.length };
+      if (!best) return this.end(c, 'unreachable', `${dev.name} is a WireGuard device; no peer's allowed IPs include ${dst}, so it drops the packet (ENOKEY) and answers "host unreachable".`, dev.name, 'drop', table.peers.map((p) => evidence(ns, 'wg', p.src)));
+      peer = { key: best.p.publicKey, endpoint: best.p.endpoint, ev: evidence(ns, 'wg', best.p.src), via: `peer ${best.p.publicKey.slice(0, 8)}... (allowed IPs ${best.p.allowedIps.join(', ')})`, inferred: false };
+    } else {
+      // No `wg` probe: the peer is the node whose podCIDR holds the destination, on the local port.
+      const node = this.net.capture.hosts.find((h) => h.role === 'node' && h.podCIDRs?.some((p) => Prefix.parse(p).ok && Prefix.must(p).contains(dst)));
+      const ip = node?.ips?.flatMap((x) => {
+        const a = Addr.parse(x);
+        return a.ok && a.value.family === 4 ? [a.value] : [];
+      })[0];
+      if (!node || !ip) return this.end(c, 'insufficient-data', `${dev.name} is a WireGuard device and the capture has no \`wg\` probe to say which peer gets ${dst}.`, dev.name);
+      peer = { key: undefined, endpoint: { addr: ip, port: 51820 }, ev: undefined, via: `${node.name} (its podCIDR holds ${dst}; inferred, no wg probe)`, inferred: true };
+    }
+    if (!peer.endpoint) return this.end(c, 'unreachable', `${dev.name} would send to ${peer.via}, but that peer has no endpoint yet (EDESTADDRREQ).`, dev.name, 'drop', [peer.ev]);
+    const overhead = WIREGUARD_OVERHEAD[peer.endpoint.addr.family];
+    const outer: Packet = {
+      src: Addr.fromV4(0),
+      dst: peer.endpoint.addr,
+      proto: 'udp',
+      dport: peer.endpoint.port,
+      size: frame.pkt.size + overhead,
+      ttl: 64,
+      df: false,
+      inner: frame,
+      wgFrom: { key: table?.dev?.publicKey },
+    };
+    if (fam !== peer.endpoint.addr.family) outer.src = peer.endpoint.addr.family === 4 ? Addr.fromV4(0) : Addr.fromV6(0n);
+    this.add(c, step('tunnel-encap', `${dev.name} is a WireGuard device: cryptokey routing sends ${dst} to ${peer.via}; the packet is encrypted into UDP to ${peer.endpoint.addr}:${peer.endpoint.port}, ${overhead} bytes of headers, ${outer.size} bytes in all. The outer packet is routed again in ${ns.name}.`, [peer.ev, linkEv(ns, dev)], peer.inferred ? { inferred: true } : {}));
+    const mark = table?.dev?.fwmark;
+    this.routeAndSend(c, ns, outer, null, undefined, undefined, mark);
+  }
+
+  /** wg_packet_receive: the datagram is decrypted by the device on that port, and the inner source must be an allowed IP of the sending peer. */
+  private wgRecv(c: Cursor, ns: Netns, pkt: Packet, iif: Iface | null): void {
+    const devs = [...ns.ifaces.values()].filter((i) => i.type === 'wireguard');
+    const byPort = devs.find((d) => ns.wg.get(d.name)?.dev?.listenPort === pkt.dport);
+    const dev = byPort ?? (devs.length === 1 && !ns.wg.get(devs[0]!.name) ? devs[0] : undefined);
+    if (!dev) return this.end(c, 'wrong-destination', `${ns.name} received a WireGuard datagram on UDP ${pkt.dport}, but no WireGuard device listens there.`, iif?.name ?? null);
+    const inner = pkt.inner!.pkt;
+    const table = ns.wg.get(dev.name);
+    const sender = table && pkt.wgFrom?.key ? table.peers.find((p) => p.publicKey === pkt.wgFrom!.key) : undefined;
+    if (table && pkt.wgFrom?.key && !sender) return this.end(c, 'wrong-destination', `${dev.name} in ${ns.name} has no peer with the sender's public key: the handshake fails and the datagram is dropped.`, dev.name);
+    if (sender && !sender.allowedIps.some((a) => a.contains(inner.src))) {
+      return this.end(c, 'rp-filter', `${dev.name} decrypts the packet, but its source ${inner.src} is not among the sending peer's allowed IPs (${sender.allowedIps.join(', ') || 'none'}): WireGuard drops it.`, dev.name, 'drop', [evidence(ns, 'wg', sender.src)]);
+    }
+    this.add(c, step('tunnel-decap', `${dev.name} (WireGuard, UDP ${pkt.dport}) decrypts the datagram${sender ? ` from a peer whose allowed IPs include ${inner.src}` : ''}: ${inner.src} -> ${inner.dst} arrives on ${dev.name}.`, [sender ? evidence(ns, 'wg', sender.src) : undefined, linkEv(ns, dev)], table ? {} : { inferred: true }));
+    this.receive(c, ns, dev, inner);
   }
 }
 

@@ -45,6 +45,8 @@ export type StepKind =
   | 'flood'
   | 'vxlan-encap'
   | 'vxlan-decap'
+  | 'tunnel-encap' // IPIP or WireGuard
+  | 'tunnel-decap'
   | 'underlay' // the frame leaves on a NIC to another host
   | 'deliver'
   | 'drop'

@@ -10,9 +10,10 @@ import { parseNeigh } from './neigh';
 import { parseRoutes } from './routes';
 import { parseRules } from './rules';
 import { parseSysctl } from './sysctl';
+import { parseWg } from './wg';
 import type { ParseResult, ProbeRecord } from './types';
 
-export const PROBES = ['links', 'addrs', 'routes4', 'routes6', 'rules4', 'rules6', 'neigh', 'fdb', 'sysctl', 'brctl', 'arp', 'iptables'] as const;
+export const PROBES = ['links', 'addrs', 'routes4', 'routes6', 'rules4', 'rules6', 'neigh', 'fdb', 'sysctl', 'brctl', 'arp', 'iptables', 'wg'] as const;
 export type ProbeName = (typeof PROBES)[number];
 
 export function isProbeName(s: string): s is ProbeName {
@@ -32,6 +33,7 @@ const parsers: Record<ProbeName, (text: string) => ParseResult<ProbeRecord>> = {
   brctl: parseBrctl,
   arp: parseArp,
   iptables: parseIptables,
+  wg: parseWg,
 };
 
 /** Parses one probe's raw text. Never throws: what it cannot read comes back as issues. */

@@ -17,7 +17,7 @@ export interface ParseIssue {
 }
 
 /** The form the probe text was recognised as. */
-export type ProbeFormat = 'iproute2' | 'json' | 'busybox' | 'net-tools' | 'procps' | 'bridge-utils' | 'iptables-save' | 'empty';
+export type ProbeFormat = 'iproute2' | 'json' | 'busybox' | 'net-tools' | 'procps' | 'bridge-utils' | 'iptables-save' | 'wireguard-tools' | 'empty';
 
 export interface ParseResult<R> {
   format: ProbeFormat;
@@ -348,6 +348,34 @@ export interface IptablesRuleRecord {
   src: Source;
 }
 
+// ---- WireGuard: `wg show all dump` ---------------------------------------------------------------
+
+/** A WireGuard interface (the first dump line of each device). Private keys are never kept. */
+export interface WgInterfaceRecord {
+  kind: 'wg-interface';
+  ifname: string;
+  publicKey: string;
+  listenPort?: number;
+  fwmark?: number;
+  src: Source;
+}
+
+/** A WireGuard peer: cryptokey routing sends to it what its allowed IPs cover. */
+export interface WgPeerRecord {
+  kind: 'wg-peer';
+  ifname: string;
+  publicKey: string;
+  /** `ip:port` of the peer's UDP endpoint; absent until known. */
+  endpoint?: { addr: Addr; port: number };
+  allowedIps: Prefix[];
+  /** Unix seconds of the last handshake; 0 = never. */
+  latestHandshake?: number;
+  rxBytes?: number;
+  txBytes?: number;
+  persistentKeepalive?: number;
+  src: Source;
+}
+
 export type ProbeRecord =
   | LinkRecord
   | AddrRecord
@@ -358,4 +386,6 @@ export type ProbeRecord =
   | BridgePortRecord
   | SysctlRecord
   | IptablesChainRecord
-  | IptablesRuleRecord;
+  | IptablesRuleRecord
+  | WgInterfaceRecord
+  | WgPeerRecord;
