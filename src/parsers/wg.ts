@@ -3,7 +3,7 @@
 // latest-handshake rx-bytes tx-bytes persistent-keepalive`. Secrets (private and preshared keys)
 // are replaced in the kept raw text, so a capture quoted as evidence never shows them.
 import { Addr, Prefix } from '../engine/addr';
-import { Collector, lines, source, uint } from './common';
+import { Collector, lines, uint } from './common';
 import type { ParseResult, WgInterfaceRecord, WgPeerRecord } from './types';
 
 const KEY = /^[A-Za-z0-9+/]{42,43}=$/;
