@@ -45,6 +45,8 @@ export interface Netns {
   fib: Record<Family, Fib>;
   /** Neighbour entries by `dev|addr`. */
   neigh: Map<string, NeighRecord>;
+  /** Proxy neighbour entries (`ip neigh add proxy ADDR dev DEV`) by `dev|addr`: this host answers ARP/ND for them. */
+  proxies: Map<string, NeighRecord>;
   /** Which probe each neighbour entry came from (`neigh` or `arp`). */
   neighProbe: Map<NeighRecord, ProbeName>;
   /** Bridge FDB entries by `bridge|mac` (entries with `master`), VXLAN entries by `dev|mac` (self). */
@@ -150,8 +152,10 @@ export function buildNetns(host: Host): Netns {
   const neigh = new Map<string, NeighRecord>();
   // `ip neigh` knows the NUD state; `arp` (legacy) only fills in what `ip neigh` did not capture.
   const neighProbe = new Map<NeighRecord, ProbeName>();
+  const proxies = new Map<string, NeighRecord>();
   for (const [probe, list] of [['arp', arps], ['neigh', neighs]] as const) {
     for (const n of list) {
+      if (n.dev !== undefined && n.proxy) proxies.set(neighKey(n.dev, n.dst), n);
       if (n.dev === undefined || n.proxy) continue;
       neigh.set(neighKey(n.dev, n.dst), n);
       neighProbe.set(n, probe);
@@ -177,7 +181,7 @@ export function buildNetns(host: Host): Netns {
     else entry.peers.push(r);
     wg.set(r.ifname, entry);
   }
-  return { host, name: host.name, ifaces, byIndex, fib, neigh, neighProbe, fdb, sysctl, wg, probes, issues };
+  return { host, name: host.name, ifaces, byIndex, fib, neigh, neighProbe, proxies, fdb, sysctl, wg, probes, issues };
 }
 
 export function buildNetwork(capture: Capture): Network {

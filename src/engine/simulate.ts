@@ -360,6 +360,10 @@ export class Simulator {
       const owned = ep.iface.addrs.find((a) => a.local.equals(ip));
       if (owned) return { who: `${ep.ns.name} (${ep.iface.name})`, mac: ep.iface.mac, ev: evidence(ep.ns, 'addrs', owned.src) };
     }
+    for (const ep of reach) {
+      const proxy = ep.ns.proxies.get(neighKey(ep.iface.name, ip));
+      if (proxy) return { who: `${ep.ns.name} (${ep.iface.name}, proxy neighbour entry)`, mac: ep.iface.mac, ev: evidence(ep.ns, 'neigh', proxy.src) };
+    }
     if (ip.family === 4) {
       for (const ep of reach) {
         const conf = confValue(ep.ns, 4, ep.iface.name, 'proxy_arp');
@@ -507,6 +511,13 @@ export class Simulator {
 
   private wireOut(c: Cursor, ns: Netns, dev: Iface, frame: Frame): void {
     const ends = this.wire(ns, dev);
+    const target = this.target.host !== null ? this.net.hosts.get(this.target.host) : undefined;
+    if (ends.length === 0 && dev.type === 'veth' && target?.host.role === 'pod' && target.host.node === ns.name && !target.probes.has('links') && frame.pkt.dst.equals(this.target.dst)) {
+      // The destination pod has no probes: its end of this veth is unknown, but its node's tables led here.
+      this.add(c, step('veth', `${dev.name} is a veth pair whose other end is not in the capture; ${target.name} (${frame.pkt.dst}) runs on ${ns.name} and has no probes, so this is taken to be its eth0.`, [linkEv(ns, dev)], { inferred: true }));
+      this.enter(c, target, null);
+      return this.end(c, 'delivered', `${frame.pkt.dst} is ${target.name}'s address: delivered (the pod's own tables are not in the capture, so its side is inferred).`, null, 'deliver', [], true);
+    }
     if (ends.length === 0) {
       return this.end(c, 'insufficient-data', `Nothing in the capture says what ${dev.name} of ${ns.name} is connected to${dev.type === 'veth' ? ' (its veth peer is not in the capture)' : ''}.`, dev.name, 'drop', [linkEv(ns, dev)]);
     }
@@ -613,7 +624,10 @@ export class Simulator {
       if (!port) return this.end(c, 'insufficient-data', `Bridge ${br.name}'s forwarding table sends ${mac} to port ${hit.dev}, which ${ns.name}'s links do not show.`, br.name, 'drop', [ev]);
       if (port.master !== br.name) return this.end(c, 'no-fdb-entry', `Bridge ${br.name}'s forwarding table sends ${mac} to ${hit.dev}, but ${hit.dev} is not a port of ${br.name} (stale entry): the frame is dropped.`, br.name, 'drop', [ev, linkEv(ns, port)]);
       this.add(c, step('fdb', `${inText}${br.name} is a Linux bridge: it looked up ${mac} in its forwarding table and found it behind port ${port.name}${hit.state === 'permanent' ? ' (permanent)' : hit.state === 'static' ? ' (static)' : ' (learned)'}.`, [ev]));
-      if (inPort && port.name === inPort.name) return this.end(c, 'wrong-destination', `The frame for ${mac} would go back out ${port.name}, the port it came in on; the bridge does not hairpin, so it is dropped.`, port.name);
+      if (inPort && port.name === inPort.name) {
+        if (!port.link?.bridgePort?.hairpin) return this.end(c, 'wrong-destination', `The frame for ${mac} would go back out ${port.name}, the port it came in on; hairpin mode is off on that port, so the bridge drops it.`, port.name, 'drop', [linkEv(ns, port)]);
+        this.add(c, step('bridge', `${port.name} has hairpin mode on, so the bridge sends the frame back out of the port it came in on.`, [linkEv(ns, port)]));
+      }
       return this.bridgeOut(c, ns, br, port, frame);
     }
     const outPorts = ports(ns, br.name).filter((p) => p !== inPort);

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, run, type Io } from '../../../src/cli/main';
@@ -124,5 +125,54 @@ describe('the built CLI through npm (the contract other tests use)', () => {
     const r = spawnSync('npm', ['run', '--silent', 'netpath', '--', 'parse'], { cwd: join(__dirname, '../../..'), encoding: 'utf8' });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /missing required argument 'probe'/);
+  });
+});
+
+describe('netpath trace', () => {
+  const repo = join(__dirname, '../../..');
+  const demo = join(repo, 'examples/demo-flannel-vxlan.json');
+  const npmTrace = (args: string[]) => spawnSync('npm', ['run', '--silent', 'netpath', '--', 'trace', ...args], { cwd: repo, encoding: 'utf8' });
+
+  test('--json follows the spec: verdict, hops with host/in/out/steps {kind, text, evidence}, dropAt', () => {
+    const r = npmTrace(['--capture', demo, '--from', 'default/web-0', '--to', '10.244.1.3', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const t = JSON.parse(r.stdout);
+    assert.equal(t.verdict, 'delivered');
+    assert.equal(t.dropAt, null);
+    assert.deepEqual(t.hops.map((h: { host: string }) => h.host), ['web-0', 'k8s-node1', 'tor', 'k8s-node2', 'web-1']);
+    for (const h of t.hops) {
+      assert.ok('in' in h && 'out' in h && Array.isArray(h.steps));
+      for (const s of h.steps) assert.ok(typeof s.kind === 'string' && typeof s.text === 'string' && typeof s.evidence === 'string');
+    }
+    assert.equal(t.hops[0].in, null);
+  });
+
+  test('without --capture the bundled demo is traced; a drop prints where and why', () => {
+    const r = npmTrace(['--from', 'default/web-0', '--to', 'default/web-1', '--size', '1500']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^web-0 \(10\.244\.0\.3\) -> web-1 \(10\.244\.1\.3\), icmp, 1500 bytes, DF\nverdict: MTU-EXCEEDED at web-0 eth0\n/);
+    assert.match(r.stdout, /\| web-0 links:\d+ {2}2: eth0@if7:/);
+  });
+
+  test('an unknown pod is bad input (exit 1) naming the hosts that exist', () => {
+    const f = fakeIo({ 'demo.json': readFileSync(demo, 'utf8') });
+    assert.equal(run(['trace', '--from', 'default/nope', '--to', '10.244.1.3'], f.io), EXIT_BAD_INPUT);
+    assert.match(f.stderr(), /--from "default\/nope" is not a host, namespace\/pod or IP in this capture; hosts: k8s-node1/);
+  });
+
+  test('bad numbers and protocols are usage errors (exit 2)', () => {
+    for (const args of [['--size', 'big'], ['--proto', 'sctp'], ['--port', '-1']]) {
+      const f = fakeIo({ 'demo.json': readFileSync(demo, 'utf8') });
+      assert.equal(run(['trace', '--from', 'web-0', '--to', 'web-1', ...args], f.io), EXIT_USAGE, args.join(' '));
+    }
+    const f = fakeIo();
+    assert.equal(run(['trace', '--to', 'web-1'], f.io), EXIT_USAGE);
+    assert.match(f.stderr(), /required option '--from <src>' not specified/);
+  });
+
+  test('a capture that is not valid is bad input', () => {
+    const f = fakeIo({ 'bad.json': '{"apiVersion":"netpath/v2","kind":"Capture","hosts":[]}' });
+    assert.equal(run(['trace', '--capture', 'bad.json', '--from', 'a', '--to', 'b'], f.io), EXIT_BAD_INPUT);
+    assert.match(f.stderr(), /apiVersion: this capture is "netpath\/v2", newer than this netpath reads/);
   });
 });

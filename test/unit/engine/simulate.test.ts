@@ -162,3 +162,48 @@ describe('faults', () => {
     assert.ok(r.paths.some((p) => p.verdict === 'wrong-destination'));
   });
 });
+
+describe('more kernel behaviour on the demo', () => {
+  test('a destination pod with no probes is reached through its node\'s tables, inferred', () => {
+    const c = demo();
+    delete c.hosts.find((h) => h.name === 'web-1')!.probes;
+    const r = trace(c, { from: 'default/web-0', to: 'default/web-1' });
+    assert.equal(r.verdict, 'delivered', r.reason);
+    assert.equal(r.inferred, true);
+    assert.deepEqual(hosts(r), ['web-0', 'k8s-node1', 'tor', 'k8s-node2', 'web-1']);
+    assert.ok(r.hops[4]!.steps.every((s) => s.inferred));
+  });
+
+  test('hairpin: a frame the bridge must send back out of its ingress port needs hairpin mode', () => {
+    // web-0's own MAC learned behind its own port: the bridge would send the frame back to it.
+    const withHairpin = edit(demo(), 'k8s-node1', 'fdb', (ls) => ls.map((l) => (l.startsWith('0a:58:0a:f4:00:02 ') ? l.replace(/dev veth\w+/, `dev ${webPort()}`) : l)));
+    const r = trace(withHairpin, { from: 'default/web-0', to: '10.244.0.2' });
+    // The lab's ports have hairpin on (flannel's default): the frame goes back to web-0, which drops it.
+    assert.ok(r.hops[1]!.steps.some((s) => /has hairpin mode on/.test(s.text)));
+    assert.equal(r.verdict, 'wrong-destination');
+    assert.deepEqual(r.dropAt, { host: 'web-0', dev: 'eth0' });
+    // With hairpin off the bridge itself drops it.
+    const off = edit(withHairpin, 'k8s-node1', 'links', (ls) => ls.map((l) => l.replace('hairpin on', 'hairpin off')));
+    const r2 = trace(off, { from: 'default/web-0', to: '10.244.0.2' });
+    assert.equal(r2.verdict, 'wrong-destination');
+    assert.equal(r2.dropAt!.host, 'k8s-node1');
+    assert.match(r2.reason, /hairpin mode is off/);
+  });
+
+  test('a proxy neighbour entry answers ARP for an address nobody owns', () => {
+    let c = edit(demo(), 'web-0', 'routes4', (ls) => ['10.96.0.10 dev eth0 scope link', ...ls]);
+    c = edit(c, 'k8s-node1', 'neigh', (ls) => ['10.96.0.10 dev cni0  proxy', ...ls]);
+    const r = trace(c, { from: 'default/web-0', to: '10.96.0.10' });
+    const arp = r.hops[0]!.steps.find((s) => s.kind === 'arp');
+    assert.ok(arp, JSON.stringify(r.hops[0]!.steps.map((s) => s.text)));
+    assert.match(arp.text, /k8s-node1 \(cni0, proxy neighbour entry\)/);
+  });
+});
+
+function webPort(): string {
+  const c = demo();
+  const links = c.hosts.find((h) => h.name === 'web-0')!.probes!.links!;
+  const peer = /eth0@if(\d+)/.exec(links)![1];
+  const node = c.hosts.find((h) => h.name === 'k8s-node1')!.probes!.links!;
+  return new RegExp(`^${peer}: (veth\\w+)@`, 'm').exec(node)![1]!;
+}
