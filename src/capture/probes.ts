@@ -34,11 +34,16 @@ export const PROBE_COMMANDS: Readonly<Record<ProbeName, readonly ProbeCommand[]>
     { argv: ['busybox', 'ip', 'rule', 'show'], form: 'busybox' },
   ],
   rules6: [{ argv: ['ip', '-6', 'rule', 'show'], form: 'iproute2' }],
+  // `-s` adds how long ago each entry was used, confirmed and updated: the engine says "learned 12 s ago".
   neigh: [
+    { argv: ['ip', '-s', 'neigh', 'show'], form: 'iproute2' },
     { argv: ['ip', 'neigh', 'show'], form: 'iproute2' },
     { argv: ['busybox', 'ip', 'neigh', 'show'], form: 'busybox' },
   ],
-  fdb: [{ argv: ['bridge', 'fdb', 'show'], form: 'iproute2' }],
+  fdb: [
+    { argv: ['bridge', '-s', 'fdb', 'show'], form: 'iproute2' },
+    { argv: ['bridge', 'fdb', 'show'], form: 'iproute2' },
+  ],
   sysctl: [{ argv: ['sysctl', ...SYSCTL_KEYS], form: 'procps' }],
   brctl: [{ argv: ['brctl', 'show'], form: 'bridge-utils' }],
   arp: [{ argv: ['arp', '-an'], form: 'net-tools' }],

@@ -331,7 +331,8 @@ export class Simulator {
       if (usable) {
         const mac = Mac.parse(entry.lladdr!);
         const stale = entry.state.includes('STALE') ? ' The entry is STALE: the kernel uses it and re-confirms it in the background.' : '';
-        this.add(c, step('neigh', `The neighbour table of ${ns.name} maps ${who} on ${dev.name} to ${entry.lladdr} (${state}).${stale}`, [ev]));
+        const age = entry.confirmed !== undefined && !entry.state.includes('PERMANENT') ? `, confirmed ${entry.confirmed} s ago` : '';
+        this.add(c, step('neigh', `The neighbour table of ${ns.name} maps ${who} on ${dev.name} to ${entry.lladdr} (${state}${age}).${stale}`, [ev]));
         return { pkt, dstMac: mac.ok ? mac.value : undefined, nexthop };
       }
       // FAILED / INCOMPLETE: the kernel asks again; whether it succeeds depends on who answers.
@@ -623,7 +624,8 @@ export class Simulator {
       const ev = evidence(ns, 'fdb', hit.src);
       if (!port) return this.end(c, 'insufficient-data', `Bridge ${br.name}'s forwarding table sends ${mac} to port ${hit.dev}, which ${ns.name}'s links do not show.`, br.name, 'drop', [ev]);
       if (port.master !== br.name) return this.end(c, 'no-fdb-entry', `Bridge ${br.name}'s forwarding table sends ${mac} to ${hit.dev}, but ${hit.dev} is not a port of ${br.name} (stale entry): the frame is dropped.`, br.name, 'drop', [ev, linkEv(ns, port)]);
-      this.add(c, step('fdb', `${inText}${br.name} is a Linux bridge: it looked up ${mac} in its forwarding table and found it behind port ${port.name}${hit.state === 'permanent' ? ' (permanent)' : hit.state === 'static' ? ' (static)' : ' (learned)'}.`, [ev]));
+      const how = hit.state === 'permanent' ? 'permanent' : hit.state === 'static' ? 'static' : hit.updated !== undefined ? `learned ${hit.updated} s ago` : 'learned';
+      this.add(c, step('fdb', `${inText}${br.name} is a Linux bridge: it looked up ${mac} in its forwarding table and found it behind port ${port.name}, ${how}.`, [ev]));
       if (inPort && port.name === inPort.name) {
         if (!port.link?.bridgePort?.hairpin) return this.end(c, 'wrong-destination', `The frame for ${mac} would go back out ${port.name}, the port it came in on; hairpin mode is off on that port, so the bridge drops it.`, port.name, 'drop', [linkEv(ns, port)]);
         this.add(c, step('bridge', `${port.name} has hairpin mode on, so the bridge sends the frame back out of the port it came in on.`, [linkEv(ns, port)]));

@@ -207,3 +207,12 @@ function webPort(): string {
   const node = c.hosts.find((h) => h.name === 'k8s-node1')!.probes!.links!;
   return new RegExp(`^${peer}: (veth\\w+)@`, 'm').exec(node)![1]!;
 }
+
+test('with `bridge -s fdb` and `ip -s neigh` the steps say how fresh the entries are', () => {
+  let c = edit(demo(), 'k8s-node2', 'fdb', (ls) => ls.map((l) => (l.startsWith('0a:58:0a:f4:01:03 ') ? l.replace(' master cni0', ' used 3/12 master cni0') : l)));
+  c = edit(c, 'k8s-node2', 'neigh', (ls) => ls.map((l) => (l.startsWith('10.244.1.3 ') ? l.replace(' REACHABLE', ' used 4/2/2 probes 1 REACHABLE') : l)));
+  const r = trace(c, { from: 'default/web-0', to: 'default/web-1' });
+  const node2 = r.hops[3]!;
+  assert.match(node2.steps.find((s) => s.kind === 'fdb')!.text, /found it behind port veth\w+, learned 12 s ago\./);
+  assert.match(node2.steps.find((s) => s.kind === 'neigh')!.text, /\(REACHABLE, confirmed 2 s ago\)/);
+});
