@@ -14,6 +14,9 @@ const needs = [
   { cmd: 'netstat', pkg: 'net-tools' },
   { cmd: 'ping', pkg: 'iputils-ping' },
   { cmd: 'nsenter', pkg: 'util-linux' },
+  { cmd: 'openssl', pkg: 'openssl' },
+  { cmd: 'chromium', pkg: 'chromium' },
+  { cmd: 'rg', pkg: 'ripgrep' },
 ];
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v "$1" || test -x "/usr/sbin/$1" || test -x "/sbin/$1"`, 'sh', cmd], { stdio: 'ignore' }).status === 0;
