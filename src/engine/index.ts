@@ -102,6 +102,7 @@ export function simulate(net: Network, req: TraceRequest): TraceOutcome {
   const sim = new Simulator(net, target);
   const hasTables = ns.probes.has('routes4') || ns.probes.has('routes6') || ns.probes.has('links');
   if (fromHost.role === 'pod' && !fromHost.hostNetwork && !hasTables) {
+    sim.needs.add(fromHost.name);
     const injected = injectFromNode(net, sim, fromHost, pkt);
     if (!injected.ok) return { ok: false, error: injected.error };
   } else {
@@ -127,6 +128,7 @@ export function simulate(net: Network, req: TraceRequest): TraceOutcome {
     to: { host: toHost?.name ?? null, ip: dst.toString() },
     paths: traces.map((t) => ({ verdict: t.verdict, hops: t.hops, dropAt: t.dropAt, reason: t.reason, branch: t.branch })),
     inferred,
+    needs: [...sim.needs].sort(),
   };
   return { ok: true, result };
 }

@@ -90,6 +90,23 @@ export class Simulator {
   private readonly out: Walk = { traces: [] };
   /** The source address the kernel chose for the traced packet, when the socket left it unset. */
   pickedSrc: Addr | undefined;
+  /**
+   * Hosts whose tables the walk needed but the capture lacks. A live collector fetches these and
+   * traces again: this is how a trace asks only for the hosts it walks through.
+   */
+  readonly needs = new Set<string>();
+
+  private want(ns: Netns): void {
+    if (ns.probes.size === 0) this.needs.add(ns.name);
+  }
+
+  /** Hosts that Kubernetes says own `ip` (their `ips`) and whose tables the capture lacks. */
+  private wantOwnersOf(ip: Addr | undefined): void {
+    if (!ip) return;
+    for (const ns of this.net.hosts.values()) {
+      if (ns.probes.size === 0 && ns.host.ips?.some((x) => x === ip.toString())) this.needs.add(ns.name);
+    }
+  }
 
   constructor(
     private readonly net: Network,
@@ -111,6 +128,7 @@ export class Simulator {
   }
 
   private enter(c: Cursor, ns: Netns, inDev: string | null): void {
+    this.want(ns);
     c.hops.push({ host: ns.host.name, in: inDev, out: null, steps: [] });
   }
 
@@ -126,6 +144,10 @@ export class Simulator {
   private end(c: Cursor, verdict: Verdict, reason: string, dropDev: string | null, stepKind: StepKind = 'drop', records: Ev[] = [], inferred = false): void {
     if (this.out.traces.length >= MAX_PATHS) return;
     const h = this.hop(c);
+    if (verdict === 'insufficient-data') {
+      const ns = this.net.hosts.get(h.host);
+      if (ns) this.want(ns);
+    }
     this.add(c, step(stepKind, reason, records, inferred ? { inferred } : {}));
     this.out.traces.push({
       verdict,
@@ -350,7 +372,8 @@ export class Simulator {
       return { pkt, dstMac: answer.mac, nexthop };
     }
     const known = ns.probes.has('neigh') || ns.probes.has('arp');
-    this.end(c, known ? 'neighbor-failed' : 'insufficient-data', `${ns.name} has no neighbour entry for ${who} on ${dev.name} and no host in the capture on that segment owns ${nexthop}${known ? `, so ${proto} goes unanswered and the packet is dropped` : ''}.`, dev.name);
+    this.wantOwnersOf(nexthop);
+    this.end(c, known && this.needs.size === 0 ? 'neighbor-failed' : 'insufficient-data', `${ns.name} has no neighbour entry for ${who} on ${dev.name} and no host in the capture on that segment owns ${nexthop}${known ? `, so ${proto} goes unanswered and the packet is dropped` : ''}.`, dev.name);
     return undefined;
   }
 
@@ -427,7 +450,9 @@ export class Simulator {
     }
     if (dev.type === 'veth') {
       const peer = this.vethPeer(ns, dev);
-      return peer ? [{ ...peer, how: 'veth' as const, inferred: false }] : [];
+      if (peer) return [{ ...peer, how: 'veth' as const, inferred: false }];
+      // A node's uplink can be a veth too (a VM's or a lab's): without its peer, fall back to the subnet.
+      if (ns.host.role === 'pod') return [];
     }
     if (dev.type === 'device' || dev.type === 'veth') {
       // No cabling in the capture: hosts whose NICs share a subnet with this one are one L2 segment.
@@ -513,6 +538,10 @@ export class Simulator {
   private wireOut(c: Cursor, ns: Netns, dev: Iface, frame: Frame): void {
     const ends = this.wire(ns, dev);
     const target = this.target.host !== null ? this.net.hosts.get(this.target.host) : undefined;
+    if (ends.length === 0 || ends[0]!.how === 'segment') {
+      this.wantOwnersOf(frame.nexthop);
+      this.wantOwnersOf(frame.pkt.dst);
+    }
     if (ends.length === 0 && dev.type === 'veth' && target?.host.role === 'pod' && target.host.node === ns.name && !target.probes.has('links') && frame.pkt.dst.equals(this.target.dst)) {
       // The destination pod has no probes: its end of this veth is unknown, but its node's tables led here.
       this.add(c, step('veth', `${dev.name} is a veth pair whose other end is not in the capture; ${target.name} (${frame.pkt.dst}) runs on ${ns.name} and has no probes, so this is taken to be its eth0.`, [linkEv(ns, dev)], { inferred: true }));

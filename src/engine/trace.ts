@@ -105,4 +105,6 @@ export interface TraceResult extends Trace {
   paths: (Trace & { branch: string })[];
   /** True when a decision could not be read from the capture and was inferred. */
   inferred: boolean;
+  /** Hosts whose tables the trace needed but the capture lacks (a live collector fetches them). */
+  needs: string[];
 }

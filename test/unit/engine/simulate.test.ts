@@ -216,3 +216,28 @@ test('with `bridge -s fdb` and `ip -s neigh` the steps say how fresh the entries
   assert.match(node2.steps.find((s) => s.kind === 'fdb')!.text, /found it behind port veth\w+, learned 12 s ago\./);
   assert.match(node2.steps.find((s) => s.kind === 'neigh')!.text, /\(REACHABLE, confirmed 2 s ago\)/);
 });
+
+test('a trace names the hosts whose tables it needs, so a collector can fetch just those and trace again', () => {
+  const full = demo();
+  // What the Kubernetes API alone gives: every node and pod, their IPs and podCIDRs, no tables.
+  const skeleton = demo();
+  delete skeleton.links;
+  skeleton.hosts = skeleton.hosts.filter((h) => h.role === 'node' || h.role === 'pod');
+  for (const h of skeleton.hosts) delete h.probes;
+  const fetched: string[][] = [];
+  const collect = (names: string[]) => {
+    fetched.push(names);
+    for (const n of names) skeleton.hosts.find((h) => h.name === n)!.probes = full.hosts.find((h) => h.name === n)!.probes!;
+  };
+  collect(['web-0', 'k8s-node1']); // the source pod and its node
+  let r = trace(skeleton, { from: 'default/web-0', to: 'default/web-1' });
+  for (let round = 0; r.needs.length > 0 && round < 5; round++) {
+    collect(r.needs);
+    r = trace(skeleton, { from: 'default/web-0', to: 'default/web-1' });
+  }
+  assert.equal(r.verdict, 'delivered', r.reason);
+  assert.deepEqual(r.needs, []);
+  assert.deepEqual(fetched, [['web-0', 'k8s-node1'], ['k8s-node2'], ['web-1']]);
+  // Nothing else was needed: node3 and its pods were never asked for.
+  assert.ok(!fetched.flat().some((n) => /node3|nginx|prometheus/.test(n)));
+});
