@@ -1,11 +1,13 @@
 // The `netpath` command: argument parsing and printing around the pure layers, nothing else.
 // Exit codes: 0 ok, 1 the input was bad (message on stderr), 2 usage.
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCapture } from '../capture/document';
+import { parseCapture, serializeCapture } from '../capture/document';
 import { summarizeCapture } from '../capture/summary';
-import { buildNetwork, simulate } from '../engine';
+import { buildNetwork, simulate, type TraceRequest } from '../engine';
+import { KubeError, type ClusterApi } from '../kube/api';
+import { ClusterCollector, type HostReport, type NodeAccess } from '../kube/collector';
 import { traceText } from './traceText';
 import { PROBES, isProbeName, parseProbe, type ProbeName } from '../parsers';
 import { printable, recordsTable, summaryText } from '../capture/text';
@@ -17,6 +19,63 @@ export interface Io {
   read(path: string): string;
   /** Path of the bundled demo capture, used when `trace` is given no `--capture`. */
   demoCapture: string;
+  /** Writes a file atomically (a temporary file, then a rename): a failed write never leaves half a file. */
+  write(path: string, text: string): void;
+  /** Connects to a cluster (the real one uses client-node; tests pass a fake). */
+  cluster(opts: { kubeconfig?: string | undefined; context?: string | undefined }): ClusterApi;
+  /** Aborted on Ctrl+C, so collection stops and debug pods are deleted. */
+  signal?: AbortSignal;
+}
+
+interface ClusterFlags {
+  kubeconfig?: string;
+  context?: string;
+  allowDebugPods?: boolean;
+  nodeAccess?: string;
+  debugImage?: string;
+  execTimeout: string;
+  concurrency: string;
+}
+
+function addClusterOptions(cmd: Command): Command {
+  return cmd
+    .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, then ~/.kube/config, as kubectl)')
+    .option('--context <name>', 'kubeconfig context (default: the current context)')
+    .option('--allow-debug-pods', 'where no host-network pod has ip, create a short-lived debug pod on the node (always deleted)')
+    .addOption(new Option('--node-access <how>', 'how to read node tables').choices(['host-network-pods', 'debug-pods', 'never']))
+    .option('--debug-image <image>', 'image for debug pods (needs iproute2)')
+    .option('--exec-timeout <seconds>', 'timeout of each exec call', '10')
+    .option('--concurrency <n>', 'exec calls in flight at once', '8');
+}
+
+function collectorFor(io: Io, f: ClusterFlags): ClusterCollector {
+  for (const [name, v] of [['--exec-timeout', f.execTimeout], ['--concurrency', f.concurrency]] as const) {
+    if (!/^\d+$/.test(v) || Number(v) === 0) throw new CommanderError(EXIT_USAGE, 'netpath.usage', `${name} must be a positive whole number, got "${printable(v)}"`);
+  }
+  let api: ClusterApi;
+  try {
+    api = io.cluster({ kubeconfig: f.kubeconfig, context: f.context });
+  } catch (e) {
+    throw e instanceof KubeError ? new BadInput(`${e.message}\n  ${e.hint}`) : e;
+  }
+  const nodeAccess = (f.nodeAccess as NodeAccess | undefined) ?? (f.allowDebugPods ? 'debug-pods' : 'host-network-pods');
+  return new ClusterCollector(api, { nodeAccess, execTimeoutMs: Number(f.execTimeout) * 1000, concurrency: Number(f.concurrency), ...(f.debugImage ? { debugImage: f.debugImage } : {}) });
+}
+
+function reportLines(reports: HostReport[]): string {
+  return reports
+    .filter((r) => r.error || r.missing.length)
+    .map((r) => (r.error ? `  ${printable(`${r.host}: ${r.error.message}`)}\n    ${printable(r.error.hint)}` : `  ${printable(`${r.host}: could not read ${r.missing.map((m) => `${m.probe} (${m.why})`).join(', ')}`)}`))
+    .join('\n');
+}
+
+async function withCluster<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof KubeError) throw new BadInput(`${printable(e.message)}\n  ${e.hint}`);
+    throw e;
+  }
 }
 
 export const EXIT_OK = 0;
@@ -71,7 +130,24 @@ export function buildProgram(io: Io): Command {
       if (opts.strict && result.issues.length) throw new BadInput('--strict: the input has lines that could not be parsed');
     });
 
-  const capture = program.command('capture').description('Work with capture documents (shared/spec/capture-v1.md)').exitOverride();
+  const capture = addClusterOptions(
+    program
+      .command('capture')
+      .description('Capture a live cluster\'s data plane into a capture document (shared/spec/capture-v1.md), or work with capture files')
+      .option('-o, --output <file>', 'where to write the capture (required to capture)'),
+  )
+    .addHelpText('after', '\nExamples:\n  netpath capture --context prod -o prod.json\n  netpath capture show prod.json')
+    .exitOverride()
+    .action(async (opts: ClusterFlags & { output?: string }) => {
+      if (!opts.output) throw new CommanderError(EXIT_USAGE, 'netpath.usage', 'capture needs -o FILE (or use `netpath capture show FILE`)');
+      const col = collectorFor(io, opts);
+      const { capture: doc, reports } = await withCluster(() => col.captureAll(io.signal));
+      io.write(opts.output, serializeCapture(doc));
+      const withTables = doc.hosts.filter((h) => h.probes && Object.keys(h.probes).length).length;
+      io.err(`netpath: wrote ${printable(opts.output)}: ${doc.hosts.length} hosts, ${withTables} with tables, ${col.execCalls} exec calls\n`);
+      const problems = reportLines(reports);
+      if (problems) io.err(`netpath: some hosts could not be read fully:\n${problems}\n`);
+    });
   capture
     .command('show')
     .description('Summarise a capture: hosts, roles, probes present and parse issues per probe')
@@ -84,8 +160,8 @@ export function buildProgram(io: Io): Command {
       const sum = summarizeCapture(loaded.capture, loaded.warnings);
       io.out(opts.json ? JSON.stringify(sum, null, 2) + '\n' : summaryText(sum));
     });
-  program
-    .command('trace')
+  addClusterOptions(program
+    .command('trace'))
     .description('Trace one packet hop by hop through a capture: the route, neighbour, bridge and VXLAN decisions the kernels make, and where it is delivered or dropped')
     .option('--capture <file>', 'capture JSON file (default: the bundled demo capture)')
     .requiredOption('--from <src>', 'source: a host name, namespace/pod, or IP')
@@ -94,27 +170,42 @@ export function buildProgram(io: Io): Command {
     .addOption(new Option('--proto <proto>', 'protocol').choices(['icmp', 'udp', 'tcp']).default('icmp'))
     .option('--port <n>', 'destination port (udp/tcp)')
     .option('--json', 'print the trace as JSON (shared/spec/capture-v1.md)')
-    .addHelpText('after', '\nExamples:\n  netpath trace --from default/web-0 --to default/web-1\n  netpath trace --capture cluster.json --from 10.244.0.3 --to 10.244.1.3 --size 1450 --json')
+    .option('--save <file>', 'live cluster: also save the tables that were read as a capture')
+    .addHelpText('after', '\nWith --context or --kubeconfig the trace reads a live cluster, only the hosts on the path; otherwise a capture.\n\nExamples:\n  netpath trace --from default/web-0 --to default/web-1\n  netpath trace --capture cluster.json --from 10.244.0.3 --to 10.244.1.3 --size 1450 --json\n  netpath trace --context prod --from shop/cart-0 --to shop/db-0')
     .exitOverride()
-    .action((opts: { capture?: string; from: string; to: string; size: string; proto: 'icmp' | 'udp' | 'tcp'; port?: string; json?: boolean }) => {
+    .action(async (opts: ClusterFlags & { capture?: string; from: string; to: string; size: string; proto: 'icmp' | 'udp' | 'tcp'; port?: string; json?: boolean; save?: string }) => {
       const size = Number(opts.size);
       if (!/^\d+$/.test(opts.size)) throw new CommanderError(EXIT_USAGE, 'netpath.usage', `--size must be a number of bytes, got "${printable(opts.size)}"`);
       if (opts.port !== undefined && !/^\d+$/.test(opts.port)) throw new CommanderError(EXIT_USAGE, 'netpath.usage', `--port must be a number, got "${printable(opts.port)}"`);
-      const file = opts.capture ?? io.demoCapture;
-      const loaded = parseCapture(readInput(io, file));
-      if (!loaded.ok) throw new BadInput(`${file === '-' ? 'standard input' : printable(file)} is not a valid netpath capture:\n${loaded.errors.map((e) => `  ${printable(e.path)}: ${printable(e.message)}`).join('\n')}`);
-      const outcome = simulate(buildNetwork(loaded.capture), { from: opts.from, to: opts.to, size, proto: opts.proto, ...(opts.port !== undefined ? { port: Number(opts.port) } : {}) });
+      const req: TraceRequest = { from: opts.from, to: opts.to, size, proto: opts.proto, ...(opts.port !== undefined ? { port: Number(opts.port) } : {}) };
+      const live = opts.context !== undefined || opts.kubeconfig !== undefined;
+      if (live && opts.capture) throw new CommanderError(EXIT_USAGE, 'netpath.usage', 'give either --capture or a cluster (--context/--kubeconfig), not both');
+      let outcome;
+      if (live) {
+        const col = collectorFor(io, opts);
+        const r = await withCluster(() => col.trace(req, io.signal));
+        outcome = r.outcome;
+        const problems = reportLines(r.reports);
+        if (problems) io.err(`netpath: some hosts could not be read:\n${problems}\n`);
+        io.err(`netpath: read ${r.reports.filter((x) => x.via).length} hosts with ${col.execCalls} exec calls\n`);
+        if (opts.save) io.write(opts.save, serializeCapture(r.capture));
+      } else {
+        const file = opts.capture ?? io.demoCapture;
+        const loaded = parseCapture(readInput(io, file));
+        if (!loaded.ok) throw new BadInput(`${file === '-' ? 'standard input' : printable(file)} is not a valid netpath capture:\n${loaded.errors.map((e) => `  ${printable(e.path)}: ${printable(e.message)}`).join('\n')}`);
+        outcome = simulate(buildNetwork(loaded.capture), req);
+      }
       if (!outcome.ok) throw new BadInput(printable(outcome.error));
       io.out(opts.json ? JSON.stringify(outcome.result, null, 2) + '\n' : traceText(outcome.result));
     });
   return program;
 }
 
-/** Runs the CLI with explicit arguments (without node and script) and returns the exit code. */
-export function run(args: string[], io: Io): number {
+/** Runs the CLI with explicit arguments (without node and script) and resolves to the exit code. */
+export async function run(args: string[], io: Io): Promise<number> {
   const program = buildProgram(io);
   try {
-    program.parse(args, { from: 'user' });
+    await program.parseAsync(args, { from: 'user' });
     return EXIT_OK;
   } catch (e) {
     if (e instanceof BadInput) {
@@ -131,13 +222,37 @@ export function run(args: string[], io: Io): number {
   }
 }
 
-const nodeIo: Io = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-  read: (p) => readFileSync(p === '-' ? 0 : p, 'utf8'),
-  demoCapture: join(__dirname, '..', 'examples', 'demo-flannel-vxlan.json'),
-};
+function writeAtomically(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (e) {
+    throw new BadInput(`cannot write ${printable(path)}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
 
 if (require.main === module) {
-  process.exitCode = run(process.argv.slice(2), nodeIo);
+  const ac = new AbortController();
+  let interrupted = false;
+  process.on('SIGINT', () => {
+    // First Ctrl+C: stop collecting and delete debug pods; a second one quits at once.
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write('netpath: stopping (deleting any debug pods); press Ctrl+C again to quit now\n');
+    ac.abort();
+  });
+  const io: Io = {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    read: (p) => readFileSync(p === '-' ? 0 : p, 'utf8'),
+    demoCapture: join(__dirname, '..', 'examples', 'demo-flannel-vxlan.json'),
+    write: writeAtomically,
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for live clusters, keeping parse/trace on captures fast
+    cluster: (o) => (require('../kube/clientNode') as typeof import('../kube/clientNode')).ClientNodeCluster.fromKubeconfig(o),
+    signal: ac.signal,
+  };
+  void run(process.argv.slice(2), io).then((code) => {
+    process.exitCode = interrupted && code === EXIT_OK ? 130 : code;
+  });
 }

@@ -104,6 +104,8 @@ export class Simulator {
   private wantOwnersOf(ip: Addr | undefined): void {
     if (!ip) return;
     for (const ns of this.net.hosts.values()) {
+      // A hostNetwork pod shares its node's tables: the node is the host to read.
+      if (ns.host.role === 'pod' && ns.host.hostNetwork) continue;
       if (ns.probes.size === 0 && ns.host.ips?.some((x) => x === ip.toString())) this.needs.add(ns.name);
     }
   }
@@ -456,7 +458,8 @@ export class Simulator {
     }
     if (dev.type === 'device' || dev.type === 'veth') {
       // No cabling in the capture: hosts whose NICs share a subnet with this one are one L2 segment.
-      const mine = ifacePrefixes(dev, 4).concat(ifacePrefixes(dev, 6)).filter((p) => p.length > 0 && p.length < p.addr.bits);
+      // Link-local prefixes (fe80::/64 on every NIC) say nothing about which hosts share a wire.
+      const mine = ifacePrefixes(dev, 4).concat(ifacePrefixes(dev, 6)).filter((p) => p.length > 0 && p.length < p.addr.bits && !p.addr.isLinkLocal());
       if (mine.length === 0 || (this.net.capture.links ?? []).length > 0) return [];
       const res: { ns: Netns; iface: Iface; how: 'segment'; inferred: boolean }[] = [];
       for (const other of this.net.hosts.values()) {

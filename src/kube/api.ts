@@ -1,0 +1,94 @@
+// What netpath needs from a Kubernetes cluster, as an interface a test can fake. The client-node
+// implementation lives in clientNode.ts; nothing else in netpath talks to a cluster.
+
+export interface NodeInfo {
+  name: string;
+  /** InternalIP addresses (the underlay the nodes talk on). */
+  internalIPs: string[];
+  podCIDRs: string[];
+  annotations: Record<string, string>;
+  labels: Record<string, string>;
+  /** spec.taints, to give a debug pod the tolerations it needs to land on this node. */
+  taints: { key: string; effect: string; value?: string }[];
+  ready: boolean;
+}
+
+export interface PodInfo {
+  namespace: string;
+  name: string;
+  nodeName: string | undefined;
+  hostNetwork: boolean;
+  phase: string;
+  podIPs: string[];
+  containers: string[];
+  labels: Record<string, string>;
+  /** The owning controller, e.g. `DaemonSet/kube-flannel-ds`. */
+  owner: string | undefined;
+}
+
+export interface DaemonSetInfo {
+  namespace: string;
+  name: string;
+  images: string[];
+}
+
+export interface ExecTarget {
+  namespace: string;
+  pod: string;
+  container?: string | undefined;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+}
+
+export interface ExecOptions extends CallOptions {
+  timeoutMs: number;
+}
+
+export type KubeErrorKind =
+  | 'config' // the kubeconfig or context is unusable
+  | 'unreachable' // the API server did not answer
+  | 'unauthorized' // 401
+  | 'forbidden' // 403 (RBAC)
+  | 'not-found' // 404 (e.g. the pod vanished)
+  | 'timeout'
+  | 'cancelled'
+  | 'connection-lost' // a stream ended without a status
+  | 'missing-binary' // the command does not exist in the container
+  | 'server'; // anything else the API server refused
+
+/** A cluster error that says what happened and what the user can do about it. */
+export class KubeError extends Error {
+  constructor(
+    readonly kind: KubeErrorKind,
+    message: string,
+    /** One sentence: what the user can do. */
+    readonly hint: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'KubeError';
+  }
+}
+
+export interface ClusterApi {
+  /** The kubeconfig context in use. */
+  readonly context: string;
+  listNodes(opts?: CallOptions): Promise<NodeInfo[]>;
+  listPods(opts?: CallOptions & { nodeName?: string; labelSelector?: string }): Promise<PodInfo[]>;
+  readPod(namespace: string, name: string, opts?: CallOptions): Promise<PodInfo | undefined>;
+  /** A ConfigMap's data, or undefined when it does not exist. */
+  readConfigMap(namespace: string, name: string, opts?: CallOptions): Promise<Record<string, string> | undefined>;
+  listDaemonSets(opts?: CallOptions): Promise<DaemonSetInfo[]>;
+  /** Runs argv in a container (never through a shell). */
+  exec(target: ExecTarget, argv: readonly string[], opts: ExecOptions): Promise<ExecResult>;
+  createPod(namespace: string, manifest: Record<string, unknown>, opts?: CallOptions): Promise<void>;
+  deletePod(namespace: string, name: string, opts?: CallOptions): Promise<void>;
+}

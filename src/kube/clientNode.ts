@@ -1,0 +1,296 @@
+// ClusterApi over @kubernetes/client-node 1.4 (the 2.x line needs Node >= 22; VS Code builds in use
+// and code-server here run extensions on Node 20). Exec goes over client-node's WebSocket exec.
+import * as k8s from '@kubernetes/client-node';
+import { Writable } from 'node:stream';
+import { KubeError, type CallOptions, type ClusterApi, type DaemonSetInfo, type ExecOptions, type ExecResult, type ExecTarget, type NodeInfo, type PodInfo } from './api';
+
+export interface KubeconfigOptions {
+  /** An explicit kubeconfig file; otherwise KUBECONFIG (several files merged) or ~/.kube/config, as kubectl finds it. */
+  kubeconfig?: string | undefined;
+  /** A context name; otherwise the kubeconfig's current-context. */
+  context?: string | undefined;
+}
+
+/** Loads a kubeconfig the way kubectl does, and selects the context. */
+export function loadKubeConfig(opts: KubeconfigOptions = {}): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  try {
+    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+    else kc.loadFromDefault();
+  } catch (e) {
+    throw new KubeError('config', `cannot load the kubeconfig${opts.kubeconfig ? ` ${opts.kubeconfig}` : ''}: ${message(e)}`, 'Check the file (kubectl config view) or pass --kubeconfig.');
+  }
+  if (opts.context) {
+    if (!kc.getContexts().some((c) => c.name === opts.context)) {
+      throw new KubeError('config', `context "${opts.context}" is not in the kubeconfig (contexts: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`, 'Pick one of the listed contexts (kubectl config get-contexts).');
+    }
+    kc.setCurrentContext(opts.context);
+  }
+  if (!kc.getCurrentCluster()) {
+    throw new KubeError('config', `the kubeconfig has no cluster for context "${kc.getCurrentContext() || '(none)'}"`, 'Select a context with --context or kubectl config use-context.');
+  }
+  return kc;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Turns client-node and network errors into a KubeError that says what to do. */
+export function toKubeError(e: unknown, what: string): KubeError {
+  if (e instanceof KubeError) return e;
+  const status = e instanceof k8s.ApiException ? e.code : statusFromMessage(message(e));
+  const body = e instanceof k8s.ApiException ? statusMessage(e.body) : undefined;
+  const detail = body ?? message(e);
+  if (status === 401) return new KubeError('unauthorized', `${what}: the API server did not accept the credentials (401): ${detail}`, 'Refresh your credentials (the exec plugin or token in the kubeconfig) and try again.', 401);
+  if (status === 403) return new KubeError('forbidden', `${what}: forbidden (403): ${detail}`, 'Your RBAC role does not allow this; ask for the permission, or point netpath at a capture instead.', 403);
+  if (status === 404) return new KubeError('not-found', `${what}: not found (404): ${detail}`, 'It may have just been deleted; refresh and trace again.', 404);
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' && /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|EAI_AGAIN)$/.test(code)) {
+    return new KubeError('unreachable', `${what}: cannot reach the API server (${code})`, 'Check the cluster address in the kubeconfig, VPN and proxy settings (kubectl cluster-info).');
+  }
+  if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|socket hang up|certificate|self.signed/i.test(message(e))) {
+    return new KubeError('unreachable', `${what}: cannot reach the API server: ${message(e)}`, 'Check the cluster address and certificates in the kubeconfig (kubectl cluster-info).');
+  }
+  return new KubeError('server', `${what}: ${detail}`, 'See the message from the API server.', status);
+}
+
+function statusFromMessage(m: string): number | undefined {
+  const r = /Unexpected server response: (\d{3})|HTTP-Code: (\d{3})|status code (\d{3})/.exec(m);
+  const n = r ? Number(r[1] ?? r[2] ?? r[3]) : undefined;
+  return n;
+}
+
+function statusMessage(body: unknown): string | undefined {
+  if (typeof body === 'string') {
+    try {
+      return statusMessage(JSON.parse(body));
+    } catch {
+      return body.slice(0, 300) || undefined;
+    }
+  }
+  if (body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string') return (body as { message: string }).message;
+  return undefined;
+}
+
+/** Stops waiting when `signal` aborts (the request itself may still finish in the background). */
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(new KubeError('cancelled', `${what}: cancelled`, 'Run it again when you are ready.'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new KubeError('cancelled', `${what}: cancelled`, 'Run it again when you are ready.'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+const strMap = (m: Record<string, string> | undefined): Record<string, string> => ({ ...(m ?? {}) });
+
+export function podInfo(p: k8s.V1Pod): PodInfo {
+  const owner = p.metadata?.ownerReferences?.find((o) => o.controller) ?? p.metadata?.ownerReferences?.[0];
+  const ips = (p.status?.podIPs ?? []).map((x) => x.ip).filter((x): x is string => typeof x === 'string');
+  if (ips.length === 0 && p.status?.podIP) ips.push(p.status.podIP);
+  return {
+    namespace: p.metadata?.namespace ?? 'default',
+    name: p.metadata?.name ?? '',
+    nodeName: p.spec?.nodeName,
+    hostNetwork: p.spec?.hostNetwork === true,
+    phase: p.status?.phase ?? 'Unknown',
+    podIPs: ips,
+    containers: (p.spec?.containers ?? []).map((c) => c.name),
+    labels: strMap(p.metadata?.labels),
+    owner: owner ? `${owner.kind}/${owner.name}` : undefined,
+  };
+}
+
+export function nodeInfo(n: k8s.V1Node): NodeInfo {
+  const podCIDRs = n.spec?.podCIDRs?.length ? n.spec.podCIDRs : n.spec?.podCIDR ? [n.spec.podCIDR] : [];
+  return {
+    name: n.metadata?.name ?? '',
+    internalIPs: (n.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address),
+    podCIDRs,
+    annotations: strMap(n.metadata?.annotations),
+    labels: strMap(n.metadata?.labels),
+    taints: (n.spec?.taints ?? []).map((t) => ({ key: t.key, effect: t.effect, ...(t.value !== undefined ? { value: t.value } : {}) })),
+    ready: (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+  };
+}
+
+class Collect extends Writable {
+  readonly chunks: Buffer[] = [];
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    if (this.size() < this.limit) this.chunks.push(chunk);
+    cb();
+  }
+  size(): number {
+    return this.chunks.reduce((n, c) => n + c.length, 0);
+  }
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+/** Most a single probe may print (a node with huge tables still fits; a runaway command does not). */
+const MAX_OUTPUT = 64 * 1024 * 1024;
+
+export class ClientNodeCluster implements ClusterApi {
+  readonly context: string;
+  private readonly core: k8s.CoreV1Api;
+  private readonly apps: k8s.AppsV1Api;
+  private readonly execApi: k8s.Exec;
+
+  constructor(readonly kc: k8s.KubeConfig) {
+    this.context = kc.getCurrentContext();
+    this.core = kc.makeApiClient(k8s.CoreV1Api);
+    this.apps = kc.makeApiClient(k8s.AppsV1Api);
+    this.execApi = new k8s.Exec(kc);
+  }
+
+  static fromKubeconfig(opts: KubeconfigOptions = {}): ClientNodeCluster {
+    return new ClientNodeCluster(loadKubeConfig(opts));
+  }
+
+  private async call<T>(what: string, opts: CallOptions | undefined, f: () => Promise<T>): Promise<T> {
+    try {
+      return await abortable(f(), opts?.signal, what);
+    } catch (e) {
+      throw toKubeError(e, what);
+    }
+  }
+
+  async listNodes(opts?: CallOptions): Promise<NodeInfo[]> {
+    const list = await this.call('list nodes', opts, () => this.core.listNode());
+    return list.items.map(nodeInfo);
+  }
+
+  async listPods(opts?: CallOptions & { nodeName?: string; labelSelector?: string }): Promise<PodInfo[]> {
+    const fieldSelector = opts?.nodeName ? `spec.nodeName=${opts.nodeName}` : undefined;
+    const list = await this.call('list pods', opts, () => this.core.listPodForAllNamespaces({ ...(fieldSelector ? { fieldSelector } : {}), ...(opts?.labelSelector ? { labelSelector: opts.labelSelector } : {}) }));
+    return list.items.map(podInfo);
+  }
+
+  async readPod(namespace: string, name: string, opts?: CallOptions): Promise<PodInfo | undefined> {
+    try {
+      return podInfo(await this.call(`read pod ${namespace}/${name}`, opts, () => this.core.readNamespacedPod({ name, namespace })));
+    } catch (e) {
+      if (e instanceof KubeError && e.kind === 'not-found') return undefined;
+      throw e;
+    }
+  }
+
+  async readConfigMap(namespace: string, name: string, opts?: CallOptions): Promise<Record<string, string> | undefined> {
+    try {
+      const cm = await this.call(`read configmap ${namespace}/${name}`, opts, () => this.core.readNamespacedConfigMap({ name, namespace }));
+      return strMap(cm.data);
+    } catch (e) {
+      if (e instanceof KubeError && (e.kind === 'not-found' || e.kind === 'forbidden')) return undefined;
+      throw e;
+    }
+  }
+
+  async listDaemonSets(opts?: CallOptions): Promise<DaemonSetInfo[]> {
+    try {
+      const list = await this.call('list daemonsets', opts, () => this.apps.listDaemonSetForAllNamespaces());
+      return list.items.map((d) => ({ namespace: d.metadata?.namespace ?? '', name: d.metadata?.name ?? '', images: (d.spec?.template.spec?.containers ?? []).map((c) => c.image ?? '') }));
+    } catch (e) {
+      // DaemonSets only help to name the CNI; without the permission, detection uses other clues.
+      if (e instanceof KubeError && e.kind === 'forbidden') return [];
+      throw e;
+    }
+  }
+
+  async createPod(namespace: string, manifest: Record<string, unknown>, opts?: CallOptions): Promise<void> {
+    await this.call(`create pod in ${namespace}`, opts, () => this.core.createNamespacedPod({ namespace, body: manifest as k8s.V1Pod }));
+  }
+
+  async deletePod(namespace: string, name: string, opts?: CallOptions): Promise<void> {
+    try {
+      await this.call(`delete pod ${namespace}/${name}`, opts, () => this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }));
+    } catch (e) {
+      if (e instanceof KubeError && e.kind === 'not-found') return;
+      throw e;
+    }
+  }
+
+  exec(target: ExecTarget, argv: readonly string[], opts: ExecOptions): Promise<ExecResult> {
+    const what = `exec ${argv.join(' ')} in ${target.namespace}/${target.pod}${target.container ? ` (${target.container})` : ''}`;
+    return new Promise<ExecResult>((resolve, reject) => {
+      const stdout = new Collect(MAX_OUTPUT);
+      const stderr = new Collect(1024 * 1024);
+      let status: k8s.V1Status | undefined;
+      let socket: { close(code?: number): void; terminate?: () => void } | undefined;
+      let settled = false;
+      const finish = (f: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        f();
+      };
+      const kill = () => {
+        try {
+          if (socket?.terminate) socket.terminate();
+          else socket?.close();
+        } catch {
+          // already closed
+        }
+      };
+      const timer = setTimeout(() => {
+        kill();
+        finish(() => reject(new KubeError('timeout', `${what}: no answer within ${Math.round(opts.timeoutMs / 1000)} s`, 'The node may be overloaded or unreachable from the API server; raise the exec timeout or try again.')));
+      }, opts.timeoutMs);
+      const onAbort = () => {
+        kill();
+        finish(() => reject(new KubeError('cancelled', `${what}: cancelled`, 'Run it again when you are ready.')));
+      };
+      if (opts.signal?.aborted) return onAbort();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      const onStatus = (s: k8s.V1Status) => {
+        status = s;
+      };
+      this.execApi
+        .exec(target.namespace, target.pod, target.container ?? '', [...argv], stdout, stderr, null, false, onStatus)
+        .then((ws) => {
+          socket = ws as unknown as typeof socket;
+          if (settled) return kill();
+          ws.on('close', () =>
+            finish(() => {
+              if (!status) return reject(new KubeError('connection-lost', `${what}: the connection closed before the command finished`, 'The API server or kubelet dropped the stream; try again.'));
+              const r = execResult(status, stdout.text(), stderr.text(), what);
+              if (r instanceof KubeError) reject(r);
+              else resolve(r);
+            }),
+          );
+          ws.on('error', (e: Error) => finish(() => reject(toKubeError(e, what))));
+        })
+        .catch((e: unknown) => finish(() => reject(toKubeError(e, what))));
+    });
+  }
+}
+
+/** Exit code from the exec Status; a missing binary becomes a KubeError the collector can fall back on. */
+function execResult(s: k8s.V1Status, out: string, err: string, what: string): ExecResult | KubeError {
+  if (s.status === 'Success') return { stdout: out, stderr: err, exitCode: 0 };
+  const cause = s.details?.causes?.find((c) => c.reason === 'ExitCode');
+  if (s.reason === 'NonZeroExitCode' && cause?.message !== undefined && /^\d+$/.test(cause.message)) {
+    const code = Number(cause.message);
+    return { stdout: out, stderr: err, exitCode: code };
+  }
+  const msg = s.message ?? '';
+  if (/executable file not found|no such file or directory|not found in \$PATH/i.test(msg)) {
+    return new KubeError('missing-binary', `${what}: ${msg}`, 'The container lacks this tool; netpath tries BusyBox and other pods next.');
+  }
+  return { stdout: out, stderr: err + msg, exitCode: 1 };
+}

@@ -1,0 +1,353 @@
+// Reads a live cluster into a capture, lazily: a trace asks only for the hosts it walks through
+// (the source pod, its node, the next node the engine chooses, ...), so tracing in a 5,000-node
+// cluster costs the same handful of exec calls as in a 3-node one. Nothing is installed on the
+// cluster; a debug pod is created only with the user's consent and is always deleted.
+import { API_VERSION, validateCapture, type Capture, type Host } from '../capture/document';
+import { PROBE_COMMANDS } from '../capture/probes';
+import { buildNetwork, simulate, type TraceOutcome, type TraceRequest } from '../engine';
+import type { ProbeName } from '../parsers';
+import { KubeError, type ClusterApi, type ExecTarget, type NodeInfo, type PodInfo } from './api';
+import { detectCni, type CniInfo } from './cni';
+
+export type NodeAccess = 'host-network-pods' | 'debug-pods' | 'never';
+
+export interface CollectorOptions {
+  /** How to get into a node's network namespace: reuse hostNetwork pods, also create debug pods, or never. */
+  nodeAccess: NodeAccess;
+  debugImage: string;
+  /** Namespace for debug pods. */
+  debugNamespace: string;
+  execTimeoutMs: number;
+  /** Most exec calls in flight at once. */
+  concurrency: number;
+  /** How long a host's tables are reused before they are read again. */
+  cacheTtlMs: number;
+  now: () => number;
+}
+
+export const DEFAULT_OPTIONS: CollectorOptions = {
+  nodeAccess: 'host-network-pods',
+  debugImage: 'docker.io/nicolaka/netshoot:v0.13',
+  debugNamespace: 'default',
+  execTimeoutMs: 10_000,
+  concurrency: 8,
+  cacheTtlMs: 30_000,
+  now: () => Date.now(),
+};
+
+/** The label every debug pod carries, so a later run can delete stragglers of a crashed one. */
+export const DEBUG_LABEL = 'netpath.dev/debug-pod';
+
+/** What the engine reads; legacy forms (brctl, arp) and iptables only for a full capture. */
+const TRACE_PROBES: ProbeName[] = ['links', 'addrs', 'routes4', 'routes6', 'rules4', 'rules6', 'neigh', 'fdb', 'sysctl'];
+const FULL_PROBES: ProbeName[] = [...TRACE_PROBES, 'iptables'];
+
+export interface HostReport {
+  host: string;
+  /** Where the tables were read: `pod kube-system/kube-flannel-ds-x (kube-flannel)`, a debug pod, ... */
+  via?: string;
+  probes: ProbeName[];
+  /** Probes that could not be read, and why. */
+  missing: { probe: ProbeName; why: string }[];
+  /** Set when nothing could be read from this host. */
+  error?: { kind: KubeError['kind'] | 'no-access'; message: string; hint: string };
+  /** The host's side is inferred from its node (a pod without tools). */
+  inferred?: boolean;
+}
+
+interface Cached {
+  at: number;
+  probes: Record<string, string>;
+  report: HostReport;
+}
+
+class Limiter {
+  private active = 0;
+  private readonly queue: (() => void)[] = [];
+  constructor(private readonly max: number) {}
+  async run<T>(f: () => Promise<T>): Promise<T> {
+    if (this.active >= this.max) await new Promise<void>((r) => this.queue.push(r));
+    this.active++;
+    try {
+      return await f();
+    } finally {
+      this.active--;
+      this.queue.shift()?.();
+    }
+  }
+}
+
+const PREFERRED_NODE_PODS = /flannel|calico-node|cilium|kube-proxy|canal|weave|kube-router|antrea|ovnkube/;
+
+export class ClusterCollector {
+  private readonly opts: CollectorOptions;
+  private readonly limiter: Limiter;
+  private skeletonCache: { at: number; capture: Capture; pods: PodInfo[]; nodes: NodeInfo[]; cni: CniInfo } | undefined;
+  private readonly cache = new Map<string, Cached>();
+  private readonly debugPods: { namespace: string; name: string }[] = [];
+  /** Exec calls made so far (a benchmark and the tests count them). */
+  execCalls = 0;
+
+  constructor(
+    private readonly api: ClusterApi,
+    opts: Partial<CollectorOptions> = {},
+  ) {
+    this.opts = { ...DEFAULT_OPTIONS, ...opts };
+    this.limiter = new Limiter(Math.max(1, this.opts.concurrency));
+  }
+
+  /** Forgets every cached table and the cluster's object list. */
+  refresh(): void {
+    this.cache.clear();
+    this.skeletonCache = undefined;
+  }
+
+  /** Nodes and pods from the API, as capture hosts without tables, and the CNI in use. */
+  async skeleton(signal?: AbortSignal): Promise<{ capture: Capture; cni: CniInfo; pods: PodInfo[]; nodes: NodeInfo[] }> {
+    const s = this.skeletonCache;
+    if (s && this.opts.now() - s.at < this.opts.cacheTtlMs) return s;
+    const [nodes, pods, daemonSets, flannelConfig] = await Promise.all([
+      this.api.listNodes({ signal }),
+      this.api.listPods({ signal }),
+      this.api.listDaemonSets({ signal }),
+      this.api.readConfigMap('kube-system', 'kube-flannel-cfg', { signal }),
+    ]);
+    const cni = detectCni({ daemonSets, nodes, flannelConfig });
+    const names = podHostNames(pods, new Set(nodes.map((n) => n.name)));
+    const hosts: Host[] = nodes.map((n) => ({ name: n.name, role: 'node', ips: n.internalIPs, podCIDRs: n.podCIDRs }));
+    for (const p of pods) {
+      if (!p.nodeName || !nodes.some((n) => n.name === p.nodeName)) continue;
+      if (p.phase !== 'Running' && p.phase !== 'Pending') continue;
+      hosts.push({ name: names.get(p)!, role: 'pod', node: p.nodeName, namespace: p.namespace, pod: p.name, hostNetwork: p.hostNetwork, ips: p.podIPs });
+    }
+    const doc = { apiVersion: API_VERSION, kind: 'Capture', metadata: { cluster: this.api.context, capturedAt: new Date(this.opts.now()).toISOString(), cni }, hosts };
+    const v = validateCapture(doc);
+    if (!v.ok) throw new KubeError('server', `the cluster's objects do not make a valid capture: ${v.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, 'Please report this with `kubectl get nodes,pods -A -o wide`.');
+    const out = { at: this.opts.now(), capture: v.capture, pods, nodes, cni };
+    this.skeletonCache = out;
+    return out;
+  }
+
+  /** Reads the tables of the named hosts (in parallel, bounded), from cache when fresh. */
+  async collect(hostNames: readonly string[], opts: { signal?: AbortSignal | undefined; full?: boolean } = {}): Promise<HostReport[]> {
+    const sk = await this.skeleton(opts.signal);
+    return Promise.all(
+      hostNames.map(async (name) => {
+        const hit = this.cache.get(name);
+        if (hit && this.opts.now() - hit.at < this.opts.cacheTtlMs) return hit.report;
+        const host = sk.capture.hosts.find((h) => h.name === name);
+        if (!host) return { host: name, probes: [], missing: [], error: { kind: 'not-found' as const, message: `${name} is not a node or pod of the cluster`, hint: 'Refresh and pick another.' } };
+        const got = await this.collectHost(host, sk.pods, opts.full ? FULL_PROBES : TRACE_PROBES, opts.signal);
+        this.cache.set(name, { at: this.opts.now(), probes: got.probes, report: got.report });
+        return got.report;
+      }),
+    );
+  }
+
+  /** The skeleton with every collected host's tables filled in. */
+  async currentCapture(signal?: AbortSignal): Promise<Capture> {
+    const sk = await this.skeleton(signal);
+    return {
+      ...sk.capture,
+      hosts: sk.capture.hosts.map((h) => {
+        const c = this.cache.get(h.name);
+        const fresh = c && this.opts.now() - c.at < this.opts.cacheTtlMs;
+        return fresh && Object.keys(c.probes).length ? { ...h, probes: c.probes } : h;
+      }),
+    };
+  }
+
+  /**
+   * Traces lazily: the source (and its node) first, then whatever hosts the engine says it needs,
+   * until it needs nothing more or nothing new can be read.
+   */
+  async trace(req: TraceRequest, signal?: AbortSignal): Promise<{ outcome: TraceOutcome; reports: HostReport[]; capture: Capture }> {
+    try {
+      return await this.traceLazily(req, signal);
+    } finally {
+      // Tables are cached; the debug pods that read them are not needed any more.
+      await this.dispose();
+    }
+  }
+
+  private async traceLazily(req: TraceRequest, signal?: AbortSignal): Promise<{ outcome: TraceOutcome; reports: HostReport[]; capture: Capture }> {
+    const sk = await this.skeleton(signal);
+    const first = sk.capture.hosts.find((h) => h.name === req.from || (h.role === 'pod' && `${h.namespace}/${h.pod}` === req.from) || h.ips?.includes(req.from));
+    const wanted = new Set<string>();
+    if (first) {
+      wanted.add(first.name);
+      if (first.role === 'pod' && first.node) wanted.add(first.node);
+    }
+    const tried = new Set<string>();
+    const reports: HostReport[] = [];
+    for (let round = 0; round < 12; round++) {
+      const todo = [...wanted].filter((h) => !tried.has(h));
+      for (const h of todo) tried.add(h);
+      reports.push(...(await this.collect(todo, { signal })));
+      const capture = await this.currentCapture(signal);
+      const outcome = simulate(buildNetwork(capture), req);
+      if (!outcome.ok) return { outcome, reports, capture };
+      const next = outcome.result.needs.filter((h) => !tried.has(h));
+      if (next.length === 0) return { outcome, reports, capture };
+      for (const h of next) wanted.add(h);
+    }
+    const capture = await this.currentCapture(signal);
+    return { outcome: simulate(buildNetwork(capture), req), reports, capture };
+  }
+
+  /** Every node and pod (for `netpath capture`). */
+  async captureAll(signal?: AbortSignal): Promise<{ capture: Capture; reports: HostReport[] }> {
+    try {
+      const sk = await this.skeleton(signal);
+      const names = sk.capture.hosts.filter((h) => !(h.role === 'pod' && h.hostNetwork)).map((h) => h.name);
+      const reports = await this.collect(names, { signal, full: true });
+      return { capture: await this.currentCapture(signal), reports };
+    } finally {
+      await this.dispose();
+    }
+  }
+
+  /** Deletes every debug pod this collector created. Safe to call more than once. */
+  async dispose(): Promise<void> {
+    const pods = this.debugPods.splice(0);
+    await Promise.all(pods.map((p) => this.api.deletePod(p.namespace, p.name).catch(() => undefined)));
+  }
+
+  /** Deletes debug pods left by earlier runs that crashed (found by their label). */
+  async cleanStragglers(signal?: AbortSignal): Promise<string[]> {
+    const left = await this.api.listPods({ signal, labelSelector: `${DEBUG_LABEL}=true` });
+    await Promise.all(left.map((p) => this.api.deletePod(p.namespace, p.name, { signal }).catch(() => undefined)));
+    return left.map((p) => `${p.namespace}/${p.name}`);
+  }
+
+  // ---- one host ---------------------------------------------------------------------------------
+
+  private async collectHost(host: Host, pods: PodInfo[], probes: ProbeName[], signal: AbortSignal | undefined): Promise<{ probes: Record<string, string>; report: HostReport }> {
+    const report: HostReport = { host: host.name, probes: [], missing: [] };
+    const targets: { target: ExecTarget; label: string }[] = [];
+    if (host.role === 'node') {
+      const onNode = pods
+        .filter((p) => p.nodeName === host.name && p.hostNetwork && p.phase === 'Running')
+        .sort((a, b) => Number(PREFERRED_NODE_PODS.test(b.name)) - Number(PREFERRED_NODE_PODS.test(a.name)) || a.name.localeCompare(b.name));
+      if (this.opts.nodeAccess !== 'never') for (const p of onNode) for (const c of p.containers) targets.push({ target: { namespace: p.namespace, pod: p.name, container: c }, label: `pod ${p.namespace}/${p.name} (${c})` });
+    } else if (host.role === 'pod' && host.namespace && host.pod) {
+      const p = pods.find((x) => x.namespace === host.namespace && x.name === host.pod);
+      for (const c of p?.containers ?? []) targets.push({ target: { namespace: host.namespace, pod: host.pod, container: c }, label: `pod ${host.namespace}/${host.pod} (${c})` });
+    }
+    let lastError: KubeError | undefined;
+    const tryTargets = async (list: { target: ExecTarget; label: string }[]) => {
+      for (const t of list) {
+        try {
+          const first = await this.runProbe(t.target, probes[0]!, signal);
+          if (first.text === undefined) continue; // no tools here: try the next container or pod
+          return { t, first };
+        } catch (e) {
+          if (!(e instanceof KubeError)) throw e;
+          lastError = e;
+          if (e.kind === 'cancelled' || e.kind === 'unauthorized' || e.kind === 'unreachable') throw e;
+          if (e.kind === 'forbidden') return undefined; // RBAC: other pods will be refused too
+        }
+      }
+      return undefined;
+    };
+    let found = await tryTargets(targets);
+    if (!found && host.role === 'node' && this.opts.nodeAccess === 'debug-pods' && lastError?.kind !== 'forbidden') {
+      const debug = await this.startDebugPod(host, signal);
+      found = await tryTargets([{ target: debug, label: `debug pod ${debug.namespace}/${debug.pod} (${this.opts.debugImage})` }]);
+    }
+    if (!found) {
+      report.error = this.noAccess(host, targets.length, lastError);
+      if (host.role === 'pod') report.inferred = true;
+      return { probes: {}, report };
+    }
+    report.via = found.t.label;
+    const out: Record<string, string> = {};
+    const record = (probe: ProbeName, r: { text?: string | undefined; why?: string | undefined }) => {
+      if (r.text !== undefined) {
+        out[probe] = r.text;
+        report.probes.push(probe);
+      } else report.missing.push({ probe, why: r.why ?? 'no command for it worked' });
+    };
+    record(probes[0]!, found.first);
+    const rest = await Promise.all(probes.slice(1).map(async (p) => [p, await this.runProbe(found.t.target, p, signal).catch((e: unknown) => ({ text: undefined, why: e instanceof Error ? e.message : String(e) }))] as const));
+    for (const [p, r] of rest) record(p, r);
+    if (/\bwireguard\b/.test(out.links ?? '')) record('wg', await this.runProbe(found.t.target, 'wg', signal).catch((e: unknown) => ({ text: undefined, why: String(e) })));
+    return { probes: out, report };
+  }
+
+  private noAccess(host: Host, candidates: number, e: KubeError | undefined): NonNullable<HostReport['error']> {
+    if (e && e.kind !== 'missing-binary') return { kind: e.kind, message: e.message, hint: e.hint };
+    if (host.role === 'pod') {
+      return { kind: 'no-access', message: `no container of ${host.namespace}/${host.pod} has ip or busybox`, hint: `Its side is inferred from ${host.node}'s tables.` };
+    }
+    if (this.opts.nodeAccess === 'never') return { kind: 'no-access', message: `node access is off, so ${host.name}'s tables were not read`, hint: 'Allow reusing host-network pods (or debug pods) in the settings.' };
+    return {
+      kind: 'no-access',
+      message: candidates ? `none of the ${candidates} host-network containers on ${host.name} has ip or busybox` : `no host-network pod runs on ${host.name}`,
+      hint: this.opts.nodeAccess === 'debug-pods' ? 'The debug pod could not be used either; check the debug image.' : 'Allow a short-lived debug pod (--allow-debug-pods or the netpath.nodeAccess setting).',
+    };
+  }
+
+  /** Runs one probe: the first of its commands that exists wins. `text` undefined: none exists here. */
+  private async runProbe(target: ExecTarget, probe: ProbeName, signal: AbortSignal | undefined): Promise<{ text: string | undefined; why?: string }> {
+    const whys: string[] = [];
+    for (const cmd of PROBE_COMMANDS[probe]) {
+      let r;
+      try {
+        this.execCalls++;
+        r = await this.limiter.run(() => this.api.exec(target, cmd.argv, { timeoutMs: this.opts.execTimeoutMs, signal }));
+      } catch (e) {
+        if (e instanceof KubeError && e.kind === 'missing-binary') {
+          whys.push(`${cmd.argv[0]}: not found`);
+          continue;
+        }
+        throw e;
+      }
+      if (r.exitCode === 0) return { text: r.stdout };
+      if (r.exitCode === 127 || /not found|No such file/i.test(r.stderr)) {
+        whys.push(`${cmd.argv[0]}: not found`);
+        continue;
+      }
+      whys.push(`${cmd.argv.join(' ')} exited ${r.exitCode}: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+    }
+    return { text: undefined, why: whys.join('; ') };
+  }
+
+  private async startDebugPod(node: Host, signal: AbortSignal | undefined): Promise<ExecTarget> {
+    const name = `netpath-debug-${node.name.replace(/[^a-z0-9-]/g, '-').slice(0, 30)}-${Math.random().toString(36).slice(2, 7)}`;
+    const ns = this.opts.debugNamespace;
+    const manifest = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: ns, labels: { [DEBUG_LABEL]: 'true', 'app.kubernetes.io/managed-by': 'netpath' } },
+      spec: {
+        nodeName: node.name,
+        hostNetwork: true,
+        restartPolicy: 'Never',
+        // Even if netpath dies before deleting it, the kubelet ends it.
+        activeDeadlineSeconds: 600,
+        terminationGracePeriodSeconds: 0,
+        tolerations: [{ operator: 'Exists' }],
+        containers: [{ name: 'netpath', image: this.opts.debugImage, command: ['sleep', '600'], securityContext: { capabilities: { add: ['NET_ADMIN'] } } }],
+      },
+    };
+    await this.api.createPod(ns, manifest, { signal });
+    this.debugPods.push({ namespace: ns, name });
+    const deadline = this.opts.now() + Math.max(this.opts.execTimeoutMs * 3, 30_000);
+    for (;;) {
+      const p = await this.api.readPod(ns, name, { signal });
+      if (p?.phase === 'Running') break;
+      if (p?.phase === 'Failed' || p?.phase === 'Succeeded') throw new KubeError('server', `debug pod ${ns}/${name} ended (${p.phase}) before it could be used`, `Check that the image ${this.opts.debugImage} can be pulled on ${node.name}.`);
+      if (this.opts.now() > deadline) throw new KubeError('timeout', `debug pod ${ns}/${name} did not start on ${node.name}`, `Check that the image ${this.opts.debugImage} can be pulled, or choose another debug image.`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    return { namespace: ns, pod: name, container: 'netpath' };
+  }
+}
+
+/** Pod host names: the pod's own name when it is unique in the cluster, else `namespace/name`. */
+function podHostNames(pods: PodInfo[], nodeNames: Set<string>): Map<PodInfo, string> {
+  const count = new Map<string, number>();
+  for (const p of pods) count.set(p.name, (count.get(p.name) ?? 0) + 1);
+  return new Map(pods.map((p) => [p, count.get(p.name) === 1 && !nodeNames.has(p.name) ? p.name : `${p.namespace}/${p.name}`]));
+}

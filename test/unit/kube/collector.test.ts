@@ -1,0 +1,150 @@
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { parseCapture, type Capture } from '../../../src/capture/document';
+import { ClusterCollector } from '../../../src/kube/collector';
+import { FakeCluster } from './fake-cluster';
+
+function demo(): Capture {
+  const r = parseCapture(readFileSync(join(__dirname, '../../../examples/demo-flannel-vxlan.json'), 'utf8'));
+  if (!r.ok) throw new Error('demo');
+  // A Kubernetes cluster has no switch or router objects.
+  r.capture.hosts = r.capture.hosts.filter((h) => h.role === 'node' || h.role === 'pod');
+  delete r.capture.links;
+  return r.capture;
+}
+
+/** The demo plus `n` more nodes with two pods each: only the API knows them. */
+function bigger(n: number): Capture {
+  const c = demo();
+  for (let i = 0; i < n; i++) {
+    const node = `extra-node-${i}`;
+    c.hosts.push({ name: node, role: 'node', ips: [`10.4.8.${i + 1}`], podCIDRs: [`10.245.${i}.0/24`], probes: { links: 'never read' } });
+    for (const p of ['a', 'b']) c.hosts.push({ name: `${p}-${i}`, role: 'pod', node, namespace: 'default', pod: `${p}-${i}`, ips: [`10.245.${i}.${p === 'a' ? 2 : 3}`] });
+  }
+  return c;
+}
+
+const hostsRead = (f: FakeCluster) => [...new Set(f.execLog.map((e) => e.pod))].sort();
+
+describe('lazy collection from a cluster', () => {
+  test('a trace reads only the hosts on its path and is delivered', async () => {
+    const fake = new FakeCluster(demo());
+    const col = new ClusterCollector(fake);
+    const { outcome, reports } = await col.trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.ok(outcome.ok);
+    assert.equal(outcome.result.verdict, 'delivered', outcome.result.reason);
+    assert.deepEqual(hostsRead(fake), ['default/web-0', 'default/web-1', 'kube-system/kube-flannel-ds-k8s-node1', 'kube-system/kube-flannel-ds-k8s-node2']);
+    assert.deepEqual(reports.map((r) => r.host).sort(), ['k8s-node1', 'k8s-node2', 'web-0', 'web-1']);
+    assert.equal(reports.find((r) => r.host === 'k8s-node1')!.via, 'pod kube-system/kube-flannel-ds-k8s-node1 (kube-flannel)');
+    // Every exec is an argv array from the probe table: never a shell.
+    assert.ok(fake.execLog.every((e) => e.argv[0] !== 'sh' && e.argv[0] !== 'bash'));
+  });
+
+  test('the number of exec calls does not grow with the size of the cluster', async () => {
+    const small = new FakeCluster(demo());
+    await new ClusterCollector(small).trace({ from: 'default/web-0', to: 'default/web-1' });
+    const big = new FakeCluster(bigger(50));
+    const col = new ClusterCollector(big);
+    const { outcome } = await col.trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.ok(outcome.ok && outcome.result.verdict === 'delivered');
+    assert.equal(big.execLog.length, small.execLog.length);
+    assert.equal(col.execCalls, big.execLog.length);
+  });
+
+  test('tables are cached for a while, and refresh() drops them', async () => {
+    let now = 1_000_000;
+    const fake = new FakeCluster(demo());
+    const col = new ClusterCollector(fake, { now: () => now, cacheTtlMs: 30_000 });
+    await col.trace({ from: 'default/web-0', to: 'default/web-1' });
+    const first = fake.execLog.length;
+    await col.trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.equal(fake.execLog.length, first, 'second trace within the TTL re-read something');
+    now += 31_000;
+    await col.trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.equal(fake.execLog.length, 2 * first);
+    col.refresh();
+    await col.trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.equal(fake.execLog.length, 3 * first);
+  });
+
+  test('a pod without ip or busybox is inferred from its node, and the report says so', async () => {
+    const fake = new FakeCluster(demo());
+    fake.faults.set('default/web-1', { noTools: true });
+    const { outcome, reports } = await new ClusterCollector(fake).trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.ok(outcome.ok);
+    assert.equal(outcome.result.verdict, 'delivered');
+    assert.equal(outcome.result.inferred, true);
+    const r = reports.find((x) => x.host === 'web-1')!;
+    assert.equal(r.inferred, true);
+    assert.match(r.error!.message, /no container of default\/web-1 has ip or busybox/);
+  });
+
+  test('RBAC denial on exec is reported per host with what to do, and the trace still answers', async () => {
+    const fake = new FakeCluster(demo());
+    fake.faults.set('kube-system/kube-flannel-ds-k8s-node2', { forbidden: true });
+    const { outcome, reports } = await new ClusterCollector(fake).trace({ from: 'default/web-0', to: 'default/web-1' });
+    const r = reports.find((x) => x.host === 'k8s-node2')!;
+    assert.equal(r.error!.kind, 'forbidden');
+    assert.match(r.error!.hint, /RBAC|permission/);
+    assert.ok(outcome.ok);
+    assert.equal(outcome.result.verdict, 'insufficient-data');
+    assert.ok(outcome.result.hops.some((h) => h.host === 'k8s-node1'));
+  });
+
+  test('a node that never answers times out per host without hanging the trace', async () => {
+    const fake = new FakeCluster(demo());
+    fake.faults.set('kube-system/kube-flannel-ds-k8s-node2', { hang: true });
+    const col = new ClusterCollector(fake, { execTimeoutMs: 50 });
+    const { outcome, reports } = await col.trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.equal(reports.find((x) => x.host === 'k8s-node2')!.error!.kind, 'timeout');
+    assert.ok(outcome.ok && outcome.result.verdict === 'insufficient-data');
+  });
+
+  test('without host-network pods a debug pod is used only with consent, and is always deleted', async () => {
+    const noConsent = new FakeCluster(demo(), new Set(['k8s-node2']));
+    const r1 = await new ClusterCollector(noConsent).trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.deepEqual(noConsent.created, []);
+    assert.match(r1.reports.find((x) => x.host === 'k8s-node2')!.error!.hint, /--allow-debug-pods/);
+
+    const fake = new FakeCluster(demo(), new Set(['k8s-node2']));
+    const col = new ClusterCollector(fake, { nodeAccess: 'debug-pods' });
+    const { outcome, reports } = await col.trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.ok(outcome.ok && outcome.result.verdict === 'delivered');
+    assert.equal(fake.created.length, 1);
+    assert.match(fake.created[0]!, /^default\/netpath-debug-k8s-node2-[a-z0-9]+$/);
+    assert.match(reports.find((x) => x.host === 'k8s-node2')!.via!, /^debug pod default\/netpath-debug-k8s-node2/);
+    assert.deepEqual(fake.deleted, fake.created);
+    assert.deepEqual(fake.leftoverDebugPods, []);
+  });
+
+  test('cancellation stops the trace and still deletes the debug pods', async () => {
+    const fake = new FakeCluster(demo(), new Set(['k8s-node2']));
+    fake.faults.set('default/web-1', { hang: true });
+    const ac = new AbortController();
+    const col = new ClusterCollector(fake, { nodeAccess: 'debug-pods', execTimeoutMs: 10_000 });
+    const p = col.trace({ from: 'default/web-0', to: 'default/web-1' }, ac.signal);
+    setTimeout(() => ac.abort(), 50);
+    await assert.rejects(p, /cancelled/);
+    assert.deepEqual(fake.leftoverDebugPods, []);
+  });
+
+  test('stragglers of a crashed run are found by their label and deleted', async () => {
+    const fake = new FakeCluster(demo());
+    await fake.createPod('default', { metadata: { name: 'netpath-debug-old' }, spec: { nodeName: 'k8s-node1' } });
+    const gone = await new ClusterCollector(fake).cleanStragglers();
+    assert.deepEqual(gone, ['default/netpath-debug-old']);
+    assert.deepEqual(fake.leftoverDebugPods, []);
+  });
+
+  test('a full capture reads every node and pod and is a valid capture with the CNI named', async () => {
+    const fake = new FakeCluster(demo());
+    const { capture, reports } = await new ClusterCollector(fake).captureAll();
+    assert.equal(reports.filter((r) => r.error).length, 0);
+    assert.deepEqual((capture.metadata as { cni?: unknown }).cni, { name: 'flannel', backend: 'vxlan', evidence: ['DaemonSet kube-system/kube-flannel-ds (docker.io/flannel/flannel:v0.26.1)', 'ConfigMap kube-system/kube-flannel-cfg net-conf.json: Backend.Type vxlan'] });
+    const node = capture.hosts.find((h) => h.name === 'k8s-node1')!;
+    assert.ok(node.probes?.routes4?.includes('10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink'));
+    assert.ok(!capture.hosts.some((h) => h.name.startsWith('kube-flannel-ds-') && h.probes));
+  });
+});

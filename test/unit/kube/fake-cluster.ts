@@ -1,0 +1,120 @@
+// A ClusterApi backed by a capture: the nodes and pods are the capture's hosts, and exec answers
+// each probe command with that host's captured output. Faults are injected per pod.
+import type { Capture, Host } from '../../../src/capture/document';
+import { PROBE_COMMANDS } from '../../../src/capture/probes';
+import { KubeError, type ClusterApi, type DaemonSetInfo, type ExecOptions, type ExecResult, type ExecTarget, type NodeInfo, type PodInfo } from '../../../src/kube/api';
+import { isProbeName } from '../../../src/parsers';
+import { ApiException } from '@kubernetes/client-node';
+import { toKubeError } from '../../../src/kube/clientNode';
+
+export interface Fault {
+  /** exec is refused with 403. */
+  forbidden?: boolean;
+  /** exec never answers (until the caller's timeout). */
+  hang?: boolean;
+  /** The container has neither ip nor busybox. */
+  noTools?: boolean;
+  /** The pod disappears (404) at its first exec. */
+  vanish?: boolean;
+}
+
+export class FakeCluster implements ClusterApi {
+  readonly context = 'fake';
+  readonly execLog: { pod: string; argv: string[] }[] = [];
+  readonly created: string[] = [];
+  readonly deleted: string[] = [];
+  readonly faults = new Map<string, Fault>();
+  private readonly extraPods: PodInfo[] = [];
+  private readonly debugPods = new Map<string, { namespace: string; name: string; node: string; phase: string }>();
+
+  constructor(
+    readonly capture: Capture,
+    /** Nodes with no host-network pod of their own (so only a debug pod gets in). */
+    readonly bareNodes: Set<string> = new Set(),
+  ) {
+    for (const n of capture.hosts.filter((h) => h.role === 'node')) {
+      if (bareNodes.has(n.name)) continue;
+      this.extraPods.push({ namespace: 'kube-system', name: `kube-flannel-ds-${n.name}`, nodeName: n.name, hostNetwork: true, phase: 'Running', podIPs: n.ips ?? [], containers: ['kube-flannel'], labels: { app: 'flannel' }, owner: 'DaemonSet/kube-flannel-ds' });
+    }
+  }
+
+  private host(name: string): Host | undefined {
+    return this.capture.hosts.find((h) => h.name === name);
+  }
+
+  async listNodes(): Promise<NodeInfo[]> {
+    return this.capture.hosts.filter((h) => h.role === 'node').map((h) => ({ name: h.name, internalIPs: h.ips ?? [], podCIDRs: h.podCIDRs ?? [], annotations: { 'flannel.alpha.coreos.com/backend-type': 'vxlan' }, labels: {}, taints: [], ready: true }));
+  }
+
+  async listPods(opts?: { nodeName?: string; labelSelector?: string }): Promise<PodInfo[]> {
+    const pods: PodInfo[] = this.capture.hosts
+      .filter((h) => h.role === 'pod')
+      .map((h) => ({ namespace: h.namespace ?? 'default', name: h.pod ?? h.name, nodeName: h.node, hostNetwork: h.hostNetwork === true, phase: 'Running', podIPs: h.ips ?? [], containers: ['app'], labels: {}, owner: undefined }));
+    const debug = [...this.debugPods.values()].map((d) => ({ namespace: d.namespace, name: d.name, nodeName: d.node, hostNetwork: true, phase: d.phase, podIPs: [], containers: ['netpath'], labels: { 'netpath.dev/debug-pod': 'true' }, owner: undefined }));
+    let all = [...pods, ...this.extraPods, ...debug];
+    if (opts?.nodeName) all = all.filter((p) => p.nodeName === opts.nodeName);
+    if (opts?.labelSelector === 'netpath.dev/debug-pod=true') all = all.filter((p) => p.labels['netpath.dev/debug-pod'] === 'true');
+    return all;
+  }
+
+  async readPod(namespace: string, name: string): Promise<PodInfo | undefined> {
+    return (await this.listPods()).find((p) => p.namespace === namespace && p.name === name);
+  }
+
+  async readConfigMap(namespace: string, name: string): Promise<Record<string, string> | undefined> {
+    return namespace === 'kube-system' && name === 'kube-flannel-cfg' ? { 'net-conf.json': '{"Network":"10.244.0.0/16","Backend":{"Type":"vxlan"}}' } : undefined;
+  }
+
+  async listDaemonSets(): Promise<DaemonSetInfo[]> {
+    return [{ namespace: 'kube-system', name: 'kube-flannel-ds', images: ['docker.io/flannel/flannel:v0.26.1'] }];
+  }
+
+  async createPod(namespace: string, manifest: Record<string, unknown>): Promise<void> {
+    const meta = manifest.metadata as { name: string };
+    const spec = manifest.spec as { nodeName: string };
+    this.created.push(`${namespace}/${meta.name}`);
+    this.debugPods.set(`${namespace}/${meta.name}`, { namespace, name: meta.name, node: spec.nodeName, phase: 'Running' });
+  }
+
+  async deletePod(namespace: string, name: string): Promise<void> {
+    this.deleted.push(`${namespace}/${name}`);
+    this.debugPods.delete(`${namespace}/${name}`);
+  }
+
+  get leftoverDebugPods(): string[] {
+    return [...this.debugPods.keys()];
+  }
+
+  async exec(target: ExecTarget, argv: readonly string[], opts: ExecOptions): Promise<ExecResult> {
+    const key = `${target.namespace}/${target.pod}`;
+    this.execLog.push({ pod: key, argv: [...argv] });
+    const fault = this.faults.get(key) ?? {};
+    const what = `exec ${argv.join(' ')} in ${key}`;
+    if (fault.forbidden) throw toKubeError(new ApiException(403, 'Forbidden', { kind: 'Status', status: 'Failure', reason: 'Forbidden', code: 403, message: `pods "${target.pod}" is forbidden: User "dev" cannot create resource "pods/exec" in API group "" in the namespace "${target.namespace}"` }, {}), what);
+    if (fault.vanish) throw toKubeError(new ApiException(404, 'Not Found', { kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404, message: `pods "${target.pod}" not found` }, {}), what);
+    if (fault.hang) {
+      await new Promise((_, reject) => {
+        const t = setTimeout(() => reject(new KubeError('timeout', `exec in ${key}: no answer within ${opts.timeoutMs} ms`, 'Raise the timeout.')), opts.timeoutMs);
+        opts.signal?.addEventListener('abort', () => {
+          clearTimeout(t);
+          reject(new KubeError('cancelled', 'cancelled', 'Run it again.'));
+        });
+      });
+    }
+    if (fault.noTools && (argv[0] === 'ip' || argv[0] === 'busybox' || argv[0] === 'bridge')) throw new KubeError('missing-binary', `exec: "${argv[0]}": executable file not found in $PATH`, 'try another');
+    // Which host's tables does this container see?
+    const debug = this.debugPods.get(key);
+    const extra = this.extraPods.find((p) => p.namespace === target.namespace && p.name === target.pod);
+    const podHost = this.capture.hosts.find((h) => h.role === 'pod' && h.namespace === target.namespace && (h.pod ?? h.name) === target.pod);
+    const hostName = debug?.node ?? extra?.nodeName ?? (podHost?.hostNetwork ? podHost.node : podHost?.name);
+    const host = hostName ? this.host(hostName) : undefined;
+    if (!host) throw new KubeError('not-found', `pods "${target.pod}" not found`, 'Refresh.', 404);
+    for (const [probe, cmds] of Object.entries(PROBE_COMMANDS)) {
+      if (!isProbeName(probe) || !cmds.some((c) => c.argv.join(' ') === argv.join(' '))) continue;
+      const text = host.probes?.[probe];
+      if (text === undefined) return { stdout: '', stderr: `${argv[0]}: not found`, exitCode: 127 };
+      return { stdout: text, stderr: '', exitCode: 0 };
+    }
+    return { stdout: '', stderr: `${argv[0]}: unexpected command in the fake`, exitCode: 2 };
+  }
+}
