@@ -88,7 +88,8 @@ function hostEntry(h: LabHost, probes: Record<string, string>): Capture['hosts']
 
 /** Captures every host of a built cluster. A missing tool is not fatal: that probe is left out and reported. */
 export async function captureLab(lab: Lab, built: BuiltCluster, opts: CaptureOptions = {}): Promise<LabCapture> {
-  const probes = opts.probes ?? PROBES;
+  // The lab kernel has no WireGuard module, so there is never a `wg` table to read.
+  const probes = opts.probes ?? PROBES.filter((p) => p !== 'wg');
   const commands = opts.commands ?? PROBE_COMMANDS;
   const jobs = built.hosts.flatMap((h) => probes.map((p) => () => runProbe(lab, h.name, p, commands[p])));
   const results = await pool(jobs, opts.concurrency ?? 16);
