@@ -89,6 +89,11 @@ export interface ClusterApi {
   listDaemonSets(opts?: CallOptions): Promise<DaemonSetInfo[]>;
   /** Runs argv in a container (never through a shell). */
   exec(target: ExecTarget, argv: readonly string[], opts: ExecOptions): Promise<ExecResult>;
+  /**
+   * Adds an ephemeral debug container to a running pod (it shares the pod's network namespace) and
+   * waits until it runs. Ephemeral containers cannot be removed; they end with their command.
+   */
+  addEphemeralContainer(namespace: string, pod: string, container: { name: string; image: string; command: string[]; targetContainer?: string | undefined }, opts: ExecOptions): Promise<void>;
   createPod(namespace: string, manifest: Record<string, unknown>, opts?: CallOptions): Promise<void>;
   deletePod(namespace: string, name: string, opts?: CallOptions): Promise<void>;
 }

@@ -211,6 +211,31 @@ export class ClientNodeCluster implements ClusterApi {
     }
   }
 
+  async addEphemeralContainer(namespace: string, pod: string, container: { name: string; image: string; command: string[]; targetContainer?: string | undefined }, opts: ExecOptions): Promise<void> {
+    const what = `add debug container to ${namespace}/${pod}`;
+    const current = await this.call(what, opts, () => this.core.readNamespacedPod({ name: pod, namespace }));
+    const body: k8s.V1Pod = {
+      ...current,
+      spec: {
+        ...current.spec!,
+        ephemeralContainers: [
+          ...(current.spec?.ephemeralContainers ?? []),
+          { name: container.name, image: container.image, command: container.command, ...(container.targetContainer ? { targetContainerName: container.targetContainer } : {}), securityContext: { capabilities: { add: ['NET_ADMIN'] } } },
+        ],
+      },
+    };
+    await this.call(what, opts, () => this.core.replaceNamespacedPodEphemeralcontainers({ name: pod, namespace, body }));
+    const deadline = Date.now() + opts.timeoutMs * 3;
+    for (;;) {
+      const p = await this.call(what, opts, () => this.core.readNamespacedPod({ name: pod, namespace }));
+      const st = p.status?.ephemeralContainerStatuses?.find((c) => c.name === container.name);
+      if (st?.state?.running) return;
+      if (st?.state?.terminated) throw new KubeError('server', `${what}: the debug container ended (${st.state.terminated.reason ?? 'terminated'})`, `Check that the image ${container.image} can run there.`);
+      if (Date.now() > deadline) throw new KubeError('timeout', `${what}: the debug container did not start`, `Check that the image ${container.image} can be pulled, or choose another debug image.`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+
   async createPod(namespace: string, manifest: Record<string, unknown>, opts?: CallOptions): Promise<void> {
     await this.call(`create pod in ${namespace}`, opts, () => this.core.createNamespacedPod({ namespace, body: manifest as k8s.V1Pod }));
   }

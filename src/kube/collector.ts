@@ -255,6 +255,17 @@ export class ClusterCollector {
       const debug = await this.startDebugPod(host, signal);
       found = await tryTargets([{ target: debug, label: `debug pod ${debug.namespace}/${debug.pod} (${this.opts.debugImage})` }]);
     }
+    if (!found && host.role === 'pod' && host.namespace && host.pod && this.opts.nodeAccess === 'debug-pods' && lastError?.kind !== 'forbidden') {
+      // The pod's own image has no tools: an ephemeral debug container shares its network namespace.
+      const name = `netpath-debug-${Math.random().toString(36).slice(2, 7)}`;
+      try {
+        await this.api.addEphemeralContainer(host.namespace, host.pod, { name, image: this.opts.debugImage, command: ['sleep', '120'] }, { timeoutMs: this.opts.execTimeoutMs, signal });
+        found = await tryTargets([{ target: { namespace: host.namespace, pod: host.pod, container: name }, label: `ephemeral container ${name} in ${host.namespace}/${host.pod} (${this.opts.debugImage})` }]);
+      } catch (e) {
+        if (!(e instanceof KubeError) || e.kind === 'cancelled') throw e;
+        lastError = e;
+      }
+    }
     if (!found) {
       report.error = this.noAccess(host, targets.length, lastError);
       if (host.role === 'pod') report.inferred = true;

@@ -148,3 +148,20 @@ describe('lazy collection from a cluster', () => {
     assert.ok(!capture.hosts.some((h) => h.name.startsWith('kube-flannel-ds-') && h.probes));
   });
 });
+
+test('with consent, a pod without tools is read through an ephemeral debug container', async () => {
+  const fake = new FakeCluster(demo());
+  fake.faults.set('default/web-1', { noTools: true });
+  const { outcome, reports } = await new ClusterCollector(fake, { nodeAccess: 'debug-pods' }).trace({ from: 'default/web-0', to: 'default/web-1' });
+  assert.ok(outcome.ok && outcome.result.verdict === 'delivered');
+  // web-1's own tables decided its hop (the underlay between nodes is inferred either way: no switch objects).
+  assert.ok(outcome.result.hops.at(-1)!.steps.every((s) => !s.inferred));
+  assert.match(reports.find((r) => r.host === 'web-1')!.via!, /^ephemeral container netpath-debug-[a-z0-9]+ in default\/web-1/);
+  // Where the cluster refuses it, the pod's side is inferred from its node.
+  const old = new FakeCluster(demo());
+  old.faults.set('default/web-1', { noTools: true });
+  old.ephemeralAllowed = false;
+  const r2 = await new ClusterCollector(old, { nodeAccess: 'debug-pods' }).trace({ from: 'default/web-0', to: 'default/web-1' });
+  assert.ok(r2.outcome.ok && r2.outcome.result.verdict === 'delivered' && r2.outcome.result.hops.at(-1)!.steps.every((s) => s.inferred));
+  assert.equal(r2.reports.find((r) => r.host === 'web-1')!.error!.kind, 'forbidden');
+});

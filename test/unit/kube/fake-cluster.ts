@@ -69,6 +69,16 @@ export class FakeCluster implements ClusterApi {
     return [{ namespace: 'kube-system', name: 'kube-flannel-ds', images: ['docker.io/flannel/flannel:v0.26.1'] }];
   }
 
+  /** Pods that got an ephemeral debug container (which has the tools). */
+  readonly ephemeral = new Map<string, string>();
+  /** When false, the API refuses ephemeral containers (an older cluster or RBAC). */
+  ephemeralAllowed = true;
+
+  async addEphemeralContainer(namespace: string, pod: string, container: { name: string }): Promise<void> {
+    if (!this.ephemeralAllowed) throw toKubeError(new ApiException(403, 'Forbidden', { message: `pods "${pod}" is forbidden: cannot update resource "pods/ephemeralcontainers"` }, {}), 'add debug container');
+    this.ephemeral.set(`${namespace}/${pod}`, container.name);
+  }
+
   async createPod(namespace: string, manifest: Record<string, unknown>): Promise<void> {
     const meta = manifest.metadata as { name: string };
     const spec = manifest.spec as { nodeName: string };
@@ -101,7 +111,8 @@ export class FakeCluster implements ClusterApi {
         });
       });
     }
-    if (fault.noTools && (argv[0] === 'ip' || argv[0] === 'busybox' || argv[0] === 'bridge')) throw new KubeError('missing-binary', `exec: "${argv[0]}": executable file not found in $PATH`, 'try another');
+    const inDebugContainer = this.ephemeral.get(key) === target.container;
+    if (fault.noTools && !inDebugContainer && (argv[0] === 'ip' || argv[0] === 'busybox' || argv[0] === 'bridge')) throw new KubeError('missing-binary', `exec: "${argv[0]}": executable file not found in $PATH`, 'try another');
     // Which host's tables does this container see?
     const debug = this.debugPods.get(key);
     const extra = this.extraPods.find((p) => p.namespace === target.namespace && p.name === target.pod);
