@@ -11,7 +11,7 @@ const pure = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.vscode-test/**', 'test/lab/.state/**', '**/*.vsix'] },
+  { ignores: ['dist/**', 'node_modules/**', '.vscode-test/**', '.cache/**', 'test-artifacts/**', 'test/lab/.state/**', '**/*.vsix'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

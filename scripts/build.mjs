@@ -14,3 +14,6 @@ await Promise.all([
 await chmod('dist/cli.js', 0o755);
 await mkdir('dist/webview', { recursive: true });
 await copyFile('webview/main.css', 'dist/webview/main.css');
+// The codicon font for <vscode-icon>, vscode-button icons and the diagram's role glyphs: the webview
+// links codicon.css (id `vscode-codicon-stylesheet`), which loads codicon.ttf from beside it.
+for (const f of ['codicon.css', 'codicon.ttf']) await copyFile(`node_modules/@vscode/codicons/dist/${f}`, `dist/webview/${f}`);

@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 
 const roots = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const flags = process.argv.slice(2).filter((a) => a.startsWith('-'));
-const skip = new Set(['node_modules', 'dist', '.git']);
+// test/e2e starts VS Code and a browser (slow): it runs only when named, `node scripts/test.mjs test/e2e`.
+const skip = new Set(['node_modules', 'dist', '.git', 'e2e']);
 function walk(dir, out) {
   for (const name of readdirSync(dir)) {
     if (skip.has(name)) continue;

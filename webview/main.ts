@@ -1,49 +1,55 @@
-// The webview app: renders what the extension sends. Cluster names are data: they go into the DOM
-// with textContent only, never as HTML.
-import type { ToWebview } from '../src/shared/protocol';
+// The webview app: renders what the extension sends (a capture summary or a trace) and keeps it in
+// the webview state so a reload restores the view, selection included. Cluster names are data:
+// they reach the DOM with textContent only, never as HTML.
+import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
+import { isToWebview, type FromWebview, type ToWebview } from '../src/shared/protocol';
+import { renderCapture } from './capture';
+import type { HopRef } from './diagram';
+import { renderTrace } from './traceView';
 
 interface VsCodeApi {
-  postMessage(message: unknown): void;
-  setState(state: unknown): void;
+  postMessage(message: FromWebview): void;
+  setState(state: SavedState): void;
   getState(): unknown;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
+interface SavedState {
+  message: ToWebview;
+  selected?: HopRef;
+}
+
 const vscode = acquireVsCodeApi();
 const app = document.getElementById('app')!;
+let current: SavedState | undefined;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, className?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (text !== undefined) e.textContent = text;
-  if (className) e.className = className;
-  return e;
+function show(message: ToWebview, selected?: HopRef): void {
+  current = { message, ...(selected ? { selected } : {}) };
+  vscode.setState(current);
+  if (message.type === 'showCapture') {
+    app.classList.remove('trace-view');
+    renderCapture(app, message);
+    return;
+  }
+  renderTrace(app, message, selected ?? null, {
+    post: (m) => vscode.postMessage(m),
+    selectionChanged: (sel) => {
+      if (!current) return;
+      current = { ...current, selected: sel };
+      vscode.setState(current);
+    },
+  });
 }
 
-function render(m: ToWebview): void {
-  const s = m.summary;
-  app.replaceChildren();
-  app.append(el('h1', s.cluster ? `Capture of ${s.cluster}` : 'Capture'), el('p', m.source, 'source'));
-  const c = s.counts;
-  app.append(el('p', `${c.node} nodes, ${c.pod} pods, ${c.switch} switches, ${c.router} routers; ${s.links} links; ${s.totalIssues} parse issues`));
-  const table = el('table');
-  const head = el('tr');
-  for (const h of ['Host', 'Role', 'Where', 'IPs', 'Probes']) head.append(el('th', h));
-  table.append(head);
-  for (const h of s.hosts) {
-    const tr = el('tr');
-    tr.append(el('td', h.name), el('td', h.role), el('td', h.where ?? ''), el('td', h.ips.join(', ')));
-    tr.append(el('td', h.probes.map((p) => `${p.probe} (${p.records}${p.issues.length ? `, ${p.issues.length} issues` : ''})`).join(', ')));
-    table.append(tr);
-  }
-  app.append(table);
-}
-
-window.addEventListener('message', (ev: MessageEvent<ToWebview>) => {
-  if (ev.data?.type === 'showCapture') {
-    vscode.setState(ev.data);
-    render(ev.data);
-  }
+window.addEventListener('message', (ev: MessageEvent<unknown>) => {
+  if (!isToWebview(ev.data)) return;
+  // The answer to `ready` after a reload repeats what is shown: keep the selection.
+  const same = current !== undefined && JSON.stringify(current.message) === JSON.stringify(ev.data);
+  if (!same) show(ev.data);
 });
-const saved = vscode.getState() as ToWebview | undefined;
-if (saved?.type === 'showCapture') render(saved);
+
+const saved = vscode.getState() as Partial<SavedState> | undefined;
+if (saved && isToWebview(saved.message)) show(saved.message, saved.selected);
 vscode.postMessage({ type: 'ready' });

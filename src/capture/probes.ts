@@ -9,8 +9,11 @@ export interface ProbeCommand {
   form: 'iproute2' | 'busybox' | 'net-tools' | 'procps' | 'bridge-utils' | 'iptables' | 'wireguard-tools';
 }
 
-/** Kernel settings the engine reads; `sysctl` prints every interface below a `conf` key. */
-export const SYSCTL_KEYS = ['net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding', 'net.ipv4.conf'] as const;
+/**
+ * Kernel settings the engine reads; `sysctl` prints every interface below a `conf` key. `-e` keeps
+ * going past keys the kernel lacks (net.bridge.* exists only with br_netfilter loaded).
+ */
+export const SYSCTL_KEYS = ['net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding', 'net.ipv4.conf', 'net.ipv6.conf', 'net.bridge.bridge-nf-call-iptables'] as const;
 
 export const PROBE_COMMANDS: Readonly<Record<ProbeName, readonly ProbeCommand[]>> = {
   links: [
@@ -44,7 +47,10 @@ export const PROBE_COMMANDS: Readonly<Record<ProbeName, readonly ProbeCommand[]>
     { argv: ['bridge', '-s', 'fdb', 'show'], form: 'iproute2' },
     { argv: ['bridge', 'fdb', 'show'], form: 'iproute2' },
   ],
-  sysctl: [{ argv: ['sysctl', ...SYSCTL_KEYS], form: 'procps' }],
+  sysctl: [
+    { argv: ['sysctl', '-e', ...SYSCTL_KEYS], form: 'procps' },
+    { argv: ['busybox', 'sysctl', '-e', ...SYSCTL_KEYS], form: 'busybox' },
+  ],
   brctl: [{ argv: ['brctl', 'show'], form: 'bridge-utils' }],
   arp: [{ argv: ['arp', '-an'], form: 'net-tools' }],
   iptables: [{ argv: ['iptables-save'], form: 'iptables' }],

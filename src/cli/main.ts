@@ -233,6 +233,11 @@ function writeAtomically(path: string, text: string): void {
 }
 
 if (require.main === module) {
+  // `netpath trace ... | head`: a closed pipe is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   const ac = new AbortController();
   let interrupted = false;
   process.on('SIGINT', () => {

@@ -126,7 +126,7 @@ export function simulate(net: Network, req: TraceRequest): TraceOutcome {
     flow,
     from: { host: fromHost.name, ip: flow.src },
     to: { host: toHost?.name ?? null, ip: dst.toString() },
-    paths: traces.map((t) => ({ verdict: t.verdict, hops: t.hops, dropAt: t.dropAt, reason: t.reason, branch: t.branch })),
+    paths: traces.map((t) => ({ verdict: t.verdict, hops: t.hops, dropAt: t.dropAt, reason: t.reason, branch: t.branch, floodCopy: t.floodCopy })),
     inferred,
     needs: [...sim.needs].sort(),
   };

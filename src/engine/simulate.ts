@@ -30,6 +30,8 @@ export interface Packet {
   vni?: number | undefined;
   /** A WireGuard datagram: the sending device's public key (when the capture has it). */
   wgFrom?: { key: string | undefined } | undefined;
+  /** The tunnel device that made this outer packet: where the kernel counts its transmit errors. */
+  tunnelDev?: string | undefined;
 }
 
 export interface Frame {
@@ -53,6 +55,11 @@ interface Cursor {
   branch: string[];
   /** A flood copy: if it ends anywhere but the destination, that is not a failure of the path. */
   floodCopy: boolean;
+  /**
+   * Set once the packet is caught in a forwarding loop: it keeps going round (so the TTL runs out
+   * where the kernel's does) but the repeated hops are not recorded again.
+   */
+  loop?: { host: string; dev: string; hosts: Set<string>; sends: number; total: number; silentHop?: Hop } | undefined;
 }
 
 export interface Walk {
@@ -60,6 +67,8 @@ export interface Walk {
 }
 
 const MAX_HOPS = 64;
+/** Sends allowed once a loop is found: enough for any TTL to run out (255 hops). */
+const MAX_LOOP_SENDS = 600;
 const MAX_PATHS = 256;
 
 type Ev = Evidence | undefined;
@@ -122,7 +131,7 @@ export class Simulator {
   // ---- path bookkeeping --------------------------------------------------------------------
 
   private hop(c: Cursor): Hop {
-    return c.hops[c.hops.length - 1]!;
+    return c.loop?.silentHop ?? c.hops[c.hops.length - 1]!;
   }
 
   private add(c: Cursor, s: Step): void {
@@ -131,7 +140,14 @@ export class Simulator {
 
   private enter(c: Cursor, ns: Netns, inDev: string | null): void {
     this.want(ns);
-    c.hops.push({ host: ns.host.name, in: inDev, out: null, steps: [] });
+    const hop: Hop = { host: ns.host.name, in: inDev, out: null, steps: [] };
+    if (c.loop) {
+      // Going round the loop again: only the hop where it finally stops is recorded.
+      c.loop.hosts.add(ns.name);
+      c.loop.silentHop = hop;
+      return;
+    }
+    c.hops.push(hop);
   }
 
   private fork(c: Cursor, label: string, floodCopy = c.floodCopy): Cursor {
@@ -140,11 +156,19 @@ export class Simulator {
       crumbs: new Set(c.crumbs),
       branch: [...c.branch, label],
       floodCopy,
+      loop: c.loop ? { ...c.loop, hosts: new Set(c.loop.hosts) } : undefined,
     };
   }
 
   private end(c: Cursor, verdict: Verdict, reason: string, dropDev: string | null, stepKind: StepKind = 'drop', records: Ev[] = [], inferred = false): void {
     if (this.out.traces.length >= MAX_PATHS) return;
+    if (c.loop?.silentHop) {
+      // The loop ends here: record this last hop (only its final step) after the ones already shown.
+      const last = c.loop.silentHop;
+      c.hops = [...c.hops, { ...last, steps: [] }];
+      c.loop.silentHop = undefined;
+      reason = `${reason} The packet was caught in a forwarding loop (${[...c.loop.hosts].join(' -> ')} and back), sent out of ${c.loop.dev} of ${c.loop.host} ${c.loop.sends + 2} times in all.`;
+    }
     const h = this.hop(c);
     if (verdict === 'insufficient-data') {
       const ns = this.net.hosts.get(h.host);
@@ -167,7 +191,7 @@ export class Simulator {
   originate(ns: Netns, pkt: Packet, inferredNote?: string): void {
     const c: Cursor = { hops: [], crumbs: new Set(), branch: [], floodCopy: false };
     this.enter(c, ns, null);
-    this.add(c, step('origin', `A ${pkt.proto.toUpperCase()} packet of ${pkt.size} bytes from ${pkt.src.isUnspecified() ? 'a source the kernel will choose' : pkt.src} to ${pkt.dst}${pkt.dport !== undefined ? ` port ${pkt.dport}` : ''} leaves a socket in ${ns.name}${pkt.df ? ' (Don\'t Fragment set)' : ''}.`));
+    this.add(c, step('origin', `${/^[aeiou]/i.test(pkt.proto) ? 'An' : 'A'} ${pkt.proto.toUpperCase()} packet of ${pkt.size} bytes from ${pkt.src.isUnspecified() ? 'a source the kernel will choose' : pkt.src} to ${pkt.dst}${pkt.dport !== undefined ? ` port ${pkt.dport}` : ''} leaves a socket in ${ns.name}${pkt.df ? ' (Don\'t Fragment set)' : ''}.`));
     if (inferredNote) this.add(c, step('inferred', inferredNote, [], { inferred: true }));
     this.routeAndSend(c, ns, pkt, null);
   }
@@ -207,15 +231,17 @@ export class Simulator {
     const ans = ansIn ?? this.lookup(ns, pkt, iif?.name ?? null, oif, fwmark);
     if (!ansIn) this.explainFib(c, ns, ans, pkt);
     const fam = pkt.dst.family;
+    // An outer packet that cannot be routed fails inside the tunnel device's transmit (tx_errors there).
+    const localDrop = iif ? null : (pkt.tunnelDev ?? null);
     if (ans.kind === 'none') {
       const tables = [...new Set(ans.rulesTried.map((r) => r.rec.table ?? 'main'))].join(', ');
       const missing = !ns.probes.has(fam === 4 ? 'routes4' : 'routes6') && !(fam === 6 && ns.probes.has('routes4'));
       if (missing) return this.end(c, 'insufficient-data', `${ns.name} has no IPv${fam} routes in the capture, so where it sends ${pkt.dst} is unknown.`, null);
-      return this.end(c, 'no-route', `No route in ${ns.name} matches ${pkt.dst} (tables searched: ${tables || 'none'}); the kernel answers "Network is unreachable".`, null);
+      return this.end(c, 'no-route', `No route in ${ns.name} matches ${pkt.dst} (tables searched: ${tables || 'none'}); the kernel answers "Network is unreachable".`, localDrop);
     }
     if (ans.kind === 'rule') {
       const words = { blackhole: 'silently discards it', unreachable: 'rejects it as unreachable', prohibit: 'rejects it as administratively prohibited' };
-      return this.end(c, ans.action, `Policy rule ${ans.rule.rec.priority} in ${ns.name} ${words[ans.action]}.`, null, 'drop', [evidence(ns, ans.rule.probe, ans.rule.rec.src)]);
+      return this.end(c, ans.action, `Policy rule ${ans.rule.rec.priority} in ${ns.name} ${words[ans.action]}.`, localDrop, 'drop', [evidence(ns, ans.rule.probe, ans.rule.rec.src)]);
     }
     const r = ans.route;
     const rec = r.rec;
@@ -229,7 +255,7 @@ export class Simulator {
       case 'prohibit': {
         const words = { blackhole: 'silently discards the packet', unreachable: 'rejects it with "No route to host"', prohibit: 'rejects it as administratively prohibited' };
         this.add(c, routeStep(`The longest matching route in ${ns.name} for ${pkt.dst} is "${describeRoute(r)}" (table ${ans.table}).`));
-        return this.end(c, rec.type, `It is a ${rec.type} route: the kernel ${words[rec.type]}.`, null);
+        return this.end(c, rec.type, `It is a ${rec.type} route: the kernel ${words[rec.type]}.`, localDrop);
       }
       case 'local':
         this.add(c, routeStep(`${pkt.dst} is a local address of ${ns.name} (local table: "${describeRoute(r)}").`));
@@ -420,11 +446,14 @@ export class Simulator {
     while (queue.length) {
       const { ns: n, iface: i } = queue.shift()!;
       if (i.master !== undefined) {
+        // A bridge port has no address of its own: the broadcast reaches the bridge, its other ports,
+        // and whatever is at the far end of this port's own wire (the pod behind a veth, a cabled host).
         const br = n.ifaces.get(i.master);
         if (br) {
           push(n, br);
           for (const p of ports(n, br.name)) push(n, p);
         }
+        for (const next of this.wire(n, i)) push(next.ns, next.iface);
         continue;
       }
       out.push({ ns: n, iface: i });
@@ -513,8 +542,16 @@ export class Simulator {
   /** dev_queue_xmit on `dev` with a resolved frame. */
   private transmit(c: Cursor, ns: Netns, dev: Iface, frame: Frame): void {
     const crumb = `${ns.name}|${dev.name}|${frame.pkt.src}|${frame.pkt.dst}|${frame.pkt.vni ?? ''}|${frame.dstMac ?? ''}`;
-    if (c.crumbs.has(crumb)) return this.end(c, 'loop', `The packet is sent out of ${dev.name} in ${ns.name} a second time with the same addresses: a forwarding loop.`, dev.name);
-    c.crumbs.add(crumb);
+    if (c.loop) {
+      // A loop that never lowers the TTL (bridges only) would go round for ever: stop it.
+      if (ns.name === c.loop.host && dev.name === c.loop.dev) c.loop.sends++;
+      if (++c.loop.total > MAX_LOOP_SENDS) return this.end(c, 'loop', `The frame goes round a loop that never lowers its TTL (${[...c.loop.hosts].join(' -> ')}): a layer-2 loop.`, dev.name);
+    } else if (c.crumbs.has(crumb)) {
+      // Breadcrumbs (batfish FlowTracer): the same packet out of the same device again is a loop. The
+      // kernel does not notice; it forwards until the TTL runs out, so the walk goes on, quietly.
+      this.add(c, step('forward', `The packet leaves ${dev.name} of ${ns.name} a second time with the same addresses: this is a forwarding loop. It goes round until its TTL runs out.`, [linkEv(ns, dev)]));
+      c.loop = { host: ns.name, dev: dev.name, hosts: new Set([ns.name]), sends: 0, total: 0 };
+    } else c.crumbs.add(crumb);
     if (c.hops.length > MAX_HOPS) return this.end(c, 'loop', `The path exceeds ${MAX_HOPS} hops.`, dev.name);
     switch (dev.type) {
       case 'bridge':
@@ -567,6 +604,13 @@ export class Simulator {
       }
     }
     const end0 = targets[0]!;
+    // A veth hands a frame to its peer only if it fits the peer's MTU plus the Ethernet and VLAN
+    // headers (is_skb_forwardable: IP length up to MTU + 4); else the peer counts it in rx_dropped.
+    if (end0.how === 'veth' && frame.pkt.size > end0.iface.mtu + 4) {
+      this.add(c, step('veth', `${dev.name} is one end of a veth pair whose other end, ${end0.iface.name} in ${end0.ns.name}, has MTU ${end0.iface.mtu}.`, [linkEv(ns, dev), linkEv(end0.ns, end0.iface)]));
+      this.enter(c, end0.ns, end0.iface.name);
+      return this.end(c, 'mtu-exceeded', `The ${frame.pkt.size}-byte packet is larger than ${end0.iface.name}'s MTU ${end0.iface.mtu} allows (up to ${end0.iface.mtu + 4} bytes cross a veth): it is dropped as it arrives, and the sender sees "No buffer space available".`, end0.iface.name, 'drop', [linkEv(end0.ns, end0.iface)]);
+    }
     const how = end0.how === 'veth' ? `${dev.name} is one end of a veth pair; the frame comes out of the other end, ${end0.iface.name} in ${end0.ns.name}.` : end0.how === 'link' ? `${dev.name} is cabled to ${end0.ns.name} ${end0.iface.name} (capture links).` : `${dev.name} sends the frame onto the ${ifacePrefixes(dev, frame.pkt.dst.family)[0] ?? 'shared'} segment, where ${end0.ns.name} ${end0.iface.name} has ${frame.dstMac ?? frame.pkt.dst}.`;
     this.add(c, step(end0.how === 'veth' ? 'veth' : 'underlay', how, [linkEv(ns, dev), linkEv(end0.ns, end0.iface)], end0.inferred ? { inferred: true } : {}));
     this.enter(c, end0.ns, end0.iface.name);
@@ -645,7 +689,9 @@ export class Simulator {
     // Local entries: the bridge's own address, or a port's own MAC (`permanent` on the port): the
     // frame is for this host and goes up the stack on the bridge device.
     const local = entries.find((e) => e.dev === br.name || (e.state === 'permanent' && ns.ifaces.get(e.dev)?.mac?.equals(mac)));
-    const hit = entries.find((e) => e !== local && e.dev !== br.name);
+    // A port that goes down or stops forwarding has its learned entries flushed by the kernel
+    // (br_fdb_delete_by_port); a capture taken before that may still list them.
+    const hit = entries.find((e) => e !== local && e.dev !== br.name && (e.state !== 'dynamic' || forwards(ns.ifaces.get(e.dev))));
     if (local && viaPort) {
       this.add(c, step('fdb', `${inPort ? `${inPort.name} is a port of bridge ${br.name}; its` : `Bridge ${br.name}'s`} forwarding table marks ${mac} as a local address, so the frame goes up to ${ns.name}'s IP layer on ${br.name}.`, [evidence(ns, 'fdb', local.src)]));
       return this.receive(c, ns, br, frame.pkt);
@@ -664,7 +710,8 @@ export class Simulator {
       }
       return this.bridgeOut(c, ns, br, port, frame);
     }
-    const outPorts = ports(ns, br.name).filter((p) => p !== inPort);
+    // Flooding skips ports that are down or not in the forwarding state (br_flood).
+    const outPorts = ports(ns, br.name).filter((p) => p !== inPort && forwards(p));
     const fdbKnown = ns.probes.has('fdb');
     this.add(c, step('flood', `${inText}${br.name} is a Linux bridge: ${mac} is not in its forwarding table${fdbKnown ? '' : ' (the capture has no fdb probe)'}, so it floods the frame to ${outPorts.length ? `every other port (${outPorts.map((p) => p.name).join(', ')})` : 'no port: it has none besides the one the frame came in on'}.`, [], fdbKnown ? {} : { inferred: true }));
     if (outPorts.length === 0) return this.end(c, 'no-fdb-entry', `Bridge ${br.name} has no other port to flood the frame for ${mac} to.`, br.name);
@@ -677,8 +724,9 @@ export class Simulator {
     if (port.link?.bridgePort?.state !== undefined && port.link.bridgePort.state !== 'forwarding') {
       return this.end(c, 'link-down', `Port ${port.name} of bridge ${br.name} is in state ${port.link.bridgePort.state}: it does not forward.`, port.name, 'drop', [linkEv(ns, port)]);
     }
-    if (frame.pkt.size > port.mtu) {
-      return this.end(c, 'mtu-exceeded', `The ${frame.pkt.size}-byte packet is larger than port ${port.name}'s MTU ${port.mtu}: the bridge drops it without telling the sender.`, port.name, 'drop', [linkEv(ns, port)]);
+    const limit = port.mtu + bridgeSlack(ns);
+    if (frame.pkt.size > limit) {
+      return this.end(c, 'mtu-exceeded', `The ${frame.pkt.size}-byte packet is larger than port ${port.name}'s MTU ${port.mtu}${limit > port.mtu ? ` (the bridge lets through up to ${limit})` : ''}: the bridge drops it without telling the sender.`, port.name, 'drop', [linkEv(ns, port)]);
     }
     if (port.type === 'vxlan') return this.vxlanXmit(c, ns, port, frame);
     this.transmit(c, ns, port, frame);
@@ -738,8 +786,9 @@ export class Simulator {
       df: false,
       inner: frame,
       vni,
+      tunnelDev: dev.name,
     };
-    this.add(c, step('vxlan-encap', `${dev.name} wraps the ${frame.pkt.size}-byte packet in VXLAN (VNI ${vni}) inside UDP to ${vtep}:${port}${v.local ? ` from ${v.local}` : ''}: ${overhead} bytes of headers, ${outer.size} bytes in all. The outer packet is routed again in ${ns.name}.`, [linkEv(ns, dev)]));
+    this.add(c, step('vxlan-encap', `${dev.name} wraps the ${frame.pkt.size}-byte packet in VXLAN (VNI ${vni}) inside UDP to ${vtep}:${port}${v.local ? ` from ${v.local}` : ''}: ${overhead} bytes of headers, ${outer.size} bytes in all. The outer packet is routed again in ${ns.name}.`, [linkEv(ns, dev)], { tunnel: { kind: 'vxlan', dev: dev.name, vni, ...(v.local ? { outerSrc: v.local.toString() } : {}), outerDst: vtep.toString(), port, overhead } }));
     this.routeAndSend(c, ns, outer, null, undefined, v.dev);
   }
 
@@ -760,8 +809,9 @@ export class Simulator {
       ttl: t?.ttl ?? frame.pkt.ttl,
       df: frame.pkt.df,
       inner: frame,
+      tunnelDev: dev.name,
     };
-    this.add(c, step('tunnel-encap', `${dev.name} is an IPIP tunnel: it puts the ${frame.pkt.size}-byte packet inside a new IPv4 header to ${endpoint}${t?.remote ? ' (the tunnel\'s remote)' : ' (the route\'s gateway)'}, ${outer.size} bytes in all. The outer packet is routed again in ${ns.name}.`, [linkEv(ns, dev)]));
+    this.add(c, step('tunnel-encap', `${dev.name} is an IPIP tunnel: it puts the ${frame.pkt.size}-byte packet inside a new IPv4 header to ${endpoint}${t?.remote ? ' (the tunnel\'s remote)' : ' (the route\'s gateway)'}, ${outer.size} bytes in all. The outer packet is routed again in ${ns.name}.`, [linkEv(ns, dev)], { tunnel: { kind: 'ipip', dev: dev.name, ...(t?.local ? { outerSrc: t.local.toString() } : {}), outerDst: endpoint.toString(), overhead: IPIP_OVERHEAD } }));
     this.routeAndSend(c, ns, outer, null, undefined, t?.dev);
   }
 
@@ -806,9 +856,10 @@ export class Simulator {
       df: false,
       inner: frame,
       wgFrom: { key: table?.dev?.publicKey },
+      tunnelDev: dev.name,
     };
     if (fam !== peer.endpoint.addr.family) outer.src = peer.endpoint.addr.family === 4 ? Addr.fromV4(0) : Addr.fromV6(0n);
-    this.add(c, step('tunnel-encap', `${dev.name} is a WireGuard device: cryptokey routing sends ${dst} to ${peer.via}; the packet is encrypted into UDP to ${peer.endpoint.addr}:${peer.endpoint.port}, ${overhead} bytes of headers, ${outer.size} bytes in all. The outer packet is routed again in ${ns.name}.`, [peer.ev, linkEv(ns, dev)], peer.inferred ? { inferred: true } : {}));
+    this.add(c, step('tunnel-encap', `${dev.name} is a WireGuard device: cryptokey routing sends ${dst} to ${peer.via}; the packet is encrypted into UDP to ${peer.endpoint.addr}:${peer.endpoint.port}, ${overhead} bytes of headers, ${outer.size} bytes in all. The outer packet is routed again in ${ns.name}.`, [peer.ev, linkEv(ns, dev)], { ...(peer.inferred ? { inferred: true } : {}), tunnel: { kind: 'wireguard', dev: dev.name, outerDst: peer.endpoint.addr.toString(), port: peer.endpoint.port, overhead } }));
     const mark = table?.dev?.fwmark;
     this.routeAndSend(c, ns, outer, null, undefined, undefined, mark);
   }
@@ -829,6 +880,28 @@ export class Simulator {
     this.add(c, step('tunnel-decap', `${dev.name} (WireGuard, UDP ${pkt.dport}) decrypts the datagram${sender ? ` from a peer whose allowed IPs include ${inner.src}` : ''}: ${inner.src} -> ${inner.dst} arrives on ${dev.name}.`, [sender ? evidence(ns, 'wg', sender.src) : undefined, linkEv(ns, dev)], table ? {} : { inferred: true }));
     this.receive(c, ns, dev, inner);
   }
+}
+
+/** A port that is up, has carrier, and is in the forwarding state (when the capture says). */
+function forwards(p: Iface | undefined): boolean {
+  if (!p || !p.up) return false;
+  if (p.link !== undefined && !p.lowerUp) return false;
+  const state = p.link?.bridgePort?.state;
+  return state === undefined || state === 'forwarding';
+}
+
+/**
+ * How much larger than a port's MTU a bridged packet may be. With br_netfilter on
+ * (net.bridge.bridge-nf-call-iptables = 1, as kube-proxy needs) the limit is the MTU itself; the
+ * plain bridge checks before it pushes the Ethernet header (br_dev_queue_push_xmit ->
+ * is_skb_forwardable: MTU + Ethernet + VLAN headers), so IP packets up to MTU + 18 pass.
+ */
+function bridgeSlack(ns: Netns): number {
+  const nf = ns.sysctl.get('net.bridge.bridge-nf-call-iptables')?.value.trim();
+  if (nf === '0') return 18;
+  if (nf === '1') return 0;
+  // Not captured: Kubernetes nodes run with br_netfilter; elsewhere assume the plain bridge.
+  return ns.host.role === 'node' ? 0 : 18;
 }
 
 export function ports(ns: Netns, bridge: string): Iface[] {

@@ -64,6 +64,8 @@ export interface Step {
   inferred?: boolean;
   /** The candidates considered (other routes, rules) for the UI to show beside the winner. */
   candidates?: Evidence[];
+  /** Encapsulation steps: the tunnel and the outer header it puts on. */
+  tunnel?: { kind: 'vxlan' | 'ipip' | 'wireguard'; dev: string; vni?: number; outerSrc?: string; outerDst: string; port?: number; overhead: number };
 }
 
 export interface Hop {
@@ -102,7 +104,7 @@ export interface TraceResult extends Trace {
    * Every path the packet (or its copies) can take: ECMP next hops and bridge floods. The top-level
    * verdict is `delivered` only when the packet arrives on every ECMP branch (or any flood copy does).
    */
-  paths: (Trace & { branch: string })[];
+  paths: (Trace & { branch: string; floodCopy: boolean })[];
   /** True when a decision could not be read from the capture and was inferred. */
   inferred: boolean;
   /** Hosts whose tables the trace needed but the capture lacks (a live collector fetches them). */

@@ -2,6 +2,7 @@
 // and code-server here run extensions on Node 20). Exec goes over client-node's WebSocket exec.
 import * as k8s from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
+import WebSocket from 'ws';
 import { KubeError, type CallOptions, type ClusterApi, type DaemonSetInfo, type ExecOptions, type ExecResult, type ExecTarget, type NodeInfo, type PodInfo } from './api';
 
 export interface KubeconfigOptions {
@@ -93,6 +94,9 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, what: stri
   });
 }
 
+/** client-node's WebSocketInterface (not exported from the package root in 1.4). */
+type ExecSocket = NonNullable<ConstructorParameters<typeof k8s.Exec>[1]>;
+
 const strMap = (m: Record<string, string> | undefined): Record<string, string> => ({ ...(m ?? {}) });
 
 export function podInfo(p: k8s.V1Pod): PodInfo {
@@ -149,13 +153,49 @@ export class ClientNodeCluster implements ClusterApi {
   readonly context: string;
   private readonly core: k8s.CoreV1Api;
   private readonly apps: k8s.AppsV1Api;
-  private readonly execApi: k8s.Exec;
 
   constructor(readonly kc: k8s.KubeConfig) {
     this.context = kc.getCurrentContext();
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.apps = kc.makeApiClient(k8s.AppsV1Api);
-    this.execApi = new k8s.Exec(kc);
+  }
+
+  /**
+   * The exec WebSocket, opened here rather than by client-node: a refused upgrade then yields the API
+   * server's Status (who may not do what), and a timeout or cancellation can close a socket whose
+   * upgrade never answered (client-node's own handler never settles then).
+   */
+  private execSocket(hold: { ws?: WebSocket }): ExecSocket {
+    return {
+      connect: async (path: string, _text: unknown, binary: ((stream: number, buff: Buffer) => boolean) | null) => {
+        const opts: WebSocket.ClientOptions = {};
+        await this.kc.applyToHTTPSOptions(opts);
+        const server = this.kc.getCurrentCluster()!.server.replace(/^http/, 'ws');
+        const ws = new WebSocket(`${server}${path}`, ['v5.channel.k8s.io', 'v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io'], opts);
+        hold.ws = ws;
+        return new Promise<WebSocket>((resolve, reject) => {
+          ws.on('unexpected-response', (req, res) => {
+            let body = '';
+            res.on('data', (d: Buffer) => (body += d.toString()));
+            res.on('end', () => {
+              req.destroy();
+              let status: unknown = body;
+              try {
+                status = JSON.parse(body);
+              } catch {
+                // not a Status: keep the text
+              }
+              reject(new k8s.ApiException(res.statusCode ?? 0, `HTTP ${res.statusCode}`, status, {}));
+            });
+          });
+          ws.on('error', reject);
+          ws.on('open', () => resolve(ws));
+          ws.on('message', (data: Buffer) => {
+            if (binary && data.length > 0 && !binary(data[0]!, data.subarray(1))) ws.close();
+          });
+        });
+      },
+    };
   }
 
   static fromKubeconfig(opts: KubeconfigOptions = {}): ClientNodeCluster {
@@ -255,7 +295,7 @@ export class ClientNodeCluster implements ClusterApi {
       const stdout = new Collect(MAX_OUTPUT);
       const stderr = new Collect(1024 * 1024);
       let status: k8s.V1Status | undefined;
-      let socket: { close(code?: number): void; terminate?: () => void } | undefined;
+      const hold: { ws?: WebSocket } = {};
       let settled = false;
       const finish = (f: () => void) => {
         if (settled) return;
@@ -266,8 +306,7 @@ export class ClientNodeCluster implements ClusterApi {
       };
       const kill = () => {
         try {
-          if (socket?.terminate) socket.terminate();
-          else socket?.close();
+          hold.ws?.terminate();
         } catch {
           // already closed
         }
@@ -285,10 +324,9 @@ export class ClientNodeCluster implements ClusterApi {
       const onStatus = (s: k8s.V1Status) => {
         status = s;
       };
-      this.execApi
+      new k8s.Exec(this.kc, this.execSocket(hold))
         .exec(target.namespace, target.pod, target.container ?? '', [...argv], stdout, stderr, null, false, onStatus)
         .then((ws) => {
-          socket = ws as unknown as typeof socket;
           if (settled) return kill();
           ws.on('close', () =>
             finish(() => {

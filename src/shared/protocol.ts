@@ -1,12 +1,119 @@
-// The typed message protocol between the extension and its webview. Data crosses only as these
+// The typed message protocol between the extension and its webviews. Data crosses only as these
 // messages (postMessage), never pasted into HTML. The webview sends `ready` first; the extension
-// answers with the current state, so a reloaded webview restores itself.
+// answers with the current state, so a reloaded webview restores itself. Everything the extension
+// receives is checked at run time (`isFromWebview`): a webview is a browser page, not trusted code.
 import type { CaptureSummary } from '../capture/summary';
+import type { Flow, TraceResult } from '../engine/trace';
 
-export type ToWebview = { type: 'showCapture'; source: string; summary: CaptureSummary };
+// The webview may import only src/shared (STYLE.md), so the trace's types reach it from here.
+export type { Evidence, Flow, Hop, Step, StepKind, Trace, TraceResult, Verdict } from '../engine/trace';
 
-export type FromWebview = { type: 'ready' };
+export type HostRole = 'node' | 'pod' | 'router' | 'switch';
+
+/** What the path view needs to know about a host besides its name: drawn on its box. */
+export interface TraceHost {
+  name: string;
+  role: HostRole;
+  /** Pods only. */
+  namespace?: string;
+  /** Pods only: the pod's name when it differs from the host name. */
+  pod?: string;
+  /** Pods only: the node it runs on. */
+  node?: string;
+}
+
+/** The request a trace answered (the engine's TraceRequest, restated so the webview need not import the engine). */
+export interface TraceRequestInfo {
+  from: string;
+  to: string;
+  size?: number;
+  proto?: Flow['proto'];
+  port?: number;
+}
+
+export interface ShowCapture {
+  type: 'showCapture';
+  source: string;
+  summary: CaptureSummary;
+}
+
+export interface ShowTrace {
+  type: 'showTrace';
+  trace: TraceResult;
+  /** Where the capture came from (a file path or a cluster context), shown as the view's subtitle. */
+  source: string;
+  request: TraceRequestInfo;
+  /** Roles of the hosts on the path (see `traceHosts`); without them boxes show names only. */
+  hosts?: TraceHost[];
+}
+
+export type ToWebview = ShowCapture | ShowTrace;
+
+/** A line of a probe on a host: where a step's evidence came from. */
+export interface EvidenceRef {
+  host: string;
+  probe: string;
+  line: number;
+}
+
+export type FromWebview =
+  | { type: 'ready' }
+  /** A standalone SVG of the diagram with the theme's colours resolved. */
+  | { type: 'exportSvg'; svg: string }
+  /** Save the trace the extension holds (the webview sends nothing: the extension's copy is authoritative). */
+  | { type: 'exportJson' }
+  | ({ type: 'revealEvidence' } & EvidenceRef);
+
+/** SVG exports larger than this are refused: the diagram of 256 paths is far smaller. */
+export const MAX_SVG_BYTES = 16 * 1024 * 1024;
+
+const isObject = (m: unknown): m is Record<string, unknown> => typeof m === 'object' && m !== null && !Array.isArray(m);
+const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 1024;
 
 export function isFromWebview(m: unknown): m is FromWebview {
-  return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'ready';
+  if (!isObject(m)) return false;
+  switch (m.type) {
+    case 'ready':
+    case 'exportJson':
+      return true;
+    case 'exportSvg':
+      return typeof m.svg === 'string' && m.svg.length <= MAX_SVG_BYTES && /^\s*(<\?xml[^>]*>\s*)?<svg[\s>]/.test(m.svg);
+    case 'revealEvidence':
+      return isName(m.host) && isName(m.probe) && typeof m.line === 'number' && Number.isSafeInteger(m.line) && m.line >= 0;
+    default:
+      return false;
+  }
+}
+
+/**
+ * A shallow check of a message (or restored state) the webview is about to render: the right
+ * type and the fields the renderer walks. The extension builds these from typed values; the check
+ * guards against state saved by an older version of the webview.
+ */
+export function isToWebview(m: unknown): m is ToWebview {
+  if (!isObject(m) || typeof m.source !== 'string') return false;
+  if (m.type === 'showCapture') return isObject(m.summary) && Array.isArray(m.summary.hosts);
+  if (m.type === 'showTrace') {
+    const t = m.trace;
+    return isObject(t) && typeof t.verdict === 'string' && Array.isArray(t.hops) && Array.isArray(t.paths) && isObject(t.flow) && isObject(m.request)
+      && (m.hosts === undefined || Array.isArray(m.hosts));
+  }
+  return false;
+}
+
+/** The hosts a trace visits, with their roles, from the capture's host list (any objects with these fields). */
+export function traceHosts(trace: TraceResult, hosts: readonly { name: string; role: HostRole; namespace?: string; pod?: string; node?: string }[]): TraceHost[] {
+  const visited = new Set<string>();
+  for (const p of [trace, ...trace.paths]) for (const h of p.hops) visited.add(h.host);
+  return hosts
+    .filter((h) => visited.has(h.name))
+    .map((h) => {
+      const out: TraceHost = { name: h.name, role: h.role };
+      if (h.role === 'pod') {
+        if (h.namespace !== undefined) out.namespace = h.namespace;
+        if (h.pod !== undefined && h.pod !== h.name) out.pod = h.pod;
+        if (h.node !== undefined) out.node = h.node;
+      }
+      return out;
+    });
 }

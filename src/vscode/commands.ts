@@ -1,6 +1,12 @@
 // Every command id in one place; package.json's `contributes.commands` lists the same ids.
 export const Commands = {
+  tracePodPath: 'netpath.tracePodPath',
+  traceFrom: 'netpath.traceFrom',
+  traceTo: 'netpath.traceTo',
   openCapture: 'netpath.openCapture',
+  saveCapture: 'netpath.saveCapture',
   loadDemoCapture: 'netpath.loadDemoCapture',
+  selectContext: 'netpath.selectContext',
+  refresh: 'netpath.refresh',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];

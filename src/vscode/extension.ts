@@ -1,23 +1,111 @@
-// Composition root: builds the context and registers the command table. No work and no I/O here;
-// everything registered is disposed through context.subscriptions.
+// Composition root: builds the context and registers the command table, the tree and the hover
+// provider. It does no work and no I/O itself; everything registered is disposed through
+// context.subscriptions.
 import * as vscode from 'vscode';
+import { ClientNodeCluster } from '../kube/clientNode';
 import { Commands, type CommandId } from './commands';
-import { openCaptureFile } from './commands/openCapture';
+import type { Ctx } from './commands/context';
+import { loadDemo, openCapture, refresh, saveCapture, selectContext } from './commands/source';
+import { tracePodPath } from './commands/trace';
+import { readConfig, watchConfig } from './config';
+import { IpHoverProvider } from './hover/ipHover';
+import { podFromExplorerNode } from './kubernetesExplorer';
+import { DataSource } from './source';
+import { BridgesView } from './views/bridgesView';
+
+interface RefArg {
+  ref?: string;
+  namespace?: string;
+  pod?: string;
+  ip?: string;
+}
+
+/** A trace endpoint from a tree node, a hover link or a Kubernetes extension Cluster Explorer node. */
+async function refOf(arg: unknown): Promise<string | undefined> {
+  if (typeof arg === 'string') return arg;
+  if (!arg || typeof arg !== 'object') return undefined;
+  const a = arg as RefArg;
+  if (typeof a.ref === 'string') return a.ref;
+  if (typeof a.namespace === 'string' && typeof a.pod === 'string') return `${a.namespace}/${a.pod}`;
+  if (typeof a.ip === 'string') return a.ip;
+  return podFromExplorerNode(arg);
+}
 
 export function activate(context: vscode.ExtensionContext): void {
+  let config = readConfig();
   const output = vscode.window.createOutputChannel('netpath');
   const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 10);
+  const source = new DataSource(config, (c) => ClientNodeCluster.fromKubeconfig({ kubeconfig: c.kubeconfig || undefined, context: c.context || undefined }));
   status.command = Commands.openCapture;
-  const ctx = { extensionUri: context.extensionUri, output, status };
+  const updateStatus = () => {
+    status.text = `$(type-hierarchy) netpath: ${source.label}`;
+    status.tooltip = source.kind.kind === 'none' ? 'netpath: open a capture or select a cluster context' : `netpath data source: ${source.label}`;
+    status.show();
+  };
+
+  const ctx: Ctx = {
+    extensionUri: context.extensionUri,
+    source,
+    output,
+    async ensureSource() {
+      if (source.snapshot()) return true;
+      const choice = await vscode.window.showQuickPick(
+        [
+          { label: '$(folder-opened) Open Network Capture...', id: 'open' },
+          { label: '$(cloud) Select Context...', id: 'context' },
+          { label: '$(beaker) Load Demo Capture', id: 'demo' },
+        ],
+        { title: 'netpath: where is the network?' },
+      );
+      if (choice?.id === 'open') return openCapture(ctx);
+      if (choice?.id === 'context') return selectContext(ctx, config);
+      if (choice?.id === 'demo') return loadDemo(ctx);
+      return false;
+    },
+    async revealEvidence(ref) {
+      const text = source.snapshot()?.capture.hosts.find((h) => h.name === ref.host)?.probes?.[ref.probe];
+      if (text === undefined) return;
+      const doc = await vscode.workspace.openTextDocument({ content: text, language: 'plaintext' });
+      const line = Math.max(0, ref.line - 1);
+      await vscode.window.showTextDocument(doc, { preview: true, selection: new vscode.Range(line, 0, line, doc.lineAt(Math.min(line, doc.lineCount - 1)).text.length) });
+    },
+  };
 
   const table: Record<CommandId, (...args: unknown[]) => unknown> = {
-    [Commands.openCapture]: async () => {
-      const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'netpath capture': ['json'] }, title: 'Open Network Capture' });
-      if (picked?.[0]) await openCaptureFile(ctx, picked[0]);
+    [Commands.tracePodPath]: () => tracePodPath(ctx),
+    [Commands.traceFrom]: async (arg) => {
+      const from = await refOf(arg);
+      return tracePodPath(ctx, from ? { from } : {});
     },
-    [Commands.loadDemoCapture]: () => openCaptureFile(ctx, vscode.Uri.joinPath(context.extensionUri, 'examples', 'demo-flannel-vxlan.json')),
+    [Commands.traceTo]: async (arg) => {
+      const to = await refOf(arg);
+      return tracePodPath(ctx, to ? { to } : {});
+    },
+    [Commands.openCapture]: () => openCapture(ctx),
+    [Commands.saveCapture]: () => saveCapture(ctx),
+    [Commands.loadDemoCapture]: () => loadDemo(ctx),
+    [Commands.selectContext]: () => selectContext(ctx, config),
+    [Commands.refresh]: () => refresh(ctx),
   };
-  context.subscriptions.push(output, status, ...Object.entries(table).map(([id, fn]) => vscode.commands.registerCommand(id, fn)));
+
+  const bridges = new BridgesView(source);
+  const hover = new IpHoverProvider(source);
+  context.subscriptions.push(
+    output,
+    status,
+    source,
+    bridges,
+    hover,
+    source.onDidChange(updateStatus),
+    vscode.window.registerTreeDataProvider('netpath.bridges', bridges),
+    vscode.languages.registerHoverProvider({ scheme: '*' }, hover),
+    watchConfig((c) => {
+      config = c;
+      source.updateConfig(c);
+    }),
+    ...Object.entries(table).map(([id, fn]) => vscode.commands.registerCommand(id, fn)),
+  );
+  updateStatus();
 }
 
 export function deactivate(): void {}

@@ -136,11 +136,17 @@ describe('faults', () => {
     assert.notEqual(r.verdict, 'delivered');
   });
 
-  test('two routers pointing at each other are a loop', () => {
+  test('two routers pointing at each other: a loop that ends where the TTL runs out', () => {
     let c = edit(demo(), 'k8s-node1', 'routes4', (ls) => ls.map((l) => (l.startsWith('10.244.1.0/24') ? '10.244.1.0/24 via 10.4.7.1 dev eth0' : l)));
     c = edit(c, 'gw', 'routes4', (ls) => ['10.244.1.0/24 via 10.4.7.21 dev eth0', ...ls]);
     const r = trace(c, { from: 'default/web-0', to: 'default/web-1' });
-    assert.equal(r.verdict, 'loop');
+    // As the kernel does (checked in the lab, test/lab/faults.test.ts): round and round until the TTL
+    // runs out at gw, which receives the packet with TTL 1; node1 sends it 32 times.
+    assert.equal(r.verdict, 'ttl-exceeded');
+    assert.deepEqual(r.dropAt, { host: 'gw', dev: 'eth0' });
+    assert.match(r.reason, /forwarding loop \(k8s-node1 -> tor -> gw and back\), sent out of eth0 of k8s-node1 32 times in all/);
+    assert.ok(r.hops.some((h) => h.steps.some((s) => /second time with the same addresses: this is a forwarding loop/.test(s.text))));
+    assert.ok(r.hops.length < 10, 'the repeated rounds are not recorded hop by hop');
   });
 
   test('a pod with no probes is traced from its node\'s tables and marked inferred', () => {
@@ -241,4 +247,40 @@ test('a trace names the hosts whose tables it needs, so a collector can fetch ju
   assert.deepEqual(fetched, [['web-0', 'k8s-node1'], ['k8s-node2'], ['web-1']]);
   // Nothing else was needed: node3 and its pods were never asked for.
   assert.ok(!fetched.flat().some((n) => /node3|nginx|prometheus/.test(n)));
+});
+
+describe('rules the lab showed the kernel follows', () => {
+  // Port MTUs as the fault lab sets them: web-0's node-side veth (a cni0 port) at 1000, web-0 at 1450.
+  const smallPort = (nf?: '0' | '1') => {
+    const port = webPort();
+    let c = edit(demo(), 'k8s-node1', 'links', (ls) => ls.map((l) => (l.startsWith(`${/^(\d+):/.exec(ls.find((x) => x.includes(`: ${port}@`))!)![1]}: ${port}@`) ? l.replace('mtu 1450', 'mtu 1000') : l)));
+    if (nf) c = edit(c, 'k8s-node1', 'sysctl', (ls) => [...ls, `net.bridge.bridge-nf-call-iptables = ${nf}`]);
+    return c;
+  };
+
+  test('bridging into a smaller port: the MTU with br_netfilter, MTU + 18 without', () => {
+    assert.equal(trace(smallPort('1'), { from: 'kube-system/coredns-6d8c4cb4d-xk7t2', to: '10.244.0.3', size: 1000 }).verdict, 'delivered');
+    const over = trace(smallPort('1'), { from: 'kube-system/coredns-6d8c4cb4d-xk7t2', to: '10.244.0.3', size: 1001 });
+    assert.equal(over.verdict, 'mtu-exceeded');
+    assert.deepEqual(over.dropAt, { host: 'k8s-node1', dev: webPort() });
+    assert.equal(trace(smallPort('0'), { from: 'kube-system/coredns-6d8c4cb4d-xk7t2', to: '10.244.0.3', size: 1018 }).verdict, 'delivered');
+    assert.equal(trace(smallPort('0'), { from: 'kube-system/coredns-6d8c4cb4d-xk7t2', to: '10.244.0.3', size: 1019 }).verdict, 'mtu-exceeded');
+  });
+
+  test('a veth hands its peer frames up to the peer MTU + 4 bytes of IP; larger ones are dropped at the peer', () => {
+    assert.equal(trace(smallPort('1'), { from: 'default/web-0', to: '10.244.0.2', size: 1004 }).verdict, 'delivered');
+    const r = trace(smallPort('1'), { from: 'default/web-0', to: '10.244.0.2', size: 1005 });
+    assert.equal(r.verdict, 'mtu-exceeded');
+    assert.deepEqual(r.dropAt, { host: 'k8s-node1', dev: webPort() });
+    assert.match(r.reason, /No buffer space available/);
+  });
+
+  test('a down port loses its learned FDB entries and gets no flood copies', () => {
+    const c = edit(demo(), 'k8s-node2', 'links', (ls) => ls.map((l) => (/^\d+: veth96603d4d@/.test(l) ? l.replace('<BROADCAST,MULTICAST,UP,LOWER_UP>', '<BROADCAST,MULTICAST>').replace('state UP', 'state DOWN') : l)));
+    const r = trace(c, { from: 'default/web-0', to: 'default/web-1' });
+    // The only copy goes to coredns's port, whose pod discards it (not its MAC).
+    assert.equal(r.verdict, 'wrong-destination');
+    assert.equal(r.dropAt!.host, 'coredns-6d8c4cb4d-q9m4r');
+    assert.ok(!r.paths.some((p) => p.dropAt?.dev === 'veth96603d4d'));
+  });
 });

@@ -1,0 +1,94 @@
+// Trace Pod Path: pick a source and a destination (and optionally the packet), trace with progress
+// and cancel, and show the result in the path view.
+import * as vscode from 'vscode';
+import { Addr } from '../../engine/addr';
+import type { TraceRequest } from '../../engine';
+import { traceHosts } from '../../shared/protocol';
+import { destinationEntries, sourceEntries, type PickEntry } from '../model/picks';
+import { TracePanel } from '../panels/tracePanel';
+import type { Ctx } from './context';
+
+type Item = vscode.QuickPickItem & { entry?: PickEntry };
+
+function toItems(entries: PickEntry[]): Item[] {
+  return entries.map((e) => (e.kind === 'separator' ? { label: e.label, kind: vscode.QuickPickItemKind.Separator } : { label: e.label, description: e.description, ...(e.kind === 'host' && e.detail ? { detail: e.detail } : {}), entry: e }));
+}
+
+async function pickEndpoint(title: string, entries: PickEntry[]): Promise<string | undefined> {
+  const picked = await vscode.window.showQuickPick(toItems(entries), { title, matchOnDescription: true, matchOnDetail: true, placeHolder: 'pod name, namespace, node or IP' });
+  if (!picked?.entry) return undefined;
+  if (picked.entry.kind === 'custom-ip') {
+    return vscode.window.showInputBox({ title, prompt: 'Destination IP address (IPv4 or IPv6)', validateInput: (v) => (Addr.parse(v.trim()).ok ? undefined : 'Not an IP address') }).then((v) => v?.trim());
+  }
+  return picked.entry.kind === 'host' ? picked.entry.ref : undefined;
+}
+
+/** The packet: ICMP 64 bytes unless the user changes it. Returns undefined when cancelled. */
+async function pickPacket(): Promise<Pick<TraceRequest, 'size' | 'proto' | 'port'> | undefined> {
+  const packet: Pick<TraceRequest, 'size' | 'proto' | 'port'> = { size: 64, proto: 'icmp' };
+  for (;;) {
+    const describe = `${packet.proto!.toUpperCase()}${packet.port !== undefined ? ` port ${packet.port}` : ''}, ${packet.size} bytes, DF`;
+    const choice = await vscode.window.showQuickPick(
+      [
+        { label: `$(play) Trace (${describe})`, id: 'go' },
+        { label: '$(symbol-numeric) Packet size...', id: 'size' },
+        { label: '$(plug) TCP port...', id: 'tcp' },
+        { label: '$(plug) UDP port...', id: 'udp' },
+        { label: '$(pulse) ICMP', id: 'icmp' },
+      ],
+      { title: 'Packet', placeHolder: describe },
+    );
+    if (!choice) return undefined;
+    if (choice.id === 'go') return packet;
+    if (choice.id === 'icmp') {
+      packet.proto = 'icmp';
+      delete packet.port;
+    } else if (choice.id === 'size') {
+      const v = await vscode.window.showInputBox({ title: 'IP packet size in bytes (DF set)', value: String(packet.size), validateInput: (s) => (/^\d+$/.test(s) && Number(s) >= 20 && Number(s) <= 65535 ? undefined : '20 to 65535 bytes') });
+      if (v !== undefined) packet.size = Number(v);
+    } else {
+      const v = await vscode.window.showInputBox({ title: `${choice.id.toUpperCase()} destination port`, validateInput: (s) => (/^\d+$/.test(s) && Number(s) >= 1 && Number(s) <= 65535 ? undefined : '1 to 65535') });
+      if (v !== undefined) {
+        packet.proto = choice.id as 'tcp' | 'udp';
+        packet.port = Number(v);
+      }
+    }
+  }
+}
+
+export async function tracePodPath(ctx: Ctx, preset: { from?: string; to?: string } = {}): Promise<void> {
+  if (!(await ctx.ensureSource())) return;
+  const snap = ctx.source.snapshot();
+  if (!snap) return;
+  const from = preset.from ?? (await pickEndpoint('Trace Pod Path: from', sourceEntries(snap.capture)));
+  if (!from) return;
+  const to = preset.to ?? (await pickEndpoint(`Trace Pod Path: ${from} to`, destinationEntries(snap.capture, from)));
+  if (!to) return;
+  const packet = preset.from !== undefined && preset.to !== undefined ? { size: 64, proto: 'icmp' as const } : await pickPacket();
+  if (!packet) return;
+  const req: TraceRequest = { from, to, ...packet };
+  const answer = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `netpath: tracing ${from} → ${to}`, cancellable: true }, (progress, token) => {
+    progress.report({ message: ctx.source.kind.kind === 'cluster' ? 'reading the hosts on the path' : 'tracing' });
+    return ctx.source.trace(req, token).catch((e: unknown) => {
+      if (token.isCancellationRequested) return undefined;
+      throw e;
+    });
+  });
+  if (!answer) return;
+  for (const r of answer.reports.filter((x) => x.error || x.missing.length)) {
+    ctx.output.appendLine(r.error ? `${r.host}: ${r.error.message} (${r.error.hint})` : `${r.host}: could not read ${r.missing.map((m) => `${m.probe} (${m.why})`).join(', ')}`);
+  }
+  if (!answer.outcome.ok) {
+    void vscode.window.showErrorMessage(`netpath: ${answer.outcome.error}`);
+    return;
+  }
+  const trace = answer.outcome.result;
+  const failures = answer.reports.filter((x) => x.error && !x.inferred);
+  if (failures.length) void vscode.window.showWarningMessage(`netpath: ${failures.length} host(s) could not be read (${failures.map((f) => f.host).join(', ')}); details in the netpath output.`);
+  const capture = ctx.source.snapshot()?.capture;
+  TracePanel.show(
+    ctx.extensionUri,
+    { type: 'showTrace', trace, source: ctx.source.label, request: req, hosts: capture ? traceHosts(trace, capture.hosts) : [] },
+    { revealEvidence: (ref) => ctx.revealEvidence(ref) },
+  );
+}

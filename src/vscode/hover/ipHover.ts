@@ -1,0 +1,34 @@
+// Hovers on pod and node IPs in any editor. They use only the data already loaded (never the
+// network) and return nothing rather than wait.
+import * as vscode from 'vscode';
+import { hoverMarkdown, indexAddresses, ipAt, type IpInfo } from '../model/hover';
+import type { DataSource } from '../source';
+import { Commands } from '../commands';
+
+export class IpHoverProvider implements vscode.HoverProvider, vscode.Disposable {
+  private index: Map<string, IpInfo> | undefined;
+  private readonly sub: vscode.Disposable;
+
+  constructor(private readonly source: DataSource) {
+    this.sub = source.onDidChange(() => (this.index = undefined));
+  }
+
+  provideHover(doc: vscode.TextDocument, pos: vscode.Position): vscode.Hover | undefined {
+    const line = doc.lineAt(pos.line).text;
+    if (line.length > 10_000) return undefined;
+    const hit = ipAt(line, pos.character);
+    if (!hit) return undefined;
+    const snap = this.source.snapshot();
+    if (!snap) return undefined;
+    this.index ??= indexAddresses(snap.network);
+    const md = hoverMarkdown(this.index.get(hit.ip));
+    if (!md) return undefined;
+    const m = new vscode.MarkdownString(md);
+    m.isTrusted = { enabledCommands: [Commands.traceFrom, Commands.traceTo] };
+    return new vscode.Hover(m, new vscode.Range(pos.line, hit.start, pos.line, hit.end));
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+  }
+}

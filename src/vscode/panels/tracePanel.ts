@@ -1,0 +1,113 @@
+// One webview panel showing a traced path as a diagram. Strict CSP with a nonce, resources only
+// from the built webview folder, data only through the typed protocol (src/shared/protocol.ts):
+// `ready` is answered with the trace, exports come back as messages and are saved where the user says.
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { isFromWebview, type EvidenceRef, type FromWebview, type ShowTrace } from '../../shared/protocol';
+
+export interface TracePanelOptions {
+  /** Called when the user clicks an evidence line (`host probe:line`); e.g. to open the capture there. */
+  revealEvidence?: (ref: EvidenceRef) => void | Promise<void>;
+}
+
+export class TracePanel implements vscode.Disposable {
+  private static current: TracePanel | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly panel: vscode.WebviewPanel;
+  private state: ShowTrace;
+  private options: TracePanelOptions;
+
+  /** Shows `message` in the trace panel, creating it or reusing the open one. */
+  static show(extensionUri: vscode.Uri, message: ShowTrace, options: TracePanelOptions = {}): TracePanel {
+    const open = TracePanel.current;
+    if (open) {
+      open.options = options;
+      open.update(message);
+      open.panel.reveal();
+      return open;
+    }
+    TracePanel.current = new TracePanel(extensionUri, message, options);
+    return TracePanel.current;
+  }
+
+  private constructor(extensionUri: vscode.Uri, message: ShowTrace, options: TracePanelOptions) {
+    this.state = message;
+    this.options = options;
+    const root = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
+    this.panel = vscode.window.createWebviewPanel('netpath.trace', panelTitle(message), vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [root] });
+    this.panel.webview.html = html(this.panel.webview, root);
+    this.disposables.push(
+      this.panel.onDidDispose(() => this.dispose()),
+      this.panel.webview.onDidReceiveMessage((m: unknown) => {
+        if (isFromWebview(m)) void this.handle(m);
+      }),
+    );
+  }
+
+  private update(message: ShowTrace): void {
+    this.state = message;
+    this.panel.title = panelTitle(message);
+    void this.panel.webview.postMessage(message);
+  }
+
+  private async handle(m: FromWebview): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        await this.panel.webview.postMessage(this.state);
+        return;
+      case 'exportSvg':
+        await this.save(m.svg, 'svg', { 'SVG image': ['svg'] });
+        return;
+      case 'exportJson':
+        // The extension's copy of the trace, not the webview's: what `netpath trace --json` prints.
+        await this.save(`${JSON.stringify(this.state.trace, null, 2)}\n`, 'json', { 'netpath trace': ['json'] });
+        return;
+      case 'revealEvidence':
+        await this.options.revealEvidence?.({ host: m.host, probe: m.probe, line: m.line });
+        return;
+    }
+  }
+
+  private async save(text: string, ext: string, filters: Record<string, string[]>): Promise<void> {
+    const base = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const name = `${fileStem(this.state)}.${ext}`;
+    const uri = await vscode.window.showSaveDialog({ title: `Export trace as ${ext.toUpperCase()}`, filters, ...(base ? { defaultUri: vscode.Uri.joinPath(base, name) } : {}) });
+    if (!uri) return;
+    try {
+      await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+    } catch (e) {
+      void vscode.window.showErrorMessage(`netpath: cannot write ${uri.fsPath}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  dispose(): void {
+    if (TracePanel.current === this) TracePanel.current = undefined;
+    this.panel.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+function panelTitle(m: ShowTrace): string {
+  return `netpath: ${m.request.from} → ${m.request.to}`;
+}
+
+/** A file name from the request: `trace-default_web-0-to-10.244.1.3`. Names are data: only safe characters survive. */
+export function fileStem(m: ShowTrace): string {
+  const clean = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60);
+  return `trace-${clean(m.request.from)}-to-${clean(m.request.to)}`;
+}
+
+function html(webview: vscode.Webview, root: vscode.Uri): string {
+  const nonce = randomBytes(16).toString('base64');
+  const uri = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, f)).toString();
+  const csp = `default-src 'none'; style-src ${webview.cspSource}; font-src ${webview.cspSource}; img-src ${webview.cspSource}; script-src 'nonce-${nonce}';`;
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${uri('codicon.css')}" id="vscode-codicon-stylesheet">
+<link rel="stylesheet" href="${uri('main.css')}">
+<title>netpath trace</title></head>
+<body><main id="app"></main>
+<script type="module" nonce="${nonce}" src="${uri('main.js')}"></script></body></html>`;
+}

@@ -1,0 +1,125 @@
+// The active source of network data: a capture file, or a live cluster read lazily through the
+// collector. Views and commands ask it; it caches, and tells them when its data changed.
+import * as vscode from 'vscode';
+import { parseCapture, serializeCapture, type Capture } from '../capture/document';
+import { buildNetwork, simulate, type Network, type TraceOutcome, type TraceRequest } from '../engine';
+import type { ClusterApi } from '../kube/api';
+import { ClusterCollector, type HostReport } from '../kube/collector';
+import type { NetpathConfig } from './config';
+
+export type SourceKind = { kind: 'none' } | { kind: 'file'; uri: vscode.Uri } | { kind: 'cluster'; context: string };
+
+export interface TraceAnswer {
+  outcome: TraceOutcome;
+  reports: HostReport[];
+}
+
+export class DataSource implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private current: SourceKind = { kind: 'none' };
+  private capture: Capture | undefined;
+  private network: Network | undefined;
+  private collector: ClusterCollector | undefined;
+
+  constructor(
+    private config: NetpathConfig,
+    private readonly connect: (c: NetpathConfig) => ClusterApi,
+  ) {}
+
+  get kind(): SourceKind {
+    return this.current;
+  }
+
+  get label(): string {
+    const k = this.current;
+    return k.kind === 'file' ? vscode.workspace.asRelativePath(k.uri) : k.kind === 'cluster' ? `context ${k.context}` : 'no source';
+  }
+
+  /** The data as it stands (a live cluster: what has been read so far). Never waits. */
+  snapshot(): { capture: Capture; network: Network } | undefined {
+    if (!this.capture) return undefined;
+    this.network ??= buildNetwork(this.capture);
+    return { capture: this.capture, network: this.network };
+  }
+
+  async openFile(uri: vscode.Uri): Promise<{ ok: true; warnings: string[] } | { ok: false; errors: string[] }> {
+    const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+    const loaded = parseCapture(text);
+    if (!loaded.ok) return { ok: false, errors: loaded.errors.map((e) => `${e.path}: ${e.message}`) };
+    this.collector = undefined;
+    this.current = { kind: 'file', uri };
+    this.setCapture(loaded.capture);
+    return { ok: true, warnings: loaded.warnings.map((w) => `${w.path}: ${w.message}`) };
+  }
+
+  /** Connects to a cluster: lists its nodes and pods (no exec yet). */
+  async useCluster(context: string | undefined, token?: vscode.CancellationToken): Promise<void> {
+    const api = this.connect({ ...this.config, context: context ?? this.config.context });
+    this.collector = this.makeCollector(api);
+    this.current = { kind: 'cluster', context: api.context };
+    const sk = await this.collector.skeleton(signalOf(token));
+    this.setCapture(sk.capture);
+  }
+
+  private makeCollector(api: ClusterApi): ClusterCollector {
+    const c = this.config;
+    return new ClusterCollector(api, { nodeAccess: c.nodeAccess, debugImage: c.debugImage, execTimeoutMs: c.execTimeoutSeconds * 1000, concurrency: c.concurrency });
+  }
+
+  updateConfig(c: NetpathConfig): void {
+    this.config = c;
+  }
+
+  private setCapture(c: Capture): void {
+    this.capture = c;
+    this.network = undefined;
+    this.changed.fire();
+  }
+
+  /** Reads one host's tables from the cluster (for the tree); a capture file has them all already. */
+  async loadHost(name: string, token?: vscode.CancellationToken): Promise<HostReport | undefined> {
+    if (!this.collector) return undefined;
+    const [report] = await this.collector.collect([name], { signal: signalOf(token) });
+    this.setCapture(await this.collector.currentCapture(signalOf(token)));
+    return report;
+  }
+
+  async trace(req: TraceRequest, token?: vscode.CancellationToken): Promise<TraceAnswer> {
+    if (this.collector) {
+      const r = await this.collector.trace(req, signalOf(token));
+      this.setCapture(r.capture);
+      return { outcome: r.outcome, reports: r.reports };
+    }
+    const snap = this.snapshot();
+    if (!snap) return { outcome: { ok: false, error: 'No network data yet: open a capture (netpath: Open Network Capture...) or select a cluster context.' }, reports: [] };
+    return { outcome: simulate(snap.network, req), reports: [] };
+  }
+
+  /** Forgets cached tables and reloads. */
+  async refresh(token?: vscode.CancellationToken): Promise<void> {
+    const k = this.current;
+    if (k.kind === 'file') await this.openFile(k.uri);
+    else if (k.kind === 'cluster' && this.collector) {
+      this.collector.refresh();
+      this.setCapture((await this.collector.skeleton(signalOf(token))).capture);
+    }
+  }
+
+  serialized(): string | undefined {
+    return this.capture ? serializeCapture(this.capture) : undefined;
+  }
+
+  dispose(): void {
+    void this.collector?.dispose();
+    this.changed.dispose();
+  }
+}
+
+function signalOf(token: vscode.CancellationToken | undefined): AbortSignal | undefined {
+  if (!token) return undefined;
+  const ac = new AbortController();
+  if (token.isCancellationRequested) ac.abort();
+  token.onCancellationRequested(() => ac.abort());
+  return ac.signal;
+}

@@ -1,0 +1,110 @@
+// The Node Bridges tree: nodes are plain tagged data (model/bridges.ts); TreeItems are made only in
+// getTreeItem; contextValue drives the menus. A live cluster's node is read when it is expanded.
+import * as vscode from 'vscode';
+import { childrenOf, nodeEntries, type BridgeNode } from '../model/bridges';
+import type { DataSource } from '../source';
+
+export class BridgesView implements vscode.TreeDataProvider<BridgeNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<BridgeNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly sub: vscode.Disposable;
+
+  constructor(private readonly source: DataSource) {
+    this.sub = source.onDidChange(() => this.changed.fire(undefined));
+  }
+
+  async getChildren(parent?: BridgeNode): Promise<BridgeNode[]> {
+    if (!parent) {
+      const snap = this.source.snapshot();
+      if (!snap) return [];
+      return nodeEntries(snap.network);
+    }
+    if (parent.kind === 'node' && !parent.hasTables && this.source.kind.kind === 'cluster') {
+      const report = await vscode.window.withProgress({ location: { viewId: 'netpath.bridges' } }, (_p, token) => this.source.loadHost(parent.node, token));
+      if (report?.error) return [{ kind: 'message', text: `${report.error.message} — ${report.error.hint}` }];
+    }
+    const snap = this.source.snapshot();
+    return snap ? childrenOf(snap.network, parent) : [];
+  }
+
+  getTreeItem(n: BridgeNode): vscode.TreeItem {
+    const C = vscode.TreeItemCollapsibleState;
+    const problems = 'problems' in n ? n.problems : [];
+    const warn = problems.length ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground')) : undefined;
+    const tip = (lines: string[]) => {
+      const md = new vscode.MarkdownString();
+      for (const l of lines) md.appendText(l + '\n\n');
+      return md;
+    };
+    switch (n.kind) {
+      case 'node': {
+        const item = new vscode.TreeItem(n.node, C.Collapsed);
+        item.description = [n.ips.join(', '), n.podCIDRs.join(', ')].filter(Boolean).join(' · ');
+        item.iconPath = warn ?? new vscode.ThemeIcon('server');
+        item.tooltip = tip([`node ${n.node}`, `InternalIP ${n.ips.join(', ') || '?'}`, `podCIDR ${n.podCIDRs.join(', ') || '?'}`, ...problems.map((p) => `⚠ ${p.text}`)]);
+        item.contextValue = 'netpath.node';
+        return item;
+      }
+      case 'bridge': {
+        const item = new vscode.TreeItem(n.name, n.ports ? C.Expanded : C.None);
+        item.description = `bridge · ${n.ports} port${n.ports === 1 ? '' : 's'} · mtu ${n.mtu}${n.up ? '' : ' · DOWN'}`;
+        item.iconPath = warn ?? new vscode.ThemeIcon('circuit-board');
+        item.tooltip = tip([`bridge ${n.name} on ${n.node}`, `addresses ${n.addrs.join(', ') || 'none'}`, `MAC ${n.mac ?? '?'}`, ...problems.map((p) => `⚠ ${p.text}`)]);
+        item.contextValue = 'netpath.bridge';
+        return item;
+      }
+      case 'port': {
+        const item = new vscode.TreeItem(n.name, C.Expanded);
+        item.description = `${n.up ? 'up' : 'DOWN'}${n.state ? ` · ${n.state}` : ''} · mtu ${n.mtu}`;
+        item.iconPath = warn ?? new vscode.ThemeIcon('plug');
+        item.tooltip = tip([`port ${n.name} of ${n.bridge} on ${n.node}`, ...problems.map((p) => `⚠ ${p.text}`)]);
+        item.contextValue = 'netpath.port';
+        return item;
+      }
+      case 'pod': {
+        const item = new vscode.TreeItem(`${n.namespace}/${n.pod}`, C.None);
+        item.description = [n.ip, n.mac].filter(Boolean).join(' · ') + (n.inferred ? ' (inferred)' : '');
+        item.iconPath = new vscode.ThemeIcon('package');
+        item.tooltip = tip([`pod ${n.namespace}/${n.pod} behind ${n.port} on ${n.node}`, `IP ${n.ip ?? '?'}`, `MAC ${n.mac ?? '?'}`]);
+        item.contextValue = 'netpath.pod';
+        return item;
+      }
+      case 'tunnel': {
+        const item = new vscode.TreeItem(n.name, C.Collapsed);
+        item.description = `${n.type}${n.vni !== undefined ? ` · VNI ${n.vni}` : ''}${n.local ? ` · local ${n.local}` : ''}${n.dstport ? ` · udp ${n.dstport}` : ''} · mtu ${n.mtu}`;
+        item.iconPath = warn ?? new vscode.ThemeIcon('git-compare');
+        item.contextValue = 'netpath.tunnel';
+        return item;
+      }
+      case 'vtep': {
+        const item = new vscode.TreeItem(n.peer ?? n.dst, C.None);
+        item.description = `${n.mac} → ${n.dst}`;
+        item.iconPath = new vscode.ThemeIcon('arrow-right');
+        item.tooltip = tip([`${n.tunnel} sends frames for ${n.mac} to the VTEP at ${n.dst}${n.peer ? ` (${n.peer})` : ''}`]);
+        return item;
+      }
+      case 'routes': {
+        const item = new vscode.TreeItem('routes', C.Collapsed);
+        item.description = `${n.count}`;
+        item.iconPath = new vscode.ThemeIcon('list-tree');
+        return item;
+      }
+      case 'route': {
+        const item = new vscode.TreeItem(n.text, C.None);
+        item.tooltip = tip([`${n.node} routes4 line ${n.line}`, n.text]);
+        item.iconPath = new vscode.ThemeIcon('debug-stackframe-dot');
+        return item;
+      }
+      case 'message': {
+        const item = new vscode.TreeItem(n.text, C.None);
+        item.iconPath = new vscode.ThemeIcon('info');
+        return item;
+      }
+    }
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,103 @@
+// End to end for live clusters: the lab's namespaces behind the lab API server, read by netpath's own
+// collector through client-node (kubeconfig, WebSocket exec), traced by the engine, and judged by the
+// kernel (one real packet, test/lab/oracle.ts). Every fault gives its per-host error and leaves no
+// debug pod behind.
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { ClientNodeCluster } from '../../../src/kube/clientNode';
+import { ClusterCollector, type HostReport } from '../../../src/kube/collector';
+import { compareWithEngine, observe } from '../oracle';
+import { describeWithLabApi } from './fixture';
+
+const report = (reports: HostReport[], host: string) => reports.find((r) => r.host === host);
+
+describeWithLabApi('live trace through the lab API server', { timeoutMs: 180_000 }, (get) => {
+  const cluster = () => ClientNodeCluster.fromKubeconfig({ kubeconfig: get().server.kubeconfigPath });
+  const nodePods = async (node: string) => (await cluster().listPods({ nodeName: node })).filter((p) => p.hostNetwork).map((p) => p.name);
+
+  test('a pod-to-pod trace reads only the hosts on its path, and the kernel agrees', async () => {
+    const { server, lab, built } = get();
+    const col = new ClusterCollector(cluster());
+    const { outcome, reports } = await col.trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.ok(outcome.ok, outcome.ok ? '' : outcome.error);
+    const t = outcome.result;
+    assert.equal(t.verdict, 'delivered', t.reason);
+    assert.deepEqual(t.hops.map((h) => h.host), ['web-0', 'k8s-node1', 'k8s-node2', 'web-1']);
+    assert.deepEqual(reports.map((r) => r.host).sort(), ['k8s-node1', 'k8s-node2', 'web-0', 'web-1']);
+    assert.ok(reports.every((r) => !r.error), JSON.stringify(reports.filter((r) => r.error)));
+    assert.match(report(reports, 'k8s-node1')!.via!, /^pod kube-system\/kube-(flannel-ds|proxy)-\w+ /);
+    // Every exec the server saw was one the collector made, none to node3 or its pods.
+    assert.equal(server.execs.length, col.execCalls);
+    assert.ok(!server.execs.some((e) => /node3|nginx|prometheus/.test(`${e.pod} ${e.labHost}`)), JSON.stringify(server.execs.map((e) => e.pod)));
+    assert.deepEqual(server.leftoverPods(), []);
+
+    const obs = await observe(lab, built, { from: 'web-0', to: '10.244.1.3', size: 64 });
+    assert.equal(obs.delivered, true);
+    // The switch is not a Kubernetes object: the live trace does not show it, the kernel saw it.
+    compareWithEngine({ ...obs, seenBy: obs.seenBy.filter((h) => h !== 'tor') }, t);
+  });
+
+  test('RBAC: exec forbidden on node2 is reported with what to do, and the trace answers what it can', async () => {
+    const { server } = get();
+    for (const pod of await nodePods('k8s-node2')) server.inject({ kind: 'exec-forbidden', match: { pod } });
+    const { outcome, reports } = await new ClusterCollector(cluster()).trace({ from: 'default/web-0', to: 'default/web-1' });
+    const r = report(reports, 'k8s-node2')!;
+    assert.equal(r.error?.kind, 'forbidden');
+    assert.match(r.error!.message, /cannot create resource "pods\/exec"/);
+    assert.match(r.error!.hint, /RBAC/);
+    // Without node2's tables the VXLAN packet leaves node1 for an address no readable host owns.
+    assert.ok(outcome.ok);
+    assert.equal(outcome.result.verdict, 'insufficient-data');
+    assert.deepEqual(outcome.result.dropAt, { host: 'k8s-node1', dev: 'eth0' });
+    assert.deepEqual(outcome.result.needs, ['k8s-node2']);
+  });
+
+  test('a node that hangs times out per host; a dropped stream is reported as such', async () => {
+    const { server } = get();
+    for (const pod of await nodePods('k8s-node2')) server.inject({ kind: 'exec-hang', stage: 'upgrade', match: { pod } });
+    const hung = await new ClusterCollector(cluster(), { execTimeoutMs: 1500 }).trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.equal(report(hung.reports, 'k8s-node2')!.error?.kind, 'timeout');
+    server.reset();
+    server.inject({ kind: 'exec-drop', match: { pod: 'web-1' } });
+    const dropped = await new ClusterCollector(cluster()).trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.equal(report(dropped.reports, 'web-1')!.error?.kind, 'connection-lost');
+  });
+
+  test('a pod deleted during the trace is reported as not found; its side is inferred', async () => {
+    const { server } = get();
+    server.inject({ kind: 'pod-deleted', match: { pod: 'web-1' } });
+    const { outcome, reports } = await new ClusterCollector(cluster()).trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.equal(report(reports, 'web-1')!.error?.kind, 'not-found');
+    assert.ok(outcome.ok && outcome.result.verdict === 'delivered' && outcome.result.hops.at(-1)!.steps.every((s) => s.inferred));
+  });
+
+  test('a container without ip falls back to BusyBox; without either, the pod is inferred', async () => {
+    const { server } = get();
+    server.inject({ kind: 'exec-missing-binary', binary: 'ip', match: { pod: 'web-1' } });
+    const bb = await new ClusterCollector(cluster()).trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.ok(bb.outcome.ok && bb.outcome.result.verdict === 'delivered');
+    assert.ok(report(bb.reports, 'web-1')!.probes.includes('links'));
+    assert.ok(server.execs.some((e) => e.pod === 'web-1' && e.command[0] === 'busybox'));
+    server.reset();
+    server.inject({ kind: 'exec-missing-binary', binary: 'ip', match: { pod: 'web-1' } });
+    server.inject({ kind: 'exec-missing-binary', binary: 'busybox', match: { pod: 'web-1' } });
+    const none = await new ClusterCollector(cluster()).trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.equal(report(none.reports, 'web-1')!.inferred, true);
+    assert.ok(none.outcome.ok && none.outcome.result.verdict === 'delivered');
+  });
+
+  test('with consent, a node without usable host-network pods is read through a debug pod that is always deleted', async () => {
+    const { server } = get();
+    for (const pod of await nodePods('k8s-node2')) {
+      server.inject({ kind: 'exec-missing-binary', binary: 'ip', match: { pod } });
+      server.inject({ kind: 'exec-missing-binary', binary: 'busybox', match: { pod } });
+    }
+    const noConsent = await new ClusterCollector(cluster()).trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.match(report(noConsent.reports, 'k8s-node2')!.error!.hint, /debug pod/);
+    const col = new ClusterCollector(cluster(), { nodeAccess: 'debug-pods' });
+    const { outcome, reports } = await col.trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.ok(outcome.ok && outcome.result.verdict === 'delivered', outcome.ok ? outcome.result.reason : outcome.error);
+    assert.match(report(reports, 'k8s-node2')!.via!, /^debug pod default\/netpath-debug-k8s-node2-/);
+    assert.deepEqual(server.leftoverPods(), []);
+  });
+});

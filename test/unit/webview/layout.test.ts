@@ -1,0 +1,238 @@
+// The path diagram's layout on real traces of the demo capture: hosts in visit order, ports from
+// the hops' devices, the VXLAN stretch as a tunnel with its outer addresses, drop markers where the
+// engine says the packet stops, and branches for ECMP next hops and flood copies.
+import { strict as assert } from 'node:assert';
+import { describe, test } from 'node:test';
+import type { TraceResult } from '../../../src/shared/protocol';
+import { fit, layoutTrace, DEFAULT_LAYOUT_OPTIONS, type HopBox, type PathLayout } from '../../../webview/layout';
+import { tunnelHeader } from '../../../webview/tunnels';
+import { cases, demo, edit, HOSTILE_POD, message } from './cases';
+
+const all = cases();
+const lay = (name: string): { t: TraceResult; L: PathLayout } => {
+  const m = all[name]!;
+  return { t: m.trace, L: layoutTrace(m.trace, m.hosts) };
+};
+const box = (L: PathLayout, host: string): HopBox => {
+  const b = L.boxes.find((x) => x.host === host);
+  assert.ok(b, `no box for ${host}: ${L.boxes.map((x) => x.host).join(', ')}`);
+  return b;
+};
+const hostsOf = (L: PathLayout, ids: string[]) => ids.map((id) => L.boxes.find((b) => b.id === id)!.host);
+
+/** Geometry every layout must satisfy, whatever the trace. */
+function assertSane(L: PathLayout): void {
+  for (const a of L.boxes) {
+    assert.ok(a.x >= 0 && a.y >= 0 && a.x + a.w <= L.width && a.y + a.h <= L.height, `${a.host} lies outside the drawing`);
+    for (const b of L.boxes) {
+      if (a === b) continue;
+      const apart = a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y;
+      assert.ok(apart, `${a.host} and ${b.host} overlap`);
+    }
+  }
+  for (const e of L.edges) {
+    const from = L.boxes.find((b) => b.id === e.from)!;
+    const to = L.boxes.find((b) => b.id === e.to)!;
+    const port = from.outs.find((o) => o.id === e.fromPort)!;
+    assert.deepEqual([e.x1, e.y1], [port.x, port.y], `edge ${e.id} starts at its out-port`);
+    assert.deepEqual([e.x2, e.y2], [to.in!.x, to.in!.y], `edge ${e.id} ends at the in-port`);
+    assert.ok(e.x2 > e.x1, `edge ${e.id} runs left to right`);
+  }
+  for (const p of L.paths) assert.equal(p.boxes.length, p.hops.length);
+}
+
+describe('path layout on the demo capture', () => {
+  test('pod to pod across nodes: one box per hop in visit order, the hop devices as ports', () => {
+    const { t, L } = lay('pod-to-pod');
+    assertSane(L);
+    assert.deepEqual(L.boxes.map((b) => b.host), ['web-0', 'k8s-node1', 'tor', 'k8s-node2', 'web-1']);
+    assert.deepEqual(L.boxes.map((b) => b.depth), [0, 1, 2, 3, 4]);
+    assert.ok(L.boxes.every((b, i) => i === 0 || b.x > L.boxes[i - 1]!.x), 'boxes go left to right in visit order');
+    t.hops.forEach((h, i) => {
+      const b = L.boxes[i]!;
+      assert.equal(b.in?.name ?? null, h.in, `${h.host} in-port`);
+      assert.deepEqual(b.outs.map((o) => o.name), h.out === null ? [] : [h.out], `${h.host} out-ports`);
+    });
+    assert.deepEqual(L.boxes.map((b) => b.subtitle), ['pod in default', 'node', 'switch', 'node', 'pod in default']);
+    assert.deepEqual(L.edges.map((e) => e.kind), ['veth', 'wire', 'wire', 'veth']);
+    assert.match(L.edges[0]!.title, /veth pair/);
+    assert.equal(L.paths.length, 1);
+    assert.ok(L.paths[0]!.primary);
+  });
+
+  test('the VXLAN stretch is a tunnel from the encapsulating node to the decapsulating one, with its outer header', () => {
+    const { L } = lay('pod-to-pod');
+    assert.equal(L.tunnels.length, 1);
+    const tun = L.tunnels[0]!;
+    assert.deepEqual(hostsOf(L, tun.boxes), ['k8s-node1', 'tor', 'k8s-node2']);
+    assert.equal(tun.encapBox, box(L, 'k8s-node1').id);
+    assert.equal(tun.decapBox, box(L, 'k8s-node2').id);
+    assert.deepEqual(tun.header, { kind: 'vxlan', dev: 'flannel.1', outerSrc: '10.4.7.21', outerDst: '10.4.7.22', port: 8472, vni: 1 });
+    assert.equal(tun.label, 'VXLAN VNI 1  10.4.7.21 → 10.4.7.22:8472');
+    assert.deepEqual(L.edges.filter((e) => e.tunnelled).map((e) => hostsOf(L, [e.from, e.to]).join('>')), ['k8s-node1>tor', 'tor>k8s-node2']);
+    // The pipe runs from node1's eth0 through the switch to node2's eth0.
+    const n1 = box(L, 'k8s-node1');
+    const n2 = box(L, 'k8s-node2');
+    assert.deepEqual(tun.points[0], [n1.outs[0]!.x, n1.outs[0]!.y]);
+    assert.deepEqual(tun.points[tun.points.length - 1], [n2.in!.x, n2.in!.y]);
+    assert.ok(tun.labelY < n1.y, 'the label sits above the boxes');
+  });
+
+  test('a delivered path ends with a delivered marker on the destination and nothing dropped', () => {
+    const { L } = lay('pod-to-pod');
+    assert.deepEqual(L.ends.map((e) => [e.kind, hostsOf(L, [e.box])[0]]), [['delivered', 'web-1']]);
+  });
+
+  test('a packet over the pod MTU: one box, the drop marker on eth0 with the verdict', () => {
+    const { t, L } = lay('mtu-1500');
+    assertSane(L);
+    assert.deepEqual(t.dropAt, { host: 'web-0', dev: 'eth0' });
+    assert.deepEqual(L.boxes.map((b) => b.host), ['web-0']);
+    assert.equal(L.ends.length, 1);
+    const end = L.ends[0]!;
+    assert.equal(end.kind, 'drop');
+    assert.equal(end.verdict, 'mtu-exceeded');
+    assert.equal(end.dev, 'eth0');
+    const port = box(L, 'web-0').outs.find((o) => o.id === end.port)!;
+    assert.equal(port.name, 'eth0');
+    assert.ok(port.dropOnly, 'the packet never leaves by eth0');
+    assert.deepEqual([end.x, end.y], [port.x, port.y]);
+    assert.match(end.reason, /1500 bytes.*at most 1450/);
+  });
+
+  test('a node to the router: node, switch, router and no tunnel', () => {
+    const { L } = lay('node-to-gw');
+    assertSane(L);
+    assert.deepEqual(L.boxes.map((b) => [b.host, b.role]), [['k8s-node1', 'node'], ['tor', 'switch'], ['gw', 'router']]);
+    assert.deepEqual(L.tunnels, []);
+  });
+
+  test('a bridge flood: the copies are branches from one box, labelled, the wrong copy discarded and not a failure', () => {
+    const { t, L } = lay('flood');
+    assertSane(L);
+    assert.equal(t.verdict, 'delivered');
+    assert.equal(L.paths.length, 2);
+    assert.equal(L.paths[0]!.verdict, 'delivered', 'the path the verdict comes from is drawn first');
+    const node2 = box(L, 'k8s-node2');
+    assert.equal(node2.outs.length, 2);
+    assert.equal(new Set(node2.visits.map((v) => v.path)).size, 2, 'the shared start is drawn once');
+    const forks = L.edges.filter((e) => e.from === node2.id);
+    assert.deepEqual(forks.map((e) => e.branch).sort(), t.paths.map((p) => p.branch).sort());
+    for (const e of forks) assert.match(e.branch!, /^flood cni0 -> veth\w+$/);
+    assert.deepEqual(L.edges.filter((e) => e.from !== node2.id).map((e) => e.branch), [null, null, null]);
+    const copy = L.ends.find((e) => e.kind === 'discarded')!;
+    assert.equal(copy.verdict, 'wrong-destination');
+    assert.equal(hostsOf(L, [copy.box])[0], 'coredns-6d8c4cb4d-q9m4r');
+    assert.equal(box(L, 'coredns-6d8c4cb4d-q9m4r').lane, 1);
+    assert.equal(box(L, 'web-1').lane, 0);
+    // The out-port leading to lane 0 comes first, so the edges do not cross.
+    assert.ok(forks.find((e) => e.to === box(L, 'web-1').id)!.y1 < forks.find((e) => e.to !== box(L, 'web-1').id)!.y1);
+    assert.equal(L.tunnels.length, 1, 'the tunnel both copies took is drawn once');
+    assert.deepEqual(L.tunnels[0]!.paths, [0, 1]);
+  });
+
+  test('ECMP: the next hops are branches where the paths part, labelled with their next hop; the failing one drops at the router', () => {
+    const { t, L } = lay('ecmp');
+    assertSane(L);
+    assert.equal(t.verdict, 'no-route');
+    assert.equal(L.paths[0]!.verdict, 'no-route');
+    const tor = box(L, 'tor');
+    assert.deepEqual(tor.outs.map((o) => o.name), ['p4', 'p2']);
+    const labels = L.edges.filter((e) => e.from === tor.id).map((e) => [hostsOf(L, [e.to])[0], e.branch]);
+    assert.deepEqual(labels, [['gw', 'nexthop via 10.4.7.1 dev eth0'], ['k8s-node2', 'nexthop via 10.4.7.22 dev eth0']]);
+    const drop = L.ends.find((e) => e.kind === 'drop')!;
+    assert.equal(hostsOf(L, [drop.box])[0], 'gw');
+    assert.equal(drop.dev, null);
+    assert.equal(drop.port, null, 'no device: the marker sits on the box');
+    assert.deepEqual(L.ends.map((e) => e.kind).sort(), ['delivered', 'drop']);
+  });
+
+  test('a missing VXLAN FDB entry drops at flannel.1, drawn as the port the packet does not leave by', () => {
+    const { L } = lay('no-fdb-entry');
+    assertSane(L);
+    const n1 = box(L, 'k8s-node1');
+    const end = L.ends[0]!;
+    assert.equal(end.verdict, 'no-fdb-entry');
+    const port = n1.outs.find((o) => o.id === end.port)!;
+    assert.equal(port.name, 'flannel.1');
+    assert.deepEqual(L.tunnels, [], 'nothing was encapsulated');
+  });
+
+  test('a destination pod with no probes: its box and the crossing into it are marked inferred', () => {
+    const { L } = lay('inferred-pod');
+    assertSane(L);
+    const web1 = box(L, 'web-1');
+    assert.ok(web1.inferred);
+    assert.ok(web1.in, 'a hop past the first always has an in-port, even when the engine cannot name it');
+    assert.equal(web1.in.name, '');
+    const into = L.edges.find((e) => e.to === web1.id)!;
+    assert.ok(into.inferred);
+    assert.ok(!box(L, 'web-0').inferred);
+  });
+
+  test('a datagram no VXLAN device takes leaves the tunnel open at the node that drops it', () => {
+    const m = message(edit(demo(), 'k8s-node2', 'links', (ls) => ls.map((l) => l.replace('vxlan id 1 ', 'vxlan id 2 '))), { from: 'default/web-0', to: 'default/web-1' });
+    const L = layoutTrace(m.trace, m.hosts);
+    assertSane(L);
+    assert.equal(L.tunnels.length, 1);
+    assert.equal(L.tunnels[0]!.decapBox, null);
+    assert.deepEqual(hostsOf(L, L.tunnels[0]!.boxes), ['k8s-node1', 'tor', 'k8s-node2']);
+    assert.equal(L.ends[0]!.kind, 'drop');
+    assert.equal(L.ends[0]!.dev, 'eth0');
+  });
+
+  test('names from the cluster are kept as they are (the renderer sets them as text)', () => {
+    const { L } = lay('hostile');
+    assert.equal(L.boxes[4]!.host, HOSTILE_POD);
+    assert.equal(L.boxes[4]!.title, HOSTILE_POD);
+  });
+
+  test('without host roles the boxes still show names, with no subtitle', () => {
+    const L = layoutTrace(all['pod-to-pod']!.trace);
+    assertSane(L);
+    assert.deepEqual(L.boxes.map((b) => [b.role, b.subtitle]), Array(5).fill([null, '']));
+  });
+
+  test('a trace whose paths list is empty (hand-made) is drawn from its hops', () => {
+    const t = { ...all['pod-to-pod']!.trace, paths: [] };
+    const L = layoutTrace(t);
+    assertSane(L);
+    assert.equal(L.paths.length, 1);
+    assert.equal(L.paths[0]!.source, -1);
+    assert.equal(L.boxes.length, 5);
+  });
+
+  test('long names are cut to the box with an ellipsis', () => {
+    const long = 'a-very-long-pod-name-that-goes-on-and-on-and-on-0123456789';
+    const t = JSON.parse(JSON.stringify(all['pod-to-pod']!.trace).replaceAll('web-1', long)) as TraceResult;
+    const L = layoutTrace(t);
+    const b = box(L, long);
+    assert.ok(b.title.endsWith('…') && b.title.length < long.length);
+    assert.ok(DEFAULT_LAYOUT_OPTIONS.measure(b.title, 'title') <= b.w - 44);
+    assert.equal(fit('abc', 100, 'mono', DEFAULT_LAYOUT_OPTIONS), 'abc');
+  });
+});
+
+describe('tunnel headers from the engine\'s words', () => {
+  const step = (kind: 'vxlan-encap' | 'tunnel-encap', text: string) => ({ kind, text, evidence: '', records: [] });
+
+  test('VXLAN over IPv6, and without a local address the source comes from the route that carries it', () => {
+    const h = tunnelHeader(step('vxlan-encap', 'vx0 wraps the 64-byte packet in VXLAN (VNI 42) inside UDP to fd00::2:4789: 70 bytes of headers, 134 bytes in all. The outer packet is routed again in n1.'), [
+      { kind: 'route', text: '...', evidence: 'fd00::/64 dev eth0 proto kernel src fd00::1 metric 256', records: [] },
+    ]);
+    assert.deepEqual(h, { kind: 'vxlan', dev: 'vx0', outerDst: 'fd00::2', port: 4789, outerSrc: 'fd00::1', vni: 42 });
+  });
+
+  test('IPIP names the far end; the source is the one the kernel picks', () => {
+    const h = tunnelHeader(step('tunnel-encap', "tunl0 is an IPIP tunnel: it puts the 64-byte packet inside a new IPv4 header to 10.0.0.2 (the route's gateway), 84 bytes in all. The outer packet is routed again in n1."), [
+      { kind: 'route', text: '...', evidence: '10.0.0.0/24 dev eth0', records: [] },
+      { kind: 'src', text: 'The kernel picks 10.0.0.1 as the source address (the first address on eth0).', evidence: '', records: [] },
+    ]);
+    assert.deepEqual(h, { kind: 'ipip', dev: 'tunl0', outerDst: '10.0.0.2', port: null, outerSrc: '10.0.0.1', vni: null });
+  });
+
+  test('WireGuard: endpoint and port; an unknown source stays unknown', () => {
+    const h = tunnelHeader(step('tunnel-encap', 'wg0 is a WireGuard device: cryptokey routing sends 10.244.1.3 to peer abc; the packet is encrypted into UDP to 198.51.100.2:51820, 60 bytes of headers, 124 bytes in all. The outer packet is routed again in n1.'));
+    assert.deepEqual(h, { kind: 'wireguard', dev: 'wg0', outerDst: '198.51.100.2', port: 51820, outerSrc: null, vni: null });
+  });
+});

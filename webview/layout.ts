@@ -1,0 +1,507 @@
+// The path diagram's geometry, computed from a TraceResult without touching the DOM (so it is
+// unit-tested under node). Paths share their common start: hops are merged into a tree keyed by
+// (host, in-device) at each depth, so an ECMP or flood fork is one box with several out-ports and
+// one edge per branch. Columns are hop depths (visit order), lanes are branches.
+import type { Hop, HostRole, Step, Trace, TraceHost, TraceResult, Verdict } from '../src/shared/protocol';
+import { tunnelEvents, tunnelLabel, type TunnelHeader } from './tunnels';
+
+/** The fonts of the diagram: box titles, subtitles, and the monospace of devices and labels. */
+export type LabelFont = 'title' | 'subtitle' | 'mono';
+
+export interface LayoutOptions {
+  /** Width of `text` in px as drawn in `font` (the webview measures with a canvas). */
+  measure(text: string, font: LabelFont): number;
+}
+
+const CHAR_WIDTH: Record<LabelFont, number> = { title: 7.8, subtitle: 6.4, mono: 6.7 };
+
+/** An estimate by character count, for tests under node: a little wide, as the usual UI fonts are narrower. */
+export const DEFAULT_LAYOUT_OPTIONS: LayoutOptions = { measure: (text, font) => [...text].length * CHAR_WIDTH[font] };
+
+/** How a path ends: delivered, dropped, or a flood copy discarded by a host it was not for (not a failure). */
+export type EndKind = 'delivered' | 'drop' | 'discarded';
+
+export interface PortBox {
+  id: string;
+  name: string;
+  side: 'in' | 'out';
+  /** Centre of the port on the box's edge. */
+  x: number;
+  y: number;
+  /** A device named only by a drop (the packet stops there and never leaves by it). */
+  dropOnly: boolean;
+  /** The name as drawn, cut to fit beside the other port on its row. */
+  label: string;
+}
+
+export interface HopBox {
+  id: string;
+  host: string;
+  role: HostRole | null;
+  /** Title as drawn (truncated to fit); `host` is the full name. */
+  title: string;
+  /** Role and namespace: "pod in default", "node", "switch". */
+  subtitle: string;
+  depth: number;
+  lane: number;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  in: PortBox | null;
+  outs: PortBox[];
+  /** Every path through this box and the index of this visit among its hops. */
+  visits: { path: number; hop: number }[];
+  /** Some step here, on some path, was inferred rather than read from a table. */
+  inferred: boolean;
+  /** Paths that end in this box. */
+  ends: number[];
+}
+
+export interface EdgeLine {
+  id: string;
+  from: string;
+  fromPort: string;
+  to: string;
+  toPort: string;
+  /** veth pair, or a cable / shared segment. */
+  kind: 'veth' | 'wire';
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  paths: number[];
+  /** Inside a tunnel: this hop carries the outer packet. */
+  tunnelled: boolean;
+  /** The engine's sentence for the crossing (the veth or underlay step). */
+  title: string;
+  /** The crossing was inferred (the far end is not in the capture). */
+  inferred: boolean;
+  /** The branch this edge starts, at a fork ("flood cni0 -> veth1"). */
+  branch: string | null;
+}
+
+export interface TunnelSpan {
+  id: string;
+  header: TunnelHeader;
+  label: string;
+  /** Box ids from the encapsulating host to the decapsulating one, in order. */
+  boxes: string[];
+  /** Edge ids the outer packet travels. */
+  edges: string[];
+  encapBox: string;
+  /** Null when the packet never comes out of the tunnel (dropped inside it). */
+  decapBox: string | null;
+  paths: number[];
+  /** Points of the pipe: out-port, in-port, out-port, ... in the boxes it passes. */
+  points: [number, number][];
+  /** The bracket and label above the span. */
+  x1: number;
+  x2: number;
+  labelY: number;
+  /** Nesting depth (a tunnel inside a tunnel is 1). */
+  level: number;
+}
+
+export interface EndMarker {
+  path: number;
+  box: string;
+  kind: EndKind;
+  verdict: Verdict;
+  reason: string;
+  /** The device it stops at, when the engine names one. */
+  dev: string | null;
+  /** The port the marker sits on, or null for the box itself. */
+  port: string | null;
+  x: number;
+  y: number;
+  /** The verdict line under the box. */
+  labelX: number;
+  labelY: number;
+  /** What tells this path from the others at its fork ("flood cni0 -> veth2"), or null. */
+  branch: string | null;
+}
+
+export interface PathLane {
+  /** Index into `trace.paths` (or -1 for the top-level trace when `paths` does not hold it). */
+  source: number;
+  branch: string;
+  verdict: Verdict;
+  reason: string;
+  end: EndKind;
+  /** The box of each hop, in hop order. */
+  boxes: string[];
+  hops: Hop[];
+  dropAt: Trace['dropAt'];
+  /** The path the top-level verdict comes from. */
+  primary: boolean;
+}
+
+export interface PathLayout {
+  width: number;
+  height: number;
+  boxes: HopBox[];
+  edges: EdgeLine[];
+  tunnels: TunnelSpan[];
+  ends: EndMarker[];
+  paths: PathLane[];
+}
+
+// Geometry, in px.
+const MARGIN = 16;
+const GAP = 96; // between columns: room for an arrow
+const BOX_MIN_W = 168;
+const BOX_MAX_W = 300;
+const HEADER_H = 42; // icon + title + subtitle
+const PORT_ROW = 18;
+const BOX_PAD = 8;
+const TUNNEL_BAND = 30; // above the boxes of a lane: tunnel brackets and labels
+const FOOTER = 22; // below: one verdict line per path ending in the box
+const LANE_GAP = 16;
+const LABEL_CHARS = 40; // branch labels longer than this are cut (the full text is the tooltip)
+
+const sig = (h: Hop): string => `${h.host}\u0000${h.in ?? ''}`;
+
+/** `text` cut to `max` characters with an ellipsis. */
+export function truncate(text: string, max: number): string {
+  const chars = [...text];
+  return chars.length <= max ? text : chars.slice(0, Math.max(1, max - 1)).join('') + '…';
+}
+
+/** `text` cut with an ellipsis to at most `width` px in `font`. */
+export function fit(text: string, width: number, font: LabelFont, opts: LayoutOptions): string {
+  if (opts.measure(text, font) <= width) return text;
+  const chars = [...text];
+  let lo = 1;
+  let hi = chars.length - 1;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (opts.measure(chars.slice(0, mid).join('') + '…', font) <= width) lo = mid;
+    else hi = mid - 1;
+  }
+  return chars.slice(0, lo).join('') + '…';
+}
+
+const PORT_PAD = 9; // port label inset from the box edge
+const PORT_SPACE = 12; // at least this between the in- and out-port labels on the first row
+
+/** The in- and first out-port labels share a row: the shorter keeps its name, the longer gets the rest. */
+function portLabels(inName: string | null, outs: string[], w: number, opts: LayoutOptions): { inLabel: string; outLabels: string[] } {
+  const avail = w - 2 * PORT_PAD;
+  const m = (t: string) => opts.measure(t, 'mono');
+  const outLabels = outs.map((o, i) => (i === 0 ? o : fit(o, avail, 'mono', opts)));
+  if (inName === null || outs.length === 0) {
+    if (outs.length) outLabels[0] = fit(outs[0]!, avail, 'mono', opts);
+    return { inLabel: inName === null ? '' : fit(inName, avail, 'mono', opts), outLabels };
+  }
+  const room = avail - PORT_SPACE;
+  const inW = m(inName);
+  const outW = m(outs[0]!);
+  if (inW + outW <= room) return { inLabel: inName, outLabels };
+  const half = room / 2;
+  const inMax = outW <= half ? room - outW : inW <= half ? inW : half;
+  outLabels[0] = fit(outs[0]!, room - Math.min(inW, inMax), 'mono', opts);
+  return { inLabel: fit(inName, inMax, 'mono', opts), outLabels };
+}
+
+export function isDiscardedCopy(p: { verdict: Verdict; branch: string }): boolean {
+  return p.verdict === 'wrong-destination' && /(^| \/ )flood /.test(p.branch);
+}
+
+function endKind(p: { verdict: Verdict; branch: string }): EndKind {
+  return p.verdict === 'delivered' ? 'delivered' : isDiscardedCopy(p) ? 'discarded' : 'drop';
+}
+
+function sameTrace(a: Trace, b: Trace): boolean {
+  return a.verdict === b.verdict && a.hops.length === b.hops.length && a.hops.every((h, i) => {
+    const o = b.hops[i]!;
+    return h.host === o.host && h.in === o.in && h.out === o.out && h.steps.length === o.steps.length;
+  }) && (a.dropAt?.host ?? null) === (b.dropAt?.host ?? null) && (a.dropAt?.dev ?? null) === (b.dropAt?.dev ?? null);
+}
+
+/** The paths in drawing order: the one the top-level verdict comes from first, then the rest as the engine listed them. */
+export function orderPaths(trace: TraceResult): PathLane[] {
+  const all = trace.paths.map((p, i) => ({ p, i }));
+  const primaryAt = all.findIndex(({ p }) => sameTrace(p, trace));
+  const lanes: PathLane[] = all.map(({ p, i }) => ({ source: i, branch: p.branch, verdict: p.verdict, reason: p.reason, end: endKind(p), boxes: [], hops: p.hops, dropAt: p.dropAt, primary: i === primaryAt }));
+  if (primaryAt < 0) {
+    lanes.unshift({ source: -1, branch: '', verdict: trace.verdict, reason: trace.reason, end: endKind({ verdict: trace.verdict, branch: '' }), boxes: [], hops: trace.hops, dropAt: trace.dropAt, primary: true });
+  } else {
+    lanes.unshift(...lanes.splice(primaryAt, 1));
+  }
+  return lanes;
+}
+
+function subtitle(h: TraceHost | undefined): string {
+  if (!h) return '';
+  if (h.role !== 'pod') return h.role;
+  return h.namespace !== undefined ? `pod in ${h.namespace}` : 'pod';
+}
+
+interface Node {
+  id: string;
+  depth: number;
+  hop: Hop;
+  lane: number;
+  children: Node[];
+  /** Out devices in first-seen order, with the children reached through each. */
+  outs: Map<string, Node[]>;
+  visits: { path: number; hop: number }[];
+  ends: number[];
+  inferred: boolean;
+}
+
+function segments(branch: string): string[] {
+  return branch === '' ? [] : branch.split(' / ');
+}
+
+function commonPrefix(lists: string[][]): string[] {
+  if (lists.length === 0) return [];
+  const out: string[] = [];
+  for (let i = 0; ; i++) {
+    const v = lists[0]![i];
+    if (v === undefined || lists.some((l) => l[i] !== v)) return out;
+    out.push(v);
+  }
+}
+
+export function layoutTrace(trace: TraceResult, hosts: readonly TraceHost[] = [], opts: LayoutOptions = DEFAULT_LAYOUT_OPTIONS): PathLayout {
+  const lanes = orderPaths(trace);
+  const hostInfo = new Map(hosts.map((h) => [h.name, h]));
+
+  // 1. Merge the paths into a tree of visits.
+  const roots: Node[] = [];
+  const nodes: Node[] = [];
+  let nextLane = 0;
+  for (const [pi, lane] of lanes.entries()) {
+    let siblings = roots;
+    let parent: Node | null = null;
+    let ownLane: number | null = null;
+    for (const [hi, hop] of lane.hops.entries()) {
+      let n = siblings.find((s) => sig(s.hop) === sig(hop));
+      if (!n) {
+        ownLane ??= nextLane++;
+        n = { id: `h${nodes.length}`, depth: hi, hop, lane: ownLane, children: [], outs: new Map(), visits: [], ends: [], inferred: false };
+        nodes.push(n);
+        siblings.push(n);
+      }
+      n.visits.push({ path: pi, hop: hi });
+      if (hop.steps.some((s) => s.inferred)) n.inferred = true;
+      if (parent) {
+        const dev = lane.hops[hi - 1]!.out ?? '';
+        const list: Node[] = parent.outs.get(dev) ?? [];
+        if (!list.includes(n)) list.push(n);
+        parent.outs.set(dev, list);
+      }
+      lane.boxes.push(n.id);
+      parent = n;
+      siblings = n.children;
+    }
+    parent?.ends.push(pi);
+  }
+
+  // 2. Edges (topology first: their branch labels widen the gaps they sit in).
+  interface EdgeTopo { id: string; from: Node; to: Node; dev: string; paths: number[]; crossing: Step | undefined; branch: string | null }
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const topo = new Map<string, EdgeTopo>();
+  for (const [pi, lane] of lanes.entries()) {
+    for (let hi = 1; hi < lane.hops.length; hi++) {
+      const id = `${lane.boxes[hi - 1]}>${lane.boxes[hi]}`;
+      const prev = lane.hops[hi - 1]!;
+      const e = topo.get(id) ?? { id, from: byId.get(lane.boxes[hi - 1]!)!, to: byId.get(lane.boxes[hi]!)!, dev: prev.out ?? '', paths: [], crossing: [...prev.steps].reverse().find((s) => s.kind === 'veth' || s.kind === 'underlay'), branch: null };
+      e.paths.push(pi);
+      topo.set(id, e);
+    }
+  }
+  // A fork's edge is labelled with what its paths' branch names share and the box's other paths do not.
+  const branchOf = (paths: number[]) => paths.map((p) => segments(lanes[p]!.branch));
+  for (const e of topo.values()) {
+    const through = [...new Set(e.from.visits.map((v) => v.path))];
+    if (through.length === e.paths.length) continue; // every path through the box takes this edge: no fork
+    const own = commonPrefix(branchOf(e.paths)).slice(commonPrefix(branchOf(through)).length);
+    if (own.length) e.branch = own.join(' / ');
+  }
+
+  // 3. Sizes: out-ports are the devices packets leave by (ordered by the lane they lead to so
+  // edges do not cross), plus any device a path is dropped at that is not already a port.
+  const portsOf = (n: Node): { name: string; dropOnly: boolean }[] => {
+    const outs = [...n.outs.entries()].sort((a, b) => Math.min(...a[1].map((c) => c.lane)) - Math.min(...b[1].map((c) => c.lane))).map(([name]) => ({ name, dropOnly: false }));
+    for (const pi of n.ends) {
+      const dev = dropDev(lanes[pi]!);
+      if (dev !== null && dev !== n.hop.in && !outs.some((o) => o.name === dev)) outs.push({ name: dev, dropOnly: true });
+    }
+    // A path that stops here having chosen an out device (a neighbour that failed on it, say).
+    for (const v of n.visits) {
+      const out = lanes[v.path]!.hops[v.hop]!.out;
+      if (out !== null && !outs.some((o) => o.name === out)) outs.push({ name: out, dropOnly: true });
+    }
+    return outs;
+  };
+  const sized = nodes.map((n) => {
+    const outs = portsOf(n);
+    const info = hostInfo.get(n.hop.host);
+    const sub = subtitle(info);
+    // The in-port shares the first row with the first out-port.
+    const m = (t: string) => opts.measure(t, 'mono');
+    const portsW = Math.max(m(n.hop.in ?? '') + (outs[0] ? m(outs[0].name) + PORT_SPACE : 0), ...outs.map((o) => m(o.name))) + 2 * PORT_PAD;
+    const want = Math.max(opts.measure(n.hop.host, 'title') + 44, opts.measure(sub, 'subtitle') + 44, portsW);
+    return { n, outs, info, sub, want, h: HEADER_H + Math.max(1, outs.length) * PORT_ROW + BOX_PAD };
+  });
+  const depthCount = Math.max(0, ...nodes.map((n) => n.depth + 1));
+  const laneCount = Math.max(1, nextLane);
+  const colW = Array.from({ length: depthCount }, (_, d) => Math.min(BOX_MAX_W, Math.max(BOX_MIN_W, ...sized.filter((s) => s.n.depth === d).map((s) => s.want))));
+  const gapAfter = colW.map((_, d) => Math.max(GAP, ...[...topo.values()].filter((e) => e.from.depth === d && e.branch !== null).map((e) => opts.measure(branchLabel(e.branch!), 'mono') + 28)));
+  const colX: number[] = [];
+  colW.forEach((_, d) => colX.push(d === 0 ? MARGIN : colX[d - 1]! + colW[d - 1]! + gapAfter[d - 1]!));
+  const laneH = Array.from({ length: laneCount }, (_, l) => TUNNEL_BAND + Math.max(HEADER_H + PORT_ROW + BOX_PAD, ...sized.filter((s) => s.n.lane === l).map((s) => s.h + Math.max(1, s.n.ends.length) * FOOTER)) + LANE_GAP);
+  const laneY: number[] = [];
+  laneH.forEach((_, l) => laneY.push(l === 0 ? MARGIN : laneY[l - 1]! + laneH[l - 1]!));
+
+  // 4. Boxes, ports and edges in place.
+  const boxes = new Map<string, HopBox>();
+  for (const s of sized) {
+    const n = s.n;
+    const w = colW[n.depth]!;
+    const x = colX[n.depth]!;
+    const y = laneY[n.lane]! + TUNNEL_BAND;
+    const rowY = (i: number) => y + HEADER_H + i * PORT_ROW + PORT_ROW / 2;
+    // A hop past the first always has an in-port; the engine leaves its name null when it inferred
+    // the far end of a link without knowing the device (a pod with no probes).
+    const hasIn = n.hop.in !== null || n.depth > 0;
+    const { inLabel, outLabels } = portLabels(hasIn ? (n.hop.in ?? '?') : null, s.outs.map((o) => o.name), w, opts);
+    boxes.set(n.id, {
+      id: n.id,
+      host: n.hop.host,
+      role: s.info?.role ?? null,
+      title: fit(n.hop.host, w - 44, 'title', opts),
+      subtitle: s.sub,
+      depth: n.depth,
+      lane: n.lane,
+      x,
+      y,
+      w,
+      h: s.h,
+      in: hasIn ? { id: `${n.id}:in`, name: n.hop.in ?? '', side: 'in', x, y: rowY(0), dropOnly: false, label: inLabel } : null,
+      outs: s.outs.map((o, i) => ({ id: `${n.id}:out${i}`, name: o.name, side: 'out', x: x + w, y: rowY(i), dropOnly: o.dropOnly, label: outLabels[i]! })),
+      visits: n.visits,
+      inferred: n.inferred,
+      ends: n.ends,
+    });
+  }
+  const edges = new Map<string, EdgeLine>();
+  for (const e of topo.values()) {
+    const from = boxes.get(e.from.id)!;
+    const to = boxes.get(e.to.id)!;
+    const port = from.outs.find((o) => o.name === e.dev) ?? from.outs[0];
+    if (!port || !to.in) continue;
+    edges.set(e.id, {
+      id: e.id,
+      from: from.id,
+      fromPort: port.id,
+      to: to.id,
+      toPort: to.in.id,
+      kind: e.crossing?.kind === 'veth' ? 'veth' : 'wire',
+      x1: port.x,
+      y1: port.y,
+      x2: to.in.x,
+      y2: to.in.y,
+      paths: e.paths,
+      tunnelled: false,
+      title: e.crossing?.text ?? '',
+      inferred: e.crossing?.inferred === true,
+      branch: e.branch,
+    });
+  }
+
+  // 5. Tunnels: encap to decap along each path; the same span on several paths is drawn once.
+  const tunnels = new Map<string, TunnelSpan>();
+  lanes.forEach((lane, pi) => {
+    const open: { hop: number; header: TunnelHeader }[] = [];
+    const close = (start: { hop: number; header: TunnelHeader }, endHop: number, decapped: boolean) => {
+      const ids = lane.boxes.slice(start.hop, endHop + 1);
+      const key = `${ids.join(',')}|${decapped}|${start.header.outerDst}`;
+      const t = tunnels.get(key);
+      if (t) {
+        t.paths.push(pi);
+        return;
+      }
+      const spanBoxes = ids.map((id) => boxes.get(id)!);
+      const edgeIds = ids.slice(1).map((id, i) => `${ids[i]}>${id}`).filter((id) => edges.has(id));
+      const points: [number, number][] = [];
+      spanBoxes.forEach((b, i) => {
+        if (i > 0 && b.in) points.push([b.in.x, b.in.y]);
+        const nextEdge = edges.get(`${b.id}>${ids[i + 1]}`);
+        if (nextEdge) points.push([nextEdge.x1, nextEdge.y1]);
+      });
+      const first = spanBoxes[0]!;
+      const last = spanBoxes[spanBoxes.length - 1]!;
+      tunnels.set(key, {
+        id: `t${tunnels.size}`,
+        header: start.header,
+        label: tunnelLabel(start.header),
+        boxes: ids,
+        edges: edgeIds,
+        encapBox: first.id,
+        decapBox: decapped ? last.id : null,
+        paths: [pi],
+        points,
+        x1: first.x + first.w / 2,
+        x2: decapped ? last.x + last.w / 2 : last.x + last.w,
+        labelY: first.y - 10 - open.length * 14,
+        level: open.length,
+      });
+    };
+    lane.hops.forEach((hop, hi) => {
+      for (const ev of tunnelEvents(hop)) {
+        if (ev.kind === 'encap') open.push({ hop: hi, header: ev.header! });
+        else {
+          const start = open.pop();
+          if (start) close(start, hi, true);
+        }
+      }
+    });
+    while (open.length) close(open.pop()!, lane.hops.length - 1, false);
+  });
+  for (const t of tunnels.values()) for (const id of t.edges) edges.get(id)!.tunnelled = true;
+
+  // 6. Where each path ends.
+  const ends: EndMarker[] = [];
+  for (const b of boxes.values()) {
+    b.ends.forEach((pi, k) => {
+      const lane = lanes[pi]!;
+      const dev = dropDev(lane);
+      const port = dev === null ? null : b.in?.name === dev ? b.in : (b.outs.find((o) => o.name === dev) ?? null);
+      const through = [...new Set(b.visits.map((v) => v.path))];
+      const shared = commonPrefix(through.map((p) => segments(lanes[p]!.branch)));
+      const own = segments(lane.branch).slice(shared.length);
+      ends.push({
+        path: pi,
+        box: b.id,
+        kind: lane.end,
+        verdict: lane.verdict,
+        reason: lane.reason,
+        dev,
+        port: port?.id ?? null,
+        x: port ? port.x : b.x + b.w,
+        y: port ? port.y : b.y + HEADER_H / 2,
+        labelX: b.x,
+        labelY: b.y + b.h + 15 + k * FOOTER,
+        branch: through.length > 1 && own.length ? own.join(' / ') : null,
+      });
+    });
+  }
+
+  const boxList = [...boxes.values()];
+  const width = Math.max(...boxList.map((b) => b.x + b.w), 0) + MARGIN + 24;
+  const height = laneY[laneCount - 1]! + laneH[laneCount - 1]! + MARGIN - LANE_GAP;
+  return { width, height, boxes: boxList, edges: [...edges.values()], tunnels: [...tunnels.values()], ends, paths: lanes };
+}
+
+function dropDev(lane: PathLane): string | null {
+  return lane.end === 'delivered' ? null : (lane.dropAt?.dev ?? null);
+}
+
+/** Label cut for drawing in a gap between columns. */
+export function branchLabel(branch: string): string {
+  return truncate(branch, LABEL_CHARS);
+}

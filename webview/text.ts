@@ -1,0 +1,140 @@
+// Every string the path view shows, built from the trace without touching the DOM (so it is tested
+// under node). Names from the cluster pass through unchanged: they are data, and the renderer puts
+// them into the page with textContent / d3 .text() only, never as markup.
+import type { EvidenceRef, Evidence, HostRole, Step, StepKind, TraceResult, Verdict } from '../src/shared/protocol';
+import type { EndKind, HopBox, PathLane, PathLayout } from './layout';
+
+export const VERDICT_TEXT: Record<Verdict, string> = {
+  delivered: 'delivered',
+  'no-route': 'no route',
+  blackhole: 'blackhole route',
+  unreachable: 'unreachable',
+  prohibit: 'administratively prohibited',
+  'neighbor-failed': 'neighbour failed',
+  'no-fdb-entry': 'no FDB entry',
+  'link-down': 'link down',
+  'forwarding-disabled': 'forwarding disabled',
+  'rp-filter': 'reverse-path filter',
+  'mtu-exceeded': 'MTU exceeded',
+  'wrong-destination': 'wrong destination',
+  loop: 'loop',
+  'ttl-exceeded': 'TTL exceeded',
+  'insufficient-data': 'insufficient data',
+};
+
+/** Codicon names (and their glyphs, for the SVG where a CSS class cannot reach). */
+export const ICONS = {
+  pod: { name: 'package', glyph: '\ueb29' },
+  node: { name: 'server', glyph: '\ueb50' },
+  switch: { name: 'type-hierarchy', glyph: '\uebb9' },
+  router: { name: 'globe', glyph: '\ueb01' },
+  host: { name: 'vm', glyph: '\uea7a' },
+} as const;
+
+export function roleIcon(role: HostRole | null): { name: string; glyph: string } {
+  return role === null ? ICONS.host : ICONS[role];
+}
+
+export function endIcon(kind: EndKind): string {
+  return kind === 'delivered' ? 'pass' : kind === 'drop' ? 'error' : 'circle-slash';
+}
+
+/** "web-0 → web-1" */
+export function traceTitle(t: TraceResult): string {
+  return `${t.from.host} → ${t.to.host ?? t.to.ip}`;
+}
+
+/** "ICMP 10.244.0.3 → 10.244.1.3, 64 bytes, Don't Fragment" */
+export function flowText(t: TraceResult): string {
+  const f = t.flow;
+  const port = f.dport !== undefined ? ` port ${f.dport}` : '';
+  return `${f.proto.toUpperCase()} ${f.src} → ${f.dst}${port}, ${f.size} bytes${f.df ? ", Don't Fragment" : ''}`;
+}
+
+/** The verdict line drawn under the box where a path ends. */
+export function endLabel(e: { kind: EndKind; verdict: Verdict; dev: string | null }): string {
+  if (e.kind === 'delivered') return 'delivered';
+  if (e.kind === 'discarded') return `flood copy discarded${e.dev ? ` at ${e.dev}` : ''}`;
+  return `${VERDICT_TEXT[e.verdict]}${e.dev ? ` at ${e.dev}` : ''}`;
+}
+
+export function pathLabel(p: PathLane, index: number): string {
+  return p.branch !== '' ? p.branch : index === 0 ? 'the path' : `path ${index + 1}`;
+}
+
+export function roleText(box: HopBox): string {
+  return box.subtitle || 'host';
+}
+
+/** What a screen reader says for a hop box. */
+export function hopAriaLabel(layout: PathLayout, box: HopBox, path: number, hop: number): string {
+  const lane = layout.paths[path]!;
+  const ports = [box.in ? `in ${box.in.name || 'an unnamed device'}` : 'origin', ...box.outs.filter((o) => !o.dropOnly).map((o) => `out ${o.name}`)].join(', ');
+  const ends = layout.ends.filter((e) => e.box === box.id).map((e) => (e.kind === 'delivered' ? 'delivered here' : `${e.kind === 'drop' ? 'dropped' : 'discarded'} here: ${VERDICT_TEXT[e.verdict]}`));
+  const steps = lane.hops[hop]?.steps.length ?? 0;
+  return [`Hop ${hop + 1} of ${lane.hops.length}: ${box.host}, ${roleText(box)}`, ports, `${steps} step${steps === 1 ? '' : 's'}`, ...ends, ...(box.inferred ? ['some steps inferred'] : [])].join('; ');
+}
+
+/** "k8s-node1 routes4:4" */
+export function evidenceLocation(e: EvidenceRef): string {
+  return `${e.host} ${e.probe}:${e.line}`;
+}
+
+export interface EvidenceLine {
+  location: string;
+  raw: string;
+  ref: EvidenceRef | null;
+}
+
+export interface StepView {
+  kind: StepKind;
+  text: string;
+  inferred: boolean;
+  /** The step that ends the path (a drop or a delivery). */
+  final: boolean;
+  evidence: EvidenceLine[];
+  candidates: EvidenceLine[];
+}
+
+export interface DetailsView {
+  heading: string;
+  role: string;
+  /** "Hop 2 of 5", "in veth53842afe → out eth0" */
+  position: string;
+  ports: string;
+  /** Which path the steps are from, when the box is on several. */
+  path: string | null;
+  end: { kind: EndKind; verdict: string; reason: string } | null;
+  steps: StepView[];
+}
+
+function evidenceLines(records: readonly Evidence[] | undefined): EvidenceLine[] {
+  return (records ?? []).map((r) => ({ location: evidenceLocation(r), raw: r.raw, ref: r.line > 0 ? { host: r.host, probe: r.probe, line: r.line } : null }));
+}
+
+function stepView(s: Step, final: boolean): StepView {
+  const evidence = evidenceLines(s.records);
+  // Evidence text without records (a hand-made trace): still quote it.
+  if (evidence.length === 0 && s.evidence) for (const raw of s.evidence.split('\n')) evidence.push({ location: '', raw, ref: null });
+  return { kind: s.kind, text: s.text, inferred: s.inferred === true, final, evidence, candidates: evidenceLines(s.candidates) };
+}
+
+/** The details pane for one hop of one path. */
+export function detailsView(layout: PathLayout, path: number, hop: number): DetailsView | null {
+  const lane = layout.paths[path];
+  const h = lane?.hops[hop];
+  const box = lane ? layout.boxes.find((b) => b.id === lane.boxes[hop]) : undefined;
+  if (!lane || !h || !box) return null;
+  const last = hop === lane.hops.length - 1;
+  const onSeveral = new Set(box.visits.map((v) => v.path)).size > 1 || layout.paths.length > 1;
+  const endMarker = last ? layout.ends.find((e) => e.path === path) : undefined;
+  return {
+    heading: h.host,
+    role: roleText(box),
+    position: `Hop ${hop + 1} of ${lane.hops.length}`,
+    ports: `${h.in !== null ? `in ${h.in}` : hop === 0 ? 'starts here' : 'in by a device the capture does not name'}${h.out === null ? '' : endMarker && endMarker.kind !== 'delivered' && endMarker.dev === h.out ? ` → stops at ${h.out}` : ` → out ${h.out}`}`,
+    path: onSeveral ? pathLabel(lane, path) : null,
+    end: endMarker ? { kind: endMarker.kind, verdict: VERDICT_TEXT[endMarker.verdict], reason: endMarker.reason } : null,
+    steps: h.steps.map((s, i) => stepView(s, last && i === h.steps.length - 1 && (s.kind === 'drop' || s.kind === 'deliver'))),
+  };
+}
