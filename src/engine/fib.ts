@@ -1,7 +1,7 @@
 // Policy routing and the FIB of one network namespace and family: rules in priority order, then
 // longest-prefix match within a table, as net/ipv4/fib_rules.c and fib_trie.c do it.
 import type { AddrRecord, ProbeName, RouteRecord, RuleRecord } from '../parsers';
-import { Addr, Prefix, maskAddr, type Family } from './addr';
+import { Addr, Prefix, type Family } from './addr';
 
 export interface FibRoute {
   rec: RouteRecord;
@@ -18,10 +18,22 @@ export interface FibRule {
 
 type Key = number | bigint;
 
-/** One routing table: routes grouped by prefix length, then by masked destination. */
+/** The routes for one prefix, sorted as the kernel keeps its aliases, with the winner precomputed. */
+interface Slot {
+  routes: FibRoute[];
+  /** The first route with a live next hop, or undefined when all are dead. */
+  winner: FibRoute | undefined;
+  others: FibRoute[];
+}
+
+/**
+ * One routing table: routes grouped by prefix length, then keyed by the prefix's own bits (for IPv4
+ * a small integer, so the lookup allocates nothing). Longest length first.
+ */
 class Table {
-  private readonly byLen = new Map<number, Map<Key, FibRoute[]>>();
-  private lens: number[] = [];
+  private readonly byLen = new Map<number, Map<Key, Slot>>();
+  /** Lengths present, longest first, with their maps (an array: no map lookup per length). */
+  private order: { len: number; map: Map<Key, Slot> }[] = [];
 
   constructor(readonly family: Family) {}
 
@@ -31,43 +43,53 @@ class Table {
     if (!m) {
       m = new Map();
       this.byLen.set(len, m);
-      this.lens = [...this.byLen.keys()].sort((a, b) => b - a);
     }
-    const k = key(r.rec.dst.masked().addr);
-    const list = m.get(k);
-    if (list) list.push(r);
-    else m.set(k, [r]);
+    const k = prefixKey(r.rec.dst.addr, len);
+    const slot = m.get(k);
+    if (slot) slot.routes.push(r);
+    else m.set(k, { routes: [r], winner: undefined, others: [] });
   }
 
-  /** Sorts each prefix's routes as the kernel keeps its aliases: lower metric first. */
+  /** Sorts each prefix's routes (lower metric first) and picks each prefix's winner once. */
   finish(): void {
-    for (const m of this.byLen.values()) for (const list of m.values()) list.sort((a, b) => (a.rec.metric ?? 0) - (b.rec.metric ?? 0));
+    for (const m of this.byLen.values()) {
+      for (const slot of m.values()) {
+        slot.routes.sort((a, b) => (a.rec.metric ?? 0) - (b.rec.metric ?? 0));
+        slot.winner = slot.routes.find((r) => !isDead(r.rec));
+        slot.others = slot.routes.filter((r) => r !== slot.winner);
+      }
+    }
+    this.order = [...this.byLen.entries()].sort((a, b) => b[0] - a[0]).map(([len, map]) => ({ len, map }));
   }
 
   /**
    * Longest-prefix match. Routes whose next hops are all dead are skipped and the search falls back
-   * to shorter prefixes, as fib_table_lookup does. `reject(len)` lets a rule's suppress_prefixlength
-   * refuse a result. Returns the winner and the other routes for the same prefix.
+   * to shorter prefixes, as fib_table_lookup does. Returns the winner and the other routes for the
+   * same prefix.
    */
-  lookup(dst: Addr): { route: FibRoute; others: FibRoute[] } | undefined {
-    for (const len of this.lens) {
-      const list = this.byLen.get(len)!.get(key(maskAddr(dst, len)));
-      if (!list) continue;
-      const usable = list.filter((r) => !isDead(r.rec));
-      if (usable.length) return { route: usable[0]!, others: list.filter((r) => r !== usable[0]) };
+  lookup(dst: Addr): Slot | undefined {
+    for (const { len, map } of this.order) {
+      const slot = map.get(prefixKey(dst, len));
+      if (slot?.winner) return slot;
     }
     return undefined;
   }
 
+  routes(): FibRoute[] {
+    return [...this.byLen.values()].flatMap((m) => [...m.values()].flatMap((s) => s.routes));
+  }
+
   get size(): number {
     let n = 0;
-    for (const m of this.byLen.values()) for (const l of m.values()) n += l.length;
+    for (const m of this.byLen.values()) for (const s of m.values()) n += s.routes.length;
     return n;
   }
 }
 
-function key(a: Addr): Key {
-  return a.family === 4 ? a.v4 : a.v6;
+/** The first `len` bits of an address, as a number (IPv4) or bigint (IPv6). */
+function prefixKey(a: Addr, len: number): Key {
+  if (a.family === 4) return len === 0 ? 0 : a.v4 >>> (32 - len);
+  return len === 0 ? 0n : a.v6 >> BigInt(128 - len);
 }
 
 function isDead(r: RouteRecord): boolean {
@@ -106,6 +128,13 @@ const DEFAULT_RULES: [number, string][] = [
 export class Fib {
   private readonly tables = new Map<string, Table>();
   private rules: FibRule[] = [];
+  /** Each rule's table, resolved once (no string lookup per packet). */
+  private ruleTables: (Table | undefined)[] = [];
+  /**
+   * With only the default rules the kernel merges the local table into main and does one
+   * longest-prefix match over both (fib_lookup without fib_has_custom_rules); this is that table.
+   */
+  private merged: Table | undefined;
   /** True when the capture had no rules for this family and the kernel's defaults were assumed. */
   rulesInferred = false;
 
@@ -159,6 +188,16 @@ export class Fib {
       }
     }
     for (const t of this.tables.values()) t.finish();
+    this.ruleTables = this.rules.map((r) => (r.rec.action === 'lookup' ? this.tables.get(r.rec.table ?? 'main') : undefined));
+    const defaults =
+      this.rules.length === DEFAULT_RULES.length &&
+      this.rules.every((r, i) => r.rec.priority === DEFAULT_RULES[i]![0] && r.rec.table === DEFAULT_RULES[i]![1] && r.rec.action === 'lookup' && !r.rec.not && r.rec.from.length === 0 && r.rec.to === undefined && r.rec.iif === undefined && r.rec.oif === undefined && r.rec.fwmark === undefined && r.rec.suppressPrefixlength === undefined);
+    if (defaults) {
+      const m = new Table(this.family);
+      for (const name of ['local', 'main']) for (const r of this.tables.get(name)?.routes() ?? []) m.add(r);
+      m.finish();
+      this.merged = m;
+    }
   }
 
   get ruleList(): readonly FibRule[] {
@@ -170,14 +209,27 @@ export class Fib {
   }
 
   lookupTable(name: string, dst: Addr): { route: FibRoute; others: FibRoute[] } | undefined {
-    return this.tables.get(name)?.lookup(dst);
+    const slot = this.tables.get(name)?.lookup(dst);
+    return slot ? { route: slot.winner!, others: slot.others } : undefined;
   }
 
   /** fib_lookup: walk the rules, look up their tables, honour throw, goto and suppress_prefixlength. */
   lookup(flow: FlowKey): FibAnswer {
+    if (this.merged) {
+      // local + main as one table, then default (the kernel's fast path without custom rules).
+      const slot = this.merged.lookup(flow.dst);
+      if (slot && slot.winner!.rec.type !== 'throw') {
+        const ri = slot.winner!.rec.table === 'local' ? 0 : 1;
+        return { kind: 'route', route: slot.winner!, others: slot.others, table: slot.winner!.rec.table, rule: this.rules[ri]!, rulesTried: this.rules.slice(0, ri + 1) };
+      }
+      const d = this.ruleTables[2]?.lookup(flow.dst);
+      if (d && d.winner!.rec.type !== 'throw') return { kind: 'route', route: d.winner!, others: d.others, table: 'default', rule: this.rules[2]!, rulesTried: this.rules.slice() };
+      return { kind: 'none', rulesTried: this.rules.slice() };
+    }
     const tried: FibRule[] = [];
     let gotoTarget: number | undefined;
-    for (const rule of this.rules) {
+    for (let i = 0; i < this.rules.length; i++) {
+      const rule = this.rules[i]!;
       const r = rule.rec;
       if (gotoTarget !== undefined && r.priority < gotoTarget) continue;
       gotoTarget = undefined;
@@ -194,11 +246,12 @@ export class Fib {
         case 'prohibit':
           return { kind: 'rule', action: r.action, rule, rulesTried: tried };
         case 'lookup': {
-          const found = this.lookupTable(r.table ?? 'main', flow.dst);
+          const found = this.ruleTables[i]?.lookup(flow.dst);
           if (!found) continue;
-          if (found.route.rec.type === 'throw') continue;
-          if (r.suppressPrefixlength !== undefined && found.route.rec.dst.length <= r.suppressPrefixlength) continue;
-          return { kind: 'route', route: found.route, others: found.others, table: r.table ?? 'main', rule, rulesTried: tried };
+          const route = found.winner!;
+          if (route.rec.type === 'throw') continue;
+          if (r.suppressPrefixlength !== undefined && route.rec.dst.length <= r.suppressPrefixlength) continue;
+          return { kind: 'route', route, others: found.others, table: r.table ?? 'main', rule, rulesTried: tried };
         }
       }
     }

@@ -2,7 +2,7 @@
 // TraceResult. `simulate()` is deterministic: the same network and request give the same result.
 import type { Host } from '../capture/document';
 import { Addr, Mac } from './addr';
-import { buildNetwork, netnsOf, neighKey, type Netns, type Network } from './network';
+import { buildNetwork, netnsOf, neighKey, networkIndex, type Netns, type Network } from './network';
 import { Simulator, type Packet } from './simulate';
 import type { Flow, TraceResult } from './trace';
 
@@ -35,13 +35,8 @@ function listHosts(net: Network): string {
 export function findHost(net: Network, ref: string): Host | undefined {
   const byName = net.hosts.get(ref);
   if (byName) return byName.host;
-  const slash = ref.indexOf('/');
-  if (slash > 0) {
-    const ns = ref.slice(0, slash);
-    const pod = ref.slice(slash + 1);
-    const h = net.capture.hosts.find((x) => x.role === 'pod' && x.namespace === ns && (x.pod ?? x.name) === pod);
-    if (h) return h;
-  }
+  const pod = networkIndex(net).pods.get(ref);
+  if (pod) return pod;
   const a = Addr.parse(ref);
   if (a.ok) return hostOfIp(net, a.value);
   return undefined;
@@ -50,7 +45,7 @@ export function findHost(net: Network, ref: string): Host | undefined {
 /** The host an IP belongs to: Kubernetes-reported IPs first (pods before nodes), then interface addresses. */
 export function hostOfIp(net: Network, ip: Addr): Host | undefined {
   const s = ip.toString();
-  const reported = net.capture.hosts.filter((h) => h.ips?.some((x) => Addr.parse(x).ok && Addr.must(x).equals(ip)));
+  const reported = networkIndex(net).reported.get(s) ?? [];
   const pick = reported.find((h) => h.role === 'pod' && !h.hostNetwork) ?? reported[0];
   if (pick) return pick;
   return net.owners.get(s)?.[0]?.ns.host;

@@ -213,6 +213,66 @@ export function buildNetwork(capture: Capture): Network {
   return { capture, hosts, podsOnNode, owners };
 }
 
+/** Lookups a trace makes again and again, built once per network on first use. */
+export interface NetworkIndex {
+  /** `namespace/pod` -> pod host. */
+  pods: Map<string, Host>;
+  /** Kubernetes-reported IPs (`ips`) -> hosts. */
+  reported: Map<string, Host[]>;
+  /** Masked prefix of a NIC (nodes, routers, switches; not pods; not link-local) -> the NICs on it. */
+  subnets: Map<string, { ns: Netns; iface: Iface }[]>;
+  /** Capture links by `host|dev` -> the other ends. */
+  cables: Map<string, { host: string; dev: string }[]>;
+  /** Results of `wire()` per `host|dev`, which depend only on the network. */
+  wires: Map<string, unknown>;
+}
+
+const indexes = new WeakMap<Network, NetworkIndex>();
+
+export function networkIndex(net: Network): NetworkIndex {
+  let ix = indexes.get(net);
+  if (ix) return ix;
+  ix = { pods: new Map(), reported: new Map(), subnets: new Map(), cables: new Map(), wires: new Map() };
+  for (const h of net.capture.hosts) {
+    if (h.role === 'pod' && h.namespace !== undefined) ix.pods.set(`${h.namespace}/${h.pod ?? h.name}`, h);
+    for (const ip of h.ips ?? []) {
+      const a = Addr.parse(ip);
+      if (!a.ok) continue;
+      const k = a.value.toString();
+      const list = ix.reported.get(k) ?? [];
+      list.push(h);
+      ix.reported.set(k, list);
+    }
+  }
+  for (const ns of net.hosts.values()) {
+    if (ns.host.role === 'pod') continue;
+    for (const iface of ns.ifaces.values()) {
+      if (iface.type !== 'device' && iface.type !== 'veth') continue;
+      for (const p of segmentPrefixes(iface)) {
+        const k = p.toString();
+        const list = ix.subnets.get(k) ?? [];
+        list.push({ ns, iface });
+        ix.subnets.set(k, list);
+      }
+    }
+  }
+  for (const l of net.capture.links ?? []) {
+    for (const [from, to] of [[l.a, l.b], [l.b, l.a]] as const) {
+      const k = `${from.host}|${from.dev}`;
+      ix.cables.set(k, [...(ix.cables.get(k) ?? []), { host: to.host, dev: to.dev }]);
+    }
+  }
+  indexes.set(net, ix);
+  return ix;
+}
+
+/** The subnets a NIC is on, for finding the hosts that share its wire (link-local prefixes say nothing). */
+export function segmentPrefixes(iface: Iface): Prefix[] {
+  return ifacePrefixes(iface, 4)
+    .concat(ifacePrefixes(iface, 6))
+    .filter((p) => p.length > 0 && p.length < p.addr.bits && !p.addr.isLinkLocal());
+}
+
 /** The netns a host's packets really use: a hostNetwork pod uses its node's. */
 export function netnsOf(net: Network, name: string): Netns | undefined {
   const ns = net.hosts.get(name);

@@ -5,7 +5,7 @@
 // flood copy is explored; breadcrumbs catch loops.
 import { Addr, Mac, Prefix, type Family } from './addr';
 import type { FibAnswer, FibRoute } from './fib';
-import { confValue, evidence, fdbKey, ifacePrefixes, neighKey, type Iface, type Netns, type Network } from './network';
+import { confValue, evidence, fdbKey, ifacePrefixes, neighKey, networkIndex, segmentPrefixes, type Iface, type Netns, type Network } from './network';
 import type { Evidence, Flow, Hop, Step, StepKind, Trace, Verdict } from './trace';
 
 /** VXLAN over IPv4 adds outer Ethernet 14 + IP 20 + UDP 8 + VXLAN 8 bytes; over IPv6, 20 more. */
@@ -73,6 +73,8 @@ const MAX_PATHS = 256;
 
 type Ev = Evidence | undefined;
 
+type Wire = { ns: Netns; iface: Iface; how: 'veth' | 'link' | 'segment'; inferred: boolean };
+
 function step(kind: StepKind, text: string, records: Ev[] = [], extra: Partial<Step> = {}): Step {
   const recs = records.filter((r): r is Evidence => r !== undefined);
   return { kind, text, evidence: recs.map((r) => r.raw).join('\n'), records: recs, ...extra };
@@ -112,10 +114,11 @@ export class Simulator {
   /** Hosts that Kubernetes says own `ip` (their `ips`) and whose tables the capture lacks. */
   private wantOwnersOf(ip: Addr | undefined): void {
     if (!ip) return;
-    for (const ns of this.net.hosts.values()) {
+    for (const h of networkIndex(this.net).reported.get(ip.toString()) ?? []) {
       // A hostNetwork pod shares its node's tables: the node is the host to read.
-      if (ns.host.role === 'pod' && ns.host.hostNetwork) continue;
-      if (ns.probes.size === 0 && ns.host.ips?.some((x) => x === ip.toString())) this.needs.add(ns.name);
+      if (h.role === 'pod' && h.hostNetwork) continue;
+      const ns = this.net.hosts.get(h.name);
+      if (ns && ns.probes.size === 0) this.needs.add(ns.name);
     }
   }
 
@@ -466,12 +469,20 @@ export class Simulator {
   // ---- devices ------------------------------------------------------------------------------------
 
   /** What is at the other end of a device's wire: a veth peer, a cabled link, or an implicit segment. */
-  private wire(ns: Netns, dev: Iface): { ns: Netns; iface: Iface; how: 'veth' | 'link' | 'segment'; inferred: boolean }[] {
-    const cabled = (this.net.capture.links ?? []).flatMap((l) => {
-      if (l.a.host === ns.host.name && l.a.dev === dev.name) return [l.b];
-      if (l.b.host === ns.host.name && l.b.dev === dev.name) return [l.a];
-      return [];
-    });
+  private wire(ns: Netns, dev: Iface): Wire[] {
+    // What is at the end of a wire depends only on the network: computed once per device.
+    const cache = networkIndex(this.net).wires as Map<string, Wire[]>;
+    const key = `${ns.name}|${dev.name}`;
+    let hit = cache.get(key);
+    if (!hit) {
+      hit = this.wireOf(ns, dev);
+      cache.set(key, hit);
+    }
+    return hit;
+  }
+
+  private wireOf(ns: Netns, dev: Iface): Wire[] {
+    const cabled = networkIndex(this.net).cables.get(`${ns.host.name}|${dev.name}`) ?? [];
     if (cabled.length) {
       return cabled.flatMap((e) => {
         const n = this.net.hosts.get(e.host);
@@ -488,14 +499,16 @@ export class Simulator {
     if (dev.type === 'device' || dev.type === 'veth') {
       // No cabling in the capture: hosts whose NICs share a subnet with this one are one L2 segment.
       // Link-local prefixes (fe80::/64 on every NIC) say nothing about which hosts share a wire.
-      const mine = ifacePrefixes(dev, 4).concat(ifacePrefixes(dev, 6)).filter((p) => p.length > 0 && p.length < p.addr.bits && !p.addr.isLinkLocal());
+      const mine = segmentPrefixes(dev);
       if (mine.length === 0 || (this.net.capture.links ?? []).length > 0) return [];
-      const res: { ns: Netns; iface: Iface; how: 'segment'; inferred: boolean }[] = [];
-      for (const other of this.net.hosts.values()) {
-        if (other === ns || other.host.role === 'pod') continue;
-        for (const i of other.ifaces.values()) {
-          if (i.type !== 'device' && i.type !== 'veth') continue;
-          if (i.addrs.some((a) => mine.some((p) => p.contains(a.local)))) res.push({ ns: other, iface: i, how: 'segment', inferred: true });
+      const ix = networkIndex(this.net);
+      const res: Wire[] = [];
+      const seen = new Set<Iface>();
+      for (const p of mine) {
+        for (const m of ix.subnets.get(p.toString()) ?? []) {
+          if (m.ns === ns || seen.has(m.iface)) continue;
+          seen.add(m.iface);
+          res.push({ ns: m.ns, iface: m.iface, how: 'segment', inferred: true });
         }
       }
       return res;
