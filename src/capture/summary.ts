@@ -20,6 +20,8 @@ export interface HostSummary {
 
 export interface CaptureSummary {
   cluster?: string;
+  /** The CNI a live collector found, and what it concluded that from. */
+  cni?: { name: string; backend?: string; evidence: string[] };
   capturedAt?: string;
   counts: Record<Role, number>;
   hosts: HostSummary[];
@@ -46,5 +48,10 @@ export function summarizeCapture(capture: Capture, warnings: CaptureProblem[] = 
   const out: CaptureSummary = { counts, hosts, links: capture.links?.length ?? 0, warnings, totalIssues };
   if (capture.metadata?.cluster !== undefined) out.cluster = capture.metadata.cluster;
   if (capture.metadata?.capturedAt !== undefined) out.capturedAt = capture.metadata.capturedAt;
+  const cni = (capture.metadata as { cni?: unknown } | undefined)?.cni;
+  if (cni && typeof cni === 'object' && typeof (cni as { name?: unknown }).name === 'string') {
+    const c = cni as { name: string; backend?: unknown; evidence?: unknown };
+    out.cni = { name: c.name, ...(typeof c.backend === 'string' ? { backend: c.backend } : {}), evidence: Array.isArray(c.evidence) ? c.evidence.filter((e): e is string => typeof e === 'string') : [] };
+  }
   return out;
 }

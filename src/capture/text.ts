@@ -62,6 +62,7 @@ export function summaryText(sum: CaptureSummary): string {
   const lines: string[] = [];
   const head = [sum.cluster ? `cluster ${sum.cluster}` : 'capture', sum.capturedAt ? `captured ${sum.capturedAt}` : ''].filter(Boolean).join(', ');
   lines.push(printable(head));
+  if (sum.cni) lines.push(printable(`CNI: ${sum.cni.name}${sum.cni.backend ? ` (${sum.cni.backend})` : ''}${sum.cni.evidence.length ? `, from ${sum.cni.evidence.join('; ')}` : ''}`));
   const c = sum.counts;
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : w.endsWith('h') ? 'es' : 's'}`;
   lines.push(`${plural(c.node, 'node')}, ${plural(c.pod, 'pod')}, ${plural(c.switch, 'switch')}, ${plural(c.router, 'router')}; ${plural(sum.links, 'link')}`);

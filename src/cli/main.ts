@@ -145,6 +145,8 @@ export function buildProgram(io: Io): Command {
       io.write(opts.output, serializeCapture(doc));
       const withTables = doc.hosts.filter((h) => h.probes && Object.keys(h.probes).length).length;
       io.err(`netpath: wrote ${printable(opts.output)}: ${doc.hosts.length} hosts, ${withTables} with tables, ${col.execCalls} exec calls\n`);
+      const cni = summarizeCapture(doc).cni;
+      if (cni) io.err(printable(`netpath: CNI ${cni.name}${cni.backend ? ` (${cni.backend})` : ''}, from ${cni.evidence.join('; ')}`) + '\n');
       const problems = reportLines(reports);
       if (problems) io.err(`netpath: some hosts could not be read fully:\n${problems}\n`);
     });

@@ -24,6 +24,8 @@ export interface PodInfo {
   labels: Record<string, string>;
   /** The owning controller, e.g. `DaemonSet/kube-flannel-ds`. */
   owner: string | undefined;
+  /** metadata.creationTimestamp, as milliseconds since the epoch. */
+  createdAt?: number | undefined;
 }
 
 export interface DaemonSetInfo {

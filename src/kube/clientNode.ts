@@ -28,7 +28,12 @@ export function loadKubeConfig(opts: KubeconfigOptions = {}): k8s.KubeConfig {
     kc.setCurrentContext(opts.context);
   }
   if (!kc.getCurrentCluster()) {
-    throw new KubeError('config', `the kubeconfig has no cluster for context "${kc.getCurrentContext() || '(none)'}"`, 'Select a context with --context or kubectl config use-context.');
+    const contexts = kc.getContexts().map((c) => c.name).join(', ') || 'none';
+    throw new KubeError(
+      'config',
+      kc.getCurrentContext() ? `the kubeconfig has no cluster for context "${kc.getCurrentContext()}" (contexts: ${contexts})` : `the kubeconfig sets no current-context (contexts: ${contexts})`,
+      'Choose a context with --context (or the netpath.context setting), or run kubectl config use-context.',
+    );
   }
   return kc;
 }
@@ -113,6 +118,7 @@ export function podInfo(p: k8s.V1Pod): PodInfo {
     containers: (p.spec?.containers ?? []).map((c) => c.name),
     labels: strMap(p.metadata?.labels),
     owner: owner ? `${owner.kind}/${owner.name}` : undefined,
+    createdAt: p.metadata?.creationTimestamp ? new Date(p.metadata.creationTimestamp).getTime() : undefined,
   };
 }
 

@@ -37,6 +37,8 @@ export const DEFAULT_OPTIONS: CollectorOptions = {
 
 /** The label every debug pod carries, so a later run can delete stragglers of a crashed one. */
 export const DEBUG_LABEL = 'netpath.dev/debug-pod';
+/** Debug pods end themselves after 600 s (activeDeadlineSeconds); older ones are leftovers. */
+const STRAGGLER_AGE_MS = 11 * 60 * 1000;
 
 /** What the engine reads; legacy forms (brctl, arp) and iptables only for a full capture. */
 const TRACE_PROBES: ProbeName[] = ['links', 'addrs', 'routes4', 'routes6', 'rules4', 'rules6', 'neigh', 'fdb', 'sysctl'];
@@ -87,6 +89,7 @@ export class ClusterCollector {
   private readonly debugPods: { namespace: string; name: string }[] = [];
   /** Exec calls made so far (a benchmark and the tests count them). */
   execCalls = 0;
+  private swept = false;
 
   constructor(
     private readonly api: ClusterApi,
@@ -170,7 +173,15 @@ export class ClusterCollector {
     }
   }
 
+  /** Before creating debug pods, remove those a crashed earlier run left (older than their 10-minute deadline). */
+  private async sweepOnce(signal: AbortSignal | undefined): Promise<void> {
+    if (this.opts.nodeAccess !== 'debug-pods' || this.swept) return;
+    this.swept = true;
+    await this.cleanStragglers(signal, STRAGGLER_AGE_MS).catch(() => undefined);
+  }
+
   private async traceLazily(req: TraceRequest, signal?: AbortSignal): Promise<{ outcome: TraceOutcome; reports: HostReport[]; capture: Capture }> {
+    await this.sweepOnce(signal);
     const sk = await this.skeleton(signal);
     const first = sk.capture.hosts.find((h) => h.name === req.from || (h.role === 'pod' && `${h.namespace}/${h.pod}` === req.from) || h.ips?.includes(req.from));
     const wanted = new Set<string>();
@@ -198,6 +209,7 @@ export class ClusterCollector {
   /** Every node and pod (for `netpath capture`). */
   async captureAll(signal?: AbortSignal): Promise<{ capture: Capture; reports: HostReport[] }> {
     try {
+      await this.sweepOnce(signal);
       const sk = await this.skeleton(signal);
       const names = sk.capture.hosts.filter((h) => !(h.role === 'pod' && h.hostNetwork)).map((h) => h.name);
       const reports = await this.collect(names, { signal, full: true });
@@ -213,9 +225,13 @@ export class ClusterCollector {
     await Promise.all(pods.map((p) => this.api.deletePod(p.namespace, p.name).catch(() => undefined)));
   }
 
-  /** Deletes debug pods left by earlier runs that crashed (found by their label). */
-  async cleanStragglers(signal?: AbortSignal): Promise<string[]> {
-    const left = await this.api.listPods({ signal, labelSelector: `${DEBUG_LABEL}=true` });
+  /**
+   * Deletes debug pods left by earlier runs that crashed (found by their label). Only those older than
+   * `minAgeMs`, so a run going on elsewhere at the same moment keeps its own.
+   */
+  async cleanStragglers(signal?: AbortSignal, minAgeMs = 0): Promise<string[]> {
+    const now = this.opts.now();
+    const left = (await this.api.listPods({ signal, labelSelector: `${DEBUG_LABEL}=true` })).filter((p) => minAgeMs === 0 || (p.createdAt !== undefined && now - p.createdAt > minAgeMs));
     await Promise.all(left.map((p) => this.api.deletePod(p.namespace, p.name, { signal }).catch(() => undefined)));
     return left.map((p) => `${p.namespace}/${p.name}`);
   }

@@ -217,6 +217,10 @@ describe('live clusters from the CLI', () => {
     const doc = JSON.parse(f.files['out.json']!);
     assert.equal(doc.apiVersion, 'netpath/v1');
     assert.match(f.stderr(), /wrote out\.json: \d+ hosts/);
+    assert.match(f.stderr(), /netpath: CNI flannel \(vxlan\), from DaemonSet kube-system\/kube-flannel-ds \(docker\.io\/flannel\/flannel:v0\.26\.1\); ConfigMap kube-system\/kube-flannel-cfg net-conf\.json: Backend\.Type vxlan/);
+    const show = fakeIo({ 'out.json': f.files['out.json']! });
+    assert.equal(await run(['capture', 'show', 'out.json'], show.io), EXIT_OK);
+    assert.match(show.stdout(), /^cluster fake, captured [^\n]+\nCNI: flannel \(vxlan\), from DaemonSet/);
     assert.match(f.stderr(), /web-1: exec .* forbidden \(403\)[^\n]*\n {4}Your RBAC role does not allow this/);
   });
 

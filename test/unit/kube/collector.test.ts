@@ -138,6 +138,17 @@ describe('lazy collection from a cluster', () => {
     assert.deepEqual(fake.leftoverDebugPods, []);
   });
 
+  test('with debug pods allowed, a trace first deletes old stragglers but not a debug pod another run just made', async () => {
+    let now = 10_000_000;
+    const fake = new FakeCluster(demo());
+    fake.clock = () => now;
+    await fake.createPod('default', { metadata: { name: 'netpath-debug-crashed' }, spec: { nodeName: 'k8s-node1' } });
+    now += 20 * 60 * 1000;
+    await fake.createPod('default', { metadata: { name: 'netpath-debug-busy' }, spec: { nodeName: 'k8s-node3' } });
+    await new ClusterCollector(fake, { nodeAccess: 'debug-pods', now: () => now }).trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.deepEqual(fake.leftoverDebugPods, ['default/netpath-debug-busy']);
+  });
+
   test('a full capture reads every node and pod and is a valid capture with the CNI named', async () => {
     const fake = new FakeCluster(demo());
     const { capture, reports } = await new ClusterCollector(fake).captureAll();

@@ -25,7 +25,9 @@ export class FakeCluster implements ClusterApi {
   readonly deleted: string[] = [];
   readonly faults = new Map<string, Fault>();
   private readonly extraPods: PodInfo[] = [];
-  private readonly debugPods = new Map<string, { namespace: string; name: string; node: string; phase: string }>();
+  private readonly debugPods = new Map<string, { namespace: string; name: string; node: string; phase: string; createdAt: number }>();
+  /** The fake's clock, for pod creation times. */
+  clock: () => number = () => Date.now();
 
   constructor(
     readonly capture: Capture,
@@ -50,7 +52,7 @@ export class FakeCluster implements ClusterApi {
     const pods: PodInfo[] = this.capture.hosts
       .filter((h) => h.role === 'pod')
       .map((h) => ({ namespace: h.namespace ?? 'default', name: h.pod ?? h.name, nodeName: h.node, hostNetwork: h.hostNetwork === true, phase: 'Running', podIPs: h.ips ?? [], containers: ['app'], labels: {}, owner: undefined }));
-    const debug = [...this.debugPods.values()].map((d) => ({ namespace: d.namespace, name: d.name, nodeName: d.node, hostNetwork: true, phase: d.phase, podIPs: [], containers: ['netpath'], labels: { 'netpath.dev/debug-pod': 'true' }, owner: undefined }));
+    const debug = [...this.debugPods.values()].map((d) => ({ namespace: d.namespace, name: d.name, nodeName: d.node, hostNetwork: true, phase: d.phase, podIPs: [], containers: ['netpath'], labels: { 'netpath.dev/debug-pod': 'true' }, owner: undefined, createdAt: d.createdAt }));
     let all = [...pods, ...this.extraPods, ...debug];
     if (opts?.nodeName) all = all.filter((p) => p.nodeName === opts.nodeName);
     if (opts?.labelSelector === 'netpath.dev/debug-pod=true') all = all.filter((p) => p.labels['netpath.dev/debug-pod'] === 'true');
@@ -83,7 +85,7 @@ export class FakeCluster implements ClusterApi {
     const meta = manifest.metadata as { name: string };
     const spec = manifest.spec as { nodeName: string };
     this.created.push(`${namespace}/${meta.name}`);
-    this.debugPods.set(`${namespace}/${meta.name}`, { namespace, name: meta.name, node: spec.nodeName, phase: 'Running' });
+    this.debugPods.set(`${namespace}/${meta.name}`, { namespace, name: meta.name, node: spec.nodeName, phase: 'Running', createdAt: this.clock() });
   }
 
   async deletePod(namespace: string, name: string): Promise<void> {
