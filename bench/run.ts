@@ -5,6 +5,8 @@ import { parseFdb } from '../src/parsers/fdb';
 import { parseRoutes } from '../src/parsers/routes';
 import { benchDemoTraces, benchKernelFib, benchSynthetic, type Report } from './engine';
 import { fdbOutput, ipRouteOutput } from './generate';
+import { benchExtension } from './extension';
+import { benchLive } from './live';
 
 interface Case {
   name: string;
@@ -77,18 +79,21 @@ for (const c of cases) {
   );
 }
 
-// The path engine: a trace on the demo capture, FIB lookups against the kernel's, a 500-node cluster.
+// The path engine: a trace on the demo capture, FIB lookups against the kernel's, a 500-node cluster;
+// then live clusters: the first trace on a 3- and a 50-node lab behind the lab API server.
 const report: Report = (status, text) => {
   if (status === 'PASS') passed++;
   if (status === 'FAIL') failed++;
   console.log(`${status}  ${text}`);
 };
-for (const bench of [benchDemoTraces, benchKernelFib, benchSynthetic]) {
-  try {
-    bench(report);
-  } catch (e) {
-    report('FAIL', `${bench.name} threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+void (async () => {
+  for (const bench of [benchExtension, benchDemoTraces, benchKernelFib, benchSynthetic, benchLive]) {
+    try {
+      await bench(report);
+    } catch (e) {
+      report('FAIL', `${bench.name} threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    }
   }
-}
-console.log(`${passed} passed, ${failed} failed`);
-process.exitCode = failed ? 1 : 0;
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exitCode = failed ? 1 : 0;
+})();

@@ -9,6 +9,8 @@ await rm('dist', { recursive: true, force: true });
 await Promise.all([
   build({ ...common, entryPoints: ['src/vscode/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] }),
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } }),
+  // client-node on its own, loaded by the extension on first cluster use (src/vscode/kubeModule.ts).
+  build({ ...common, entryPoints: ['src/kube/clientNode.ts'], outfile: 'dist/kube.js', platform: 'node', format: 'cjs', target: 'node20' }),
   build({ ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js', platform: 'browser', format: 'esm', target: 'es2022' }),
 ]);
 await chmod('dist/cli.js', 0o755);

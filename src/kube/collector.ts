@@ -147,15 +147,18 @@ export class ClusterCollector {
     );
   }
 
-  /** The skeleton with every collected host's tables filled in. */
-  async currentCapture(signal?: AbortSignal): Promise<Capture> {
+  /**
+   * The skeleton with every collected host's tables filled in: those still fresh, and those read during
+   * the current operation (`session`) however long it has run, so a slow capture loses nothing.
+   */
+  async currentCapture(signal?: AbortSignal, session?: ReadonlySet<string>): Promise<Capture> {
     const sk = await this.skeleton(signal);
     return {
       ...sk.capture,
       hosts: sk.capture.hosts.map((h) => {
         const c = this.cache.get(h.name);
-        const fresh = c && this.opts.now() - c.at < this.opts.cacheTtlMs;
-        return fresh && Object.keys(c.probes).length ? { ...h, probes: c.probes } : h;
+        const usable = c && (session?.has(h.name) || this.opts.now() - c.at < this.opts.cacheTtlMs);
+        return usable && Object.keys(c.probes).length ? { ...h, probes: c.probes } : h;
       }),
     };
   }
@@ -195,14 +198,14 @@ export class ClusterCollector {
       const todo = [...wanted].filter((h) => !tried.has(h));
       for (const h of todo) tried.add(h);
       reports.push(...(await this.collect(todo, { signal })));
-      const capture = await this.currentCapture(signal);
+      const capture = await this.currentCapture(signal, tried);
       const outcome = simulate(buildNetwork(capture), req);
       if (!outcome.ok) return { outcome, reports, capture };
       const next = outcome.result.needs.filter((h) => !tried.has(h));
       if (next.length === 0) return { outcome, reports, capture };
       for (const h of next) wanted.add(h);
     }
-    const capture = await this.currentCapture(signal);
+    const capture = await this.currentCapture(signal, tried);
     return { outcome: simulate(buildNetwork(capture), req), reports, capture };
   }
 
@@ -213,7 +216,7 @@ export class ClusterCollector {
       const sk = await this.skeleton(signal);
       const names = sk.capture.hosts.filter((h) => !(h.role === 'pod' && h.hostNetwork)).map((h) => h.name);
       const reports = await this.collect(names, { signal, full: true });
-      return { capture: await this.currentCapture(signal), reports };
+      return { capture: await this.currentCapture(signal, new Set(names)), reports };
     } finally {
       await this.dispose();
     }

@@ -2,7 +2,7 @@
 // provider. It does no work and no I/O itself; everything registered is disposed through
 // context.subscriptions.
 import * as vscode from 'vscode';
-import { ClientNodeCluster } from '../kube/clientNode';
+import { loadKube } from './kubeModule';
 import { Commands, type CommandId } from './commands';
 import type { Ctx } from './commands/context';
 import { loadDemo, openCapture, refresh, saveCapture, selectContext } from './commands/source';
@@ -35,7 +35,8 @@ export function activate(context: vscode.ExtensionContext): void {
   let config = readConfig();
   const output = vscode.window.createOutputChannel('netpath');
   const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 10);
-  const source = new DataSource(config, (c) => ClientNodeCluster.fromKubeconfig({ kubeconfig: c.kubeconfig || undefined, context: c.context || undefined }));
+  const source = new DataSource(config, async (c) => (await loadKube(context.extensionUri)).ClientNodeCluster.fromKubeconfig({ kubeconfig: c.kubeconfig || undefined, context: c.context || undefined }));
+  source.extensionUri = context.extensionUri;
   status.command = Commands.openCapture;
   const updateStatus = () => {
     status.text = `$(type-hierarchy) netpath: ${source.label}`;

@@ -24,7 +24,7 @@ export class DataSource implements vscode.Disposable {
 
   constructor(
     private config: NetpathConfig,
-    private readonly connect: (c: NetpathConfig) => ClusterApi,
+    private readonly connect: (c: NetpathConfig) => Promise<ClusterApi>,
   ) {}
 
   get kind(): SourceKind {
@@ -33,8 +33,17 @@ export class DataSource implements vscode.Disposable {
 
   get label(): string {
     const k = this.current;
-    return k.kind === 'file' ? vscode.workspace.asRelativePath(k.uri) : k.kind === 'cluster' ? `context ${k.context}` : 'no source';
+    if (k.kind === 'file') return k.uri.path.endsWith('/examples/demo-flannel-vxlan.json') && this.isBundled(k.uri) ? 'demo capture' : vscode.workspace.asRelativePath(k.uri);
+    return k.kind === 'cluster' ? `context ${k.context}` : 'no source';
   }
+
+  /** The extension's own files (the bundled demo capture) are named, not shown as a long path. */
+  private isBundled(uri: vscode.Uri): boolean {
+    return this.extensionUri !== undefined && uri.path.startsWith(this.extensionUri.path);
+  }
+
+  /** Set by the extension, to recognise its bundled files. */
+  extensionUri: vscode.Uri | undefined;
 
   /** The data as it stands (a live cluster: what has been read so far). Never waits. */
   snapshot(): { capture: Capture; network: Network } | undefined {
@@ -55,7 +64,7 @@ export class DataSource implements vscode.Disposable {
 
   /** Connects to a cluster: lists its nodes and pods (no exec yet). */
   async useCluster(context: string | undefined, token?: vscode.CancellationToken): Promise<void> {
-    const api = this.connect({ ...this.config, context: context ?? this.config.context });
+    const api = await this.connect({ ...this.config, context: context ?? this.config.context });
     this.collector = this.makeCollector(api);
     this.current = { kind: 'cluster', context: api.context };
     const sk = await this.collector.skeleton(signalOf(token));

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
-import { ensureCodeServer, packageVsix, prepareProfile, repoRoot, SetupError, startServer, type RunningServer } from '../../scripts/code-server.mjs';
+import { ensureCodeServer, packageVsix, prepareProfile, repoRoot, SetupError, startServer, testSettings, type RunningServer } from '../../scripts/code-server.mjs';
 
 export const chromiumPath = process.env.NETPATH_CHROMIUM ?? '/usr/bin/chromium';
 export const artifactsDir = join(repoRoot, 'test-artifacts');
@@ -42,6 +42,8 @@ export interface LaunchOptions {
   files?: Record<string, string>;
   /** Page size; the default fits the workbench, a sidebar and an editor. */
   viewport?: { width: number; height: number };
+  /** User settings written before the server starts, over the harness's own (e.g. `netpath.kubeconfig`). */
+  settings?: Record<string, unknown>;
 }
 
 /** The text a frame's document shows ('' for a frame that is gone). A string, as this tsconfig has no DOM types. */
@@ -145,7 +147,7 @@ export class VsCode {
     t = Date.now();
     const userDataDir = join(this.tmp, 'user-data');
     const extensionsDir = join(this.tmp, 'extensions');
-    prepareProfile({ vsix, userDataDir, extensionsDir, folder: this.workspace });
+    prepareProfile({ vsix, userDataDir, extensionsDir, folder: this.workspace, settings: { ...testSettings, ...options.settings } });
     for (const [rel, content] of Object.entries(options.files ?? {})) {
       const file = join(this.workspace, rel);
       mkdirSync(join(file, '..'), { recursive: true });
@@ -267,10 +269,17 @@ export class VsCode {
     await input.fill(path);
     const base = path.split('/').pop()!;
     const row = this.page.locator('.quick-input-widget .monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(base)}\\s*$`) }) });
-    try {
-      await row.first().waitFor({ state: 'visible', timeout: 15_000 });
-    } catch {
-      throw new Error(`the file dialog does not list ${base} after typing ${path}; it shows ${JSON.stringify(await this.quickItems())} with ${JSON.stringify(await input.inputValue())}`);
+    // The dialog may still be writing its start folder when the path is typed, and then prefixes it
+    // ("/tmp/x/workspace//tmp/x/workspace/captures/..."): type the path again until it stays.
+    const listed = Date.now() + 15_000;
+    for (;;) {
+      if ((await input.inputValue()) !== path) await input.fill(path);
+      try {
+        await row.first().waitFor({ state: 'visible', timeout: 1000 });
+        break;
+      } catch {
+        if (Date.now() > listed) throw new Error(`the file dialog does not list ${base} after typing ${path}; it shows ${JSON.stringify(await this.quickItems())} with ${JSON.stringify(await input.inputValue())}`);
+      }
     }
     // On a busy machine an Enter can land while the dialog is still updating from the typing and be
     // dropped: press again (with the path typed again if the dialog changed it) until it closes.

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { summarizeCapture } from '../../capture/summary';
 import { CapturePanel } from '../panels/capturePanel';
-import { loadKubeConfig } from '../../kube/clientNode';
+import { loadKube } from '../kubeModule';
 import { KubeError } from '../../kube/api';
 import type { NetpathConfig } from '../config';
 import type { Ctx } from './context';
@@ -53,7 +53,7 @@ export async function selectContext(ctx: Ctx, config: NetpathConfig): Promise<bo
   let names: string[];
   let current = '';
   try {
-    const kc = loadKubeConfig({ kubeconfig: config.kubeconfig || undefined });
+    const kc = (await loadKube(ctx.extensionUri)).loadKubeConfig({ kubeconfig: config.kubeconfig || undefined });
     names = kc.getContexts().map((c) => c.name);
     current = kc.getCurrentContext();
   } catch (e) {

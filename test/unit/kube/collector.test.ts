@@ -176,3 +176,18 @@ test('with consent, a pod without tools is read through an ephemeral debug conta
   assert.ok(r2.outcome.ok && r2.outcome.result.verdict === 'delivered' && r2.outcome.result.hops.at(-1)!.steps.every((s) => s.inferred));
   assert.equal(r2.reports.find((r) => r.host === 'web-1')!.error!.kind, 'forbidden');
 });
+
+test('a capture slower than the cache lifetime keeps every host it read', async () => {
+  let now = 0;
+  const fake = new FakeCluster(demo());
+  // Each exec moves the clock by 2 s: the whole capture takes far longer than the 30 s lifetime.
+  const exec = fake.exec.bind(fake);
+  fake.exec = (t, argv, o) => {
+    now += 2000;
+    return exec(t, argv, o);
+  };
+  const { capture, reports } = await new ClusterCollector(fake, { now: () => now, cacheTtlMs: 30_000, concurrency: 1 }).captureAll();
+  const withTables = capture.hosts.filter((h) => h.probes && Object.keys(h.probes).length > 0).map((h) => h.name).sort();
+  assert.deepEqual(withTables, reports.filter((r) => r.via).map((r) => r.host).sort());
+  assert.equal(withTables.length, 9);
+});
