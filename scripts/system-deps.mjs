@@ -17,6 +17,8 @@ const needs = [
   { cmd: 'openssl', pkg: 'openssl' },
   { cmd: 'chromium', pkg: 'chromium' },
   { cmd: 'rg', pkg: 'ripgrep' },
+  { cmd: 'nft', pkg: 'nftables' },
+  { cmd: 'python3', pkg: 'python3' },
 ];
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v "$1" || test -x "/usr/sbin/$1" || test -x "/sbin/$1"`, 'sh', cmd], { stdio: 'ignore' }).status === 0;
