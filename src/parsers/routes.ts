@@ -43,9 +43,9 @@ export function parseRoutes(text: string, family: Family): ParseResult<RouteReco
 
 // ---- the route under construction --------------------------------------------------------------
 
-interface Draft {
+/** A RouteRecord being filled in token by token; its fields are the record's (kept in one place). */
+interface Draft extends Omit<RouteRecord, 'kind' | 'family' | 'dst' | 'table' | 'src'> {
   line: Line;
-  type: RouteType;
   /** The destination when it names an address; absent for `default` and `0/N`. */
   dst?: Prefix;
   /** Prefix length of an address-less destination: 0 for `default`, N for `0/N`. */
@@ -55,26 +55,6 @@ interface Draft {
   /** `pref` is printed for IPv6 routes only: it tells the family of `default dev lo ... pref medium`. */
   ipv6Hint: boolean;
   table?: string;
-  tos?: string;
-  protocol?: string;
-  scope?: string;
-  metric?: number;
-  gateway?: Addr;
-  dev?: string;
-  prefsrc?: Addr;
-  flags: string[];
-  nexthops?: Nexthop[];
-  nhid?: number;
-  expires?: number;
-  pref?: string;
-  metrics?: Record<string, string>;
-  lockedMetrics?: string[];
-  from?: Prefix;
-  error?: number;
-  cache?: string[];
-  flow?: { from?: string; to: string };
-  encap?: string;
-  rtFlags?: string;
 }
 
 function draft(line: Line, type: RouteType): Draft {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { repoRoot } from '../../scripts/code-server.mjs';
-import { VsCode } from './harness';
+import { stepper, VsCode } from './harness';
 
 const skip = process.env.NETPATH_SKIP_E2E === '1' ? 'NETPATH_SKIP_E2E=1' : false;
 
@@ -27,11 +27,7 @@ async function placement(frame: Frame, pod: string, node: string, otherNodes: st
 
 describe('capture panel in real VS Code', { skip, timeout: 15 * 60_000 }, () => {
   let vs: VsCode | undefined;
-  const run = (name: string, fn: (vs: VsCode) => Promise<void>) => () => {
-    if (!vs) throw new Error('VS Code did not start (see the before hook)');
-    const v = vs;
-    return v.step(name, () => fn(v));
-  };
+  const run = stepper(() => vs);
 
   before(async () => {
     vs = await VsCode.launch({ name: 'capture', files: { 'captures/other-cluster.json': other } });

@@ -3,17 +3,13 @@
 // Run with `node scripts/test.mjs test/e2e`; NETPATH_SKIP_E2E=1 skips it.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { VsCode } from './harness';
+import { stepper, VsCode } from './harness';
 
 const skip = process.env.NETPATH_SKIP_E2E === '1' ? 'NETPATH_SKIP_E2E=1' : false;
 
 describe('e2e harness in real VS Code', { skip, timeout: 15 * 60_000 }, () => {
   let vs: VsCode | undefined;
-  const run = (name: string, fn: (vs: VsCode) => Promise<void>) => () => {
-    if (!vs) throw new Error('VS Code did not start (see the before hook)');
-    const v = vs;
-    return v.step(name, () => fn(v));
-  };
+  const run = stepper(() => vs);
 
   before(async () => {
     vs = await VsCode.launch({

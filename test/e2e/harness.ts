@@ -55,6 +55,18 @@ const frameText = (frame: Frame): Promise<string> =>
 export const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const seconds = (since: number) => (Date.now() - since) / 1000;
 
+/**
+ * Wraps a test body so it runs as a named step of the suite's VS Code (the harness screenshots a
+ * failing step); `get` returns the instance the suite's before hook launched.
+ */
+export function stepper(get: () => VsCode | undefined): (name: string, fn: (vs: VsCode) => Promise<void>) => () => Promise<void> {
+  return (name, fn) => () => {
+    const v = get();
+    if (!v) throw new Error('VS Code did not start (see the before hook)');
+    return v.step(name, () => fn(v));
+  };
+}
+
 export class VsCode {
   /** Everything the page logged at level error or warning, from every frame. */
   readonly console: ConsoleEntry[] = [];

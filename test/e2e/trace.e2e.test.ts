@@ -9,18 +9,14 @@ import { copyFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { repoRoot } from '../../scripts/code-server.mjs';
-import { VsCode } from './harness';
+import { stepper, VsCode } from './harness';
 import { pickTrace, quickItemDescription, readDetails, selectHop, waitForPathView, waitForQuickTitle, waitForToastsGone } from './pathView';
 
 const skip = process.env.NETPATH_SKIP_E2E === '1' ? 'NETPATH_SKIP_E2E=1' : false;
 
 describe('Trace Pod Path in real VS Code (demo capture, no cluster)', { skip, timeout: 5 * 60_000 }, () => {
   let vs: VsCode | undefined;
-  const run = (name: string, fn: (vs: VsCode) => Promise<void>) => () => {
-    if (!vs) throw new Error('VS Code did not start (see the before hook)');
-    const v = vs;
-    return v.step(name, () => fn(v));
-  };
+  const run = stepper(() => vs);
 
   before(async () => {
     vs = await VsCode.launch({ name: 'trace' });

@@ -5,7 +5,7 @@
 // NETPATH_SKIP_E2E=1 skips it; otherwise a machine that cannot run it fails with the reason.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { escapeRegExp, VsCode } from './harness';
+import { escapeRegExp, stepper, VsCode } from './harness';
 import { markPathViewsStale, pickTrace, waitForPathView, waitForToastsGone } from './pathView';
 
 const skip = process.env.NETPATH_SKIP_E2E === '1' ? 'NETPATH_SKIP_E2E=1' : false;
@@ -34,11 +34,7 @@ interface Row {
 
 describe('Node Bridges tree and pod-IP hovers in real VS Code (demo capture)', { skip, timeout: 5 * 60_000 }, () => {
   let vs: VsCode | undefined;
-  const run = (name: string, fn: (vs: VsCode) => Promise<void>) => () => {
-    if (!vs) throw new Error('VS Code did not start (see the before hook)');
-    const v = vs;
-    return v.step(name, () => fn(v));
-  };
+  const run = stepper(() => vs);
 
   /** The rows of the Node Bridges view with their depth (aria-level), top to bottom. */
   const bridgeRows = async (vs: VsCode): Promise<Row[]> => {
