@@ -109,6 +109,8 @@ const impl = {
     createOutputChannel: () => ({ name: 'netpath', append() {}, appendLine() {}, clear() {}, show() {}, hide() {}, dispose() {} }),
     createStatusBarItem: () => ({ text: '', tooltip: '', command: undefined, show() {}, hide() {}, dispose() {} }),
     registerTreeDataProvider: (id) => { views.push(id); return disposable(); },
+    // Registering a serializer only tells VS Code how to restore a panel later: no work now.
+    registerWebviewPanelSerializer: () => disposable(),
   },
   workspace: {
     getConfiguration: () => config,

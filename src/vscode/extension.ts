@@ -10,6 +10,7 @@ import { tracePodPath } from './commands/trace';
 import { readConfig, watchConfig } from './config';
 import { IpHoverProvider } from './hover/ipHover';
 import { podFromExplorerNode } from './kubernetesExplorer';
+import { TracePanel } from './panels/tracePanel';
 import { DataSource } from './source';
 import { BridgesView } from './views/bridgesView';
 
@@ -99,6 +100,11 @@ export function activate(context: vscode.ExtensionContext): void {
     hover,
     source.onDidChange(updateStatus),
     vscode.window.registerTreeDataProvider('netpath.bridges', bridges),
+    vscode.window.registerWebviewPanelSerializer('netpath.trace', {
+      deserializeWebviewPanel: async (panel, state) => {
+        TracePanel.revive(context.extensionUri, panel, state, { revealEvidence: (ref) => ctx.revealEvidence(ref) });
+      },
+    }),
     vscode.languages.registerHoverProvider({ scheme: '*' }, hover),
     watchConfig((c) => {
       config = c;

@@ -210,6 +210,12 @@ export class VsCode {
     }
   }
 
+  /** Reloads the window (as Developer: Reload Window does) and waits until the workbench is back. */
+  async reload(): Promise<void> {
+    await this.page.reload();
+    await this.waitForWorkbench();
+  }
+
   /** Runs a command from the palette by its full title, e.g. "netpath: Load Demo Capture". */
   async runCommand(title: string, timeoutMs = 30_000): Promise<void> {
     // The palette lists what is registered when it opens, and an extension's commands appear only

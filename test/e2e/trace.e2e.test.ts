@@ -110,6 +110,17 @@ describe('Trace Pod Path in real VS Code (demo capture, no cluster)', { skip, ti
   );
 
   it(
+    'after the window reloads, the path view comes back with the same trace (webview panel serializer)',
+    run('restored-after-reload', async (vs) => {
+      await vs.reload();
+      const view = await waitForPathView(vs, 'web-0 → web-1', { flow: '1500 bytes' });
+      assert.equal(view.verdict, 'MTU exceeded');
+      assert.deepEqual(view.hops.map((h) => h.host), ['web-0']);
+      await vs.screenshot('path-view-restored');
+    }),
+  );
+
+  it(
     'the README screenshot: the path view of web-0 -> web-1 (written only with NETPATH_E2E_README_SHOT=1)',
     { skip: process.env.NETPATH_E2E_README_SHOT === '1' ? false : 'set NETPATH_E2E_README_SHOT=1 to rewrite media/screenshot-path-view.png' },
     run('readme-shot', async (vs) => {

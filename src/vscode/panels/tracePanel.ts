@@ -3,7 +3,7 @@
 // `ready` is answered with the trace, exports come back as messages and are saved where the user says.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { isFromWebview, type EvidenceRef, type FromWebview, type ShowTrace } from '../../shared/protocol';
+import { isFromWebview, isToWebview, type EvidenceRef, type FromWebview, type ShowTrace } from '../../shared/protocol';
 
 export interface TracePanelOptions {
   /** Called when the user clicks an evidence line (`host probe:line`); e.g. to open the capture there. */
@@ -30,11 +30,29 @@ export class TracePanel implements vscode.Disposable {
     return TracePanel.current;
   }
 
-  private constructor(extensionUri: vscode.Uri, message: ShowTrace, options: TracePanelOptions) {
+  /**
+   * Brings back a path view VS Code restored after a restart or window reload (its webview saved the
+   * trace with setState). Returns false, and closes the panel, when the saved state is not a trace.
+   */
+  static revive(extensionUri: vscode.Uri, panel: vscode.WebviewPanel, saved: unknown, options: TracePanelOptions = {}): boolean {
+    const message = (saved as { message?: unknown } | undefined)?.message;
+    if (!isToWebview(message) || message.type !== 'showTrace') {
+      panel.dispose();
+      return false;
+    }
+    TracePanel.current?.dispose();
+    TracePanel.current = new TracePanel(extensionUri, message, options, panel);
+    return true;
+  }
+
+  private constructor(extensionUri: vscode.Uri, message: ShowTrace, options: TracePanelOptions, restored?: vscode.WebviewPanel) {
     this.state = message;
     this.options = options;
     const root = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
-    this.panel = vscode.window.createWebviewPanel('netpath.trace', panelTitle(message), vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [root] });
+    this.panel = restored ?? vscode.window.createWebviewPanel('netpath.trace', panelTitle(message), vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [root] });
+    // A restored panel keeps its old options: set them again, as strict as a new one's.
+    this.panel.webview.options = { enableScripts: true, localResourceRoots: [root] };
+    this.panel.title = panelTitle(message);
     this.panel.webview.html = html(this.panel.webview, root);
     this.disposables.push(
       this.panel.onDidDispose(() => this.dispose()),
