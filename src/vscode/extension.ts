@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { loadKube } from './kubeModule';
 import { Commands, type CommandId } from './commands';
 import type { Ctx } from './commands/context';
-import { loadDemo, openCapture, refresh, saveCapture, selectContext } from './commands/source';
+import { loadDemo, openCapture, openCaptureFile, refresh, saveCapture, selectContext } from './commands/source';
 import { tracePodPath } from './commands/trace';
 import { readConfig, watchConfig } from './config';
 import { IpHoverProvider } from './hover/ipHover';
@@ -39,6 +39,27 @@ export function activate(context: vscode.ExtensionContext): void {
   const source = new DataSource(config, async (c) => (await loadKube(context.extensionUri)).ClientNodeCluster.fromKubeconfig({ kubeconfig: c.kubeconfig || undefined, context: c.context || undefined }));
   source.extensionUri = context.extensionUri;
   status.command = Commands.openCapture;
+  // The last source is remembered per workspace, and reopened the next time data is needed (lazily:
+  // never at activation), so a window reload keeps working with what the user had open.
+  const SOURCE_KEY = 'netpath.lastSource';
+  const remember = () => {
+    const k = source.kind;
+    const saved = k.kind === 'file' ? { kind: 'file', uri: k.uri.toString() } : k.kind === 'cluster' ? { kind: 'cluster', context: k.context } : undefined;
+    if (saved) void context.workspaceState.update(SOURCE_KEY, saved);
+  };
+  const reopen = async (): Promise<boolean> => {
+    const saved = context.workspaceState.get<{ kind: string; uri?: string; context?: string }>(SOURCE_KEY);
+    try {
+      if (saved?.kind === 'file' && saved.uri) return await openCaptureFile(ctx, vscode.Uri.parse(saved.uri), { overview: false });
+      if (saved?.kind === 'cluster' && saved.context) {
+        await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `netpath: reconnecting to ${saved.context}` }, (_p, token) => source.useCluster(saved.context, token));
+        return true;
+      }
+    } catch (e) {
+      output.appendLine(`could not reopen the last source: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return false;
+  };
   const updateStatus = () => {
     status.text = `$(type-hierarchy) netpath: ${source.label}`;
     status.tooltip = source.kind.kind === 'none' ? 'netpath: open a capture or select a cluster context' : `netpath data source: ${source.label}`;
@@ -51,6 +72,7 @@ export function activate(context: vscode.ExtensionContext): void {
     output,
     async ensureSource() {
       if (source.snapshot()) return true;
+      if (await reopen()) return true;
       const choice = await vscode.window.showQuickPick(
         [
           { label: '$(folder-opened) Open Network Capture...', id: 'open' },
@@ -90,7 +112,7 @@ export function activate(context: vscode.ExtensionContext): void {
     [Commands.refresh]: () => refresh(ctx),
   };
 
-  const bridges = new BridgesView(source);
+  const bridges = new BridgesView(source, reopen);
   const hover = new IpHoverProvider(source);
   context.subscriptions.push(
     output,
@@ -98,7 +120,10 @@ export function activate(context: vscode.ExtensionContext): void {
     source,
     bridges,
     hover,
-    source.onDidChange(updateStatus),
+    source.onDidChange(() => {
+      updateStatus();
+      remember();
+    }),
     vscode.window.registerTreeDataProvider('netpath.bridges', bridges),
     vscode.window.registerWebviewPanelSerializer('netpath.trace', {
       deserializeWebviewPanel: async (panel, state) => {

@@ -110,13 +110,18 @@ describe('Trace Pod Path in real VS Code (demo capture, no cluster)', { skip, ti
   );
 
   it(
-    'after the window reloads, the path view comes back with the same trace (webview panel serializer)',
+    'after the window reloads, the path view comes back with the same trace (webview panel serializer) and the demo source is reopened for the next trace',
     run('restored-after-reload', async (vs) => {
       await vs.reload();
       const view = await waitForPathView(vs, 'web-0 → web-1', { flow: '1500 bytes' });
       assert.equal(view.verdict, 'MTU exceeded');
       assert.deepEqual(view.hops.map((h) => h.host), ['web-0']);
       await vs.screenshot('path-view-restored');
+      // The workspace remembers its source: a new trace needs no Load Demo Capture again.
+      await vs.runCommand('netpath: Trace Pod Path');
+      await pickTrace(vs, { ns: 'default', pod: 'web-1' }, { ns: 'default', pod: 'web-0' });
+      const again = await waitForPathView(vs, 'web-1 → web-0');
+      assert.equal(again.verdict, 'delivered');
     }),
   );
 

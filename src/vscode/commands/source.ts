@@ -7,7 +7,7 @@ import { KubeError } from '../../kube/api';
 import type { NetpathConfig } from '../config';
 import type { Ctx } from './context';
 
-export async function openCaptureFile(ctx: Ctx, uri: vscode.Uri): Promise<boolean> {
+export async function openCaptureFile(ctx: Ctx, uri: vscode.Uri, opts: { overview?: boolean } = {}): Promise<boolean> {
   let r;
   try {
     r = await ctx.source.openFile(uri);
@@ -24,7 +24,7 @@ export async function openCaptureFile(ctx: Ctx, uri: vscode.Uri): Promise<boolea
   for (const w of r.warnings) ctx.output.appendLine(`${uri.fsPath}: ${w}`);
   // An overview of what was loaded: hosts, roles, probes and parse issues.
   const snap = ctx.source.snapshot();
-  if (snap) CapturePanel.show(ctx.extensionUri, { type: 'showCapture', source: uri.fsPath, summary: summarizeCapture(snap.capture, []) });
+  if (snap && opts.overview !== false) CapturePanel.show(ctx.extensionUri, { type: 'showCapture', source: uri.fsPath, summary: summarizeCapture(snap.capture, []) });
   return true;
 }
 

@@ -9,13 +9,17 @@ export class BridgesView implements vscode.TreeDataProvider<BridgeNode>, vscode.
   readonly onDidChangeTreeData = this.changed.event;
   private readonly sub: vscode.Disposable;
 
-  constructor(private readonly source: DataSource) {
+  constructor(
+    private readonly source: DataSource,
+    /** Reopens the last source of this workspace (after a window reload); false when there is none. */
+    private readonly reopen: () => Promise<boolean> = async () => false,
+  ) {
     this.sub = source.onDidChange(() => this.changed.fire(undefined));
   }
 
   async getChildren(parent?: BridgeNode): Promise<BridgeNode[]> {
     if (!parent) {
-      const snap = this.source.snapshot();
+      const snap = this.source.snapshot() ?? ((await this.reopen()) ? this.source.snapshot() : undefined);
       if (!snap) return [];
       return nodeEntries(snap.network);
     }
