@@ -4,6 +4,8 @@
 // debug pod behind.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
+import { parseCapture, serializeCapture } from '../../../src/capture/document';
+import { buildNetwork, simulate } from '../../../src/engine';
 import { ClientNodeCluster } from '../../../src/kube/clientNode';
 import { ClusterCollector, type HostReport } from '../../../src/kube/collector';
 import { compareWithEngine, observe } from '../oracle';
@@ -35,6 +37,21 @@ describeWithLabApi('live trace through the lab API server', { timeoutMs: 180_000
     assert.equal(obs.delivered, true);
     // The switch is not a Kubernetes object: the live trace does not show it, the kernel saw it.
     compareWithEngine({ ...obs, seenBy: obs.seenBy.filter((h) => h !== 'tor') }, t);
+  });
+
+  test('a full capture written by the collector is a capture-v1 document the engine traces offline', async () => {
+    const col = new ClusterCollector(cluster());
+    const { capture, reports } = await col.captureAll();
+    assert.ok(reports.every((r) => !r.error), JSON.stringify(reports.filter((r) => r.error)));
+    const text = serializeCapture(capture);
+    const loaded = parseCapture(text);
+    assert.ok(loaded.ok, loaded.ok ? '' : JSON.stringify(loaded.errors));
+    assert.equal((loaded.capture.metadata as { cni?: { name: string; backend?: string } }).cni?.name, 'flannel');
+    assert.equal((loaded.capture.metadata as { cni?: { name: string; backend?: string } }).cni?.backend, 'vxlan');
+    const offline = simulate(buildNetwork(loaded.capture), { from: 'default/web-0', to: 'default/nginx-7c5ddbdf54-2xq8n' });
+    assert.ok(offline.ok && offline.result.verdict === 'delivered', offline.ok ? offline.result.reason : offline.error);
+    assert.deepEqual(offline.result.hops.map((h) => h.host), ['web-0', 'k8s-node1', 'k8s-node3', 'nginx-7c5ddbdf54-2xq8n']);
+    assert.deepEqual(get().server.leftoverPods(), []);
   });
 
   test('RBAC: exec forbidden on node2 is reported with what to do, and the trace answers what it can', async () => {
