@@ -6,7 +6,7 @@ import type { ProbeName } from '../parsers';
 export interface ProbeCommand {
   argv: readonly string[];
   /** What produced the text, for the record and for messages. */
-  form: 'iproute2' | 'busybox' | 'net-tools' | 'procps' | 'bridge-utils' | 'iptables' | 'wireguard-tools';
+  form: 'iproute2' | 'busybox' | 'net-tools' | 'procps' | 'bridge-utils' | 'iptables' | 'wireguard-tools' | 'procfs';
 }
 
 /**
@@ -28,6 +28,8 @@ export const PROBE_COMMANDS: Readonly<Record<ProbeName, readonly ProbeCommand[]>
     { argv: ['ip', '-4', 'route', 'show', 'table', 'all'], form: 'iproute2' },
     { argv: ['busybox', 'ip', 'route', 'show', 'table', 'all'], form: 'busybox' },
     { argv: ['route', '-n'], form: 'net-tools' },
+    // Neither ip nor BusyBox (Debian-slim images): the kernel's own table.
+    { argv: ['cat', '/proc/net/route'], form: 'procfs' },
   ],
   routes6: [
     { argv: ['ip', '-6', 'route', 'show', 'table', 'all'], form: 'iproute2' },
@@ -42,6 +44,7 @@ export const PROBE_COMMANDS: Readonly<Record<ProbeName, readonly ProbeCommand[]>
     { argv: ['ip', '-s', 'neigh', 'show'], form: 'iproute2' },
     { argv: ['ip', 'neigh', 'show'], form: 'iproute2' },
     { argv: ['busybox', 'ip', 'neigh', 'show'], form: 'busybox' },
+    { argv: ['cat', '/proc/net/arp'], form: 'procfs' },
   ],
   fdb: [
     { argv: ['bridge', '-s', 'fdb', 'show'], form: 'iproute2' },

@@ -131,6 +131,20 @@ export function buildNetns(host: Host): Netns {
     iface.addrs.push(a);
   }
 
+  // A pod read from /proc (no ip, no BusyBox): its routes name its devices, Kubernetes names its IPs.
+  // The interfaces are inferred from those, with no MTU limit of their own (the node side still checks).
+  if (host.role === 'pod' && links.length === 0 && addrs.length === 0 && routes4.length + routes6.length > 0) {
+    for (const a of inferPodAddrs(host, [...routes4, ...routes6])) {
+      let iface = ifaces.get(a.dev);
+      if (!iface) {
+        iface = { name: a.dev, ifindex: -1, link: undefined, type: 'veth', mtu: 65535, up: true, lowerUp: true, mac: undefined, master: undefined, noarp: false, addrs: [] };
+        ifaces.set(a.dev, iface);
+      }
+      iface.addrs.push(a);
+      addrs.push(a);
+    }
+  }
+
   const fib: Record<Family, Fib> = { 4: new Fib(4), 6: new Fib(6) };
   // `ip route show table all` lists IPv6 routes too on current kernels: each route is filed under its
   // own family, and a route present in both probes is kept once.
@@ -182,6 +196,32 @@ export function buildNetns(host: Host): Netns {
     wg.set(r.ifname, entry);
   }
   return { host, name: host.name, ifaces, byIndex, fib, neigh, neighProbe, proxies, fdb, sysctl, wg, probes, issues };
+}
+
+/** The pod's reported IPs, each on the device its own routes reach it by (the default route's otherwise). */
+function inferPodAddrs(host: Host, routes: RouteRecord[]): AddrRecord[] {
+  const out: AddrRecord[] = [];
+  for (const text of host.ips ?? []) {
+    const ip = Addr.parse(text);
+    if (!ip.ok) continue;
+    const fam = routes.filter((r) => r.family === ip.value.family && r.dev !== undefined && r.type === 'unicast');
+    const onLink = fam.filter((r) => r.gateway === undefined && r.dst.length > 0 && r.dst.contains(ip.value)).sort((x, y) => y.dst.length - x.dst.length)[0];
+    const dev = onLink?.dev ?? fam.find((r) => r.dst.length === 0)?.dev ?? fam[0]?.dev;
+    if (dev === undefined) continue;
+    const len = onLink?.dst.length ?? ip.value.bits;
+    out.push({
+      kind: 'addr',
+      dev,
+      family: ip.value.family,
+      local: ip.value,
+      prefixlen: len,
+      prefix: Prefix.of(ip.value, len),
+      scope: 'global',
+      flags: [],
+      src: { line: 0, raw: `${ip.value}/${len} dev ${dev} (inferred: the pod IP Kubernetes reports, on the device its routes use)` },
+    });
+  }
+  return out;
 }
 
 export function buildNetwork(capture: Capture): Network {

@@ -492,7 +492,7 @@ export class Simulator {
     }
     if (dev.type === 'veth') {
       const peer = this.vethPeer(ns, dev);
-      if (peer) return [{ ...peer, how: 'veth' as const, inferred: false }];
+      if (peer) return [{ ns: peer.ns, iface: peer.iface, how: 'veth' as const, inferred: peer.inferred ?? false }];
       // A node's uplink can be a veth too (a VM's or a lab's): without its peer, fall back to the subnet.
       if (ns.host.role === 'pod') return [];
     }
@@ -516,9 +516,9 @@ export class Simulator {
     return [];
   }
 
-  private vethPeer(ns: Netns, dev: Iface): { ns: Netns; iface: Iface } | undefined {
+  private vethPeer(ns: Netns, dev: Iface): { ns: Netns; iface: Iface; inferred?: boolean } | undefined {
     const l = dev.link;
-    if (!l) return undefined;
+    if (!l) return ns.host.role === 'pod' ? this.nodePortOf(ns, dev) : undefined;
     if (l.link !== undefined && l.linkIndex === undefined) {
       const same = ns.ifaces.get(l.link);
       return same ? { ns, iface: same } : undefined;
@@ -540,6 +540,17 @@ export class Simulator {
       const i = matches(n);
       if (i) return { ns: n, iface: i };
     }
+    if (ns.host.role === 'node') {
+      // A pod whose interfaces the capture does not show (read from /proc only): the one whose IP
+      // the node's tables lead to this port is behind it.
+      for (const pod of candidates) {
+        if (pod.probes.has('links')) continue;
+        for (const i of pod.ifaces.values()) {
+          const back = this.nodePortOf(pod, i);
+          if (back?.iface === dev) return { ns: pod, iface: i, inferred: true };
+        }
+      }
+    }
     if (ns.host.role === 'pod' || candidates.length > 0) return undefined;
     // Between nodes, switches and routers (a lab cabled with veths and no capture links): the one
     // other host whose veth names this one as its peer, both ways. Pods are never guessed.
@@ -550,6 +561,27 @@ export class Simulator {
       if (i && i.link?.linkIndex === dev.ifindex) found.push({ ns: n, iface: i });
     }
     return found.length === 1 ? found[0] : undefined;
+  }
+
+  /**
+   * The node-side device of a pod interface the capture knows only by inference: where the node's own
+   * tables send the pod's IP — a /32 route to a veth (Calico's cali*), or the bridge whose neighbour
+   * entry for the IP has a MAC that the bridge's FDB places behind a port.
+   */
+  private nodePortOf(pod: Netns, dev: Iface): { ns: Netns; iface: Iface; inferred: true } | undefined {
+    const node = pod.host.node !== undefined ? this.net.hosts.get(pod.host.node) : undefined;
+    if (!node) return undefined;
+    for (const a of dev.addrs) {
+      const ans = node.fib[a.family].lookup({ dst: a.local });
+      const out = ans.kind === 'route' && ans.route.rec.dev !== undefined ? node.ifaces.get(ans.route.rec.dev) : undefined;
+      if (!out) continue;
+      if (out.type === 'veth' && out.master === undefined) return { ns: node, iface: out, inferred: true };
+      if (out.type !== 'bridge') continue;
+      const mac = node.neigh.get(neighKey(out.name, a.local))?.lladdr;
+      const port = mac ? (node.fdb.get(fdbKey(out.name, mac)) ?? []).map((e) => node.ifaces.get(e.dev)).find((i) => i && i.master === out.name) : undefined;
+      if (port) return { ns: node, iface: port, inferred: true };
+    }
+    return undefined;
   }
 
   /** dev_queue_xmit on `dev` with a resolved frame. */
@@ -677,7 +709,9 @@ export class Simulator {
     const isTarget = pkt.dst.equals(t.dst) && (t.host === null || t.host === ns.name || owners.every((o) => o.ns.name !== t.host));
     if (isTarget) {
       const a = [...ns.ifaces.values()].flatMap((i) => i.addrs.map((rec) => ({ i, rec }))).find((x) => x.rec.local.equals(pkt.dst));
-      return this.end(c, 'delivered', `${ns.name} owns ${pkt.dst}${a ? ` (on ${a.i.name})` : ''}: the packet is delivered to the local socket layer.`, null, 'deliver', [a ? evidence(ns, 'addrs', a.rec.src) : undefined]);
+      // An address inferred for a pod read from /proc has no line of its own (line 0).
+      const inferredAddr = a !== undefined && a.rec.src.line === 0;
+      return this.end(c, 'delivered', `${ns.name} owns ${pkt.dst}${a ? ` (on ${a.i.name})` : ''}: the packet is delivered to the local socket layer.`, null, 'deliver', [a && !inferredAddr ? evidence(ns, 'addrs', a.rec.src) : undefined], inferredAddr);
     }
     return this.end(c, 'wrong-destination', `The packet for ${pkt.dst} was delivered locally in ${ns.name}, which is not ${t.host ?? t.dst.toString()}.`, iif?.name ?? null);
   }

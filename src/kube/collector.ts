@@ -254,12 +254,12 @@ export class ClusterCollector {
       for (const c of p?.containers ?? []) targets.push({ target: { namespace: host.namespace, pod: host.pod, container: c }, label: `pod ${host.namespace}/${host.pod} (${c})` });
     }
     let lastError: KubeError | undefined;
-    const tryTargets = async (list: { target: ExecTarget; label: string }[]) => {
+    const tryTargets = async (list: { target: ExecTarget; label: string }[], probe: ProbeName = probes[0]!) => {
       for (const t of list) {
         try {
-          const first = await this.runProbe(t.target, probes[0]!, signal);
+          const first = await this.runProbe(t.target, probe, signal);
           if (first.text === undefined) continue; // no tools here: try the next container or pod
-          return { t, first };
+          return { t, first, probe };
         } catch (e) {
           if (!(e instanceof KubeError)) throw e;
           lastError = e;
@@ -285,6 +285,11 @@ export class ClusterCollector {
         lastError = e;
       }
     }
+    if (!found && host.role === 'pod' && lastError?.kind !== 'forbidden') {
+      // No ip and no BusyBox in any container: /proc still has the pod's routes and neighbours
+      // (`cat`, in Debian-slim images); its interfaces are then inferred from its IP and its node.
+      found = await tryTargets(targets, 'routes4');
+    }
     if (!found) {
       report.error = this.noAccess(host, targets.length, lastError);
       if (host.role === 'pod') report.inferred = true;
@@ -298,8 +303,8 @@ export class ClusterCollector {
         report.probes.push(probe);
       } else report.missing.push({ probe, why: r.why ?? 'no command for it worked' });
     };
-    record(probes[0]!, found.first);
-    const rest = await Promise.all(probes.slice(1).map(async (p) => [p, await this.runProbe(found.t.target, p, signal).catch((e: unknown) => ({ text: undefined, why: e instanceof Error ? e.message : String(e) }))] as const));
+    record(found.probe, found.first);
+    const rest = await Promise.all(probes.filter((p) => p !== found.probe).map(async (p) => [p, await this.runProbe(found.t.target, p, signal).catch((e: unknown) => ({ text: undefined, why: e instanceof Error ? e.message : String(e) }))] as const));
     for (const [p, r] of rest) record(p, r);
     if (/\bwireguard\b/.test(out.links ?? '')) record('wg', await this.runProbe(found.t.target, 'wg', signal).catch((e: unknown) => ({ text: undefined, why: String(e) })));
     return { probes: out, report };

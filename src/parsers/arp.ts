@@ -8,6 +8,7 @@
 import { Addr, Mac } from '../engine/addr';
 import { Collector, type Line, lines, tokens } from './common';
 import { blank, ordered } from './neigh';
+import { isProcArpHeader, parseProcArp } from './procfs';
 import type { NeighRecord, ParseResult } from './types';
 
 /** The `-a` layout's flag words, as net-tools flag letters. */
@@ -23,6 +24,8 @@ const LETTER_ORDER = 'CMPA!T';
 
 export function parseArp(text: string): ParseResult<NeighRecord> {
   const ls = lines(text);
+  // `cat /proc/net/arp`: the table `arp` itself reads.
+  if (ls.some((l) => isProcArpHeader(l.raw))) return parseProcArp(ls);
   const c = new Collector<NeighRecord>(ls.length === 0 ? 'empty' : ls.some(isBusyboxLine) ? 'busybox' : 'net-tools');
   c.each(ls, (l) => {
     const t = tokens(l.raw);
@@ -102,7 +105,7 @@ function parseTableRow(l: Line, t: readonly string[], c: Collector<NeighRecord>)
   return finish(rec, letters);
 }
 
-function finish(rec: NeighRecord, letters: Set<string>): NeighRecord {
+export function finish(rec: NeighRecord, letters: Set<string>): NeighRecord {
   rec.proxy = letters.has('P');
   // ATF_PERM on a neighbour entry is exactly NUD_PERMANENT; on a published (proxy) entry the kernel sets it regardless.
   rec.state = letters.has('M') && !rec.proxy ? ['PERMANENT'] : [];

@@ -3,6 +3,7 @@
 // iproute2 prints no state word for NUD_NONE (proxy entries included); JSON then has no `state`.
 import { Addr, Mac } from '../engine/addr';
 import { Collector, type Line, isObject, jsonElements, lines, looksLikeJson, num, str, tokens, uint } from './common';
+import { isProcArpHeader, parseProcArp } from './procfs';
 import type { NeighRecord, NudState, ParseResult } from './types';
 
 const NUD_STATES: ReadonlySet<string> = new Set<NudState>(['INCOMPLETE', 'REACHABLE', 'STALE', 'DELAY', 'PROBE', 'FAILED', 'NOARP', 'PERMANENT', 'NONE']);
@@ -13,6 +14,8 @@ const EXPECTED = 'expected `ADDR [dev DEV] [lladdr LLADDR] ... STATE` (ip neigh 
 export function parseNeigh(text: string): ParseResult<NeighRecord> {
   if (looksLikeJson(text)) return parseJson(text);
   const ls = lines(text);
+  // `cat /proc/net/arp`, where a container has neither ip nor BusyBox.
+  if (ls.some((l) => isProcArpHeader(l.raw))) return parseProcArp(ls);
   const c = new Collector<NeighRecord>(ls.length === 0 ? 'empty' : isBusybox(ls) ? 'busybox' : 'iproute2');
   c.each(ls, (l) => {
     const rec = parseLine(l, c);

@@ -8,6 +8,7 @@
 // whole route on one line).
 import { Addr, Prefix, type Family } from '../engine/addr';
 import { Collector, isObject, jsonElements, lines, looksLikeJson, num, source, str, tokens, uint, type Line } from './common';
+import { isProcRouteHeader, parseProcRoute } from './procfs';
 import type { Nexthop, ParseResult, RouteRecord, RouteType } from './types';
 
 const ROUTE_TYPES: ReadonlySet<string> = new Set<RouteType>(['unicast', 'local', 'broadcast', 'blackhole', 'unreachable', 'prohibit', 'throw', 'multicast', 'anycast', 'nat']);
@@ -37,6 +38,7 @@ export function parseRoutes(text: string, family: Family): ParseResult<RouteReco
   if (looksLikeJson(text)) return parseJson(text, family);
   const ls = lines(text);
   if (ls.length === 0) return new Collector<RouteRecord>('empty').result();
+  if (ls.some((l) => isProcRouteHeader(l.raw))) return parseProcRoute(ls);
   if (ls.some((l) => isLegacyHeader(l.raw))) return parseLegacyTable(ls);
   return parseText(ls, family);
 }

@@ -17,7 +17,7 @@ export interface ParseIssue {
 }
 
 /** The form the probe text was recognised as. */
-export type ProbeFormat = 'iproute2' | 'json' | 'busybox' | 'net-tools' | 'procps' | 'bridge-utils' | 'iptables-save' | 'wireguard-tools' | 'empty';
+export type ProbeFormat = 'iproute2' | 'json' | 'busybox' | 'net-tools' | 'procps' | 'bridge-utils' | 'iptables-save' | 'wireguard-tools' | 'procfs' | 'empty';
 
 export interface ParseResult<R> {
   format: ProbeFormat;

@@ -284,3 +284,41 @@ describe('rules the lab showed the kernel follows', () => {
     assert.ok(!r.paths.some((p) => p.dropAt?.dev === 'veth96603d4d'));
   });
 });
+
+describe('a pod read from /proc only (no ip, no BusyBox: cat /proc/net/route and /proc/net/arp)', () => {
+  const le = (ip: string) => ip.split('.').reverse().map((o) => Number(o).toString(16).padStart(2, '0').toUpperCase()).join('');
+  const procRoute = [
+    'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT                                                       ',
+    `eth0\t${le('0.0.0.0')}\t${le('10.244.1.1')}\t0003\t0\t0\t0\t${le('0.0.0.0')}\t0\t0\t0`,
+    `eth0\t${le('10.244.1.0')}\t${le('0.0.0.0')}\t0001\t0\t0\t0\t${le('255.255.255.0')}\t0\t0\t0`,
+    `eth0\t${le('10.244.0.0')}\t${le('10.244.1.1')}\t0003\t0\t0\t0\t${le('255.255.0.0')}\t0\t0\t0`,
+  ].join('\n');
+  const procPod = () => {
+    const c = demo();
+    // The gateway's MAC as the pod's ARP cache has it: node2's cni0.
+    const cni0 = /\d+: cni0: [^\n]*\n\s+link\/ether (\S+)/.exec(c.hosts.find((h) => h.name === 'k8s-node2')!.probes!.links!)![1]!;
+    const procArp = ['IP address       HW type     Flags       HW address            Mask     Device', `10.244.1.1       0x1         0x2         ${cni0}     *        eth0`].join('\n');
+    const web1 = c.hosts.find((h) => h.name === 'web-1')!;
+    web1.probes = { routes4: procRoute, neigh: procArp };
+    return c;
+  };
+
+  test('as the destination: delivered through its node\'s veth, its own side marked inferred', () => {
+    const r = trace(procPod(), { from: 'default/web-0', to: 'default/web-1' });
+    assert.equal(r.verdict, 'delivered', r.reason);
+    assert.deepEqual(hosts(r), ['web-0', 'k8s-node1', 'tor', 'k8s-node2', 'web-1']);
+    const veth = r.hops[3]!.steps.find((s) => s.kind === 'veth')!;
+    assert.equal(veth.inferred, true);
+    assert.ok(r.hops[4]!.steps.some((s) => s.kind === 'deliver' && s.inferred));
+  });
+
+  test('as the source: its real /proc routes decide, the veth to its node is found through the node\'s tables', () => {
+    const r = trace(procPod(), { from: 'default/web-1', to: 'default/web-0' });
+    assert.equal(r.verdict, 'delivered', r.reason);
+    assert.deepEqual(hosts(r), ['web-1', 'k8s-node2', 'tor', 'k8s-node1', 'web-0']);
+    const route = r.hops[0]!.steps.find((s) => s.kind === 'route')!;
+    assert.match(route.evidence, /^eth0\t0000F40A\t0101F40A\t0003/);
+    assert.ok(!route.inferred);
+    assert.equal(r.hops[1]!.in, 'veth96603d4d');
+  });
+});

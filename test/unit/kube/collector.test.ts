@@ -69,9 +69,23 @@ describe('lazy collection from a cluster', () => {
     assert.equal(fake.execLog.length, 3 * first);
   });
 
-  test('a pod without ip or busybox is inferred from its node, and the report says so', async () => {
+  test('a pod without ip or busybox is read from /proc: its routes are real, its interface inferred', async () => {
     const fake = new FakeCluster(demo());
     fake.faults.set('default/web-1', { noTools: true });
+    const { outcome, reports } = await new ClusterCollector(fake).trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.ok(outcome.ok && outcome.result.verdict === 'delivered', outcome.ok ? outcome.result.reason : outcome.error);
+    const r = reports.find((x) => x.host === 'web-1')!;
+    assert.ok(r.probes.includes('routes4') && r.probes.includes('neigh'), JSON.stringify(r));
+    assert.deepEqual(r.missing.map((m) => m.probe).sort(), ['addrs', 'fdb', 'links', 'routes6', 'rules4', 'rules6', 'sysctl']);
+    assert.ok(fake.execLog.some((e) => e.pod === 'default/web-1' && e.argv.join(' ') === 'cat /proc/net/route'));
+    const last = outcome.result.hops.at(-1)!;
+    assert.equal(last.host, 'web-1');
+    assert.ok(last.steps.some((s) => s.kind === 'deliver' && s.inferred));
+  });
+
+  test('a pod without even cat is inferred from its node, and the report says so', async () => {
+    const fake = new FakeCluster(demo());
+    fake.faults.set('default/web-1', { noTools: true, noCat: true });
     const { outcome, reports } = await new ClusterCollector(fake).trace({ from: 'default/web-0', to: 'default/web-1' });
     assert.ok(outcome.ok);
     assert.equal(outcome.result.verdict, 'delivered');

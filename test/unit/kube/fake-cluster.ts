@@ -12,8 +12,10 @@ export interface Fault {
   forbidden?: boolean;
   /** exec never answers (until the caller's timeout). */
   hang?: boolean;
-  /** The container has neither ip nor busybox. */
+  /** The container has neither ip nor busybox nor net-tools nor procps: only `cat`, as Debian-slim images. */
   noTools?: boolean;
+  /** Not even `cat` (a distroless image). */
+  noCat?: boolean;
   /** The pod disappears (404) at its first exec. */
   vanish?: boolean;
 }
@@ -114,7 +116,7 @@ export class FakeCluster implements ClusterApi {
       });
     }
     const inDebugContainer = this.ephemeral.get(key) === target.container;
-    if (fault.noTools && !inDebugContainer && (argv[0] === 'ip' || argv[0] === 'busybox' || argv[0] === 'bridge')) throw new KubeError('missing-binary', `exec: "${argv[0]}": executable file not found in $PATH`, 'try another');
+    if (fault.noTools && !inDebugContainer && (argv[0] !== 'cat' || fault.noCat)) throw new KubeError('missing-binary', `exec: "${argv[0]}": executable file not found in $PATH`, 'try another');
     // Which host's tables does this container see?
     const debug = this.debugPods.get(key);
     const extra = this.extraPods.find((p) => p.namespace === target.namespace && p.name === target.pod);
