@@ -193,6 +193,16 @@ export function maskAddr(a: Addr, length: number): Addr {
   return Addr.fromV6(a.v6 & (V6_ALL ^ ((1n << BigInt(128 - length)) - 1n)));
 }
 
+/** The prefix length of an IPv4 netmask (255.255.255.0 -> 24), or undefined when it is not contiguous. */
+export function maskLength(mask: Addr): number | undefined {
+  if (mask.family !== 4) return undefined;
+  const inverted = ~mask.v4 >>> 0;
+  if ((inverted & (inverted + 1)) !== 0) return undefined;
+  let len = 0;
+  for (let bit = 31; bit >= 0 && (mask.v4 >>> bit) & 1; bit--) len++;
+  return len;
+}
+
 export class Mac {
   private constructor(readonly octets: readonly number[]) {}
 

@@ -2,7 +2,7 @@
 // BusyBox (Debian-slim images): /proc/net/route (IPv4 main table) and /proc/net/arp (IPv4
 // neighbours). Addresses there are hex in host byte order; netpath reads them as little-endian,
 // which is what x86_64 and arm64 nodes print.
-import { Addr, Prefix } from '../engine/addr';
+import { Addr, Prefix, maskLength } from '../engine/addr';
 import { finish } from './arp';
 import { Collector, source, type Line } from './common';
 import type { NeighRecord, ParseResult, RouteRecord } from './types';
@@ -21,12 +21,6 @@ function hexAddr(h: string | undefined): Addr | undefined {
   if (h === undefined || !/^[0-9A-Fa-f]{8}$/.test(h)) return undefined;
   const n = parseInt(h, 16);
   return Addr.fromV4((((n & 0xff) << 24) | (((n >>> 8) & 0xff) << 16) | (((n >>> 16) & 0xff) << 8) | ((n >>> 24) & 0xff)) >>> 0);
-}
-
-function maskLength(m: Addr): number | undefined {
-  const v = m.v4;
-  const len = 32 - Math.log2(((~v >>> 0) + 1) || 2 ** 32);
-  return Number.isInteger(len) ? len : undefined;
 }
 
 export function parseProcRoute(ls: Line[]): ParseResult<RouteRecord> {

@@ -6,7 +6,7 @@
 // lines (`\tnexthop ...` for multipath, `    cache ...` for cached exceptions). A `nexthop` word opens a
 // next hop that takes the `via`/`dev`/`weight`/flags after it, wherever it stands (`ip -o` puts the
 // whole route on one line).
-import { Addr, Prefix, type Family } from '../engine/addr';
+import { Addr, Prefix, maskLength, type Family } from '../engine/addr';
 import { Collector, isObject, jsonElements, lines, looksLikeJson, num, source, str, tokens, uint, type Line } from './common';
 import { isProcRouteHeader, parseProcRoute } from './procfs';
 import type { Nexthop, ParseResult, RouteRecord, RouteType } from './types';
@@ -729,10 +729,5 @@ function legacyRow(l: Line, row: Record<string, string>): { rec: RouteRecord; bu
 function netmaskLength(mask: string): number {
   const a = Addr.parse(mask);
   if (!a.ok || a.value.family !== 4) bad(`Genmask "${mask}" is not a dotted IPv4 netmask`);
-  const n = a.value.v4;
-  const inverted = ~n >>> 0;
-  if ((inverted & (inverted + 1)) !== 0) bad(`Genmask ${mask} is not a contiguous netmask (Linux routes are prefixes)`);
-  let len = 0;
-  for (let bit = 31; bit >= 0 && (n >>> bit) & 1; bit--) len++;
-  return len;
+  return maskLength(a.value) ?? bad(`Genmask ${mask} is not a contiguous netmask (Linux routes are prefixes)`);
 }

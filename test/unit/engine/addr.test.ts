@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { Addr, Mac, Prefix, maskAddr } from '../../../src/engine/addr';
+import { Addr, Mac, Prefix, maskAddr, maskLength } from '../../../src/engine/addr';
 
 test('IPv4 parses four decimal octets and rejects other forms', () => {
   assert.equal(Addr.must('10.244.1.10').v4, 0x0af4010a);
@@ -82,4 +82,13 @@ test('property: a masked prefix contains exactly the addresses that share its fi
       return Prefix.of(m, len).isMasked() && Prefix.of(Addr.fromV6(n), len).contains(m);
     }),
   );
+});
+
+test('netmask lengths, and non-contiguous masks refused', () => {
+  assert.equal(maskLength(Addr.must('255.255.255.0')), 24);
+  assert.equal(maskLength(Addr.must('0.0.0.0')), 0);
+  assert.equal(maskLength(Addr.must('255.255.255.255')), 32);
+  assert.equal(maskLength(Addr.must('255.255.192.0')), 18);
+  assert.equal(maskLength(Addr.must('255.0.255.0')), undefined);
+  assert.equal(maskLength(Addr.must('::')), undefined);
 });
