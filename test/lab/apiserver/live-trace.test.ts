@@ -88,16 +88,23 @@ describeWithLabApi('live trace through the lab API server', { timeoutMs: 180_000
     assert.ok(outcome.ok && outcome.result.verdict === 'delivered' && outcome.result.hops.at(-1)!.steps.every((s) => s.inferred));
   });
 
-  test('a container without ip falls back to BusyBox; without either, the pod is inferred', async () => {
+  test('a container without ip falls back to BusyBox, then to /proc; with nothing at all, the pod is inferred', async () => {
     const { server } = get();
     server.inject({ kind: 'exec-missing-binary', binary: 'ip', match: { pod: 'web-1' } });
     const bb = await new ClusterCollector(cluster()).trace({ from: 'default/web-0', to: 'default/web-1' });
     assert.ok(bb.outcome.ok && bb.outcome.result.verdict === 'delivered');
     assert.ok(report(bb.reports, 'web-1')!.probes.includes('links'));
     assert.ok(server.execs.some((e) => e.pod === 'web-1' && e.command[0] === 'busybox'));
+    // Only `cat` (a Debian-slim image): the kernel's /proc tables, real, and the interface inferred.
     server.reset();
-    server.inject({ kind: 'exec-missing-binary', binary: 'ip', match: { pod: 'web-1' } });
-    server.inject({ kind: 'exec-missing-binary', binary: 'busybox', match: { pod: 'web-1' } });
+    for (const binary of ['ip', 'busybox', 'route', 'arp', 'sysctl', 'bridge']) server.inject({ kind: 'exec-missing-binary', binary, match: { pod: 'web-1' } });
+    const proc = await new ClusterCollector(cluster()).trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.ok(proc.outcome.ok && proc.outcome.result.verdict === 'delivered', proc.outcome.ok ? proc.outcome.result.reason : proc.outcome.error);
+    assert.ok(report(proc.reports, 'web-1')!.probes.includes('routes4'));
+    assert.ok(server.execs.some((e) => e.pod === 'web-1' && e.command.join(' ') === 'cat /proc/net/route'));
+    // Not even cat (distroless): inferred from the node.
+    server.reset();
+    for (const binary of ['ip', 'busybox', 'route', 'arp', 'sysctl', 'bridge', 'cat']) server.inject({ kind: 'exec-missing-binary', binary, match: { pod: 'web-1' } });
     const none = await new ClusterCollector(cluster()).trace({ from: 'default/web-0', to: 'default/web-1' });
     assert.equal(report(none.reports, 'web-1')!.inferred, true);
     assert.ok(none.outcome.ok && none.outcome.result.verdict === 'delivered');
