@@ -34,29 +34,11 @@ export function parseRules(text: string, family: Family): ParseResult<RuleRecord
 /** A selector prefix before the family is known: `all`, `0/N`, or an address with its length. */
 type Selector = { prefix: Prefix } | { anyLen: number };
 
-interface Draft {
-  priority: number;
-  not: boolean;
+/** A RuleRecord being filled in token by token: its fields are the record's, but for the selectors and action. */
+interface Draft extends Omit<RuleRecord, 'kind' | 'family' | 'from' | 'to' | 'action' | 'src'> {
   from?: Selector;
   to?: Selector;
-  iif?: string;
-  iifDetached?: boolean;
-  oif?: string;
-  oifDetached?: boolean;
-  fwmark?: { value: number; mask?: number };
-  tos?: string;
-  ipproto?: string;
-  sport?: string;
-  dport?: string;
-  uidrange?: string;
-  l3mdev?: boolean;
   action?: Action;
-  table?: string;
-  goto?: number;
-  suppressPrefixlength?: number;
-  suppressIfgroup?: string;
-  realms?: string;
-  protocol?: string;
 }
 
 function selector(text: string): Selector {

@@ -16,22 +16,15 @@ import { buildNetwork, simulate, type TraceResult } from '../../src/engine';
 import { captureLab } from './capture';
 import { DEMO_CLUSTER } from './demo-cluster';
 import { FAULT_CASES, type FaultContext, type FaultProbe } from './fault-cases';
-import { Lab, checkPrerequisites, describeMissing, listNamespaces, sweepStaleNamespaces, which } from './netns';
-import { compareWithEngine, describeObservation, observe, type Observation } from './oracle';
+import { Lab, listNamespaces, sweepStaleNamespaces, which } from './netns';
+import { compareWithEngine, describeObservation, observe, oracleUnavailable, type Observation } from './oracle';
 import { buildCluster, settle } from './topology';
 import { assertConnectivity, checkConnectivity } from './verify';
 
 const SKIP = process.env.NETPATH_SKIP_LAB === '1';
 const TIMEOUT = 600_000;
 
-function labUnavailable(): string | undefined {
-  const missing = describeMissing(checkPrerequisites());
-  const nft = which('nft') ? '' : '- nft installed: NO\n  the oracle counts the probe with nftables: apt-get install nftables (dnf install nftables)';
-  const all = [missing, nft].filter(Boolean).join('\n');
-  return all ? `the netns lab cannot run here (set NETPATH_SKIP_LAB=1 to skip these tests):\n${all}` : undefined;
-}
-
-const unavailable = SKIP ? undefined : labUnavailable();
+const unavailable = SKIP ? undefined : oracleUnavailable();
 
 interface ProbeRun {
   obs: Observation;

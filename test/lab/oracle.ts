@@ -98,7 +98,7 @@
 import { strict as assert } from 'node:assert';
 import { Addr, Prefix } from '../../src/engine/addr';
 import type { TraceResult, Verdict } from '../../src/engine/trace';
-import { tryRunAsync, which, type Lab, type RunResult } from './netns';
+import { checkPrerequisites, describeMissing, tryRunAsync, which, type Lab, type RunResult } from './netns';
 import type { BuiltCluster } from './topology';
 
 export interface OracleFlow {
@@ -761,4 +761,15 @@ export function compareWithEngine(obs: Observation, trace: TraceResult, opts: Co
     if (h.out !== null && !(last && trace.verdict !== 'delivered') && !(sent && sent.tx > 0)) wrong.push(`${h.host}/${h.out} did not send it`);
   });
   assert.deepEqual(wrong, [], `devices on the engine's path that the kernel did not use: ${wrong.join('; ')}\n${both}`);
+}
+
+/**
+ * Why the oracle cannot run here (the netns lab's prerequisites, and nftables, which counts the one
+ * probe packet per device), or undefined when it can.
+ */
+export function oracleUnavailable(): string | undefined {
+  const missing = describeMissing(checkPrerequisites());
+  const nft = which('nft') ? '' : '- nft installed: NO\n  the oracle counts the probe per device with nftables: apt-get install nftables (dnf install nftables)';
+  const text = [missing, nft].filter(Boolean).join('\n');
+  return text ? `the netns lab cannot run here (set NETPATH_SKIP_LAB=1 to skip these tests):\n${text}` : undefined;
 }

@@ -20,21 +20,14 @@ import { Addr } from '../../src/engine/addr';
 import { buildNetwork, simulate, type Hop, type Network, type Step, type StepKind, type TraceResult } from '../../src/engine';
 import { captureLab } from './capture';
 import { CALICO_HOST_VETH_MAC, CALICO_POD_GATEWAY, calicoVethName } from './cni-calico';
-import { checkPrerequisites, describeMissing, Lab, sweepStaleNamespaces, tryRunAsync, which } from './netns';
-import { compareWithEngine, describeObservation, observe, type Observation } from './oracle';
+import { Lab, sweepStaleNamespaces, tryRunAsync } from './netns';
+import { compareWithEngine, describeObservation, observe, oracleUnavailable, type Observation } from './oracle';
 import { buildCluster, CNI_PLUGINS, labAddresses, planCluster, settle, type BuiltCluster, type ClusterSpec } from './topology';
 
 const SKIP = process.env.NETPATH_SKIP_LAB === '1';
 const TIMEOUT = 180_000;
 /** IP packet length of every probe: what `ping` sends by default (56 bytes of data). */
 const SIZE = 84;
-
-function labUnavailable(): string | undefined {
-  const missing = describeMissing(checkPrerequisites());
-  const nft = which('nft') ? '' : '- nft installed: NO\n  the oracle counts the probe per device with nftables: apt-get install nftables (dnf install nftables)';
-  const text = [missing, nft].filter(Boolean).join('\n');
-  return text ? `the netns lab cannot run here (set NETPATH_SKIP_LAB=1 to skip these tests):\n${text}` : undefined;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The topologies
@@ -369,7 +362,7 @@ describe('topology specs of the new CNIs (planning only: no root needed)', () =>
 if (SKIP) {
   test('netns lab topologies', { skip: 'NETPATH_SKIP_LAB=1' }, () => {});
 } else {
-  const unavailable = labUnavailable();
+  const unavailable = oracleUnavailable();
   if (unavailable) {
     test('netns lab topologies: prerequisites', () => {
       assert.fail(unavailable);
