@@ -1,5 +1,7 @@
 // The `netpath` command: argument parsing and printing around the pure layers, nothing else.
-// Exit codes: 0 ok, 1 the input was bad (message on stderr), 2 usage.
+// Exit codes (src/cli/exit.ts): 0 ok, 1 the input was bad (message on stderr), 2 usage; `trace` also
+// 3 the packet is dropped, 4 the capture lacks the data to decide (insufficient-data), so that it can
+// gate a script as ping does; 130 a live trace interrupted by Ctrl+C.
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +10,9 @@ import { summarizeCapture } from '../capture/summary';
 import { buildNetwork, simulate, type TraceRequest } from '../engine';
 import { KubeError, type ClusterApi } from '../kube/api';
 import { ClusterCollector, type HostReport, type NodeAccess } from '../kube/collector';
-import { traceText } from './traceText';
+import { traceShort, traceText } from './traceText';
+import { EXIT_BAD_INPUT, EXIT_INSUFFICIENT_DATA, EXIT_DROPPED, EXIT_OK, EXIT_USAGE, TRACE_EXIT_HELP, traceExitCode } from './exit';
+import { ansi, plain, useColor, type Terminal } from './style';
 import { PROBES, isProbeName, parseProbe, type ProbeName } from '../parsers';
 import { printable, recordsTable, summaryText } from '../capture/text';
 
@@ -25,6 +29,9 @@ export interface Io {
   cluster(opts: { kubeconfig?: string | undefined; context?: string | undefined }): ClusterApi;
   /** Aborted on Ctrl+C, so collection stops and debug pods are deleted. */
   signal?: AbortSignal;
+  /** Where trace's colour decision looks (style.ts); without them, no colour unless --color. */
+  env?: Readonly<Record<string, string | undefined>>;
+  stdout?: Terminal;
 }
 
 interface ClusterFlags {
@@ -78,9 +85,7 @@ async function withCluster<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
-export const EXIT_OK = 0;
-export const EXIT_BAD_INPUT = 1;
-export const EXIT_USAGE = 2;
+export { EXIT_BAD_INPUT, EXIT_DROPPED, EXIT_INSUFFICIENT_DATA, EXIT_OK, EXIT_USAGE } from './exit';
 
 /** Input that could not be used: reported on stderr with exit code 1. */
 export class BadInput extends Error {}
@@ -103,7 +108,8 @@ function readInput(io: Io, path: string): string {
   }
 }
 
-export function buildProgram(io: Io): Command {
+/** `status.code` is what the command's result asks the process to exit with (trace: its verdict). */
+export function buildProgram(io: Io, status: { code: number } = { code: EXIT_OK }): Command {
   const program = new Command('netpath')
     .description('Why can (or cannot) pod A reach pod B? Reads Linux network tables and reproduces forwarding hop by hop.')
     .version('0.1.0')
@@ -172,10 +178,13 @@ export function buildProgram(io: Io): Command {
     .addOption(new Option('--proto <proto>', 'protocol').choices(['icmp', 'udp', 'tcp']).default('icmp'))
     .option('--port <n>', 'destination port (udp/tcp)')
     .option('--json', 'print the trace as JSON (shared/spec/capture-v1.md)')
+    .addOption(new Option('--short', 'one line per hop (host, in -> out, what decided there), then the verdict').conflicts('json'))
+    .option('--color', 'colour the output even when stdout is not a terminal')
+    .option('--no-color', 'never colour the output')
     .option('--save <file>', 'live cluster: also save the tables that were read as a capture')
-    .addHelpText('after', '\nWith --context or --kubeconfig the trace reads a live cluster, only the hosts on the path; otherwise a capture.\n\nExamples:\n  netpath trace --from default/web-0 --to default/web-1\n  netpath trace --capture cluster.json --from 10.244.0.3 --to 10.244.1.3 --size 1450 --json\n  netpath trace --context prod --from shop/cart-0 --to shop/db-0')
+    .addHelpText('after', `\nWith --context or --kubeconfig the trace reads a live cluster, only the hosts on the path; otherwise a capture.\n\nColour: on a terminal, unless NO_COLOR is set (non-empty) or TERM=dumb; FORCE_COLOR=1 forces it,\nFORCE_COLOR=0 turns it off, --color/--no-color override both. --json is never coloured.\n\n${TRACE_EXIT_HELP}\n\nExamples:\n  netpath trace --from default/web-0 --to default/web-1\n  netpath trace --capture cluster.json --from 10.244.0.3 --to 10.244.1.3 --size 1450 --json\n  netpath trace --context prod --from shop/cart-0 --to shop/db-0\n  netpath trace --capture cluster.json --from default/web-0 --to default/web-1 --short || echo "not delivered: $?"`)
     .exitOverride()
-    .action(async (opts: ClusterFlags & { capture?: string; from: string; to: string; size: string; proto: 'icmp' | 'udp' | 'tcp'; port?: string; json?: boolean; save?: string }) => {
+    .action(async (opts: ClusterFlags & { capture?: string; from: string; to: string; size: string; proto: 'icmp' | 'udp' | 'tcp'; port?: string; json?: boolean; short?: boolean; color?: boolean; save?: string }) => {
       const size = Number(opts.size);
       if (!/^\d+$/.test(opts.size)) throw new CommanderError(EXIT_USAGE, 'netpath.usage', `--size must be a number of bytes, got "${printable(opts.size)}"`);
       if (opts.port !== undefined && !/^\d+$/.test(opts.port)) throw new CommanderError(EXIT_USAGE, 'netpath.usage', `--port must be a number, got "${printable(opts.port)}"`);
@@ -198,17 +207,23 @@ export function buildProgram(io: Io): Command {
         outcome = simulate(buildNetwork(loaded.capture), req);
       }
       if (!outcome.ok) throw new BadInput(printable(outcome.error));
-      io.out(opts.json ? JSON.stringify(outcome.result, null, 2) + '\n' : traceText(outcome.result));
+      if (opts.json) io.out(JSON.stringify(outcome.result, null, 2) + '\n');
+      else {
+        const style = useColor({ flag: opts.color, env: io.env ?? {}, stdout: io.stdout }) ? ansi : plain;
+        io.out(opts.short ? traceShort(outcome.result, style) : traceText(outcome.result, style));
+      }
+      status.code = traceExitCode(outcome.result.verdict);
     });
   return program;
 }
 
 /** Runs the CLI with explicit arguments (without node and script) and resolves to the exit code. */
 export async function run(args: string[], io: Io): Promise<number> {
-  const program = buildProgram(io);
+  const status = { code: EXIT_OK };
+  const program = buildProgram(io, status);
   try {
     await program.parseAsync(args, { from: 'user' });
-    return EXIT_OK;
+    return status.code;
   } catch (e) {
     if (e instanceof BadInput) {
       io.err(`netpath: ${e.message}\n`);
@@ -258,8 +273,11 @@ if (require.main === module) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for live clusters, keeping parse/trace on captures fast
     cluster: (o) => (require('../kube/clientNode') as typeof import('../kube/clientNode')).ClientNodeCluster.fromKubeconfig(o),
     signal: ac.signal,
+    env: process.env,
+    stdout: process.stdout,
   };
   void run(process.argv.slice(2), io).then((code) => {
-    process.exitCode = interrupted && code === EXIT_OK ? 130 : code;
+    // An interrupted live trace answered from what it had read so far: not an answer to act on.
+    process.exitCode = interrupted && [EXIT_OK, EXIT_DROPPED, EXIT_INSUFFICIENT_DATA].includes(code) ? 130 : code;
   });
 }

@@ -1,6 +1,29 @@
-// The hop-by-hop table `netpath trace` prints by default.
+// What `netpath trace` prints without --json: the hop-by-hop table with evidence (traceText) and one
+// line per hop (traceShort). Both are pure: colour comes in as a Style (plain when off).
 import { printable } from '../capture/text';
-import type { TraceResult } from '../engine';
+import type { Hop, Step, Trace, TraceResult, Verdict } from '../engine';
+import { outcomeOf } from './exit';
+import { plain, type Role, type Style } from './style';
+
+/** A line is made of pieces; captured text only ever sits inside a piece. */
+type Piece = string | readonly [Role | readonly Role[], string];
+
+/**
+ * The one place text reaches the output: every piece is made printable first (control characters
+ * from captured data are escaped), then painted, so the palette's escape codes are the only ones.
+ */
+function render(pieces: readonly Piece[], style: Style): string {
+  return pieces
+    .map((p) => {
+      if (typeof p === 'string') return printable(p);
+      const roles: readonly Role[] = typeof p[0] === 'string' ? [p[0]] : p[0];
+      return roles.reduce((t, r) => style[r](t), printable(p[1]));
+    })
+    .join('');
+}
+
+/** Width on the terminal of a piece of captured text once it is printable. */
+const width = (t: string) => printable(t).length;
 
 function wrap(text: string, width: number): string[] {
   const out: string[] = [];
@@ -15,29 +38,115 @@ function wrap(text: string, width: number): string[] {
   return out;
 }
 
-export function traceText(r: TraceResult, width = 100): string {
-  const lines: string[] = [];
+function verdictRole(v: Verdict, floodCopy = false): Role {
+  const o = outcomeOf(v);
+  if (o === 'delivered') return 'ok';
+  if (o === 'undecided') return 'unknown';
+  // A flood copy that reaches a host the frame is not for is what flooding does, not a failure.
+  return floodCopy && v === 'wrong-destination' ? 'quiet' : 'drop';
+}
+
+/** `VERDICT at host dev`, the verdict in its colour and the place it stops in bold. */
+function verdictPieces(t: Pick<Trace, 'verdict' | 'dropAt'>, upper: boolean, floodCopy = false): Piece[] {
+  const role = verdictRole(t.verdict, floodCopy);
+  const out: Piece[] = [[role, upper ? t.verdict.toUpperCase() : t.verdict]];
+  // Bold and dim are the same SGR attribute (intensity): a quiet path's stop stays just dim.
+  if (t.dropAt) out.push(' at ', [role === 'quiet' ? role : [role, 'where'], `${t.dropAt.host}${t.dropAt.dev ? ` ${t.dropAt.dev}` : ''}`]);
+  return out;
+}
+
+function kindPieces(s: Step): Piece[] {
+  return s.inferred ? [['kind', s.kind], ['inferred', '*']] : [['kind', s.kind]];
+}
+
+const INFERRED_NOTE = '(some steps are inferred, marked *: the capture does not hold every table)';
+
+/** The paths worth listing one by one: ECMP branches and flood copies (a single path has branch ''). */
+function branches(r: TraceResult): TraceResult['paths'] {
+  const others = r.paths.filter((p) => p.branch !== '');
+  return others.length > 1 ? others : [];
+}
+
+export function traceText(r: TraceResult, style: Style = plain, lineWidth = 100): string {
+  const lines: Piece[][] = [];
   const f = r.flow;
-  lines.push(`${r.from.host} (${f.src}) -> ${r.to.host ?? f.dst} (${f.dst}), ${f.proto}${f.dport !== undefined ? `/${f.dport}` : ''}, ${f.size} bytes${f.df ? ', DF' : ''}`);
-  lines.push(`verdict: ${r.verdict.toUpperCase()}${r.dropAt ? ` at ${r.dropAt.host}${r.dropAt.dev ? ` ${r.dropAt.dev}` : ''}` : ''}`);
-  lines.push(`  ${r.reason}`);
-  if (r.inferred) lines.push('  (some steps are inferred, marked *: the capture does not hold every table)');
-  lines.push('');
+  lines.push([`${r.from.host} (${f.src}) -> ${r.to.host ?? f.dst} (${f.dst}), ${f.proto}${f.dport !== undefined ? `/${f.dport}` : ''}, ${f.size} bytes${f.df ? ', DF' : ''}`]);
+  lines.push(['verdict: ', ...verdictPieces(r, true)]);
+  lines.push([`  ${r.reason}`]);
+  if (r.inferred) lines.push(['  ', ['inferred', INFERRED_NOTE]]);
+  lines.push([]);
   r.hops.forEach((h, i) => {
-    lines.push(`${String(i + 1).padStart(2)}. ${h.host}   in ${h.in ?? '-'}   out ${h.out ?? '-'}`);
+    lines.push([`${String(i + 1).padStart(2)}. `, ['host', h.host], `   in ${h.in ?? '-'}   out ${h.out ?? '-'}`]);
     for (const s of h.steps) {
-      const tag = `${s.kind}${s.inferred ? '*' : ''}`.padEnd(12);
-      const body = wrap(s.text, width - 18);
-      lines.push(`      ${tag}${body[0] ?? ''}`);
-      for (const more of body.slice(1)) lines.push(`      ${' '.repeat(12)}${more}`);
-      for (const e of s.records) lines.push(`      ${' '.repeat(12)}| ${e.host} ${e.probe}:${e.line}  ${e.raw.trim()}`);
+      // At least one space after a long kind (tunnel-encap*), so the sentence never runs into it.
+      const pad = ' '.repeat(Math.max(1, 12 - s.kind.length - (s.inferred ? 1 : 0)));
+      const body = wrap(s.text, lineWidth - 18);
+      lines.push(['      ', ...kindPieces(s), pad, body[0] ?? '']);
+      for (const more of body.slice(1)) lines.push([`      ${' '.repeat(12)}${more}`]);
+      for (const e of s.records) lines.push([`      ${' '.repeat(12)}`, ['evidence', `| ${e.host} ${e.probe}:${e.line}  ${e.raw.trim()}`]]);
     }
   });
-  const others = r.paths.filter((p) => p.branch !== '');
-  if (others.length > 1) {
-    lines.push('');
-    lines.push(`${others.length} paths (ECMP next hops and flood copies):`);
-    for (const p of others) lines.push(`  ${p.branch}: ${p.verdict}${p.dropAt ? ` at ${p.dropAt.host}${p.dropAt.dev ? ` ${p.dropAt.dev}` : ''}` : ''}`);
+  const others = branches(r);
+  if (others.length) {
+    lines.push([]);
+    lines.push([`${others.length} paths (ECMP next hops and flood copies):`]);
+    for (const p of others) lines.push([`  ${p.branch}: `, ...verdictPieces(p, false, p.floodCopy)]);
   }
-  return lines.map(printable).join('\n') + '\n';
+  return lines.map((l) => render(l, style)).join('\n') + '\n';
+}
+
+/** The step that decided where the packet went from a hop: the encapsulation, else the route, else the bridge. */
+function decisiveStep(h: Hop): Step | undefined {
+  const last = (kinds: readonly Step['kind'][]) => {
+    for (let i = h.steps.length - 1; i >= 0; i--) if (kinds.includes(h.steps[i]!.kind)) return h.steps[i];
+    return undefined;
+  };
+  return last(['deliver']) ?? last(['vxlan-encap', 'tunnel-encap']) ?? last(['route']) ?? last(['fdb', 'flood']) ?? h.steps[h.steps.length - 1];
+}
+
+/** The decisive step in a few words: the tunnel it enters, else the line that decided, else its sentence. */
+function stepPieces(s: Step): Piece[] {
+  const t = s.tunnel;
+  const what = t
+    ? `${s.kind.startsWith(t.kind) ? '' : `${t.kind} `}${t.vni !== undefined ? `VNI ${t.vni} ` : ''}to ${t.outerDst}${t.port !== undefined ? `:${t.port}` : ''}`
+    : (s.records[0]?.raw.trim() ?? s.text);
+  return [...kindPieces(s), ' ', what || s.text];
+}
+
+/**
+ * One line per hop (host, in -> out, what decided there; at the hop where the packet stops, the
+ * verdict), then the verdict. Several paths (ECMP, flood) get one block each, headed by their branch.
+ */
+export function traceShort(r: TraceResult, style: Style = plain): string {
+  const others = branches(r);
+  const blocks: { head?: Trace & { branch: string; floodCopy: boolean }; hops: Hop[]; trace: Trace; floodCopy: boolean }[] = others.length
+    ? others.map((p) => ({ head: p, hops: p.hops, trace: p, floodCopy: p.floodCopy }))
+    : [{ hops: r.hops, trace: r, floodCopy: false }];
+  const all = blocks.flatMap((b) => b.hops);
+  const hostW = Math.max(0, ...all.map((h) => width(h.host)));
+  const inW = Math.max(0, ...all.map((h) => width(h.in ?? '-')));
+  const outW = Math.max(0, ...all.map((h) => width(h.out ?? '-')));
+  const pad = (t: string, w: number) => ' '.repeat(Math.max(0, w - width(t)));
+  const lines: Piece[][] = [];
+  blocks.forEach((b, bi) => {
+    const indent = b.head ? '  ' : '';
+    if (b.head) lines.push([`path ${bi + 1} of ${blocks.length}, ${b.head.branch}: `, ...verdictPieces(b.head, true, b.floodCopy)]);
+    b.hops.forEach((h, i) => {
+      const stops = i === b.hops.length - 1 && b.trace.verdict !== 'delivered';
+      const inDev = h.in ?? '-';
+      const outDev = h.out ?? '-';
+      const s = stops ? undefined : decisiveStep(h);
+      const what: Piece[] = stops
+        ? [[verdictRole(b.trace.verdict, b.floodCopy), b.trace.verdict.toUpperCase()], ...(b.trace.dropAt?.dev ? [` at ${b.trace.dropAt.dev}`] : [])]
+        : s
+          ? stepPieces(s)
+          : [];
+      lines.push([`${indent}${String(i + 1).padStart(2)}. `, ['host', h.host], pad(h.host, hostW), '  ', inDev, pad(inDev, inW), ' -> ', outDev, pad(outDev, outW), ...(what.length ? ['  ', ...what] : [])]);
+    });
+  });
+  const verdict: Piece[] = ['verdict: ', ...verdictPieces(r, true)];
+  if (r.verdict !== 'delivered') verdict.push(`: ${r.reason}`);
+  if (r.inferred) verdict.push(' ', ['inferred', INFERRED_NOTE]);
+  lines.push(verdict);
+  return lines.map((l) => render(l, style).trimEnd()).join('\n') + '\n';
 }
