@@ -45,6 +45,12 @@ export interface ShowTrace {
   request: TraceRequestInfo;
   /** Roles of the hosts on the path (see `traceHosts`); without them boxes show names only. */
   hosts?: TraceHost[];
+  /**
+   * When the extension showed this trace (ms since the epoch): after a window reload the later of
+   * the webview's saved state and the extension's own record is restored. Absent in state saved by
+   * netpath 0.1.
+   */
+  shownAt?: number;
 }
 
 export type ToWebview = ShowCapture | ShowTrace;
@@ -96,7 +102,7 @@ export function isToWebview(m: unknown): m is ToWebview {
   if (m.type === 'showTrace') {
     const t = m.trace;
     return isObject(t) && typeof t.verdict === 'string' && Array.isArray(t.hops) && Array.isArray(t.paths) && isObject(t.flow) && isObject(m.request)
-      && (m.hosts === undefined || Array.isArray(m.hosts));
+      && (m.hosts === undefined || Array.isArray(m.hosts)) && (m.shownAt === undefined || typeof m.shownAt === 'number');
   }
   return false;
 }

@@ -10,8 +10,8 @@ import { tracePodPath } from './commands/trace';
 import { readConfig, watchConfig } from './config';
 import { IpHoverProvider } from './hover/ipHover';
 import { podFromExplorerNode } from './kubernetesExplorer';
-import { TracePanel } from './panels/tracePanel';
-import { DataSource } from './source';
+import { TracePanel, type TraceStore } from './panels/tracePanel';
+import { DataSource, type SourceKind } from './source';
 import { BridgesView } from './views/bridgesView';
 
 interface RefArg {
@@ -47,11 +47,18 @@ export function activate(context: vscode.ExtensionContext): void {
     const saved = k.kind === 'file' ? { kind: 'file', uri: k.uri.toString() } : k.kind === 'cluster' ? { kind: 'cluster', context: k.context } : undefined;
     if (saved) void context.workspaceState.update(SOURCE_KEY, saved);
   };
-  const reopen = async (): Promise<boolean> => {
+  /** The source the workspace last used, as remembered (nothing is opened). */
+  const savedSource = (): SourceKind | undefined => {
     const saved = context.workspaceState.get<{ kind: string; uri?: string; context?: string }>(SOURCE_KEY);
+    if (saved?.kind === 'file' && typeof saved.uri === 'string') return { kind: 'file', uri: vscode.Uri.parse(saved.uri) };
+    if (saved?.kind === 'cluster' && typeof saved.context === 'string') return { kind: 'cluster', context: saved.context };
+    return undefined;
+  };
+  const reopen = async (): Promise<boolean> => {
+    const saved = savedSource();
     try {
-      if (saved?.kind === 'file' && saved.uri) return await openCaptureFile(ctx, vscode.Uri.parse(saved.uri), { overview: false });
-      if (saved?.kind === 'cluster' && saved.context) {
+      if (saved?.kind === 'file') return await openCaptureFile(ctx, saved.uri, { overview: false });
+      if (saved?.kind === 'cluster') {
         await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `netpath: reconnecting to ${saved.context}` }, (_p, token) => source.useCluster(saved.context, token));
         return true;
       }
@@ -61,15 +68,30 @@ export function activate(context: vscode.ExtensionContext): void {
     return false;
   };
   const updateStatus = () => {
-    status.text = `$(type-hierarchy) netpath: ${source.label}`;
-    status.tooltip = source.kind.kind === 'none' ? 'netpath: open a capture or select a cluster context' : `netpath data source: ${source.label}`;
+    // After a reload nothing is loaded until it is needed, but the source is known: name it.
+    const saved = source.kind.kind === 'none' ? savedSource() : undefined;
+    const label = saved ? source.labelOf(saved) : source.label;
+    status.text = `$(type-hierarchy) netpath: ${label}`;
+    status.tooltip = saved
+      ? `netpath data source: ${label} (opened again when first needed)`
+      : source.kind.kind === 'none'
+        ? 'netpath: open a capture or select a cluster context'
+        : `netpath data source: ${label}`;
     status.show();
+  };
+  // Every trace shown is recorded here as well as in the path view's own webview state: VS Code
+  // saves the latter only now and then, so a reload could bring back an older trace (model/restore.ts).
+  const TRACE_KEY = 'netpath.lastTrace';
+  const traceStore: TraceStore = {
+    load: () => context.workspaceState.get(TRACE_KEY),
+    save: (m) => void context.workspaceState.update(TRACE_KEY, m),
   };
 
   const ctx: Ctx = {
     extensionUri: context.extensionUri,
     source,
     output,
+    traceStore,
     async ensureSource() {
       if (source.snapshot()) return true;
       if (await reopen()) return true;
@@ -127,7 +149,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.registerTreeDataProvider('netpath.bridges', bridges),
     vscode.window.registerWebviewPanelSerializer('netpath.trace', {
       deserializeWebviewPanel: async (panel, state) => {
-        TracePanel.revive(context.extensionUri, panel, state, { revealEvidence: (ref) => ctx.revealEvidence(ref) });
+        TracePanel.revive(context.extensionUri, panel, state, { revealEvidence: (ref) => ctx.revealEvidence(ref), store: traceStore });
       },
     }),
     vscode.languages.registerHoverProvider({ scheme: '*' }, hover),

@@ -32,7 +32,11 @@ export class DataSource implements vscode.Disposable {
   }
 
   get label(): string {
-    const k = this.current;
+    return this.labelOf(this.current);
+  }
+
+  /** How a source is named in the status bar and the path view: the bundled demo by name, a file by its path, a cluster by its context. */
+  labelOf(k: SourceKind): string {
     if (k.kind === 'file') return k.uri.path.endsWith('/examples/demo-flannel-vxlan.json') && this.isBundled(k.uri) ? 'demo capture' : vscode.workspace.asRelativePath(k.uri);
     return k.kind === 'cluster' ? `context ${k.context}` : 'no source';
   }

@@ -210,10 +210,62 @@ export class VsCode {
     }
   }
 
-  /** Reloads the window (as Developer: Reload Window does) and waits until the workbench is back. */
+  /**
+   * Reloads the page as a user of VS Code in a browser does (F5) and waits until the workbench is
+   * back. Unlike Developer: Reload Window, which waits for VS Code to save its state, this gives VS
+   * Code only the page's unload, when it saves "optimistically, without waiting" (its browser
+   * lifecycle service): state VS Code saves only now and then may be older than what was on screen.
+   */
   async reload(): Promise<void> {
     await this.page.reload();
     await this.waitForWorkbench();
+  }
+
+  /**
+   * One item of the workspace's storage as the browser holds it on disk (VS Code's IndexedDB database
+   * for the workspace): an extension's workspaceState is stored under the extension's id, the editor
+   * layout under `memento/workbench.parts.editor`. undefined while nothing is stored. A reload of the
+   * page starts from this.
+   */
+  async storedWorkspaceItem(key: string): Promise<string | undefined> {
+    const read = `(async (key) => {
+      const open = (name) => new Promise((ok, fail) => { const r = indexedDB.open(name); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+      const names = (await indexedDB.databases()).map((d) => d.name).filter((n) => n && n.startsWith('vscode-web-state-db-') && !n.startsWith('vscode-web-state-db-global'));
+      for (const name of names) {
+        const db = await open(name);
+        try {
+          if (!db.objectStoreNames.contains('ItemTable')) continue;
+          const value = await new Promise((ok, fail) => { const q = db.transaction('ItemTable', 'readonly').objectStore('ItemTable').get(key); q.onsuccess = () => ok(q.result); q.onerror = () => fail(q.error); });
+          if (typeof value === 'string') return value;
+        } finally { db.close(); }
+      }
+      return null;
+    })(${JSON.stringify(key)})`;
+    const text = (await this.page.evaluate(read)) as string | null;
+    return text ?? undefined;
+  }
+
+  /** An extension's workspaceState as stored on disk, parsed (see storedWorkspaceItem). */
+  async storedWorkspaceState(extensionId: string): Promise<Record<string, unknown> | undefined> {
+    const text = await this.storedWorkspaceItem(extensionId);
+    return text === undefined ? undefined : (JSON.parse(text) as Record<string, unknown>);
+  }
+
+  /** Waits until the extension's stored workspaceState satisfies `done` (it reaches disk a moment after the extension writes it). */
+  async waitForStoredWorkspaceState(extensionId: string, done: (state: Record<string, unknown>) => boolean, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const state = await this.storedWorkspaceState(extensionId);
+      if (state && done(state)) return state;
+      if (Date.now() > deadline) throw new Error(`${extensionId}'s workspaceState on disk never became what was expected; it is ${JSON.stringify(state)?.slice(0, 500)}`);
+      await this.page.waitForTimeout(100);
+    }
+  }
+
+  /** The text of the status bar entry that starts with `prefix` ('' when there is none). */
+  async statusBarText(prefix: string): Promise<string> {
+    const items = await this.page.locator('.part.statusbar .statusbar-item').allInnerTexts();
+    return items.map((t) => t.trim()).find((t) => t.startsWith(prefix)) ?? '';
   }
 
   /** Runs a command from the palette by its full title, e.g. "netpath: Load Demo Capture". */

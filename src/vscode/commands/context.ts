@@ -1,6 +1,7 @@
 // What every command gets: the data source, output, status bar, and a few shared actions.
 import * as vscode from 'vscode';
 import type { EvidenceRef } from '../../shared/protocol';
+import type { TraceStore } from '../panels/tracePanel';
 import type { DataSource } from '../source';
 
 export interface Ctx {
@@ -10,4 +11,6 @@ export interface Ctx {
   /** Makes sure some data is loaded, asking the user where from if not. */
   ensureSource(): Promise<boolean>;
   revealEvidence(ref: EvidenceRef): Promise<void>;
+  /** The workspace's record of the last trace shown (restored after a window reload). */
+  traceStore: TraceStore;
 }

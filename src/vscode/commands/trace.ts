@@ -88,7 +88,7 @@ export async function tracePodPath(ctx: Ctx, preset: { from?: string; to?: strin
   const capture = ctx.source.snapshot()?.capture;
   TracePanel.show(
     ctx.extensionUri,
-    { type: 'showTrace', trace, source: ctx.source.label, request: req, hosts: capture ? traceHosts(trace, capture.hosts) : [] },
-    { revealEvidence: (ref) => ctx.revealEvidence(ref) },
+    { type: 'showTrace', trace, source: ctx.source.label, request: req, hosts: capture ? traceHosts(trace, capture.hosts) : [], shownAt: Date.now() },
+    { revealEvidence: (ref) => ctx.revealEvidence(ref), store: ctx.traceStore },
   );
 }

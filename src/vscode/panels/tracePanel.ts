@@ -3,11 +3,20 @@
 // `ready` is answered with the trace, exports come back as messages and are saved where the user says.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { isFromWebview, isToWebview, type EvidenceRef, type FromWebview, type ShowTrace } from '../../shared/protocol';
+import { isFromWebview, type EvidenceRef, type FromWebview, type ShowTrace } from '../../shared/protocol';
+import { traceToRestore } from '../model/restore';
+
+/** The extension's own record of the trace last shown (workspaceState), kept beside the webview's state. */
+export interface TraceStore {
+  load(): unknown;
+  save(message: ShowTrace): void;
+}
 
 export interface TracePanelOptions {
   /** Called when the user clicks an evidence line (`host probe:line`); e.g. to open the capture there. */
   revealEvidence?: (ref: EvidenceRef) => void | Promise<void>;
+  /** Where every trace shown is recorded, so that a window reload brings back the last one (see model/restore.ts). */
+  store?: TraceStore;
 }
 
 export class TracePanel implements vscode.Disposable {
@@ -19,6 +28,8 @@ export class TracePanel implements vscode.Disposable {
 
   /** Shows `message` in the trace panel, creating it or reusing the open one. */
   static show(extensionUri: vscode.Uri, message: ShowTrace, options: TracePanelOptions = {}): TracePanel {
+    // Recorded before the webview sees it: a reload from now on brings this trace back.
+    options.store?.save(message);
     const open = TracePanel.current;
     if (open) {
       open.options = options;
@@ -31,17 +42,21 @@ export class TracePanel implements vscode.Disposable {
   }
 
   /**
-   * Brings back a path view VS Code restored after a restart or window reload (its webview saved the
-   * trace with setState). Returns false, and closes the panel, when the saved state is not a trace.
+   * Brings back a path view VS Code restored after a restart or window reload: the later of the trace
+   * its webview saved with setState and the one the store recorded (the webview's state can be older
+   * than the last trace shown; see model/restore.ts). Returns false, and closes the panel, when
+   * neither holds a trace.
    */
   static revive(extensionUri: vscode.Uri, panel: vscode.WebviewPanel, saved: unknown, options: TracePanelOptions = {}): boolean {
-    const message = (saved as { message?: unknown } | undefined)?.message;
-    if (!isToWebview(message) || message.type !== 'showTrace') {
+    const restored = traceToRestore(saved, options.store?.load());
+    if (!restored) {
       panel.dispose();
       return false;
     }
     TracePanel.current?.dispose();
-    TracePanel.current = new TracePanel(extensionUri, message, options, panel);
+    // When the store's record is the later one, the webview first draws its own (older) state and
+    // then the answer to its `ready`, which is this message.
+    TracePanel.current = new TracePanel(extensionUri, restored.message, options, panel);
     return true;
   }
 
