@@ -30,11 +30,11 @@ export function recordRow(r: ProbeRecord): string[] {
     case 'addr':
       return [s(r.src.line), 'addr', `${r.local}/${r.prefixlen}`, kv([['dev', r.dev], ['scope', r.scope], ['brd', r.broadcast], ['flags', r.flags]])];
     case 'route':
-      return [s(r.src.line), 'route', `${r.type === 'unicast' ? '' : r.type + ' '}${r.dst}`, kv([['table', r.table], ['via', r.gateway], ['dev', r.dev], ['proto', r.protocol], ['scope', r.scope], ['src', r.prefsrc], ['metric', r.metric], ['flags', r.flags], ['nexthops', r.nexthops?.map((n) => `${n.gateway ?? ''}@${n.dev ?? ''}`)]])];
+      return [s(r.src.line), 'route', `${r.type === 'unicast' ? '' : r.type + ' '}${r.dst}`, kv([['table', r.table], ['via', r.gateway ?? (r.unresolvedGateway && `${r.unresolvedGateway.name} (name, unresolved)`)], ['dev', r.dev], ['proto', r.protocol], ['scope', r.scope], ['src', r.prefsrc], ['metric', r.metric], ['flags', r.flags], ['nexthops', r.nexthops?.map((n) => `${n.gateway ?? ''}@${n.dev ?? ''}`)]])];
     case 'rule':
       return [s(r.src.line), 'rule', String(r.priority), kv([['not', r.not], ['from', r.from], ['to', r.to], ['iif', r.iif], ['oif', r.oif], ['fwmark', r.fwmark && `0x${r.fwmark.value.toString(16)}${r.fwmark.mask !== undefined ? `/0x${r.fwmark.mask.toString(16)}` : ''}`], [r.action, r.table ?? r.goto ?? true], ['suppress_prefixlength', r.suppressPrefixlength]])];
     case 'neigh':
-      return [s(r.src.line), 'neigh', r.dst.toString(), kv([['dev', r.dev], ['lladdr', r.lladdr], ['state', r.state], ['router', r.router], ['proxy', r.proxy], ['extern_learn', r.externLearn]])];
+      return [s(r.src.line), 'neigh', r.dst.toString(), kv([['name', r.hostname], ['dev', r.dev], ['lladdr', r.lladdr], ['state', r.state], ['router', r.router], ['proxy', r.proxy], ['extern_learn', r.externLearn]])];
     case 'fdb':
       return [s(r.src.line), 'fdb', r.mac, kv([['dev', r.dev], ['master', r.master], ['vlan', r.vlan], ['dst', r.dst], ['vni', r.vni], ['port', r.port], ['self', r.self], ['state', r.state], ['flags', r.flags]])];
     case 'bridge-port':

@@ -151,7 +151,7 @@ export function buildNetns(host: Host): Netns {
   const seen = new Set<string>();
   for (const [probe, list] of [['routes4', routes4], ['routes6', routes6]] as const) {
     for (const r of list) {
-      const k = `${r.family}|${r.table}|${r.type}|${r.dst}|${r.metric ?? 0}|${r.dev ?? ''}|${r.gateway ?? ''}`;
+      const k = `${r.family}|${r.table}|${r.type}|${r.dst}|${r.metric ?? 0}|${r.dev ?? ''}|${r.gateway ?? r.unresolvedGateway?.name ?? ''}`;
       if (seen.has(k)) continue;
       seen.add(k);
       fib[r.family].addRoute(r, probe);
@@ -205,7 +205,8 @@ function inferPodAddrs(host: Host, routes: RouteRecord[]): AddrRecord[] {
     const ip = Addr.parse(text);
     if (!ip.ok) continue;
     const fam = routes.filter((r) => r.family === ip.value.family && r.dev !== undefined && r.type === 'unicast');
-    const onLink = fam.filter((r) => r.gateway === undefined && r.dst.length > 0 && r.dst.contains(ip.value)).sort((x, y) => y.dst.length - x.dst.length)[0];
+    // A route through a gateway printed by name (`route` without -n) is not on-link either.
+    const onLink = fam.filter((r) => r.gateway === undefined && r.unresolvedGateway === undefined && r.dst.length > 0 && r.dst.contains(ip.value)).sort((x, y) => y.dst.length - x.dst.length)[0];
     const dev = onLink?.dev ?? fam.find((r) => r.dst.length === 0)?.dev ?? fam[0]?.dev;
     if (dev === undefined) continue;
     const len = onLink?.dst.length ?? ip.value.bits;

@@ -5,6 +5,7 @@
 // flood copy is explored; breadcrumbs catch loops.
 import { Addr, Mac, Prefix, type Family } from './addr';
 import type { FibAnswer, FibRoute } from './fib';
+import { gatewayByName } from './names';
 import { confValue, evidence, fdbKey, ifacePrefixes, neighKey, networkIndex, segmentPrefixes, type Iface, type Netns, type Network } from './network';
 import type { Evidence, Flow, Hop, Step, StepKind, Trace, Verdict } from './trace';
 
@@ -92,7 +93,7 @@ function describeRoute(r: FibRoute): string {
   const rec = r.rec;
   // As `ip route` prints it: `default`, a bare address for a host route, else the prefix.
   const dst = rec.dst.length === 0 ? 'default' : rec.dst.length === rec.dst.addr.bits ? rec.dst.addr.toString() : rec.dst.toString();
-  const via = rec.gateway ? ` via ${rec.gateway}` : '';
+  const via = rec.gateway ? ` via ${rec.gateway}` : rec.unresolvedGateway ? ` via ${rec.unresolvedGateway.name} (a name, address unknown)` : '';
   const dev = rec.dev ? ` dev ${rec.dev}` : '';
   return `${rec.type === 'unicast' ? '' : rec.type + ' '}${dst}${via}${dev}${rec.table !== 'main' ? ` table ${rec.table}` : ''}`;
 }
@@ -293,6 +294,14 @@ export class Simulator {
       : [{ gateway: rec.gateway, dev: rec.dev, onlink: rec.flags.includes('onlink'), label: '' }];
     const text = `The longest matching route in ${ns.name} for ${pkt.dst} is "${describeRoute(r)}" (table ${ans.table}${rec.metric !== undefined ? `, metric ${rec.metric}` : ''})${nexthops.length > 1 ? `: ${nexthops.length} equal-cost next hops, each explored` : ''}.`;
     this.add(c, routeStep(text));
+    if (rec.unresolvedGateway && !rec.gateway) {
+      // `route` without -n printed the gateway as a name: never on-link (flag G); placed only from `arp -a`.
+      const named = gatewayByName(ns, rec.unresolvedGateway, fam, rec.dev);
+      const ev = [rEv, ...named.entries.map((e) => evidence(ns, 'arp', e.src))];
+      if (named.kind !== 'found') return this.end(c, 'insufficient-data', named.text, rec.dev ?? null, 'drop', ev);
+      nexthops[0]!.gateway = named.addr;
+      this.add(c, step('inferred', named.text, ev, { inferred: true }));
+    }
     for (const nh of nexthops) {
       const cc = nexthops.length > 1 ? this.fork(c, nh.label) : c;
       this.sendVia(cc, ns, pkt, iif, nh.gateway, nh.dev, r);

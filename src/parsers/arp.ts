@@ -1,5 +1,6 @@
 // net-tools and BusyBox `arp`: the IPv4 neighbour table as /proc/net/arp shows it, in two layouts:
 //   `arp -a` / `arp -an`:  `? (10.244.0.2) at 0a:58:0a:f4:00:02 [ether] on cni0`, `... at <incomplete> on eth0`,
+//                          without -n the host name instead of `?` (`_gateway (10.0.0.1) at ...`, kept as `hostname`),
 //                          `... [ether] PERM on eth0`, proxies `... at <from_interface> PERM PUB on eth0`
 //                          (BusyBox uses this layout for -n too, prints `at *` and `PUP` for proxies);
 //   `arp -n` / `arp -e`:   the table `Address HWtype HWaddress Flags Mask Iface` with `(incomplete)` rows and
@@ -49,6 +50,9 @@ function parseAtForm(l: Line, t: readonly string[], c: Collector<NeighRecord>): 
     return undefined;
   }
   const rec = blank(addr.value, l);
+  // Without -n, arp prints the address's name first (`?` when it has none): keep it, so that a gateway
+  // `route` printed by name can be placed.
+  if (t[0] !== '?') rec.hostname = t[0]!;
   const letters = new Set<string>();
   const hw = t[3];
   const mac = hw === undefined ? undefined : Mac.parse(hw);

@@ -109,7 +109,7 @@ export function blank(dst: Addr, l: Line): NeighRecord {
   return { kind: 'neigh', family: dst.family, dst, state: [], router: false, proxy: false, externLearn: false, src: { line: l.line, raw: l.raw } };
 }
 
-const FIELD_ORDER = ['kind', 'family', 'dst', 'dev', 'lladdr', 'state', 'router', 'proxy', 'externLearn', 'flags', 'protocol', 'refcnt', 'used', 'confirmed', 'updated', 'probes', 'arpFlags', 'hwType', 'src'] as const;
+const FIELD_ORDER = ['kind', 'family', 'dst', 'hostname', 'dev', 'lladdr', 'state', 'router', 'proxy', 'externLearn', 'flags', 'protocol', 'refcnt', 'used', 'confirmed', 'updated', 'probes', 'arpFlags', 'hwType', 'src'] as const;
 
 /** The record with its fields in reading order (golden files and JSON output read like the command's line). */
 export function ordered(rec: NeighRecord): NeighRecord {

@@ -6,6 +6,21 @@
 // lines (`\tnexthop ...` for multipath, `    cache ...` for cached exceptions). A `nexthop` word opens a
 // next hop that takes the `via`/`dev`/`weight`/flags after it, wherever it stands (`ip -o` puts the
 // whole route on one line).
+//
+// The legacy tables are often pasted as `route` or `netstat -r` without `-n`, which print names where
+// they can (net-tools and BusyBox, IPv4 cut to a 15-character column; net-tools IPv6 too, uncut):
+// - `default` is the address 0.0.0.0 (the Genmask still gives the length: `default ... 128.0.0.0` is
+//   0.0.0.0/1); `*`, `0.0.0.0`, `[::]` (net-tools IPv6) and `-` (reject routes) mean no gateway.
+// - A gateway printed as a name (`gateway`, systemd-resolved's `_gateway`, a cut `qcloud-offline-`):
+//   the route is kept with everything else the line says, `gateway` absent and `unresolvedGateway`
+//   holding the name, and an issue on the line says why and to capture with `route -n`. Flag G still
+//   decides: such a route is never on-link. The engine resolves the name from `arp -a`, or stops.
+// - A destination printed as a name: `link-local` and `loopback` are taken at the address Debian's and
+//   Ubuntu's stock /etc/networks give them (recorded in `dstName`, as an assumption). Any other name
+//   (a host route to `_gateway`, a network from /etc/networks) leaves only the prefix length: the route
+//   cannot be placed in a FIB, and placing it anywhere would be a guess that changes every lookup near
+//   it. So the line is an issue that repeats what it knew (name/length via gateway dev) and says to
+//   capture with `route -n`; the rest of the table is kept.
 import { Addr, Prefix, maskLength, type Family } from '../engine/addr';
 import { Collector, isObject, jsonElements, lines, looksLikeJson, num, source, str, tokens, uint, type Line } from './common';
 import { isProcRouteHeader, parseProcRoute } from './procfs';
@@ -92,6 +107,8 @@ function finish(d: Draft, hint: Family, src: { line: number; raw: string }): Rou
   if (d.flow !== undefined) rec.flow = d.flow;
   if (d.encap !== undefined) rec.encap = d.encap;
   if (d.rtFlags !== undefined) rec.rtFlags = d.rtFlags;
+  if (d.unresolvedGateway !== undefined) rec.unresolvedGateway = d.unresolvedGateway;
+  if (d.dstName !== undefined) rec.dstName = d.dstName;
   rec.src = src;
   return rec;
 }
@@ -682,9 +699,10 @@ function parseLegacyTable(ls: Line[]): ParseResult<RouteRecord> {
     const row: Record<string, string> = {};
     cols.forEach((name, k) => (row[name] = t[k]!));
     try {
-      const { rec, busyboxSign } = legacyRow(l, row);
+      const { rec, busyboxSign, gatewayIssue } = legacyRow(l, row);
       if (busyboxSign) busybox = true;
       c.records.push(rec);
+      if (gatewayIssue !== undefined) c.issue(l, gatewayIssue);
     } catch (e) {
       if (!(e instanceof Bad)) throw e;
       c.issue(l, e.message);
@@ -694,24 +712,49 @@ function parseLegacyTable(ls: Line[]): ParseResult<RouteRecord> {
   return c.result();
 }
 
-const NO_GATEWAY: ReadonlySet<string> = new Set(['0.0.0.0', '::', '*', '-']);
+/** How the tables print "no gateway": `0.0.0.0`/`::` with -n, `*` (BusyBox, old net-tools) or `[::]` (net-tools IPv6) without, `-` on reject routes. */
+const NO_GATEWAY: ReadonlySet<string> = new Set(['0.0.0.0', '::', '[::]', '*', '-']);
 
-function legacyRow(l: Line, row: Record<string, string>): { rec: RouteRecord; busyboxSign: boolean } {
+/**
+ * Destination names with a conventional address (Debian's and Ubuntu's stock /etc/networks, from
+ * netbase). `default` is not here: route prints it for the address 0.0.0.0 whatever the Genmask.
+ */
+const WELL_KNOWN_NETWORKS: ReadonlyMap<string, string> = new Map([
+  ['link-local', '169.254.0.0'],
+  ['loopback', '127.0.0.0'],
+]);
+
+/** net-tools and BusyBox print IPv4 names with `%-15.15s`: a name of 15 characters may be cut. */
+const IPV4_NAME_COLUMN = 15;
+
+function legacyRow(l: Line, row: Record<string, string>): { rec: RouteRecord; busyboxSign: boolean; gatewayIssue?: string } {
   const flags = row.flags ?? '';
   const d = draft(l, flags.includes('!') ? 'unreachable' : 'unicast');
   const dstText = row.dst ?? bad('row has no Destination column');
-  if (row.genmask !== undefined) {
-    const a = Addr.parse(dstText === 'default' ? '0.0.0.0' : dstText);
-    if (!a.ok || a.value.family !== 4) bad(`destination "${dstText}" is not an IPv4 address (capture with \`route -n\`)`);
-    d.dst = Prefix.of(a.value, netmaskLength(row.genmask));
+  const v4 = row.genmask !== undefined;
+  if (v4) {
+    const len = netmaskLength(row.genmask!);
+    const known = WELL_KNOWN_NETWORKS.get(dstText);
+    const a = Addr.parse(dstText === 'default' ? '0.0.0.0' : (known ?? dstText));
+    if (!a.ok || a.value.family !== 4) bad(isHostName(dstText) ? unresolvedDestination(dstText, `/${len}`, row, 4) : `destination "${dstText}" is not an IPv4 address`);
+    d.dst = Prefix.of(a.value, len);
+    if (known !== undefined) d.dstName = { name: dstText, meaning: 'well-known' };
   } else {
-    d.dst = prefix(dstText) ?? bad(`destination "${dstText}" is not a prefix (capture with \`route -n\`)`);
+    const named = /^(.+?)(\/\d+)?$/.exec(dstText)!;
+    d.dst = legacyPrefix6(dstText) ?? bad(isHostName(named[1]!) ? unresolvedDestination(named[1]!, named[2] ?? '', row, 6) : `destination "${dstText}" is not a prefix`);
   }
   const gw = row.gateway;
+  let gatewayIssue: string | undefined;
   if (gw !== undefined && !NO_GATEWAY.has(gw)) {
-    const a = Addr.parse(gw);
-    if (!a.ok) bad(`gateway "${gw}" is not an IP address (capture with \`route -n\`)`);
-    d.gateway = a.value;
+    const a = Addr.parse(gw.startsWith('[') && gw.endsWith(']') ? gw.slice(1, -1) : gw);
+    if (a.ok) d.gateway = a.value;
+    else if (!isHostName(gw)) bad(`gateway "${gw}" is neither an IP address nor a host name`);
+    else {
+      // A name: the route keeps its gateway, unresolved; flag G still says it is not on-link.
+      const maybeTruncated = v4 && gw.length >= IPV4_NAME_COLUMN;
+      d.unresolvedGateway = { name: gw, maybeTruncated };
+      gatewayIssue = `route printed names instead of addresses: gateway \`${gw}\`${maybeTruncated ? ` (maybe cut to ${IPV4_NAME_COLUMN} characters)` : ''} cannot be resolved from the capture; the route is kept with its gateway unresolved (the engine looks the name up in \`arp -a\`); capture with ${fixCommand(v4 ? 4 : 6)}`;
+    }
   }
   if (row.metric !== undefined && row.metric !== '-') {
     // IPv6 reject entries print the u32 metric as -1.
@@ -720,9 +763,32 @@ function legacyRow(l: Line, row: Record<string, string>): { rec: RouteRecord; bu
   const iface = row.iface;
   if (iface !== undefined && iface !== '*' && iface !== '-') d.dev = iface;
   d.rtFlags = flags;
-  // net-tools prints a reject route's gateway and interface as `-`; BusyBox prints `0.0.0.0` and `*`.
-  const busyboxSign = flags.includes('!') && gw === '0.0.0.0' && iface === '*';
-  return { rec: finish(d, d.dst.family, source(l)), busyboxSign };
+  // net-tools prints a reject route's gateway and interface as `-`; BusyBox prints `0.0.0.0` (`*` without -n) and `*`.
+  const busyboxSign = flags.includes('!') && (gw === '0.0.0.0' || gw === '*') && iface === '*';
+  const rec = finish(d, d.dst.family, source(l));
+  return gatewayIssue === undefined ? { rec, busyboxSign } : { rec, busyboxSign, gatewayIssue };
+}
+
+/** A host or network name as resolvers return them (letters, digits, `_`, `-`, dots; not all digits). */
+function isHostName(s: string): boolean {
+  return /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(s) && !/^[\d.]+$/.test(s);
+}
+
+/** An IPv6 table's destination: `addr/len`, with net-tools' `[::]` for the unspecified address. */
+function legacyPrefix6(text: string): Prefix | undefined {
+  return prefix(text.startsWith('[::]') ? `::${text.slice(4)}` : text);
+}
+
+function fixCommand(family: Family): string {
+  return family === 4 ? '`route -n` (or `netstat -rn`)' : '`route -n -A inet6` (or `netstat -rn -6`)';
+}
+
+/** Why a route whose destination is a name is left out, with what the line still says. */
+function unresolvedDestination(name: string, len: string, row: Record<string, string>, family: Family): string {
+  const via = row.gateway !== undefined && !NO_GATEWAY.has(row.gateway) ? ` via ${row.gateway}` : '';
+  const dev = row.iface !== undefined && row.iface !== '*' && row.iface !== '-' ? ` dev ${row.iface}` : '';
+  const cut = family === 4 && name.length >= IPV4_NAME_COLUMN ? ` (maybe cut to ${IPV4_NAME_COLUMN} characters)` : '';
+  return `route printed names instead of addresses: destination \`${name}\`${cut} is a host or network name the capture cannot resolve, so this route (${name}${len}${via}${dev}) cannot be placed in the routing table and is left out; lookups it would have won fall to other routes; capture with ${fixCommand(family)}`;
 }
 
 /** The prefix length of a dotted netmask; non-contiguous masks (legal in old BSD routing) are rejected. */

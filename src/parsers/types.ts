@@ -127,6 +127,21 @@ export interface AddrRecord {
 
 export type RouteType = 'unicast' | 'local' | 'broadcast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw' | 'multicast' | 'anycast' | 'nat';
 
+/**
+ * An address that `route` or `netstat -r` without `-n` printed as a name: a host name from /etc/hosts
+ * or DNS (`gateway`, systemd's `_gateway`), or a network name from /etc/networks. Nothing in a capture
+ * says which address such a name stands for.
+ */
+export interface PrintedName {
+  /** The name exactly as printed. */
+  name: string;
+  /**
+   * The name fills the IPv4 table's 15-character column, which net-tools and BusyBox cut names to
+   * (`qcloud-offline-`): it may be the start of a longer name. IPv6 tables never cut names.
+   */
+  maybeTruncated: boolean;
+}
+
 export interface Nexthop {
   gateway?: Addr;
   dev?: string;
@@ -173,6 +188,19 @@ export interface RouteRecord {
   encap?: string;
   /** `route -n` / `netstat -rn`: the Flags column as printed (U, G, H, !, D, M, ...). */
   rtFlags?: string;
+  /**
+   * `route` / `netstat -r` without `-n` printed the gateway as a name (flag G): the route goes through
+   * a gateway whose address the capture does not hold, so `gateway` is absent and the route is never
+   * on-link. The engine looks the name up in the host's `arp -a` output, or stops with insufficient-data.
+   */
+  unresolvedGateway?: PrintedName;
+  /**
+   * `route` / `netstat -r` without `-n` printed the destination as one of the names Debian's and Ubuntu's
+   * stock /etc/networks give (`link-local` = 169.254.0.0, `loopback` = 127.0.0.0): `dst` holds that
+   * address with the Genmask's length. Taken at its conventional meaning; the capture cannot confirm
+   * the host's own /etc/networks.
+   */
+  dstName?: { name: string; meaning: 'well-known' };
   src: Source;
 }
 
@@ -251,6 +279,11 @@ export interface NeighRecord {
   arpFlags?: string[];
   /** `arp` only: the hardware type (`ether`, `infiniband`, ...). */
   hwType?: string;
+  /**
+   * `arp -a` without `-n`: the host name printed before the address (`gateway (10.0.0.1) at ...`), from
+   * /etc/hosts or DNS; absent when it printed `?`. Lets the engine place a gateway `route` printed by name.
+   */
+  hostname?: string;
   src: Source;
 }
 

@@ -92,6 +92,30 @@ describe('parseArp', () => {
     assert.match(r.issues[1]!.message, /no `on IFACE`/);
   });
 
+  test('`arp -a` without -n keeps the host name printed before each address; `?` means none', () => {
+    const nt = parseArp(fixtureBody('arp', 'lab-a-names'));
+    const bb = parseArp(fixtureBody('arp', 'lab-busybox-a-names'));
+    assert.deepEqual([nt.format, bb.format], ['net-tools', 'busybox']);
+    assert.deepEqual([nt.issues, bb.issues], [[], []]);
+    assert.deepEqual(withoutSrc(bb.records), withoutSrc(nt.records));
+    assert.deepEqual(
+      nt.records.map((x) => [x.hostname ?? null, x.dst.toString(), x.lladdr ?? null]),
+      [
+        ['k8s-node-02', '10.0.0.11', '52:54:00:00:00:11'],
+        ['qcloud-offline-gw-node3.example', '10.0.0.12', '52:54:00:00:00:12'],
+        ['_gateway', '10.0.0.1', '52:54:00:12:34:56'],
+        ['gateway', '10.0.0.13', null],
+        [null, '10.0.0.14', '52:54:00:00:00:14'],
+      ],
+    );
+    // The name changes nothing else: `arp -an` of the same entries reads the same without it.
+    const an = parseArp(fixtureBody('arp', 'lab-a-names').replace(/^\S+ \(/gm, '? ('));
+    assert.deepEqual(withoutSrc(an.records), withoutSrc(nt.records).map((x) => {
+      const { hostname: _h, ...rest } = x as { hostname?: string };
+      return rest;
+    }));
+  });
+
   test('empty output', () => {
     assert.deepEqual(parseArp(''), { format: 'empty', records: [], issues: [] });
   });

@@ -324,7 +324,7 @@ describe('parseRoutes: route -n and netstat -rn', () => {
     assert.equal(gw.gateway?.toString(), '2001:db8:1::1');
   });
 
-  test('non-contiguous masks, names instead of addresses and rows before the header are issues', () => {
+  test('non-contiguous masks, a name instead of an address and rows before the header are issues', () => {
     const text = [
       '10.9.0.0        0.0.0.0         255.255.0.0     U     0      0        0 eth9', // 1: no header yet
       'Kernel IP routing table', // 2
@@ -340,18 +340,141 @@ describe('parseRoutes: route -n and netstat -rn', () => {
       r.issues.map((i) => [i.line, i.message]),
       [
         [1, 'expected the column header (`Destination Gateway Genmask Flags ...`) before route rows'],
-        [4, 'gateway "_gateway" is not an IP address (capture with `route -n`)'],
+        [4, 'route printed names instead of addresses: gateway `_gateway` cannot be resolved from the capture; the route is kept with its gateway unresolved (the engine looks the name up in `arp -a`); capture with `route -n` (or `netstat -rn`)'],
         [5, 'Genmask 255.0.255.0 is not a contiguous netmask (Linux routes are prefixes)'],
         [8, 'expected 8 columns (dst gateway genmask flags metric ref use iface), got 6'],
       ],
     );
-    assert.deepEqual(r.records.map((x) => `${x.src.line} ${x.dst} ${x.gateway ?? '-'} ${x.dev}`), ['6 10.2.0.0/16 - eth1', '7 0.0.0.0/0 10.0.0.1 eth0']);
+    assert.deepEqual(r.records.map((x) => `${x.src.line} ${x.dst} ${x.gateway ?? x.unresolvedGateway?.name ?? '-'} ${x.dev}`), ['4 0.0.0.0/0 _gateway eth0', '6 10.2.0.0/16 - eth1', '7 0.0.0.0/0 10.0.0.1 eth0']);
   });
 
   test('a redacted paste keeps the readable rows', () => {
     const r = parseRoutes(fixtureBody('routes4', 'public-flannel-134-netstat-rn-redacted'), 4);
     assert.deepEqual(r.issues.map((i) => i.line), [3, 6, 7]);
     assert.deepEqual(r.records.map((x) => x.dst.toString()), ['0.0.0.0/0', '10.244.0.0/16', '192.168.1.0/24', '192.168.1.1/32']);
+  });
+});
+
+describe('parseRoutes: `route` and `netstat -r` without -n (names for addresses)', () => {
+  /** The records and issues of a fixture, each route as `dst gateway dev flags`. */
+  const rows = (rs: readonly RouteRecord[]) => rs.map((x) => `${x.src.line} ${x.type} ${x.dst} ${x.gateway ?? (x.unresolvedGateway ? `name:${x.unresolvedGateway.name}` : '-')} ${x.dev ?? '-'} ${x.rtFlags}`);
+
+  test('a gateway printed as a name keeps the route, its gateway unresolved; the line says why and how to fix it', () => {
+    const r = parseRoutes(fixtureBody('routes4', 'lab-net-tools-route-names'), 4);
+    assert.equal(r.format, 'net-tools');
+    const cut = find(r.records, '10.244.2.0/24');
+    assert.deepEqual(withoutSrc([cut])[0], { kind: 'route', family: 4, type: 'unicast', dst: '10.244.2.0/24', table: 'main', metric: 0, dev: 'eth0', flags: [], rtFlags: 'UG', unresolvedGateway: { name: 'qcloud-offline-', maybeTruncated: true } });
+    assert.equal(cut.gateway, undefined);
+    const issue = r.issues.find((i) => i.line === cut.src.line)!;
+    assert.equal(issue.message, 'route printed names instead of addresses: gateway `qcloud-offline-` (maybe cut to 15 characters) cannot be resolved from the capture; the route is kept with its gateway unresolved (the engine looks the name up in `arp -a`); capture with `route -n` (or `netstat -rn`)');
+    // Shorter names fit the column: not cut.
+    assert.deepEqual(find(r.records, '0.0.0.0/0').unresolvedGateway, { name: '_gateway', maybeTruncated: false });
+    assert.deepEqual(find(r.records, '10.244.1.0/24').unresolvedGateway, { name: 'k8s-node-02', maybeTruncated: false });
+    assert.match(r.issues.find((i) => i.line === find(r.records, '10.244.3.0/24').src.line)!.message, /^route printed names instead of addresses: gateway `gateway` cannot be resolved/);
+    // An address is still an address; `0.0.0.0` and a reject row's `-` are no gateway, and say nothing.
+    assert.equal(find(r.records, '10.244.4.0/24').gateway?.toString(), '10.0.0.14');
+    for (const dst of ['10.0.0.0/24', '10.99.0.0/16', '10.244.0.0/24']) {
+      const x = find(r.records, dst);
+      assert.deepEqual([x.gateway, x.unresolvedGateway], [undefined, undefined], dst);
+      assert.ok(!r.issues.some((i) => i.line === x.src.line), dst);
+    }
+  });
+
+  test('flag G still decides: every route kept with an unresolved gateway is a gateway route, never on-link', () => {
+    for (const [probe, name, family] of [['routes4', 'lab-net-tools-route-names', 4], ['routes4', 'lab-busybox-route-names', 4], ['routes4', 'public-azure-imds-netstat-r', 4], ['routes4', 'public-karmic-link-local-route', 4], ['routes6', 'lab-net-tools-route-A-inet6-names', 6]] as const) {
+      const r = parseRoutes(fixtureBody(probe, name), family);
+      const named = r.records.filter((x) => x.unresolvedGateway);
+      assert.ok(named.length > 0, name);
+      for (const x of named) {
+        assert.match(x.rtFlags!, /G/, `${name} line ${x.src.line}`);
+        assert.equal(x.gateway, undefined);
+        assert.ok(r.issues.some((i) => i.line === x.src.line && i.message.includes(`gateway \`${x.unresolvedGateway!.name}\``)), `${name} line ${x.src.line} has its issue`);
+      }
+    }
+  });
+
+  test('`route` and `route -n` of one table: the same routes, names where -n has addresses, destination names left out', () => {
+    const names = parseRoutes(fixtureBody('routes4', 'lab-net-tools-route-names'), 4);
+    const numeric = parseRoutes(fixtureBody('routes4', 'lab-net-tools-route-names-n'), 4);
+    assert.deepEqual(numeric.issues, []);
+    // /etc/hosts of the lab: what each name stands for.
+    const hosts: Record<string, string> = { _gateway: '10.0.0.1', 'k8s-node-02': '10.0.0.11', 'qcloud-offline-': '10.0.0.12', gateway: '10.0.0.13' };
+    const kept = new Set(names.records.map((x) => x.src.line));
+    for (const n of numeric.records) {
+      if (!kept.has(n.src.line)) continue;
+      const x = names.records.find((y) => y.src.line === n.src.line)!;
+      assert.deepEqual([x.type, x.dst.toString(), x.dev, x.metric, x.rtFlags], [n.type, n.dst.toString(), n.dev, n.metric, n.rtFlags], `line ${n.src.line}`);
+      assert.equal(x.gateway?.toString() ?? (x.unresolvedGateway && hosts[x.unresolvedGateway.name]), n.gateway?.toString(), `line ${n.src.line}`);
+    }
+    // Lines 5 and 6 name their destinations (`_gateway` UH, `kube-svc` from /etc/networks): issues, with what they said.
+    assert.deepEqual(numeric.records.filter((n) => !kept.has(n.src.line)).map((n) => `${n.src.line} ${n.dst}`), ['5 10.0.0.1/32', '6 10.96.0.0/12']);
+    const dropped = names.issues.filter((i) => i.line === 5 || i.line === 6).map((i) => i.message);
+    assert.deepEqual(dropped, [
+      'route printed names instead of addresses: destination `_gateway` is a host or network name the capture cannot resolve, so this route (_gateway/32 dev eth0) cannot be placed in the routing table and is left out; lookups it would have won fall to other routes; capture with `route -n` (or `netstat -rn`)',
+      'route printed names instead of addresses: destination `kube-svc` is a host or network name the capture cannot resolve, so this route (kube-svc/12 via _gateway dev eth0) cannot be placed in the routing table and is left out; lookups it would have won fall to other routes; capture with `route -n` (or `netstat -rn`)',
+    ]);
+  });
+
+  test('`link-local` is 169.254.0.0 (a well-known /etc/networks name, recorded as such); `default` is 0.0.0.0 with the Genmask\'s length', () => {
+    const names = parseRoutes(fixtureBody('routes4', 'public-karmic-link-local-route'), 4);
+    const numeric = parseRoutes(fixtureBody('routes4', 'public-karmic-link-local-route-n'), 4);
+    assert.deepEqual(names.records.map((x) => x.dst.toString()), numeric.records.map((x) => x.dst.toString()));
+    const ll = find(names.records, '169.254.0.0/16');
+    assert.deepEqual(ll.dstName, { name: 'link-local', meaning: 'well-known' });
+    assert.equal(find(numeric.records, '169.254.0.0/16').dstName, undefined);
+    assert.deepEqual(names.issues.map((i) => i.line), [5]); // only `fritz.box`, the router
+    assert.deepEqual(find(names.records, '0.0.0.0/0').unresolvedGateway, { name: 'fritz.box', maybeTruncated: false });
+    assert.equal(find(numeric.records, '0.0.0.0/0').gateway?.toString(), '192.168.178.1');
+    // BusyBox prints `default` for 0.0.0.0/1 too; net-tools 2.10 prints 0.0.0.0. Both are 0.0.0.0/1.
+    for (const name of ['lab-busybox-route-half-default', 'lab-net-tools-route-half-default']) {
+      const r = parseRoutes(fixtureBody('routes4', name), 4);
+      assert.equal(r.records[0]!.dst.toString(), '0.0.0.0/1', name);
+      assert.equal(r.records[0]!.unresolvedGateway?.name, 'qcloud-offline-', name);
+    }
+    // The cut name as a host route's destination is an issue, never an address.
+    assert.match(parseRoutes(fixtureBody('routes4', 'lab-net-tools-route-half-default'), 4).issues[1]!.message, /destination `qcloud-offline-` \(maybe cut to 15 characters\) is a host or network name/);
+  });
+
+  test('`*` (BusyBox and old net-tools) is no gateway: such tables read like their -n form', () => {
+    const r = parseRoutes(fixtureBody('routes4', 'public-code-maven-route'), 4);
+    assert.deepEqual(r.issues, []);
+    assert.deepEqual(rows(r.records), ['3 unicast 0.0.0.0/0 10.0.2.2 eth0 UG', '4 unicast 10.0.2.0/24 - eth0 U', '5 unicast 10.0.3.0/24 - lxcbr0 U']);
+  });
+
+  test('`netstat -r` and BusyBox `route`/`netstat -r` without -n read like `route`', () => {
+    // Only net-tools names destinations: leave out the rows it names (BusyBox keeps them as addresses).
+    const key = (rs: readonly RouteRecord[]) => rs.filter((x) => !['10.0.0.1/32', '10.96.0.0/12'].includes(x.dst.toString())).map((x) => `${x.type} ${x.dst} ${x.gateway ?? x.unresolvedGateway?.name ?? '-'} ${x.dev ?? '-'}`);
+    const route = parseRoutes(fixtureBody('routes4', 'lab-net-tools-route-names'), 4);
+    for (const name of ['lab-net-tools-netstat-r-names', 'lab-busybox-route-names', 'lab-busybox-netstat-r-names']) {
+      const r = parseRoutes(fixtureBody('routes4', name), 4);
+      assert.deepEqual(key(r.records), key(route.records), name);
+      assert.deepEqual(r.issues.filter((i) => i.message.includes('gateway `')).length, r.records.filter((x) => x.unresolvedGateway).length, name);
+    }
+    // BusyBox names gateways only: 10.0.0.1, 10.96.0.0 and 169.254.0.0 stay addresses (net-tools: `_gateway`, `kube-svc`, `link-local`).
+    const bb = parseRoutes(fixtureBody('routes4', 'lab-busybox-route-names'), 4);
+    assert.equal(bb.format, 'busybox'); // its reject row prints `*` for gateway and interface
+    assert.deepEqual([find(bb.records, '10.0.0.1/32').rtFlags, find(bb.records, '10.96.0.0/12').unresolvedGateway?.name, find(bb.records, '169.254.0.0/16').dstName], ['UH', '_gateway', undefined]);
+    assert.equal(find(route.records, '169.254.0.0/16').dstName?.name, 'link-local');
+  });
+
+  test('IPv6: `[::]` is no next hop, `[::]/0` the default route, names are kept uncut or reported with their length', () => {
+    const r = parseRoutes(fixtureBody('routes6', 'lab-net-tools-route-A-inet6-names'), 6);
+    const ns = parseRoutes(fixtureBody('routes6', 'lab-net-tools-netstat-r6-names'), 6);
+    assert.deepEqual(withoutSrc(ns.records), withoutSrc(r.records));
+    const def = find(r.records, '::/0', 'main', 'eth0');
+    assert.deepEqual([def.gateway, def.unresolvedGateway, def.rtFlags], [undefined, { name: 'v6-gateway', maybeTruncated: false }, 'UG']);
+    const onLink = find(r.records, 'fd00:0:0:1::/64');
+    assert.deepEqual([onLink.gateway, onLink.unresolvedGateway], [undefined, undefined]);
+    assert.deepEqual(r.issues.map((i) => i.line), [3, 5, 9]);
+    assert.match(r.issues[0]!.message, /destination `v6-gateway` is a host or network name .* \(v6-gateway\/128 dev eth0\) .*capture with `route -n -A inet6`/);
+    assert.match(r.issues[1]!.message, /\(v6-pods-99\/64 via v6-gateway dev eth0\)/);
+  });
+
+  test('what is neither an address nor a name stays an issue, not a name', () => {
+    const head = 'Destination     Gateway         Genmask         Flags Metric Ref    Use Iface';
+    const r = parseRoutes([head, '10.1.0.0        %%x             255.255.0.0     UG    0      0        0 eth0', '%%y            0.0.0.0         255.255.0.0     U     0      0        0 eth0', '10.3.0.0        10.0.0.300      255.255.0.0     UG    0      0        0 eth0'].join('\n'), 4);
+    assert.deepEqual(r.records, []);
+    assert.deepEqual(r.issues.map((i) => i.message), ['gateway "%%x" is neither an IP address nor a host name', 'destination "%%y" is not an IPv4 address', 'gateway "10.0.0.300" is neither an IP address nor a host name']);
   });
 });
 
@@ -379,6 +502,33 @@ describe('parseRoutes: robustness', () => {
         return Array.isArray(r.records) && Array.isArray(r.issues);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  test('a table printed with names keeps every route of its -n form, each named gateway unresolved and said so', () => {
+    const head = ['Kernel IP routing table', 'Destination     Gateway         Genmask         Flags Metric Ref    Use Iface'];
+    const dotted = (len: number) => Addr.fromV4(len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0).toString();
+    const row = (dst: string, gw: string, len: number, flags: string, metric: number) => `${dst.padEnd(15)} ${gw.padEnd(15)} ${dotted(len).padEnd(15)} ${flags.padEnd(5)} ${String(metric).padEnd(6)} 0        0 eth0`;
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ a: fc.integer({ min: 1, max: 223 }), len: fc.integer({ min: 8, max: 32 }), gw: fc.option(fc.integer({ min: 1, max: 254 }), { nil: undefined }), name: fc.stringMatching(/^[a-z_][a-z0-9_.-]{0,22}$/), metric: fc.nat(2000) }), { minLength: 1, maxLength: 12 }),
+        (rows) => {
+          const numeric = parseRoutes([...head, ...rows.map((r) => row(`${r.a}.0.0.0`, r.gw === undefined ? '0.0.0.0' : `10.0.0.${r.gw}`, r.len, r.gw === undefined ? 'U' : 'UG', r.metric))].join('\n'), 4);
+          // As route prints names: cut to 15 characters; `*` for no gateway.
+          const named = parseRoutes([...head, ...rows.map((r) => row(`${r.a}.0.0.0`, r.gw === undefined ? '*' : r.name.slice(0, 15), r.len, r.gw === undefined ? 'U' : 'UG', r.metric))].join('\n'), 4);
+          assert.deepEqual(numeric.issues, []);
+          assert.equal(named.records.length, numeric.records.length);
+          rows.forEach((r, i) => {
+            const n = numeric.records[i]!;
+            const x = named.records[i]!;
+            assert.deepEqual([x.dst.toString(), x.metric, x.rtFlags, x.dev, x.gateway], [n.dst.toString(), n.metric, n.rtFlags, n.dev, undefined]);
+            if (r.gw === undefined) assert.equal(x.unresolvedGateway, undefined);
+            else assert.deepEqual(x.unresolvedGateway, { name: r.name.slice(0, 15), maybeTruncated: r.name.length >= 15 });
+          });
+          assert.deepEqual(named.issues.map((i) => i.line), rows.flatMap((r, i) => (r.gw === undefined ? [] : [i + 3])));
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 
