@@ -42,9 +42,9 @@ export function recordRow(r: ProbeRecord): string[] {
     case 'sysctl':
       return [s(r.src.line), 'sysctl', r.key, r.value];
     case 'iptables-chain':
-      return [s(r.src.line), 'chain', `${r.table}/${r.chain}`, kv([['policy', r.policy ?? '-']])];
+      return [s(r.src.line), 'chain', `${r.table ?? '?'}/${r.chain}`, kv([['policy', r.policy ?? '-']])];
     case 'iptables-rule':
-      return [s(r.src.line), 'rule', `${r.table}/${r.chain}`, r.tokens.join(' ')];
+      return [s(r.src.line), 'rule', `${r.table ?? '?'}/${r.chain}`, r.tokens.join(' ')];
     case 'wg-interface':
       return [s(r.src.line), 'wg-interface', r.ifname, kv([['public-key', r.publicKey], ['listen-port', r.listenPort], ['fwmark', r.fwmark]])];
     case 'wg-peer':

@@ -124,12 +124,14 @@ export function buildProgram(io: Io, status: { code: number } = { code: EXIT_OK 
     .argument('[file]', 'file with the command output, or - for standard input', '-')
     .option('--text', 'print a table instead of JSON')
     .option('--strict', 'exit 1 when any line could not be parsed')
-    .addHelpText('after', '\nExamples:\n  ip -d link show | netpath parse links\n  netpath parse routes4 routes.txt --text\n  netpath parse fdb bridge-fdb.json')
+    .option('--table <name>', 'iptables: the table of `iptables -S` lines that no pasted `iptables -t TABLE -S` line names (else left unknown)')
+    .addHelpText('after', '\nExamples:\n  ip -d link show | netpath parse links\n  netpath parse routes4 routes.txt --text\n  netpath parse fdb bridge-fdb.json\n  iptables -t nat -S | netpath parse iptables --table nat')
     .exitOverride()
-    .action((probeName: string, file: string, opts: { text?: boolean; strict?: boolean }) => {
+    .action((probeName: string, file: string, opts: { text?: boolean; strict?: boolean; table?: string }) => {
       const probe = probeArg(probeName);
+      if (opts.table !== undefined && probe !== 'iptables') throw new CommanderError(EXIT_USAGE, 'netpath.usage', '--table is for the iptables probe only (the table of `iptables -S` output)');
       const text = readInput(io, file);
-      const result = parseProbe(probe, text);
+      const result = parseProbe(probe, text, opts.table !== undefined ? { table: opts.table } : {});
       io.out(opts.text ? recordsTable(result.records, result.issues) : JSON.stringify({ probe, format: result.format, records: result.records, issues: result.issues }, null, 2) + '\n');
       if (result.issues.length) io.err(`netpath: ${result.issues.length} line(s) of ${probe} could not be parsed; see "issues"${opts.text ? ' above' : ''}\n`);
       if (result.records.length === 0 && text.trim() !== '' && result.issues.length > 0) throw new BadInput(`nothing in the input could be read as ${probe} output`);

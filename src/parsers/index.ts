@@ -11,7 +11,7 @@ import { parseRoutes } from './routes';
 import { parseRules } from './rules';
 import { parseSysctl } from './sysctl';
 import { parseWg } from './wg';
-import type { ParseResult, ProbeRecord } from './types';
+import type { ParseOptions, ParseResult, ProbeRecord } from './types';
 
 export const PROBES = ['links', 'addrs', 'routes4', 'routes6', 'rules4', 'rules6', 'neigh', 'fdb', 'sysctl', 'brctl', 'arp', 'iptables', 'wg'] as const;
 export type ProbeName = (typeof PROBES)[number];
@@ -20,7 +20,7 @@ export function isProbeName(s: string): s is ProbeName {
   return (PROBES as readonly string[]).includes(s);
 }
 
-const parsers: Record<ProbeName, (text: string) => ParseResult<ProbeRecord>> = {
+const parsers: Record<ProbeName, (text: string, opts: ParseOptions) => ParseResult<ProbeRecord>> = {
   links: parseLinks,
   addrs: parseAddrs,
   routes4: (t) => parseRoutes(t, 4),
@@ -32,13 +32,13 @@ const parsers: Record<ProbeName, (text: string) => ParseResult<ProbeRecord>> = {
   sysctl: parseSysctl,
   brctl: parseBrctl,
   arp: parseArp,
-  iptables: parseIptables,
+  iptables: (t, opts) => parseIptables(t, opts),
   wg: parseWg,
 };
 
 /** Parses one probe's raw text. Never throws: what it cannot read comes back as issues. */
-export function parseProbe(probe: ProbeName, text: string): ParseResult<ProbeRecord> {
-  return guarded(text, parsers[probe]);
+export function parseProbe(probe: ProbeName, text: string, opts: ParseOptions = {}): ParseResult<ProbeRecord> {
+  return guarded(text, (t) => parsers[probe](t, opts));
 }
 
 export * from './types';
