@@ -220,6 +220,12 @@ describe('parseIptables: `iptables -S` as people paste it', () => {
     for (const [line, want] of cases) assert.deepEqual(iptablesCommand(line), want, line);
   });
 
+  test('long options: --policy, --new-chain, --append', () => {
+    const r = parseIptables('--policy INPUT DROP\n--new-chain KUBE-FIREWALL\n--append INPUT --jump KUBE-FIREWALL', { table: 'filter' });
+    assert.deepEqual([r.format, r.issues], ['iptables-S', []]);
+    assert.deepEqual(r.records.map(key), ['chain filter INPUT DROP', 'chain filter KUBE-FIREWALL -', 'rule filter INPUT jump KUBE-FIREWALL --jump KUBE-FIREWALL']);
+  });
+
   test('save fragments stay save fragments: `-A` lines a bare COMMIT follows, counted rules, a rule right after COMMIT', () => {
     const r = parseIptables(['-A KUBE-SERVICES -j KUBE-NODEPORTS', 'COMMIT', '[3:180] -A FORWARD -j ACCEPT', '-P INPUT ACCEPT', '-A INPUT -j KUBE-FIREWALL'].join('\n'));
     assert.deepEqual(r.issues.map((i) => [i.line, i.message]), [
