@@ -123,7 +123,7 @@ export function buildProgram(io: Io, status: { code: number } = { code: EXIT_OK 
     .argument('<probe>', `one of: ${PROBES.join(', ')}`)
     .argument('[file]', 'file with the command output, or - for standard input', '-')
     .option('--text', 'print a table instead of JSON')
-    .option('--strict', 'exit 1 when any line could not be parsed')
+    .option('--strict', 'exit 1 when any line could not be parsed, or was read with something missing')
     .option('--table <name>', 'iptables: the table of `iptables -S` lines that no pasted `iptables -t TABLE -S` line names (else left unknown)')
     .addHelpText('after', '\nExamples:\n  ip -d link show | netpath parse links\n  netpath parse routes4 routes.txt --text\n  netpath parse fdb bridge-fdb.json\n  iptables -t nat -S | netpath parse iptables --table nat')
     .exitOverride()
@@ -133,9 +133,13 @@ export function buildProgram(io: Io, status: { code: number } = { code: EXIT_OK 
       const text = readInput(io, file);
       const result = parseProbe(probe, text, opts.table !== undefined ? { table: opts.table } : {});
       io.out(opts.text ? recordsTable(result.records, result.issues) : JSON.stringify({ probe, format: result.format, records: result.records, issues: result.issues }, null, 2) + '\n');
-      if (result.issues.length) io.err(`netpath: ${result.issues.length} line(s) of ${probe} could not be parsed; see "issues"${opts.text ? ' above' : ''}\n`);
+      const dropped = result.issues.filter((i) => !i.kept).length;
+      const kept = result.issues.length - dropped;
+      const where = `see "issues"${opts.text ? ' above' : ''}`;
+      if (dropped) io.err(`netpath: ${dropped} line(s) of ${probe} could not be parsed; ${where}\n`);
+      if (kept) io.err(`netpath: ${kept} line(s) of ${probe} were read but lack something (e.g. a gateway printed as a name); ${where}\n`);
       if (result.records.length === 0 && text.trim() !== '' && result.issues.length > 0) throw new BadInput(`nothing in the input could be read as ${probe} output`);
-      if (opts.strict && result.issues.length) throw new BadInput('--strict: the input has lines that could not be parsed');
+      if (opts.strict && result.issues.length) throw new BadInput('--strict: the input has lines that could not be parsed or were read with something missing');
     });
 
   const capture = addClusterOptions(

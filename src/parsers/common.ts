@@ -40,8 +40,9 @@ export class Collector<R> {
   readonly issues: ParseIssue[] = [];
   constructor(public format: ProbeFormat) {}
 
-  issue(l: Line, message: string): void {
-    this.issues.push({ line: l.line, raw: l.raw, message });
+  /** A line the parser could not use; with `kept`, a line whose record was kept but lacks something. */
+  issue(l: Line, message: string, how?: { kept: true }): void {
+    this.issues.push(how ? { line: l.line, raw: l.raw, message, kept: true } : { line: l.line, raw: l.raw, message });
   }
 
   /**

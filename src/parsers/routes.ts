@@ -702,7 +702,7 @@ function parseLegacyTable(ls: Line[]): ParseResult<RouteRecord> {
       const { rec, busyboxSign, gatewayIssue } = legacyRow(l, row);
       if (busyboxSign) busybox = true;
       c.records.push(rec);
-      if (gatewayIssue !== undefined) c.issue(l, gatewayIssue);
+      if (gatewayIssue !== undefined) c.issue(l, gatewayIssue, { kept: true });
     } catch (e) {
       if (!(e instanceof Bad)) throw e;
       c.issue(l, e.message);

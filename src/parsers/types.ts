@@ -14,6 +14,11 @@ export interface ParseIssue {
   line: number;
   raw: string;
   message: string;
+  /**
+   * The line's record was kept all the same; the issue says what it lacks (a gateway printed as a
+   * name, say). Absent: the line gave no record.
+   */
+  kept?: true;
 }
 
 /** The form the probe text was recognised as. */

@@ -41,6 +41,26 @@ describe('netpath parse', () => {
     assert.match(f.stderr(), /1 line\(s\) of sysctl could not be parsed/);
   });
 
+  test('route without -n: lines kept with a gateway printed as a name are told apart from lines that gave nothing', async () => {
+    const table = [
+      'Kernel IP routing table',
+      'Destination     Gateway         Genmask         Flags Metric Ref    Use Iface',
+      'default         _gateway        0.0.0.0         UG    100    0        0 eth0',
+      '10.0.0.0        0.0.0.0         255.255.255.0   U     0      0        0 eth0',
+      'kube-svc        _gateway        255.240.0.0     UG    0      0        0 eth0',
+      '10.244.2.0      qcloud-offline- 255.255.255.0   UG    0      0        0 eth0',
+    ].join('\n');
+    const f = fakeIo({ 'route.txt': table });
+    assert.equal(await run(['parse', 'routes4', 'route.txt'], f.io), EXIT_OK);
+    const doc = JSON.parse(f.stdout());
+    assert.equal(doc.records.length, 3);
+    assert.deepEqual(doc.issues.map((i: { line: number; kept?: boolean }) => [i.line, i.kept === true]), [[3, true], [5, false], [6, true]]);
+    assert.match(f.stderr(), /^netpath: 1 line\(s\) of routes4 could not be parsed; see "issues"$/m);
+    assert.match(f.stderr(), /^netpath: 2 line\(s\) of routes4 were read but lack something \(e\.g\. a gateway printed as a name\); see "issues"$/m);
+    // --strict wants every line whole.
+    assert.equal(await run(['parse', 'routes4', 'route.txt', '--strict'], fakeIo({ 'route.txt': table.split('\n').filter((l) => !l.startsWith('kube-svc')).join('\n') }).io), EXIT_BAD_INPUT);
+  });
+
   test('--strict turns unparsed lines into exit 1', async () => {
     const f = fakeIo({ 'in.txt': 'net.ipv4.ip_forward = 1\ngarbage\n' });
     assert.equal(await run(['parse', 'sysctl', 'in.txt', '--strict'], f.io), EXIT_BAD_INPUT);
