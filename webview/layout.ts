@@ -365,8 +365,8 @@ export function layoutTrace(trace: TraceResult, hosts: readonly TraceHost[] = []
     const x = colX[n.depth]!;
     const y = laneY[n.lane]! + TUNNEL_BAND;
     const rowY = (i: number) => y + HEADER_H + i * PORT_ROW + PORT_ROW / 2;
-    // A hop past the first always has an in-port; the engine leaves its name null when it inferred
-    // the far end of a link without knowing the device (a pod with no probes).
+    // A hop past the first always has an in-port; should the engine ever leave its name null (a far
+    // end it cannot name), the port is still drawn, unnamed.
     const hasIn = n.hop.in !== null || n.depth > 0;
     const { inLabel, outLabels } = portLabels(hasIn ? (n.hop.in ?? '?') : null, s.outs.map((o) => o.name), w, opts);
     boxes.set(n.id, {

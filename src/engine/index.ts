@@ -1,8 +1,8 @@
 // The engine's entry point: resolve `--from`/`--to`, walk the packet, and fold the paths into one
 // TraceResult. `simulate()` is deterministic: the same network and request give the same result.
 import type { Host } from '../capture/document';
-import { Addr, Mac } from './addr';
-import { buildNetwork, netnsOf, neighKey, networkIndex, type Netns, type Network } from './network';
+import { Addr } from './addr';
+import { buildNetwork, netnsOf, networkIndex, type Network } from './network';
 import { Simulator, type Packet } from './simulate';
 import type { Flow, TraceResult } from './trace';
 
@@ -95,14 +95,8 @@ export function simulate(net: Network, req: TraceRequest): TraceOutcome {
   };
   const target = { dst, host: toHost ? (netnsOf(net, toHost.name)?.name ?? toHost.name) : null };
   const sim = new Simulator(net, target);
-  const hasTables = ns.probes.has('routes4') || ns.probes.has('routes6') || ns.probes.has('links');
-  if (fromHost.role === 'pod' && !fromHost.hostNetwork && !hasTables) {
-    sim.needs.add(fromHost.name);
-    const injected = injectFromNode(net, sim, fromHost, pkt);
-    if (!injected.ok) return { ok: false, error: injected.error };
-  } else {
-    sim.originate(ns, pkt);
-  }
+  // A pod with no probes starts the path too: its namespace is inferred from its node (network.ts).
+  sim.originate(ns, pkt);
   const traces = sim.result.traces;
   const flow: Flow = { src: pkt.src.toString(), dst: dst.toString(), proto, ...(pkt.dport !== undefined ? { dport: pkt.dport } : {}), size, df: pkt.df };
   if (pkt.src.isUnspecified() && sim.pickedSrc) flow.src = sim.pickedSrc.toString();
@@ -126,32 +120,6 @@ export function simulate(net: Network, req: TraceRequest): TraceOutcome {
     needs: [...sim.needs].sort(),
   };
   return { ok: true, result };
-}
-
-/** A pod with no tables of its own: its packet is taken to appear on its node's bridge (inferred). */
-function injectFromNode(net: Network, sim: Simulator, pod: Host, pkt: Packet): { ok: true } | { ok: false; error: string } {
-  const node = pod.node !== undefined ? net.hosts.get(pod.node) : undefined;
-  if (!node) return { ok: false, error: `pod ${hostLabel(pod)} has no probes and its node is not in the capture` };
-  const bridge = [...node.ifaces.values()].find((i) => i.type === 'bridge' && i.addrs.some((a) => (a.peer ?? a.prefix).masked().contains(pkt.src)));
-  if (!bridge) {
-    sim.originate(node, pkt, `${hostLabel(pod)} has no probes and no bridge on ${node.name} holds its address; the packet is traced from ${node.name} (inferred).`);
-    return { ok: true };
-  }
-  const subnet = bridge.addrs.find((a) => (a.peer ?? a.prefix).masked().contains(pkt.src))!;
-  const onLink = (subnet.peer ?? subnet.prefix).masked().contains(pkt.dst);
-  const dstMac = onLink ? macOnBridge(net, node, bridge.name, pkt.dst) : bridge.mac;
-  const note = `${hostLabel(pod)} has no probes (its image may lack ip); from ${node.name}'s tables it sits behind bridge ${bridge.name} (${subnet.prefix.masked()}), so its packet is taken to enter ${bridge.name} addressed to ${onLink ? pkt.dst.toString() : `the gateway ${subnet.local}`}${dstMac ? ` (${dstMac})` : ''}.`;
-  sim.injectAtBridge(node, bridge, { pkt, dstMac }, note);
-  return { ok: true };
-}
-
-function macOnBridge(net: Network, node: Netns, bridge: string, ip: Addr): Mac | undefined {
-  const n = node.neigh.get(neighKey(bridge, ip));
-  if (n?.lladdr) {
-    const m = Mac.parse(n.lladdr);
-    if (m.ok) return m.value;
-  }
-  return net.owners.get(ip.toString())?.[0]?.iface.mac;
 }
 
 /** Builds the network and traces in one call (for one-off use; keep the Network to trace many). */

@@ -6,6 +6,7 @@
 import { Addr, Mac, Prefix, type Family } from './addr';
 import type { FibAnswer, FibRoute } from './fib';
 import { gatewayByName } from './names';
+import { attachments, type Attachment } from './attach';
 import { confValue, evidence, fdbKey, ifacePrefixes, neighKey, networkIndex, segmentPrefixes, type Iface, type Netns, type Network } from './network';
 import type { Evidence, Flow, Hop, Step, StepKind, Trace, Verdict } from './trace';
 
@@ -41,6 +42,11 @@ export interface Frame {
   dstMac: Mac | undefined;
   /** The next hop the route chose (the gateway, or the destination itself): tunnels use it. */
   nexthop?: Addr | undefined;
+  /**
+   * When `dstMac` is unknown because the capture does not show the MAC of the interface that answered
+   * ARP/ND (a pod whose namespace is inferred): that interface. Only it takes the frame.
+   */
+  dstNic?: { ns: Netns; iface: Iface } | undefined;
 }
 
 export interface WalkTarget {
@@ -74,7 +80,11 @@ const MAX_PATHS = 256;
 
 type Ev = Evidence | undefined;
 
-type Wire = { ns: Netns; iface: Iface; how: 'veth' | 'link' | 'segment'; inferred: boolean };
+/** A neighbour that would have answered ARP but does not, and why. */
+type Refusal = { text: string; ev: Ev[] };
+
+/** The far end of a device's wire; `via` says how a pod the capture holds no interfaces for was placed there. */
+type Wire = { ns: Netns; iface: Iface; how: 'veth' | 'link' | 'segment'; inferred: boolean; via?: Attachment };
 
 function step(kind: StepKind, text: string, records: Ev[] = [], extra: Partial<Step> = {}): Step {
   const recs = records.filter((r): r is Evidence => r !== undefined);
@@ -152,6 +162,12 @@ export class Simulator {
       return;
     }
     c.hops.push(hop);
+    // A packet that arrives in a namespace the capture holds no tables for: say what stands in for them.
+    if (inDev !== null) this.noteInferred(c, ns);
+  }
+
+  private noteInferred(c: Cursor, ns: Netns): void {
+    if (ns.inferred) this.add(c, step('inferred', ns.inferred.text, ns.inferred.basis, { inferred: true }));
   }
 
   private fork(c: Cursor, label: string, floodCopy = c.floodCopy): Cursor {
@@ -192,20 +208,12 @@ export class Simulator {
   // ---- entry points ----------------------------------------------------------------------------
 
   /** A packet created by a socket in `ns` (ip_local_out). */
-  originate(ns: Netns, pkt: Packet, inferredNote?: string): void {
+  originate(ns: Netns, pkt: Packet): void {
     const c: Cursor = { hops: [], crumbs: new Set(), branch: [], floodCopy: false };
     this.enter(c, ns, null);
     this.add(c, step('origin', `${/^[aeiou]/i.test(pkt.proto) ? 'An' : 'A'} ${pkt.proto.toUpperCase()} packet of ${pkt.size} bytes from ${pkt.src.isUnspecified() ? 'a source the kernel will choose' : pkt.src} to ${pkt.dst}${pkt.dport !== undefined ? ` port ${pkt.dport}` : ''} leaves a socket in ${ns.name}${pkt.df ? ' (Don\'t Fragment set)' : ''}.`));
-    if (inferredNote) this.add(c, step('inferred', inferredNote, [], { inferred: true }));
+    this.noteInferred(c, ns);
     this.routeAndSend(c, ns, pkt, null);
-  }
-
-  /** A packet handed to `ns` on a bridge without its own tables (a pod with no probes, inferred). */
-  injectAtBridge(ns: Netns, bridge: Iface, frame: Frame, note: string): void {
-    const c: Cursor = { hops: [], crumbs: new Set(), branch: [], floodCopy: false };
-    this.enter(c, ns, null);
-    this.add(c, step('inferred', note, [], { inferred: true }));
-    this.bridgeForward(c, ns, bridge, 'unknown-port', frame);
   }
 
   // ---- L3 --------------------------------------------------------------------------------------
@@ -346,7 +354,8 @@ export class Simulator {
     const mtu = r.rec.metrics?.mtu !== undefined && /^\d+$/.test(r.rec.metrics.mtu) ? Number(r.rec.metrics.mtu) : dev.mtu;
     if (pkt.size > mtu) {
       if (pkt.df || pkt.dst.family === 6) {
-        return this.end(c, 'mtu-exceeded', `The packet is ${pkt.size} bytes but ${dev.name} in ${ns.name} carries at most ${mtu} (MTU); with Don't Fragment set it is dropped and the sender is told to use ${mtu}.`, dev.name, 'drop', [linkEv(ns, dev)]);
+        const inferredMtu = dev.link === undefined && ns.inferred !== undefined;
+        return this.end(c, 'mtu-exceeded', `The packet is ${pkt.size} bytes but ${dev.name} in ${ns.name} carries at most ${mtu} (MTU${inferredMtu ? ', inferred' : ''}); with Don't Fragment set it is dropped and the sender is told to use ${mtu}.`, dev.name, 'drop', [linkEv(ns, dev)], inferredMtu);
       }
       this.add(c, step('mtu', `The packet (${pkt.size} bytes) is larger than ${dev.name}'s MTU ${mtu}; without DF the kernel fragments it.`, [linkEv(ns, dev)]));
     }
@@ -398,35 +407,64 @@ export class Simulator {
         return { pkt, dstMac: mac.ok ? mac.value : undefined, nexthop };
       }
       // FAILED / INCOMPLETE: the kernel asks again; whether it succeeds depends on who answers.
-      const answer = this.askSegment(ns, dev, nexthop);
+      const answer = this.askSegment(ns, dev, nexthop, this.arpSender(ns, dev, pkt));
       if (answer) {
-        this.add(c, step('arp', `The neighbour entry for ${who} on ${dev.name} is ${state}; the kernel asks again with ${proto}, and ${answer.who} answers with ${answer.mac ?? 'its address'}.`, [ev, answer.ev], { inferred: true }));
-        return { pkt, dstMac: answer.mac, nexthop };
+        this.add(c, step('arp', `The neighbour entry for ${who} on ${dev.name} is ${state}; the kernel asks again with ${proto}, and ${answer.who} answers with ${answer.mac ?? 'its address (its MAC is not in the capture)'}.`, [ev, answer.ev], { inferred: true }));
+        return { pkt, dstMac: answer.mac, nexthop, ...(answer.mac ? {} : { dstNic: answer.nic }) };
       }
       this.end(c, 'neighbor-failed', `The neighbour entry for ${who} on ${dev.name} in ${ns.name} is ${state} and nothing on that segment owns ${nexthop}, so ${proto} gets no answer and the packet is dropped.`, dev.name, 'drop', [ev]);
       return undefined;
     }
-    const answer = this.askSegment(ns, dev, nexthop);
+    const refused: Refusal[] = [];
+    const answer = this.askSegment(ns, dev, nexthop, this.arpSender(ns, dev, pkt), refused);
+    // A namespace inferred for a pod without probes has no neighbour table in the capture: taken as empty.
+    const none = ns.inferred ? `${ns.name}'s neighbour table is not in the capture; with no entry for ${who} on ${dev.name}` : `${ns.name} has no neighbour entry for ${who} on ${dev.name}`;
     if (answer) {
-      this.add(c, step('arp', `${ns.name} has no neighbour entry for ${who} on ${dev.name}; it would send ${nexthop.family === 4 ? 'an ARP request' : 'a neighbour solicitation'}, and ${answer.who} answers${answer.mac ? ` with ${answer.mac}` : ''}.`, [answer.ev], { inferred: true }));
-      return { pkt, dstMac: answer.mac, nexthop };
+      this.add(c, step('arp', `${none}${ns.inferred ? '' : ';'} it would send ${nexthop.family === 4 ? 'an ARP request' : 'a neighbour solicitation'}, and ${answer.who} answers${answer.mac ? ` with ${answer.mac}` : ' (its MAC is not in the capture)'}.`, [answer.ev], { inferred: true }));
+      return { pkt, dstMac: answer.mac, nexthop, ...(answer.mac ? {} : { dstNic: answer.nic }) };
     }
-    const known = ns.probes.has('neigh') || ns.probes.has('arp');
+    if (refused.length) {
+      const r = refused[0]!;
+      this.end(c, 'neighbor-failed', `${none}${ns.inferred ? '' : ';'} it would send an ARP request, but ${r.text}: the request goes unanswered and the packet is dropped.`, dev.name, 'drop', r.ev, ns.inferred !== undefined);
+      return undefined;
+    }
+    const known = ns.probes.has('neigh') || ns.probes.has('arp') || ns.inferred !== undefined;
     this.wantOwnersOf(nexthop);
-    this.end(c, known && this.needs.size === 0 ? 'neighbor-failed' : 'insufficient-data', `${ns.name} has no neighbour entry for ${who} on ${dev.name} and no host in the capture on that segment owns ${nexthop}${known ? `, so ${proto} goes unanswered and the packet is dropped` : ''}.`, dev.name);
+    // Hosts still needed whose namespaces are inferred (pods without probes) were searched like any
+    // other: what is unknown is only a host with no tables and nothing inferred for it.
+    const unread = [...this.needs].some((h) => !this.net.hosts.get(h)?.inferred);
+    const owners = (networkIndex(this.net).reported.get(nexthop.toString()) ?? []).map((h) => this.net.hosts.get(h.name)).filter((o): o is Netns => o !== undefined && o !== ns);
+    const placed = owners.filter((o) => o.inferred);
+    const text = placed.length
+      ? `${ns.name} has no neighbour entry for ${who} on ${dev.name}, and ${placed.map((o) => o.name).join(', ')}, which has it, is not reached by a broadcast from ${dev.name} (where it is was inferred)`
+      : `${ns.name} has no neighbour entry for ${who} on ${dev.name} and no host in the capture on that segment owns ${nexthop}`;
+    this.end(c, known && !unread ? 'neighbor-failed' : 'insufficient-data', `${text}${known ? `, so ${proto} goes unanswered and the packet is dropped` : ''}.`, dev.name, 'drop', [], placed.length > 0 || ns.inferred !== undefined);
     return undefined;
   }
 
-  /** Who would answer ARP/ND for `ip` sent out of `dev`: an owner on the segment, or proxy ARP. */
-  private askSegment(ns: Netns, dev: Iface, ip: Addr): { who: string; mac: Mac | undefined; ev: Ev } | undefined {
+  /**
+   * The sender address of the ARP request `ns` sends on `dev` for `pkt` (arp_solicit): the packet's own
+   * source when it is a local address, else the device's.
+   */
+  private arpSender(ns: Netns, dev: Iface, pkt: Packet): Addr | undefined {
+    if (pkt.dst.family !== 4) return undefined;
+    const local = !pkt.src.isUnspecified() && [...ns.ifaces.values()].some((i) => i.addrs.some((a) => a.local.equals(pkt.src)));
+    return local ? pkt.src : dev.addrs.find((a) => a.family === 4 && a.scope !== 'host')?.local;
+  }
+
+  /**
+   * Who would answer ARP/ND for `ip` sent out of `dev`: an owner on the segment, or proxy ARP. A proxy
+   * that would answer but whose reverse-path filter rejects the request's sender is put in `refused`.
+   */
+  private askSegment(ns: Netns, dev: Iface, ip: Addr, sender?: Addr, refused: Refusal[] = []): { who: string; mac: Mac | undefined; ev: Ev; nic: { ns: Netns; iface: Iface } } | undefined {
     const reach = this.l2Segment(ns, dev);
     for (const ep of reach) {
       const owned = ep.iface.addrs.find((a) => a.local.equals(ip));
-      if (owned) return { who: `${ep.ns.name} (${ep.iface.name})`, mac: ep.iface.mac, ev: evidence(ep.ns, 'addrs', owned.src) };
+      if (owned) return { who: `${ep.ns.name} (${ep.iface.name})`, mac: ep.iface.mac, ev: evidence(ep.ns, 'addrs', owned.src), nic: ep };
     }
     for (const ep of reach) {
       const proxy = ep.ns.proxies.get(neighKey(ep.iface.name, ip));
-      if (proxy) return { who: `${ep.ns.name} (${ep.iface.name}, proxy neighbour entry)`, mac: ep.iface.mac, ev: evidence(ep.ns, 'neigh', proxy.src) };
+      if (proxy) return { who: `${ep.ns.name} (${ep.iface.name}, proxy neighbour entry)`, mac: ep.iface.mac, ev: evidence(ep.ns, 'neigh', proxy.src), nic: ep };
     }
     if (ip.family === 4) {
       for (const ep of reach) {
@@ -434,10 +472,32 @@ export class Simulator {
         if (Math.max(conf.value ?? 0, conf.all ?? 0) === 0) continue;
         const back = ep.ns.fib[4].lookup({ dst: ip, iif: ep.iface.name });
         if (back.kind === 'route' && back.route.rec.type === 'unicast' && back.route.rec.dev !== ep.iface.name) {
-          return { who: `${ep.ns.name} (${ep.iface.name}, proxy_arp)`, mac: ep.iface.mac, ev: conf.evidence[0] };
+          // arp_process answers only a request whose input route is valid (ip_route_input_noref):
+          // with rp_filter on, the sender's address must route back (fib_validate_source).
+          const rpf = sender ? this.reversePathRefuses(ep.ns, ep.iface, sender, ip) : undefined;
+          if (rpf) {
+            refused.push({ text: `${ep.ns.name} would answer for ${ip} on ${ep.iface.name} by proxy_arp, and ${rpf.text}, so it ignores the request`, ev: [conf.evidence[0], ...rpf.ev] });
+            continue;
+          }
+          return { who: `${ep.ns.name} (${ep.iface.name}, proxy_arp)`, mac: ep.iface.mac, ev: conf.evidence[0], nic: ep };
         }
       }
     }
+    return undefined;
+  }
+
+  /** fib_validate_source for a packet from `src` arriving on `iif` (no steps): why rp_filter drops it, or undefined. */
+  private reversePathRefuses(ns: Netns, iif: Iface, src: Addr, dst: Addr): { text: string; ev: Ev[] } | undefined {
+    const conf = confValue(ns, 4, iif.name, 'rp_filter');
+    const mode = Math.max(conf.value ?? 0, conf.all ?? 0);
+    if (mode === 0) return undefined;
+    const name = mode === 1 ? 'strict' : 'loose';
+    const rev = ns.fib[4].lookup({ dst: src, src: dst, iif: 'lo' });
+    if (rev.kind !== 'route' || rev.route.rec.type !== 'unicast') {
+      return { text: `its reverse-path filter (${name}) finds no unicast route back to the sender ${src}${rev.kind === 'route' ? ` (the route is "${describeRoute(rev.route)}")` : ''}`, ev: [...conf.evidence, ...(rev.kind === 'route' ? [routeEv(ns, rev.route)] : [])] };
+    }
+    const devs = rev.route.rec.nexthops?.length ? rev.route.rec.nexthops.map((n) => n.dev) : [rev.route.rec.dev];
+    if (mode === 1 && !devs.includes(iif.name)) return { text: `its reverse-path filter (strict) sends replies to ${src} out of ${devs.join(', ')}, not ${iif.name}`, ev: [...conf.evidence, routeEv(ns, rev.route)] };
     return undefined;
   }
 
@@ -458,6 +518,8 @@ export class Simulator {
     while (queue.length) {
       const { ns: n, iface: i } = queue.shift()!;
       if (i.master !== undefined) {
+        // A port that is down or not forwarding neither floods the broadcast nor takes it in (br_flood).
+        if (!forwards(i)) continue;
         // A bridge port has no address of its own: the broadcast reaches the bridge, its other ports,
         // and whatever is at the far end of this port's own wire (the pod behind a veth, a cabled host).
         const br = n.ifaces.get(i.master);
@@ -500,8 +562,8 @@ export class Simulator {
       });
     }
     if (dev.type === 'veth') {
-      const peer = this.vethPeer(ns, dev);
-      if (peer) return [{ ns: peer.ns, iface: peer.iface, how: 'veth' as const, inferred: peer.inferred ?? false }];
+      const peers = this.vethPeers(ns, dev);
+      if (peers.length) return peers;
       // A node's uplink can be a veth too (a VM's or a lab's): without its peer, fall back to the subnet.
       if (ns.host.role === 'pod') return [];
     }
@@ -525,14 +587,20 @@ export class Simulator {
     return [];
   }
 
-  private vethPeer(ns: Netns, dev: Iface): { ns: Netns; iface: Iface; inferred?: boolean } | undefined {
+  private vethPeers(ns: Netns, dev: Iface): Wire[] {
     const l = dev.link;
-    if (!l) return ns.host.role === 'pod' ? this.nodePortOf(ns, dev) : undefined;
+    const veth = (n: Netns, iface: Iface): Wire => ({ ns: n, iface, how: 'veth', inferred: false });
+    if (!l) {
+      // A pod whose interfaces the capture does not show: its node's tables place it (attach.ts).
+      const node = ns.host.role === 'pod' && ns.host.node !== undefined ? this.net.hosts.get(ns.host.node) : undefined;
+      const att = node ? attachments(this.net, node).byPod.get(dev) : undefined;
+      return att ? att.ports.map((p) => ({ ns: att.node, iface: p, how: 'veth', inferred: true, via: att })) : [];
+    }
     if (l.link !== undefined && l.linkIndex === undefined) {
       const same = ns.ifaces.get(l.link);
-      return same ? { ns, iface: same } : undefined;
+      return same ? [veth(ns, same)] : [];
     }
-    if (l.linkIndex === undefined) return undefined;
+    if (l.linkIndex === undefined) return [];
     const idx = l.linkIndex;
     const matches = (n: Netns) => {
       const i = n.byIndex.get(idx);
@@ -547,55 +615,29 @@ export class Simulator {
     }
     for (const n of candidates) {
       const i = matches(n);
-      if (i) return { ns: n, iface: i };
+      if (i) return [veth(n, i)];
     }
     if (ns.host.role === 'node') {
-      // A pod whose interfaces the capture does not show (read from /proc only): the one whose IP
-      // the node's tables lead to this port is behind it.
-      for (const pod of candidates) {
-        if (pod.probes.has('links')) continue;
-        for (const i of pod.ifaces.values()) {
-          const back = this.nodePortOf(pod, i);
-          if (back?.iface === dev) return { ns: pod, iface: i, inferred: true };
-        }
-      }
+      // The pods whose interfaces the capture does not show and whose place the node's tables give
+      // as this device (or, by elimination, as possibly this device).
+      const atts = attachments(this.net, ns).byPort.get(dev) ?? [];
+      if (atts.length) return atts.map((a) => ({ ns: a.pod, iface: a.iface, how: 'veth', inferred: true, via: a }));
     }
-    if (ns.host.role === 'pod' || candidates.length > 0) return undefined;
+    if (ns.host.role === 'pod' || candidates.length > 0) return [];
     // Between nodes, switches and routers (a lab cabled with veths and no capture links): the one
     // other host whose veth names this one as its peer, both ways. Pods are never guessed.
-    const found: { ns: Netns; iface: Iface }[] = [];
+    const found: Wire[] = [];
     for (const n of this.net.hosts.values()) {
       if (n === ns || n.host.role === 'pod') continue;
       const i = matches(n);
-      if (i && i.link?.linkIndex === dev.ifindex) found.push({ ns: n, iface: i });
+      if (i && i.link?.linkIndex === dev.ifindex) found.push(veth(n, i));
     }
-    return found.length === 1 ? found[0] : undefined;
-  }
-
-  /**
-   * The node-side device of a pod interface the capture knows only by inference: where the node's own
-   * tables send the pod's IP — a /32 route to a veth (Calico's cali*), or the bridge whose neighbour
-   * entry for the IP has a MAC that the bridge's FDB places behind a port.
-   */
-  private nodePortOf(pod: Netns, dev: Iface): { ns: Netns; iface: Iface; inferred: true } | undefined {
-    const node = pod.host.node !== undefined ? this.net.hosts.get(pod.host.node) : undefined;
-    if (!node) return undefined;
-    for (const a of dev.addrs) {
-      const ans = node.fib[a.family].lookup({ dst: a.local });
-      const out = ans.kind === 'route' && ans.route.rec.dev !== undefined ? node.ifaces.get(ans.route.rec.dev) : undefined;
-      if (!out) continue;
-      if (out.type === 'veth' && out.master === undefined) return { ns: node, iface: out, inferred: true };
-      if (out.type !== 'bridge') continue;
-      const mac = node.neigh.get(neighKey(out.name, a.local))?.lladdr;
-      const port = mac ? (node.fdb.get(fdbKey(out.name, mac)) ?? []).map((e) => node.ifaces.get(e.dev)).find((i) => i && i.master === out.name) : undefined;
-      if (port) return { ns: node, iface: port, inferred: true };
-    }
-    return undefined;
+    return found.length === 1 ? found : [];
   }
 
   /** dev_queue_xmit on `dev` with a resolved frame. */
   private transmit(c: Cursor, ns: Netns, dev: Iface, frame: Frame): void {
-    const crumb = `${ns.name}|${dev.name}|${frame.pkt.src}|${frame.pkt.dst}|${frame.pkt.vni ?? ''}|${frame.dstMac ?? ''}`;
+    const crumb = `${ns.name}|${dev.name}|${frame.pkt.src}|${frame.pkt.dst}|${frame.pkt.vni ?? ''}|${frame.dstMac ?? (frame.dstNic ? `${frame.dstNic.ns.name}/${frame.dstNic.iface.name}` : '')}`;
     if (c.loop) {
       // A loop that never lowers the TTL (bridges only) would go round for ever: stop it.
       if (ns.name === c.loop.host && dev.name === c.loop.dev) c.loop.sends++;
@@ -631,16 +673,9 @@ export class Simulator {
 
   private wireOut(c: Cursor, ns: Netns, dev: Iface, frame: Frame): void {
     const ends = this.wire(ns, dev);
-    const target = this.target.host !== null ? this.net.hosts.get(this.target.host) : undefined;
     if (ends.length === 0 || ends[0]!.how === 'segment') {
       this.wantOwnersOf(frame.nexthop);
       this.wantOwnersOf(frame.pkt.dst);
-    }
-    if (ends.length === 0 && dev.type === 'veth' && target?.host.role === 'pod' && target.host.node === ns.name && !target.probes.has('links') && frame.pkt.dst.equals(this.target.dst)) {
-      // The destination pod has no probes: its end of this veth is unknown, but its node's tables led here.
-      this.add(c, step('veth', `${dev.name} is a veth pair whose other end is not in the capture; ${target.name} (${frame.pkt.dst}) runs on ${ns.name} and has no probes, so this is taken to be its eth0.`, [linkEv(ns, dev)], { inferred: true }));
-      this.enter(c, target, null);
-      return this.end(c, 'delivered', `${frame.pkt.dst} is ${target.name}'s address: delivered (the pod's own tables are not in the capture, so its side is inferred).`, null, 'deliver', [], true);
     }
     if (ends.length === 0) {
       return this.end(c, 'insufficient-data', `Nothing in the capture says what ${dev.name} of ${ns.name} is connected to${dev.type === 'veth' ? ' (its veth peer is not in the capture)' : ''}.`, dev.name, 'drop', [linkEv(ns, dev)]);
@@ -657,16 +692,29 @@ export class Simulator {
         return this.end(c, 'insufficient-data', `${dev.name} of ${ns.name} sends to ${frame.dstMac ?? 'an unknown MAC'} on its subnet, but no host in the capture has that address.`, dev.name);
       }
     }
-    const end0 = targets[0]!;
+    if (targets.length > 1 && targets[0]!.how === 'veth') {
+      // Only elimination narrows which port leads to a pod the capture holds no interfaces for: every
+      // candidate is followed. From the node's side a candidate that is not the frame's owner drops
+      // it, as a flood copy would; from the pod's side every candidate must deliver.
+      const fromNode = ns.host.role !== 'pod';
+      for (const e of targets) this.crossWire(this.fork(c, `${dev.name} -> ${e.ns.name} ${e.iface.name} (one of ${targets.length})`, fromNode || c.floodCopy), ns, dev, e, frame);
+      return;
+    }
+    this.crossWire(c, ns, dev, targets[0]!, frame);
+  }
+
+  private crossWire(c: Cursor, ns: Netns, dev: Iface, end0: Wire, frame: Frame): void {
     // A veth hands a frame to its peer only if it fits the peer's MTU plus the Ethernet and VLAN
     // headers (is_skb_forwardable: IP length up to MTU + 4); else the peer counts it in rx_dropped.
+    const via = end0.via ? ` (inferred: ${end0.via.text})` : '';
+    const records = [linkEv(ns, dev), linkEv(end0.ns, end0.iface), ...(end0.via?.basis ?? [])].filter((r, i, all) => r === undefined || all.findIndex((x) => x?.host === r.host && x.probe === r.probe && x.line === r.line) === i);
     if (end0.how === 'veth' && frame.pkt.size > end0.iface.mtu + 4) {
-      this.add(c, step('veth', `${dev.name} is one end of a veth pair whose other end, ${end0.iface.name} in ${end0.ns.name}, has MTU ${end0.iface.mtu}.`, [linkEv(ns, dev), linkEv(end0.ns, end0.iface)]));
+      this.add(c, step('veth', `${dev.name} is one end of a veth pair whose other end, ${end0.iface.name} in ${end0.ns.name}, has MTU ${end0.iface.mtu}${via}.`, records, end0.inferred ? { inferred: true } : {}));
       this.enter(c, end0.ns, end0.iface.name);
-      return this.end(c, 'mtu-exceeded', `The ${frame.pkt.size}-byte packet is larger than ${end0.iface.name}'s MTU ${end0.iface.mtu} allows (up to ${end0.iface.mtu + 4} bytes cross a veth): it is dropped as it arrives, and the sender sees "No buffer space available".`, end0.iface.name, 'drop', [linkEv(end0.ns, end0.iface)]);
+      return this.end(c, 'mtu-exceeded', `The ${frame.pkt.size}-byte packet is larger than ${end0.iface.name}'s MTU ${end0.iface.mtu} allows (up to ${end0.iface.mtu + 4} bytes cross a veth): it is dropped as it arrives, and the sender sees "No buffer space available".`, end0.iface.name, 'drop', [linkEv(end0.ns, end0.iface)], end0.iface.link === undefined && end0.ns.inferred !== undefined);
     }
-    const how = end0.how === 'veth' ? `${dev.name} is one end of a veth pair; the frame comes out of the other end, ${end0.iface.name} in ${end0.ns.name}.` : end0.how === 'link' ? `${dev.name} is cabled to ${end0.ns.name} ${end0.iface.name} (capture links).` : `${dev.name} sends the frame onto the ${ifacePrefixes(dev, frame.pkt.dst.family)[0] ?? 'shared'} segment, where ${end0.ns.name} ${end0.iface.name} has ${frame.dstMac ?? frame.pkt.dst}.`;
-    this.add(c, step(end0.how === 'veth' ? 'veth' : 'underlay', how, [linkEv(ns, dev), linkEv(end0.ns, end0.iface)], end0.inferred ? { inferred: true } : {}));
+    const how = end0.how === 'veth' ? `${dev.name} is one end of a veth pair; the frame comes out of the other end, ${end0.iface.name} in ${end0.ns.name}${via}.` : end0.how === 'link' ? `${dev.name} is cabled to ${end0.ns.name} ${end0.iface.name} (capture links).` : `${dev.name} sends the frame onto the ${ifacePrefixes(dev, frame.pkt.dst.family)[0] ?? 'shared'} segment, where ${end0.ns.name} ${end0.iface.name} has ${frame.dstMac ?? frame.pkt.dst}.`;
+    this.add(c, step(end0.how === 'veth' ? 'veth' : 'underlay', how, records, end0.inferred ? { inferred: true } : {}));
     this.enter(c, end0.ns, end0.iface.name);
     this.ingress(c, end0.ns, end0.iface, frame);
   }
@@ -686,6 +734,13 @@ export class Simulator {
     }
     if (frame.dstMac && dev.mac && !frame.dstMac.equals(dev.mac) && !frame.dstMac.isBroadcast() && !frame.dstMac.isMulticast()) {
       return this.end(c, 'wrong-destination', `The frame is for ${frame.dstMac}, but ${dev.name} in ${ns.name} has ${dev.mac}: the kernel discards frames for other hosts.`, dev.name, 'drop', [linkEv(ns, dev)]);
+    }
+    if (frame.dstNic && frame.dstNic.iface !== dev) {
+      return this.end(c, 'wrong-destination', `The frame is for the MAC of ${frame.dstNic.iface.name} in ${frame.dstNic.ns.name} (not in the capture), not for ${dev.name} in ${ns.name}: the kernel discards frames for other hosts.`, dev.name, 'drop', [linkEv(ns, dev)]);
+    }
+    if (frame.dstMac && !dev.mac && ns.inferred && frame.nexthop && !dev.addrs.some((a) => a.local.equals(frame.nexthop!)) && !frame.dstMac.isBroadcast() && !frame.dstMac.isMulticast()) {
+      // A pod whose MAC the capture does not show takes frames only for the addresses it has.
+      return this.end(c, 'wrong-destination', `The frame is for ${frame.dstMac}, the MAC of ${frame.nexthop}, which is not ${ns.name}'s address: its ${dev.name} discards frames for other hosts.`, dev.name, 'drop', [], true);
     }
     this.receive(c, ns, dev, frame.pkt);
   }
@@ -728,19 +783,24 @@ export class Simulator {
   // ---- bridges ------------------------------------------------------------------------------------
 
   /**
-   * br_handle_frame / br_dev_xmit: local, FDB hit, or flood. `from` is the ingress port, undefined
-   * when the host itself sends into the bridge, or 'unknown-port' for a port the capture cannot name.
+   * br_handle_frame / br_dev_xmit: local, FDB hit, or flood. `inPort` is the ingress port, undefined
+   * when the host itself sends into the bridge.
    */
-  private bridgeForward(c: Cursor, ns: Netns, br: Iface, from: Iface | 'unknown-port' | undefined, frame: Frame): void {
-    const inPort = from === 'unknown-port' ? undefined : from;
-    const viaPort = from !== undefined;
+  private bridgeForward(c: Cursor, ns: Netns, br: Iface, inPort: Iface | undefined, frame: Frame): void {
+    const viaPort = inPort !== undefined;
     if (!br.up) return this.end(c, 'link-down', `Bridge ${br.name} in ${ns.name} is down.`, br.name, 'drop', [linkEv(ns, br)]);
     const mac = frame.dstMac;
     if (viaPort && mac && br.mac?.equals(mac)) {
       this.add(c, step('bridge', `${inPort ? `${inPort.name} is a port of bridge ${br.name}; the frame` : 'The frame'} is addressed to the bridge's own MAC ${mac}, so it goes up to ${ns.name}'s IP layer on ${br.name}.`, [linkEv(ns, inPort), linkEv(ns, br)]));
       return this.receive(c, ns, br, frame.pkt);
     }
-    if (!mac) return this.end(c, 'insufficient-data', `Bridge ${br.name} got a frame with no known destination MAC.`, br.name);
+    const inText = inPort ? `${inPort.name} is a port of bridge ${br.name}. ` : '';
+    if (!mac) {
+      if (!frame.dstNic) return this.end(c, 'insufficient-data', `Bridge ${br.name} got a frame with no known destination MAC.`, br.name);
+      // The MAC of a pod the capture holds no tables for: no forwarding entry can be matched to it.
+      const nic = `${frame.dstNic.ns.name}'s ${frame.dstNic.iface.name}`;
+      return this.flood(c, ns, br, inPort, frame, `${inText}${br.name} is a Linux bridge: the frame is for ${nic}, whose MAC the capture does not show, so no entry of its forwarding table can match it and the frame is followed as a flood`, `; in the kernel the bridge learnt that MAC's port from the ARP/ND answer, and only the copy that reaches ${nic} is taken`, true);
+    }
     const entries = ns.fdb.get(fdbKey(br.name, mac.toString())) ?? [];
     // Local entries: the bridge's own address, or a port's own MAC (`permanent` on the port): the
     // frame is for this host and goes up the stack on the bridge device.
@@ -752,7 +812,6 @@ export class Simulator {
       this.add(c, step('fdb', `${inPort ? `${inPort.name} is a port of bridge ${br.name}; its` : `Bridge ${br.name}'s`} forwarding table marks ${mac} as a local address, so the frame goes up to ${ns.name}'s IP layer on ${br.name}.`, [evidence(ns, 'fdb', local.src)]));
       return this.receive(c, ns, br, frame.pkt);
     }
-    const inText = inPort ? `${inPort.name} is a port of bridge ${br.name}. ` : '';
     if (hit) {
       const port = ns.ifaces.get(hit.dev);
       const ev = evidence(ns, 'fdb', hit.src);
@@ -766,11 +825,15 @@ export class Simulator {
       }
       return this.bridgeOut(c, ns, br, port, frame);
     }
-    // Flooding skips ports that are down or not in the forwarding state (br_flood).
-    const outPorts = ports(ns, br.name).filter((p) => p !== inPort && forwards(p));
     const fdbKnown = ns.probes.has('fdb');
-    this.add(c, step('flood', `${inText}${br.name} is a Linux bridge: ${mac} is not in its forwarding table${fdbKnown ? '' : ' (the capture has no fdb probe)'}, so it floods the frame to ${outPorts.length ? `every other port (${outPorts.map((p) => p.name).join(', ')})` : 'no port: it has none besides the one the frame came in on'}.`, [], fdbKnown ? {} : { inferred: true }));
-    if (outPorts.length === 0) return this.end(c, 'no-fdb-entry', `Bridge ${br.name} has no other port to flood the frame for ${mac} to.`, br.name);
+    this.flood(c, ns, br, inPort, frame, `${inText}${br.name} is a Linux bridge: ${mac} is not in its forwarding table${fdbKnown ? '' : ' (the capture has no fdb probe)'}, so it floods the frame`, '', !fdbKnown);
+  }
+
+  /** br_flood: a copy out of every other port that is up and forwarding; `why` begins the step's sentence. */
+  private flood(c: Cursor, ns: Netns, br: Iface, inPort: Iface | undefined, frame: Frame, why: string, after: string, inferred: boolean): void {
+    const outPorts = ports(ns, br.name).filter((p) => p !== inPort && forwards(p));
+    this.add(c, step('flood', `${why} to ${outPorts.length ? `every other port (${outPorts.map((p) => p.name).join(', ')})` : 'no port: it has none besides the one the frame came in on'}${after}.`, [], inferred ? { inferred } : {}));
+    if (outPorts.length === 0) return this.end(c, 'no-fdb-entry', `Bridge ${br.name} has no other port to flood the frame for ${frame.dstMac ?? (frame.dstNic ? `${frame.dstNic.ns.name}` : 'its destination')} to.`, br.name);
     for (const p of outPorts) this.bridgeOut(this.fork(c, `flood ${br.name} -> ${p.name}`, true), ns, br, p, frame);
   }
 

@@ -3,8 +3,9 @@
 // attached to the node they concern. TreeItems are made from these in the view.
 import type { Host } from '../../capture/document';
 import { Prefix } from '../../engine/addr';
+import { attachments } from '../../engine/attach';
 import { ports } from '../../engine/simulate';
-import { neighKey, type Iface, type Netns, type Network } from '../../engine/network';
+import type { Iface, Netns, Network } from '../../engine/network';
 
 export interface Problem {
   text: string;
@@ -47,7 +48,11 @@ export function childrenOf(net: Network, parent: BridgeNode): BridgeNode[] {
       return ports(ns, parent.name).map((p) => portEntry(ns, parent.name, p));
     case 'port': {
       const pod = podBehindPort(net, ns, parent.name);
-      return pod ? [pod] : [];
+      if (pod) return [pod];
+      // Only elimination narrows it: several pods without tables may be behind this port.
+      const port = ns.ifaces.get(parent.name);
+      const maybe = port ? (attachments(net, ns).byPort.get(port) ?? []) : [];
+      return maybe.length ? [{ kind: 'message', text: `one of ${maybe.map((a) => a.pod.host.pod ?? a.pod.name).join(', ')} (inferred: their tables are not in the capture)` }] : [];
     }
     case 'tunnel': {
       const out: BridgeNode[] = [];
@@ -131,7 +136,10 @@ function tunnelEntry(ns: Netns, t: Iface): BridgeNode {
   };
 }
 
-/** The pod whose eth0 is the other end of this port's veth, found by ifindex, or by the port's FDB/neighbour entries. */
+/**
+ * The pod whose eth0 is the other end of this port's veth, found by ifindex, or (a pod whose tables the
+ * capture lacks) through the node's route, neighbour and FDB entries or by elimination (engine/attach.ts).
+ */
 export function podBehindPort(net: Network, node: Netns, portName: string): BridgeNode | undefined {
   const port = node.ifaces.get(portName);
   if (!port) return undefined;
@@ -144,18 +152,11 @@ export function podBehindPort(net: Network, node: Netns, portName: string): Brid
       return podNode(node.name, portName, pod.host, ip, eth.mac?.toString(), false);
     }
   }
-  // No pod tables: a learned FDB entry on this port, and the neighbour entry with that MAC, name the pod.
-  for (const [k, list] of node.fdb) {
-    if (!k.startsWith(`${port.master ?? ''}|`)) continue;
-    for (const e of list) {
-      if (e.dev !== portName || e.state === 'permanent') continue;
-      for (const pod of pods) {
-        for (const ip of pod.host.ips ?? []) {
-          const n = node.neigh.get(neighKey(port.master ?? '', Prefix.must(ip).addr));
-          if (n?.lladdr?.toLowerCase() === e.mac.toLowerCase()) return podNode(node.name, portName, pod.host, ip, e.mac, true);
-        }
-      }
-    }
+  const att = attachments(net, node).byPort.get(port);
+  if (att?.length === 1 && att[0]!.ports.length === 1) {
+    const a = att[0]!;
+    const ip = a.iface.addrs.find((x) => x.family === 4)?.local.toString() ?? a.pod.host.ips?.[0];
+    return podNode(node.name, portName, a.pod.host, ip, a.iface.mac?.toString(), true);
   }
   return undefined;
 }

@@ -149,14 +149,17 @@ describe('faults', () => {
     assert.ok(r.hops.length < 10, 'the repeated rounds are not recorded hop by hop');
   });
 
-  test('a pod with no probes is traced from its node\'s tables and marked inferred', () => {
+  test('a pod with no probes is the first hop, its side inferred from its node\'s tables', () => {
     const c = demo();
     delete c.hosts.find((h) => h.name === 'web-0')!.probes;
     const r = trace(c, { from: 'default/web-0', to: 'default/web-1' });
     assert.equal(r.verdict, 'delivered');
     assert.equal(r.inferred, true);
-    assert.equal(r.hops[0]!.host, 'k8s-node1');
-    assert.ok(r.hops[0]!.steps[0]!.inferred);
+    assert.deepEqual(hosts(r), ['web-0', 'k8s-node1', 'tor', 'k8s-node2', 'web-1']);
+    assert.deepEqual([r.hops[0]!.in, r.hops[0]!.out, r.hops[1]!.in], [null, 'eth0', webPort()]);
+    // Everything in web-0 but the packet's creation is inferred; node1 onwards is read from tables.
+    assert.ok(r.hops[0]!.steps.slice(1).every((s) => s.inferred), JSON.stringify(r.hops[0]!.steps));
+    assert.ok(!r.hops[1]!.steps.some((s) => s.inferred));
   });
 
   test('a bridge FDB miss floods; only the copy that reaches the owner is delivered', () => {
@@ -177,7 +180,9 @@ describe('more kernel behaviour on the demo', () => {
     assert.equal(r.verdict, 'delivered', r.reason);
     assert.equal(r.inferred, true);
     assert.deepEqual(hosts(r), ['web-0', 'k8s-node1', 'tor', 'k8s-node2', 'web-1']);
+    assert.equal(r.hops[4]!.in, 'eth0');
     assert.ok(r.hops[4]!.steps.every((s) => s.inferred));
+    assert.deepEqual(r.hops[4]!.steps.map((s) => s.kind), ['inferred', 'route', 'deliver']);
   });
 
   test('hairpin: a frame the bridge must send back out of its ingress port needs hairpin mode', () => {

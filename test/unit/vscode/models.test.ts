@@ -59,6 +59,26 @@ describe('Node Bridges tree', () => {
     assert.ok(web && web.kind === 'pod' && web.inferred && web.ip === '10.244.0.3');
   });
 
+  test('without node entries for it, a pod without tables is behind the one port left (elimination); with two such pods, the port says "one of"', () => {
+    const forget = (c: Capture, ips: string[], macs: string[]) => {
+      edit(c, 'k8s-node1', 'neigh', (ls) => ls.filter((l) => !ips.some((ip) => l.startsWith(`${ip} `))));
+      edit(c, 'k8s-node1', 'arp', (ls) => ls.filter((l) => !ips.some((ip) => l.includes(`(${ip})`))));
+      return edit(c, 'k8s-node1', 'fdb', (ls) => ls.filter((l) => !macs.some((m) => l.startsWith(`${m} `))));
+    };
+    const behind = (c: Capture) => {
+      const net = buildNetwork(c);
+      const cni0 = find(childrenOf(net, nodeEntries(net)[0]!), 'bridge', 'cni0')!;
+      return childrenOf(net, cni0).map((p) => [p.kind === 'port' && p.name, childrenOf(net, p).map((x) => (x.kind === 'pod' ? `${x.pod}${x.inferred ? ' (inferred)' : ''}` : x.kind === 'message' ? x.text : x.kind))]);
+    };
+    const one = demo();
+    delete one.hosts.find((h) => h.name === 'web-0')!.probes;
+    assert.deepEqual(behind(forget(one, ['10.244.0.3'], ['0a:58:0a:f4:00:03'])), [['veth5baf738a', ['coredns-6d8c4cb4d-xk7t2']], ['veth53842afe', ['web-0 (inferred)']]]);
+    const two = demo();
+    for (const h of two.hosts) if (h.name === 'web-0' || h.name === 'coredns-6d8c4cb4d-xk7t2') delete h.probes;
+    const maybe = 'one of coredns-6d8c4cb4d-xk7t2, web-0 (inferred: their tables are not in the capture)';
+    assert.deepEqual(behind(forget(two, ['10.244.0.2', '10.244.0.3'], ['0a:58:0a:f4:00:02', '0a:58:0a:f4:00:03'])), [['veth5baf738a', [maybe]], ['veth53842afe', [maybe]]]);
+  });
+
   test('problems the tables show are marked: a port down, an FDB entry to a missing port, a missing podCIDR route', () => {
     let c = edit(demo(), 'k8s-node1', 'links', (ls) => ls.map((l) => (/^\d+: veth5baf738a@/.test(l) ? l.replace('<BROADCAST,MULTICAST,UP,LOWER_UP>', '<BROADCAST,MULTICAST>').replace('state UP', 'state DOWN') : l)));
     c = edit(c, 'k8s-node1', 'fdb', (ls) => [...ls, '0a:58:0a:f4:00:09 dev vethgone0 master cni0']);

@@ -64,6 +64,11 @@ export function cases(): Record<string, ShowTrace> {
       delete c.hosts.find((h) => h.name === 'web-1')!.probes;
       return message(c, { from: 'default/web-0', to: 'default/web-1' });
     })(),
+    'inferred-source': (() => {
+      const c = demo();
+      delete c.hosts.find((h) => h.name === 'web-0')!.probes;
+      return message(c, { from: 'default/web-0', to: 'default/web-1' });
+    })(),
     hostile: hostileMessage(),
   };
 }

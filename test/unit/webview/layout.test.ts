@@ -163,11 +163,26 @@ describe('path layout on the demo capture', () => {
     assertSane(L);
     const web1 = box(L, 'web-1');
     assert.ok(web1.inferred);
-    assert.ok(web1.in, 'a hop past the first always has an in-port, even when the engine cannot name it');
-    assert.equal(web1.in.name, '');
+    assert.ok(web1.in);
+    assert.equal(web1.in.name, 'eth0', 'its inferred namespace names the interface');
     const into = L.edges.find((e) => e.to === web1.id)!;
     assert.ok(into.inferred);
+    assert.equal(into.kind, 'veth');
     assert.ok(!box(L, 'web-0').inferred);
+  });
+
+  test('a source pod with no probes: the first box is the pod, drawn inferred, and so is the crossing out of it', () => {
+    const { L } = lay('inferred-source');
+    assertSane(L);
+    const web0 = box(L, 'web-0');
+    assert.equal(web0.depth, 0);
+    assert.ok(web0.inferred);
+    assert.equal(web0.in, null);
+    assert.deepEqual(web0.outs.map((o) => o.name), ['eth0']);
+    const out = L.edges.find((e) => e.from === web0.id)!;
+    assert.ok(out.inferred);
+    assert.equal(box(L, 'k8s-node1').id, out.to);
+    assert.ok(!box(L, 'k8s-node1').inferred);
   });
 
   test('a datagram no VXLAN device takes leaves the tunnel open at the node that drops it', () => {

@@ -43,7 +43,7 @@ describe('details pane text', () => {
     const inf = all['inferred-pod']!;
     const v = detailsView(layoutTrace(inf.trace, inf.hosts), 0, 4)!;
     assert.ok(v.steps.every((s) => s.inferred));
-    assert.equal(v.ports, 'in by a device the capture does not name');
+    assert.equal(v.ports, 'in eth0');
     const fl = all.flood!;
     const L = layoutTrace(fl.trace, fl.hosts);
     assert.match(detailsView(L, 1, 4)!.path!, /^flood cni0 -> veth\w+$/);
