@@ -119,6 +119,8 @@ export function simulate(net: Network, req: TraceRequest): TraceOutcome {
     inferred,
     needs: [...sim.needs].sort(),
   };
+  const settles = [...sim.settles].filter((h) => !sim.needs.has(h)).sort();
+  if (settles.length) result.settles = settles;
   return { ok: true, result };
 }
 

@@ -117,6 +117,8 @@ export class Simulator {
    * traces again: this is how a trace asks only for the hosts it walks through.
    */
   readonly needs = new Set<string>();
+  /** Hosts whose tables would settle which port leads to a pod the capture holds no interfaces for. */
+  readonly settles = new Set<string>();
 
   private want(ns: Netns): void {
     if (ns.probes.size === 0) this.needs.add(ns.name);
@@ -153,7 +155,9 @@ export class Simulator {
   }
 
   private enter(c: Cursor, ns: Netns, inDev: string | null): void {
-    this.want(ns);
+    // A pod without tables that a flood copy reaches is not on the path unless it is the destination:
+    // its tables would change nothing, so a collector need not read it.
+    if (!(ns.inferred && c.floodCopy && ns.name !== this.target.host)) this.want(ns);
     const hop: Hop = { host: ns.host.name, in: inDev, out: null, steps: [] };
     if (c.loop) {
       // Going round the loop again: only the hop where it finally stops is recorded.
@@ -707,6 +711,11 @@ export class Simulator {
     // A veth hands a frame to its peer only if it fits the peer's MTU plus the Ethernet and VLAN
     // headers (is_skb_forwardable: IP length up to MTU + 4); else the peer counts it in rx_dropped.
     const via = end0.via ? ` (inferred: ${end0.via.text})` : '';
+    if (end0.via?.how === 'candidates') {
+      // Only elimination placed the pod, among several: the tables of those pods would settle it.
+      const node = attachments(this.net, end0.via.node);
+      for (const p of end0.via.ports) for (const a of node.byPort.get(p) ?? []) this.settles.add(a.pod.name);
+    }
     const records = [linkEv(ns, dev), linkEv(end0.ns, end0.iface), ...(end0.via?.basis ?? [])].filter((r, i, all) => r === undefined || all.findIndex((x) => x?.host === r.host && x.probe === r.probe && x.line === r.line) === i);
     if (end0.how === 'veth' && frame.pkt.size > end0.iface.mtu + 4) {
       this.add(c, step('veth', `${dev.name} is one end of a veth pair whose other end, ${end0.iface.name} in ${end0.ns.name}, has MTU ${end0.iface.mtu}${via}.`, records, end0.inferred ? { inferred: true } : {}));

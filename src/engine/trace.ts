@@ -109,4 +109,10 @@ export interface TraceResult extends Trace {
   inferred: boolean;
   /** Hosts whose tables the trace needed but the capture lacks (a live collector fetches them). */
   needs: string[];
+  /**
+   * Hosts whose tables would settle a guess the trace had to make: pods that may be behind the same
+   * node port as a pod the capture holds no interfaces for. A collector reads them once `needs` is done.
+   * Absent when there are none.
+   */
+  settles?: string[];
 }

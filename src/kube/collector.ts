@@ -201,7 +201,10 @@ export class ClusterCollector {
       const capture = await this.currentCapture(signal, tried);
       const outcome = simulate(buildNetwork(capture), req);
       if (!outcome.ok) return { outcome, reports, capture };
-      const next = outcome.result.needs.filter((h) => !tried.has(h));
+      let next = outcome.result.needs.filter((h) => !tried.has(h));
+      // Nothing more on the path to read: the pods whose tables would settle a guess (which port leads
+      // to a pod that could not be read) come last, so a readable pod on the path settles it first.
+      if (next.length === 0) next = (outcome.result.settles ?? []).filter((h) => !tried.has(h));
       if (next.length === 0) return { outcome, reports, capture };
       for (const h of next) wanted.add(h);
     }

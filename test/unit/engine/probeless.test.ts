@@ -166,6 +166,20 @@ describe('when node1\'s neighbour and FDB entries for the pod are gone', () => {
   });
 });
 
+describe('what a collector should read', () => {
+  test('a pod without probes that only flood copies reach is not needed; the pods whose tables would settle an ambiguous port are named apart', () => {
+    // web-1 -> web-0: node1 forgot both its pods, neither was read. The flood copies reach both.
+    const r = trace(forget(demo(WEB0, DNS1), '10.244.0.3', '10.244.0.2'), { from: 'default/web-1', to: 'default/web-0' });
+    assert.equal(r.verdict, 'delivered', explain(r));
+    assert.ok(r.paths.some((p) => p.hops.some((h) => h.host === DNS1)), 'a copy reaches coredns');
+    assert.deepEqual(r.needs, [WEB0]);
+    assert.deepEqual(r.settles, [DNS1]);
+    // With coredns's tables its port is known, web-0's follows by elimination: nothing to settle.
+    const settled = trace(forget(demo(WEB0), '10.244.0.3', '10.244.0.2'), { from: 'default/web-1', to: 'default/web-0' });
+    assert.deepEqual([settled.needs, settled.settles], [[WEB0], undefined]);
+  });
+});
+
 describe('faults with a pod without probes', () => {
   test('its port on node1 down: the kernel flushed the port\'s FDB entry, the flood skips the port, coredns refuses the copy', () => {
     let c = demo(WEB0);

@@ -95,6 +95,38 @@ describe('lazy collection from a cluster', () => {
     assert.match(r.error!.message, /no container of default\/web-1 has ip or busybox/);
   });
 
+  test('a distroless source is the first hop; its node\'s tables place it, so no other pod is read', async () => {
+    const fake = new FakeCluster(demo());
+    fake.faults.set('default/web-0', { noTools: true, noCat: true });
+    const { outcome } = await new ClusterCollector(fake).trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.ok(outcome.ok && outcome.result.verdict === 'delivered', outcome.ok ? outcome.result.reason : outcome.error);
+    assert.deepEqual(outcome.result.hops.map((h) => h.host), ['web-0', 'k8s-node1', 'k8s-node2', 'web-1']);
+    assert.equal(outcome.result.hops[1]!.in, 'veth53842afe');
+    assert.deepEqual(outcome.result.needs, ['web-0']);
+    assert.equal(outcome.result.settles, undefined);
+    assert.ok(!hostsRead(fake).includes('kube-system/coredns-6d8c4cb4d-xk7t2'));
+  });
+
+  test('when only the tables of a pod beside it can tell which port a distroless pod is behind, that pod is read last', async () => {
+    const c = demo();
+    // node1 has forgotten both its pods: no neighbour entries, no FDB entries. coredns, not on the
+    // path and not read, may then be behind either port as much as web-0.
+    const node1 = c.hosts.find((h) => h.name === 'k8s-node1')!.probes!;
+    node1.neigh = node1.neigh!.split('\n').filter((l) => !/^10\.244\.0\.[23] /.test(l)).join('\n');
+    node1.arp = node1.arp!.split('\n').filter((l) => !/\(10\.244\.0\.[23]\)/.test(l)).join('\n');
+    node1.fdb = node1.fdb!.split('\n').filter((l) => !/^0a:58:0a:f4:00:0[23] /.test(l)).join('\n');
+    const fake = new FakeCluster(c);
+    fake.faults.set('default/web-0', { noTools: true, noCat: true });
+    const { outcome } = await new ClusterCollector(fake).trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.ok(outcome.ok && outcome.result.verdict === 'delivered', outcome.ok ? outcome.result.reason : outcome.error);
+    // Read after everything on the path, and once: with its links, elimination leaves web-0 one port.
+    const order = [...new Set(fake.execLog.map((e) => e.pod))];
+    assert.equal(order.at(-1), 'kube-system/coredns-6d8c4cb4d-xk7t2');
+    assert.equal(outcome.result.hops[1]!.in, 'veth53842afe');
+    assert.equal(outcome.result.settles, undefined);
+    assert.ok(outcome.result.paths.every((p) => p.verdict === 'delivered' || p.floodCopy), JSON.stringify(outcome.result.paths.map((p) => [p.branch, p.verdict])));
+  });
+
   test('RBAC denial on exec is reported per host with what to do, and the trace still answers', async () => {
     const fake = new FakeCluster(demo());
     fake.faults.set('kube-system/kube-flannel-ds-k8s-node2', { forbidden: true });
