@@ -8,7 +8,7 @@ import { getHeapStatistics } from 'node:v8';
 import { API_VERSION, parseCapture, type Capture } from '../src/capture/document';
 import { PROBE_COMMANDS } from '../src/capture/probes';
 import { buildNetwork, simulate } from '../src/engine';
-import { Addr } from '../src/engine/addr';
+import { Addr } from '../src/net/addr';
 import type { FibAnswer } from '../src/engine/fib';
 import { parseRoutes } from '../src/parsers/routes';
 import type { RouteRecord } from '../src/parsers/types';

@@ -2,7 +2,7 @@
 // Pure: the shells read and write files. Unknown fields are kept (a capture may carry more than v1
 // names), unknown probes produce warnings, and every error names the JSON path and what was expected.
 import { z } from 'zod';
-import { Addr, Prefix } from '../engine/addr';
+import { Addr, Prefix } from '../net/addr';
 import { isProbeName } from '../parsers';
 
 export const API_VERSION = 'netpath/v1';

@@ -3,7 +3,7 @@
 // to a veth on no bridge (Calico's cali*), the neighbour entry's MAC that the bridge's FDB places
 // behind a port — or, failing those, elimination among the bridge's ports whose other ends the capture
 // does not show. Every answer is an inference and says what it was inferred from.
-import type { Addr } from './addr';
+import type { Addr } from '../net/addr';
 import { evidence, fdbKey, neighKey, type Iface, type Netns, type Network } from './network';
 import type { Evidence } from './trace';
 

@@ -1,7 +1,7 @@
 // Policy routing and the FIB of one network namespace and family: rules in priority order, then
 // longest-prefix match within a table, as net/ipv4/fib_rules.c and fib_trie.c do it.
 import type { AddrRecord, ProbeName, RouteRecord, RuleRecord } from '../parsers';
-import { Addr, Prefix, type Family } from './addr';
+import { Addr, Prefix, type Family } from '../net/addr';
 
 export interface FibRoute {
   rec: RouteRecord;

@@ -1,7 +1,7 @@
 // The engine's entry point: resolve `--from`/`--to`, walk the packet, and fold the paths into one
 // TraceResult. `simulate()` is deterministic: the same network and request give the same result.
 import type { Host } from '../capture/document';
-import { Addr } from './addr';
+import { Addr } from '../net/addr';
 import { buildNetwork, netnsOf, networkIndex, type Network } from './network';
 import { Simulator, type Packet } from './simulate';
 import type { Flow, TraceResult } from './trace';

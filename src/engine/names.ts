@@ -4,7 +4,7 @@
 // name to its column, a name that starts with it), that is the gateway, as an inference the trace
 // marks. Anything else leaves the next hop unknown, and the trace stops there and says how to fix it.
 import { parseProbe, type NeighRecord, type PrintedName } from '../parsers';
-import type { Addr, Family } from './addr';
+import type { Addr, Family } from '../net/addr';
 import type { Netns } from './network';
 
 /**

@@ -17,7 +17,7 @@ import {
   type WgInterfaceRecord,
   type WgPeerRecord,
 } from '../parsers';
-import { Addr, Mac, Prefix, type Family } from './addr';
+import { Addr, Mac, Prefix, type Family } from '../net/addr';
 import { Fib } from './fib';
 import type { Evidence } from './trace';
 

@@ -3,7 +3,7 @@
 // FDB or flood, VXLAN FDB -> VTEP -> underlay) — with the table line that decided every step.
 // Deterministic: the same network and flow give the same result. Every ECMP next hop and every
 // flood copy is explored; breadcrumbs catch loops.
-import { Addr, Mac, Prefix, type Family } from './addr';
+import { Addr, Mac, Prefix, type Family } from '../net/addr';
 import type { FibAnswer, FibRoute } from './fib';
 import { gatewayByName } from './names';
 import { attachments, type Attachment } from './attach';

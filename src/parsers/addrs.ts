@@ -5,7 +5,7 @@
 //   inet6 fe80::1/64 scope link dadfailed tentative
 //      valid_lft 86300sec preferred_lft forever
 // An interface without addresses gives no record (and is not an issue).
-import { Addr, Prefix, type Family } from '../engine/addr';
+import { Addr, Prefix, type Family } from '../net/addr';
 import { Collector, isObject, jsonElements, lines, looksLikeJson, num, str, uint, type Line } from './common';
 import { linkFromJson, scanLinkBlocks, type BlockContext } from './links';
 import type { AddrRecord, ParseResult } from './types';

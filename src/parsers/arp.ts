@@ -6,9 +6,9 @@
 //   `arp -n` / `arp -e`:   the table `Address HWtype HWaddress Flags Mask Iface` with `(incomplete)` rows and
 //                          flag letters C (complete), M (permanent), P (published).
 // /proc/net/arp does not carry the NUD state, only "complete or not" and "permanent": see NeighRecord.state.
-import { Addr, Mac } from '../engine/addr';
+import { Addr, Mac } from '../net/addr';
 import { Collector, type Line, lines, tokens } from './common';
-import { blank, ordered } from './neigh';
+import { blank, finish } from './neighRecord';
 import { isProcArpHeader, parseProcArp } from './procfs';
 import type { NeighRecord, ParseResult } from './types';
 
@@ -21,7 +21,6 @@ const WORD_FLAGS: ReadonlyMap<string, string> = new Map([
   ['DONTPUB', '!'],
   ['TRAIL', 'T'],
 ]);
-const LETTER_ORDER = 'CMPA!T';
 
 export function parseArp(text: string): ParseResult<NeighRecord> {
   const ls = lines(text);
@@ -107,12 +106,4 @@ function parseTableRow(l: Line, t: readonly string[], c: Collector<NeighRecord>)
     letters.delete('C');
   }
   return finish(rec, letters);
-}
-
-export function finish(rec: NeighRecord, letters: Set<string>): NeighRecord {
-  rec.proxy = letters.has('P');
-  // ATF_PERM on a neighbour entry is exactly NUD_PERMANENT; on a published (proxy) entry the kernel sets it regardless.
-  rec.state = letters.has('M') && !rec.proxy ? ['PERMANENT'] : [];
-  rec.arpFlags = [...letters].sort((a, b) => LETTER_ORDER.indexOf(a) - LETTER_ORDER.indexOf(b));
-  return ordered(rec);
 }

@@ -3,7 +3,7 @@
 //  [link-netnsid N] [used A/B] [self] [router] [extern_learn] [offload] [master] [sticky] [locked]
 //  [master BR] [permanent | static | stale]`; a dynamic (NUD_REACHABLE) entry prints no state word.
 // With a `dev X` filter iproute2 leaves out `dev X`; such lines keep `dev: ''` and one issue says so.
-import { Addr, Mac } from '../engine/addr';
+import { Addr, Mac } from '../net/addr';
 import { Collector, type Line, isObject, jsonElements, lines, looksLikeJson, num, str, tokens, uint } from './common';
 import type { FdbRecord, ParseResult } from './types';
 

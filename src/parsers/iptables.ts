@@ -15,7 +15,7 @@
 // Text that mixes both forms is read part by part: lines inside a `*table` block belong to it. Two
 // cases stay save fragments with an issue, as before: `-A` lines that a bare COMMIT follows (a save
 // block whose `*table` line was cut off) and `[p:b] -A` lines (only iptables-save prints counters so).
-import type { Family } from '../engine/addr';
+import type { Family } from '../net/addr';
 import { Collector, type Line, lines, uint } from './common';
 import type { IptablesChainRecord, IptablesRuleRecord, ParseOptions, ParseResult } from './types';
 

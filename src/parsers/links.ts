@@ -9,7 +9,7 @@
 // differs between iproute2 versions and device kinds, so a line is recognised by its first word,
 // not its position. `ip addr` blocks have the same shape with `inet`/`inet6` lines added, so
 // addrs.ts reuses `scanLinkBlocks`.
-import { Addr } from '../engine/addr';
+import { Addr } from '../net/addr';
 import { Collector, isObject, jsonElements, lines, looksLikeJson, num, source, str, tokens, uint, type JsonElement, type Line } from './common';
 import type { LinkRecord, ParseResult, TunnelInfo, VxlanInfo } from './types';
 

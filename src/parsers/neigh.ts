@@ -1,8 +1,9 @@
 // `ip neigh show` (iproute2 text, `ip -j` JSON, BusyBox `ip neigh`): one neighbour entry per line,
 // `ADDR [dev DEV] [lladdr LLADDR] [router] [proxy] [extern_learn] ... [ref N used A/B/C probes N] [STATE...] [proto P]`.
 // iproute2 prints no state word for NUD_NONE (proxy entries included); JSON then has no `state`.
-import { Addr, Mac } from '../engine/addr';
+import { Addr, Mac } from '../net/addr';
 import { Collector, type Line, isObject, jsonElements, lines, looksLikeJson, num, str, tokens, uint } from './common';
+import { blank, ordered } from './neighRecord';
 import { isProcArpHeader, parseProcArp } from './procfs';
 import type { NeighRecord, NudState, ParseResult } from './types';
 
@@ -103,20 +104,6 @@ function parseLine(l: Line, c: Collector<NeighRecord>): NeighRecord | undefined 
 function setCount(rec: NeighRecord, key: 'refcnt' | 'probes', v: string | undefined): void {
   const n = uint(v);
   if (n !== undefined) rec[key] = n;
-}
-
-export function blank(dst: Addr, l: Line): NeighRecord {
-  return { kind: 'neigh', family: dst.family, dst, state: [], router: false, proxy: false, externLearn: false, src: { line: l.line, raw: l.raw } };
-}
-
-const FIELD_ORDER = ['kind', 'family', 'dst', 'hostname', 'dev', 'lladdr', 'state', 'router', 'proxy', 'externLearn', 'flags', 'protocol', 'refcnt', 'used', 'confirmed', 'updated', 'probes', 'arpFlags', 'hwType', 'src'] as const;
-
-/** The record with its fields in reading order (golden files and JSON output read like the command's line). */
-export function ordered(rec: NeighRecord): NeighRecord {
-  const out: Record<string, unknown> = {};
-  for (const k of FIELD_ORDER) if (rec[k] !== undefined) out[k] = rec[k];
-  for (const [k, v] of Object.entries(rec)) if (!(k in out) && v !== undefined) out[k] = v; // fields added later
-  return out as unknown as NeighRecord;
 }
 
 /** MACs are normalised to lowercase colon form; other link-layer addresses (a tunnel's IP, InfiniBand) are kept as printed. */

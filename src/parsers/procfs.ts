@@ -2,8 +2,8 @@
 // BusyBox (Debian-slim images): /proc/net/route (IPv4 main table) and /proc/net/arp (IPv4
 // neighbours). Addresses there are hex in host byte order; netpath reads them as little-endian,
 // which is what x86_64 and arm64 nodes print.
-import { Addr, Prefix, maskLength } from '../engine/addr';
-import { finish } from './arp';
+import { Addr, Prefix, maskLength } from '../net/addr';
+import { finish } from './neighRecord';
 import { Collector, source, type Line } from './common';
 import type { NeighRecord, ParseResult, RouteRecord } from './types';
 

@@ -21,7 +21,7 @@
 //   cannot be placed in a FIB, and placing it anywhere would be a guess that changes every lookup near
 //   it. So the line is an issue that repeats what it knew (name/length via gateway dev) and says to
 //   capture with `route -n`; the rest of the table is kept.
-import { Addr, Prefix, maskLength, type Family } from '../engine/addr';
+import { Addr, Prefix, maskLength, type Family } from '../net/addr';
 import { Collector, isObject, jsonElements, lines, looksLikeJson, num, source, str, tokens, uint, type Line } from './common';
 import { isProcRouteHeader, parseProcRoute } from './procfs';
 import type { Nexthop, ParseResult, RouteRecord, RouteType } from './types';

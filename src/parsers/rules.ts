@@ -1,6 +1,6 @@
 // Policy routing rules: `ip rule show` / `ip -6 rule show` (also `ip -d`, BusyBox `ip rule`) and the
 // JSON form `ip -j rule show`. One line per rule: `PRIO:\tSELECTOR... ACTION [options]`.
-import { Prefix, type Family } from '../engine/addr';
+import { Prefix, type Family } from '../net/addr';
 import { Collector, isObject, jsonElements, lines, looksLikeJson, num, source, str, tokens, uint, type Line } from './common';
 import type { ParseResult, RuleRecord } from './types';
 

@@ -1,7 +1,7 @@
 // The typed records every probe parser produces. Field names follow iproute2's own JSON output
 // (`ip -j`, `bridge -j`) in camelCase, so the text and JSON forms of a probe parse to the same shape.
 // Every record keeps where it came from (`src`): the engine quotes that line as evidence.
-import type { Addr, Family, Prefix } from '../engine/addr';
+import type { Addr, Family, Prefix } from '../net/addr';
 
 /** Where a record came from: 1-based line in the probe text, and the line itself. */
 export interface Source {

@@ -2,7 +2,7 @@
 // listen-port fwmark`, then one per peer: `ifname public-key preshared-key endpoint allowed-ips
 // latest-handshake rx-bytes tx-bytes persistent-keepalive`. Secrets (private and preshared keys)
 // are replaced in the kept raw text, so a capture quoted as evidence never shows them.
-import { Addr, Prefix } from '../engine/addr';
+import { Addr, Prefix } from '../net/addr';
 import { Collector, lines, uint } from './common';
 import type { ParseResult, WgInterfaceRecord, WgPeerRecord } from './types';
 

@@ -2,7 +2,7 @@
 // interface-name rules, the bridge plugin's pod MAC, veth name and address rules. Kept apart from topology.ts so that the plugin files (cni-*.ts) and the
 // topology can import them without importing each other at run time.
 import { createHash } from 'node:crypto';
-import { Addr, Mac, type Prefix } from '../../src/engine/addr';
+import { Addr, Mac, type Prefix } from '../../src/net/addr';
 
 /**
  * A MAC that looks random but is derived from `seed`, so every build gives every device the same

@@ -96,7 +96,7 @@
 // Requires root, nft (nftables) and ping (iputils); UDP also needs python3. One observation at a
 // time per lab (the nft table name is fixed). Only lab addresses can be targets.
 import { strict as assert } from 'node:assert';
-import { Addr, Prefix } from '../../src/engine/addr';
+import { Addr, Prefix } from '../../src/net/addr';
 import type { TraceResult, Verdict } from '../../src/engine/trace';
 import { checkPrerequisites, describeMissing, tryRunAsync, which, type Lab, type RunResult } from './netns';
 import type { BuiltCluster } from './topology';

@@ -10,7 +10,7 @@
 // ARP and its VXLAN overlay (cni-calico.ts). A new one adds a variant to `CniSpec` and an entry in
 // `CNI_PLUGINS`; the underlay, the pods' namespaces and the capture stay as they are.
 import type { CaptureLink, Role } from '../../src/capture/document';
-import { Addr, Mac, Prefix } from '../../src/engine/addr';
+import { Addr, Mac, Prefix } from '../../src/net/addr';
 import { bridgeDualStack, flannelHostGw, type BridgeSpec, type FlannelHostGwSpec } from './cni-bridge';
 import { calicoVxlan, type CalicoVxlanSpec } from './cni-calico';
 import { bridgeSubnetReserved, cniPodMac, hostVethName, IFNAME_RE, nth, stableMac } from './cni-util';

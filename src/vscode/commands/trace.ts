@@ -1,7 +1,7 @@
 // Trace Pod Path: pick a source and a destination (and optionally the packet), trace with progress
 // and cancel, and show the result in the path view.
 import * as vscode from 'vscode';
-import { Addr } from '../../engine/addr';
+import { Addr } from '../../net/addr';
 import type { TraceRequest } from '../../engine';
 import { traceHosts } from '../../shared/protocol';
 import { destinationEntries, sourceEntries, type PickEntry } from '../model/picks';

@@ -2,7 +2,7 @@
 // the pod behind each port, and each node's tunnels and routes. Problems the tables already show are
 // attached to the node they concern. TreeItems are made from these in the view.
 import type { Host } from '../../capture/document';
-import { Prefix } from '../../engine/addr';
+import { Prefix } from '../../net/addr';
 import { attachments } from '../../engine/attach';
 import { ports } from '../../engine/simulate';
 import type { Iface, Netns, Network } from '../../engine/network';

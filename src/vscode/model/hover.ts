@@ -1,6 +1,6 @@
 // Hovers on IP addresses in any editor: a pure function from a line of text, a column and an index of
 // the cluster's addresses to markdown with command links. It never waits on anything.
-import { Addr } from '../../engine/addr';
+import { Addr } from '../../net/addr';
 import { neighKey, type Network } from '../../engine/network';
 import { podBehindPort } from './bridges';
 

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { Addr } from '../../../src/engine/addr';
+import { Addr } from '../../../src/net/addr';
 import { parseRoutes } from '../../../src/parsers/routes';
 import type { RouteRecord } from '../../../src/parsers/types';
 import { fixtureBody, withoutSrc } from './fixture-body';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { Addr, Mac, Prefix, maskAddr, maskLength } from '../../../src/engine/addr';
+import { Addr, Mac, Prefix, maskAddr, maskLength } from '../../../src/net/addr';
 
 test('IPv4 parses four decimal octets and rejects other forms', () => {
   assert.equal(Addr.must('10.244.1.10').v4, 0x0af4010a);
