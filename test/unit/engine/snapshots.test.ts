@@ -36,8 +36,9 @@ function captures(): { name: string; capture: Capture }[] {
 
 /**
  * The flows traced on a capture: every ordered pair of hosts that send and receive (pods, nodes,
- * routers) as ICMP of 64 bytes, and between pods also a 1500-byte UDP datagram (MTU and ports), plus
- * the flows a capture lists in metadata.snapshotFlows (a fault's own probes).
+ * routers) as ICMP of 64 bytes, to each of the destination's other addresses too (dual stack), and
+ * between pods also a 1500-byte UDP datagram (MTU and ports), plus the flows a capture lists in
+ * metadata.snapshotFlows (a fault's own probes).
  */
 function flows(c: Capture): TraceRequest[] {
   const ends = c.hosts.filter((h) => h.role !== 'switch');
@@ -48,6 +49,8 @@ function flows(c: Capture): TraceRequest[] {
       if (a === b) continue;
       out.push({ from: ref(a), to: ref(b) });
       if (a.role === 'pod' && b.role === 'pod') out.push({ from: ref(a), to: ref(b), proto: 'udp', port: 53, size: 1500 });
+      // A dual-stack host's other addresses (IPv6 beside IPv4) by address.
+      for (const ip of (b.ips ?? []).slice(1)) out.push({ from: ref(a), to: ip });
     }
   }
   const extra = (c.metadata as { snapshotFlows?: TraceRequest[] } | undefined)?.snapshotFlows ?? [];
