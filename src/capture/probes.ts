@@ -6,7 +6,7 @@ import type { ProbeName } from '../parsers';
 export interface ProbeCommand {
   argv: readonly string[];
   /** What produced the text, for the record and for messages. */
-  form: 'iproute2' | 'busybox' | 'net-tools' | 'procps' | 'bridge-utils' | 'iptables' | 'wireguard-tools' | 'procfs';
+  form: 'iproute2' | 'busybox' | 'net-tools' | 'procps' | 'bridge-utils' | 'iptables' | 'nftables' | 'ipset' | 'ipvsadm' | 'wireguard-tools' | 'procfs';
 }
 
 /**
@@ -57,6 +57,14 @@ export const PROBE_COMMANDS: Readonly<Record<ProbeName, readonly ProbeCommand[]>
   brctl: [{ argv: ['brctl', 'show'], form: 'bridge-utils' }],
   arp: [{ argv: ['arp', '-an'], form: 'net-tools' }],
   iptables: [{ argv: ['iptables-save'], form: 'iptables' }],
+  ip6tables: [{ argv: ['ip6tables-save'], form: 'iptables' }],
+  nft: [{ argv: ['nft', 'list', 'ruleset'], form: 'nftables' }],
+  // `save` is the compact form (one line per member); both parse to the same records.
+  ipset: [
+    { argv: ['ipset', 'save'], form: 'ipset' },
+    { argv: ['ipset', 'list'], form: 'ipset' },
+  ],
+  ipvs: [{ argv: ['ipvsadm', '-Ln'], form: 'ipvsadm' }],
   // WireGuard's cryptokey routing table (optional; only where a wireguard device exists).
   wg: [{ argv: ['wg', 'show', 'all', 'dump'], form: 'wireguard-tools' }],
 };

@@ -45,6 +45,22 @@ export function recordRow(r: ProbeRecord): string[] {
       return [s(r.src.line), 'chain', `${r.table ?? '?'}/${r.chain}`, kv([['policy', r.policy ?? '-']])];
     case 'iptables-rule':
       return [s(r.src.line), 'rule', `${r.table ?? '?'}/${r.chain}`, r.tokens.join(' ')];
+    case 'ipset':
+      return [s(r.src.line), 'ipset', r.name, kv([['type', r.type], ['family', r.family && `inet${r.family === 6 ? '6' : ''}`]])];
+    case 'ipset-member':
+      return [s(r.src.line), 'member', r.set, r.entry];
+    case 'ipvs-service':
+      return [s(r.src.line), 'ipvs-service', r.protocol === 'FWM' ? `FWM ${r.fwmark}` : `${r.protocol} ${r.addr}:${r.port}`, kv([['scheduler', r.scheduler], ['persistent', r.persistent]])];
+    case 'ipvs-dest':
+      return [s(r.src.line), 'ipvs-dest', r.service, kv([['to', `${r.addr}:${r.port}`], ['forward', r.forward], ['weight', r.weight]])];
+    case 'nft-table':
+      return [s(r.src.line), 'nft-table', `${r.family} ${r.name}`, ''];
+    case 'nft-chain':
+      return [s(r.src.line), 'nft-chain', `${r.family} ${r.table} ${r.name}`, kv([['type', r.type], ['hook', r.hook], ['priority', r.priority], ['policy', r.policy]])];
+    case 'nft-rule':
+      return [s(r.src.line), 'nft-rule', `${r.family} ${r.table} ${r.chain}`, r.src.raw.trim()];
+    case 'nft-set':
+      return [s(r.src.line), r.map ? 'nft-map' : 'nft-set', `${r.family} ${r.table} ${r.name}`, kv([['type', r.keyType.join(' . ') + (r.dataType ? ` : ${r.dataType}` : '')], ['elements', r.elements.length]])];
     case 'wg-interface':
       return [s(r.src.line), 'wg-interface', r.ifname, kv([['public-key', r.publicKey], ['listen-port', r.listenPort], ['fwmark', r.fwmark]])];
     case 'wg-peer':

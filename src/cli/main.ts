@@ -129,7 +129,7 @@ export function buildProgram(io: Io, status: { code: number } = { code: EXIT_OK 
     .exitOverride()
     .action((probeName: string, file: string, opts: { text?: boolean; strict?: boolean; table?: string }) => {
       const probe = probeArg(probeName);
-      if (opts.table !== undefined && probe !== 'iptables') throw new CommanderError(EXIT_USAGE, 'netpath.usage', '--table is for the iptables probe only (the table of `iptables -S` output)');
+      if (opts.table !== undefined && probe !== 'iptables' && probe !== 'ip6tables') throw new CommanderError(EXIT_USAGE, 'netpath.usage', '--table is for the iptables and ip6tables probes only (the table of `iptables -S` output)');
       const text = readInput(io, file);
       const result = parseProbe(probe, text, opts.table !== undefined ? { table: opts.table } : {});
       io.out(opts.text ? recordsTable(result.records, result.issues) : JSON.stringify({ probe, format: result.format, records: result.records, issues: result.issues }, null, 2) + '\n');

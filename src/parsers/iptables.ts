@@ -17,7 +17,7 @@
 // block whose `*table` line was cut off) and `[p:b] -A` lines (only iptables-save prints counters so).
 import type { Family } from '../net/addr';
 import { Collector, type Line, lines, uint } from './common';
-import type { IptablesChainRecord, IptablesRuleRecord, ParseOptions, ParseResult } from './types';
+import type { IptablesChainRecord, IptablesMatch, IptablesOption, IptablesRuleRecord, ParseOptions, ParseResult } from './types';
 
 type Rec = IptablesChainRecord | IptablesRuleRecord;
 
@@ -75,10 +75,13 @@ export function parseIptables(text: string, opts: ParseOptions = {}): ParseResul
     c.records.push(ordered(rec));
   };
   const rule = (l: Line, words: string[], pre: Counters | undefined, where: { table?: string; family?: Family }): IptablesRuleRecord => {
-    const rec: IptablesRuleRecord = { kind: 'iptables-rule', ...where, chain: words[1]!, tokens: words.slice(2), goto: false, src: src(l) };
+    const rec: IptablesRuleRecord = { kind: 'iptables-rule', ...where, chain: words[1]!, tokens: words.slice(2), goto: false, matches: [], targetOptions: [], src: src(l) };
     const cnt = pre ?? takeCounterOption(rec.tokens);
     if (cnt) Object.assign(rec, cnt);
     setTarget(rec);
+    const structured = structure(rec.tokens);
+    rec.matches = structured.matches;
+    rec.targetOptions = structured.targetOptions;
     c.records.push(ordered(rec));
     return rec;
   };
@@ -278,7 +281,99 @@ export function split(s: string): { words: string[]; unterminated: boolean } {
   return { words, unterminated: quoted };
 }
 
-const FIELD_ORDER = ['kind', 'table', 'family', 'chain', 'policy', 'target', 'goto', 'packets', 'bytes', 'tokens', 'src'];
+/** The built-in matches' short and long option names, and their names in records. */
+const BUILTIN: Record<string, string> = {
+  '-s': 'source', '--source': 'source', '--src': 'source',
+  '-d': 'destination', '--destination': 'destination', '--dst': 'destination',
+  '-i': 'in-interface', '--in-interface': 'in-interface',
+  '-o': 'out-interface', '--out-interface': 'out-interface',
+  '-p': 'protocol', '--protocol': 'protocol',
+  '-f': 'fragment', '--fragment': 'fragment',
+};
+/** Long option aliases that iptables accepts for the same option. */
+const ALIAS: Record<string, string> = {
+  'destination-port': 'dport', 'source-port': 'sport',
+  'destination-ports': 'dports', 'source-ports': 'sports',
+};
+/** Options whose value is one word whatever it looks like (free text). */
+const ONE_WORD = new Set(['comment', 'log-prefix', 'nflog-prefix', 'name', 'string', 'hex-string']);
+/** Protocols whose match module iptables loads by itself after `-p` (`-p tcp --dport 80`). */
+const IMPLICIT = new Set(['tcp', 'udp', 'udplite', 'sctp', 'dccp', 'icmp', 'icmpv6', 'ipv6-icmp']);
+
+/** Is this word an option name (and not a value such as `-1` or `-`)? */
+const isOption = (w: string) => w === '!' || /^--?[A-Za-z]/.test(w);
+
+/**
+ * The matches and target options of a rule's tokens, read the way iptables reads them: `-m X` opens a
+ * module whose options follow, `!` negates the option after it (or, in the old form, the value after
+ * it: `--dport ! 80`), `-j`/`-g` ends the matches and what follows are the target's options.
+ */
+export function structure(tokens: readonly string[]): { matches: IptablesMatch[]; targetOptions: IptablesOption[] } {
+  const matches: IptablesMatch[] = [];
+  const targetOptions: IptablesOption[] = [];
+  let base: IptablesMatch | undefined;
+  let current: IptablesMatch | undefined;
+  let inTarget = false;
+  let negate = false;
+  const builtin = () => {
+    if (!base) {
+      base = { module: '', options: [] };
+      matches.push(base);
+    }
+    return base;
+  };
+  for (let i = 0; i < tokens.length; i++) {
+    const w = tokens[i]!;
+    if (w === '!') {
+      negate = true;
+      continue;
+    }
+    if (w === '-m' || w === '--match') {
+      current = { module: tokens[++i] ?? '', options: [] };
+      matches.push(current);
+      negate = false;
+      continue;
+    }
+    if (w === '-j' || w === '--jump' || w === '-g' || w === '--goto') {
+      i++;
+      inTarget = true;
+      negate = false;
+      continue;
+    }
+    const bname = inTarget ? undefined : BUILTIN[w];
+    const long = w.startsWith('--') ? w.slice(2) : undefined;
+    if (bname === undefined && long === undefined) continue; // a stray value: nothing to hang it on
+    const name = bname ?? ALIAS[long!] ?? long!;
+    const values: string[] = [];
+    let oldNegation = false;
+    if (bname !== 'fragment') {
+      if (tokens[i + 1] === '!' && tokens[i + 2] !== undefined && !isOption(tokens[i + 2]!)) {
+        oldNegation = true;
+        i++;
+      }
+      if (ONE_WORD.has(name) && tokens[i + 1] !== undefined) values.push(tokens[++i]!);
+      else while (i + 1 < tokens.length && !isOption(tokens[i + 1]!)) values.push(tokens[++i]!);
+    }
+    const opt: IptablesOption = { name, values, ...((negate || oldNegation) && { negated: true as const }) };
+    negate = false;
+    if (inTarget) targetOptions.push(opt);
+    else if (bname !== undefined) {
+      builtin().options.push(opt);
+      // `-p tcp` loads the tcp match: its options may follow without `-m tcp`.
+      if (bname === 'protocol' && IMPLICIT.has(values[0] ?? '') && !opt.negated) current = undefined;
+    } else {
+      if (!current) {
+        const proto = base?.options.find((o) => o.name === 'protocol')?.values[0] ?? '';
+        current = { module: proto, options: [] };
+        matches.push(current);
+      }
+      current.options.push(opt);
+    }
+  }
+  return { matches, targetOptions };
+}
+
+const FIELD_ORDER = ['kind', 'table', 'family', 'chain', 'policy', 'target', 'goto', 'packets', 'bytes', 'tokens', 'matches', 'targetOptions', 'src'];
 
 /** Fields in reading order: where the rule sits and what it does first, its tokens last. */
 function ordered<R extends Rec>(rec: R): R {

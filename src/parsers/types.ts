@@ -22,7 +22,23 @@ export interface ParseIssue {
 }
 
 /** The form the probe text was recognised as. */
-export type ProbeFormat = 'iproute2' | 'json' | 'busybox' | 'net-tools' | 'procps' | 'bridge-utils' | 'iptables-save' | 'iptables-S' | 'wireguard-tools' | 'procfs' | 'empty';
+export type ProbeFormat =
+  | 'iproute2'
+  | 'json'
+  | 'busybox'
+  | 'net-tools'
+  | 'procps'
+  | 'bridge-utils'
+  | 'iptables-save'
+  | 'iptables-S'
+  | 'wireguard-tools'
+  | 'procfs'
+  | 'nft'
+  | 'nft-json'
+  | 'ipset-list'
+  | 'ipset-save'
+  | 'ipvsadm'
+  | 'empty';
 
 /** What the caller knows that a probe's text may not say. */
 export interface ParseOptions {
@@ -395,7 +411,33 @@ export interface IptablesRuleRecord {
   goto: boolean;
   packets?: number;
   bytes?: number;
+  /**
+   * The rule's matches in order, from `tokens`: the built-in ones (`-s`, `-d`, `-i`, `-o`, `-p`, `-f`)
+   * under module `''`, each `-m MODULE` with the options that follow it (an option after `-p tcp` with
+   * no `-m` belongs to the protocol's implicit module, as iptables reads it).
+   */
+  matches: IptablesMatch[];
+  /** The target's options (`--to-destination 10.0.0.1:80`, `--set-xmark 0x4000/0x4000`), in order. */
+  targetOptions: IptablesOption[];
   src: Source;
+}
+
+/** One `-m MODULE` of a rule (module `''` holds the built-in matches). */
+export interface IptablesMatch {
+  module: string;
+  options: IptablesOption[];
+}
+
+/**
+ * One option and its values as printed: `--dport 53` is `{name: 'dport', values: ['53']}`, `! -s 10.0.0.0/8`
+ * is `{name: 'source', values: ['10.0.0.0/8'], negated: true}`. Short built-in names are given their long
+ * names (`-s` source, `-d` destination, `-i` in-interface, `-o` out-interface, `-p` protocol, `-f` fragment),
+ * and aliases their usual names (`--destination-port` dport, `--source-ports` sports).
+ */
+export interface IptablesOption {
+  name: string;
+  values: string[];
+  negated?: true;
 }
 
 // ---- WireGuard: `wg show all dump` ---------------------------------------------------------------
@@ -426,6 +468,173 @@ export interface WgPeerRecord {
   src: Source;
 }
 
+// ---- nftables: `nft list ruleset`, `nft -j list ruleset` --------------------------------------
+// Both forms give these records. Expressions follow libnftables' JSON schema (nft -j), with numbers as
+// numbers (`0x00004000` and 16384 alike), the implicit operator made explicit (`==`, or `in` for flag
+// types such as `ct state`), a list of values as `{set: [...]}`, and `@name` as `{ref: name}`.
+
+/** A verdict, as a statement or as the data of a verdict map element. */
+export interface NftVerdict {
+  verdict: 'accept' | 'drop' | 'continue' | 'return' | 'jump' | 'goto' | 'queue';
+  /** jump/goto: the chain. */
+  target?: string;
+}
+
+/** A constant or set on the right of a match, a set element, a map's data. */
+export type NftValue =
+  | string
+  | number
+  | { prefix: { addr: string; len: number } }
+  | { range: [NftValue, NftValue] }
+  | { concat: NftValue[] }
+  | { set: NftElement[] }
+  | { ref: string }
+  | NftVerdict;
+
+/** An element of a set (key only) or a map (key and data); a comment when printed. */
+export interface NftElement {
+  key: NftValue;
+  data?: NftValue;
+  comment?: string;
+}
+
+/** What a match or statement reads from the packet. */
+export type NftExpr =
+  | { payload: { protocol: string; field: string } }
+  | { meta: string }
+  | { ct: { key: string; dir?: string; family?: string } }
+  | { fib: { flags: string[]; result: string } }
+  | { numgen: { mode: string; mod: number; offset: number } }
+  | { concat: NftExpr[] }
+  | { binop: { op: '&' | '|' | '^' | '<<' | '>>'; left: NftExpr; right: NftValue } }
+  | { unknown: string };
+
+export type NftStatement =
+  | { match: { op: '==' | '!=' | '<' | '>' | '<=' | '>=' | 'in'; left: NftExpr; right: NftValue } }
+  | NftVerdict
+  | { vmap: { key: NftExpr; data: NftValue } }
+  | { nat: { type: 'dnat' | 'snat' | 'masquerade' | 'redirect'; family?: string; addr?: string; addrTo?: string; port?: number; portTo?: number; flags?: string[] } }
+  | { reject: { type?: string; code?: string } }
+  | { mangle: { key: NftExpr; value: NftExpr | NftValue } }
+  | { setop: { op: string; set: string; elem: NftExpr } }
+  | { counter: true }
+  | { log: true }
+  | { notrack: true }
+  /** A statement netpath does not model, as printed (text) or as its JSON (json form). */
+  | { unknown: string };
+
+export interface NftTableRecord {
+  kind: 'nft-table';
+  /** ip, ip6, inet, arp, bridge, netdev. */
+  family: string;
+  name: string;
+  handle?: number;
+  src: Source;
+}
+
+export interface NftChainRecord {
+  kind: 'nft-chain';
+  family: string;
+  table: string;
+  name: string;
+  /** Base chains only: filter, nat, route. */
+  type?: string;
+  hook?: string;
+  /** Base chains: the priority as a number (`dstnat - 10` is -110). */
+  priority?: number;
+  policy?: 'accept' | 'drop';
+  device?: string;
+  handle?: number;
+  src: Source;
+}
+
+export interface NftRuleRecord {
+  kind: 'nft-rule';
+  family: string;
+  table: string;
+  chain: string;
+  statements: NftStatement[];
+  comment?: string;
+  handle?: number;
+  src: Source;
+}
+
+export interface NftSetRecord {
+  kind: 'nft-set';
+  family: string;
+  table: string;
+  name: string;
+  /** A map (`map NAME { type K : V }`): elements carry data; `verdict` data makes it a verdict map. */
+  map: boolean;
+  /** The key's types, one per part of a concatenation (`ipv4_addr . inet_proto . inet_service`). */
+  keyType: string[];
+  dataType?: string;
+  /** Default element timeout in seconds (`timeout 3h`). */
+  timeout?: number;
+  elements: NftElement[];
+  handle?: number;
+  src: Source;
+}
+
+// ---- ipset: `ipset list`, `ipset save` --------------------------------------------------------
+
+/** A set (`Name:` block of `ipset list`, or `create` line of `ipset save`). */
+export interface IpsetRecord {
+  kind: 'ipset';
+  name: string;
+  /** `hash:ip,port`, `bitmap:port`, `list:set`, ... */
+  type: string;
+  /** `family inet` (4) or `inet6` (6); absent for types without one (bitmap:port, list:set). */
+  family?: Family;
+  /** The header's other `key value` words (hashsize, maxelem, timeout, range, ...); flags as `true`. */
+  options: Record<string, string | true>;
+  src: Source;
+}
+
+/** One member (a `Members:` line of `ipset list`, or an `add` line of `ipset save`). */
+export interface IpsetMemberRecord {
+  kind: 'ipset-member';
+  set: string;
+  /** The element as printed: `10.96.0.1,tcp:443`, `10.0.0.0/8`, `30080`, `10.1.1.1,udp:53,10.1.1.1`. */
+  entry: string;
+  /** Words after the element (`timeout 100`, `nomatch`, `comment "x"`), flags as `true`. */
+  options?: Record<string, string | true>;
+  src: Source;
+}
+
+// ---- IPVS: `ipvsadm -Ln` -------------------------------------------------------------------------
+
+/** A virtual service: `TCP  10.96.0.1:443 rr` (or `FWM  1 rr`), with persistence if printed. */
+export interface IpvsServiceRecord {
+  kind: 'ipvs-service';
+  protocol: 'TCP' | 'UDP' | 'SCTP' | 'FWM';
+  /** Absent for a firewall-mark service. */
+  addr?: Addr;
+  port?: number;
+  fwmark?: number;
+  scheduler: string;
+  /** `persistent N` (seconds), `mask M`, `ops` and scheduler flags (`flag-1,flag-2`), as printed. */
+  persistent?: number;
+  netmask?: string;
+  flags?: string[];
+  src: Source;
+}
+
+/** A real server of the virtual service above it: `-> 10.244.1.5:6443 Masq 1 0 0`. */
+export interface IpvsDestRecord {
+  kind: 'ipvs-dest';
+  /** The virtual service, as `TCP 10.96.0.1:443` / `FWM 1` (the key of the service record above). */
+  service: string;
+  addr: Addr;
+  port: number;
+  /** `Masq`, `Local`, `Route`, `Tunnel`. */
+  forward: string;
+  weight: number;
+  activeConn: number;
+  inactConn: number;
+  src: Source;
+}
+
 export type ProbeRecord =
   | LinkRecord
   | AddrRecord
@@ -438,4 +647,12 @@ export type ProbeRecord =
   | IptablesChainRecord
   | IptablesRuleRecord
   | WgInterfaceRecord
-  | WgPeerRecord;
+  | WgPeerRecord
+  | IpsetRecord
+  | IpsetMemberRecord
+  | IpvsServiceRecord
+  | IpvsDestRecord
+  | NftTableRecord
+  | NftChainRecord
+  | NftRuleRecord
+  | NftSetRecord;

@@ -50,6 +50,6 @@ describe('netpath parse iptables --table', () => {
   test('--table with another probe is a usage error', async () => {
     const f = io({ 'r.txt': 'default via 10.0.0.1 dev eth0\n' });
     assert.equal(await run(['parse', 'routes4', 'r.txt', '--table', 'nat'], f.io), EXIT_USAGE);
-    assert.match(f.stderr(), /--table is for the iptables probe only/);
+    assert.match(f.stderr(), /--table is for the iptables and ip6tables probes only/);
   });
 });

@@ -57,7 +57,8 @@ describe('parsers never throw', () => {
       );
     });
 
-    const textual = fx.filter((f) => !looksLikeJson(f.body));
+    // nft -j prints one JSON object (`{"nftables": [...]}`): a JSON form too, not lines.
+    const textual = fx.filter((f) => !looksLikeJson(f.body) && !/^\s*\{/.test(f.body));
     if (textual.length === 0) continue;
     test(`${probe}: a broken line beside well-formed ones loses none of them`, () => {
       fc.assert(
