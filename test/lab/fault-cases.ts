@@ -90,6 +90,24 @@ function restorePeer(ctx: FaultContext, on: string, peer: string): void {
   ctx.lab.bridge(on, 'fdb', 'replace', p.vtepMac, 'dev', 'flannel.1', 'dst', p.ip, 'self', 'permanent');
 }
 
+/**
+ * node2's neighbour entry for web-1, pinned for a case about the bridge: a learned entry goes STALE,
+ * DELAY and PROBE on the kernel's own timers (15-45 s reachable, 5 s delay), and its unicast probes are
+ * lost once web-1's port is gone, so whether the kernel sends the frame or drops it as neighbour FAILED
+ * would depend on when the last packet to web-1 passed — on how busy the machine is. A permanent
+ * entry (the MAC it had) takes the timers out; `unpinWeb1` makes it a learned one again.
+ */
+function pinWeb1(ctx: FaultContext): void {
+  const p = pod(ctx, WEB1);
+  ctx.lab.ip(N2, 'neigh', 'replace', p.ip, 'lladdr', p.mac, 'dev', 'cni0', 'nud', 'permanent');
+}
+
+/** Back to a learned (REACHABLE) entry with the same MAC, so the next case finds node2 as a cluster that carried traffic leaves it. */
+function unpinWeb1(ctx: FaultContext): void {
+  const p = pod(ctx, WEB1);
+  ctx.lab.ip(N2, 'neigh', 'replace', p.ip, 'lladdr', p.mac, 'dev', 'cni0', 'nud', 'reachable');
+}
+
 /** The outer VXLAN packet left node1 in fragments and node2 reassembled it. */
 function fragmented(obs: Observation): void {
   assert.ok((obs.deltas[N1]?.['Ip.FragCreates'] ?? 0) >= 2, `node1 did not fragment: ${JSON.stringify(obs.deltas[N1])}`);
@@ -200,8 +218,14 @@ export const FAULT_CASES: FaultCase[] = [
   {
     name: "web-1's veth down on node2",
     kernel: "the port is disabled and its learned FDB entries flushed (br_stp_disable_port): cni0 floods the frame, but only to ports in forwarding state: the one copy goes to coredns, which drops it as not its MAC",
-    apply: (ctx) => ctx.lab.ip(N2, 'link', 'set', pod(ctx, WEB1).hostVeth, 'down'),
-    repair: (ctx) => ctx.lab.ip(N2, 'link', 'set', pod(ctx, WEB1).hostVeth, 'up'),
+    apply: (ctx) => {
+      pinWeb1(ctx);
+      ctx.lab.ip(N2, 'link', 'set', pod(ctx, WEB1).hostVeth, 'down');
+    },
+    repair: (ctx) => {
+      ctx.lab.ip(N2, 'link', 'set', pod(ctx, WEB1).hostVeth, 'up');
+      unpinWeb1(ctx);
+    },
     probes: [{
       name: 'web-0 -> web-1',
       flow: cross(),
@@ -211,18 +235,25 @@ export const FAULT_CASES: FaultCase[] = [
   {
     name: "web-1's veth taken out of cni0",
     kernel: 'the port leaves the bridge with its FDB entries (br_fdb_delete_by_port): cni0 floods to the remaining port, where coredns drops the frame as not its MAC',
-    apply: (ctx) => ctx.lab.ip(N2, 'link', 'set', pod(ctx, WEB1).hostVeth, 'nomaster'),
+    apply: (ctx) => {
+      pinWeb1(ctx);
+      ctx.lab.ip(N2, 'link', 'set', pod(ctx, WEB1).hostVeth, 'nomaster');
+    },
     repair: (ctx) => {
       const v = pod(ctx, WEB1).hostVeth;
       ctx.lab.ip(N2, 'link', 'set', v, 'master', 'cni0');
       ctx.lab.bridge(N2, 'link', 'set', 'dev', v, 'hairpin', 'on');
+      unpinWeb1(ctx);
     },
     probes: [{ name: 'web-0 -> web-1', flow: cross(), expect: { delivered: false, drop: { host: DNS2, dev: 'eth0' }, verdict: 'wrong-destination', seenBy: [WEB0, N1, N2, DNS2, TOR] } }],
   },
   {
     name: "stale bridge FDB entry (web-1's MAC on coredns's port)",
     kernel: 'cni0 sends the frame out of the wrong port; coredns drops it as not its MAC (PACKET_OTHERHOST)',
-    apply: (ctx) => ctx.lab.bridge(N2, 'fdb', 'replace', pod(ctx, WEB1).mac, 'dev', pod(ctx, DNS2).hostVeth, 'master', 'static'),
+    // Sticky: any frame from web-1 (its own ARP refresh of the gateway, on its timers) would move a
+    // plain entry back to web-1's port (br_fdb_update moves all but sticky entries), and the fault would
+    // vanish or not depending on when web-1 last spoke.
+    apply: (ctx) => ctx.lab.bridge(N2, 'fdb', 'replace', pod(ctx, WEB1).mac, 'dev', pod(ctx, DNS2).hostVeth, 'master', 'static', 'sticky'),
     repair: (ctx) => ctx.lab.bridge(N2, 'fdb', 'del', pod(ctx, WEB1).mac, 'dev', pod(ctx, DNS2).hostVeth, 'master'),
     probes: [{ name: 'web-0 -> web-1', flow: cross(), expect: { delivered: false, drop: { host: DNS2, dev: 'eth0' }, verdict: 'wrong-destination', seenBy: [WEB0, N1, N2, DNS2, TOR] } }],
   },
