@@ -7,6 +7,7 @@ import { benchDemoTraces, benchKernelFib, benchSynthetic, type Report } from './
 import { fdbOutput, ipRouteOutput } from './generate';
 import { benchExtension } from './extension';
 import { benchLive } from './live';
+import { benchNetfilter } from './netfilter';
 
 interface Case {
   name: string;
@@ -87,7 +88,7 @@ const report: Report = (status, text) => {
   console.log(`${status}  ${text}`);
 };
 void (async () => {
-  for (const bench of [benchExtension, benchDemoTraces, benchKernelFib, benchSynthetic, benchLive]) {
+  for (const bench of [benchExtension, benchDemoTraces, benchKernelFib, benchSynthetic, benchNetfilter, benchLive]) {
     try {
       await bench(report);
     } catch (e) {

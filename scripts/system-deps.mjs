@@ -18,6 +18,7 @@ const needs = [
   { cmd: 'chromium', pkg: 'chromium' },
   { cmd: 'rg', pkg: 'ripgrep' },
   { cmd: 'nft', pkg: 'nftables' },
+  { cmd: 'ipset', pkg: 'ipset' },
   { cmd: 'python3', pkg: 'python3' },
 ];
 

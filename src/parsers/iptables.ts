@@ -74,15 +74,38 @@ export function parseIptables(text: string, opts: ParseOptions = {}): ParseResul
     if (counters) Object.assign(rec, counters);
     c.records.push(ordered(rec));
   };
+  // Records share equal words and equal options (records are never changed after parsing): a 100,000-rule
+  // kube-proxy rule set is mostly the same few hundred words, and keeping one copy of each halves the work.
+  const words0 = new Map<string, string>();
+  const shared = new Map<string, IptablesOption>();
   const rule = (l: Line, words: string[], pre: Counters | undefined, where: { table?: string; family?: Family }): IptablesRuleRecord => {
-    const rec: IptablesRuleRecord = { kind: 'iptables-rule', ...where, chain: words[1]!, tokens: words.slice(2), goto: false, matches: [], targetOptions: [], src: src(l) };
-    const cnt = pre ?? takeCounterOption(rec.tokens);
-    if (cnt) Object.assign(rec, cnt);
-    setTarget(rec);
-    const structured = structure(rec.tokens);
+    const tokens = words.slice(2);
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      const seen = words0.get(t);
+      if (seen === undefined) words0.set(t, t);
+      else tokens[i] = seen;
+    }
+    const cnt = pre ?? takeCounterOption(tokens);
+    const target = findTarget(tokens);
+    const structured = structure(tokens, shared);
+    // Built in reading order (where the rule sits, what it does, its tokens), without a copy: a big
+    // kube-proxy rule set has 100,000 of these.
+    const rec = { kind: 'iptables-rule' } as IptablesRuleRecord;
+    if (where.table !== undefined) rec.table = where.table;
+    if (where.family !== undefined) rec.family = where.family;
+    rec.chain = words[1]!;
+    if (target) rec.target = target.target;
+    rec.goto = target?.goto ?? false;
+    if (cnt) {
+      rec.packets = cnt.packets;
+      rec.bytes = cnt.bytes;
+    }
+    rec.tokens = tokens;
     rec.matches = structured.matches;
     rec.targetOptions = structured.targetOptions;
-    c.records.push(ordered(rec));
+    rec.src = { line: l.line, raw: l.raw };
+    c.records.push(rec);
     return rec;
   };
 
@@ -173,7 +196,7 @@ function classify(l: Line): Classified {
   if (c0 === 42) return { kind: 'table' };
   if (raw === 'COMMIT') return { kind: 'commit' };
   if (c0 === 58) return { kind: 'declaration' };
-  const counters = /^\[(\d+):(\d+)\]\s+/.exec(raw) ?? undefined;
+  const counters = c0 === 91 ? (/^\[(\d+):(\d+)\]\s+/.exec(raw) ?? undefined) : undefined; // `[`
   const { words, unterminated } = split(counters ? raw.slice(counters[0].length) : raw);
   const op = words[0];
   if (!counters && (op === '-P' || op === '-N' || op === '--policy' || op === '--new-chain') && words[1] !== undefined) return { kind: 'chain', words, unterminated };
@@ -240,88 +263,115 @@ function takeCounterOption(t: string[]): Counters | undefined {
 }
 
 /** The first `-j`/`--jump` or `-g`/`--goto` option word (a comment's text is never taken for one). */
-function setTarget(rec: IptablesRuleRecord): void {
-  const t = rec.tokens;
+function findTarget(t: readonly string[]): { target: string; goto: boolean } | undefined {
   for (let i = 0; i < t.length - 1; i++) {
     const w = t[i]!;
     if (w === '--comment') i++;
-    else if (w === '-j' || w === '--jump' || w === '-g' || w === '--goto') {
-      rec.target = t[i + 1]!;
-      rec.goto = w === '-g' || w === '--goto';
-      return;
-    }
+    else if (w === '-j' || w === '--jump' || w === '-g' || w === '--goto') return { target: t[i + 1]!, goto: w === '-g' || w === '--goto' };
   }
+  return undefined;
 }
 
 /** Splits a rule as iptables-restore does: blanks separate, `"` groups, `\` escapes inside quotes. */
 export function split(s: string): { words: string[]; unterminated: boolean } {
-  const words: string[] = [];
-  let cur = '';
-  let has = false; // a word is open (so `""` gives an empty word)
-  let quoted = false;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i]!;
-    if (quoted) {
-      if (ch === '\\' && i + 1 < s.length) cur += s[++i];
-      else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') {
-      quoted = true;
-      has = true;
-    } else if (ch === ' ' || ch === '\t') {
-      if (has) words.push(cur);
-      cur = '';
-      has = false;
-    } else {
-      cur += ch;
-      has = true;
-    }
+  // Most rules have no quotes and no tabs: split on spaces.
+  if (s.indexOf('"') < 0 && s.indexOf('\t') < 0) {
+    const parts = s.split(' ');
+    return { words: parts.indexOf('') < 0 ? parts : parts.filter((w) => w !== ''), unterminated: false };
   }
-  if (has) words.push(cur);
-  return { words, unterminated: quoted };
+  // Otherwise word by word, taking unquoted runs and quoted runs as slices (a 100,000-rule kube-proxy
+  // rule set has a quoted comment on nearly every line).
+  const words: string[] = [];
+  const n = s.length;
+  let i = 0;
+  let unterminated = false;
+  while (i < n) {
+    let c = s.charCodeAt(i);
+    if (c === 32 || c === 9) {
+      i++;
+      continue;
+    }
+    let word = '';
+    while (i < n) {
+      c = s.charCodeAt(i);
+      if (c === 32 || c === 9) break;
+      if (c === 34) {
+        // A quoted run: up to the closing quote, a backslash taking the next character as it is.
+        i++;
+        let from = i;
+        for (;;) {
+          if (i >= n) {
+            word += s.slice(from, i);
+            unterminated = true;
+            break;
+          }
+          const q = s.charCodeAt(i);
+          if (q === 34) {
+            word += s.slice(from, i);
+            i++;
+            break;
+          }
+          if (q === 92 && i + 1 < n) {
+            word += s.slice(from, i) + s[i + 1];
+            i += 2;
+            from = i;
+            continue;
+          }
+          i++;
+        }
+        continue;
+      }
+      const from = i;
+      while (i < n) {
+        const u = s.charCodeAt(i);
+        if (u === 32 || u === 9 || u === 34) break;
+        i++;
+      }
+      word += s.slice(from, i);
+    }
+    words.push(word);
+  }
+  return { words, unterminated };
 }
 
 /** The built-in matches' short and long option names, and their names in records. */
-const BUILTIN: Record<string, string> = {
-  '-s': 'source', '--source': 'source', '--src': 'source',
-  '-d': 'destination', '--destination': 'destination', '--dst': 'destination',
-  '-i': 'in-interface', '--in-interface': 'in-interface',
-  '-o': 'out-interface', '--out-interface': 'out-interface',
-  '-p': 'protocol', '--protocol': 'protocol',
-  '-f': 'fragment', '--fragment': 'fragment',
-};
+const BUILTIN: ReadonlyMap<string, string> = new Map([
+  ['-s', 'source'], ['--source', 'source'], ['--src', 'source'],
+  ['-d', 'destination'], ['--destination', 'destination'], ['--dst', 'destination'],
+  ['-i', 'in-interface'], ['--in-interface', 'in-interface'],
+  ['-o', 'out-interface'], ['--out-interface', 'out-interface'],
+  ['-p', 'protocol'], ['--protocol', 'protocol'],
+  ['-f', 'fragment'], ['--fragment', 'fragment'],
+]);
 /** Long option aliases that iptables accepts for the same option. */
-const ALIAS: Record<string, string> = {
-  'destination-port': 'dport', 'source-port': 'sport',
-  'destination-ports': 'dports', 'source-ports': 'sports',
-};
+const ALIAS: ReadonlyMap<string, string> = new Map([
+  ['destination-port', 'dport'], ['source-port', 'sport'],
+  ['destination-ports', 'dports'], ['source-ports', 'sports'],
+]);
 /** Options whose value is one word whatever it looks like (free text). */
 const ONE_WORD = new Set(['comment', 'log-prefix', 'nflog-prefix', 'name', 'string', 'hex-string']);
 /** Protocols whose match module iptables loads by itself after `-p` (`-p tcp --dport 80`). */
 const IMPLICIT = new Set(['tcp', 'udp', 'udplite', 'sctp', 'dccp', 'icmp', 'icmpv6', 'ipv6-icmp']);
 
 /** Is this word an option name (and not a value such as `-1` or `-`)? */
-const isOption = (w: string) => w === '!' || /^--?[A-Za-z]/.test(w);
+function isOption(w: string): boolean {
+  if (w.charCodeAt(0) !== 45) return w === '!'; // `-`
+  const c = w.charCodeAt(1) === 45 ? w.charCodeAt(2) : w.charCodeAt(1);
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
 
 /**
  * The matches and target options of a rule's tokens, read the way iptables reads them: `-m X` opens a
  * module whose options follow, `!` negates the option after it (or, in the old form, the value after
  * it: `--dport ! 80`), `-j`/`-g` ends the matches and what follows are the target's options.
  */
-export function structure(tokens: readonly string[]): { matches: IptablesMatch[]; targetOptions: IptablesOption[] } {
+export function structure(tokens: readonly string[], shared?: Map<string, IptablesOption>): { matches: IptablesMatch[]; targetOptions: IptablesOption[] } {
   const matches: IptablesMatch[] = [];
   const targetOptions: IptablesOption[] = [];
   let base: IptablesMatch | undefined;
   let current: IptablesMatch | undefined;
   let inTarget = false;
   let negate = false;
-  const builtin = () => {
-    if (!base) {
-      base = { module: '', options: [] };
-      matches.push(base);
-    }
-    return base;
-  };
   for (let i = 0; i < tokens.length; i++) {
     const w = tokens[i]!;
     if (w === '!') {
@@ -340,10 +390,10 @@ export function structure(tokens: readonly string[]): { matches: IptablesMatch[]
       negate = false;
       continue;
     }
-    const bname = inTarget ? undefined : BUILTIN[w];
+    const bname = inTarget ? undefined : BUILTIN.get(w);
     const long = w.startsWith('--') ? w.slice(2) : undefined;
     if (bname === undefined && long === undefined) continue; // a stray value: nothing to hang it on
-    const name = bname ?? ALIAS[long!] ?? long!;
+    const name = bname ?? ALIAS.get(long!) ?? long!;
     const values: string[] = [];
     let oldNegation = false;
     if (bname !== 'fragment') {
@@ -354,11 +404,23 @@ export function structure(tokens: readonly string[]): { matches: IptablesMatch[]
       if (ONE_WORD.has(name) && tokens[i + 1] !== undefined) values.push(tokens[++i]!);
       else while (i + 1 < tokens.length && !isOption(tokens[i + 1]!)) values.push(tokens[++i]!);
     }
-    const opt: IptablesOption = { name, values, ...((negate || oldNegation) && { negated: true as const }) };
+    let opt: IptablesOption = { name, values };
+    if (negate || oldNegation) opt.negated = true;
+    if (shared) {
+      // A big rule set repeats the same options thousands of times (`-p tcp`, `--dport 80`): one object each.
+      const key = `${opt.negated ? '!' : ''}${name}\u0000${values.join('\u0000')}`;
+      const seen = shared.get(key);
+      if (seen) opt = seen;
+      else shared.set(key, opt);
+    }
     negate = false;
     if (inTarget) targetOptions.push(opt);
     else if (bname !== undefined) {
-      builtin().options.push(opt);
+      if (!base) {
+        base = { module: '', options: [] };
+        matches.push(base);
+      }
+      base.options.push(opt);
       // `-p tcp` loads the tcp match: its options may follow without `-m tcp`.
       if (bname === 'protocol' && IMPLICIT.has(values[0] ?? '') && !opt.negated) current = undefined;
     } else {

@@ -19,6 +19,8 @@ export interface NfTopology {
   pods: string[];
   /** Extra routes on the node back to client-side extras (`203.0.113.0/24`). */
   nodeRoutes?: string[];
+  /** Addresses the node holds on lo (kube-proxy IPVS mode's Service addresses, as on kube-ipvs0). */
+  nodeLocal?: string[];
 }
 
 export class NfLab {
@@ -40,6 +42,7 @@ export class NfLab {
     l.ip('node', 'addr', 'add', topo.node[1], 'dev', 'n1');
     l.ip('node', 'link', 'set', 'n0', 'up');
     l.ip('node', 'link', 'set', 'n1', 'up');
+    for (const a of topo.nodeLocal ?? []) l.ip('node', 'addr', 'add', a, 'dev', 'lo');
     for (const r of topo.nodeRoutes ?? []) l.ip('node', 'route', 'add', r, 'via', cfirst!.split('/')[0]!);
     // A node has a default route: what it does not hold locally leaves towards the client side.
     l.ip('node', 'route', 'add', 'default', 'via', cfirst!.split('/')[0]!);
@@ -53,23 +56,34 @@ export class NfLab {
     this.lab.execIn('node', ['iptables-restore'], { input: text });
   }
 
+  loadIpset(text: string): void {
+    this.lab.execIn('node', ['ipset', 'restore'], { input: text });
+    this.hasIpset = true;
+  }
+
+  private hasIpset = false;
+
   loadNft(text: string): void {
     this.lab.execIn('node', ['nft', '-f', '-'], { input: text });
   }
 
   /** What a collector would capture on the node. */
-  capture(): { iptables: string; nft: string } {
-    return { iptables: this.lab.execIn('node', ['iptables-save']), nft: this.lab.execIn('node', ['nft', 'list', 'ruleset']) };
+  capture(): { iptables: string; nft: string; ipset?: string } {
+    return {
+      iptables: this.lab.execIn('node', ['iptables-save']),
+      nft: this.lab.execIn('node', ['nft', 'list', 'ruleset']),
+      ...(this.hasIpset && { ipset: this.lab.execIn('node', ['ipset', 'save']) }),
+    };
   }
 
   ruleset(): Ruleset {
     const c = this.capture();
-    return buildRuleset('node', { iptables: c.iptables, nft: stripTraceTable(c.nft) });
+    return buildRuleset('node', { iptables: c.iptables, nft: stripTraceTable(c.nft), ...(c.ipset !== undefined && { ipset: c.ipset }) });
   }
 
   /** The node's host facts, from its addresses (as the walk would give them from the capture). */
   context(): NfContext {
-    const local = [this.topo.node[0], this.topo.node[1]].map((a) => Addr.must(a.split('/')[0]!));
+    const local = [this.topo.node[0], this.topo.node[1], ...(this.topo.nodeLocal ?? [])].map((a) => Addr.must(a.split('/')[0]!));
     const byDev: Record<string, Addr> = { n0: local[0]!, n1: local[1]! };
     return {
       addrType: (a) => (a.isLoopback() || local.some((l) => l.equals(a)) ? 'local' : a.isMulticast() ? 'multicast' : 'unicast'),
@@ -81,7 +95,7 @@ export class NfLab {
   /** Which device the node routes a destination to (its two connected subnets and the client-side routes). */
   route(dst: Addr): 'local' | 'n0' | 'n1' {
     const [n0, n1] = this.topo.node;
-    if ([n0, n1].some((a) => Addr.must(a.split('/')[0]!).equals(dst))) return 'local';
+    if ([n0, n1, ...(this.topo.nodeLocal ?? [])].some((a) => Addr.must(a.split('/')[0]!).equals(dst))) return 'local';
     if (Prefix.must(n1).masked().contains(dst)) return 'n1';
     return 'n0';
   }
@@ -94,7 +108,9 @@ export class NfLab {
     const sel = `ip saddr ${p.src} ${p.proto} sport ${p.sport}`;
     this.loadNft(`table inet nptrace {\n  chain pre {\n    type filter hook prerouting priority -500; policy accept;\n    ${sel} meta nftrace set 1\n  }\n}\n`);
     const out: string[] = [];
-    const child = spawn('ip', ['netns', 'exec', this.lab.ns('node'), 'nft', 'monitor', 'trace'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // -a: each traced rule with its handle, which says exactly which rule it is (iptables-nft prints several
+    // rules alike, `xt match set ... return`).
+    const child = spawn('ip', ['netns', 'exec', this.lab.ns('node'), 'nft', '-a', 'monitor', 'trace'], { stdio: ['ignore', 'pipe', 'pipe'] });
     if (child.pid !== undefined) this.monitors.push(child.pid);
     let buf = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -195,40 +211,36 @@ export interface KernelEvent {
   table: string;
   chain: string;
   kind: 'rule' | 'policy';
-  /** The rule as nft prints it (counters normalised); for policy: the policy. */
-  text: string;
+  /** The rule's handle (nft -a); for policy: undefined. */
+  handle?: number;
   verdict: string;
 }
 
-const normalise = (s: string) => s.replace(/counter packets \d+ bytes \d+/g, 'counter').replace(/\s+/g, ' ').trim();
-
-/** `trace id X ip nat KUBE-SVC-A rule ... (verdict jump KUBE-SEP-1)`, `... policy accept`. */
+/** `trace id X ip nat KUBE-SVC-A rule ... # handle 17 (verdict jump KUBE-SEP-1)`, `... policy accept`. */
 export function parseTrace(lines: readonly string[]): KernelEvent[] {
   const out: KernelEvent[] = [];
   // Only the first packet: a refused TCP SYN is sent again, and each copy has its own trace id.
   let first: string | undefined;
   for (const l of lines) {
-    const m = /^trace id (\S+) (\S+) (\S+) (\S+) (rule|policy) (.*)$/.exec(l.trim())?.slice(1);
+    const m = /^trace id (\S+) (\S+) (\S+) (\S+) (rule|policy) (.*)$/.exec(l.trim());
     if (!m) continue;
-    first ??= m[0];
-    if (m[0] !== first) continue;
-    m.shift();
-    m.unshift('');
-    const [, family, table, chain, kind, rest] = m;
+    const [, id, family, table, chain, kind, rest] = m;
+    first ??= id;
+    if (id !== first) continue;
     // `policy accept meta mark 0x00004000`: the packet's meta data follows the policy.
-    if (kind === 'policy') out.push({ family: family!, table: table!, chain: chain!, kind: 'policy', text: rest!.trim(), verdict: rest!.trim().split(/\s+/)[0]! });
+    if (kind === 'policy') out.push({ family: family!, table: table!, chain: chain!, kind: 'policy', verdict: rest!.trim().split(/\s+/)[0]! });
     else {
-      const v = /^(.*) \(verdict ([^)]*)\)\s*$/.exec(rest!);
+      const v = /# handle (\d+) \(verdict ([^)]*)\)\s*$/.exec(rest!);
       if (!v) continue;
-      out.push({ family: family!, table: table!, chain: chain!, kind: 'rule', text: normalise(v[1]!), verdict: v[2]!.trim() });
+      out.push({ family: family!, table: table!, chain: chain!, kind: 'rule', handle: Number(v[1]), verdict: v[2]!.trim() });
     }
   }
   return out;
 }
 
-/** The rules of every chain as nft prints them, in order: to turn a traced rule into its position. */
-export function rulePositions(nftList: string): Map<string, string[]> {
-  const map = new Map<string, string[]>();
+/** The rule handles of every chain in order (`nft -a list ruleset`): a traced handle's position is its rule number. */
+export function rulePositions(nftList: string): Map<string, number[]> {
+  const map = new Map<string, number[]>();
   let table = '';
   let chain = '';
   for (const raw of nftList.split('\n')) {
@@ -241,22 +253,19 @@ export function rulePositions(nftList: string): Map<string, string[]> {
       map.set(`${table} ${chain}`, []);
       continue;
     }
-    if (!chain || l === '}' || l === '' || /^type .* hook /.test(l) || /^comment "/.test(l)) {
-      if (l === '}') chain = '';
-      continue;
-    }
-    map.get(`${table} ${chain}`)!.push(normalise(l));
+    if (l === '}') chain = '';
+    const h = /# handle (\d+)$/.exec(l);
+    if (chain && h && !/^type .* hook /.test(l)) map.get(`${table} ${chain}`)!.push(Number(h[1]));
   }
   return map;
 }
 
 /** Kernel events as `family table chain #rule verdict` / `... policy P`. */
-export function kernelTrail(events: readonly KernelEvent[], positions: Map<string, string[]>): string[] {
+export function kernelTrail(events: readonly KernelEvent[], positions: Map<string, number[]>): string[] {
   return events.map((e) => {
     if (e.kind === 'policy') return `${e.family} ${e.table} ${e.chain} policy ${e.verdict}`;
-    const rules = positions.get(`${e.family} ${e.table} ${e.chain}`) ?? [];
-    const i = rules.indexOf(e.text);
-    return `${e.family} ${e.table} ${e.chain} #${i < 0 ? `?(${e.text})` : i + 1} ${e.verdict}`;
+    const i = (positions.get(`${e.family} ${e.table} ${e.chain}`) ?? []).indexOf(e.handle!);
+    return `${e.family} ${e.table} ${e.chain} #${i < 0 ? `?(handle ${e.handle})` : i + 1} ${e.verdict}`;
   });
 }
 
@@ -348,8 +357,8 @@ export function withinBinomial(k: number, n: number, p: number, z = 4.4): boolea
 }
 
 export function netfilterLabUnavailable(): string | undefined {
-  const missing = ['ip', 'nft', 'iptables-restore', 'iptables-save'].filter((t) => !which(t));
+  const missing = ['ip', 'nft', 'iptables-restore', 'iptables-save', 'ipset'].filter((t) => !which(t));
   if (process.getuid?.() !== 0) return 'the netfilter lab needs root (network namespaces)';
-  if (missing.length) return `the netfilter lab needs ${missing.join(', ')} (apt-get install iproute2 nftables iptables)`;
+  if (missing.length) return `the netfilter lab needs ${missing.join(', ')} (apt-get install iproute2 nftables iptables ipset)`;
   return undefined;
 }
