@@ -341,8 +341,9 @@ const LOOPBACK6 = Addr.must('::1');
 
 /**
  * Runs every base chain at `hook` for `packet`. Returns every way it can end: the verdict, the packet
- * as rewritten, the chance of it, the NAT done and the steps in order. For bridged frames with
- * br_netfilter, see README in this folder: the bridge calls the inet hooks with physIn/physOut set.
+ * as rewritten, the chance of it, the NAT done and the steps in order. Bridged frames with br_netfilter:
+ * call the inet hooks with iif/oif the bridge and physIn/physOut the ports (ARCHITECTURE.md, Netfilter);
+ * `layer: 'bridge'` runs nft's bridge-family chains.
  */
 export function runHook(rs: Ruleset, hook: Hook, packet: NfPacket, ctx: NfContext, layer: Layer = 'inet'): NfOutcome[] {
   const entries = rs.hooks.get(hookKey(layer, packet.family as Family, hook)) ?? [];
