@@ -4,7 +4,7 @@
 // behind a port — or, failing those, elimination among the bridge's ports whose other ends the capture
 // does not show. Every answer is an inference and says what it was inferred from.
 import type { Addr } from '../net/addr';
-import { evidence, fdbKey, neighKey, type Iface, type Netns, type Network } from './network';
+import { evidence, fdbKey, neighKey, type Iface, type Namespaces, type Netns } from './netns';
 import type { Evidence } from './trace';
 
 export interface Attachment {
@@ -25,27 +25,10 @@ export interface NodeAttachments {
   byPort: Map<Iface, Attachment[]>;
 }
 
-const cache = new WeakMap<Network, Map<string, NodeAttachments>>();
-
-/** The attachments of the hidden pods on `node`, computed once per network and node. */
-export function attachments(net: Network, node: Netns): NodeAttachments {
-  let perNode = cache.get(net);
-  if (!perNode) {
-    perNode = new Map();
-    cache.set(net, perNode);
-  }
-  let a = perNode.get(node.name);
-  if (!a) {
-    a = compute(net, node);
-    perNode.set(node.name, a);
-  }
-  return a;
-}
-
-const portsOf = (node: Netns, bridge: Iface) => [...node.ifaces.values()].filter((i) => i.master === bridge.name);
 const label = (ns: Netns) => ns.host.pod ?? ns.name;
 
-function compute(net: Network, node: Netns): NodeAttachments {
+/** The attachments of the pods on `node` whose interfaces the capture does not show (Topology keeps them). */
+export function computeAttachments(net: Namespaces, node: Netns, portsOf: (ns: Netns, bridge: string) => Iface[]): NodeAttachments {
   const out: NodeAttachments = { byPod: new Map(), byPort: new Map() };
   const pods = net.podsOnNode.get(node.name) ?? [];
   const hidden = pods.filter((p) => !p.probes.has('links'));
@@ -76,7 +59,7 @@ function compute(net: Network, node: Netns): NodeAttachments {
   const taken = new Set([...out.byPod.values()].flatMap((a) => a.ports));
   for (const bridge of new Set(open.map((o) => o.bridge))) {
     const here = open.filter((o) => o.bridge === bridge);
-    const all = portsOf(node, bridge).filter((p) => p.type === 'veth');
+    const all = portsOf(node, bridge.name).filter((p) => p.type === 'veth');
     const unknown = all.filter((p) => !shown.has(p) && !taken.has(p));
     if (unknown.length === 0) continue;
     const known = all.filter((p) => shown.has(p)).map((p) => `${p.name} to ${label(shown.get(p)!)}`);

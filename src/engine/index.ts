@@ -2,7 +2,7 @@
 // TraceResult. `simulate()` is deterministic: the same network and request give the same result.
 import type { Host } from '../capture/document';
 import { Addr } from '../net/addr';
-import { buildNetwork, netnsOf, networkIndex, type Network } from './network';
+import { buildNetwork, netnsOf, type Network } from './network';
 import { Simulator, type Packet } from './simulate';
 import type { Flow, TraceResult } from './trace';
 
@@ -35,7 +35,7 @@ function listHosts(net: Network): string {
 export function findHost(net: Network, ref: string): Host | undefined {
   const byName = net.hosts.get(ref);
   if (byName) return byName.host;
-  const pod = networkIndex(net).pods.get(ref);
+  const pod = net.pods.get(ref);
   if (pod) return pod;
   const a = Addr.parse(ref);
   if (a.ok) return hostOfIp(net, a.value);
@@ -45,7 +45,7 @@ export function findHost(net: Network, ref: string): Host | undefined {
 /** The host an IP belongs to: Kubernetes-reported IPs first (pods before nodes), then interface addresses. */
 export function hostOfIp(net: Network, ip: Addr): Host | undefined {
   const s = ip.toString();
-  const reported = networkIndex(net).reported.get(s) ?? [];
+  const reported = net.reported.get(s) ?? [];
   const pick = reported.find((h) => h.role === 'pod' && !h.hostNetwork) ?? reported[0];
   if (pick) return pick;
   return net.owners.get(s)?.[0]?.ns.host;

@@ -3,25 +3,9 @@
 // addresses: when exactly one address on the route's device carries the name (or, when route cut the
 // name to its column, a name that starts with it), that is the gateway, as an inference the trace
 // marks. Anything else leaves the next hop unknown, and the trace stops there and says how to fix it.
-import { parseProbe, type NeighRecord, type PrintedName } from '../parsers';
+import type { NeighRecord, PrintedName } from '../parsers';
 import type { Addr, Family } from '../net/addr';
-import type { Netns } from './network';
-
-/**
- * The host's `arp -a` entries that carry a name. Read from the probe itself, because the namespace's
- * neighbour index prefers `ip neigh` entries, which never print names. Once per namespace.
- */
-const namedCache = new WeakMap<Netns, NeighRecord[]>();
-
-function namedEntries(ns: Netns): NeighRecord[] {
-  let named = namedCache.get(ns);
-  if (!named) {
-    const text = ns.host.probes?.arp;
-    named = text === undefined ? [] : (parseProbe('arp', text).records as NeighRecord[]).filter((n) => n.hostname !== undefined && !n.proxy);
-    namedCache.set(ns, named);
-  }
-  return named;
-}
+import type { Netns } from './netns';
 
 export type GatewayByName =
   /** One address carries the name: the gateway, inferred. */
@@ -34,7 +18,7 @@ export type GatewayByName =
 export function gatewayByName(ns: Netns, gw: PrintedName, family: Family, dev: string | undefined): GatewayByName {
   const want = gw.name.toLowerCase();
   const byAddr = new Map<string, NeighRecord>();
-  const named = namedEntries(ns);
+  const named = ns.namedArp;
   for (const n of named) {
     if (n.family !== family || (dev !== undefined && n.dev !== dev)) continue;
     const host = n.hostname!.toLowerCase();

@@ -6,8 +6,8 @@
 import { Addr, Mac, Prefix, type Family } from '../net/addr';
 import type { FibAnswer, FibRoute } from './fib';
 import { gatewayByName } from './names';
-import { attachments, type Attachment } from './attach';
-import { confValue, evidence, fdbKey, ifacePrefixes, neighKey, networkIndex, segmentPrefixes, type Iface, type Netns, type Network } from './network';
+import { confValue, evidence, fdbKey, ifacePrefixes, neighKey, type Iface, type Netns, type Network } from './network';
+import { forwards, type Wire } from './topology';
 import type { Evidence, Flow, Hop, Step, StepKind, Trace, Verdict } from './trace';
 
 /** VXLAN over IPv4 adds outer Ethernet 14 + IP 20 + UDP 8 + VXLAN 8 bytes; over IPv6, 20 more. */
@@ -83,9 +83,6 @@ type Ev = Evidence | undefined;
 /** A neighbour that would have answered ARP but does not, and why. */
 type Refusal = { text: string; ev: Ev[] };
 
-/** The far end of a device's wire; `via` says how a pod the capture holds no interfaces for was placed there. */
-type Wire = { ns: Netns; iface: Iface; how: 'veth' | 'link' | 'segment'; inferred: boolean; via?: Attachment };
-
 function step(kind: StepKind, text: string, records: Ev[] = [], extra: Partial<Step> = {}): Step {
   const recs = records.filter((r): r is Evidence => r !== undefined);
   return { kind, text, evidence: recs.map((r) => r.raw).join('\n'), records: recs, ...extra };
@@ -127,7 +124,7 @@ export class Simulator {
   /** Hosts that Kubernetes says own `ip` (their `ips`) and whose tables the capture lacks. */
   private wantOwnersOf(ip: Addr | undefined): void {
     if (!ip) return;
-    for (const h of networkIndex(this.net).reported.get(ip.toString()) ?? []) {
+    for (const h of this.net.reported.get(ip.toString()) ?? []) {
       // A hostNetwork pod shares its node's tables: the node is the host to read.
       if (h.role === 'pod' && h.hostNetwork) continue;
       const ns = this.net.hosts.get(h.name);
@@ -437,7 +434,7 @@ export class Simulator {
     // Hosts still needed whose namespaces are inferred (pods without probes) were searched like any
     // other: what is unknown is only a host with no tables and nothing inferred for it.
     const unread = [...this.needs].some((h) => !this.net.hosts.get(h)?.inferred);
-    const owners = (networkIndex(this.net).reported.get(nexthop.toString()) ?? []).map((h) => this.net.hosts.get(h.name)).filter((o): o is Netns => o !== undefined && o !== ns);
+    const owners = (this.net.reported.get(nexthop.toString()) ?? []).map((h) => this.net.hosts.get(h.name)).filter((o): o is Netns => o !== undefined && o !== ns);
     const placed = owners.filter((o) => o.inferred);
     const text = placed.length
       ? `${ns.name} has no neighbour entry for ${who} on ${dev.name}, and ${placed.map((o) => o.name).join(', ')}, which has it, is not reached by a broadcast from ${dev.name} (where it is was inferred)`
@@ -461,7 +458,7 @@ export class Simulator {
    * that would answer but whose reverse-path filter rejects the request's sender is put in `refused`.
    */
   private askSegment(ns: Netns, dev: Iface, ip: Addr, sender?: Addr, refused: Refusal[] = []): { who: string; mac: Mac | undefined; ev: Ev; nic: { ns: Netns; iface: Iface } } | undefined {
-    const reach = this.l2Segment(ns, dev);
+    const reach = this.net.topology.segment(ns, dev);
     for (const ep of reach) {
       const owned = ep.iface.addrs.find((a) => a.local.equals(ip));
       if (owned) return { who: `${ep.ns.name} (${ep.iface.name})`, mac: ep.iface.mac, ev: evidence(ep.ns, 'addrs', owned.src), nic: ep };
@@ -505,139 +502,7 @@ export class Simulator {
     return undefined;
   }
 
-  /** The L3 endpoints a broadcast from `dev` reaches: across veths, bridges, cabled links and segments. */
-  private l2Segment(ns: Netns, dev: Iface): { ns: Netns; iface: Iface }[] {
-    const out: { ns: Netns; iface: Iface }[] = [];
-    const seen = new Set<string>([`${ns.name}|${dev.name}`]);
-    const queue: { ns: Netns; iface: Iface }[] = [];
-    const push = (n: Netns, i: Iface) => {
-      const k = `${n.name}|${i.name}`;
-      if (seen.has(k)) return;
-      seen.add(k);
-      queue.push({ ns: n, iface: i });
-    };
-    for (const next of this.wire(ns, dev)) push(next.ns, next.iface);
-    if (dev.type === 'bridge') for (const p of ports(ns, dev.name)) push(ns, p);
-    if (dev.type === 'vxlan') for (const v of this.vxlanFloodPeers(ns, dev)) push(v.ns, v.iface);
-    while (queue.length) {
-      const { ns: n, iface: i } = queue.shift()!;
-      if (i.master !== undefined) {
-        // A port that is down or not forwarding neither floods the broadcast nor takes it in (br_flood).
-        if (!forwards(i)) continue;
-        // A bridge port has no address of its own: the broadcast reaches the bridge, its other ports,
-        // and whatever is at the far end of this port's own wire (the pod behind a veth, a cabled host).
-        const br = n.ifaces.get(i.master);
-        if (br) {
-          push(n, br);
-          for (const p of ports(n, br.name)) push(n, p);
-        }
-        for (const next of this.wire(n, i)) push(next.ns, next.iface);
-        continue;
-      }
-      out.push({ ns: n, iface: i });
-      if (i.type === 'bridge') for (const p of ports(n, i.name)) push(n, p);
-      for (const next of this.wire(n, i)) push(next.ns, next.iface);
-    }
-    return out;
-  }
-
   // ---- devices ------------------------------------------------------------------------------------
-
-  /** What is at the other end of a device's wire: a veth peer, a cabled link, or an implicit segment. */
-  private wire(ns: Netns, dev: Iface): Wire[] {
-    // What is at the end of a wire depends only on the network: computed once per device.
-    const cache = networkIndex(this.net).wires as Map<string, Wire[]>;
-    const key = `${ns.name}|${dev.name}`;
-    let hit = cache.get(key);
-    if (!hit) {
-      hit = this.wireOf(ns, dev);
-      cache.set(key, hit);
-    }
-    return hit;
-  }
-
-  private wireOf(ns: Netns, dev: Iface): Wire[] {
-    const cabled = networkIndex(this.net).cables.get(`${ns.host.name}|${dev.name}`) ?? [];
-    if (cabled.length) {
-      return cabled.flatMap((e) => {
-        const n = this.net.hosts.get(e.host);
-        const i = n?.ifaces.get(e.dev);
-        return n && i ? [{ ns: n, iface: i, how: 'link' as const, inferred: false }] : [];
-      });
-    }
-    if (dev.type === 'veth') {
-      const peers = this.vethPeers(ns, dev);
-      if (peers.length) return peers;
-      // A node's uplink can be a veth too (a VM's or a lab's): without its peer, fall back to the subnet.
-      if (ns.host.role === 'pod') return [];
-    }
-    if (dev.type === 'device' || dev.type === 'veth') {
-      // No cabling in the capture: hosts whose NICs share a subnet with this one are one L2 segment.
-      // Link-local prefixes (fe80::/64 on every NIC) say nothing about which hosts share a wire.
-      const mine = segmentPrefixes(dev);
-      if (mine.length === 0 || (this.net.capture.links ?? []).length > 0) return [];
-      const ix = networkIndex(this.net);
-      const res: Wire[] = [];
-      const seen = new Set<Iface>();
-      for (const p of mine) {
-        for (const m of ix.subnets.get(p.toString()) ?? []) {
-          if (m.ns === ns || seen.has(m.iface)) continue;
-          seen.add(m.iface);
-          res.push({ ns: m.ns, iface: m.iface, how: 'segment', inferred: true });
-        }
-      }
-      return res;
-    }
-    return [];
-  }
-
-  private vethPeers(ns: Netns, dev: Iface): Wire[] {
-    const l = dev.link;
-    const veth = (n: Netns, iface: Iface): Wire => ({ ns: n, iface, how: 'veth', inferred: false });
-    if (!l) {
-      // A pod whose interfaces the capture does not show: its node's tables place it (attach.ts).
-      const node = ns.host.role === 'pod' && ns.host.node !== undefined ? this.net.hosts.get(ns.host.node) : undefined;
-      const att = node ? attachments(this.net, node).byPod.get(dev) : undefined;
-      return att ? att.ports.map((p) => ({ ns: att.node, iface: p, how: 'veth', inferred: true, via: att })) : [];
-    }
-    if (l.link !== undefined && l.linkIndex === undefined) {
-      const same = ns.ifaces.get(l.link);
-      return same ? [veth(ns, same)] : [];
-    }
-    if (l.linkIndex === undefined) return [];
-    const idx = l.linkIndex;
-    const matches = (n: Netns) => {
-      const i = n.byIndex.get(idx);
-      return i && i.type === 'veth' && (i.link?.linkIndex === undefined || i.link.linkIndex === dev.ifindex) ? i : undefined;
-    };
-    const candidates: Netns[] = [];
-    if (ns.host.role === 'pod' && ns.host.node !== undefined) {
-      const node = this.net.hosts.get(ns.host.node);
-      if (node) candidates.push(node);
-    } else if (ns.host.role === 'node') {
-      candidates.push(...(this.net.podsOnNode.get(ns.name) ?? []));
-    }
-    for (const n of candidates) {
-      const i = matches(n);
-      if (i) return [veth(n, i)];
-    }
-    if (ns.host.role === 'node') {
-      // The pods whose interfaces the capture does not show and whose place the node's tables give
-      // as this device (or, by elimination, as possibly this device).
-      const atts = attachments(this.net, ns).byPort.get(dev) ?? [];
-      if (atts.length) return atts.map((a) => ({ ns: a.pod, iface: a.iface, how: 'veth', inferred: true, via: a }));
-    }
-    if (ns.host.role === 'pod' || candidates.length > 0) return [];
-    // Between nodes, switches and routers (a lab cabled with veths and no capture links): the one
-    // other host whose veth names this one as its peer, both ways. Pods are never guessed.
-    const found: Wire[] = [];
-    for (const n of this.net.hosts.values()) {
-      if (n === ns || n.host.role === 'pod') continue;
-      const i = matches(n);
-      if (i && i.link?.linkIndex === dev.ifindex) found.push(veth(n, i));
-    }
-    return found.length === 1 ? found : [];
-  }
 
   /** dev_queue_xmit on `dev` with a resolved frame. */
   private transmit(c: Cursor, ns: Netns, dev: Iface, frame: Frame): void {
@@ -676,7 +541,7 @@ export class Simulator {
   }
 
   private wireOut(c: Cursor, ns: Netns, dev: Iface, frame: Frame): void {
-    const ends = this.wire(ns, dev);
+    const ends = this.net.topology.wires(ns, dev);
     if (ends.length === 0 || ends[0]!.how === 'segment') {
       this.wantOwnersOf(frame.nexthop);
       this.wantOwnersOf(frame.pkt.dst);
@@ -713,7 +578,7 @@ export class Simulator {
     const via = end0.via ? ` (inferred: ${end0.via.text})` : '';
     if (end0.via?.how === 'candidates') {
       // Only elimination placed the pod, among several: the tables of those pods would settle it.
-      const node = attachments(this.net, end0.via.node);
+      const node = this.net.topology.attachments(end0.via.node);
       for (const p of end0.via.ports) for (const a of node.byPort.get(p) ?? []) this.settles.add(a.pod.name);
     }
     const records = [linkEv(ns, dev), linkEv(end0.ns, end0.iface), ...(end0.via?.basis ?? [])].filter((r, i, all) => r === undefined || all.findIndex((x) => x?.host === r.host && x.probe === r.probe && x.line === r.line) === i);
@@ -840,7 +705,7 @@ export class Simulator {
 
   /** br_flood: a copy out of every other port that is up and forwarding; `why` begins the step's sentence. */
   private flood(c: Cursor, ns: Netns, br: Iface, inPort: Iface | undefined, frame: Frame, why: string, after: string, inferred: boolean): void {
-    const outPorts = ports(ns, br.name).filter((p) => p !== inPort && forwards(p));
+    const outPorts = this.net.topology.ports(ns, br.name).filter((p) => p !== inPort && forwards(p));
     this.add(c, step('flood', `${why} to ${outPorts.length ? `every other port (${outPorts.map((p) => p.name).join(', ')})` : 'no port: it has none besides the one the frame came in on'}${after}.`, [], inferred ? { inferred } : {}));
     if (outPorts.length === 0) return this.end(c, 'no-fdb-entry', `Bridge ${br.name} has no other port to flood the frame for ${frame.dstMac ?? (frame.dstNic ? `${frame.dstNic.ns.name}` : 'its destination')} to.`, br.name);
     for (const p of outPorts) this.bridgeOut(this.fork(c, `flood ${br.name} -> ${p.name}`, true), ns, br, p, frame);
@@ -861,17 +726,6 @@ export class Simulator {
   }
 
   // ---- VXLAN --------------------------------------------------------------------------------------
-
-  private vxlanFloodPeers(ns: Netns, dev: Iface): { ns: Netns; iface: Iface }[] {
-    const zero = ns.fdb.get(fdbKey(dev.name, '00:00:00:00:00:00')) ?? [];
-    const vni = dev.link?.vxlan?.id;
-    return zero.flatMap((e) => {
-      const owner = e.dst ? this.net.owners.get(e.dst.toString())?.[0] : undefined;
-      if (!owner) return [];
-      const vx = [...owner.ns.ifaces.values()].find((i) => i.type === 'vxlan' && i.link?.vxlan?.id === (e.vni ?? vni));
-      return vx ? [{ ns: owner.ns, iface: vx }] : [];
-    });
-  }
 
   /** vxlan_xmit: FDB lookup of the inner destination MAC -> remote VTEP; encapsulate; route the outer packet. */
   private vxlanXmit(c: Cursor, ns: Netns, dev: Iface, frame: Frame): void {
@@ -1010,14 +864,6 @@ export class Simulator {
   }
 }
 
-/** A port that is up, has carrier, and is in the forwarding state (when the capture says). */
-function forwards(p: Iface | undefined): boolean {
-  if (!p || !p.up) return false;
-  if (p.link !== undefined && !p.lowerUp) return false;
-  const state = p.link?.bridgePort?.state;
-  return state === undefined || state === 'forwarding';
-}
-
 /**
  * How much larger than a port's MTU a bridged packet may be. With br_netfilter on
  * (net.bridge.bridge-nf-call-iptables = 1, as kube-proxy needs) the limit is the MTU itself; the
@@ -1030,8 +876,4 @@ function bridgeSlack(ns: Netns): number {
   if (nf === '1') return 0;
   // Not captured: Kubernetes nodes run with br_netfilter; elsewhere assume the plain bridge.
   return ns.host.role === 'node' ? 0 : 18;
-}
-
-export function ports(ns: Netns, bridge: string): Iface[] {
-  return [...ns.ifaces.values()].filter((i) => i.master === bridge);
 }

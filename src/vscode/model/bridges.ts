@@ -3,8 +3,6 @@
 // attached to the node they concern. TreeItems are made from these in the view.
 import type { Host } from '../../capture/document';
 import { Prefix } from '../../net/addr';
-import { attachments } from '../../engine/attach';
-import { ports } from '../../engine/simulate';
 import type { Iface, Netns, Network } from '../../engine/network';
 
 export interface Problem {
@@ -38,20 +36,20 @@ export function childrenOf(net: Network, parent: BridgeNode): BridgeNode[] {
     case 'node': {
       if (ns.probes.size === 0) return [{ kind: 'message', text: 'tables not read yet' }];
       const out: BridgeNode[] = [];
-      for (const i of ns.ifaces.values()) if (i.type === 'bridge') out.push(bridgeEntry(ns, i));
+      for (const i of ns.ifaces.values()) if (i.type === 'bridge') out.push(bridgeEntry(net, ns, i));
       for (const i of ns.ifaces.values()) if (['vxlan', 'ipip', 'wireguard'].includes(i.type)) out.push(tunnelEntry(ns, i));
       const count = routeCount(ns);
       out.push({ kind: 'routes', node: ns.name, count });
       return out;
     }
     case 'bridge':
-      return ports(ns, parent.name).map((p) => portEntry(ns, parent.name, p));
+      return net.topology.ports(ns, parent.name).map((p) => portEntry(ns, parent.name, p));
     case 'port': {
       const pod = podBehindPort(net, ns, parent.name);
       if (pod) return [pod];
       // Only elimination narrows it: several pods without tables may be behind this port.
       const port = ns.ifaces.get(parent.name);
-      const maybe = port ? (attachments(net, ns).byPort.get(port) ?? []) : [];
+      const maybe = port ? (net.topology.attachments(ns).byPort.get(port) ?? []) : [];
       return maybe.length ? [{ kind: 'message', text: `one of ${maybe.map((a) => a.pod.host.pod ?? a.pod.name).join(', ')} (inferred: their tables are not in the capture)` }] : [];
     }
     case 'tunnel': {
@@ -83,7 +81,7 @@ function routeCount(ns: Netns): number {
   return (ns.host.probes?.routes4 ?? '').split('\n').filter((l) => l.trim() !== '' && !/\btable (local|255)\b/.test(l)).length;
 }
 
-function bridgeEntry(ns: Netns, br: Iface): BridgeNode {
+function bridgeEntry(net: Network, ns: Netns, br: Iface): BridgeNode {
   const problems: Problem[] = [];
   if (!br.up) problems.push({ text: `${br.name} is down` });
   // An FDB entry that names a device which is not a port of this bridge (stale or wrong).
@@ -104,7 +102,7 @@ function bridgeEntry(ns: Netns, br: Iface): BridgeNode {
     up: br.up,
     ...(br.mac ? { mac: br.mac.toString() } : {}),
     addrs: br.addrs.map((a) => `${a.local}/${a.prefixlen}`),
-    ports: ports(ns, br.name).length,
+    ports: net.topology.ports(ns, br.name).length,
     problems,
   };
 }
@@ -152,7 +150,7 @@ export function podBehindPort(net: Network, node: Netns, portName: string): Brid
       return podNode(node.name, portName, pod.host, ip, eth.mac?.toString(), false);
     }
   }
-  const att = attachments(net, node).byPort.get(port);
+  const att = net.topology.attachments(node).byPort.get(port);
   if (att?.length === 1 && att[0]!.ports.length === 1) {
     const a = att[0]!;
     const ip = a.iface.addrs.find((x) => x.family === 4)?.local.toString() ?? a.pod.host.ips?.[0];

@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseCapture, type Capture } from '../../../src/capture/document';
 import { buildNetwork, simulate, type TraceRequest, type TraceResult } from '../../../src/engine';
-import { attachments } from '../../../src/engine/attach';
 
 const demoText = readFileSync(join(__dirname, '../../../examples/demo-flannel-vxlan.json'), 'utf8');
 
@@ -65,7 +64,7 @@ describe('a pod with no probes gets a namespace inferred from its node', () => {
     // What it was inferred from: node1's route to it, the neighbour entry, cni0's address.
     assert.deepEqual(ns.inferred.basis.map((e) => `${e.host} ${e.probe}`), ['k8s-node1 routes4', 'k8s-node1 neigh', 'k8s-node1 addrs']);
     // The pod is found behind its port through node1's neighbour and FDB entries.
-    const a = attachments(net, net.hosts.get('k8s-node1')!).byPod.get(eth0)!;
+    const a = net.topology.attachments(net.hosts.get('k8s-node1')!).byPod.get(eth0)!;
     assert.deepEqual([a.how, a.ports.map((p) => p.name)], ['fdb', [WEB0_PORT]]);
   });
 
@@ -152,7 +151,7 @@ describe('when node1\'s neighbour and FDB entries for the pod are gone', () => {
   test('two pods without probes and without entries: the engine says which ports may lead to each and follows every possibility', () => {
     const c = forget(demo(WEB0, DNS1), '10.244.0.3', '10.244.0.2');
     const net = buildNetwork(c);
-    const att = attachments(net, net.hosts.get('k8s-node1')!);
+    const att = net.topology.attachments(net.hosts.get('k8s-node1')!);
     const eth0 = net.hosts.get(WEB0)!.ifaces.get('eth0')!;
     assert.deepEqual([att.byPod.get(eth0)!.how, att.byPod.get(eth0)!.ports.map((p) => p.name).sort()], ['candidates', [DNS1_PORT, WEB0_PORT].sort()]);
     const r = trace(c, { from: `kube-system/${DNS1}`, to: 'default/web-0' });
@@ -230,7 +229,7 @@ describe('Calico\'s layout (a veth on no bridge, proxy ARP), IPv4 and IPv6', () 
     assert.equal(gw('10.4.7.21', 4), '169.254.1.1 eth0');
     assert.equal(gw('fd00:4:7::21', 6), 'fe80::ecee:eeff:feee:eeee eth0');
     assert.match(ns.inferred!.text, /a veth on no bridge: Calico's layout/);
-    const a = attachments(net, net.hosts.get('k8s-node1')!).byPod.get(eth0)!;
+    const a = net.topology.attachments(net.hosts.get('k8s-node1')!).byPod.get(eth0)!;
     assert.deepEqual([a.how, a.ports.map((p) => p.name)], ['route', [WEB0_PORT]]);
   });
 

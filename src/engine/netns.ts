@@ -1,0 +1,272 @@
+// One network namespace of a capture, parsed and indexed once so that a trace is only lookups:
+// interfaces by name and ifindex, a FIB per family, neighbours, proxy entries, FDB entries, sysctls
+// and WireGuard peers. A node's netns and each pod's netns are separate `Netns`; a hostNetwork pod
+// shares its node's (network.ts).
+import type { Capture, Host } from '../capture/document';
+import {
+  isProbeName,
+  parseProbe,
+  type AddrRecord,
+  type FdbRecord,
+  type LinkRecord,
+  type NeighRecord,
+  type ParseIssue,
+  type ProbeName,
+  type RouteRecord,
+  type RuleRecord,
+  type SysctlRecord,
+  type WgInterfaceRecord,
+  type WgPeerRecord,
+} from '../parsers';
+import { Addr, Mac, Prefix, type Family } from '../net/addr';
+import { Fib } from './fib';
+import type { Evidence } from './trace';
+
+export interface Iface {
+  name: string;
+  ifindex: number;
+  /** undefined when the interface is known only by inference (no `links` probe). */
+  link: LinkRecord | undefined;
+  type: string;
+  mtu: number;
+  up: boolean;
+  lowerUp: boolean;
+  mac: Mac | undefined;
+  master: string | undefined;
+  noarp: boolean;
+  addrs: AddrRecord[];
+}
+
+export interface Netns {
+  /** The capture host this namespace belongs to. */
+  host: Host;
+  name: string;
+  ifaces: Map<string, Iface>;
+  byIndex: Map<number, Iface>;
+  fib: Record<Family, Fib>;
+  /** Neighbour entries by `dev|addr`. */
+  neigh: Map<string, NeighRecord>;
+  /** Proxy neighbour entries (`ip neigh add proxy ADDR dev DEV`) by `dev|addr`: this host answers ARP/ND for them. */
+  proxies: Map<string, NeighRecord>;
+  /** Which probe each neighbour entry came from (`neigh` or `arp`). */
+  neighProbe: Map<NeighRecord, ProbeName>;
+  /**
+   * The `arp -a` entries that carry a host name (not proxies), in the probe's order: a gateway that
+   * `route` printed by name is placed from them (names.ts). Kept apart from `neigh`, which prefers
+   * `ip neigh` entries, which never print names.
+   */
+  namedArp: NeighRecord[];
+  /** Bridge FDB entries by `bridge|mac` (entries with `master`), VXLAN entries by `dev|mac` (self). */
+  fdb: Map<string, FdbRecord[]>;
+  /** sysctl values by key with interface names unmangled (`net.ipv4.conf.flannel.1.rp_filter`). */
+  sysctl: Map<string, { value: string; rec: SysctlRecord }>;
+  /** WireGuard devices by name (from the `wg` probe): their own key and port, and their peers. */
+  wg: Map<string, { dev: WgInterfaceRecord | undefined; peers: WgPeerRecord[] }>;
+  /** Probes the capture holds for this host. */
+  probes: Set<ProbeName>;
+  issues: { probe: ProbeName; issue: ParseIssue }[];
+  /** Set when the capture holds no tables for this namespace and it was inferred (a pod with no probes). */
+  inferred?: InferredNetns;
+}
+
+/**
+ * The namespaces of a capture and the indexes over them that the topology and every lookup start
+ * from (a `Network` without its computed topology).
+ */
+export interface Namespaces {
+  capture: Capture;
+  hosts: Map<string, Netns>;
+  /** Which pods (not on the host network) run on a node. */
+  podsOnNode: Map<string, Netns[]>;
+  /** Every address owned by an interface, for "who owns this IP": `addr` -> owners. */
+  owners: Map<string, { ns: Netns; iface: Iface; rec: AddrRecord }[]>;
+}
+
+/** A namespace the capture holds no tables for, built from what its node and Kubernetes say. */
+export interface InferredNetns {
+  /** The node whose tables it was inferred from; undefined when that node is not in the capture either. */
+  node: string | undefined;
+  /** One sentence: what was inferred, from what. */
+  text: string;
+  /** The node's lines it was inferred from. */
+  basis: Evidence[];
+}
+
+export function evidence(ns: Netns, probe: ProbeName, src: { line: number; raw: string }): Evidence {
+  return { host: ns.host.name, probe, line: src.line, raw: src.raw };
+}
+
+export const neighKey = (dev: string, a: Addr) => `${dev}|${a.toString()}`;
+export const fdbKey = (dev: string, mac: string) => `${dev}|${mac.toLowerCase()}`;
+
+function parse<R>(host: Host, probe: ProbeName, issues: Netns['issues']): R[] {
+  const text = host.probes?.[probe];
+  if (text === undefined) return [];
+  const r = parseProbe(probe, text);
+  for (const issue of r.issues) issues.push({ probe, issue });
+  return r.records as R[];
+}
+
+export function buildNetns(host: Host): Netns {
+  const issues: Netns['issues'] = [];
+  const probes = new Set(Object.keys(host.probes ?? {}).filter(isProbeName));
+  const links = parse<LinkRecord>(host, 'links', issues);
+  const addrs = parse<AddrRecord>(host, 'addrs', issues);
+  const routes4 = parse<RouteRecord>(host, 'routes4', issues);
+  const routes6 = parse<RouteRecord>(host, 'routes6', issues);
+  const rules = [...parse<RuleRecord>(host, 'rules4', issues), ...parse<RuleRecord>(host, 'rules6', issues)];
+  const neighs = parse<NeighRecord>(host, 'neigh', issues);
+  const arps = parse<NeighRecord>(host, 'arp', issues);
+  const fdbs = parse<FdbRecord>(host, 'fdb', issues);
+  const sysctls = parse<SysctlRecord>(host, 'sysctl', issues);
+  const wgRecords = parse<WgInterfaceRecord | WgPeerRecord>(host, 'wg', issues);
+
+  const ifaces = new Map<string, Iface>();
+  const byIndex = new Map<number, Iface>();
+  for (const l of links) {
+    const mac = l.address !== undefined && l.linkType === 'ether' ? Mac.parse(l.address) : undefined;
+    const iface: Iface = {
+      name: l.ifname,
+      ifindex: l.ifindex,
+      link: l,
+      // Without `ip -d`, the kind is not printed: `link/ipip` still names IPIP, and `@ifN` (a peer in
+      // another namespace) is how a veth shows itself.
+      type: l.type ?? (l.linkType === 'loopback' ? 'loopback' : l.linkType === 'ipip' ? 'ipip' : l.linkIndex !== undefined ? 'veth' : 'device'),
+      mtu: l.mtu,
+      up: l.up,
+      lowerUp: l.lowerUp,
+      mac: mac?.ok ? mac.value : undefined,
+      master: l.master,
+      noarp: l.flags.includes('NOARP'),
+      addrs: [],
+    };
+    ifaces.set(iface.name, iface);
+    byIndex.set(iface.ifindex, iface);
+  }
+  for (const a of addrs) {
+    let iface = ifaces.get(a.dev);
+    if (!iface) {
+      // Addresses name their interface even without a `links` probe: know it by inference.
+      iface = { name: a.dev, ifindex: a.ifindex ?? -1, link: undefined, type: a.dev === 'lo' ? 'loopback' : 'device', mtu: 1500, up: true, lowerUp: true, mac: undefined, master: undefined, noarp: a.dev === 'lo', addrs: [] };
+      ifaces.set(a.dev, iface);
+      if (a.ifindex !== undefined) byIndex.set(a.ifindex, iface);
+    }
+    iface.addrs.push(a);
+  }
+
+  // A pod read from /proc (no ip, no BusyBox): its routes name its devices, Kubernetes names its IPs.
+  // The interfaces are inferred from those, with no MTU limit of their own (the node side still checks).
+  if (host.role === 'pod' && links.length === 0 && addrs.length === 0 && routes4.length + routes6.length > 0) {
+    for (const a of inferPodAddrs(host, [...routes4, ...routes6])) {
+      let iface = ifaces.get(a.dev);
+      if (!iface) {
+        iface = { name: a.dev, ifindex: -1, link: undefined, type: 'veth', mtu: 65535, up: true, lowerUp: true, mac: undefined, master: undefined, noarp: false, addrs: [] };
+        ifaces.set(a.dev, iface);
+      }
+      iface.addrs.push(a);
+      addrs.push(a);
+    }
+  }
+
+  const fib: Record<Family, Fib> = { 4: new Fib(4), 6: new Fib(6) };
+  // `ip route show table all` lists IPv6 routes too on current kernels: each route is filed under its
+  // own family, and a route present in both probes is kept once.
+  const seen = new Set<string>();
+  for (const [probe, list] of [['routes4', routes4], ['routes6', routes6]] as const) {
+    for (const r of list) {
+      const k = `${r.family}|${r.table}|${r.type}|${r.dst}|${r.metric ?? 0}|${r.dev ?? ''}|${r.gateway ?? r.unresolvedGateway?.name ?? ''}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      fib[r.family].addRoute(r, probe);
+    }
+  }
+  for (const r of rules) fib[r.family].addRule(r, r.family === 4 ? 'rules4' : 'rules6');
+  for (const f of [4, 6] as const) {
+    const hasLocalTable = [...routes4, ...routes6].some((r) => r.family === f && r.table === 'local');
+    fib[f].finish(hasLocalTable ? undefined : addrs.filter((a) => a.family === f));
+  }
+
+  const neigh = new Map<string, NeighRecord>();
+  // `ip neigh` knows the NUD state; `arp` (legacy) only fills in what `ip neigh` did not capture.
+  const neighProbe = new Map<NeighRecord, ProbeName>();
+  const proxies = new Map<string, NeighRecord>();
+  for (const [probe, list] of [['arp', arps], ['neigh', neighs]] as const) {
+    for (const n of list) {
+      if (n.dev !== undefined && n.proxy) proxies.set(neighKey(n.dev, n.dst), n);
+      if (n.dev === undefined || n.proxy) continue;
+      neigh.set(neighKey(n.dev, n.dst), n);
+      neighProbe.set(n, probe);
+    }
+  }
+  const fdb = new Map<string, FdbRecord[]>();
+  for (const e of fdbs) {
+    const owner = e.master !== undefined && !e.self ? e.master : e.dev;
+    const k = fdbKey(owner, e.mac);
+    const list = fdb.get(k);
+    if (list) list.push(e);
+    else fdb.set(k, [e]);
+  }
+  const sysctl = new Map<string, { value: string; rec: SysctlRecord }>();
+  for (const s of sysctls) {
+    const key = s.conf ? `net.ipv${s.conf.family}.conf.${s.conf.iface}.${s.conf.param}` : s.key;
+    sysctl.set(key, { value: s.value, rec: s });
+  }
+  const wg = new Map<string, { dev: WgInterfaceRecord | undefined; peers: WgPeerRecord[] }>();
+  for (const r of wgRecords) {
+    const entry = wg.get(r.ifname) ?? { dev: undefined, peers: [] };
+    if (r.kind === 'wg-interface') entry.dev = r;
+    else entry.peers.push(r);
+    wg.set(r.ifname, entry);
+  }
+  const namedArp = arps.filter((n) => n.hostname !== undefined && !n.proxy);
+  return { host, name: host.name, ifaces, byIndex, fib, neigh, neighProbe, namedArp, proxies, fdb, sysctl, wg, probes, issues };
+}
+
+/** The pod's reported IPs, each on the device its own routes reach it by (the default route's otherwise). */
+function inferPodAddrs(host: Host, routes: RouteRecord[]): AddrRecord[] {
+  const out: AddrRecord[] = [];
+  for (const text of host.ips ?? []) {
+    const ip = Addr.parse(text);
+    if (!ip.ok) continue;
+    const fam = routes.filter((r) => r.family === ip.value.family && r.dev !== undefined && r.type === 'unicast');
+    // A route through a gateway printed by name (`route` without -n) is not on-link either.
+    const onLink = fam.filter((r) => r.gateway === undefined && r.unresolvedGateway === undefined && r.dst.length > 0 && r.dst.contains(ip.value)).sort((x, y) => y.dst.length - x.dst.length)[0];
+    const dev = onLink?.dev ?? fam.find((r) => r.dst.length === 0)?.dev ?? fam[0]?.dev;
+    if (dev === undefined) continue;
+    const len = onLink?.dst.length ?? ip.value.bits;
+    out.push({
+      kind: 'addr',
+      dev,
+      family: ip.value.family,
+      local: ip.value,
+      prefixlen: len,
+      prefix: Prefix.of(ip.value, len),
+      scope: 'global',
+      flags: [],
+      src: { line: 0, raw: `${ip.value}/${len} dev ${dev} (inferred: the pod IP Kubernetes reports, on the device its routes use)` },
+    });
+  }
+  return out;
+}
+
+/** The subnets a NIC is on, for finding the hosts that share its wire (link-local prefixes say nothing). */
+export function segmentPrefixes(iface: Iface): Prefix[] {
+  return ifacePrefixes(iface, 4)
+    .concat(ifacePrefixes(iface, 6))
+    .filter((p) => p.length > 0 && p.length < p.addr.bits && !p.addr.isLinkLocal());
+}
+
+
+/** Reads a per-interface IPv4/IPv6 conf value, with `all`, as the kernel combines them for `param`. */
+export function confValue(ns: Netns, family: Family, iface: string, param: string): { value: number | undefined; all: number | undefined; evidence: Evidence[] } {
+  const one = ns.sysctl.get(`net.ipv${family}.conf.${iface}.${param}`);
+  const all = ns.sysctl.get(`net.ipv${family}.conf.all.${param}`);
+  const ev = [one, all].filter((x) => x !== undefined).map((x) => evidence(ns, 'sysctl', x.rec.src));
+  const n = (x: typeof one) => (x === undefined || !/^-?\d+$/.test(x.value.trim()) ? undefined : Number(x.value.trim()));
+  return { value: n(one), all: n(all), evidence: ev };
+}
+
+export function ifacePrefixes(iface: Iface, family: Family): Prefix[] {
+  return iface.addrs.filter((a) => a.family === family).map((a) => (a.peer ?? a.prefix).masked());
+}
+

@@ -1,0 +1,250 @@
+// What is wired to what, computed from the captured tables once per network (each answer on first
+// use, then kept by the Network that owns this object): the far end of every device's wire (a veth
+// peer by `@ifN` both ways, a capture link, or the hosts sharing an implicit L2 segment), bridge
+// ports, what a broadcast reaches, the VTEPs a VXLAN device floods to, and which node port leads to
+// each pod whose interfaces the capture does not show (attach.ts).
+import { computeAttachments, type Attachment, type NodeAttachments } from './attach';
+import { fdbKey, segmentPrefixes, type Iface, type Namespaces, type Netns } from './netns';
+
+/** The far end of a device's wire; `via` says how a pod the capture holds no interfaces for was placed there. */
+export interface Wire {
+  ns: Netns;
+  iface: Iface;
+  how: 'veth' | 'link' | 'segment';
+  inferred: boolean;
+  via?: Attachment;
+}
+
+/** An L3 endpoint: an interface with addresses in a namespace. */
+export interface Endpoint {
+  ns: Netns;
+  iface: Iface;
+}
+
+/** A port that is up, has carrier, and is in the forwarding state (when the capture says). */
+export function forwards(p: Iface | undefined): boolean {
+  if (!p || !p.up) return false;
+  if (p.link !== undefined && !p.lowerUp) return false;
+  const state = p.link?.bridgePort?.state;
+  return state === undefined || state === 'forwarding';
+}
+
+export class Topology {
+  /** Capture links by `host|dev` -> the other ends. */
+  private readonly cables = new Map<string, { host: string; dev: string }[]>();
+  /** Masked prefix of a NIC (nodes, routers, switches; not pods; not link-local) -> the NICs on it. */
+  private subnetIndex: Map<string, Endpoint[]> | undefined;
+  private readonly wireCache = new Map<Iface, Wire[]>();
+  private readonly portCache = new Map<Netns, Map<string, Iface[]>>();
+  private readonly segmentCache = new Map<Iface, Endpoint[]>();
+  private readonly vxlanCache = new Map<Iface, Endpoint[]>();
+  private readonly attachCache = new Map<Netns, NodeAttachments>();
+
+  constructor(private readonly net: Namespaces) {
+    for (const l of net.capture.links ?? []) {
+      for (const [from, to] of [[l.a, l.b], [l.b, l.a]] as const) {
+        const k = `${from.host}|${from.dev}`;
+        this.cables.set(k, [...(this.cables.get(k) ?? []), { host: to.host, dev: to.dev }]);
+      }
+    }
+  }
+
+  /** The devices enslaved to `bridge` in `ns`, in the order of its links. */
+  ports(ns: Netns, bridge: string): Iface[] {
+    let perNs = this.portCache.get(ns);
+    if (!perNs) {
+      perNs = new Map();
+      this.portCache.set(ns, perNs);
+    }
+    let list = perNs.get(bridge);
+    if (!list) {
+      list = [...ns.ifaces.values()].filter((i) => i.master === bridge);
+      perNs.set(bridge, list);
+    }
+    return list;
+  }
+
+  /** The attachments of the pods on `node` whose interfaces the capture does not show. */
+  attachments(node: Netns): NodeAttachments {
+    let a = this.attachCache.get(node);
+    if (!a) {
+      a = computeAttachments(this.net, node, (ns, br) => this.ports(ns, br));
+      this.attachCache.set(node, a);
+    }
+    return a;
+  }
+
+  /** What is at the other end of a device's wire: a veth peer, a cabled link, or an implicit segment. */
+  wires(ns: Netns, dev: Iface): Wire[] {
+    let w = this.wireCache.get(dev);
+    if (!w) {
+      w = this.wireOf(ns, dev);
+      this.wireCache.set(dev, w);
+    }
+    return w;
+  }
+
+  /** The L3 endpoints a broadcast from `dev` reaches: across veths, bridges, cabled links and segments. */
+  segment(ns: Netns, dev: Iface): Endpoint[] {
+    let s = this.segmentCache.get(dev);
+    if (!s) {
+      s = this.segmentOf(ns, dev);
+      this.segmentCache.set(dev, s);
+    }
+    return s;
+  }
+
+  /** The VXLAN devices of the VTEPs that `dev`'s default (all-zero) FDB entries flood to. */
+  vxlanPeers(ns: Netns, dev: Iface): Endpoint[] {
+    let p = this.vxlanCache.get(dev);
+    if (!p) {
+      const zero = ns.fdb.get(fdbKey(dev.name, '00:00:00:00:00:00')) ?? [];
+      const vni = dev.link?.vxlan?.id;
+      p = zero.flatMap((e) => {
+        const owner = e.dst ? this.net.owners.get(e.dst.toString())?.[0] : undefined;
+        if (!owner) return [];
+        const vx = [...owner.ns.ifaces.values()].find((i) => i.type === 'vxlan' && i.link?.vxlan?.id === (e.vni ?? vni));
+        return vx ? [{ ns: owner.ns, iface: vx }] : [];
+      });
+      this.vxlanCache.set(dev, p);
+    }
+    return p;
+  }
+
+  private get subnets(): Map<string, Endpoint[]> {
+    if (this.subnetIndex) return this.subnetIndex;
+    const ix = new Map<string, Endpoint[]>();
+    for (const ns of this.net.hosts.values()) {
+      if (ns.host.role === 'pod') continue;
+      for (const iface of ns.ifaces.values()) {
+        if (iface.type !== 'device' && iface.type !== 'veth') continue;
+        for (const p of segmentPrefixes(iface)) {
+          const k = p.toString();
+          const list = ix.get(k) ?? [];
+          list.push({ ns, iface });
+          ix.set(k, list);
+        }
+      }
+    }
+    this.subnetIndex = ix;
+    return ix;
+  }
+
+  private segmentOf(ns: Netns, dev: Iface): Endpoint[] {
+    const out: Endpoint[] = [];
+    const seen = new Set<string>([`${ns.name}|${dev.name}`]);
+    const queue: Endpoint[] = [];
+    const push = (n: Netns, i: Iface) => {
+      const k = `${n.name}|${i.name}`;
+      if (seen.has(k)) return;
+      seen.add(k);
+      queue.push({ ns: n, iface: i });
+    };
+    for (const next of this.wires(ns, dev)) push(next.ns, next.iface);
+    if (dev.type === 'bridge') for (const p of this.ports(ns, dev.name)) push(ns, p);
+    if (dev.type === 'vxlan') for (const v of this.vxlanPeers(ns, dev)) push(v.ns, v.iface);
+    while (queue.length) {
+      const { ns: n, iface: i } = queue.shift()!;
+      if (i.master !== undefined) {
+        // A port that is down or not forwarding neither floods the broadcast nor takes it in (br_flood).
+        if (!forwards(i)) continue;
+        // A bridge port has no address of its own: the broadcast reaches the bridge, its other ports,
+        // and whatever is at the far end of this port's own wire (the pod behind a veth, a cabled host).
+        const br = n.ifaces.get(i.master);
+        if (br) {
+          push(n, br);
+          for (const p of this.ports(n, br.name)) push(n, p);
+        }
+        for (const next of this.wires(n, i)) push(next.ns, next.iface);
+        continue;
+      }
+      out.push({ ns: n, iface: i });
+      if (i.type === 'bridge') for (const p of this.ports(n, i.name)) push(n, p);
+      for (const next of this.wires(n, i)) push(next.ns, next.iface);
+    }
+    return out;
+  }
+
+  private wireOf(ns: Netns, dev: Iface): Wire[] {
+    const cabled = this.cables.get(`${ns.host.name}|${dev.name}`) ?? [];
+    if (cabled.length) {
+      return cabled.flatMap((e) => {
+        const n = this.net.hosts.get(e.host);
+        const i = n?.ifaces.get(e.dev);
+        return n && i ? [{ ns: n, iface: i, how: 'link' as const, inferred: false }] : [];
+      });
+    }
+    if (dev.type === 'veth') {
+      const peers = this.vethPeers(ns, dev);
+      if (peers.length) return peers;
+      // A node's uplink can be a veth too (a VM's or a lab's): without its peer, fall back to the subnet.
+      if (ns.host.role === 'pod') return [];
+    }
+    if (dev.type === 'device' || dev.type === 'veth') {
+      // No cabling in the capture: hosts whose NICs share a subnet with this one are one L2 segment.
+      // Link-local prefixes (fe80::/64 on every NIC) say nothing about which hosts share a wire.
+      const mine = segmentPrefixes(dev);
+      if (mine.length === 0 || (this.net.capture.links ?? []).length > 0) return [];
+      const res: Wire[] = [];
+      const seen = new Set<Iface>();
+      for (const p of mine) {
+        for (const m of this.subnets.get(p.toString()) ?? []) {
+          if (m.ns === ns || seen.has(m.iface)) continue;
+          seen.add(m.iface);
+          res.push({ ns: m.ns, iface: m.iface, how: 'segment', inferred: true });
+        }
+      }
+      return res;
+    }
+    return [];
+  }
+
+  /** A veth's peer: named by `@ifN` both ways, pods only against their own node. */
+  private vethPeers(ns: Netns, dev: Iface): Wire[] {
+    const l = dev.link;
+    const veth = (n: Netns, iface: Iface): Wire => ({ ns: n, iface, how: 'veth', inferred: false });
+    if (!l) {
+      // A pod whose interfaces the capture does not show: its node's tables place it (attach.ts).
+      const node = ns.host.role === 'pod' && ns.host.node !== undefined ? this.net.hosts.get(ns.host.node) : undefined;
+      const att = node ? this.attachments(node).byPod.get(dev) : undefined;
+      return att ? att.ports.map((p) => ({ ns: att.node, iface: p, how: 'veth', inferred: true, via: att })) : [];
+    }
+    if (l.link !== undefined && l.linkIndex === undefined) {
+      const same = ns.ifaces.get(l.link);
+      return same ? [veth(ns, same)] : [];
+    }
+    if (l.linkIndex === undefined) return [];
+    const idx = l.linkIndex;
+    const matches = (n: Netns) => {
+      const i = n.byIndex.get(idx);
+      return i && i.type === 'veth' && (i.link?.linkIndex === undefined || i.link.linkIndex === dev.ifindex) ? i : undefined;
+    };
+    const candidates: Netns[] = [];
+    if (ns.host.role === 'pod' && ns.host.node !== undefined) {
+      const node = this.net.hosts.get(ns.host.node);
+      if (node) candidates.push(node);
+    } else if (ns.host.role === 'node') {
+      candidates.push(...(this.net.podsOnNode.get(ns.name) ?? []));
+    }
+    for (const n of candidates) {
+      const i = matches(n);
+      if (i) return [veth(n, i)];
+    }
+    if (ns.host.role === 'node') {
+      // The pods whose interfaces the capture does not show and whose place the node's tables give
+      // as this device (or, by elimination, as possibly this device).
+      const atts = this.attachments(ns).byPort.get(dev) ?? [];
+      if (atts.length) return atts.map((a) => ({ ns: a.pod, iface: a.iface, how: 'veth', inferred: true, via: a }));
+    }
+    if (ns.host.role === 'pod' || candidates.length > 0) return [];
+    // Between nodes, switches and routers (a lab cabled with veths and no capture links): the one
+    // other host whose veth names this one as its peer, both ways. Pods are never guessed.
+    const found: Wire[] = [];
+    for (const n of this.net.hosts.values()) {
+      if (n === ns || n.host.role === 'pod') continue;
+      const i = matches(n);
+      if (i && i.link?.linkIndex === dev.ifindex) found.push(veth(n, i));
+    }
+    return found.length === 1 ? found : [];
+  }
+}
