@@ -1,7 +1,7 @@
 // iptables-save / ip6tables-save records -> chains of the common form (ir.ts). Each match option is a
 // test; the target is the last operation. What netpath cannot decide from a packet and the capture
 // is an `unknown` test or an `unsupported` operation, so the rule is named in the result.
-import type { Family } from '../../net/addr';
+import type { Addr, Family } from '../../net/addr';
 import type { IptablesChainRecord, IptablesMatch, IptablesOption, IptablesRuleRecord } from '../../parsers';
 import { setMember, type IpsetSet } from './ipsets';
 import {
@@ -73,12 +73,20 @@ function v(o: IptablesOption, i = 0): string {
   return o.values[i] ?? '';
 }
 
+/** Prefix tests by their text: a kube-proxy rule set names the pod CIDR in thousands of rules. */
+const prefixTests = new Map<string, ((a: Addr) => boolean) | undefined>();
+function cachedPrefixTest(text: string) {
+  if (prefixTests.has(text)) return prefixTests.get(text);
+  const p = parsePrefix(text);
+  const t = p ? prefixTest(p) : undefined;
+  if (prefixTests.size > 100_000) prefixTests.clear();
+  prefixTests.set(text, t);
+  return t;
+}
+
 function addrTest(o: IptablesOption, field: 'src' | 'dst'): Test {
   // iptables-save prints one address a rule; `-s a,b` typed by hand is a list.
-  const tests = v(o).split(',').map((t) => {
-    const p = parsePrefix(t);
-    return p ? prefixTest(p) : undefined;
-  });
+  const tests = v(o).split(',').map(cachedPrefixTest);
   if (tests.some((t) => t === undefined)) return unknown(`${o.name} ${v(o)}: not an address or prefix`);
   return not((pkt) => tests.some((t) => t!(pkt[field])), o.negated);
 }
