@@ -61,6 +61,7 @@ export function parseIpset(text: string): ParseResult<Rec> {
   const save = ls.some((l) => /^(create|add)\s/.test(l.raw.trim())) && !ls.some((l) => /^Name:/.test(l.raw.trim()));
   const c = new Collector<Rec>(ls.length === 0 ? 'empty' : save ? 'ipset-save' : 'ipset-list');
   /** The `ipset list` block being read: its name, the Name: line, its type, and whether Members: was seen. */
+  let headless = false;
   let block: { name: string; line: Line; type?: string; header?: string[]; members: boolean; emitted: boolean } | undefined;
   const emit = () => {
     if (block && !block.emitted) {
@@ -88,7 +89,11 @@ export function parseIpset(text: string): ParseResult<Rec> {
         block = { name: value!.trim(), line: l, members: false, emitted: false };
         return;
       }
-      if (!block) return c.issue(l, `${key}: before any Name: line`);
+      if (!block) {
+        // A paste that starts inside a block: its set is unknown, so are its members.
+        if (key === 'Members') headless = true;
+        return c.issue(l, `${key}: of a set whose Name: line is not in the text (a paste that starts inside a block?)`);
+      }
       if (key === 'Type') block.type = value!.trim();
       else if (key === 'Header') block.header = words(value!);
       else if (key === 'Members') {
@@ -102,6 +107,7 @@ export function parseIpset(text: string): ParseResult<Rec> {
       c.records.push(member(l, block.name, ws));
       return;
     }
+    if (headless && !block && ELEMENT.test(ws[0] ?? '')) return c.issue(l, 'a member of a set whose Name: line is not in the text');
     c.issue(l, 'expected `Name: SET` ... `Members:` (ipset list), or `create`/`add` lines (ipset save)');
   });
   emit();

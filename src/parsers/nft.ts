@@ -141,6 +141,12 @@ function parseNftText(text: string): ParseResult<Rec> {
     const words = raw.split(/\s+/);
     if (!top) {
       const m = /^table\s+(\S+)\s+(\S+)\s*\{$/.exec(raw) ?? /^table\s+(\S+)\s*\{$/.exec(raw);
+      if (!m && /^(chain|set|map)\s+\S.*\{$/.test(raw)) {
+        // A paste that starts inside a table: its chains and sets are kept with the table unknown ('').
+        stack.push({ kind: 'table', family: '', name: '' });
+        c.issue(l, 'a chain or set outside any `table FAMILY NAME {` block (a paste that starts inside a table?): kept with its table unknown', { kept: true });
+        return handleInTable(l, raw, words, handle);
+      }
       if (!m) return c.issue(l, 'expected `table FAMILY NAME {` (nft list ruleset)');
       const [family, name] = m[2] === undefined ? ['ip', m[1]!] : [m[1]!, m[2]];
       stack.push({ kind: 'table', family, name });
@@ -149,8 +155,14 @@ function parseNftText(text: string): ParseResult<Rec> {
       c.records.push(rec);
       return;
     }
-    if (top.kind === 'table') {
-      const t = top;
+    if (top.kind === 'table') return handleInTable(l, raw, words, handle);
+    continueInBlock(l, raw, words, handle, top);
+  });
+
+  /** A line directly inside a table: a chain, set or map opening, or a table property. */
+  function handleInTable(l: Line, raw: string, words: string[], handle: number | undefined): void {
+    {
+      const t = stack[stack.length - 1] as Extract<Block, { kind: 'table' }>;
       if ((words[0] === 'chain' || words[0] === 'set' || words[0] === 'map') && raw.endsWith('{')) {
         const name = unquote(raw.slice(words[0].length, -1).trim());
         const src = { line: l.line, raw: l.raw };
@@ -175,6 +187,10 @@ function parseNftText(text: string): ParseResult<Rec> {
       if (words[0] === 'comment' || words[0] === 'flags') return;
       return c.issue(l, 'expected a chain, set or map in the table');
     }
+  }
+
+  /** A line inside a chain, a set or an object block. */
+  function continueInBlock(l: Line, raw: string, words: string[], handle: number | undefined, top: Exclude<Block, { kind: 'table' }>): void {
     if (top.kind === 'other') {
       if (raw.endsWith('{')) stack.push({ kind: 'other' });
       return;
@@ -231,9 +247,10 @@ function parseNftText(text: string): ParseResult<Rec> {
     if (handle !== undefined) rule.handle = handle;
     c.records.push(rule);
     if (parsed.unknown.length) c.issue(l, `statement(s) netpath does not model, kept as unknown: ${parsed.unknown.join('; ')}`, { kept: true });
-  });
+  }
   if (pending) c.issue(pending.line, `elements of set ${pending.set.name} never close (output cut short?)`);
-  if (stack.length && table()) c.issue(ls[ls.length - 1]!, `table ${table()!.name} is not closed (output cut short?)`, { kept: true });
+  const open = table();
+  if (stack.length && open) c.issue(ls[ls.length - 1]!, open.name ? `table ${open.family} ${open.name} is not closed (output cut short?)` : 'the paste ends inside a table (output cut short?)', { kept: true });
   return c.result();
 }
 

@@ -56,3 +56,17 @@ test('ip6tables probe: IPv6 rules even when the text names no family', () => {
   const r = parseProbe('ip6tables', fixtureBody('ip6tables', 'lab-ip6-S'));
   assert.ok(r.records.length > 0 && r.records.every((x) => 'family' in x && x.family === 6));
 });
+
+test('ipset: a paste that starts inside a block keeps every complete set and names what it lost', () => {
+  const r = parseIpset(fixtureBody('ipset', 'public-calico-2405'));
+  assert.deepEqual(r.records.filter((x) => x.kind === 'ipset').map((x) => x.kind === 'ipset' && x.name), ['KUBE-CLUSTER-IP', 'KUBE-LOAD-BALANCER', 'KUBE-LOAD-BALANCER-LOCAL', 'KUBE-LOAD-BALANCER-SOURCE-IP']);
+  assert.equal(r.records.filter((x) => x.kind === 'ipset-member' && x.set === 'KUBE-CLUSTER-IP').length, 9);
+  assert.equal(r.issues.filter((i) => /member of a set whose Name: line is not in the text/.test(i.message)).length, 10);
+});
+
+test('ipvs: SCTP virtual services from a public paste', () => {
+  const r = parseIpvs(fixtureBody('ipvs', 'public-kubernetes-81477-sctp'));
+  assert.deepEqual(r.issues, []);
+  const sctp = r.records.filter((x): x is IpvsServiceRecord => x.kind === 'ipvs-service' && x.protocol === 'SCTP');
+  assert.deepEqual(sctp.map((s) => `${s.addr}:${s.port}`), ['10.0.2.15:31514', '10.103.164.9:1000']);
+});

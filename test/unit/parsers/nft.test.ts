@@ -76,3 +76,14 @@ describe('parseNft', () => {
     assert.equal(r.issues[0]!.kept, true);
   });
 });
+
+test('nft: a paste that starts inside a table keeps its chains with the table unknown', () => {
+  const r = parseNft(fixtureBody('nft', 'public-calico-8025-nat-chains'));
+  const chains = r.records.filter((x): x is NftChainRecord => x.kind === 'nft-chain');
+  assert.deepEqual(chains.map((c) => [c.family, c.table, c.name]).slice(0, 2), [['', '', 'CNI-DN-52884ef77991f54199eaa'], ['', '', 'KUBE-SVC-JOQCPDX2ATLAF3TL']]);
+  const f = parseNft(fixtureBody('nft', 'public-calico-8025-filter'));
+  const pre = f.records.find((x): x is NftChainRecord => x.kind === 'nft-chain' && x.name === 'PREROUTING')!;
+  assert.deepEqual([pre.family, pre.table, pre.type, pre.priority], ['ip', 'nat', 'nat', -100]);
+  const redirect = f.records.find((x): x is NftRuleRecord => x.kind === 'nft-rule' && x.src.raw.includes('redirect'))!;
+  assert.deepEqual(redirect.statements.at(-1), { nat: { type: 'redirect', port: 1162 } });
+});
