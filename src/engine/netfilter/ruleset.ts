@@ -31,7 +31,11 @@ export type HookEntry = { kind: 'chain'; chain: Chain } | { kind: 'nat'; priorit
 export type RulesetNote =
   /** iptables-nft's tables show in `nft list ruleset` too: read once, from iptables-save. */
   | { kind: 'nft-table-from-iptables'; family: string; table: string }
-  | { kind: 'parse-issues'; probe: NetfilterProbe; issues: ParseIssue[] };
+  | { kind: 'parse-issues'; probe: NetfilterProbe; issues: ParseIssue[] }
+  /** `iptables -S` pasted with no table named: these rules cannot be placed at a hook and are left out. */
+  | { kind: 'rules-without-table'; probe: 'iptables' | 'ip6tables'; count: number }
+  /** nft chains of a table the text does not name (a paste that starts inside a table): left out. */
+  | { kind: 'chains-without-table'; count: number };
 
 export interface Ruleset {
   host: string;
@@ -86,6 +90,12 @@ export function rulesetFromRecords(
   probes: NetfilterProbe[] = [],
 ): Ruleset {
   const sets = buildIpsets(host, r.ipset);
+  const unplaced4 = r.ipt4.filter((x) => x.kind === 'iptables-rule' && x.table === undefined).length;
+  const unplaced6 = r.ipt6.filter((x) => x.kind === 'iptables-rule' && x.table === undefined).length;
+  if (unplaced4) notes.push({ kind: 'rules-without-table', probe: 'iptables', count: unplaced4 });
+  if (unplaced6) notes.push({ kind: 'rules-without-table', probe: 'ip6tables', count: unplaced6 });
+  const tableless = r.nft.filter((x) => x.kind === 'nft-chain' && x.table === '').length;
+  if (tableless) notes.push({ kind: 'chains-without-table', count: tableless });
   // `iptables-save` of iptables-legacy may carry ip6tables records too when pasted together: split by family.
   const v4 = r.ipt4.filter((x) => x.family !== 6);
   const v6 = [...r.ipt6, ...r.ipt4.filter((x) => x.family === 6)];
