@@ -400,16 +400,20 @@ export function structure(tokens: readonly string[]): { matches: IptablesMatch[]
     const long = w.startsWith('--') ? w.slice(2) : undefined;
     if (bname === undefined && long === undefined) continue; // a stray value: nothing to hang it on
     const name = bname ?? ALIAS.get(long!) ?? long!;
-    const values: string[] = [];
     let oldNegation = false;
+    let from = i + 1;
     if (bname !== 'fragment') {
       if (tokens[i + 1] === '!' && tokens[i + 2] !== undefined && !isOption(tokens[i + 2]!)) {
         oldNegation = true;
         i++;
+        from = i + 1;
       }
-      if (ONE_WORD.has(name) && tokens[i + 1] !== undefined) values.push(tokens[++i]!);
-      else while (i + 1 < tokens.length && !isOption(tokens[i + 1]!)) values.push(tokens[++i]!);
+      if (ONE_WORD.has(name) && tokens[i + 1] !== undefined) i++;
+      else while (i + 1 < tokens.length && !isOption(tokens[i + 1]!)) i++;
     }
+    // A slice is exactly as long as its words; an array grown by push keeps room for 16 (a big rule set
+    // has half a million of these).
+    const values = bname === 'fragment' ? [] : tokens.slice(from, i + 1);
     const opt: IptablesOption = negate || oldNegation ? { name, values, negated: true } : { name, values };
     negate = false;
     if (inTarget) targetOptions.push(opt);
@@ -430,7 +434,9 @@ export function structure(tokens: readonly string[]): { matches: IptablesMatch[]
       current.options.push(opt);
     }
   }
-  return { matches, targetOptions };
+  // The same for the arrays grown above: keep exact copies.
+  for (const m of matches) m.options = m.options.slice();
+  return { matches: matches.slice(), targetOptions: targetOptions.length ? targetOptions.slice() : [] };
 }
 
 const FIELD_ORDER = ['kind', 'table', 'family', 'chain', 'policy', 'target', 'goto', 'packets', 'bytes', 'tokens', 'matches', 'targetOptions', 'src'];
