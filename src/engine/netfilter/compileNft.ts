@@ -277,27 +277,28 @@ function statementOps(s: NftStatement, family: string, sets: SetTable, text: str
     const k = s.vmap.key;
     if ('numgen' in k && k.numgen.mode === 'random') {
       const { mod, offset } = k.numgen;
-      return [{ op: 'vmap', map: name, random: mod, key: () => undefined, lookup: (x) => get(String(Number(x) + offset)) }];
+      return [{ op: 'vmap', map: name, lookup: () => ({ unknown: 'numgen outside a random choice' }), random: { mod, pick: (j) => get(String(j + offset)) } }];
     }
     const read = reader(k);
-    return [{
-      op: 'vmap',
-      map: name,
-      key: (p, c) => {
-        const x = read(p, c);
-        return x.t === 'none' || x.t === 'unknown' ? undefined : key(x);
+    return [
+      {
+        op: 'vmap',
+        map: name,
+        lookup: (p, c) => {
+          const x = read(p, c);
+          if (x.t === 'none') return undefined;
+          if (x.t === 'unknown') return { unknown: x.why };
+          const hit = get(key(x));
+          if (hit) return hit;
+          // Interval elements (prefixes, ranges, concatenations with them) are scanned.
+          for (const el of index.scanned) {
+            const d = el.data;
+            if (d && typeof d === 'object' && 'verdict' in d && partMatch(el.key, x)) return verdictOp(d);
+          }
+          return undefined;
+        },
       },
-      lookup: (x) => {
-        const hit = get(x);
-        if (hit) return hit;
-        // Interval elements (prefixes, ranges) are scanned.
-        for (const el of index.scanned) {
-          const d = el.data;
-          if (d && typeof d === 'object' && 'verdict' in d && constKey(el.key) === x) return verdictOp(d);
-        }
-        return undefined;
-      },
-    }];
+    ];
   }
   if ('nat' in s) return [natOp(s.nat)];
   if ('reject' in s) {

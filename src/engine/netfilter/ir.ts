@@ -23,7 +23,14 @@ export type Op =
   | { op: 'notrack' }
   | { op: 'noop'; what: string; note?: MatchNote }
   /** A verdict map: look the key up; no element stops the rule. `random`: numgen's N equally likely keys. */
-  | { op: 'vmap'; map: string; key: (pkt: NfPacket, ctx: NfContext) => string | undefined; lookup: (key: string) => VerdictOp | undefined; random?: number }
+  | {
+      op: 'vmap';
+      map: string;
+      /** The element's verdict for this packet; undefined: no element (the rule ends); unknown: cannot tell. */
+      lookup: (pkt: NfPacket, ctx: NfContext) => VerdictOp | undefined | { unknown: string };
+      /** numgen random mod N: each of the N keys is equally likely; `pick(j)` is key j's verdict. */
+      random?: { mod: number; pick: (j: number) => VerdictOp | undefined };
+    }
   | { op: 'unsupported'; what: string; assumed: 'continued' | 'accepted'; why: string };
 
 /** Fields a rule requires exactly, for the destination index (the rule's own tests still run). */

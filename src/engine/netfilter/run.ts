@@ -171,10 +171,14 @@ function walk(w: Work, env: Env, work: Work[]): ChainEnd['end'] | undefined {
           return verdict(op.verdict, chain);
         case 'vmap': {
           if (op.random !== undefined) {
-            return fork(Array.from({ length: op.random }, (_, j) => ({ p: 1 / op.random!, choice: j, resume: { verdict: op.lookup(String(j)) } })));
+            const { mod, pick } = op.random;
+            return fork(Array.from({ length: mod }, (_, j) => ({ p: 1 / mod, choice: j, resume: { verdict: pick(j) } })));
           }
-          const k = op.key(run.pkt, ctx);
-          const v = k === undefined ? undefined : op.lookup(k);
+          const v = op.lookup(run.pkt, ctx);
+          if (v && 'unknown' in v) {
+            unevaluated(rule!, chain, `vmap ${op.map}`, 'not-matched', `netpath cannot evaluate ${v.unknown}; the rule is taken as not matching, as if it were absent`);
+            return 'next';
+          }
           if (!v) return 'next';
           return verdict(v, chain);
         }

@@ -115,3 +115,24 @@ describe('nft statements', () => {
     }
   });
 });
+
+test('a verdict map with interval elements (prefixes, ranges) is scanned for them', () => {
+  const nft = [
+    'table ip t {',
+    '\tmap zones {',
+    '\t\ttype ipv4_addr : verdict',
+    '\t\tflags interval',
+    '\t\telements = { 10.1.0.0/16 : accept, 10.2.0.1-10.2.0.9 : drop, 10.3.0.1 : drop }',
+    '\t}',
+    '\tchain input {',
+    '\t\ttype filter hook input priority 0; policy drop;',
+    '\t\tip saddr vmap @zones',
+    '\t\tudp dport 53 accept',
+    '\t}',
+    '}',
+  ].join('\n');
+  const rs = buildRuleset('h', { nft });
+  const v = (src: string) => runHook(rs, 'input', pkt(src, '192.168.0.2', 'tcp', 80), ctx)[0]!.verdict.kind;
+  assert.deepEqual([v('10.1.200.3'), v('10.2.0.5'), v('10.2.0.10'), v('10.3.0.1')], ['accept', 'drop', 'drop', 'drop']);
+  assert.equal(runHook(rs, 'input', pkt('10.2.0.10', '192.168.0.2', 'udp', 53), ctx)[0]!.verdict.kind, 'accept', 'no element: the next rule decides');
+});
