@@ -34,22 +34,30 @@ export class NfLab {
     l.ip('client', 'link', 'add', 'c0', 'type', 'veth', 'peer', 'name', 'n0', 'netns', l.ns('node'));
     l.ip('node', 'link', 'add', 'n1', 'type', 'veth', 'peer', 'name', 'p0', 'netns', l.ns('pods'));
     const [cfirst, ...cextra] = topo.client;
-    l.ip('client', 'addr', 'add', cfirst!, 'dev', 'c0');
-    for (const a of cextra) l.ip('client', 'addr', 'add', a, 'dev', 'c0');
+    const v6 = topo.node[0].includes(':');
+    // IPv6 addresses without duplicate address detection, so that they work at once.
+    const add = (host: string, a: string, dev: string) => l.ip(host, 'addr', 'add', a, 'dev', dev, ...(a.includes(':') ? ['nodad'] : []));
+    const ipf = (host: string, ...args: string[]) => l.ip(host, ...(v6 ? ['-6'] : []), ...args);
+    add('client', cfirst!, 'c0');
+    for (const a of cextra) add('client', a, 'c0');
     l.ip('client', 'link', 'set', 'c0', 'up');
-    l.ip('client', 'route', 'add', 'default', 'via', topo.node[0].split('/')[0]!);
-    l.ip('node', 'addr', 'add', topo.node[0], 'dev', 'n0');
-    l.ip('node', 'addr', 'add', topo.node[1], 'dev', 'n1');
+    ipf('client', 'route', 'add', 'default', 'via', topo.node[0].split('/')[0]!);
+    add('node', topo.node[0], 'n0');
+    add('node', topo.node[1], 'n1');
     l.ip('node', 'link', 'set', 'n0', 'up');
     l.ip('node', 'link', 'set', 'n1', 'up');
-    for (const a of topo.nodeLocal ?? []) l.ip('node', 'addr', 'add', a, 'dev', 'lo');
-    for (const r of topo.nodeRoutes ?? []) l.ip('node', 'route', 'add', r, 'via', cfirst!.split('/')[0]!);
+    for (const a of topo.nodeLocal ?? []) add('node', a, 'lo');
+    for (const r of topo.nodeRoutes ?? []) ipf('node', 'route', 'add', r, 'via', cfirst!.split('/')[0]!);
     // A node has a default route: what it does not hold locally leaves towards the client side.
-    l.ip('node', 'route', 'add', 'default', 'via', cfirst!.split('/')[0]!);
-    for (const a of topo.pods) l.ip('pods', 'addr', 'add', a, 'dev', 'p0');
+    ipf('node', 'route', 'add', 'default', 'via', cfirst!.split('/')[0]!);
+    for (const a of topo.pods) add('pods', a, 'p0');
     l.ip('pods', 'link', 'set', 'p0', 'up');
-    l.ip('pods', 'route', 'add', 'default', 'via', topo.node[1].split('/')[0]!);
-    l.sysctl('node', 'net.ipv4.ip_forward=1');
+    ipf('pods', 'route', 'add', 'default', 'via', topo.node[1].split('/')[0]!);
+    l.sysctl('node', v6 ? 'net.ipv6.conf.all.forwarding=1' : 'net.ipv4.ip_forward=1');
+  }
+
+  loadIp6tables(text: string): void {
+    this.lab.execIn('node', ['ip6tables-restore'], { input: text });
   }
 
   loadIptables(text: string): void {
@@ -68,9 +76,10 @@ export class NfLab {
   }
 
   /** What a collector would capture on the node. */
-  capture(): { iptables: string; nft: string; ipset?: string } {
+  capture(): { iptables: string; ip6tables: string; nft: string; ipset?: string } {
     return {
       iptables: this.lab.execIn('node', ['iptables-save']),
+      ip6tables: this.lab.execIn('node', ['ip6tables-save']),
       nft: this.lab.execIn('node', ['nft', 'list', 'ruleset']),
       ...(this.hasIpset && { ipset: this.lab.execIn('node', ['ipset', 'save']) }),
     };
@@ -78,7 +87,7 @@ export class NfLab {
 
   ruleset(): Ruleset {
     const c = this.capture();
-    return buildRuleset('node', { iptables: c.iptables, nft: stripTraceTable(c.nft), ...(c.ipset !== undefined && { ipset: c.ipset }) });
+    return buildRuleset('node', { iptables: c.iptables, ip6tables: c.ip6tables, nft: stripTraceTable(c.nft), ...(c.ipset !== undefined && { ipset: c.ipset }) });
   }
 
   /** The node's host facts, from its addresses (as the walk would give them from the capture). */
@@ -105,7 +114,7 @@ export class NfLab {
    * of the node's tables (our trace table left out).
    */
   async traceOne(p: Probe): Promise<KernelEvent[]> {
-    const sel = `ip saddr ${p.src} ${p.proto} sport ${p.sport}`;
+    const sel = `${p.src.includes(':') ? 'ip6' : 'ip'} saddr ${p.src} ${p.proto} sport ${p.sport}`;
     this.loadNft(`table inet nptrace {\n  chain pre {\n    type filter hook prerouting priority -500; policy accept;\n    ${sel} meta nftrace set 1\n  }\n}\n`);
     const out: string[] = [];
     // -a: each traced rule with its handle, which says exactly which rule it is (iptables-nft prints several
@@ -145,7 +154,7 @@ export class NfLab {
 
   /** Counts, in the pods namespace, the new connections that arrive at each address:port. */
   countAt(targets: { addr: string; port: number; proto: 'udp' | 'tcp' }[]): { reset: () => void; read: () => number[] } {
-    const rules = targets.map((t) => `    ip daddr ${t.addr} ${t.proto} dport ${t.port} ct state new counter`).join('\n');
+    const rules = targets.map((t) => `    ${t.addr.includes(':') ? 'ip6' : 'ip'} daddr ${t.addr} ${t.proto} dport ${t.port} ct state new counter`).join('\n');
     // After conntrack (-200), so that `ct state new` is known.
     const table = `table inet npcount {\n  chain pre {\n    type filter hook prerouting priority 0; policy accept;\n${rules}\n  }\n}\n`;
     return {
@@ -188,7 +197,7 @@ let left = count, i = 0;
 const done = () => { if (--left === 0) process.exit(0); };
 const one = (port) => new Promise((res) => {
   if (proto === 'udp') {
-    const s = dgram.createSocket('udp4');
+    const s = dgram.createSocket(src.includes(':') ? 'udp6' : 'udp4');
     s.bind(port, src, () => s.send('x', dport, dst, () => { s.close(); res(); }));
   } else {
     const s = net.connect({ host: dst, port: dport, localAddress: src, localPort: port });
@@ -343,7 +352,8 @@ export function walkNode(rs: Ruleset, lab: NfLab, pkt: NfPacket): Walked[] {
 }
 
 export function probePacket(p: Probe): NfPacket {
-  return { family: 4, src: Addr.must(p.src), dst: Addr.must(p.dst), proto: p.proto, sport: p.sport, dport: p.dport, mark: 0, connection: 'new' };
+  const src = Addr.must(p.src);
+  return { family: src.family, src, dst: Addr.must(p.dst), proto: p.proto, sport: p.sport, dport: p.dport, mark: 0, connection: 'new' };
 }
 
 /** `nft list ruleset` without our own trace and count tables. */
@@ -357,7 +367,7 @@ export function withinBinomial(k: number, n: number, p: number, z = 4.4): boolea
 }
 
 export function netfilterLabUnavailable(): string | undefined {
-  const missing = ['ip', 'nft', 'iptables-restore', 'iptables-save', 'ipset'].filter((t) => !which(t));
+  const missing = ['ip', 'nft', 'iptables-restore', 'iptables-save', 'ip6tables-restore', 'ip6tables-save', 'ipset'].filter((t) => !which(t));
   if (process.getuid?.() !== 0) return 'the netfilter lab needs root (network namespaces)';
   if (missing.length) return `the netfilter lab needs ${missing.join(', ')} (apt-get install iproute2 nftables iptables ipset)`;
   return undefined;

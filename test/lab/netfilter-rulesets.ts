@@ -155,5 +155,51 @@ COMMIT
 COMMIT
 `;
 
+/**
+ * kube-proxy iptables mode for an IPv6 Service (ip6tables-save as proxier.go writes it for the IPv6
+ * family): ClusterIP fd00:96::a port 53/udp with two endpoints (statistic 0.5), KUBE-MARK-MASQ for
+ * traffic from outside the pod CIDR fd00:244::/56, FORWARD policy DROP with KUBE-FORWARD.
+ */
+export const KUBE_PROXY_IP6TABLES = `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+:KUBE-FORWARD - [0:0]
+:KUBE-SERVICES - [0:0]
+-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD
+-A FORWARD -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:KUBE-MARK-MASQ - [0:0]
+:KUBE-POSTROUTING - [0:0]
+:KUBE-SEP-6VUQ2XJ5ZIEAXKQJ - [0:0]
+:KUBE-SEP-TY5AQM2QAQGNDV3Q - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-SVC-6BLYAQ2YNZGQYJNV - [0:0]
+-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
+-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000
+-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
+-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000
+-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully
+-A KUBE-SEP-6VUQ2XJ5ZIEAXKQJ -s fd00:244:1::11/128 -m comment --comment "default/dns6:udp" -j KUBE-MARK-MASQ
+-A KUBE-SEP-6VUQ2XJ5ZIEAXKQJ -p udp -m comment --comment "default/dns6:udp" -m udp -j DNAT --to-destination [fd00:244:1::11]:8080
+-A KUBE-SEP-TY5AQM2QAQGNDV3Q -s fd00:244:1::12/128 -m comment --comment "default/dns6:udp" -j KUBE-MARK-MASQ
+-A KUBE-SEP-TY5AQM2QAQGNDV3Q -p udp -m comment --comment "default/dns6:udp" -m udp -j DNAT --to-destination [fd00:244:1::12]:8080
+-A KUBE-SERVICES -d fd00:96::a/128 -p udp -m comment --comment "default/dns6:udp cluster IP" -m udp --dport 53 -j KUBE-SVC-6BLYAQ2YNZGQYJNV
+-A KUBE-SVC-6BLYAQ2YNZGQYJNV ! -s fd00:244::/56 -d fd00:96::a/128 -p udp -m comment --comment "default/dns6:udp cluster IP" -m udp --dport 53 -j KUBE-MARK-MASQ
+-A KUBE-SVC-6BLYAQ2YNZGQYJNV -m comment --comment "default/dns6:udp -> [fd00:244:1::11]:8080" -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-6VUQ2XJ5ZIEAXKQJ
+-A KUBE-SVC-6BLYAQ2YNZGQYJNV -m comment --comment "default/dns6:udp -> [fd00:244:1::12]:8080" -j KUBE-SEP-TY5AQM2QAQGNDV3Q
+COMMIT
+`;
+
 /** kube-proxy nftables mode: its own test rule set (see the file's header). */
 export const KUBE_PROXY_NFT = readFileSync(join(__dirname, 'kube-proxy-nft-overall.nft'), 'utf8');

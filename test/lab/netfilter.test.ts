@@ -8,7 +8,7 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, test } from 'node:test';
 import { sweepStaleNamespaces } from './netns';
-import { KUBE_PROXY_IPTABLES, KUBE_PROXY_IPVS_IPSET, KUBE_PROXY_IPVS_IPTABLES, KUBE_PROXY_NFT } from './netfilter-rulesets';
+import { KUBE_PROXY_IP6TABLES, KUBE_PROXY_IPTABLES, KUBE_PROXY_IPVS_IPSET, KUBE_PROXY_IPVS_IPTABLES, KUBE_PROXY_NFT } from './netfilter-rulesets';
 import {
   NfLab,
   engineTrail,
@@ -64,7 +64,7 @@ async function spread(l: NfLab, rs: Ruleset, probe: Probe, n: number, proto: 'ud
   }
   const eps = [...byEndpoint.keys()].sort();
   assert.ok(eps.length >= 2, `several endpoints expected, the evaluator gives ${eps.join(', ')}`);
-  const counter = l.countAt(eps.map((e) => ({ addr: e.split(':')[0]!, port: Number(e.split(':')[1]), proto })));
+  const counter = l.countAt(eps.map((e) => ({ addr: e.slice(0, e.lastIndexOf(':')), port: Number(e.slice(e.lastIndexOf(':') + 1)), proto })));
   counter.reset();
   await l.send(probe, n);
   const got = counter.read();
@@ -157,6 +157,27 @@ if (SKIP) {
       { name: 'a NodePort in the KUBE-NODE-PORT-UDP bitmap: marked for masquerade', probe: { src: '10.99.0.2', dst: '10.99.0.1', proto: 'udp', sport: 44002, dport: 30053 }, expect: { verdict: 'accept', local: true } },
     ];
     for (const c of cases) test(c.name, async () => judge(l, rs, c));
+  });
+
+  describe('kube-proxy iptables mode for IPv6 (ip6tables): evaluator vs kernel', { timeout: TIMEOUT }, () => {
+    let l: NfLab;
+    let rs: Ruleset;
+    before(() => {
+      l = new NfLab({ client: ['fd00:99::2/64'], node: ['fd00:99::1/64', 'fd00:244:1::1/64'], pods: ['fd00:244:1::11/64', 'fd00:244:1::12/64'] });
+      l.loadIp6tables(KUBE_PROXY_IP6TABLES);
+      rs = l.ruleset();
+    });
+    after(() => l?.dispose());
+
+    test('IPv6 ClusterIP with two endpoints: DNAT to [addr]:port, marked, masqueraded', async () => {
+      await judge(l, rs, { name: 'v6 ClusterIP', probe: { src: 'fd00:99::2', dst: 'fd00:96::a', proto: 'udp', sport: 45000, dport: 53 }, expect: { verdict: 'accept', dnatTo: ['fd00:244:1::11:8080', 'fd00:244:1::12:8080'] } });
+    });
+    test('IPv6 straight to a pod: FORWARD policy DROP', async () => {
+      await judge(l, rs, { name: 'v6 pod', probe: { src: 'fd00:99::2', dst: 'fd00:244:1::11', proto: 'udp', sport: 45001, dport: 8080 }, expect: { verdict: 'drop' } });
+    });
+    test('statistic random over IPv6: 400 new connections spread over the two endpoints', async () => {
+      await spread(l, rs, { src: 'fd00:99::2', dst: 'fd00:96::a', proto: 'udp', sport: 22000, dport: 53 }, 400, 'udp');
+    });
   });
 
   describe('hook order: the NAT chains of a hook run at the NAT priority', { timeout: TIMEOUT }, () => {
