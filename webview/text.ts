@@ -20,6 +20,8 @@ export const VERDICT_TEXT: Record<Verdict, string> = {
   loop: 'loop',
   'ttl-exceeded': 'TTL exceeded',
   'insufficient-data': 'insufficient data',
+  filtered: 'filtered',
+  rejected: 'rejected',
 };
 
 /** Codicon names (and their glyphs, for the SVG where a CSS class cannot reach). */

@@ -4,8 +4,9 @@
 // behind a port — or, failing those, elimination among the bridge's ports whose other ends the capture
 // does not show. Every answer is an inference and says what it was inferred from.
 import type { Addr } from '../net/addr';
-import { evidence, fdbKey, neighKey, type Iface, type Namespaces, type Netns } from './netns';
-import type { Evidence } from './trace';
+import { isResolved, neighLookup } from './lookup/neigh';
+import { evidence, fdbKey, type Iface, type Namespaces, type Netns } from './netns';
+import type { AttachmentFacts, Evidence } from './trace';
 
 export interface Attachment {
   node: Netns;
@@ -14,9 +15,9 @@ export interface Attachment {
   iface: Iface;
   /** The node-side devices that may lead to the pod: one when known, several when elimination leaves more. */
   ports: Iface[];
-  how: 'route' | 'neigh' | 'fdb' | 'elimination' | 'candidates';
-  /** What was inferred from what, to follow "inferred: ". */
-  text: string;
+  how: AttachmentFacts['how'];
+  /** What was inferred from what (narrate.ts's attachmentText says it). */
+  facts: AttachmentFacts;
   basis: Evidence[];
 }
 
@@ -62,18 +63,12 @@ export function computeAttachments(net: Namespaces, node: Netns, portsOf: (ns: N
     const all = portsOf(node, bridge.name).filter((p) => p.type === 'veth');
     const unknown = all.filter((p) => !shown.has(p) && !taken.has(p));
     if (unknown.length === 0) continue;
-    const known = all.filter((p) => shown.has(p)).map((p) => `${p.name} to ${label(shown.get(p)!)}`);
-    const others = known.length ? ` (the others lead to pods whose tables it has: ${known.join(', ')})` : '';
+    const known = all.filter((p) => shown.has(p)).map((p) => ({ port: p.name, pod: label(shown.get(p)!) }));
+    const pods = here.map((h) => label(h.pod));
     for (const o of here) {
-      const nothing = `nothing in ${node.name}'s tables (no neighbour or forwarding entry for ${o.ips.join(', ')}) says which port of ${bridge.name} leads to ${label(o.pod)}`;
-      const single = unknown.length === 1 && here.length === 1;
-      const names = unknown.map((p) => p.name).join(', ');
-      const text = single
-        ? `${nothing}; ${unknown[0]!.name} is the only one whose other end the capture does not show${others}`
-        : here.length > 1
-          ? `${nothing}; the ports whose other ends the capture does not show, ${names}, lead to ${here.map((h) => label(h.pod)).join(', ')} in an order nothing in the capture gives${others}`
-          : `${nothing}; it is behind one of ${names}, the ports whose other ends the capture does not show${others}`;
-      add({ node, pod: o.pod, iface: o.iface, ports: unknown, how: single ? 'elimination' : 'candidates', text, basis: unknown.flatMap((p) => (p.link ? [evidence(node, 'links', p.link.src)] : [])) });
+      const how = unknown.length === 1 && here.length === 1 ? ('elimination' as const) : ('candidates' as const);
+      const facts: AttachmentFacts = { how, node: node.name, bridge: bridge.name, pod: label(o.pod), ips: o.ips.map((a) => a.toString()), ports: unknown.map((p) => p.name), pods, known };
+      add({ node, pod: o.pod, iface: o.iface, ports: unknown, how, facts, basis: unknown.flatMap((p) => (p.link ? [evidence(node, 'links', p.link.src)] : [])) });
     }
   }
   return out;
@@ -89,24 +84,24 @@ function fromTables(node: Netns, pod: Netns, iface: Iface): Attachment | { bridg
     const routed = ans.kind === 'route' && ans.route.rec.type === 'unicast' && ans.route.rec.dev !== undefined && ans.route.rec.gateway === undefined ? node.ifaces.get(ans.route.rec.dev) : undefined;
     if (ans.kind === 'route' && routed?.type === 'veth' && routed.master === undefined) {
       const ev = evidence(node, ans.route.probe, ans.route.rec.src);
-      return { node, pod, iface, ports: [routed], how: 'route', text: `${node.name}'s route "${ev.raw.trim()}" sends ${ip} to ${routed.name}`, basis: [ev] };
+      return { node, pod, iface, ports: [routed], how: 'route', facts: { how: 'route', node: node.name, ip: ip.toString(), dev: routed.name, route: ev.raw.trim() }, basis: [ev] };
     }
     // The bridge the route uses, else any the node has a neighbour entry for the address on (a route may be missing).
-    const devs = routed?.type === 'bridge' ? [routed] : [...node.ifaces.values()].filter((i) => (i.type === 'bridge' || (i.type === 'veth' && i.master === undefined)) && node.neigh.has(neighKey(i.name, ip)));
+    const devs = routed?.type === 'bridge' ? [routed] : [...node.ifaces.values()].filter((i) => (i.type === 'bridge' || (i.type === 'veth' && i.master === undefined)) && neighLookup(node, i.name, ip).kind !== 'missing');
     for (const dev of devs) {
-      const n = node.neigh.get(neighKey(dev.name, ip));
-      const nEv = n ? evidence(node, node.neighProbe.get(n) ?? 'neigh', n.src) : undefined;
+      const n = neighLookup(node, dev.name, ip);
+      const nEv = n.kind !== 'missing' ? evidence(node, n.probe, n.entry.src) : undefined;
       if (dev.type === 'veth') {
-        return { node, pod, iface, ports: [dev], how: 'neigh', text: `${node.name}'s neighbour entry for ${ip} is on ${dev.name}, a veth on no bridge`, basis: nEv ? [nEv] : [] };
+        return { node, pod, iface, ports: [dev], how: 'neigh', facts: { how: 'neigh', node: node.name, ip: ip.toString(), dev: dev.name }, basis: nEv ? [nEv] : [] };
       }
       bridge ??= dev;
-      const usable = n?.lladdr !== undefined && !n.state.some((s) => s === 'FAILED' || s === 'INCOMPLETE');
-      if (!usable) continue;
-      const hit = (node.fdb.get(fdbKey(dev.name, n.lladdr!)) ?? []).find((e) => e.dev !== dev.name && node.ifaces.get(e.dev)?.master === dev.name);
+      if (!isResolved(n)) continue;
+      // Any entry that places the MAC behind a port, whatever its state: where the pod was last seen.
+      const hit = (node.fdb.get(fdbKey(dev.name, n.lladdr)) ?? []).find((e) => e.dev !== dev.name && node.ifaces.get(e.dev)?.master === dev.name);
       if (!hit) continue;
       return {
         node, pod, iface, ports: [node.ifaces.get(hit.dev)!], how: 'fdb',
-        text: `${node.name}'s neighbour entry gives ${ip} the MAC ${n.lladdr}, which ${dev.name}'s forwarding table places behind ${hit.dev}`,
+        facts: { how: 'fdb', node: node.name, ip: ip.toString(), mac: n.lladdr, bridge: dev.name, port: hit.dev },
         basis: [nEv!, evidence(node, 'fdb', hit.src)],
       };
     }

@@ -115,12 +115,13 @@ export function simulate(net: Network, req: TraceRequest): TraceOutcome {
     flow,
     from: { host: fromHost.name, ip: flow.src },
     to: { host: toHost?.name ?? null, ip: dst.toString() },
-    paths: traces.map((t) => ({ verdict: t.verdict, hops: t.hops, dropAt: t.dropAt, reason: t.reason, branch: t.branch, floodCopy: t.floodCopy })),
+    paths: traces,
     inferred,
     needs: [...sim.needs].sort(),
   };
   const settles = [...sim.settles].filter((h) => !sim.needs.has(h)).sort();
   if (settles.length) result.settles = settles;
+  if (top.ending) result.ending = top.ending;
   return { ok: true, result };
 }
 

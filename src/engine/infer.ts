@@ -4,8 +4,9 @@
 import type { AddrRecord, RouteRecord } from '../parsers';
 import { Addr, Mac, Prefix, type Family } from '../net/addr';
 import { Fib } from './fib';
-import { evidence, neighKey, type Iface, type Netns } from './netns';
-import type { Evidence } from './trace';
+import { isResolved, neighLookup } from './lookup/neigh';
+import { evidence, type Iface, type Netns } from './netns';
+import type { Evidence, InferredNetnsFacts } from './trace';
 
 /** A pod (not on the host network) whose interfaces, addresses and routes the capture does not hold. */
 export function hasNoInterfaceTables(ns: Netns): boolean {
@@ -31,8 +32,8 @@ function podSideOnNode(node: Netns, ip: Addr): PodSide | undefined {
   }
   // No route leads there (a fault): the node's neighbour entry still tells which device the pod is on.
   for (const dev of node.ifaces.values()) {
-    const n = node.neigh.get(neighKey(dev.name, ip));
-    if (n && podFacing(dev)) return { dev, ev: evidence(node, node.neighProbe.get(n) ?? 'neigh', n.src), route: undefined };
+    const n = neighLookup(node, dev.name, ip);
+    if (n.kind !== 'missing' && podFacing(dev)) return { dev, ev: evidence(node, n.probe, n.entry.src), route: undefined };
   }
   return undefined;
 }
@@ -64,27 +65,27 @@ export function inferPodNetns(pod: Netns, node: Netns | undefined): void {
   const label = h.namespace !== undefined ? `${h.namespace}/${h.pod ?? h.name}` : h.name;
   const eth0: Iface = { name: 'eth0', ifindex: -1, link: undefined, type: 'veth', mtu: 65535, up: true, lowerUp: true, mac: undefined, master: undefined, noarp: false, addrs: [] };
   const routes: RouteRecord[] = [];
-  const parts: string[] = [];
+  const facts: InferredNetnsFacts = { pod: label, from: '', nodeInCapture: node !== undefined, ips: [] };
   const basis: Evidence[] = [];
   const from = node?.name ?? h.node ?? 'its node';
+  facts.from = from;
   const ips = (h.ips ?? []).map((x) => Addr.parse(x)).flatMap((r) => (r.ok ? [r.value] : []));
   let mtu: { value: number; dev: string } | undefined;
-  let macPart: string | undefined;
   for (const ip of ips) {
     const side = node ? podSideOnNode(node, ip) : undefined;
     let len: number = ip.bits;
     if (side) {
       basis.push(side.ev);
       const dev = side.dev;
-      const how = side.route ? `${from} routes ${ip} to ${dev.name}` : `${from}'s neighbour entry for ${ip} is on ${dev.name}`;
+      const via = side.route ? ('route' as const) : ('neigh' as const);
       if (!mtu || dev.mtu < mtu.value) mtu = { value: dev.mtu, dev: dev.name };
-      const n = node!.neigh.get(neighKey(dev.name, ip));
-      if (n?.lladdr !== undefined && !n.state.some((x) => x === 'FAILED' || x === 'INCOMPLETE') && !eth0.mac) {
+      const n = neighLookup(node!, dev.name, ip);
+      if (isResolved(n) && !eth0.mac) {
         const m = Mac.parse(n.lladdr);
         if (m.ok) {
           eth0.mac = m.value;
-          if (side.route) basis.push(evidence(node!, node!.neighProbe.get(n) ?? 'neigh', n.src));
-          macPart = `MAC ${m.value} (${from}'s neighbour entry for ${ip} on ${dev.name})`;
+          if (side.route) basis.push(evidence(node!, n.probe, n.entry.src));
+          facts.mac = { mac: m.value.toString(), ip: ip.toString(), dev: dev.name };
         }
       }
       if (dev.type === 'bridge') {
@@ -98,7 +99,7 @@ export function inferPodNetns(pod: Netns, node: Netns | undefined): void {
           routes.push(inferredRoute(ip.family, subnet, `${subnet} dev eth0 proto kernel scope link src ${ip} (inferred: ${dev.name} on ${from} is on ${subnet})`, { protocol: 'kernel', scope: 'link', prefsrc: ip }));
         }
         if (gw) routes.push(inferredRoute(ip.family, Prefix.any(ip.family), `default via ${gw.local} dev eth0 (inferred: the address of ${dev.name} on ${from})`, { gateway: gw.local }));
-        parts.push(`${ip}/${len} on eth0 with ${onLink !== undefined ? `"${Prefix.of(ip, len).masked()} dev eth0"` : 'no on-link route'}${gw ? ` and "default via ${gw.local} dev eth0"` : ''} (${how}, a bridge: the bridge CNI plugin's layout${gw ? `, ${dev.name}'s address as the gateway` : ''})`);
+        facts.ips.push({ layout: 'bridge', ip: ip.toString(), len, dev: dev.name, via, ...(onLink !== undefined ? { subnet: Prefix.of(ip, len).masked().toString() } : {}), ...(gw ? { gateway: gw.local.toString() } : {}) });
       } else {
         // A routed veth (Calico): the pod's address alone, the default route through a gateway the node answers for.
         const own = dev.addrs.find((a) => a.family === ip.family && !a.local.isLinkLocal());
@@ -108,19 +109,18 @@ export function inferPodNetns(pod: Netns, node: Netns | undefined): void {
           if (ip.family === 4 || !gw.isLinkLocal()) routes.push(inferredRoute(ip.family, Prefix.of(gw, gw.bits), `${gw} dev eth0 scope link (inferred: ${why})`, { scope: 'link' }));
           routes.push(inferredRoute(ip.family, Prefix.any(ip.family), `default via ${gw} dev eth0 (inferred: ${why})`, { gateway: gw }));
         }
-        parts.push(`${ip}/${len} on eth0${gw ? ` with "default via ${gw} dev eth0"` : ''} (${how}, a veth on no bridge: Calico's layout)`);
+        facts.ips.push({ layout: 'calico', ip: ip.toString(), len, dev: dev.name, via, ...(gw ? { gateway: gw.toString() } : {}) });
       }
     } else {
-      parts.push(`${ip}/${len} on eth0, with no routes: ${node ? `nothing in ${from}'s tables leads to ${ip}` : `${from} is not in the capture either`}`);
+      facts.ips.push({ layout: 'none', ip: ip.toString(), len });
     }
     const addr: AddrRecord = { kind: 'addr', dev: 'eth0', family: ip.family, local: ip, prefixlen: len, prefix: Prefix.of(ip, len), scope: 'global', flags: [], src: { line: 0, raw: `${ip}/${len} dev eth0 (inferred: the pod IP Kubernetes reports)` } };
     eth0.addrs.push(addr);
   }
   if (ips.some((a) => a.family === 6)) routes.push(inferredRoute(6, Prefix.must('fe80::/64'), 'fe80::/64 dev eth0 proto kernel (inferred: every IPv6 interface has it)', { protocol: 'kernel' }));
-  if (macPart) parts.push(macPart);
   if (mtu) {
     eth0.mtu = mtu.value;
-    parts.push(`MTU ${mtu.value} (${mtu.dev}'s: the CNI gives both ends of the veth the same)`);
+    facts.mtu = { mtu: mtu.value, dev: mtu.dev };
   }
   pod.ifaces = new Map([['eth0', eth0]]);
   pod.byIndex = new Map();
@@ -128,10 +128,5 @@ export function inferPodNetns(pod: Netns, node: Netns | undefined): void {
   for (const r of routes) fib[r.family].addRoute(r, r.family === 4 ? 'routes4' : 'routes6', true);
   for (const f of [4, 6] as const) fib[f].finish(eth0.addrs.filter((a) => a.family === f));
   pod.fib = fib;
-  const what = ips.length ? parts.join('; ') : 'Kubernetes reports no IP for it, so nothing';
-  pod.inferred = {
-    node: node?.name,
-    text: `The capture holds no tables for ${label} (a pod whose image has no ip, BusyBox or cat, or one not read), so its namespace is inferred from ${node ? `${from}'s tables` : 'Kubernetes alone'} and the IPs Kubernetes reports: ${what}.`,
-    basis,
-  };
+  pod.inferred = { node: node?.name, facts, basis };
 }

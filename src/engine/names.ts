@@ -6,14 +6,17 @@
 import type { NeighRecord, PrintedName } from '../parsers';
 import type { Addr, Family } from '../net/addr';
 import type { Netns } from './netns';
+import type { StepDetail } from './trace';
 
 export type GatewayByName =
   /** One address carries the name: the gateway, inferred. */
-  | { kind: 'found'; addr: Addr; entries: NeighRecord[]; text: string }
+  | { kind: 'found'; addr: Addr; entries: NeighRecord[]; detail: GatewayNameDetail }
   /** Several addresses carry names that match: which one the kernel uses is unknown. */
-  | { kind: 'ambiguous'; entries: NeighRecord[]; text: string }
+  | { kind: 'ambiguous'; entries: NeighRecord[]; detail: GatewayNameDetail }
   /** No `arp -a` entry carries the name. */
-  | { kind: 'none'; entries: NeighRecord[]; text: string };
+  | { kind: 'none'; entries: NeighRecord[]; detail: GatewayNameDetail };
+
+export type GatewayNameDetail = Extract<StepDetail, { type: 'gateway-name' }>;
 
 export function gatewayByName(ns: Netns, gw: PrintedName, family: Family, dev: string | undefined): GatewayByName {
   const want = gw.name.toLowerCase();
@@ -27,27 +30,18 @@ export function gatewayByName(ns: Netns, gw: PrintedName, family: Family, dev: s
     }
   }
   const entries = [...byAddr.values()];
-  const printed = `route printed its gateway as the name "${gw.name}"${gw.maybeTruncated ? ' (maybe cut to 15 characters)' : ''} instead of an address`;
-  const fix = 'capture the table with `route -n` (or `ip route`)';
-  if (entries.length === 1) {
-    const e = entries[0]!;
-    return {
-      kind: 'found',
-      addr: e.dst,
-      entries,
-      text: `The ${printed}; ${ns.name}'s \`arp -a\` names ${e.dst}${e.dev !== undefined ? ` on ${e.dev}` : ''} "${e.hostname}", the only address ${gw.maybeTruncated ? 'whose name starts so' : 'with that name'}, so the gateway is taken to be ${e.dst} (inferred; ${fix} to know).`,
-    };
-  }
-  if (entries.length > 1) {
-    return {
-      kind: 'ambiguous',
-      entries,
-      text: `The ${printed}, and ${ns.name}'s \`arp -a\` has ${entries.length} addresses it could be (${entries.map((e) => `"${e.hostname}" ${e.dst}`).join(', ')}), so which gateway the kernel sends to is unknown; ${fix}.`,
-    };
-  }
-  const why =
-    named.length > 0 ? `no name in ${ns.name}'s \`arp -a\` output matches it${dev !== undefined ? ` on ${dev}` : ''}`
-    : ns.host.probes?.arp !== undefined ? `${ns.name}'s \`arp\` output prints no names to look it up by (it was captured with -n)`
-    : `the capture of ${ns.name} has no \`arp -a\` output to look it up in`;
-  return { kind: 'none', entries, text: `The ${printed}, and ${why}, so the gateway's address, and where the packet goes next, are unknown (the route has flag G: it is not on-link); ${fix}.` };
+  const detail = (outcome: GatewayNameDetail['outcome'], why?: GatewayNameDetail['why']): GatewayNameDetail => ({
+    type: 'gateway-name',
+    ns: ns.name,
+    name: gw.name,
+    maybeTruncated: gw.maybeTruncated === true,
+    ...(dev !== undefined ? { dev } : {}),
+    outcome,
+    entries: entries.map((e) => ({ addr: e.dst.toString(), ...(e.dev !== undefined ? { dev: e.dev } : {}), hostname: e.hostname! })),
+    ...(why ? { why } : {}),
+  });
+  if (entries.length === 1) return { kind: 'found', addr: entries[0]!.dst, entries, detail: detail('found') };
+  if (entries.length > 1) return { kind: 'ambiguous', entries, detail: detail('ambiguous') };
+  const why = named.length > 0 ? 'no-match' : ns.host.probes?.arp !== undefined ? 'no-names' : 'no-arp';
+  return { kind: 'none', entries, detail: detail('none', why) };
 }

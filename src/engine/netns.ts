@@ -20,7 +20,7 @@ import {
 } from '../parsers';
 import { Addr, Mac, Prefix, type Family } from '../net/addr';
 import { Fib } from './fib';
-import type { Evidence } from './trace';
+import type { Evidence, InferredNetnsFacts } from './trace';
 
 export interface Iface {
   name: string;
@@ -86,8 +86,8 @@ export interface Namespaces {
 export interface InferredNetns {
   /** The node whose tables it was inferred from; undefined when that node is not in the capture either. */
   node: string | undefined;
-  /** One sentence: what was inferred, from what. */
-  text: string;
+  /** What was inferred, from what (narrate.ts says it in a sentence). */
+  facts: InferredNetnsFacts;
   /** The node's lines it was inferred from. */
   basis: Evidence[];
 }
@@ -270,3 +270,10 @@ export function ifacePrefixes(iface: Iface, family: Family): Prefix[] {
   return iface.addrs.filter((a) => a.family === family).map((a) => (a.peer ?? a.prefix).masked());
 }
 
+/** A port that is up, has carrier, and is in the forwarding state (when the capture says). */
+export function forwards(p: Iface | undefined): boolean {
+  if (!p || !p.up) return false;
+  if (p.link !== undefined && !p.lowerUp) return false;
+  const state = p.link?.bridgePort?.state;
+  return state === undefined || state === 'forwarding';
+}

@@ -4,7 +4,8 @@
 // ports, what a broadcast reaches, the VTEPs a VXLAN device floods to, and which node port leads to
 // each pod whose interfaces the capture does not show (attach.ts).
 import { computeAttachments, type Attachment, type NodeAttachments } from './attach';
-import { fdbKey, segmentPrefixes, type Iface, type Namespaces, type Netns } from './netns';
+import { ZERO_MAC } from './lookup/fdb';
+import { fdbKey, forwards, segmentPrefixes, type Iface, type Namespaces, type Netns } from './netns';
 
 /** The far end of a device's wire; `via` says how a pod the capture holds no interfaces for was placed there. */
 export interface Wire {
@@ -19,14 +20,6 @@ export interface Wire {
 export interface Endpoint {
   ns: Netns;
   iface: Iface;
-}
-
-/** A port that is up, has carrier, and is in the forwarding state (when the capture says). */
-export function forwards(p: Iface | undefined): boolean {
-  if (!p || !p.up) return false;
-  if (p.link !== undefined && !p.lowerUp) return false;
-  const state = p.link?.bridgePort?.state;
-  return state === undefined || state === 'forwarding';
 }
 
 export class Topology {
@@ -98,7 +91,7 @@ export class Topology {
   vxlanPeers(ns: Netns, dev: Iface): Endpoint[] {
     let p = this.vxlanCache.get(dev);
     if (!p) {
-      const zero = ns.fdb.get(fdbKey(dev.name, '00:00:00:00:00:00')) ?? [];
+      const zero = ns.fdb.get(fdbKey(dev.name, ZERO_MAC)) ?? [];
       const vni = dev.link?.vxlan?.id;
       p = zero.flatMap((e) => {
         const owner = e.dst ? this.net.owners.get(e.dst.toString())?.[0] : undefined;

@@ -1,5 +1,8 @@
 // The trace: the one object every view renders (CLI table, JSON, webview, tree, hover). Modelled
 // on Batfish's Trace{disposition, hops} / Hop{node, steps} / Step{detail, action}.
+import type { CopyKind, Ending, Fork, StepDetail } from './detail';
+
+export type * from './detail';
 
 /** The closed set of outcomes (after the kernel's drop reasons, include/net/dropreason-core.h). */
 export const VERDICTS = [
@@ -18,6 +21,9 @@ export const VERDICTS = [
   'loop',
   'ttl-exceeded',
   'insufficient-data',
+  // netfilter: a DROP rule or a chain's DROP policy; a REJECT rule (e.g. a Service with no endpoints).
+  'filtered',
+  'rejected',
 ] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
@@ -50,6 +56,7 @@ export type StepKind =
   | 'underlay' // the frame leaves on a NIC to another host
   | 'deliver'
   | 'drop'
+  | 'netfilter' // a netfilter hook's chains and rules
   | 'inferred'; // a fact the capture does not hold, filled in by inference
 
 export interface Step {
@@ -66,6 +73,11 @@ export interface Step {
   candidates?: Evidence[];
   /** Encapsulation steps: the tunnel and the outer header it puts on. */
   tunnel?: { kind: 'vxlan' | 'ipip' | 'wireguard'; dev: string; vni?: number; outerSrc?: string; outerDst: string; port?: number; overhead: number };
+  /**
+   * What the step found, as typed data (detail.ts): `text` is made from it (narrate.ts). Set by every
+   * step of this engine; absent in traces saved by netpath 0.1.
+   */
+  detail?: StepDetail;
 }
 
 export interface Hop {
@@ -94,6 +106,24 @@ export interface Trace {
   dropAt: { host: string; dev: string | null } | null;
   /** One sentence: what happened, or why it did not. */
   reason: string;
+  /** How the path ended (absent in traces saved by netpath 0.1). */
+  ending?: Ending;
+}
+
+/** One alternative the packet (or a copy of it) takes. */
+export interface TracePath extends Trace {
+  /** The labels of `forks` joined with " / " ('' for the only path). */
+  branch: string;
+  /** A copy (flood, VXLAN default entry, candidate port) whose end at a host it is not for is no failure. */
+  floodCopy: boolean;
+  /** The forks this path took, in order (absent in traces saved by netpath 0.1). */
+  forks?: Fork[];
+  /** What made this path a copy, when `floodCopy`. */
+  copy?: CopyKind;
+  /** A path that went through a DNAT: the address (and port) it was rewritten to. */
+  endpoint?: { ip: string; port?: number };
+  /** The chance that the rules pick this path for a new connection (0..1), when a rule chose at random. */
+  probability?: number;
 }
 
 export interface TraceResult extends Trace {
@@ -104,7 +134,7 @@ export interface TraceResult extends Trace {
    * Every path the packet (or its copies) can take: ECMP next hops and bridge floods. The top-level
    * verdict is `delivered` only when the packet arrives on every ECMP branch (or any flood copy does).
    */
-  paths: (Trace & { branch: string; floodCopy: boolean })[];
+  paths: TracePath[];
   /** True when a decision could not be read from the capture and was inferred. */
   inferred: boolean;
   /** Hosts whose tables the trace needed but the capture lacks (a live collector fetches them). */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseCapture, type Capture } from '../../../src/capture/document';
 import { buildNetwork, simulate, type TraceRequest, type TraceResult } from '../../../src/engine';
+import { inferredNetnsText } from '../../../src/engine/narrate';
 
 const demoText = readFileSync(join(__dirname, '../../../examples/demo-flannel-vxlan.json'), 'utf8');
 
@@ -60,7 +61,7 @@ describe('a pod with no probes gets a namespace inferred from its node', () => {
     const def = ns.fib[4].lookup({ dst: net.hosts.get('web-1')!.ifaces.get('eth0')!.addrs[0]!.local });
     assert.ok(def.kind === 'route' && def.route.inferred);
     assert.equal(def.kind === 'route' && `${def.route.rec.gateway} ${def.route.rec.dev}`, '10.244.0.1 eth0');
-    assert.match(ns.inferred.text, /no tables for default\/web-0[\s\S]*10\.244\.0\.3\/24 on eth0 with "10\.244\.0\.0\/24 dev eth0" and "default via 10\.244\.0\.1 dev eth0"[\s\S]*MAC 0a:58:0a:f4:00:03[\s\S]*MTU 1450/);
+    assert.match(inferredNetnsText(ns.inferred.facts), /no tables for default\/web-0[\s\S]*10\.244\.0\.3\/24 on eth0 with "10\.244\.0\.0\/24 dev eth0" and "default via 10\.244\.0\.1 dev eth0"[\s\S]*MAC 0a:58:0a:f4:00:03[\s\S]*MTU 1450/);
     // What it was inferred from: node1's route to it, the neighbour entry, cni0's address.
     assert.deepEqual(ns.inferred.basis.map((e) => `${e.host} ${e.probe}`), ['k8s-node1 routes4', 'k8s-node1 neigh', 'k8s-node1 addrs']);
     // The pod is found behind its port through node1's neighbour and FDB entries.
@@ -228,7 +229,7 @@ describe('Calico\'s layout (a veth on no bridge, proxy ARP), IPv4 and IPv6', () 
     };
     assert.equal(gw('10.4.7.21', 4), '169.254.1.1 eth0');
     assert.equal(gw('fd00:4:7::21', 6), 'fe80::ecee:eeff:feee:eeee eth0');
-    assert.match(ns.inferred!.text, /a veth on no bridge: Calico's layout/);
+    assert.match(inferredNetnsText(ns.inferred!.facts), /a veth on no bridge: Calico's layout/);
     const a = net.topology.attachments(net.hosts.get('k8s-node1')!).byPod.get(eth0)!;
     assert.deepEqual([a.how, a.ports.map((p) => p.name)], ['route', [WEB0_PORT]]);
   });
@@ -250,7 +251,7 @@ describe('Calico\'s layout (a veth on no bridge, proxy ARP), IPv4 and IPv6', () 
     c = edit(c, 'k8s-node1', 'neigh', (ls) => [`10.244.0.3 dev ${WEB0_PORT} lladdr 0a:58:0a:f4:00:03 STALE`, ...ls]);
     c = edit(c, 'k8s-node1', 'sysctl', (ls) => [...ls, `net.ipv4.conf.${WEB0_PORT}.rp_filter = 1`]);
     const net = buildNetwork(c);
-    assert.match(net.hosts.get(WEB0)!.inferred!.text, new RegExp(`k8s-node1's neighbour entry for 10\\.244\\.0\\.3 is on ${WEB0_PORT}, a veth on no bridge`));
+    assert.match(inferredNetnsText(net.hosts.get(WEB0)!.inferred!.facts), new RegExp(`k8s-node1's neighbour entry for 10\\.244\\.0\\.3 is on ${WEB0_PORT}, a veth on no bridge`));
     const r = trace(c, { from: 'default/web-0', to: 'default/web-1' });
     assert.equal(r.verdict, 'neighbor-failed', explain(r));
     assert.deepEqual(r.dropAt, { host: WEB0, dev: 'eth0' });

@@ -1,0 +1,316 @@
+// The typed detail of every step a trace can hold: what each stage of the walk found, as data. The
+// sentence of a step (`Step.text`) and of a path (`Trace.reason`) is made from these in one place
+// (narrate.ts), so a view reads facts here and never parses a sentence. Values are JSON: names as the
+// capture gives them, addresses and MACs as strings, as `ip` prints them.
+//
+// Details are only ever added to (the trace JSON grows by adding fields, shared/spec/capture-v1.md).
+
+/** A route as the FIB holds it, with what `ip route` prints of it. */
+export interface RouteView {
+  type: 'unicast' | 'local' | 'broadcast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw' | 'multicast' | 'anycast' | 'nat';
+  /** The destination as `ip route` prints it: `default`, a bare address for a host route, else the prefix. */
+  dst: string;
+  gateway?: string;
+  /** A gateway `route` printed by name (its address unknown). */
+  gatewayName?: string;
+  dev?: string;
+  table: string;
+  metric?: number;
+  /** The route's preferred source (`src`). */
+  prefsrc?: string;
+}
+
+/** Who answers an ARP request or neighbour solicitation. */
+export interface Answerer {
+  host: string;
+  dev: string;
+  /** The address's owner, a proxy neighbour entry, or proxy_arp on the interface. */
+  by: 'owner' | 'proxy-entry' | 'proxy_arp';
+  /** Its MAC, when the capture shows it. */
+  mac?: string;
+}
+
+/** fib_validate_source that fails: no unicast route back, or (strict) one that leaves by another device. */
+export type RpFailure =
+  | { result: 'no-route'; mode: 'strict' | 'loose'; src: string; route?: RouteView }
+  | { result: 'wrong-dev'; mode: 'strict'; src: string; iif: string; devs: string[]; route: RouteView };
+
+/** How a pod the capture holds no interfaces for was placed behind a node port (attach.ts). */
+export type AttachmentFacts =
+  /** The node's route to the pod's address names a veth on no bridge (Calico). */
+  | { how: 'route'; node: string; ip: string; dev: string; route: string }
+  /** The node's neighbour entry for the address is on a veth on no bridge. */
+  | { how: 'neigh'; node: string; ip: string; dev: string }
+  /** The neighbour entry's MAC is behind a port in the bridge's forwarding table. */
+  | { how: 'fdb'; node: string; ip: string; mac: string; bridge: string; port: string }
+  /**
+   * Nothing in the node's tables says: the bridge's ports whose far ends the capture does not show.
+   * `elimination` when one port is left for one pod, else `candidates`.
+   */
+  | {
+      how: 'elimination' | 'candidates';
+      node: string;
+      bridge: string;
+      /** The pod (its name) and its addresses. */
+      pod: string;
+      ips: string[];
+      /** The ports it may be behind. */
+      ports: string[];
+      /** Every pod left among those ports, when more than one. */
+      pods: string[];
+      /** The other ports, whose far ends the capture shows. */
+      known: { port: string; pod: string }[];
+    };
+
+/** One address of a pod whose namespace is inferred, and the CNI layout its node's tables show. */
+export type InferredIp =
+  /** The node routes it to a bridge: the bridge plugin (the subnet on-link, the bridge's address as gateway). */
+  | { layout: 'bridge'; ip: string; len: number; dev: string; via: 'route' | 'neigh'; subnet?: string; gateway?: string }
+  /** The node routes it to a veth on no bridge: Calico (the default via a gateway the node answers for). */
+  | { layout: 'calico'; ip: string; len: number; dev: string; via: 'route' | 'neigh'; gateway?: string }
+  /** Nothing in the node's tables leads to it (or the node is not in the capture). */
+  | { layout: 'none'; ip: string; len: number };
+
+/** What a namespace the capture holds no tables for was inferred from (network.ts). */
+export interface InferredNetnsFacts {
+  /** The pod as users name it (`namespace/pod`). */
+  pod: string;
+  /** The node it was inferred from (or the pod's node name, or "its node"). */
+  from: string;
+  /** Whether that node is in the capture. */
+  nodeInCapture: boolean;
+  ips: InferredIp[];
+  mac?: { mac: string; ip: string; dev: string };
+  mtu?: { mtu: number; dev: string };
+}
+
+/** A WireGuard peer as the sending device chose it: from the `wg` probe, or inferred from podCIDRs. */
+export type WgPeerRef = { key: string; allowedIps: string[] } | { node: string };
+
+/** The end of a path caught in a forwarding loop: where it went round and how often. */
+export interface LoopNote {
+  hosts: string[];
+  host: string;
+  dev: string;
+  /** Times the packet left `dev` of `host`. */
+  times: number;
+}
+
+/** The netfilter hooks (the inet family's; br_netfilter calls the same ones for bridged frames). */
+export type NfHook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
+
+/** Which hook set: the IP layer's, or the bridge family's own chains. */
+export type NfLayer = 'inet' | 'bridge';
+
+export type StepDetail = (
+  // ---- ip_local_out, routing -------------------------------------------------------------------
+  | { type: 'origin'; ns: string; proto: string; size: number; src?: string; dst: string; dport?: number; df: boolean }
+  | { type: 'rule'; priority: number; action: 'lookup' | 'blackhole' | 'unreachable' | 'prohibit'; table?: string; gaveNoRoute: number[] }
+  | {
+      type: 'route';
+      ns: string;
+      /** The packet's destination. */
+      dst: string;
+      route: RouteView;
+      /** The table the lookup found it in. */
+      table: string;
+      /** What the route decides: forward (unicast), local delivery, a broadcast/multicast/anycast route, reject, or a forward the host refuses. */
+      outcome: 'forward' | 'local' | 'cast' | 'reject' | 'not-local';
+      /** Live next hops of a forwarding route (each is its own path when several). */
+      nexthops?: number;
+    }
+  | { type: 'no-routes-captured'; ns: string; family: 4 | 6; dst: string }
+  | { type: 'no-route'; ns: string; dst: string; tables: string[] }
+  | { type: 'rule-reject'; ns: string; priority: number; action: 'blackhole' | 'unreachable' | 'prohibit' }
+  | { type: 'route-reject'; routeType: 'blackhole' | 'unreachable' | 'prohibit' }
+  | { type: 'route-unusable'; route: RouteView }
+  | {
+      type: 'gateway-name';
+      ns: string;
+      name: string;
+      maybeTruncated: boolean;
+      /** The route's device (names are matched on it). */
+      dev?: string;
+      outcome: 'found' | 'ambiguous' | 'none';
+      entries: { addr: string; dev?: string; hostname: string }[];
+      /** Why nothing matched: names that do not match, `arp` without names (-n), or no `arp` at all. */
+      why?: 'no-match' | 'no-names' | 'no-arp';
+    }
+  // ---- ip_forward --------------------------------------------------------------------------------
+  | { type: 'forward'; ns: string; sysctl: string; ttl: number }
+  | { type: 'forward-assumed'; ns: string; role: string }
+  | { type: 'forwarding-disabled'; ns: string; iif: string; sysctl: string; assumed: boolean }
+  | { type: 'ttl-exceeded'; ns: string; ttl: number }
+  | { type: 'rp-filter'; ns: string; mode: 'strict' | 'loose'; src: string; devs: string[] }
+  | ({ type: 'rp-filter-drop'; ns: string } & RpFailure)
+  // ---- ip_output ---------------------------------------------------------------------------------
+  | { type: 'route-dev-unknown'; ns: string; dev?: string }
+  | { type: 'dev-down'; ns: string; dev: string; state: 'down' | 'no-carrier' }
+  | { type: 'src'; addr: string; from: 'route' | 'device'; dev: string }
+  | { type: 'mtu'; ns: string; dev: string; size: number; mtu: number; result: 'fragment' | 'too-big'; inferredMtu?: boolean }
+  // ---- neigh_output ------------------------------------------------------------------------------
+  | {
+      type: 'neigh';
+      ns: string;
+      dev: string;
+      nexthop: string;
+      gateway: boolean;
+      nud: 'reachable' | 'stale' | 'delay' | 'probe' | 'permanent' | 'noarp' | 'none' | 'resolved';
+      /** The NUD state words as printed ("resolved" when `arp` printed none). */
+      state: string;
+      lladdr: string;
+      confirmed?: number;
+    }
+  | {
+      type: 'arp';
+      ns: string;
+      dev: string;
+      nexthop: string;
+      gateway: boolean;
+      family: 4 | 6;
+      /** The unusable entry asked again (FAILED, INCOMPLETE), or none. */
+      entry?: { nud: 'failed' | 'incomplete'; state: string };
+      /** The namespace's neighbour table is inferred (a pod without probes). */
+      nsInferred: boolean;
+      answer: Answerer;
+    }
+  | { type: 'neigh-failed'; ns: string; dev: string; nexthop: string; gateway: boolean; family: 4 | 6; nud: 'failed' | 'incomplete'; state: string }
+  | {
+      type: 'arp-refused';
+      ns: string;
+      dev: string;
+      nexthop: string;
+      gateway: boolean;
+      nsInferred: boolean;
+      /** The host that would answer by proxy_arp, and its reverse-path filter that refuses the request's sender. */
+      refusal: { host: string; dev: string; ip: string; rp: RpFailure };
+    }
+  | {
+      type: 'neigh-unanswered';
+      ns: string;
+      dev: string;
+      nexthop: string;
+      gateway: boolean;
+      family: 4 | 6;
+      /** Hosts that own the address but whose place was inferred and which the broadcast does not reach. */
+      placed: string[];
+      /** The capture has the neighbour table (or it is inferred): the absence is real. */
+      tableKnown: boolean;
+    }
+  // ---- dev_queue_xmit ----------------------------------------------------------------------------
+  | { type: 'loop'; ns: string; dev: string }
+  | { type: 'l2-loop'; hosts: string[] }
+  | { type: 'too-many-hops'; max: number }
+  | { type: 'dummy'; dev: string }
+  | { type: 'unsupported-dev'; dev: string; devType: string }
+  | { type: 'unwired'; ns: string; dev: string; veth: boolean }
+  | { type: 'segment-no-owner'; ns: string; dev: string; mac?: string }
+  | {
+      type: 'wire';
+      /** A veth pair, a capture link, or an implicit segment (hosts sharing a subnet). */
+      how: 'veth' | 'link' | 'segment';
+      ns: string;
+      dev: string;
+      peer: string;
+      peerDev: string;
+      /** A veth whose far end's MTU the packet exceeds: that MTU. */
+      peerMtu?: number;
+      /** How the far end (a pod without interface tables) was placed. */
+      via?: AttachmentFacts;
+      /** A segment: its prefix, and the address the frame is for there. */
+      segment?: string;
+      to?: string;
+    }
+  | { type: 'veth-too-big'; ns: string; dev: string; size: number; mtu: number }
+  // ---- netif_receive_skb -------------------------------------------------------------------------
+  | { type: 'netns-inferred'; ns: string; facts: InferredNetnsFacts }
+  | { type: 'rx-down'; ns: string; dev: string }
+  | { type: 'master-unknown'; ns: string; dev: string; master: string; masterType?: string }
+  | { type: 'port-blocked'; bridge: string; port: string; state: string; at: 'ingress' | 'egress' }
+  | { type: 'otherhost'; ns: string; dev: string; why: 'mac'; mac: string; devMac: string }
+  | { type: 'otherhost'; ns: string; dev: string; why: 'nic'; nic: { host: string; dev: string } }
+  | { type: 'otherhost'; ns: string; dev: string; why: 'address'; mac: string; nexthop: string }
+  // ---- bridge ------------------------------------------------------------------------------------
+  | { type: 'bridge-xmit'; ns: string; bridge: string; mac?: string }
+  | { type: 'bridge-own-mac'; ns: string; bridge: string; port: string; mac: string }
+  | { type: 'fdb-local'; ns: string; bridge: string; port?: string; mac: string }
+  | { type: 'fdb-hit'; ns: string; bridge: string; inPort?: string; mac: string; port: string; state: 'permanent' | 'static' | 'learned'; age?: number }
+  | { type: 'hairpin'; bridge: string; port: string }
+  | {
+      type: 'flood';
+      ns: string;
+      bridge: string;
+      inPort?: string;
+      /** The ports a copy goes out of. */
+      ports: string[];
+      /** The MAC is not in the forwarding table, or it is the MAC (not in the capture) of `nic`. */
+      why: 'miss' | 'unknown-mac';
+      mac?: string;
+      fdbKnown?: boolean;
+      nic?: { host: string; dev: string };
+    }
+  | { type: 'bridge-down'; ns: string; bridge: string }
+  | { type: 'bridge-no-mac'; bridge: string }
+  | { type: 'fdb-port-unknown'; ns: string; bridge: string; mac: string; port: string }
+  | { type: 'fdb-not-port'; bridge: string; mac: string; port: string }
+  | { type: 'hairpin-off'; mac: string; port: string }
+  | { type: 'flood-no-port'; bridge: string; to: string }
+  | { type: 'port-down'; bridge: string; port: string }
+  | { type: 'port-too-big'; port: string; size: number; mtu: number; limit: number }
+  // ---- tunnels -----------------------------------------------------------------------------------
+  | { type: 'vxlan-fdb'; ns: string; dev: string; vni: number; mac: string; vtep: string; default: boolean }
+  | { type: 'vxlan-remote'; ns: string; dev: string; mac: string; remote: string }
+  | { type: 'vxlan-no-details'; dev: string }
+  | { type: 'vxlan-no-mac'; dev: string }
+  | { type: 'vxlan-fdb-miss'; dev: string; vni: number; mac: string; fdbKnown: boolean }
+  | { type: 'vxlan-encap'; ns: string; dev: string; size: number; vni: number; vtep: string; port: number; local?: string; overhead: number; total: number }
+  | { type: 'vxlan-decap'; ns: string; dev: string; vni: number; port: number; src: string; dst: string }
+  | { type: 'vxlan-no-dev'; ns: string; vni?: number; port?: number }
+  | { type: 'ipip-encap'; ns: string; dev: string; size: number; remote: string; fixed: boolean; total: number }
+  | { type: 'ipip-decap'; ns: string; dev: string; from: string; src: string; dst: string }
+  | { type: 'ipip-no-remote'; dev: string }
+  | { type: 'ipip-no-dev'; ns: string; from: string }
+  | { type: 'wg-encap'; ns: string; dev: string; dst: string; peer: WgPeerRef; endpoint: string; port: number; overhead: number; total: number }
+  | { type: 'wg-decap'; ns: string; dev: string; port?: number; src: string; dst: string; peerChecked: boolean }
+  | { type: 'wg-no-peer'; dev: string; dst: string }
+  | { type: 'wg-no-table'; dev: string; dst: string }
+  | { type: 'wg-no-endpoint'; dev: string; dst: string; peer: WgPeerRef }
+  | { type: 'wg-no-listener'; ns: string; port?: number }
+  | { type: 'wg-unknown-peer'; ns: string; dev: string }
+  | { type: 'wg-source'; dev: string; src: string; allowed: string[] }
+  // ---- ip_local_deliver --------------------------------------------------------------------------
+  | { type: 'deliver'; ns: string; dst: string; dev?: string }
+  | { type: 'not-target'; ns: string; dst: string; target: string }
+  // ---- netfilter hooks ---------------------------------------------------------------------------
+  /** A rule set's verdict that ends the path at a hook (the evaluator's own steps come before it). */
+  | { type: 'nf-verdict'; ns: string; hook: NfHook; layer: NfLayer; verdict: 'drop' | 'reject' }
+) & {
+  /** On the step that ends a path caught in a forwarding loop. */
+  loop?: LoopNote;
+};
+
+export type StepDetailType = StepDetail['type'];
+
+/** One fork on the way: which alternative this path took. */
+export type Fork =
+  /** One next hop of a multipath route. */
+  | { kind: 'ecmp'; host: string; gateway?: string; dev?: string }
+  /** A bridge's flood copy out of one port. */
+  | { kind: 'flood'; host: string; bridge: string; port: string }
+  /** A copy to one of several VTEPs of a VXLAN forwarding entry (or of the default entries). */
+  | { kind: 'vxlan'; host: string; dev: string; vtep: string; default: boolean }
+  /** One of the ports that may lead to a pod the capture holds no interfaces for. */
+  | { kind: 'candidate'; host: string; dev: string; peer: string; peerDev: string; of: number };
+
+/**
+ * Why a path is a copy whose end at a host it is not for is expected: a bridge flood, a VXLAN
+ * default (all-zero) entry's copy to every VTEP, or a candidate port tried from the node's side.
+ */
+export type CopyKind = 'flood' | 'vxlan-default' | 'candidate';
+
+/**
+ * How a path ended: delivered; dropped (any verdict but these); discarded (a copy that reached a host
+ * it is not for, as a flood or a VXLAN default entry's copy does: not a failure); undecided (the
+ * capture lacks the data, verdict insufficient-data).
+ */
+export type Ending = 'delivered' | 'dropped' | 'discarded' | 'undecided';

@@ -1,0 +1,336 @@
+// Every sentence of a trace, made from the typed details (detail.ts) in this one place: the text of
+// each step, the reason of each path, and the label of each fork. Views read the details; they never
+// parse these sentences. The wording is part of the trace JSON: change it on purpose only.
+import type { AttachmentFacts, Fork, InferredIp, InferredNetnsFacts, RouteView, RpFailure, StepDetail, WgPeerRef } from './detail';
+
+type Of<T extends StepDetail['type']> = Extract<StepDetail, { type: T }>;
+
+/** A route as `ip route` prints it: `default`, a bare address for a host route, else the prefix. */
+export function describeRoute(r: RouteView): string {
+  const via = r.gateway ? ` via ${r.gateway}` : r.gatewayName ? ` via ${r.gatewayName} (a name, address unknown)` : '';
+  const dev = r.dev ? ` dev ${r.dev}` : '';
+  return `${r.type === 'unicast' ? '' : r.type + ' '}${r.dst}${via}${dev}${r.table !== 'main' ? ` table ${r.table}` : ''}`;
+}
+
+const REJECT_RULE = { blackhole: 'silently discards it', unreachable: 'rejects it as unreachable', prohibit: 'rejects it as administratively prohibited' };
+const REJECT_ROUTE = { blackhole: 'silently discards the packet', unreachable: 'rejects it with "No route to host"', prohibit: 'rejects it as administratively prohibited' };
+
+const neighbourProto = (family: 4 | 6) => (family === 4 ? 'ARP' : 'neighbour discovery');
+const nexthopWho = (d: { nexthop: string; gateway: boolean }) => (d.gateway ? `gateway ${d.nexthop}` : d.nexthop);
+
+/** "web-0 has no neighbour entry for 10.0.0.1 on eth0", or what stands in for a table that is inferred. */
+function noEntry(d: { ns: string; dev: string; nexthop: string; gateway: boolean; nsInferred: boolean }): string {
+  const who = nexthopWho(d);
+  return d.nsInferred ? `${d.ns}'s neighbour table is not in the capture; with no entry for ${who} on ${d.dev}` : `${d.ns} has no neighbour entry for ${who} on ${d.dev};`;
+}
+
+function answerer(a: { host: string; dev: string; by: 'owner' | 'proxy-entry' | 'proxy_arp' }): string {
+  return a.by === 'owner' ? `${a.host} (${a.dev})` : a.by === 'proxy-entry' ? `${a.host} (${a.dev}, proxy neighbour entry)` : `${a.host} (${a.dev}, proxy_arp)`;
+}
+
+function rpRefusal(rp: RpFailure): string {
+  if (rp.result === 'no-route') return `its reverse-path filter (${rp.mode}) finds no unicast route back to the sender ${rp.src}${rp.route ? ` (the route is "${describeRoute(rp.route)}")` : ''}`;
+  return `its reverse-path filter (strict) sends replies to ${rp.src} out of ${rp.devs.join(', ')}, not ${rp.iif}`;
+}
+
+/** What a pod's attachment to a node port was inferred from, to follow "inferred: ". */
+export function attachmentText(a: AttachmentFacts): string {
+  switch (a.how) {
+    case 'route':
+      return `${a.node}'s route "${a.route}" sends ${a.ip} to ${a.dev}`;
+    case 'neigh':
+      return `${a.node}'s neighbour entry for ${a.ip} is on ${a.dev}, a veth on no bridge`;
+    case 'fdb':
+      return `${a.node}'s neighbour entry gives ${a.ip} the MAC ${a.mac}, which ${a.bridge}'s forwarding table places behind ${a.port}`;
+    case 'elimination':
+    case 'candidates': {
+      const nothing = `nothing in ${a.node}'s tables (no neighbour or forwarding entry for ${a.ips.join(', ')}) says which port of ${a.bridge} leads to ${a.pod}`;
+      const others = a.known.length ? ` (the others lead to pods whose tables it has: ${a.known.map((k) => `${k.port} to ${k.pod}`).join(', ')})` : '';
+      const names = a.ports.join(', ');
+      if (a.how === 'elimination') return `${nothing}; ${a.ports[0]} is the only one whose other end the capture does not show${others}`;
+      if (a.pods.length > 1) return `${nothing}; the ports whose other ends the capture does not show, ${names}, lead to ${a.pods.join(', ')} in an order nothing in the capture gives${others}`;
+      return `${nothing}; it is behind one of ${names}, the ports whose other ends the capture does not show${others}`;
+    }
+  }
+}
+
+function inferredIp(p: InferredIp, f: InferredNetnsFacts): string {
+  if (p.layout === 'none') return `${p.ip}/${p.len} on eth0, with no routes: ${f.nodeInCapture ? `nothing in ${f.from}'s tables leads to ${p.ip}` : `${f.from} is not in the capture either`}`;
+  const how = p.via === 'route' ? `${f.from} routes ${p.ip} to ${p.dev}` : `${f.from}'s neighbour entry for ${p.ip} is on ${p.dev}`;
+  if (p.layout === 'bridge') {
+    const onLink = p.subnet !== undefined ? `"${p.subnet} dev eth0"` : 'no on-link route';
+    const gw = p.gateway ? ` and "default via ${p.gateway} dev eth0"` : '';
+    return `${p.ip}/${p.len} on eth0 with ${onLink}${gw} (${how}, a bridge: the bridge CNI plugin's layout${p.gateway ? `, ${p.dev}'s address as the gateway` : ''})`;
+  }
+  return `${p.ip}/${p.len} on eth0${p.gateway ? ` with "default via ${p.gateway} dev eth0"` : ''} (${how}, a veth on no bridge: Calico's layout)`;
+}
+
+/** What a namespace the capture holds no tables for was inferred from. */
+export function inferredNetnsText(f: InferredNetnsFacts): string {
+  const parts = f.ips.map((p) => inferredIp(p, f));
+  if (f.mac) parts.push(`MAC ${f.mac.mac} (${f.from}'s neighbour entry for ${f.mac.ip} on ${f.mac.dev})`);
+  if (f.mtu) parts.push(`MTU ${f.mtu.mtu} (${f.mtu.dev}'s: the CNI gives both ends of the veth the same)`);
+  const what = f.ips.length ? parts.join('; ') : 'Kubernetes reports no IP for it, so nothing';
+  return `The capture holds no tables for ${f.pod} (a pod whose image has no ip, BusyBox or cat, or one not read), so its namespace is inferred from ${f.nodeInCapture ? `${f.from}'s tables` : 'Kubernetes alone'} and the IPs Kubernetes reports: ${what}.`;
+}
+
+function wgPeer(p: WgPeerRef, dst: string): string {
+  return 'key' in p ? `peer ${p.key.slice(0, 8)}... (allowed IPs ${p.allowedIps.join(', ')})` : `${p.node} (its podCIDR holds ${dst}; inferred, no wg probe)`;
+}
+
+function gatewayName(d: Of<'gateway-name'>): string {
+  const printed = `route printed its gateway as the name "${d.name}"${d.maybeTruncated ? ' (maybe cut to 15 characters)' : ''} instead of an address`;
+  const fix = 'capture the table with `route -n` (or `ip route`)';
+  if (d.outcome === 'found') {
+    const e = d.entries[0]!;
+    return `The ${printed}; ${d.ns}'s \`arp -a\` names ${e.addr}${e.dev !== undefined ? ` on ${e.dev}` : ''} "${e.hostname}", the only address ${d.maybeTruncated ? 'whose name starts so' : 'with that name'}, so the gateway is taken to be ${e.addr} (inferred; ${fix} to know).`;
+  }
+  if (d.outcome === 'ambiguous') {
+    return `The ${printed}, and ${d.ns}'s \`arp -a\` has ${d.entries.length} addresses it could be (${d.entries.map((e) => `"${e.hostname}" ${e.addr}`).join(', ')}), so which gateway the kernel sends to is unknown; ${fix}.`;
+  }
+  const why =
+    d.why === 'no-match' ? `no name in ${d.ns}'s \`arp -a\` output matches it${d.dev !== undefined ? ` on ${d.dev}` : ''}`
+    : d.why === 'no-names' ? `${d.ns}'s \`arp\` output prints no names to look it up by (it was captured with -n)`
+    : `the capture of ${d.ns} has no \`arp -a\` output to look it up in`;
+  return `The ${printed}, and ${why}, so the gateway's address, and where the packet goes next, are unknown (the route has flag G: it is not on-link); ${fix}.`;
+}
+
+function sentence(d: StepDetail): string {
+  switch (d.type) {
+    case 'origin':
+      return `${/^[aeiou]/i.test(d.proto) ? 'An' : 'A'} ${d.proto.toUpperCase()} packet of ${d.size} bytes from ${d.src ?? 'a source the kernel will choose'} to ${d.dst}${d.dport !== undefined ? ` port ${d.dport}` : ''} leaves a socket in ${d.ns}${d.df ? " (Don't Fragment set)" : ''}.`;
+    case 'rule':
+      return d.action === 'lookup'
+        ? `Policy rule ${d.priority} matches and sends the lookup to table ${d.table}${d.gaveNoRoute.length ? ` (rules ${d.gaveNoRoute.join(', ')} matched but gave no route)` : ''}.`
+        : `Policy rule ${d.priority} matches and its action is ${d.action}.`;
+    case 'route': {
+      const r = describeRoute(d.route);
+      switch (d.outcome) {
+        case 'forward': {
+          const n = d.nexthops ?? 1;
+          return `The longest matching route in ${d.ns} for ${d.dst} is "${r}" (table ${d.table}${d.route.metric !== undefined ? `, metric ${d.route.metric}` : ''})${n > 1 ? `: ${n} equal-cost next hops, each explored` : ''}.`;
+        }
+        case 'reject':
+          return `The longest matching route in ${d.ns} for ${d.dst} is "${r}" (table ${d.table}).`;
+        case 'local':
+          return `${d.dst} is a local address of ${d.ns} (local table: "${r}").`;
+        case 'cast':
+          return `${d.dst} matches the ${d.route.type} route "${r}".`;
+        case 'not-local':
+          return `The packet is not for ${d.ns}; the route "${r}" would forward it.`;
+      }
+      break;
+    }
+    case 'no-routes-captured':
+      return `${d.ns} has no IPv${d.family} routes in the capture, so where it sends ${d.dst} is unknown.`;
+    case 'no-route':
+      return `No route in ${d.ns} matches ${d.dst} (tables searched: ${d.tables.join(', ') || 'none'}); the kernel answers "Network is unreachable".`;
+    case 'rule-reject':
+      return `Policy rule ${d.priority} in ${d.ns} ${REJECT_RULE[d.action]}.`;
+    case 'route-reject':
+      return `It is a ${d.routeType} route: the kernel ${REJECT_ROUTE[d.routeType]}.`;
+    case 'route-unusable':
+      return `The lookup ended on a ${d.route.type} route "${describeRoute(d.route)}" that leaves no usable route.`;
+    case 'gateway-name':
+      return gatewayName(d);
+    case 'forward':
+      return `${d.ns} forwards the packet (${d.sysctl} = 1); its TTL drops from ${d.ttl} to ${d.ttl - 1}.`;
+    case 'forward-assumed':
+      return `The capture has no forwarding sysctls for ${d.ns}; a Kubernetes ${d.role} is assumed to forward.`;
+    case 'forwarding-disabled':
+      return `Forwarding is disabled on ${d.iif} in ${d.ns} (${d.sysctl}${d.assumed ? ' (assumed 0 in a pod)' : ''} = 0), so the kernel drops packets it would have to route.`;
+    case 'ttl-exceeded':
+      return `The packet's TTL is ${d.ttl}: forwarding it would reach 0, so ${d.ns} drops it (ICMP time exceeded).`;
+    case 'rp-filter':
+      return `Reverse-path filter (${d.mode}) passes: the route back to ${d.src} leaves by ${d.devs.join(', ')}.`;
+    case 'rp-filter-drop':
+      return d.result === 'no-route'
+        ? `Reverse-path filter (${d.mode}) in ${d.ns}: there is no unicast route back to ${d.src}, so the packet from it is dropped as a martian.`
+        : `Reverse-path filter (strict) in ${d.ns}: the packet from ${d.src} arrived on ${d.iif}, but the route back to ${d.src} ("${describeRoute(d.route)}") leaves by ${d.devs.join(', ')}; the kernel drops it.`;
+    case 'route-dev-unknown':
+      return `The route names device ${d.dev ?? '(none)'}, which ${d.ns}'s links do not show.`;
+    case 'dev-down':
+      return `${d.dev} in ${d.ns} is ${d.state === 'no-carrier' ? 'up but has no carrier (NO-CARRIER)' : 'administratively down'}, so nothing can be sent on it.`;
+    case 'src':
+      return `The kernel picks ${d.addr} as the source address (${d.from === 'route' ? "the route's src" : `the first address on ${d.dev}`}).`;
+    case 'mtu':
+      return d.result === 'fragment'
+        ? `The packet (${d.size} bytes) is larger than ${d.dev}'s MTU ${d.mtu}; without DF the kernel fragments it.`
+        : `The packet is ${d.size} bytes but ${d.dev} in ${d.ns} carries at most ${d.mtu} (MTU${d.inferredMtu ? ', inferred' : ''}); with Don't Fragment set it is dropped and the sender is told to use ${d.mtu}.`;
+    case 'neigh': {
+      const age = d.confirmed !== undefined && d.nud !== 'permanent' ? `, confirmed ${d.confirmed} s ago` : '';
+      const stale = d.nud === 'stale' ? ' The entry is STALE: the kernel uses it and re-confirms it in the background.' : '';
+      return `The neighbour table of ${d.ns} maps ${nexthopWho(d)} on ${d.dev} to ${d.lladdr} (${d.state}${age}).${stale}`;
+    }
+    case 'arp': {
+      const who = answerer(d.answer);
+      if (d.entry) {
+        return `The neighbour entry for ${nexthopWho(d)} on ${d.dev} is ${d.entry.state}; the kernel asks again with ${neighbourProto(d.family)}, and ${who} answers with ${d.answer.mac ?? 'its address (its MAC is not in the capture)'}.`;
+      }
+      return `${noEntry(d)} it would send ${d.family === 4 ? 'an ARP request' : 'a neighbour solicitation'}, and ${who} answers${d.answer.mac ? ` with ${d.answer.mac}` : ' (its MAC is not in the capture)'}.`;
+    }
+    case 'neigh-failed':
+      return `The neighbour entry for ${nexthopWho(d)} on ${d.dev} in ${d.ns} is ${d.state} and nothing on that segment owns ${d.nexthop}, so ${neighbourProto(d.family)} gets no answer and the packet is dropped.`;
+    case 'arp-refused': {
+      const r = d.refusal;
+      return `${noEntry(d)} it would send an ARP request, but ${r.host} would answer for ${r.ip} on ${r.dev} by proxy_arp, and ${rpRefusal(r.rp)}, so it ignores the request: the request goes unanswered and the packet is dropped.`;
+    }
+    case 'neigh-unanswered': {
+      const who = nexthopWho(d);
+      const text = d.placed.length
+        ? `${d.ns} has no neighbour entry for ${who} on ${d.dev}, and ${d.placed.join(', ')}, which has it, is not reached by a broadcast from ${d.dev} (where it is was inferred)`
+        : `${d.ns} has no neighbour entry for ${who} on ${d.dev} and no host in the capture on that segment owns ${d.nexthop}`;
+      return `${text}${d.tableKnown ? `, so ${neighbourProto(d.family)} goes unanswered and the packet is dropped` : ''}.`;
+    }
+    case 'loop':
+      return `The packet leaves ${d.dev} of ${d.ns} a second time with the same addresses: this is a forwarding loop. It goes round until its TTL runs out.`;
+    case 'l2-loop':
+      return `The frame goes round a loop that never lowers its TTL (${d.hosts.join(' -> ')}): a layer-2 loop.`;
+    case 'too-many-hops':
+      return `The path exceeds ${d.max} hops.`;
+    case 'dummy':
+      return `${d.dev} is a dummy device: everything sent to it is discarded.`;
+    case 'unsupported-dev':
+      return `${d.dev} is a ${d.devType} device, which netpath does not model yet; the path stops here.`;
+    case 'unwired':
+      return `Nothing in the capture says what ${d.dev} of ${d.ns} is connected to${d.veth ? ' (its veth peer is not in the capture)' : ''}.`;
+    case 'segment-no-owner':
+      return `${d.dev} of ${d.ns} sends to ${d.mac ?? 'an unknown MAC'} on its subnet, but no host in the capture has that address.`;
+    case 'wire': {
+      const via = d.via ? ` (inferred: ${attachmentText(d.via)})` : '';
+      if (d.how === 'veth') {
+        return d.peerMtu !== undefined
+          ? `${d.dev} is one end of a veth pair whose other end, ${d.peerDev} in ${d.peer}, has MTU ${d.peerMtu}${via}.`
+          : `${d.dev} is one end of a veth pair; the frame comes out of the other end, ${d.peerDev} in ${d.peer}${via}.`;
+      }
+      if (d.how === 'link') return `${d.dev} is cabled to ${d.peer} ${d.peerDev} (capture links).`;
+      return `${d.dev} sends the frame onto the ${d.segment ?? 'shared'} segment, where ${d.peer} ${d.peerDev} has ${d.to}.`;
+    }
+    case 'veth-too-big':
+      return `The ${d.size}-byte packet is larger than ${d.dev}'s MTU ${d.mtu} allows (up to ${d.mtu + 4} bytes cross a veth): it is dropped as it arrives, and the sender sees "No buffer space available".`;
+    case 'netns-inferred':
+      return inferredNetnsText(d.facts);
+    case 'rx-down':
+      return `${d.dev} in ${d.ns} is down: the frame is dropped on arrival.`;
+    case 'master-unknown':
+      return d.masterType === undefined
+        ? `${d.dev} is enslaved to ${d.master}, which ${d.ns}'s links do not show.`
+        : `${d.dev} is enslaved to ${d.master}, a ${d.masterType} device, which netpath does not model yet.`;
+    case 'port-blocked':
+      return `Port ${d.port} of bridge ${d.bridge} is in state ${d.state}: it does not forward${d.at === 'ingress' ? ' frames' : ''}.`;
+    case 'otherhost':
+      switch (d.why) {
+        case 'mac':
+          return `The frame is for ${d.mac}, but ${d.dev} in ${d.ns} has ${d.devMac}: the kernel discards frames for other hosts.`;
+        case 'nic':
+          return `The frame is for the MAC of ${d.nic.dev} in ${d.nic.host} (not in the capture), not for ${d.dev} in ${d.ns}: the kernel discards frames for other hosts.`;
+        case 'address':
+          return `The frame is for ${d.mac}, the MAC of ${d.nexthop}, which is not ${d.ns}'s address: its ${d.dev} discards frames for other hosts.`;
+      }
+      break;
+    case 'bridge-xmit':
+      return `${d.bridge} is a Linux bridge: the host sends the frame into it${d.mac ? ` for ${d.mac}` : ''}.`;
+    case 'bridge-own-mac':
+      return `${d.port} is a port of bridge ${d.bridge}; the frame is addressed to the bridge's own MAC ${d.mac}, so it goes up to ${d.ns}'s IP layer on ${d.bridge}.`;
+    case 'fdb-local':
+      return `${d.port ? `${d.port} is a port of bridge ${d.bridge}; its` : `Bridge ${d.bridge}'s`} forwarding table marks ${d.mac} as a local address, so the frame goes up to ${d.ns}'s IP layer on ${d.bridge}.`;
+    case 'fdb-hit': {
+      const how = d.state === 'learned' && d.age !== undefined ? `learned ${d.age} s ago` : d.state;
+      return `${d.inPort ? `${d.inPort} is a port of bridge ${d.bridge}. ` : ''}${d.bridge} is a Linux bridge: it looked up ${d.mac} in its forwarding table and found it behind port ${d.port}, ${how}.`;
+    }
+    case 'hairpin':
+      return `${d.port} has hairpin mode on, so the bridge sends the frame back out of the port it came in on.`;
+    case 'flood': {
+      const inText = d.inPort ? `${d.inPort} is a port of bridge ${d.bridge}. ` : '';
+      const nic = d.nic ? `${d.nic.host}'s ${d.nic.dev}` : '';
+      const why = d.why === 'miss'
+        ? `${inText}${d.bridge} is a Linux bridge: ${d.mac} is not in its forwarding table${d.fdbKnown ? '' : ' (the capture has no fdb probe)'}, so it floods the frame`
+        : `${inText}${d.bridge} is a Linux bridge: the frame is for ${nic}, whose MAC the capture does not show, so no entry of its forwarding table can match it and the frame is followed as a flood`;
+      const after = d.why === 'miss' ? '' : `; in the kernel the bridge learnt that MAC's port from the ARP/ND answer, and only the copy that reaches ${nic} is taken`;
+      return `${why} to ${d.ports.length ? `every other port (${d.ports.join(', ')})` : 'no port: it has none besides the one the frame came in on'}${after}.`;
+    }
+    case 'bridge-down':
+      return `Bridge ${d.bridge} in ${d.ns} is down.`;
+    case 'bridge-no-mac':
+      return `Bridge ${d.bridge} got a frame with no known destination MAC.`;
+    case 'fdb-port-unknown':
+      return `Bridge ${d.bridge}'s forwarding table sends ${d.mac} to port ${d.port}, which ${d.ns}'s links do not show.`;
+    case 'fdb-not-port':
+      return `Bridge ${d.bridge}'s forwarding table sends ${d.mac} to ${d.port}, but ${d.port} is not a port of ${d.bridge} (stale entry): the frame is dropped.`;
+    case 'hairpin-off':
+      return `The frame for ${d.mac} would go back out ${d.port}, the port it came in on; hairpin mode is off on that port, so the bridge drops it.`;
+    case 'flood-no-port':
+      return `Bridge ${d.bridge} has no other port to flood the frame for ${d.to} to.`;
+    case 'port-down':
+      return `Port ${d.port} of bridge ${d.bridge} is down: the frame is dropped.`;
+    case 'port-too-big':
+      return `The ${d.size}-byte packet is larger than port ${d.port}'s MTU ${d.mtu}${d.limit > d.mtu ? ` (the bridge lets through up to ${d.limit})` : ''}: the bridge drops it without telling the sender.`;
+    case 'vxlan-fdb':
+      return `${d.dev} is a VXLAN device (VNI ${d.vni}): its forwarding table sends ${d.default ? 'frames with no specific entry (default 00:00:00:00:00:00 entry)' : d.mac} to the VTEP at ${d.vtep}.`;
+    case 'vxlan-remote':
+      return `${d.dev} has no forwarding entry for ${d.mac}; it sends to its configured remote ${d.remote}.`;
+    case 'vxlan-no-details':
+      return `${d.dev} is a VXLAN device but the capture lacks its details (ip -d link).`;
+    case 'vxlan-no-mac':
+      return `${d.dev} needs the inner destination MAC to choose a VTEP, and none was resolved.`;
+    case 'vxlan-fdb-miss':
+      return `${d.dev} (VXLAN, VNI ${d.vni}) has no forwarding entry for ${d.mac}${d.fdbKnown ? ', nor a default (00:00:00:00:00:00) one' : ' (the capture has no fdb probe)'}, so the kernel does not know which VTEP to send to and drops the frame.`;
+    case 'vxlan-encap':
+      return `${d.dev} wraps the ${d.size}-byte packet in VXLAN (VNI ${d.vni}) inside UDP to ${d.vtep}:${d.port}${d.local ? ` from ${d.local}` : ''}: ${d.overhead} bytes of headers, ${d.total} bytes in all. The outer packet is routed again in ${d.ns}.`;
+    case 'vxlan-decap':
+      return `${d.dev} (VXLAN, VNI ${d.vni}, UDP ${d.port}) takes the datagram and decapsulates it: the inner packet ${d.src} -> ${d.dst} arrives on ${d.dev}.`;
+    case 'vxlan-no-dev':
+      return `${d.ns} received a VXLAN datagram (VNI ${d.vni}, UDP ${d.port}) but has no VXLAN device with that VNI and port: the kernel drops it.`;
+    case 'ipip-encap':
+      return `${d.dev} is an IPIP tunnel: it puts the ${d.size}-byte packet inside a new IPv4 header to ${d.remote}${d.fixed ? " (the tunnel's remote)" : " (the route's gateway)"}, ${d.total} bytes in all. The outer packet is routed again in ${d.ns}.`;
+    case 'ipip-decap':
+      return `${d.dev} (IPIP) takes the packet from ${d.from} and strips the outer header: ${d.src} -> ${d.dst} arrives on ${d.dev}.`;
+    case 'ipip-no-remote':
+      return `${d.dev} is an IPIP tunnel with no fixed remote, and the route gives no gateway to use as the far end.`;
+    case 'ipip-no-dev':
+      return `${d.ns} received an IPIP packet from ${d.from} but has no IPIP device that accepts it (the kernel answers "protocol unreachable").`;
+    case 'wg-encap':
+      return `${d.dev} is a WireGuard device: cryptokey routing sends ${d.dst} to ${wgPeer(d.peer, d.dst)}; the packet is encrypted into UDP to ${d.endpoint}:${d.port}, ${d.overhead} bytes of headers, ${d.total} bytes in all. The outer packet is routed again in ${d.ns}.`;
+    case 'wg-decap':
+      return `${d.dev} (WireGuard, UDP ${d.port}) decrypts the datagram${d.peerChecked ? ` from a peer whose allowed IPs include ${d.src}` : ''}: ${d.src} -> ${d.dst} arrives on ${d.dev}.`;
+    case 'wg-no-peer':
+      return `${d.dev} is a WireGuard device; no peer's allowed IPs include ${d.dst}, so it drops the packet (ENOKEY) and answers "host unreachable".`;
+    case 'wg-no-table':
+      return `${d.dev} is a WireGuard device and the capture has no \`wg\` probe to say which peer gets ${d.dst}.`;
+    case 'wg-no-endpoint':
+      return `${d.dev} would send to ${wgPeer(d.peer, d.dst)}, but that peer has no endpoint yet (EDESTADDRREQ).`;
+    case 'wg-no-listener':
+      return `${d.ns} received a WireGuard datagram on UDP ${d.port}, but no WireGuard device listens there.`;
+    case 'wg-unknown-peer':
+      return `${d.dev} in ${d.ns} has no peer with the sender's public key: the handshake fails and the datagram is dropped.`;
+    case 'wg-source':
+      return `${d.dev} decrypts the packet, but its source ${d.src} is not among the sending peer's allowed IPs (${d.allowed.join(', ') || 'none'}): WireGuard drops it.`;
+    case 'deliver':
+      return `${d.ns} owns ${d.dst}${d.dev ? ` (on ${d.dev})` : ''}: the packet is delivered to the local socket layer.`;
+    case 'not-target':
+      return `The packet for ${d.dst} was delivered locally in ${d.ns}, which is not ${d.target}.`;
+    case 'nf-verdict':
+      return `The ${d.layer === 'bridge' ? 'bridge ' : ''}${d.hook} hook's rules in ${d.ns} ${d.verdict === 'drop' ? 'drop the packet' : 'reject the packet'}.`;
+  }
+}
+
+/** The sentence of a step; on the step that ends a looping path, with how it went round. */
+export function narrate(d: StepDetail): string {
+  const text = sentence(d);
+  if (!d.loop) return text;
+  return `${text} The packet was caught in a forwarding loop (${d.loop.hosts.join(' -> ')} and back), sent out of ${d.loop.dev} of ${d.loop.host} ${d.loop.times} times in all.`;
+}
+
+/** A fork's label, as the path's `branch` joins them. */
+export function forkLabel(f: Fork): string {
+  switch (f.kind) {
+    case 'ecmp':
+      return `nexthop ${f.gateway ? `via ${f.gateway} ` : ''}dev ${f.dev ?? '?'}`;
+    case 'flood':
+      return `flood ${f.bridge} -> ${f.port}`;
+    case 'vxlan':
+      return `vxlan ${f.dev} -> ${f.vtep}`;
+    case 'candidate':
+      return `${f.dev} -> ${f.peer} ${f.peerDev} (one of ${f.of})`;
+  }
+}
