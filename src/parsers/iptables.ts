@@ -68,6 +68,10 @@ export function parseIptables(text: string, opts: ParseOptions = {}): ParseResul
   };
   const rule = (l: Line, words: string[], pre: Counters | undefined, where: { table?: string; family?: Family }): IptablesRuleRecord => {
     const tokens = words.slice(2);
+    for (let k = 0; k < tokens.length; k++) {
+      const common = COMMON_WORDS.get(tokens[k]!);
+      if (common !== undefined) tokens[k] = common;
+    }
 
     const cnt = pre ?? takeCounterOption(tokens);
     const target = findTarget(tokens);
@@ -359,6 +363,29 @@ const ONE_WORD = new Set(['comment', 'log-prefix', 'nflog-prefix', 'name', 'stri
 /** Protocols whose match module iptables loads by itself after `-p` (`-p tcp --dport 80`). */
 const IMPLICIT = new Set(['tcp', 'udp', 'udplite', 'sctp', 'dccp', 'icmp', 'icmpv6', 'ipv6-icmp']);
 
+/**
+ * One shared empty array for every option without a value and every rule without target options.
+ * Records are not changed after parsing; frozen, so that a change would fail loudly.
+ */
+const NO_VALUES = Object.freeze([]) as unknown as string[];
+const NO_OPTIONS = Object.freeze([]) as unknown as IptablesOption[];
+
+/**
+ * The words a kube-proxy, Calico or flannel rule set repeats on every line, kept once: a 100,000-rule
+ * rule set has two million words, most of them these.
+ */
+const COMMON_WORDS: ReadonlyMap<string, string> = new Map(
+  [
+    '-A', '-m', '-j', '-g', '-p', '-s', '-d', '-i', '-o', '!', 'tcp', 'udp', 'sctp', 'icmp', 'comment', '--comment', '--dport', '--sport',
+    'multiport', '--dports', 'mark', '--mark', 'conntrack', '--ctstate', 'NEW', 'RELATED,ESTABLISHED', 'INVALID', 'addrtype', '--dst-type',
+    '--src-type', 'LOCAL', 'statistic', '--mode', 'random', '--probability', 'recent', '--name', '--mask', '--rsource', '--rcheck', '--set',
+    '--seconds', '--reap', 'set', '--match-set', 'dst', 'src', 'dst,dst', 'src,dst', 'physdev', 'ACCEPT', 'DROP', 'RETURN', 'REJECT',
+    '--reject-with', 'icmp-port-unreachable', 'DNAT', 'SNAT', 'MASQUERADE', '--to-destination', '--to-source', '--random-fully', 'MARK',
+    '--set-xmark', '--or-mark', '--xor-mark', '0x4000/0x4000', '0x4000', 'KUBE-MARK-MASQ', 'KUBE-SERVICES', 'KUBE-NODEPORTS',
+    'KUBE-POSTROUTING', 'KUBE-FORWARD', '0.50000000000', '255.255.255.255',
+  ].map((w) => [w, w]),
+);
+
 /** Is this word an option name (and not a value such as `-1` or `-`)? */
 function isOption(w: string): boolean {
   if (w.charCodeAt(0) !== 45) return w === '!'; // `-`
@@ -413,7 +440,7 @@ export function structure(tokens: readonly string[]): { matches: IptablesMatch[]
     }
     // A slice is exactly as long as its words; an array grown by push keeps room for 16 (a big rule set
     // has half a million of these).
-    const values = bname === 'fragment' ? [] : tokens.slice(from, i + 1);
+    const values = bname === 'fragment' || from > i ? NO_VALUES : tokens.slice(from, i + 1);
     const opt: IptablesOption = negate || oldNegation ? { name, values, negated: true } : { name, values };
     negate = false;
     if (inTarget) targetOptions.push(opt);
@@ -436,7 +463,7 @@ export function structure(tokens: readonly string[]): { matches: IptablesMatch[]
   }
   // The same for the arrays grown above: keep exact copies.
   for (const m of matches) m.options = m.options.slice();
-  return { matches: matches.slice(), targetOptions: targetOptions.length ? targetOptions.slice() : [] };
+  return { matches: matches.slice(), targetOptions: targetOptions.length ? targetOptions.slice() : NO_OPTIONS };
 }
 
 const FIELD_ORDER = ['kind', 'table', 'family', 'chain', 'policy', 'target', 'goto', 'packets', 'bytes', 'tokens', 'matches', 'targetOptions', 'src'];

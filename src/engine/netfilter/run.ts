@@ -84,259 +84,293 @@ function runChain(start: Run, base: Chain, hook: Hook, ctx: NfContext, chains: R
 
 /** Advances one work item until its chain ends (returned) or it forks (pushed onto `work`, undefined returned). */
 function walk(w: Work, env: Env, work: Work[]): ChainEnd['end'] | undefined {
-  const { run } = w;
-  const { base, hook, ctx, budget } = env;
-  const nextRule = () => {
+  return new Walker(w, env, work).walk();
+}
+
+/**
+ * One work item's walk. A class rather than closures: a packet's walk creates several of these, and
+ * methods cost nothing to create.
+ */
+class Walker {
+  private f!: Frame;
+  private rule!: Rule;
+  private i = 0;
+
+  constructor(
+    private readonly w: Work,
+    private readonly env: Env,
+    private readonly work: Work[],
+  ) {}
+
+  private nextRule(): void {
+    const w = this.w;
     const f = w.stack[w.stack.length - 1];
     if (f) f.k++;
     w.op = 0;
     w.notes = [];
     w.stepped = false;
-  };
-  const step = (rule: Rule, chain: Chain, action: RuleAction) => {
+  }
+
+  private step(rule: Rule, chain: Chain, action: RuleAction): void {
     const s: NfStep = { kind: 'rule', ...ref(chain), rule: rule.index, evidence: rule.evidence, action };
-    if (w.notes.length) s.notes = [...w.notes];
-    run.steps.push(s);
-    w.stepped = true;
-  };
-  const unevaluated = (rule: Rule, chain: Chain, what: string, assumed: Unevaluated['assumed'], why: string) => {
-    run.unev.push({ ...ref(chain), rule: rule.index, evidence: rule.evidence, what, assumed, why });
-  };
-  for (;;) {
-    const f = w.stack[w.stack.length - 1];
-    if (!f) return { kind: base.base!.policy === 'drop' ? 'drop' : 'accept' } as FinalVerdict;
-    const rule = ruleAt(f);
-    if (!rule) {
-      // End of a chain: a base chain's policy, or back to the rule after the jump.
-      if (w.stack.length === 1 && f.chain === base) {
-        run.steps.push({ kind: 'policy', ...ref(base), policy: base.base!.policy, ...(base.base!.evidence && { evidence: base.base!.evidence }) });
-        return base.base!.policy === 'drop' ? { kind: 'drop' } : 'accept';
-      }
-      run.steps.push({ kind: 'return', ...ref(f.chain) });
-      w.stack.pop();
-      if (w.stack.length === 0) {
-        // A goto from the base chain ran out: the base chain's policy decides.
-        run.steps.push({ kind: 'policy', ...ref(base), policy: base.base!.policy, ...(base.base!.evidence && { evidence: base.base!.evidence }) });
-        return base.base!.policy === 'drop' ? { kind: 'drop' } : 'accept';
-      }
-      nextRule();
-      continue;
-    }
-    if (w.resume) {
-      const v = w.resume;
-      delete w.resume;
-      const r = verdict(v, f.chain);
-      if (r === 'next') nextRule();
-      else if (r !== 'restart') return r;
-      continue;
-    }
-    let i = w.op;
-    let matched = true;
-    let jumped = false;
-    for (; i < rule.ops.length; i++) {
-      const op = rule.ops[i]!;
-      const r = apply(op);
-      if (r === 'next') {
-        matched = false;
-        break;
-      }
-      if (r === 'forked') return undefined;
-      if (r === 'continue') continue;
-      if (r === 'restart') {
-        jumped = true;
-        break;
-      }
-      return r;
-    }
-    if (jumped) continue;
-    // A rule that matched but has no verdict (a counter, a comment): nft's trace shows it as continue.
-    if (matched && !w.stepped) step(rule, f.chain, { kind: 'continue', what: 'no verdict' });
-    nextRule();
+    if (this.w.notes.length) s.notes = [...this.w.notes];
+    this.w.run.steps.push(s);
+    this.w.stepped = true;
+  }
 
-    /** One operation: 'continue' to the next op, 'next' rule, 'restart' the loop (frames changed), 'forked', or the chain's end. */
-    function apply(op: Op): 'continue' | 'next' | 'restart' | 'forked' | ChainEnd['end'] {
-      const chain = f!.chain;
-      switch (op.op) {
-        case 'test': {
-          const r = op.test(run.pkt, ctx, w.notes);
-          if (r === true) return 'continue';
-          if (r === false) return 'next';
-          if ('unknown' in r) {
-            unevaluated(rule!, chain, op.what, 'not-matched', `netpath cannot evaluate ${r.unknown}; the rule is taken as not matching, as if it were absent`);
-            return 'next';
-          }
-          return fork(r.fork.map((b) => ({ p: b.p, choice: b.result ? 'matched' : 'not-matched', resume: b.result ? i + 1 : 'next' })));
-        }
-        case 'verdict':
-          return verdict(op.verdict, chain);
-        case 'vmap': {
-          if (op.random !== undefined) {
-            const { mod, pick } = op.random;
-            return fork(Array.from({ length: mod }, (_, j) => ({ p: 1 / mod, choice: j, resume: { verdict: pick(j) } })));
-          }
-          const v = op.lookup(run.pkt, ctx);
-          if (v && 'unknown' in v) {
-            unevaluated(rule!, chain, `vmap ${op.map}`, 'not-matched', `netpath cannot evaluate ${v.unknown}; the rule is taken as not matching, as if it were absent`);
-            return 'next';
-          }
-          if (!v) return 'next';
-          return verdict(v, chain);
-        }
-        case 'nat': {
-          const natKind = op.kind;
-          const pkt = run.pkt;
-          const before = natKind === 'dnat' || natKind === 'redirect' ? endpoint(pkt.dst, pkt.dport) : endpoint(pkt.src, pkt.sport);
-          let after: Endpoint;
-          if (natKind === 'dnat') {
-            if (op.addr) pkt.dst = op.addr;
-            if (op.port !== undefined && pkt.proto !== 'icmp') pkt.dport = op.port;
-            after = endpoint(pkt.dst, pkt.dport);
-          } else if (natKind === 'redirect') {
-            const to = hook === 'output' ? (pkt.family === 4 ? LOOPBACK4 : LOOPBACK6) : pkt.iif !== undefined ? ctx.primaryAddress(pkt.iif, pkt.family) : undefined;
-            if (to) pkt.dst = to;
-            else unevaluated(rule!, chain, 'REDIRECT', 'continued', `the primary address of ${pkt.iif ?? 'the input device'} is unknown; the destination address is left as it was`);
-            if (op.port !== undefined && pkt.proto !== 'icmp') pkt.dport = op.port;
-            after = endpoint(pkt.dst, pkt.dport);
-          } else {
-            const addr = natKind === 'snat' ? op.addr : pkt.oif !== undefined ? ctx.masqueradeAddress(pkt.oif, pkt.family, pkt.dst) : undefined;
-            if (addr) pkt.src = addr;
-            else if (natKind === 'masquerade') unevaluated(rule!, chain, 'MASQUERADE', 'continued', `the address MASQUERADE takes on ${pkt.oif ?? 'the output device'} is unknown; the source address is left as it was`);
-            if (op.port !== undefined && pkt.proto !== 'icmp') pkt.sport = op.port;
-            after = endpoint(pkt.src, pkt.sport);
-          }
-          const status = natKind === 'dnat' || natKind === 'redirect' ? 'dnat' : 'snat';
-          pkt.ctStatus = [...new Set([...(pkt.ctStatus ?? []), status as 'dnat' | 'snat'])];
-          const action: RuleAction = { kind: natKind, from: before, to: after };
-          // The kernel may pick another source port (random, fully-random, or to avoid a clash).
-          if ((op.random || op.range || natKind === 'masquerade' || natKind === 'snat') && (natKind === 'snat' || natKind === 'masquerade' || op.range)) action.portsMayChange = true;
-          step(rule!, chain, action);
-          run.nat.push({ kind: natKind, before, after, evidence: rule!.evidence });
-          return 'nat';
-        }
-        case 'mark': {
-          const from = run.pkt.mark;
-          run.pkt.mark = op.apply(run.pkt);
-          step(rule!, chain, { kind: 'mark', from, to: run.pkt.mark });
-          return 'continue';
-        }
-        case 'connmark': {
-          const from = run.pkt.ctmark ?? 0;
-          const r = op.apply(run.pkt);
-          const markFrom = run.pkt.mark;
-          run.pkt.ctmark = r.ctmark;
-          run.pkt.mark = r.mark;
-          if (r.mark !== markFrom) step(rule!, chain, { kind: 'mark', from: markFrom, to: r.mark });
-          else step(rule!, chain, { kind: 'connmark', from, to: r.ctmark });
-          return 'continue';
-        }
-        case 'notrack':
-          run.pkt.connection = 'untracked';
-          step(rule!, chain, { kind: 'notrack' });
-          return 'continue';
-        case 'noop':
-          if (op.note) w.notes.push(op.note);
-          if (op.what !== 'counter' && op.what !== 'log') step(rule!, chain, { kind: 'continue', what: op.what });
-          return 'continue';
-        case 'unsupported':
-          unevaluated(rule!, chain, op.what, op.assumed, op.why);
-          if (op.assumed === 'accepted') {
-            step(rule!, chain, { kind: 'queue' });
-            return { kind: 'queue' };
-          }
-          return 'continue';
-      }
-    }
+  private unevaluated(rule: Rule, chain: Chain, what: string, assumed: Unevaluated['assumed'], why: string): void {
+    this.w.run.unev.push({ ...ref(chain), rule: rule.index, evidence: rule.evidence, what, assumed, why });
+  }
 
-    function verdict(v: VerdictOp | undefined, chain: Chain): 'next' | 'restart' | ChainEnd['end'] {
-      if (!v) return 'next';
-      switch (v.v) {
-        case 'accept':
-          step(rule!, chain, { kind: 'accept' });
-          return 'accept';
-        case 'drop':
-          step(rule!, chain, { kind: 'drop' });
-          return { kind: 'drop' };
-        case 'reject':
-          step(rule!, chain, { kind: 'reject', with: v.with });
-          return { kind: 'reject', with: v.with };
-        case 'queue':
-          step(rule!, chain, { kind: 'queue' });
-          return { kind: 'queue' };
-        case 'continue':
-          step(rule!, chain, { kind: 'continue', what: 'continue' });
+  walk(): ChainEnd['end'] | undefined {
+    const w = this.w;
+    const run = w.run;
+    const { base } = this.env;
+    for (;;) {
+      const f = w.stack[w.stack.length - 1];
+      if (!f) return { kind: base.base!.policy === 'drop' ? 'drop' : 'accept' } as FinalVerdict;
+      const rule = ruleAt(f);
+      if (!rule) {
+        // End of a chain: a base chain's policy, or back to the rule after the jump.
+        if (w.stack.length === 1 && f.chain === base) {
+          run.steps.push({ kind: 'policy', ...ref(base), policy: base.base!.policy, ...(base.base!.evidence && { evidence: base.base!.evidence }) });
+          return base.base!.policy === 'drop' ? { kind: 'drop' } : 'accept';
+        }
+        run.steps.push({ kind: 'return', ...ref(f.chain) });
+        w.stack.pop();
+        if (w.stack.length === 0) {
+          // A goto from the base chain ran out: the base chain's policy decides.
+          run.steps.push({ kind: 'policy', ...ref(base), policy: base.base!.policy, ...(base.base!.evidence && { evidence: base.base!.evidence }) });
+          return base.base!.policy === 'drop' ? { kind: 'drop' } : 'accept';
+        }
+        this.nextRule();
+        continue;
+      }
+      this.f = f;
+      this.rule = rule;
+      if (w.resume) {
+        const v = w.resume;
+        delete w.resume;
+        const r = this.verdict(v, f.chain);
+        if (r === 'next') this.nextRule();
+        else if (r !== 'restart') return r;
+        continue;
+      }
+      let matched = true;
+      let jumped = false;
+      for (this.i = w.op; this.i < rule.ops.length; this.i++) {
+        const r = this.apply(rule.ops[this.i]!);
+        if (r === 'next') {
+          matched = false;
+          break;
+        }
+        if (r === 'forked') return undefined;
+        if (r === 'continue') continue;
+        if (r === 'restart') {
+          jumped = true;
+          break;
+        }
+        return r;
+      }
+      if (jumped) continue;
+      // A rule that matched but has no verdict (a counter, a comment): nft's trace shows it as continue.
+      if (matched && !w.stepped) this.step(rule, f.chain, { kind: 'continue', what: 'no verdict' });
+      this.nextRule();
+    }
+  }
+
+  /** One operation: 'continue' to the next op, 'next' rule, 'restart' the loop (frames changed), 'forked', or the chain's end. */
+  private apply(op: Op): 'continue' | 'next' | 'restart' | 'forked' | ChainEnd['end'] {
+    const { w, rule } = this;
+    const run = w.run;
+    const { hook, ctx } = this.env;
+    const chain = this.f.chain;
+    const i = this.i;
+    switch (op.op) {
+      case 'test': {
+        const r = op.test(run.pkt, ctx, w.notes);
+        if (r === true) return 'continue';
+        if (r === false) return 'next';
+        if ('unknown' in r) {
+          this.unevaluated(rule, chain, op.what(), 'not-matched', `netpath cannot evaluate ${r.unknown}; the rule is taken as not matching, as if it were absent`);
           return 'next';
-        case 'return': {
-          step(rule!, chain, { kind: 'return' });
-          w.stack.pop();
-          if (w.stack.length === 0) {
-            run.steps.push({ kind: 'policy', ...ref(base), policy: base.base!.policy, ...(base.base!.evidence && { evidence: base.base!.evidence }) });
-            return base.base!.policy === 'drop' ? { kind: 'drop' } : 'accept';
-          }
-          nextRule();
-          return 'restart';
         }
-        case 'jump':
-        case 'goto': {
-          const target = chainLookup(chain, v.chain);
-          if (!target) {
-            unevaluated(rule!, chain, `${v.v} ${v.chain}`, 'continued', `chain ${v.chain} is not in the capture; the rule is taken as doing nothing`);
-            return 'next';
-          }
-          if (w.stack.length >= MAX_DEPTH) {
-            unevaluated(rule!, chain, `${v.v} ${v.chain}`, 'continued', `more than ${MAX_DEPTH} nested jumps (a loop the kernel would refuse)`);
-            return 'next';
-          }
-          step(rule!, chain, { kind: v.v, chain: v.chain });
-          if (v.v === 'goto') w.stack.pop();
-          w.stack.push(frame(target, run.pkt));
-          w.op = 0;
-          w.notes = [];
-          w.stepped = false;
-          return 'restart';
-        }
+        return this.fork(r.fork.map((b) => ({ p: b.p, choice: b.result ? 'matched' : 'not-matched', resume: b.result ? i + 1 : 'next' })));
       }
-    }
-
-    function chainLookup(from: Chain, name: string): Chain | undefined {
-      return env.chains.get(chainKey(from.source, from.family, from.table, name));
-    }
-
-    /** Splits this work item into branches; each continues from its own point. */
-    function fork(branches: { p: number; choice: 'matched' | 'not-matched' | number; resume: number | 'next' | { verdict: VerdictOp | undefined } }[]): 'forked' {
-      const live = branches.filter((b) => b.p > 0);
-      for (const b of live) {
-        if (budget.runs >= MAX_RUNS && b !== live[0]) {
-          unevaluated(rule!, f!.chain, 'random choice', 'not-matched', `more than ${MAX_RUNS} outcomes: further random branches are not followed`);
-          continue;
+      case 'verdict':
+        return this.verdict(op.verdict, chain);
+      case 'vmap': {
+        if (op.random !== undefined) {
+          const { mod, pick } = op.random;
+          return this.fork(Array.from({ length: mod }, (_, j) => ({ p: 1 / mod, choice: j, resume: { verdict: pick(j) } })));
         }
-        budget.runs++;
-        const c = cloneWork(w);
-        c.run.prob *= b.p;
-        c.run.steps.push({ kind: 'rule', ...ref(f!.chain), rule: rule!.index, evidence: rule!.evidence, action: { kind: 'branch', probability: b.p, choice: b.choice } });
-        if (b.resume === 'next') {
-          const cf = c.stack[c.stack.length - 1]!;
-          cf.k++;
-          c.op = 0;
-          c.notes = [];
-          c.stepped = false;
-        } else if (typeof b.resume === 'number') {
-          c.op = b.resume;
-          c.stepped = true;
-        } else if (b.resume.verdict) {
-          // A numgen map: the chosen element's verdict.
-          c.resume = b.resume.verdict;
+        const v = op.lookup(run.pkt, ctx);
+        if (v && 'unknown' in v) {
+          this.unevaluated(rule, chain, `vmap ${op.map}`, 'not-matched', `netpath cannot evaluate ${v.unknown}; the rule is taken as not matching, as if it were absent`);
+          return 'next';
+        }
+        if (!v) return 'next';
+        return this.verdict(v, chain);
+      }
+      case 'nat': {
+        const natKind = op.kind;
+        const pkt = run.pkt;
+        const before = natKind === 'dnat' || natKind === 'redirect' ? endpoint(pkt.dst, pkt.dport) : endpoint(pkt.src, pkt.sport);
+        let after: Endpoint;
+        if (natKind === 'dnat') {
+          if (op.addr) pkt.dst = op.addr;
+          if (op.port !== undefined && pkt.proto !== 'icmp') pkt.dport = op.port;
+          after = endpoint(pkt.dst, pkt.dport);
+        } else if (natKind === 'redirect') {
+          const to = hook === 'output' ? (pkt.family === 4 ? LOOPBACK4 : LOOPBACK6) : pkt.iif !== undefined ? ctx.primaryAddress(pkt.iif, pkt.family) : undefined;
+          if (to) pkt.dst = to;
+          else this.unevaluated(rule, chain, 'REDIRECT', 'continued', `the primary address of ${pkt.iif ?? 'the input device'} is unknown; the destination address is left as it was`);
+          if (op.port !== undefined && pkt.proto !== 'icmp') pkt.dport = op.port;
+          after = endpoint(pkt.dst, pkt.dport);
         } else {
-          // No element for this number: the rule ends.
-          const cf = c.stack[c.stack.length - 1]!;
-          cf.k++;
-          c.op = 0;
-          c.notes = [];
-          c.stepped = false;
+          const addr = natKind === 'snat' ? op.addr : pkt.oif !== undefined ? ctx.masqueradeAddress(pkt.oif, pkt.family, pkt.dst) : undefined;
+          if (addr) pkt.src = addr;
+          else if (natKind === 'masquerade') this.unevaluated(rule, chain, 'MASQUERADE', 'continued', `the address MASQUERADE takes on ${pkt.oif ?? 'the output device'} is unknown; the source address is left as it was`);
+          if (op.port !== undefined && pkt.proto !== 'icmp') pkt.sport = op.port;
+          after = endpoint(pkt.src, pkt.sport);
         }
-        work.push(c);
+        const status = natKind === 'dnat' || natKind === 'redirect' ? 'dnat' : 'snat';
+        pkt.ctStatus = [...new Set([...(pkt.ctStatus ?? []), status as 'dnat' | 'snat'])];
+        const action: RuleAction = { kind: natKind, from: before, to: after };
+        // The kernel may pick another source port (random, fully-random, or to avoid a clash).
+        if ((op.random || op.range || natKind === 'masquerade' || natKind === 'snat') && (natKind === 'snat' || natKind === 'masquerade' || op.range)) action.portsMayChange = true;
+        this.step(rule, chain, action);
+        run.nat.push({ kind: natKind, before, after, evidence: rule.evidence });
+        return 'nat';
       }
-      return 'forked';
+      case 'mark': {
+        const from = run.pkt.mark;
+        run.pkt.mark = op.apply(run.pkt);
+        this.step(rule, chain, { kind: 'mark', from, to: run.pkt.mark });
+        return 'continue';
+      }
+      case 'connmark': {
+        const from = run.pkt.ctmark ?? 0;
+        const r = op.apply(run.pkt);
+        const markFrom = run.pkt.mark;
+        run.pkt.ctmark = r.ctmark;
+        run.pkt.mark = r.mark;
+        if (r.mark !== markFrom) this.step(rule, chain, { kind: 'mark', from: markFrom, to: r.mark });
+        else this.step(rule, chain, { kind: 'connmark', from, to: r.ctmark });
+        return 'continue';
+      }
+      case 'notrack':
+        run.pkt.connection = 'untracked';
+        this.step(rule, chain, { kind: 'notrack' });
+        return 'continue';
+      case 'noop':
+        if (op.note) w.notes.push(op.note);
+        if (op.what !== 'counter' && op.what !== 'log') this.step(rule, chain, { kind: 'continue', what: op.what });
+        return 'continue';
+      case 'unsupported':
+        this.unevaluated(rule, chain, op.what, op.assumed, op.why);
+        if (op.assumed === 'accepted') {
+          this.step(rule, chain, { kind: 'queue' });
+          return { kind: 'queue' };
+        }
+        return 'continue';
     }
+  }
+
+  private verdict(v: VerdictOp | undefined, chain: Chain): 'next' | 'restart' | ChainEnd['end'] {
+    const { w, rule } = this;
+    const run = w.run;
+    const { base } = this.env;
+    if (!v) return 'next';
+    switch (v.v) {
+      case 'accept':
+        this.step(rule, chain, { kind: 'accept' });
+        return 'accept';
+      case 'drop':
+        this.step(rule, chain, { kind: 'drop' });
+        return { kind: 'drop' };
+      case 'reject':
+        this.step(rule, chain, { kind: 'reject', with: v.with });
+        return { kind: 'reject', with: v.with };
+      case 'queue':
+        this.step(rule, chain, { kind: 'queue' });
+        return { kind: 'queue' };
+      case 'continue':
+        this.step(rule, chain, { kind: 'continue', what: 'continue' });
+        return 'next';
+      case 'return': {
+        this.step(rule, chain, { kind: 'return' });
+        w.stack.pop();
+        if (w.stack.length === 0) {
+          run.steps.push({ kind: 'policy', ...ref(base), policy: base.base!.policy, ...(base.base!.evidence && { evidence: base.base!.evidence }) });
+          return base.base!.policy === 'drop' ? { kind: 'drop' } : 'accept';
+        }
+        this.nextRule();
+        return 'restart';
+      }
+      case 'jump':
+      case 'goto': {
+        const target = this.chainLookup(chain, v.chain);
+        if (!target) {
+          this.unevaluated(rule, chain, `${v.v} ${v.chain}`, 'continued', `chain ${v.chain} is not in the capture; the rule is taken as doing nothing`);
+          return 'next';
+        }
+        if (w.stack.length >= MAX_DEPTH) {
+          this.unevaluated(rule, chain, `${v.v} ${v.chain}`, 'continued', `more than ${MAX_DEPTH} nested jumps (a loop the kernel would refuse)`);
+          return 'next';
+        }
+        this.step(rule, chain, { kind: v.v, chain: v.chain });
+        if (v.v === 'goto') w.stack.pop();
+        w.stack.push(frame(target, run.pkt));
+        w.op = 0;
+        w.notes = [];
+        w.stepped = false;
+        return 'restart';
+      }
+    }
+  }
+
+  private chainLookup(from: Chain, name: string): Chain | undefined {
+    return this.env.chains.get(chainKey(from.source, from.family, from.table, name));
+  }
+
+  /** Splits this work item into branches; each continues from its own point. */
+  private fork(branches: { p: number; choice: 'matched' | 'not-matched' | number; resume: number | 'next' | { verdict: VerdictOp | undefined } }[]): 'forked' {
+    const { w, rule, f } = this;
+    const { budget } = this.env;
+    const live = branches.filter((b) => b.p > 0);
+    for (const b of live) {
+      if (budget.runs >= MAX_RUNS && b !== live[0]) {
+        this.unevaluated(rule, f.chain, 'random choice', 'not-matched', `more than ${MAX_RUNS} outcomes: further random branches are not followed`);
+        continue;
+      }
+      budget.runs++;
+      const c = cloneWork(w);
+      c.run.prob *= b.p;
+      c.run.steps.push({ kind: 'rule', ...ref(f.chain), rule: rule.index, evidence: rule.evidence, action: { kind: 'branch', probability: b.p, choice: b.choice } });
+      if (b.resume === 'next') {
+        const cf = c.stack[c.stack.length - 1]!;
+        cf.k++;
+        c.op = 0;
+        c.notes = [];
+        c.stepped = false;
+      } else if (typeof b.resume === 'number') {
+        c.op = b.resume;
+        c.stepped = true;
+      } else if (b.resume.verdict) {
+        // A numgen map: the chosen element's verdict.
+        c.resume = b.resume.verdict;
+      } else {
+        // No element for this number: the rule ends.
+        const cf = c.stack[c.stack.length - 1]!;
+        cf.k++;
+        c.op = 0;
+        c.notes = [];
+        c.stepped = false;
+      }
+      this.work.push(c);
+    }
+    return 'forked';
   }
 }
 
