@@ -557,9 +557,10 @@ export function compileIptables(host: string, probe: 'iptables' | 'ip6tables', f
     if (r.kind !== 'iptables-rule' || r.table === undefined) continue;
     const c = chainOf(r.table, r.chain);
     const ops: Op[] = [];
-    for (const m of r.matches) for (const t of moduleTests(m, x)) ops.push({ op: 'test', test: t, what: describeMatch(m) });
-    ops.push(...targetOps(r, names.get(r.table)!, family));
-    const rule: Rule = { index: c.rules.length + 1, evidence: ev(r.src), ops };
+    for (const m of r.matches) for (const t of moduleTests(m, x)) ops.push({ op: 'test', test: t, what: () => describeMatch(m) });
+    for (const o of targetOps(r, names.get(r.table)!, family)) ops.push(o);
+    // An exact copy: an array grown by push keeps room for 16.
+    const rule: Rule = { index: c.rules.length + 1, evidence: ev(r.src), ops: ops.slice() };
     const key = indexKey(r);
     if (key) rule.key = key;
     c.rules.push(rule);

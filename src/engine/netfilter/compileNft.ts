@@ -254,7 +254,7 @@ function natOp(n: Extract<NftStatement, { nat: unknown }>['nat']): Op {
 const DEFAULT_REJECT: Record<string, string> = { ip: 'icmp port-unreachable', ip6: 'icmpv6 port-unreachable', inet: 'icmpx port-unreachable', bridge: 'icmpx port-unreachable' };
 
 function statementOps(s: NftStatement, family: string, sets: SetTable, text: string): Op[] {
-  if ('match' in s) return [{ op: 'test', test: matchTest(s.match, sets), what: text }];
+  if ('match' in s) return [{ op: 'test', test: matchTest(s.match, sets), what: () => text }];
   if ('verdict' in s) {
     if (s.verdict === 'queue') return [{ op: 'unsupported', what: 'queue', assumed: 'accepted', why: 'a userspace program decides queued packets; assumed to accept them' }];
     return [{ op: 'verdict', verdict: verdictOp(s) }];

@@ -15,7 +15,8 @@ export type VerdictOp =
   | { v: 'reject'; with: string };
 
 export type Op =
-  | { op: 'test'; test: Test; what: string }
+  /** `what` names the match for a rule netpath cannot evaluate: made only then (a big rule set has 100,000 rules). */
+  | { op: 'test'; test: Test; what: () => string }
   | { op: 'verdict'; verdict: VerdictOp }
   | { op: 'nat'; kind: 'dnat' | 'snat' | 'masquerade' | 'redirect'; addr?: Addr; port?: number; portTo?: number; random: boolean; range: boolean; family?: Family }
   | { op: 'mark'; apply: (pkt: NfPacket) => number }
