@@ -305,7 +305,13 @@ export class VsCode {
     return this.page.locator('.quick-input-widget .monaco-list-row .label-name').allInnerTexts();
   }
 
-  /** Picks the quick-input row whose label is exactly `label` (clicking it, as a user would). */
+  /**
+   * Picks the quick-input row whose label is exactly `label` (clicking it, as a user would), and
+   * makes sure the pick was taken: a click that lands while the quick input is still drawing its rows
+   * (it reuses one widget for successive prompts) can be lost — seen on a busy machine, where the
+   * packet pick stayed open with "Packet size..." under the pointer. A user clicks again; so does
+   * this, until the widget hides, changes its title or drops the row.
+   */
   async pickQuickItem(label: string | RegExp, timeoutMs = 15_000): Promise<void> {
     const exact = typeof label === 'string' ? new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) : label;
     const row = this.page.locator('.quick-input-widget .monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: exact }) }).first();
@@ -314,7 +320,40 @@ export class VsCode {
     } catch {
       throw new Error(`no quick-input row labelled ${String(label)}; the rows are: ${JSON.stringify(await this.quickItems())}`);
     }
-    await row.click();
+    const title = await this.quickTitle();
+    const deadline = Date.now() + 30_000;
+    for (let clicks = 1; ; clicks++) {
+      // The row may be drawn again under the pointer; the next round clicks the new one. Never click
+      // into the next prompt, which may hold a row with the same label.
+      if (clicks > 1 && (await this.quickTitle()) !== title) return;
+      await row.click({ timeout: 5000 }).catch(() => undefined);
+      if (await this.quickInputMovedOn(row, title, 3000)) return;
+      if (Date.now() > deadline) throw new Error(`the quick input did not take ${String(label)} after ${clicks} clicks; it shows ${JSON.stringify(title)} with ${JSON.stringify(await this.quickItems())}`);
+    }
+  }
+
+  /** The quick input's title ('' when it has none or is hidden). */
+  async quickTitle(): Promise<string> {
+    const widget = this.page.locator('.quick-input-widget');
+    if (!(await widget.isVisible().catch(() => false))) return '';
+    return (await widget.locator('.quick-input-title').innerText({ timeout: 1000 }).catch(() => '')).trim();
+  }
+
+  /**
+   * Whether, within `ms`, the quick input hid, changed its title, or no longer shows `row` — seen on
+   * two polls in a row, so that a row drawn again (gone for a frame) is not taken for a pick.
+   */
+  private async quickInputMovedOn(row: ReturnType<Page['locator']>, title: string, ms: number): Promise<boolean> {
+    const until = Date.now() + ms;
+    let seen = 0;
+    for (;;) {
+      const visible = await this.page.locator('.quick-input-widget').isVisible().catch(() => false);
+      const moved = !visible || (await this.quickTitle()) !== title || !(await row.isVisible().catch(() => false));
+      seen = moved ? seen + 1 : 0;
+      if (seen >= 2) return true;
+      if (Date.now() > until) return false;
+      await this.page.waitForTimeout(100);
+    }
   }
 
   /** Accepts whatever the quick input holds (Enter), e.g. a path typed into the simple file dialog. */
