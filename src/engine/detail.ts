@@ -4,6 +4,7 @@
 // capture gives them, addresses and MACs as strings, as `ip` prints them.
 //
 // Details are only ever added to (the trace JSON grows by adding fields, shared/spec/capture-v1.md).
+import type { Hook, Layer, NfStep } from './netfilter/types';
 
 /** A route as the FIB holds it, with what `ip route` prints of it. */
 export interface RouteView {
@@ -97,10 +98,10 @@ export interface LoopNote {
 }
 
 /** The netfilter hooks (the inet family's; br_netfilter calls the same ones for bridged frames). */
-export type NfHook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
+export type NfHook = Hook;
 
 /** Which hook set: the IP layer's, or the bridge family's own chains. */
-export type NfLayer = 'inet' | 'bridge';
+export type NfLayer = Layer;
 
 export type StepDetail = (
   // ---- ip_local_out, routing -------------------------------------------------------------------
@@ -282,6 +283,8 @@ export type StepDetail = (
   | { type: 'deliver'; ns: string; dst: string; dev?: string }
   | { type: 'not-target'; ns: string; dst: string; target: string }
   // ---- netfilter hooks ---------------------------------------------------------------------------
+  /** A base chain, rule, policy or return at a hook, as the evaluator reports it (netfilter/types.ts). */
+  | { type: 'netfilter'; ns: string; hook: NfHook; layer: NfLayer; step: NfStep }
   /** A rule set's verdict that ends the path at a hook (the evaluator's own steps come before it). */
   | { type: 'nf-verdict'; ns: string; hook: NfHook; layer: NfLayer; verdict: 'drop' | 'reject' }
 ) & {
@@ -289,10 +292,12 @@ export type StepDetail = (
   loop?: LoopNote;
 };
 
-export type StepDetailType = StepDetail['type'];
 
-/** One fork on the way: which alternative this path took. */
-export type Fork =
+/** One fork on the way: which alternative this path took, with its label as `branch` shows it. */
+export type Fork = ForkChoice & { label: string };
+
+/** Which alternative a path took at a fork. */
+export type ForkChoice =
   /** One next hop of a multipath route. */
   | { kind: 'ecmp'; host: string; gateway?: string; dev?: string }
   /** A bridge's flood copy out of one port. */
@@ -300,7 +305,9 @@ export type Fork =
   /** A copy to one of several VTEPs of a VXLAN forwarding entry (or of the default entries). */
   | { kind: 'vxlan'; host: string; dev: string; vtep: string; default: boolean }
   /** One of the ports that may lead to a pod the capture holds no interfaces for. */
-  | { kind: 'candidate'; host: string; dev: string; peer: string; peerDev: string; of: number };
+  | { kind: 'candidate'; host: string; dev: string; peer: string; peerDev: string; of: number }
+  /** One outcome of the rules at a netfilter hook (a random choice: a Service endpoint, say). */
+  | { kind: 'netfilter'; host: string; hook: NfHook; choice: number; probability: number; endpoint?: { ip: string; port?: number } };
 
 /**
  * Why a path is a copy whose end at a host it is not for is expected: a bridge flood, a VXLAN

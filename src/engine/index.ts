@@ -3,11 +3,15 @@
 import type { Host } from '../capture/document';
 import { Addr } from '../net/addr';
 import { buildNetwork, netnsOf, type Network } from './network';
-import { Simulator, type Packet } from './simulate';
+import type { Packet } from './walk/packet';
+import { Walker } from './walk/driver';
 import type { Flow, TraceResult } from './trace';
 
 export { buildNetwork, type Network } from './network';
 export * from './trace';
+// The netfilter evaluator plugs into the walk's hook points through these (walk/hooks.ts).
+export type { HookCall, HookOutcome, NetfilterHooks } from './walk/packet';
+export { netfilterStep } from './walk/hooks';
 
 export interface TraceRequest {
   from: string;
@@ -92,16 +96,19 @@ export function simulate(net: Network, req: TraceRequest): TraceOutcome {
     ttl: 64,
     // DF as Linux sets it with path MTU discovery on (the default): on for TCP and for ping.
     df: true,
+    mark: 0,
+    connection: 'new',
   };
   const target = { dst, host: toHost ? (netnsOf(net, toHost.name)?.name ?? toHost.name) : null };
-  const sim = new Simulator(net, target);
+  const sim = new Walker(net, target);
   // A pod with no probes starts the path too: its namespace is inferred from its node (network.ts).
   sim.originate(ns, pkt);
-  const traces = sim.result.traces;
+  const traces = sim.traces;
   const flow: Flow = { src: pkt.src.toString(), dst: dst.toString(), proto, ...(pkt.dport !== undefined ? { dport: pkt.dport } : {}), size, df: pkt.df };
   if (pkt.src.isUnspecified() && sim.pickedSrc) flow.src = sim.pickedSrc.toString();
 
-  const relevant = traces.filter((t) => !(t.floodCopy && t.verdict === 'wrong-destination'));
+  // A copy discarded by a host it was not for is what flooding (or a VXLAN default entry) does: no failure.
+  const relevant = traces.filter((t) => t.ending !== 'discarded');
   const delivered = traces.filter((t) => t.verdict === 'delivered');
   const nonFloodFailures = relevant.filter((t) => !t.floodCopy && t.verdict !== 'delivered');
   const top = delivered.length && nonFloodFailures.length === 0 ? delivered[0] : (nonFloodFailures[0] ?? relevant.find((t) => t.verdict !== 'delivered') ?? traces[0]);

@@ -1,7 +1,8 @@
 // Every sentence of a trace, made from the typed details (detail.ts) in this one place: the text of
 // each step, the reason of each path, and the label of each fork. Views read the details; they never
 // parse these sentences. The wording is part of the trace JSON: change it on purpose only.
-import type { AttachmentFacts, Fork, InferredIp, InferredNetnsFacts, RouteView, RpFailure, StepDetail, WgPeerRef } from './detail';
+import { describeStep } from './netfilter/narrate';
+import type { AttachmentFacts, ForkChoice, InferredIp, InferredNetnsFacts, RouteView, RpFailure, StepDetail, WgPeerRef } from './detail';
 
 type Of<T extends StepDetail['type']> = Extract<StepDetail, { type: T }>;
 
@@ -309,6 +310,8 @@ function sentence(d: StepDetail): string {
       return `${d.ns} owns ${d.dst}${d.dev ? ` (on ${d.dev})` : ''}: the packet is delivered to the local socket layer.`;
     case 'not-target':
       return `The packet for ${d.dst} was delivered locally in ${d.ns}, which is not ${d.target}.`;
+    case 'netfilter':
+      return describeStep(d.step);
     case 'nf-verdict':
       return `The ${d.layer === 'bridge' ? 'bridge ' : ''}${d.hook} hook's rules in ${d.ns} ${d.verdict === 'drop' ? 'drop the packet' : 'reject the packet'}.`;
   }
@@ -322,7 +325,7 @@ export function narrate(d: StepDetail): string {
 }
 
 /** A fork's label, as the path's `branch` joins them. */
-export function forkLabel(f: Fork): string {
+export function forkLabel(f: ForkChoice): string {
   switch (f.kind) {
     case 'ecmp':
       return `nexthop ${f.gateway ? `via ${f.gateway} ` : ''}dev ${f.dev ?? '?'}`;
@@ -332,5 +335,10 @@ export function forkLabel(f: Fork): string {
       return `vxlan ${f.dev} -> ${f.vtep}`;
     case 'candidate':
       return `${f.dev} -> ${f.peer} ${f.peerDev} (one of ${f.of})`;
+    case 'netfilter': {
+      const pct = `${(f.probability * 100).toFixed(f.probability < 0.1 ? 1 : 0)}%`;
+      const ep = f.endpoint ? (f.endpoint.port === undefined ? f.endpoint.ip : f.endpoint.ip.includes(':') ? `[${f.endpoint.ip}]:${f.endpoint.port}` : `${f.endpoint.ip}:${f.endpoint.port}`) : undefined;
+      return ep ? `${f.hook} -> ${ep} (${pct})` : `${f.hook} outcome ${f.choice} (${pct})`;
+    }
   }
 }

@@ -7,8 +7,10 @@ import { Addr } from '../net/addr';
 import { hasNoInterfaceTables, inferPodNetns } from './infer';
 import { buildNetns, type Iface, type Namespaces, type Netns } from './netns';
 import { Topology } from './topology';
+import type { NetfilterHooks } from './walk/packet';
 
-export { confValue, evidence, fdbKey, ifacePrefixes, neighKey, segmentPrefixes, type Iface, type InferredNetns, type Netns } from './netns';
+// What the shells (the Node Bridges tree, hovers) read of a namespace.
+export { neighKey, type Iface, type InferredNetns, type Netns } from './netns';
 
 export interface Network extends Namespaces {
   /** `namespace/pod` -> pod host. */
@@ -17,6 +19,11 @@ export interface Network extends Namespaces {
   reported: Map<string, Host[]>;
   /** What is wired to what: veth peers, links, segments, bridge ports, VXLAN peers, pod attachments. */
   topology: Topology;
+  /**
+   * The netfilter evaluator the walk's hook points call (walk/hooks.ts). Absent: every hook accepts
+   * the packet unchanged.
+   */
+  netfilter?: NetfilterHooks;
 }
 
 export function buildNetwork(capture: Capture): Network {

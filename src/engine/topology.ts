@@ -28,6 +28,7 @@ export class Topology {
   /** Masked prefix of a NIC (nodes, routers, switches; not pods; not link-local) -> the NICs on it. */
   private subnetIndex: Map<string, Endpoint[]> | undefined;
   private readonly wireCache = new Map<Iface, Wire[]>();
+  private readonly byMacCache = new Map<Iface, Map<string, Wire[]>>();
   private readonly portCache = new Map<Netns, Map<string, Iface[]>>();
   private readonly segmentCache = new Map<Iface, Endpoint[]>();
   private readonly vxlanCache = new Map<Iface, Endpoint[]>();
@@ -75,6 +76,23 @@ export class Topology {
       this.wireCache.set(dev, w);
     }
     return w;
+  }
+
+  /** The far ends of `dev`'s wire whose MAC is `mac` (on a segment of hundreds of hosts, a map lookup). */
+  wiresTo(ns: Netns, dev: Iface, mac: string): Wire[] {
+    let byMac = this.byMacCache.get(dev);
+    if (!byMac) {
+      byMac = new Map();
+      for (const w of this.wires(ns, dev)) {
+        if (!w.iface.mac) continue;
+        const k = w.iface.mac.toString();
+        const list = byMac.get(k);
+        if (list) list.push(w);
+        else byMac.set(k, [w]);
+      }
+      this.byMacCache.set(dev, byMac);
+    }
+    return byMac.get(mac) ?? [];
   }
 
   /** The L3 endpoints a broadcast from `dev` reaches: across veths, bridges, cabled links and segments. */

@@ -31,7 +31,7 @@ export function isResolved(a: NeighAnswer): a is ResolvedNeigh {
 }
 
 /** The NUD state of an entry, in the order the kernel's flags take precedence. */
-export function nudOf(n: NeighRecord): NeighAnswer['kind'] {
+function nudOf(n: NeighRecord): NeighAnswer['kind'] {
   const s = n.state;
   if (s.includes('FAILED')) return 'failed';
   // No link-layer address is as good as none yet, whatever the state word.

@@ -1,0 +1,104 @@
+// A Linux bridge, as net/bridge/br_input.c and br_forward.c take a frame: br_handle_frame for one
+// that came in by a port (br_dev_xmit for one the host sends), the FDB lookup (lookup/fdb.ts): the
+// frame goes up to the host, out of the port its MAC is behind, or out of every other port (br_flood);
+// br_forward out of one port (state, then br_dev_queue_push_xmit's MTU check). The bridge family's
+// netfilter hooks and br_netfilter's calls of the inet ones sit where the kernel runs them (hooks.ts).
+import { brFdbLookup } from '../lookup/fdb';
+import { evidence, forwards, type Iface, type Netns } from '../netns';
+import type { Step } from '../trace';
+import { brNetfilter, bridgeHookCalls, hooks } from './hooks';
+import type { Frame, Packet } from './packet';
+import { drop, linkEv, next, step, type Action, type Goto, type Stage, type Walk } from './stage';
+
+/** The frame goes up to the host's IP layer on the bridge device (after the bridge family's INPUT). */
+function upTheStack(ns: Netns, br: Iface, inPort: Iface, frame: Frame, steps: Step[]): Action {
+  const fam = frame.pkt.dst.family;
+  // br_netfilter ran the inet PREROUTING on the bridge already: ip_rcv does not run it again.
+  const up = (p: Packet): Goto => ({ stage: 'ip_rcv', ns, iif: br, pkt: brNetfilter(ns, fam) ? { ...p, prerouted: true } : p });
+  return next(hooks(bridgeHookCalls(ns, fam, 'input', { bridge: br.name, physIn: inPort.name }), frame.pkt, up), { steps });
+}
+
+/**
+ * br_handle_frame / br_dev_xmit: the bridge's own MAC or a local FDB entry (up to the host), an FDB
+ * hit (out of that port), or a flood. `inPort` is the ingress port, undefined when the host itself
+ * sends into the bridge.
+ */
+export const brHandleFrame: Stage<'br_handle_frame'> = (w, _here, at) => {
+  const { ns, br, inPort, frame } = at;
+  if (!br.up) return drop('link-down', { type: 'bridge-down', ns: ns.name, bridge: br.name }, br.name, [linkEv(ns, br)]);
+  // NF_BR_PRE_ROUTING (and br_netfilter's inet PREROUTING) for a frame that came in by a port.
+  if (inPort && !at.prerouted) {
+    return next(hooks(bridgeHookCalls(ns, frame.pkt.dst.family, 'prerouting', { bridge: br.name, physIn: inPort.name }), frame.pkt, (p) => ({ ...at, frame: { ...frame, pkt: p }, prerouted: true })));
+  }
+  const mac = frame.dstMac;
+  if (inPort && mac && br.mac?.equals(mac)) {
+    return upTheStack(ns, br, inPort, frame, [step('bridge', { type: 'bridge-own-mac', ns: ns.name, bridge: br.name, port: inPort.name, mac: mac.toString() }, [linkEv(ns, inPort), linkEv(ns, br)])]);
+  }
+  const inPortName = inPort ? { inPort: inPort.name } : {};
+  if (!mac) {
+    if (!frame.dstNic) return drop('insufficient-data', { type: 'bridge-no-mac', bridge: br.name }, br.name);
+    // The MAC of a pod the capture holds no tables for: no forwarding entry can be matched to it.
+    return flood(w, ns, br, inPort, frame, { why: 'unknown-mac', nic: { host: frame.dstNic.ns.name, dev: frame.dstNic.iface.name } }, true);
+  }
+  const found = brFdbLookup(ns, br, mac, inPort !== undefined);
+  if (found.kind === 'local') {
+    return upTheStack(ns, br, inPort!, frame, [step('fdb', { type: 'fdb-local', ns: ns.name, bridge: br.name, ...(inPort ? { port: inPort.name } : {}), mac: mac.toString() }, [evidence(ns, 'fdb', found.entry.src)])]);
+  }
+  if (found.kind === 'hit') {
+    const hit = found.entry;
+    const port = ns.ifaces.get(hit.dev);
+    const ev = evidence(ns, 'fdb', hit.src);
+    if (!port) return drop('insufficient-data', { type: 'fdb-port-unknown', ns: ns.name, bridge: br.name, mac: mac.toString(), port: hit.dev }, br.name, [ev]);
+    if (port.master !== br.name) return drop('no-fdb-entry', { type: 'fdb-not-port', bridge: br.name, mac: mac.toString(), port: hit.dev }, br.name, [ev, linkEv(ns, port)]);
+    const state = hit.state === 'permanent' || hit.state === 'static' ? hit.state : 'learned';
+    const steps = [step('fdb', { type: 'fdb-hit', ns: ns.name, bridge: br.name, ...inPortName, mac: mac.toString(), port: port.name, state, ...(state === 'learned' && hit.updated !== undefined ? { age: hit.updated } : {}) }, [ev])];
+    if (inPort && port.name === inPort.name) {
+      if (!port.link?.bridgePort?.hairpin) return drop('wrong-destination', { type: 'hairpin-off', mac: mac.toString(), port: port.name }, port.name, [linkEv(ns, port)], false, { steps });
+      steps.push(step('bridge', { type: 'hairpin', bridge: br.name, port: port.name }, [linkEv(ns, port)]));
+    }
+    return next({ stage: 'br_forward', ns, br, inPort, port, frame }, { steps });
+  }
+  return flood(w, ns, br, inPort, frame, { why: 'miss', mac: mac.toString(), fdbKnown: found.known }, !found.known);
+};
+
+/** br_flood: a copy out of every other port that is up and forwarding, each a path of its own. */
+function flood(w: Walk, ns: Netns, br: Iface, inPort: Iface | undefined, frame: Frame, why: { why: 'miss'; mac: string; fdbKnown: boolean } | { why: 'unknown-mac'; nic: { host: string; dev: string } }, inferred: boolean): Action {
+  const outPorts = w.net.topology.ports(ns, br.name).filter((p) => p !== inPort && forwards(p));
+  const steps = [step('flood', { type: 'flood', ns: ns.name, bridge: br.name, ...(inPort ? { inPort: inPort.name } : {}), ports: outPorts.map((p) => p.name), ...why }, [], inferred ? { inferred } : {})];
+  if (outPorts.length === 0) return drop('no-fdb-entry', { type: 'flood-no-port', bridge: br.name, to: frame.dstMac?.toString() ?? (frame.dstNic ? `${frame.dstNic.ns.name}` : 'its destination') }, br.name, [], false, { steps });
+  return {
+    kind: 'fork',
+    steps,
+    branches: outPorts.map((p) => ({ fork: { kind: 'flood', host: ns.name, bridge: br.name, port: p.name }, floodCopy: true, copy: 'flood', next: { stage: 'br_forward', ns, br, inPort, port: p, frame } })),
+  };
+}
+
+/**
+ * br_forward out of `port`: it must be up and forwarding; then NF_BR_FORWARD (br_netfilter's inet
+ * FORWARD for a frame from a port; NF_BR_LOCAL_OUT for one the host sent) and NF_BR_POST_ROUTING.
+ */
+export const brForward: Stage<'br_forward'> = (_w, _here, { ns, br, inPort, port, frame }) => {
+  const out = port.name;
+  if (!port.up) return drop('link-down', { type: 'port-down', bridge: br.name, port: port.name }, port.name, [linkEv(ns, port)], false, { out });
+  if (port.link?.bridgePort?.state !== undefined && port.link.bridgePort.state !== 'forwarding') {
+    return drop('link-down', { type: 'port-blocked', bridge: br.name, port: port.name, state: port.link.bridgePort.state, at: 'egress' }, port.name, [linkEv(ns, port)], false, { out });
+  }
+  const fam = frame.pkt.dst.family;
+  const ports = { bridge: br.name, physIn: inPort?.name, physOut: port.name };
+  const calls = [...bridgeHookCalls(ns, fam, inPort ? 'forward' : 'output', ports), ...bridgeHookCalls(ns, fam, 'postrouting', ports)];
+  return next(hooks(calls, frame.pkt, (p) => ({ stage: 'br_dev_queue_push_xmit', ns, br, port, frame: { ...frame, pkt: p } })), { out });
+};
+
+/**
+ * br_dev_queue_push_xmit: a frame over the port's MTU is dropped without a word to the sender. With
+ * br_netfilter on (kube-proxy needs it) the limit is the MTU itself; the plain bridge checks before it
+ * pushes the Ethernet header (is_skb_forwardable: MTU + Ethernet + VLAN headers), so IP packets up to
+ * MTU + 18 pass. Not captured: Kubernetes nodes run with br_netfilter; elsewhere the plain bridge.
+ */
+export const brDevQueuePushXmit: Stage<'br_dev_queue_push_xmit'> = (_w, _here, { ns, port, frame }) => {
+  // bridge-nf-call-iptables decides it for both families, as netpath has always read it.
+  const limit = port.mtu + (brNetfilter(ns, 4) ? 0 : 18);
+  if (frame.pkt.size > limit) return drop('mtu-exceeded', { type: 'port-too-big', port: port.name, size: frame.pkt.size, mtu: port.mtu, limit }, port.name, [linkEv(ns, port)]);
+  if (port.type === 'vxlan') return next({ stage: 'vxlan_xmit', ns, dev: port, frame });
+  return next({ stage: 'dev_queue_xmit', ns, dev: port, frame });
+};

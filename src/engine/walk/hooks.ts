@@ -1,0 +1,98 @@
+// The netfilter hook points of the walk, where the kernel runs NF_HOOK:
+//   prerouting   ip_rcv, before the input route lookup (ip_rcv -> NF_INET_PRE_ROUTING -> ip_rcv_finish)
+//   input        before local delivery (ip_local_deliver -> NF_INET_LOCAL_IN)
+//   forward      after the forward decision, per next hop (ip_forward -> NF_INET_FORWARD)
+//   output       after the output route lookup of a locally created packet (__ip_local_out); a rewritten
+//                destination or mark routes it again (ip_route_me_harder)
+//   postrouting  before the MTU check and neighbour output (ip_output -> NF_INET_POST_ROUTING)
+// and, for bridged frames, the bridge family's own hooks and br_netfilter's calls of the inet ones
+// (bridge-nf-call-iptables / -ip6tables): prerouting as a frame enters by a port (br_nf_pre_routing,
+// iif the bridge, physIn the port), forward and postrouting as it leaves by another (br_nf_forward_ip,
+// br_nf_post_routing, with physIn/physOut). A frame br_netfilter passed up to the host does not run
+// PREROUTING again (ip_sabotage_in).
+//
+// Without an evaluator (Network.netfilter) every hook accepts the packet unchanged and adds nothing.
+import type { NfHook, Step } from '../trace';
+import type { Netns } from '../netns';
+import type { Packet } from './packet';
+import type { NfStep } from '../netfilter/types';
+import { drop, next, step, type Branch, type Goto, type HookCall, type HookOutcome, type Stage } from './stage';
+
+/** A step of the rules at a hook, for an evaluator's outcome (`HookOutcome.steps`). */
+export function netfilterStep(call: Pick<HookCall, 'ns' | 'hook' | 'layer'>, s: NfStep): Step {
+  const ev = 'evidence' in s && s.evidence ? [s.evidence] : [];
+  return step('netfilter', { type: 'netfilter', ns: call.ns.name, hook: call.hook, layer: call.layer, step: s }, ev);
+}
+
+/** A hook point: run `call` then go on with the packet the rules leave (`then`). */
+export function hook(call: HookCall, then: (pkt: Packet) => Goto): Goto {
+  return { stage: 'nf_hook', call, then };
+}
+
+/** Hook points in order: each one's outcome is the next one's packet. */
+export function hooks(calls: ((pkt: Packet) => HookCall)[], pkt: Packet, then: (pkt: Packet) => Goto): Goto {
+  if (calls.length === 0) return then(pkt);
+  const [first, ...rest] = calls;
+  return hook(first!(pkt), (p) => hooks(rest, p, then));
+}
+
+/**
+ * Whether br_netfilter hands bridged IP frames of `family` to the inet hooks: bridge-nf-call-iptables
+ * (ip6tables) = 1. Not captured: a Kubernetes node runs with it (kube-proxy needs it); elsewhere, not.
+ */
+export function brNetfilter(ns: Netns, family: 4 | 6): boolean {
+  const v = ns.sysctl.get(family === 4 ? 'net.bridge.bridge-nf-call-iptables' : 'net.bridge.bridge-nf-call-ip6tables')?.value.trim();
+  if (v === '1') return true;
+  if (v === '0') return false;
+  return ns.host.role === 'node';
+}
+
+/**
+ * The bridge's hook calls for a frame of `family` at `hook`: the bridge family's own chains, then the
+ * inet ones when br_netfilter calls them (prerouting, forward, postrouting of a frame that came in by
+ * a port), which see the bridge as the device and the ports as physIn / physOut.
+ */
+export function bridgeHookCalls(ns: Netns, family: 4 | 6, hook: NfHook, ports: { bridge: string; physIn?: string | undefined; physOut?: string | undefined }): ((pkt: Packet) => HookCall)[] {
+  const calls: ((pkt: Packet) => HookCall)[] = [(packet) => ({ ns, hook, layer: 'bridge', packet, iif: ports.physIn, oif: ports.physOut })];
+  if (ports.physIn !== undefined && hook !== 'input' && hook !== 'output' && brNetfilter(ns, family)) {
+    calls.push((packet) => ({
+      ns,
+      hook,
+      layer: 'inet',
+      packet,
+      ...(hook === 'postrouting' ? {} : { iif: ports.bridge }),
+      ...(hook === 'prerouting' ? {} : { oif: ports.bridge }),
+      physIn: ports.physIn,
+      physOut: ports.physOut,
+    }));
+  }
+  return calls;
+}
+
+/**
+ * nf_hook: the evaluator's outcomes. One accept goes on with the packet as the rules left it; a drop
+ * or reject ends the path (`filtered`, `rejected`); several outcomes fork, each path carrying its
+ * chance and, after a DNAT, its endpoint.
+ */
+export const nfHook: Stage<'nf_hook'> = (w, _here, at) => {
+  const call = at.call;
+  const outcomes = w.netfilter?.run(call);
+  if (!outcomes || outcomes.length === 0) return next(at.then(call.packet));
+  const after = (o: HookOutcome): Goto => (o.verdict === 'accept' ? at.then(o.packet) : { stage: 'nf_verdict', call: { ...call, packet: o.packet }, verdict: o.verdict });
+  if (outcomes.length === 1) return next(after(outcomes[0]!), { steps: outcomes[0]!.steps });
+  const branches: Branch[] = outcomes.map((o, i) => ({
+    fork: { kind: 'netfilter', host: call.ns.name, hook: call.hook, choice: i + 1, probability: o.probability, ...(o.endpoint ? { endpoint: o.endpoint } : {}) },
+    floodCopy: false,
+    steps: o.steps,
+    next: after(o),
+    probability: o.probability,
+    ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+  }));
+  return { kind: 'fork', branches };
+};
+
+/** The rules dropped (DROP rule or policy) or rejected (REJECT) the packet at a hook. */
+export const nfVerdict: Stage<'nf_verdict'> = (_w, _here, at) => {
+  const c = at.call;
+  return drop(at.verdict === 'drop' ? 'filtered' : 'rejected', { type: 'nf-verdict', ns: c.ns.name, hook: c.hook, layer: c.layer, verdict: at.verdict }, c.iif ?? c.oif ?? null);
+};
