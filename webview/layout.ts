@@ -1,8 +1,10 @@
 // The path diagram's geometry, computed from a TraceResult without touching the DOM (so it is
 // unit-tested under node). Paths share their common start: hops are merged into a tree keyed by
 // (host, in-device) at each depth, so an ECMP or flood fork is one box with several out-ports and
-// one edge per branch. Columns are hop depths (visit order), lanes are branches.
-import type { Hop, HostRole, Step, Trace, TraceHost, TraceResult, Verdict } from '../src/shared/protocol';
+// one edge per branch. Columns are hop depths (visit order), lanes are branches. Everything is read
+// from the trace's fields and typed details (how each path ended, its forks, each step's kind): no
+// sentence or label is parsed, so the engine's wording can change without moving a box.
+import type { CopyKind, Hop, HostRole, Step, Trace, TraceHost, TracePath, TraceResult, Verdict } from '../src/shared/protocol';
 import { tunnelEvents, tunnelLabel, type TunnelHeader } from './tunnels';
 
 /** The fonts of the diagram: box titles, subtitles, and the monospace of devices and labels. */
@@ -18,7 +20,10 @@ const CHAR_WIDTH: Record<LabelFont, number> = { title: 7.8, subtitle: 6.4, mono:
 /** An estimate by character count, for tests under node: a little wide, as the usual UI fonts are narrower. */
 export const DEFAULT_LAYOUT_OPTIONS: LayoutOptions = { measure: (text, font) => [...text].length * CHAR_WIDTH[font] };
 
-/** How a path ends: delivered, dropped, or a flood copy discarded by a host it was not for (not a failure). */
+/**
+ * How a path ends: delivered, dropped, or a copy (a bridge flood's, a VXLAN default entry's, one
+ * candidate port's) discarded by a host it was not for, as expected (not a failure).
+ */
 export type EndKind = 'delivered' | 'drop' | 'discarded';
 
 export interface PortBox {
@@ -107,6 +112,8 @@ export interface EndMarker {
   path: number;
   box: string;
   kind: EndKind;
+  /** What the discarded copy was a copy of, when the trace says. */
+  copy?: CopyKind;
   verdict: Verdict;
   reason: string;
   /** The device it stops at, when the engine names one. */
@@ -126,9 +133,13 @@ export interface PathLane {
   /** Index into `trace.paths` (or -1 for the top-level trace when `paths` does not hold it). */
   source: number;
   branch: string;
+  /** The fork labels this path took, in order (`branch` is them joined). */
+  forks: string[];
   verdict: Verdict;
   reason: string;
   end: EndKind;
+  /** What made the path a copy (flood, VXLAN default entry, candidate port). */
+  copy?: CopyKind;
   /** The box of each hop, in hop order. */
   boxes: string[];
   hops: Hop[];
@@ -204,12 +215,21 @@ function portLabels(inName: string | null, outs: string[], w: number, opts: Layo
   return { inLabel: fit(inName, inMax, 'mono', opts), outLabels };
 }
 
-export function isDiscardedCopy(p: { verdict: Verdict; branch: string }): boolean {
-  return p.verdict === 'wrong-destination' && /(^| \/ )flood /.test(p.branch);
+/**
+ * A copy that ended at a host it was not for, as flooding and VXLAN default entries do: the engine
+ * says so (`ending`); a trace saved by netpath 0.1 by `floodCopy` and the verdict.
+ */
+export function isDiscardedCopy(p: Pick<TracePath, 'verdict' | 'ending' | 'floodCopy'>): boolean {
+  return p.ending !== undefined ? p.ending === 'discarded' : p.floodCopy && p.verdict === 'wrong-destination';
 }
 
-function endKind(p: { verdict: Verdict; branch: string }): EndKind {
+function endKind(p: Pick<TracePath, 'verdict' | 'ending' | 'floodCopy'>): EndKind {
   return p.verdict === 'delivered' ? 'delivered' : isDiscardedCopy(p) ? 'discarded' : 'drop';
+}
+
+/** The labels of the forks a path took: the engine's, or (netpath 0.1) the whole branch as one. */
+function forkLabels(p: Pick<TracePath, 'branch' | 'forks'>): string[] {
+  return p.forks ? p.forks.map((f) => f.label) : p.branch === '' ? [] : [p.branch];
 }
 
 function sameTrace(a: Trace, b: Trace): boolean {
@@ -223,9 +243,21 @@ function sameTrace(a: Trace, b: Trace): boolean {
 export function orderPaths(trace: TraceResult): PathLane[] {
   const all = trace.paths.map((p, i) => ({ p, i }));
   const primaryAt = all.findIndex(({ p }) => sameTrace(p, trace));
-  const lanes: PathLane[] = all.map(({ p, i }) => ({ source: i, branch: p.branch, verdict: p.verdict, reason: p.reason, end: endKind(p), boxes: [], hops: p.hops, dropAt: p.dropAt, primary: i === primaryAt }));
+  const lanes: PathLane[] = all.map(({ p, i }) => ({
+    source: i,
+    branch: p.branch,
+    forks: forkLabels(p),
+    verdict: p.verdict,
+    reason: p.reason,
+    end: endKind(p),
+    ...(p.copy ? { copy: p.copy } : {}),
+    boxes: [],
+    hops: p.hops,
+    dropAt: p.dropAt,
+    primary: i === primaryAt,
+  }));
   if (primaryAt < 0) {
-    lanes.unshift({ source: -1, branch: '', verdict: trace.verdict, reason: trace.reason, end: endKind({ verdict: trace.verdict, branch: '' }), boxes: [], hops: trace.hops, dropAt: trace.dropAt, primary: true });
+    lanes.unshift({ source: -1, branch: '', forks: [], verdict: trace.verdict, reason: trace.reason, end: endKind({ verdict: trace.verdict, ending: trace.ending, floodCopy: false }), boxes: [], hops: trace.hops, dropAt: trace.dropAt, primary: true });
   } else {
     lanes.unshift(...lanes.splice(primaryAt, 1));
   }
@@ -249,10 +281,6 @@ interface Node {
   visits: { path: number; hop: number }[];
   ends: number[];
   inferred: boolean;
-}
-
-function segments(branch: string): string[] {
-  return branch === '' ? [] : branch.split(' / ');
 }
 
 function commonPrefix(lists: string[][]): string[] {
@@ -314,7 +342,7 @@ export function layoutTrace(trace: TraceResult, hosts: readonly TraceHost[] = []
     }
   }
   // A fork's edge is labelled with what its paths' branch names share and the box's other paths do not.
-  const branchOf = (paths: number[]) => paths.map((p) => segments(lanes[p]!.branch));
+  const branchOf = (paths: number[]) => paths.map((p) => lanes[p]!.forks);
   for (const e of topo.values()) {
     const through = [...new Set(e.from.visits.map((v) => v.path))];
     if (through.length === e.paths.length) continue; // every path through the box takes this edge: no fork
@@ -472,12 +500,13 @@ export function layoutTrace(trace: TraceResult, hosts: readonly TraceHost[] = []
       const dev = dropDev(lane);
       const port = dev === null ? null : b.in?.name === dev ? b.in : (b.outs.find((o) => o.name === dev) ?? null);
       const through = [...new Set(b.visits.map((v) => v.path))];
-      const shared = commonPrefix(through.map((p) => segments(lanes[p]!.branch)));
-      const own = segments(lane.branch).slice(shared.length);
+      const shared = commonPrefix(through.map((p) => lanes[p]!.forks));
+      const own = lane.forks.slice(shared.length);
       ends.push({
         path: pi,
         box: b.id,
         kind: lane.end,
+        ...(lane.copy && lane.end === 'discarded' ? { copy: lane.copy } : {}),
         verdict: lane.verdict,
         reason: lane.reason,
         dev,

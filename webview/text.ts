@@ -1,7 +1,7 @@
 // Every string the path view shows, built from the trace without touching the DOM (so it is tested
 // under node). Names from the cluster pass through unchanged: they are data, and the renderer puts
 // them into the page with textContent / d3 .text() only, never as markup.
-import type { EvidenceRef, Evidence, HostRole, Step, StepKind, TraceResult, Verdict } from '../src/shared/protocol';
+import type { CopyKind, EvidenceRef, Evidence, HostRole, Step, StepKind, TraceResult, Verdict } from '../src/shared/protocol';
 import type { EndKind, HopBox, PathLane, PathLayout } from './layout';
 
 export const VERDICT_TEXT: Record<Verdict, string> = {
@@ -53,10 +53,22 @@ export function flowText(t: TraceResult): string {
   return `${f.proto.toUpperCase()} ${f.src} → ${f.dst}${port}, ${f.size} bytes${f.df ? ", Don't Fragment" : ''}`;
 }
 
+/** What a discarded copy was a copy of (a trace saved by netpath 0.1 says only that it was a flood's). */
+export const COPY_TEXT: Record<CopyKind, string> = {
+  flood: 'flood copy',
+  'vxlan-default': 'VXLAN default-entry copy',
+  candidate: 'copy to a candidate port',
+};
+
+/** "flood copy discarded", "VXLAN default-entry copy discarded", ... */
+export function discardedText(copy: CopyKind | undefined): string {
+  return `${COPY_TEXT[copy ?? 'flood']} discarded`;
+}
+
 /** The verdict line drawn under the box where a path ends. */
-export function endLabel(e: { kind: EndKind; verdict: Verdict; dev: string | null }): string {
+export function endLabel(e: { kind: EndKind; verdict: Verdict; dev: string | null; copy?: CopyKind }): string {
   if (e.kind === 'delivered') return 'delivered';
-  if (e.kind === 'discarded') return `flood copy discarded${e.dev ? ` at ${e.dev}` : ''}`;
+  if (e.kind === 'discarded') return `${discardedText(e.copy)}${e.dev ? ` at ${e.dev}` : ''}`;
   return `${VERDICT_TEXT[e.verdict]}${e.dev ? ` at ${e.dev}` : ''}`;
 }
 

@@ -6,7 +6,7 @@ import { renderDiagram, type HopRef } from './diagram';
 import { attrs, codicon, el } from './dom';
 import { standaloneSvg } from './exportSvg';
 import { DEFAULT_LAYOUT_OPTIONS, layoutTrace, type LabelFont, type LayoutOptions, type PathLayout } from './layout';
-import { detailsView, endIcon, flowText, pathLabel, traceTitle, VERDICT_TEXT } from './text';
+import { detailsView, discardedText, endIcon, flowText, pathLabel, traceTitle, VERDICT_TEXT } from './text';
 
 export interface TraceViewHost {
   post(m: FromWebview): void;
@@ -81,7 +81,7 @@ export function renderTrace(app: HTMLElement, m: ShowTrace, restored: HopRef | n
     const list = el('ul');
     pathButtons = layout.paths.map((p, i) => {
       const b = attrs(el('button', undefined, `path-item end-${p.end}`), { type: 'button', title: p.reason });
-      b.append(codicon(endIcon(p.end)), el('span', pathLabel(p, i), 'path-branch'), el('span', p.end === 'discarded' ? 'flood copy discarded' : VERDICT_TEXT[p.verdict], 'path-verdict'));
+      b.append(codicon(endIcon(p.end)), el('span', pathLabel(p, i), 'path-branch'), el('span', p.end === 'discarded' ? discardedText(p.copy) : VERDICT_TEXT[p.verdict], 'path-verdict'));
       b.addEventListener('click', () => select({ path: i, hop: p.hops.length - 1 }, true));
       const li = el('li');
       li.append(b);

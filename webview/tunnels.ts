@@ -1,6 +1,7 @@
-// Reads a tunnel's outer header from the engine's encapsulation step: its structured `tunnel` field
-// when present, else the words the engine writes (older saved traces); anything it cannot read is
-// left null rather than guessed.
+// Reads a tunnel's outer header from the engine's encapsulation step: its `tunnel` field and typed
+// `detail` (never its sentence). The outer source, when the step does not name it, is the kernel's
+// source choice for the outer packet (the `src` step after it) or the `src` of the route that carried
+// it. What a trace does not say (one saved by netpath 0.1 without details) is left null, not guessed.
 import type { Hop, Step } from '../src/shared/protocol';
 
 export type TunnelKind = 'vxlan' | 'ipip' | 'wireguard';
@@ -19,52 +20,36 @@ export interface TunnelHeader {
 export const isEncap = (s: Step): boolean => s.kind === 'vxlan-encap' || s.kind === 'tunnel-encap';
 export const isDecap = (s: Step): boolean => s.kind === 'vxlan-decap' || s.kind === 'tunnel-decap';
 
-function num(s: string | undefined): number | null {
-  if (s === undefined) return null;
-  const n = Number(s);
-  return Number.isSafeInteger(n) ? n : null;
-}
-
-/**
- * The outer header of an encapsulation step. `rest` is what follows the step in its hop: when the
- * step does not name the outer source (IPIP, WireGuard, VXLAN without `local`), the kernel's source
- * choice for the outer packet (a `src` step) or the `src` of the route that carried it is used.
- */
+/** The outer header of an encapsulation step; `rest` is what follows it in its hop. */
 export function tunnelHeader(step: Step, rest: readonly Step[] = []): TunnelHeader {
-  if (step.tunnel) {
-    const x = step.tunnel;
-    return { kind: x.kind, dev: x.dev, outerDst: x.outerDst, port: x.port ?? null, vni: x.vni ?? null, outerSrc: x.outerSrc ?? outerSource(rest) };
-  }
-  const t = step.text;
-  const dev = /^(\S+) /.exec(t)?.[1] ?? null;
-  let h: TunnelHeader;
-  if (step.kind === 'vxlan-encap') {
-    // "... in VXLAN (VNI 1) inside UDP to 10.4.7.22:8472 from 10.4.7.21: 50 bytes ..."
-    const m = /VNI (\d+)\) inside UDP to (\S+):(\d+)(?: from (\S+?))?:\s/.exec(t);
-    h = { kind: 'vxlan', dev, outerDst: m?.[2] ?? null, port: num(m?.[3]), outerSrc: m?.[4] ?? null, vni: num(m?.[1]) };
-  } else if (/WireGuard/.test(t)) {
-    // "... the packet is encrypted into UDP to 198.51.100.2:51820, 60 bytes ..."
-    const m = /UDP to (\S+):(\d+),/.exec(t);
-    h = { kind: 'wireguard', dev, outerDst: m?.[1] ?? null, port: num(m?.[2]), outerSrc: null, vni: null };
-  } else {
-    // "... inside a new IPv4 header to 10.0.0.2 (the tunnel's remote) ..."
-    const m = /header to (\S+?)[ ,]/.exec(t);
-    h = { kind: 'ipip', dev, outerDst: m?.[1] ?? null, port: null, outerSrc: null, vni: null };
-  }
+  const h = fromStep(step);
   if (h.outerSrc === null) h.outerSrc = outerSource(rest);
   return h;
 }
 
+function fromStep(step: Step): TunnelHeader {
+  if (step.tunnel) {
+    const x = step.tunnel;
+    return { kind: x.kind, dev: x.dev, outerDst: x.outerDst, port: x.port ?? null, vni: x.vni ?? null, outerSrc: x.outerSrc ?? null };
+  }
+  const d = step.detail;
+  switch (d?.type) {
+    case 'vxlan-encap':
+      return { kind: 'vxlan', dev: d.dev, outerDst: d.vtep, port: d.port, vni: d.vni, outerSrc: d.local ?? null };
+    case 'ipip-encap':
+      return { kind: 'ipip', dev: d.dev, outerDst: d.remote, port: null, vni: null, outerSrc: null };
+    case 'wg-encap':
+      return { kind: 'wireguard', dev: d.dev, outerDst: d.endpoint, port: d.port, vni: null, outerSrc: null };
+    default:
+      return { kind: step.kind === 'vxlan-encap' ? 'vxlan' : 'ipip', dev: null, outerDst: null, port: null, vni: null, outerSrc: null };
+  }
+}
+
 function outerSource(rest: readonly Step[]): string | null {
   for (const s of rest) {
-    if (s.kind === 'src') {
-      const m = /picks (\S+) as the source/.exec(s.text);
-      if (m) return m[1]!;
-    }
-    if (s.kind === 'route') {
-      const m = / src (\S+)/.exec(s.evidence);
-      if (m) return m[1]!;
-    }
+    const d = s.detail;
+    if (d?.type === 'src') return d.addr;
+    if (d?.type === 'route' && d.route.prefsrc !== undefined) return d.route.prefsrc;
     if (isEncap(s) || s.kind === 'underlay' || s.kind === 'veth') break;
   }
   return null;

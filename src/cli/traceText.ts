@@ -1,7 +1,7 @@
 // What `netpath trace` prints without --json: the hop-by-hop table with evidence (traceText) and one
 // line per hop (traceShort). Both are pure: colour comes in as a Style (plain when off).
 import { printable } from '../capture/text';
-import type { Hop, Step, Trace, TraceResult, Verdict } from '../engine';
+import type { Hop, Step, Trace, TracePath, TraceResult, Verdict } from '../engine';
 import { outcomeOf } from './exit';
 import { plain, type Role, type Style } from './style';
 
@@ -38,17 +38,25 @@ function wrap(text: string, width: number): string[] {
   return out;
 }
 
-function verdictRole(v: Verdict, floodCopy = false): Role {
+/**
+ * A copy (flood, VXLAN default entry, candidate port) that reaches a host the frame is not for is
+ * what flooding does, not a failure: the engine says so (`ending`), or for a trace saved by netpath
+ * 0.1, `floodCopy` and the verdict.
+ */
+function discarded(p: Pick<TracePath, 'verdict' | 'floodCopy' | 'ending'>): boolean {
+  return p.ending !== undefined ? p.ending === 'discarded' : p.floodCopy && p.verdict === 'wrong-destination';
+}
+
+function verdictRole(v: Verdict, copyDiscarded = false): Role {
   const o = outcomeOf(v);
   if (o === 'delivered') return 'ok';
   if (o === 'undecided') return 'unknown';
-  // A flood copy that reaches a host the frame is not for is what flooding does, not a failure.
-  return floodCopy && v === 'wrong-destination' ? 'quiet' : 'drop';
+  return copyDiscarded ? 'quiet' : 'drop';
 }
 
 /** `VERDICT at host dev`, the verdict in its colour and the place it stops in bold. */
-function verdictPieces(t: Pick<Trace, 'verdict' | 'dropAt'>, upper: boolean, floodCopy = false): Piece[] {
-  const role = verdictRole(t.verdict, floodCopy);
+function verdictPieces(t: Pick<Trace, 'verdict' | 'dropAt'>, upper: boolean, copyDiscarded = false): Piece[] {
+  const role = verdictRole(t.verdict, copyDiscarded);
   const out: Piece[] = [[role, upper ? t.verdict.toUpperCase() : t.verdict]];
   // Bold and dim are the same SGR attribute (intensity): a quiet path's stop stays just dim.
   if (t.dropAt) out.push(' at ', [role === 'quiet' ? role : [role, 'where'], `${t.dropAt.host}${t.dropAt.dev ? ` ${t.dropAt.dev}` : ''}`]);
@@ -90,7 +98,7 @@ export function traceText(r: TraceResult, style: Style = plain, lineWidth = 100)
   if (others.length) {
     lines.push([]);
     lines.push([`${others.length} paths (ECMP next hops and flood copies):`]);
-    for (const p of others) lines.push([`  ${p.branch}: `, ...verdictPieces(p, false, p.floodCopy)]);
+    for (const p of others) lines.push([`  ${p.branch}: `, ...verdictPieces(p, false, discarded(p))]);
   }
   return lines.map((l) => render(l, style)).join('\n') + '\n';
 }
@@ -119,9 +127,9 @@ function stepPieces(s: Step): Piece[] {
  */
 export function traceShort(r: TraceResult, style: Style = plain): string {
   const others = branches(r);
-  const blocks: { head?: Trace & { branch: string; floodCopy: boolean }; hops: Hop[]; trace: Trace; floodCopy: boolean }[] = others.length
-    ? others.map((p) => ({ head: p, hops: p.hops, trace: p, floodCopy: p.floodCopy }))
-    : [{ hops: r.hops, trace: r, floodCopy: false }];
+  const blocks: { head?: TracePath; hops: Hop[]; trace: Trace; copyDiscarded: boolean }[] = others.length
+    ? others.map((p) => ({ head: p, hops: p.hops, trace: p, copyDiscarded: discarded(p) }))
+    : [{ hops: r.hops, trace: r, copyDiscarded: false }];
   const all = blocks.flatMap((b) => b.hops);
   const hostW = Math.max(0, ...all.map((h) => width(h.host)));
   const inW = Math.max(0, ...all.map((h) => width(h.in ?? '-')));
@@ -130,14 +138,14 @@ export function traceShort(r: TraceResult, style: Style = plain): string {
   const lines: Piece[][] = [];
   blocks.forEach((b, bi) => {
     const indent = b.head ? '  ' : '';
-    if (b.head) lines.push([`path ${bi + 1} of ${blocks.length}, ${b.head.branch}: `, ...verdictPieces(b.head, true, b.floodCopy)]);
+    if (b.head) lines.push([`path ${bi + 1} of ${blocks.length}, ${b.head.branch}: `, ...verdictPieces(b.head, true, b.copyDiscarded)]);
     b.hops.forEach((h, i) => {
       const stops = i === b.hops.length - 1 && b.trace.verdict !== 'delivered';
       const inDev = h.in ?? '-';
       const outDev = h.out ?? '-';
       const s = stops ? undefined : decisiveStep(h);
       const what: Piece[] = stops
-        ? [[verdictRole(b.trace.verdict, b.floodCopy), b.trace.verdict.toUpperCase()], ...(b.trace.dropAt?.dev ? [` at ${b.trace.dropAt.dev}`] : [])]
+        ? [[verdictRole(b.trace.verdict, b.copyDiscarded), b.trace.verdict.toUpperCase()], ...(b.trace.dropAt?.dev ? [` at ${b.trace.dropAt.dev}`] : [])]
         : s
           ? stepPieces(s)
           : [];

@@ -70,5 +70,15 @@ export function cases(): Record<string, ShowTrace> {
       return message(c, { from: 'default/web-0', to: 'default/web-1' });
     })(),
     hostile: hostileMessage(),
+    // flannel.1 on node1 with only default (all-zero) VXLAN entries: a copy to every VTEP; node3's is
+    // discarded there (not its flannel.1 MAC), as expected, and web-1 gets the other.
+    'vxlan-default': message(
+      edit(demo(), 'k8s-node1', 'fdb', (ls) => [
+        ...ls.filter((l) => !/ dev flannel\.1 dst /.test(l)),
+        '00:00:00:00:00:00 dev flannel.1 dst 10.4.7.22 self permanent',
+        '00:00:00:00:00:00 dev flannel.1 dst 10.4.7.23 self permanent',
+      ]),
+      { from: 'default/web-0', to: 'default/web-1' },
+    ),
   };
 }

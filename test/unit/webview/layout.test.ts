@@ -3,7 +3,7 @@
 // engine says the packet stops, and branches for ECMP next hops and flood copies.
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
-import type { TraceResult } from '../../../src/shared/protocol';
+import type { Step, TraceResult } from '../../../src/shared/protocol';
 import { fit, layoutTrace, DEFAULT_LAYOUT_OPTIONS, type HopBox, type PathLayout } from '../../../webview/layout';
 import { tunnelHeader } from '../../../webview/tunnels';
 import { cases, demo, edit, HOSTILE_POD, message } from './cases';
@@ -228,26 +228,32 @@ describe('path layout on the demo capture', () => {
   });
 });
 
-describe('tunnel headers from the engine\'s words', () => {
-  const step = (kind: 'vxlan-encap' | 'tunnel-encap', text: string) => ({ kind, text, evidence: '', records: [] });
+describe('tunnel headers from the typed details', () => {
+  // The sentences are deliberately not the engine's: only the details are read.
+  const step = (kind: 'vxlan-encap' | 'tunnel-encap', detail: Step['detail']): Step => ({ kind, text: 'wording that says nothing', evidence: '', records: [], detail });
 
   test('VXLAN over IPv6, and without a local address the source comes from the route that carries it', () => {
-    const h = tunnelHeader(step('vxlan-encap', 'vx0 wraps the 64-byte packet in VXLAN (VNI 42) inside UDP to fd00::2:4789: 70 bytes of headers, 134 bytes in all. The outer packet is routed again in n1.'), [
-      { kind: 'route', text: '...', evidence: 'fd00::/64 dev eth0 proto kernel src fd00::1 metric 256', records: [] },
+    const h = tunnelHeader(step('vxlan-encap', { type: 'vxlan-encap', ns: 'n1', dev: 'vx0', size: 64, vni: 42, vtep: 'fd00::2', port: 4789, overhead: 70, total: 134 }), [
+      { kind: 'route', text: '...', evidence: '', records: [], detail: { type: 'route', ns: 'n1', dst: 'fd00::2', table: 'main', outcome: 'forward', route: { type: 'unicast', dst: 'fd00::/64', dev: 'eth0', table: 'main', metric: 256, prefsrc: 'fd00::1' } } },
     ]);
     assert.deepEqual(h, { kind: 'vxlan', dev: 'vx0', outerDst: 'fd00::2', port: 4789, outerSrc: 'fd00::1', vni: 42 });
   });
 
   test('IPIP names the far end; the source is the one the kernel picks', () => {
-    const h = tunnelHeader(step('tunnel-encap', "tunl0 is an IPIP tunnel: it puts the 64-byte packet inside a new IPv4 header to 10.0.0.2 (the route's gateway), 84 bytes in all. The outer packet is routed again in n1."), [
-      { kind: 'route', text: '...', evidence: '10.0.0.0/24 dev eth0', records: [] },
-      { kind: 'src', text: 'The kernel picks 10.0.0.1 as the source address (the first address on eth0).', evidence: '', records: [] },
+    const h = tunnelHeader(step('tunnel-encap', { type: 'ipip-encap', ns: 'n1', dev: 'tunl0', size: 64, remote: '10.0.0.2', fixed: false, total: 84 }), [
+      { kind: 'route', text: '...', evidence: '', records: [], detail: { type: 'route', ns: 'n1', dst: '10.0.0.2', table: 'main', outcome: 'forward', route: { type: 'unicast', dst: '10.0.0.0/24', dev: 'eth0', table: 'main' } } },
+      { kind: 'src', text: '...', evidence: '', records: [], detail: { type: 'src', addr: '10.0.0.1', from: 'device', dev: 'eth0' } },
     ]);
     assert.deepEqual(h, { kind: 'ipip', dev: 'tunl0', outerDst: '10.0.0.2', port: null, outerSrc: '10.0.0.1', vni: null });
   });
 
   test('WireGuard: endpoint and port; an unknown source stays unknown', () => {
-    const h = tunnelHeader(step('tunnel-encap', 'wg0 is a WireGuard device: cryptokey routing sends 10.244.1.3 to peer abc; the packet is encrypted into UDP to 198.51.100.2:51820, 60 bytes of headers, 124 bytes in all. The outer packet is routed again in n1.'));
+    const h = tunnelHeader(step('tunnel-encap', { type: 'wg-encap', ns: 'n1', dev: 'wg0', dst: '10.244.1.3', peer: { key: 'abcdefghijkl', allowedIps: ['10.244.1.0/24'] }, endpoint: '198.51.100.2', port: 51820, overhead: 60, total: 124 }));
     assert.deepEqual(h, { kind: 'wireguard', dev: 'wg0', outerDst: '198.51.100.2', port: 51820, outerSrc: null, vni: null });
+  });
+
+  test('a step with neither a tunnel field nor a detail (a hand-made trace) gives an unknown header, not a guess from its words', () => {
+    const h = tunnelHeader({ kind: 'vxlan-encap', text: 'flannel.1 wraps the 64-byte packet in VXLAN (VNI 1) inside UDP to 10.4.7.22:8472 from 10.4.7.21: ...', evidence: '', records: [] });
+    assert.deepEqual(h, { kind: 'vxlan', dev: null, outerDst: null, port: null, outerSrc: null, vni: null });
   });
 });
