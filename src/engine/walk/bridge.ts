@@ -11,11 +11,11 @@ import type { Frame, Packet } from './packet';
 import { drop, linkEv, next, step, type Action, type Goto, type Stage, type Walk } from './stage';
 
 /** The frame goes up to the host's IP layer on the bridge device (after the bridge family's INPUT). */
-function upTheStack(ns: Netns, br: Iface, inPort: Iface, frame: Frame, steps: Step[]): Action {
+function upTheStack(w: Walk, ns: Netns, br: Iface, inPort: Iface, frame: Frame, steps: Step[]): Action {
   const fam = frame.pkt.dst.family;
   // br_netfilter ran the inet PREROUTING on the bridge already: ip_rcv does not run it again.
   const up = (p: Packet): Goto => ({ stage: 'ip_rcv', ns, iif: br, pkt: brNetfilter(ns, fam) ? { ...p, prerouted: true } : p });
-  return next(hooks(bridgeHookCalls(ns, fam, 'input', { bridge: br.name, physIn: inPort.name }), frame.pkt, up), { steps });
+  return next(hooks(w, bridgeHookCalls(w, ns, fam, 'input', { bridge: br.name, physIn: inPort.name }), frame.pkt, up), { steps });
 }
 
 /**
@@ -27,12 +27,12 @@ export const brHandleFrame: Stage<'br_handle_frame'> = (w, _here, at) => {
   const { ns, br, inPort, frame } = at;
   if (!br.up) return drop('link-down', { type: 'bridge-down', ns: ns.name, bridge: br.name }, br.name, [linkEv(ns, br)]);
   // NF_BR_PRE_ROUTING (and br_netfilter's inet PREROUTING) for a frame that came in by a port.
-  if (inPort && !at.prerouted) {
-    return next(hooks(bridgeHookCalls(ns, frame.pkt.dst.family, 'prerouting', { bridge: br.name, physIn: inPort.name }), frame.pkt, (p) => ({ ...at, frame: { ...frame, pkt: p }, prerouted: true })));
+  if (inPort && !at.prerouted && w.netfilter) {
+    return next(hooks(w, bridgeHookCalls(w, ns, frame.pkt.dst.family, 'prerouting', { bridge: br.name, physIn: inPort.name }), frame.pkt, (p) => ({ ...at, frame: { ...frame, pkt: p }, prerouted: true })));
   }
   const mac = frame.dstMac;
   if (inPort && mac && br.mac?.equals(mac)) {
-    return upTheStack(ns, br, inPort, frame, [step('bridge', { type: 'bridge-own-mac', ns: ns.name, bridge: br.name, port: inPort.name, mac: mac.toString() }, [linkEv(ns, inPort), linkEv(ns, br)])]);
+    return upTheStack(w, ns, br, inPort, frame, [step('bridge', { type: 'bridge-own-mac', ns: ns.name, bridge: br.name, port: inPort.name, mac: mac.toString() }, [linkEv(ns, inPort), linkEv(ns, br)])]);
   }
   const inPortName = inPort ? { inPort: inPort.name } : {};
   if (!mac) {
@@ -42,7 +42,7 @@ export const brHandleFrame: Stage<'br_handle_frame'> = (w, _here, at) => {
   }
   const found = brFdbLookup(ns, br, mac, inPort !== undefined);
   if (found.kind === 'local') {
-    return upTheStack(ns, br, inPort!, frame, [step('fdb', { type: 'fdb-local', ns: ns.name, bridge: br.name, ...(inPort ? { port: inPort.name } : {}), mac: mac.toString() }, [evidence(ns, 'fdb', found.entry.src)])]);
+    return upTheStack(w, ns, br, inPort!, frame, [step('fdb', { type: 'fdb-local', ns: ns.name, bridge: br.name, ...(inPort ? { port: inPort.name } : {}), mac: mac.toString() }, [evidence(ns, 'fdb', found.entry.src)])]);
   }
   if (found.kind === 'hit') {
     const hit = found.entry;
@@ -77,7 +77,7 @@ function flood(w: Walk, ns: Netns, br: Iface, inPort: Iface | undefined, frame: 
  * br_forward out of `port`: it must be up and forwarding; then NF_BR_FORWARD (br_netfilter's inet
  * FORWARD for a frame from a port; NF_BR_LOCAL_OUT for one the host sent) and NF_BR_POST_ROUTING.
  */
-export const brForward: Stage<'br_forward'> = (_w, _here, { ns, br, inPort, port, frame }) => {
+export const brForward: Stage<'br_forward'> = (w, _here, { ns, br, inPort, port, frame }) => {
   const out = port.name;
   if (!port.up) return drop('link-down', { type: 'port-down', bridge: br.name, port: port.name }, port.name, [linkEv(ns, port)], false, { out });
   if (port.link?.bridgePort?.state !== undefined && port.link.bridgePort.state !== 'forwarding') {
@@ -85,8 +85,8 @@ export const brForward: Stage<'br_forward'> = (_w, _here, { ns, br, inPort, port
   }
   const fam = frame.pkt.dst.family;
   const ports = { bridge: br.name, physIn: inPort?.name, physOut: port.name };
-  const calls = [...bridgeHookCalls(ns, fam, inPort ? 'forward' : 'output', ports), ...bridgeHookCalls(ns, fam, 'postrouting', ports)];
-  return next(hooks(calls, frame.pkt, (p) => ({ stage: 'br_dev_queue_push_xmit', ns, br, port, frame: { ...frame, pkt: p } })), { out });
+  const calls = [...bridgeHookCalls(w, ns, fam, inPort ? 'forward' : 'output', ports), ...bridgeHookCalls(w, ns, fam, 'postrouting', ports)];
+  return next(hooks(w, calls, frame.pkt, (p) => ({ stage: 'br_dev_queue_push_xmit', ns, br, port, frame: { ...frame, pkt: p } })), { out });
 };
 
 /**

@@ -8,7 +8,7 @@ import type { Packet } from './packet';
 import { drop, linkEv, next, step, type Stage } from './stage';
 
 /** dev_queue_xmit by device type (the driver has checked the frame for a forwarding loop). */
-export const devQueueXmit: Stage<'dev_queue_xmit'> = (_w, _here, { ns, dev, frame }) => {
+export const devQueueXmit: Stage<'dev_queue_xmit'> = (w, _here, { ns, dev, frame }) => {
   switch (dev.type) {
     case 'bridge':
       // br_dev_xmit: the host sends into its bridge.
@@ -18,7 +18,7 @@ export const devQueueXmit: Stage<'dev_queue_xmit'> = (_w, _here, { ns, dev, fram
     case 'loopback': {
       // loopback_xmit -> netif_rx: the packet comes back in on lo (PREROUTING, INPUT) to be delivered.
       const deliver = (p: Packet) => ({ stage: 'ip_local_deliver' as const, ns, pkt: p, iif: dev });
-      return next(hook({ ns, hook: 'prerouting', layer: 'inet', packet: frame.pkt, iif: dev.name }, (p) => hook({ ns, hook: 'input', layer: 'inet', packet: p, iif: dev.name }, deliver)));
+      return next(hook(w, { ns, hook: 'prerouting', layer: 'inet', packet: frame.pkt, iif: dev.name }, (p) => hook(w, { ns, hook: 'input', layer: 'inet', packet: p, iif: dev.name }, deliver)));
     }
     case 'ipip':
       return next({ stage: 'ipip_xmit', ns, dev, frame });

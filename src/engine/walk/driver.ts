@@ -111,16 +111,15 @@ export class Walker implements Walk {
     while (stack.length) {
       const { c, g: first } = stack.pop()!;
       let g: Goto | undefined = first;
+      // What the stages may read of the path, one object per path kept up to date (no allocation per stage).
+      const here: Here = { hops: 0, floodCopy: c.floodCopy, endpoint: c.endpoint };
       while (g) {
         const a: Action | undefined = g.stage === 'dev_queue_xmit' ? this.xmitGuard(c, g) : undefined;
-        const action = a ?? (STAGES[g.stage] as Stage<Goto['stage']>)(this, this.here(c), g);
+        here.hops = c.hops.length;
+        const action = a ?? (STAGES[g.stage] as Stage<Goto['stage']>)(this, here, g);
         g = this.apply(c, action, stack);
       }
     }
-  }
-
-  private here(c: Cursor): Here {
-    return { hops: c.hops.length, floodCopy: c.floodCopy, endpoint: c.endpoint };
   }
 
   /** Applies an action to the path; returns the next stage, or undefined when the path ended or forked. */

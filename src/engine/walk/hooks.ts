@@ -16,7 +16,7 @@ import type { NfHook, Step } from '../trace';
 import type { Netns } from '../netns';
 import type { Packet } from './packet';
 import type { NfStep } from '../netfilter/types';
-import { drop, next, step, type Branch, type Goto, type HookCall, type HookOutcome, type Stage } from './stage';
+import { drop, next, step, type Branch, type Goto, type HookCall, type HookOutcome, type Stage, type Walk } from './stage';
 
 /** A step of the rules at a hook, for an evaluator's outcome (`HookOutcome.steps`). */
 export function netfilterStep(call: Pick<HookCall, 'ns' | 'hook' | 'layer'>, s: NfStep): Step {
@@ -24,21 +24,25 @@ export function netfilterStep(call: Pick<HookCall, 'ns' | 'hook' | 'layer'>, s: 
   return step('netfilter', { type: 'netfilter', ns: call.ns.name, hook: call.hook, layer: call.layer, step: s }, ev);
 }
 
-/** A hook point: run `call` then go on with the packet the rules leave (`then`). */
-export function hook(call: HookCall, then: (pkt: Packet) => Goto): Goto {
-  return { stage: 'nf_hook', call, then };
+/**
+ * A hook point: run `call`, then go on with the packet the rules leave (`then`). Without an evaluator
+ * there is nothing to ask: straight on, with the packet unchanged.
+ */
+export function hook(w: Walk, call: HookCall, then: (pkt: Packet) => Goto): Goto {
+  return w.netfilter ? { stage: 'nf_hook', call, then } : then(call.packet);
 }
 
 /** Hook points in order: each one's outcome is the next one's packet. */
-export function hooks(calls: ((pkt: Packet) => HookCall)[], pkt: Packet, then: (pkt: Packet) => Goto): Goto {
-  if (calls.length === 0) return then(pkt);
+export function hooks(w: Walk, calls: ((pkt: Packet) => HookCall)[], pkt: Packet, then: (pkt: Packet) => Goto): Goto {
+  if (calls.length === 0 || !w.netfilter) return then(pkt);
   const [first, ...rest] = calls;
-  return hook(first!(pkt), (p) => hooks(rest, p, then));
+  return hook(w, first!(pkt), (p) => hooks(w, rest, p, then));
 }
 
 /**
  * Whether br_netfilter hands bridged IP frames of `family` to the inet hooks: bridge-nf-call-iptables
- * (ip6tables) = 1. Not captured: a Kubernetes node runs with it (kube-proxy needs it); elsewhere, not.
+ * (ip6tables) = 1. Not captured (or neither 0 nor 1): a Kubernetes node runs with it (kube-proxy needs
+ * it); elsewhere, not. The bridge's MTU check reads it too (bridge.ts).
  */
 export function brNetfilter(ns: Netns, family: 4 | 6): boolean {
   const v = ns.sysctl.get(family === 4 ? 'net.bridge.bridge-nf-call-iptables' : 'net.bridge.bridge-nf-call-ip6tables')?.value.trim();
@@ -52,7 +56,8 @@ export function brNetfilter(ns: Netns, family: 4 | 6): boolean {
  * inet ones when br_netfilter calls them (prerouting, forward, postrouting of a frame that came in by
  * a port), which see the bridge as the device and the ports as physIn / physOut.
  */
-export function bridgeHookCalls(ns: Netns, family: 4 | 6, hook: NfHook, ports: { bridge: string; physIn?: string | undefined; physOut?: string | undefined }): ((pkt: Packet) => HookCall)[] {
+export function bridgeHookCalls(w: Walk, ns: Netns, family: 4 | 6, hook: NfHook, ports: { bridge: string; physIn?: string | undefined; physOut?: string | undefined }): ((pkt: Packet) => HookCall)[] {
+  if (!w.netfilter) return [];
   const calls: ((pkt: Packet) => HookCall)[] = [(packet) => ({ ns, hook, layer: 'bridge', packet, iif: ports.physIn, oif: ports.physOut })];
   if (ports.physIn !== undefined && hook !== 'input' && hook !== 'output' && brNetfilter(ns, family)) {
     calls.push((packet) => ({

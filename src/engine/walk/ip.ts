@@ -8,7 +8,7 @@ import { confValue, evidence, type Iface, type Netns } from '../netns';
 import type { Evidence, Step, StepDetail } from '../trace';
 import { hook, hooks } from './hooks';
 import type { Packet } from './packet';
-import { drop, fibLookup, linkEv, next, routeDevs, routeEv, routeView, step, withSteps, type Action, type Goto, type HookCall, type RouteAnswer, type Stage } from './stage';
+import { drop, fibLookup, linkEv, next, routeDevs, routeEv, routeView, step, withSteps, type Action, type Goto, type HookCall, type RouteAnswer, type Stage, type Walk } from './stage';
 
 /** A socket in `ns` sends `pkt` (sendmsg -> ip_local_out): the packet's first step, then the route. */
 export const sockSendmsg: Stage<'sock_sendmsg'> = (_w, _here, { ns, pkt }) => {
@@ -43,10 +43,10 @@ export const ipRouteOutput: Stage<'ip_route_output'> = (_w, _here, { ns, pkt, oi
 };
 
 /** ip_rcv: PREROUTING (unless br_netfilter ran it on the bridge already), then the input route. */
-export const ipRcv: Stage<'ip_rcv'> = (_w, _here, { ns, iif, pkt }) => {
+export const ipRcv: Stage<'ip_rcv'> = (w, _here, { ns, iif, pkt }) => {
   const route = (p: Packet): Goto => ({ stage: 'ip_route_input', ns, iif, pkt: p });
   if (pkt.prerouted) return next(route({ ...pkt, prerouted: undefined }));
-  return next(hook({ ns, hook: 'prerouting', layer: 'inet', packet: pkt, iif: iif.name }, route));
+  return next(hook(w, { ns, hook: 'prerouting', layer: 'inet', packet: pkt, iif: iif.name }, route));
 };
 
 /** ip_route_input: the route of a received packet; one to deliver here passes rp_filter first. */
@@ -92,7 +92,7 @@ function routeStep(ns: Netns, pkt: Packet, ans: RouteAnswer, outcome: Extract<St
 }
 
 /** What the route decides: no route, a rule's or route's reject, local delivery, or on to forward or send. */
-export const fibResult: Stage<'fib_result'> = (_w, _here, { ns, iif, pkt, ans }) => {
+export const fibResult: Stage<'fib_result'> = (w, _here, { ns, iif, pkt, ans }) => {
   const fam = pkt.dst.family;
   // An outer packet that cannot be routed fails inside the tunnel device's transmit (tx_errors there).
   const localDrop = iif ? null : (pkt.tunnelDev ?? null);
@@ -115,7 +115,7 @@ export const fibResult: Stage<'fib_result'> = (_w, _here, { ns, iif, pkt, ans })
     case 'broadcast':
     case 'multicast':
     case 'anycast':
-      return next(localIn(ns, iif, pkt), { steps: [routeStep(ns, pkt, ans, rec.type === 'local' ? 'local' : 'cast')] });
+      return next(localIn(w, ns, iif, pkt), { steps: [routeStep(ns, pkt, ans, rec.type === 'local' ? 'local' : 'cast')] });
     case 'throw':
     case 'nat':
       return drop('no-route', { type: 'route-unusable', route: routeView(ans.route) }, null, [routeEv(ns, ans.route)]);
@@ -128,11 +128,11 @@ export const fibResult: Stage<'fib_result'> = (_w, _here, { ns, iif, pkt, ans })
  * The hooks on the way to local delivery: INPUT for a received packet; for one created here, the
  * loopback round: OUTPUT and POSTROUTING on the way out, PREROUTING and INPUT on the way back in.
  */
-function localIn(ns: Netns, iif: Iface | null, pkt: Packet): Goto {
+function localIn(w: Walk, ns: Netns, iif: Iface | null, pkt: Packet): Goto {
   const deliver = (p: Packet): Goto => ({ stage: 'ip_local_deliver', ns, pkt: p, iif });
   const call = (h: HookCall['hook'], dev: { iif?: string; oif?: string }) => (packet: Packet): HookCall => ({ ns, hook: h, layer: 'inet', packet, ...dev });
-  if (iif) return hooks([call('input', { iif: iif.name })], pkt, deliver);
-  return hooks([call('output', { oif: 'lo' }), call('postrouting', { oif: 'lo' }), call('prerouting', { iif: 'lo' }), call('input', { iif: 'lo' })], pkt, deliver);
+  if (iif) return hooks(w, [call('input', { iif: iif.name })], pkt, deliver);
+  return hooks(w, [call('output', { oif: 'lo' }), call('postrouting', { oif: 'lo' }), call('prerouting', { iif: 'lo' }), call('input', { iif: 'lo' })], pkt, deliver);
 }
 
 function forwardingEnabled(ns: Netns, iif: Iface, fam: Family): { enabled: boolean | undefined; key: string; assumed: boolean; evidence: Evidence[] } {
@@ -213,10 +213,10 @@ export const ipOutput: Stage<'ip_output'> = (w, here, { ns, iif, pkt, gateway, d
     if (rp?.pass) steps.push(rp.pass);
   }
   const finish = (p: Packet): Goto => ({ stage: 'ip_finish_output', ns, pkt: p, gateway, dev, route: r });
-  const post = (p: Packet): Goto => hook({ ns, hook: 'postrouting', layer: 'inet', packet: p, oif: dev.name }, finish);
+  const post = (p: Packet): Goto => hook(w, { ns, hook: 'postrouting', layer: 'inet', packet: p, oif: dev.name }, finish);
   const first: Goto = iif
-    ? hook({ ns, hook: 'forward', layer: 'inet', packet: pkt, iif: iif.name, oif: dev.name }, post)
-    : hook({ ns, hook: 'output', layer: 'inet', packet: pkt, oif: dev.name }, (p) => (p.dst.equals(pkt.dst) && p.mark === pkt.mark ? post(p) : { stage: 'ip_route_output', ns, pkt: p }));
+    ? hook(w, { ns, hook: 'forward', layer: 'inet', packet: pkt, iif: iif.name, oif: dev.name }, post)
+    : hook(w, { ns, hook: 'output', layer: 'inet', packet: pkt, oif: dev.name }, (p) => (p.dst.equals(pkt.dst) && p.mark === pkt.mark ? post(p) : { stage: 'ip_route_output', ns, pkt: p }));
   return next(first, { out, steps });
 };
 

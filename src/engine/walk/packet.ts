@@ -64,7 +64,7 @@ export interface HookCall {
   /** The IP layer's hooks, or the bridge family's own (nft `bridge` tables). */
   layer: NfLayer;
   packet: Packet;
-  /** Input and output devices as the hook sees them (a bridged frame's: the bridge). */
+  /** Input and output devices as the hook sees them: for br_netfilter's inet calls the bridge, for the bridge family's own the ports. */
   iif?: string | undefined;
   oif?: string | undefined;
   /** br_netfilter: the bridge ports a bridged frame came in on and goes out of. */

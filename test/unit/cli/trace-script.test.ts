@@ -362,7 +362,8 @@ describe('the built CLI (dist/cli.js) as a subprocess', () => {
   /** The environment of a script: no colour settings of the developer's shell leak in. */
   const env = (extra: Record<string, string> = {}) => {
     const e: Record<string, string | undefined> = { ...process.env, TERM: 'xterm-256color', ...extra };
-    for (const k of ['FORCE_COLOR', 'NO_COLOR', 'NODE_DISABLE_COLORS']) if (!(k in extra)) delete e[k];
+    // CI and TEAMCITY_VERSION make Node's hasColors() say no on any terminal (CI runners set CI=true).
+    for (const k of ['FORCE_COLOR', 'NO_COLOR', 'NODE_DISABLE_COLORS', 'CI', 'TEAMCITY_VERSION']) if (!(k in extra)) delete e[k];
     return e;
   };
   const node = (args: string[], extra?: Record<string, string>) => spawnSync(process.execPath, [cli, 'trace', ...args], { cwd: repo, encoding: 'utf8', env: env(extra) });
