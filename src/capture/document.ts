@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { Addr, Prefix } from '../net/addr';
 import { isProbeName } from '../parsers';
+import { readKubernetes, type KubeSection } from './kubernetes';
 
 export const API_VERSION = 'netpath/v1';
 
@@ -30,6 +31,9 @@ const captureSchema = z.looseObject({
   metadata: z.looseObject({ cluster: z.string().optional(), capturedAt: z.string().optional() }).optional(),
   hosts: z.array(hostSchema),
   links: z.array(z.looseObject({ a: endpointSchema, b: endpointSchema })).optional(),
+  // What the Kubernetes API says (kubernetes.ts reads it): checked object by object, so a malformed
+  // object is a warning with its path and never fails the capture.
+  kubernetes: z.unknown().optional(),
 });
 
 export type Host = z.infer<typeof hostSchema>;
@@ -106,7 +110,13 @@ export function validateCapture(doc: unknown): LoadResult {
       if (!byName.has(l[side].host)) errors.push({ path: `links[${i}].${side}.host`, message: `link end names host "${l[side].host}", which is not in this capture` });
     }
   });
+  for (const issue of readKubernetes(capture.kubernetes).issues) warnings.push(issue);
   return errors.length ? { ok: false, errors } : { ok: true, capture, warnings };
+}
+
+/** The capture's `kubernetes` section, typed and defaulted (empty lists when the capture has none). */
+export function kubernetesOf(capture: Capture): KubeSection {
+  return readKubernetes(capture.kubernetes);
 }
 
 function checkVersion(doc: unknown): CaptureProblem | undefined {
@@ -139,7 +149,7 @@ function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {
 
 /** Serialises a capture with stable key order and two-space indent, ending with a newline. */
 export function serializeCapture(capture: Capture): string {
-  const order = ['apiVersion', 'kind', 'metadata', 'hosts', 'links'];
+  const order = ['apiVersion', 'kind', 'metadata', 'hosts', 'links', 'kubernetes'];
   const hostOrder = ['name', 'role', 'node', 'namespace', 'pod', 'hostNetwork', 'ips', 'podCIDRs', 'probes'];
   const sorted = (o: Record<string, unknown>, first: string[]) =>
     Object.fromEntries([...first.filter((k) => k in o), ...Object.keys(o).filter((k) => !first.includes(k))].map((k) => [k, o[k]]));
