@@ -1,0 +1,261 @@
+// Where the Kubernetes API and a node's kube-proxy rules disagree. The API (services.ts) says which
+// endpoints kube-proxy should program on the node for each Service port; the node's rules say which
+// it did: a packet to the ClusterIP is run through the node's OUTPUT hook (iptables and nftables
+// modes: every DNAT the rules can pick, or the REJECT/DROP of a Service with no endpoints), or looked up
+// in its IPVS table (IPVS mode: the real servers of the virtual service). Three findings:
+//   endpoint-missing  an endpoint kube-proxy should program (ready, or the terminating fallback) that
+//                     the rules never send to: kube-proxy has not caught up, or failed to write it;
+//   endpoint-stale    the rules send to an address the EndpointSlices no longer list as usable;
+//   service-missing   no rule on the node for a Service port the API has;
+// and no-kube-proxy-rules for a node whose rule probes hold no kube-proxy rules at all (kube-proxy not
+// running there, or a replacement such as Cilium's handles Services). Each names the host, probe, the
+// rule lines as evidence and what the API says, with the API objects as evidence. Pure.
+//
+// Only ClusterIP traffic is compared (NodePorts, externalIPs and LoadBalancer IPs use the same
+// endpoint chains in iptables and nftables modes); a family is compared only where the node has
+// kube-proxy rules for it (an IPv6 ClusterIP against a capture without ip6tables says nothing).
+import { Addr, type Family } from '../net/addr';
+import { ipvsLookup, runHook, type NfContext, type NfEvidence, type NfOutcome, type NfPacket, type Ruleset } from './netfilter';
+import { portEndpoints, programmedEndpoints, protoOf, servicePortLabel, type ServiceEndpoint, type ServiceIndex, type ServicePortView, type ServiceView } from './services';
+import type { Evidence } from './trace';
+
+export type FindingKind = 'endpoint-missing' | 'endpoint-stale' | 'service-missing' | 'no-kube-proxy-rules';
+export type KubeProxyMode = 'iptables' | 'nftables' | 'ipvs';
+
+export interface ServiceFinding {
+  kind: FindingKind;
+  host: string;
+  /** The probe whose rules disagree (`iptables`, `ip6tables`, `nft`, `ipvs`). */
+  probe: string;
+  mode?: KubeProxyMode;
+  /** kube-proxy's name for the Service port: `default/web:http`. */
+  service?: string;
+  /** The ClusterIP, port and protocol compared. */
+  frontend?: { ip: string; port: number; proto: string };
+  endpoint?: { ip: string; port: number };
+  /** The node's rule lines: the DNAT of a stale endpoint, the rules that choose among endpoints for a missing one. */
+  evidence: Evidence[];
+  /** What the API says, with the objects that say it. */
+  api: { says: string; evidence: Evidence[] };
+  /** One sentence, and the diagnosis-shaped parts (capture-v1's `diagnosis[]`). */
+  text: string;
+  expected: string;
+  actual: string;
+  owner: 'kube-proxy';
+  fix: string;
+}
+
+/** What the node's rules do with a new connection to one Service port. */
+interface RulesAnswer {
+  mode: KubeProxyMode;
+  probe: string;
+  /** The rules know the Service port (a DNAT, a REJECT/DROP for no endpoints, an IPVS virtual service). */
+  found: boolean;
+  endpoints: { ip: string; port: number; evidence: Evidence[] }[];
+  /** The rules reject or drop it (a Service with no endpoints), with the rule. */
+  refused?: { verdict: 'reject' | 'drop'; evidence: Evidence[] };
+  /** The rules that chose among endpoints (or matched the frontend). */
+  chooser: Evidence[];
+}
+
+const ev = (e: NfEvidence): Evidence => ({ host: e.host, probe: e.probe, line: e.line, raw: e.raw });
+
+/** The families the node has kube-proxy rules for, and in which mode. */
+export function kubeProxyModes(rs: Ruleset): Map<Family, KubeProxyMode> {
+  const out = new Map<Family, KubeProxyMode>();
+  for (const s of rs.ipvs.services) if (s.addr) out.set(s.addr.family, 'ipvs');
+  for (const c of rs.chains.values()) {
+    const fam: Family | undefined = c.family === 'ip' ? 4 : c.family === 'ip6' ? 6 : undefined;
+    if (fam === undefined || out.get(fam) === 'ipvs') continue;
+    if (c.source === 'nft' && c.table === 'kube-proxy') out.set(fam, 'nftables');
+    else if (c.source === 'iptables' && c.table === 'nat' && (c.name.startsWith('KUBE-SVC-') || c.name === 'KUBE-SERVICES') && !out.has(fam)) out.set(fam, 'iptables');
+  }
+  // iptables' KUBE-SERVICES exists in IPVS mode too (with ipsets, no KUBE-SVC chains): IPVS with no virtual services yet.
+  if (rs.probes.includes('ipvs')) {
+    for (const c of rs.chains.values()) {
+      if (c.source === 'iptables' && c.name === 'KUBE-SERVICES' && c.rules.some((r) => /KUBE-CLUSTER-IP/.test(r.evidence.raw))) out.set(c.family === 'ip6' ? 6 : 4, 'ipvs');
+    }
+  }
+  return out;
+}
+
+function ruleProbe(mode: KubeProxyMode, family: Family): string {
+  return mode === 'ipvs' ? 'ipvs' : mode === 'nftables' ? 'nft' : family === 4 ? 'iptables' : 'ip6tables';
+}
+
+/** What the rules do with a new connection from the node itself to ip:port/proto. */
+function askRules(rs: Ruleset, mode: KubeProxyMode, family: Family, src: Addr, dst: Addr, port: number, proto: 'tcp' | 'udp' | 'sctp', local: Set<string>): RulesAnswer {
+  const probe = ruleProbe(mode, family);
+  const pkt: NfPacket = { family, src, dst, proto, sport: 40000, dport: port, mark: 0, connection: 'new' };
+  if (mode === 'ipvs') {
+    const m = ipvsLookup(rs, pkt);
+    if (!m) return { mode, probe, found: false, endpoints: [], chooser: [] };
+    // A real server of weight 0 takes no new connection: kube-proxy drains a removed endpoint so.
+    const live = m.realServers.filter((r) => r.weight > 0);
+    return { mode, probe, found: true, endpoints: live.map((r) => ({ ip: Addr.must(r.addr).toString(), port: r.port, evidence: [ev(r.evidence)] })), chooser: [ev(m.service.evidence)] };
+  }
+  const ctx: NfContext = {
+    addrType: (a) => (local.has(a.toString()) ? 'local' : a.isMulticast() ? 'multicast' : 'unicast'),
+    masqueradeAddress: () => undefined,
+    primaryAddress: () => undefined,
+  };
+  const outcomes: NfOutcome[] = runHook(rs, 'output', pkt, ctx);
+  const endpoints: RulesAnswer['endpoints'] = [];
+  const chooser: Evidence[] = [];
+  let refused: RulesAnswer['refused'];
+  for (const o of outcomes) {
+    const dnat = o.nat.find((n) => n.kind === 'dnat');
+    if (dnat) {
+      const ip = Addr.parse(dnat.after.addr);
+      const key = ip.ok ? ip.value.toString() : dnat.after.addr;
+      if (!endpoints.some((e) => e.ip === key && e.port === (dnat.after.port ?? port))) endpoints.push({ ip: key, port: dnat.after.port ?? port, evidence: [ev(dnat.evidence)] });
+      // The NAT chains' jumps and random choices that led to the DNAT: the rules that choose the endpoint.
+      let inNat = false;
+      for (const s of o.steps) {
+        if (s.kind === 'chain') inNat = s.type === 'nat';
+        if (s.kind !== 'rule' || !inNat) continue;
+        if (s.action.kind === 'jump' || s.action.kind === 'goto' || s.action.kind === 'branch') {
+          if (!chooser.some((c) => c.line === s.evidence.line && c.probe === s.evidence.probe && c.raw === s.evidence.raw)) chooser.push(ev(s.evidence));
+        }
+      }
+    } else if (o.verdict.kind === 'reject' || o.verdict.kind === 'drop') {
+      const last = [...o.steps].reverse().find((s) => s.kind === 'rule');
+      refused = { verdict: o.verdict.kind, evidence: last && last.kind === 'rule' ? [ev(last.evidence)] : [] };
+    }
+  }
+  return { mode, probe, found: endpoints.length > 0 || refused !== undefined, endpoints, chooser: chooser.slice(0, 6), ...(refused ? { refused } : {}) };
+}
+
+function epText(e: { ip: string; port: number }): string {
+  return e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`;
+}
+
+function condition(e: ServiceEndpoint): string {
+  if (e.ready) return 'ready';
+  if (e.serving && e.terminating) return 'terminating (still serving)';
+  if (e.terminating) return 'terminating';
+  return 'not ready';
+}
+
+export interface FindingOptions {
+  /** Only these Service ports (kube-proxy labels, `default/web:http`, or Services, `default/web`). */
+  services?: readonly string[];
+  /** The node's addresses (its rules see them as local); default: what the index knows of the node. */
+  nodeAddrs?: readonly string[];
+}
+
+/**
+ * Compares one node's kube-proxy rules with the API. `node` is the node's name as the API's
+ * EndpointSlices give it (nodeName), which traffic policy Local compares with.
+ */
+export function serviceFindings(rs: Ruleset, ix: ServiceIndex, node: string, opts: FindingOptions = {}): ServiceFinding[] {
+  const out: ServiceFinding[] = [];
+  const modes = kubeProxyModes(rs);
+  const wanted = (svc: ServiceView, p: ServicePortView) => !opts.services || opts.services.includes(svc.key) || opts.services.includes(servicePortLabel(svc, p));
+  const services = ix.services.filter((s) => s.clusterIPs.length > 0 && s.ports.some((p) => wanted(s, p)));
+  if (modes.size === 0) {
+    if (rs.probes.length > 0 && services.length > 0) {
+      out.push({
+        kind: 'no-kube-proxy-rules',
+        host: rs.host,
+        probe: rs.probes.join(', '),
+        evidence: [],
+        api: { says: `${services.length} Service(s) with a ClusterIP`, evidence: services.slice(0, 3).map((s) => s.evidence) },
+        text: `${rs.host}'s netfilter rules (${rs.probes.join(', ')}) hold no kube-proxy rules at all, while the API has ${services.length} Service(s) with a ClusterIP: kube-proxy is not running on ${rs.host}, or another data plane (Cilium's kube-proxy replacement, eBPF) handles Services there`,
+        expected: 'kube-proxy rules for every Service (KUBE-SERVICES chains, a kube-proxy nft table or IPVS virtual services)',
+        actual: 'none',
+        owner: 'kube-proxy',
+        fix: `check kube-proxy on ${rs.host} (kubectl -n kube-system get pods -o wide -l k8s-app=kube-proxy, its logs), or the CNI's own Service handling`,
+      });
+    }
+    return out;
+  }
+  const local = new Set<string>();
+  for (const [ip, n] of ix.nodeAddrs) if (n === node) local.add(ip);
+  for (const a of opts.nodeAddrs ?? []) {
+    const r = Addr.parse(a);
+    if (r.ok) local.add(r.value.toString());
+  }
+  const srcOf = (f: Family): Addr => {
+    for (const a of local) {
+      const r = Addr.parse(a);
+      if (r.ok && r.value.family === f) return r.value;
+    }
+    // A documentation address: only a rule that tests the source (none of kube-proxy's endpoint choices) would care.
+    return Addr.must(f === 4 ? '192.0.2.1' : '2001:db8::1');
+  };
+  for (const svc of services) {
+    for (const ip of svc.clusterIPs) {
+      const dst = Addr.must(ip);
+      const mode = modes.get(dst.family);
+      if (!mode) continue;
+      for (const p of svc.ports) {
+        if (!wanted(svc, p)) continue;
+        const label = servicePortLabel(svc, p);
+        const proto = protoOf(p.protocol);
+        const frontend = { ip, port: p.port, proto };
+        const front = `${ip.includes(':') ? `[${ip}]` : ip}:${p.port}/${proto}`;
+        const expected = programmedEndpoints(ix, svc, p, dst.family, node, 'internal');
+        const rules = askRules(rs, mode, dst.family, srcOf(dst.family), dst, p.port, proto, local);
+        const base = { host: rs.host, probe: rules.probe, mode, service: label, frontend, owner: 'kube-proxy' as const };
+        const fixSync = `kube-proxy on ${rs.host} has not synced its rules with the API: check its logs (kubectl -n kube-system logs -l k8s-app=kube-proxy --field-selector spec.nodeName=${rs.host}) and restart it if it is stuck`;
+        const expectedText = expected.endpoints.length
+          ? `${expected.endpoints.map(epText).join(', ')}${expected.terminatingFallback ? ' (no endpoint ready: the terminating ones, as kube-proxy falls back)' : ''}${expected.policy === 'Local' ? ` (internalTrafficPolicy Local: ${node}'s own)` : ''}`
+          : expected.none === 'drop'
+            ? `no endpoint on ${node} (internalTrafficPolicy Local): drop`
+            : 'no endpoint: reject';
+        const actualText = rules.endpoints.length ? rules.endpoints.map(epText).join(', ') : rules.refused ? rules.refused.verdict : rules.found ? 'no endpoint' : 'no rule';
+        if (!rules.found) {
+          // kube-proxy's nftables mode rejects a Service with no endpoints from a map this check cannot see
+          // without its own rule; iptables mode has a REJECT rule. Only a Service with endpoints must have DNAT rules.
+          if (expected.endpoints.length === 0 && mode !== 'iptables') continue;
+          out.push({
+            ...base,
+            kind: 'service-missing',
+            evidence: [],
+            api: { says: `${label} is ${front} with ${expectedText}`, evidence: [svc.evidence, ...expected.endpoints.map((e) => e.evidence)] },
+            text: `${rs.host}'s ${rules.probe} rules have nothing for ${label} (${front}), which the API has with ${expectedText}: a connection from ${rs.host} to it is not rewritten`,
+            expected: expectedText,
+            actual: 'no rule',
+            fix: fixSync,
+          });
+          continue;
+        }
+        for (const e of expected.endpoints) {
+          if (rules.endpoints.some((r) => r.ip === e.ip && r.port === e.port)) continue;
+          out.push({
+            ...base,
+            kind: 'endpoint-missing',
+            endpoint: { ip: e.ip, port: e.port },
+            evidence: rules.chooser.length ? rules.chooser : (rules.refused?.evidence ?? []),
+            api: { says: `EndpointSlice ${e.slice} lists ${epText(e)}${e.pod ? ` (${e.pod})` : ''} as ${condition(e)}${e.nodeName ? ` on ${e.nodeName}` : ''}`, evidence: [e.evidence] },
+            text: `${rs.host}'s ${rules.probe} rules for ${label} (${front}) never send to ${epText(e)}, which EndpointSlice ${e.slice} lists as ${condition(e)}: that endpoint gets no new connections from ${rs.host}`,
+            expected: expectedText,
+            actual: actualText,
+            fix: fixSync,
+          });
+        }
+        const known = portEndpoints(ix, svc, p, dst.family);
+        for (const r of rules.endpoints) {
+          if (expected.endpoints.some((e) => e.ip === r.ip && e.port === r.port)) continue;
+          const listed = known.find((e) => e.ip === r.ip && e.port === r.port);
+          const says = listed
+            ? `EndpointSlice ${listed.slice} lists ${epText(r)}${listed.pod ? ` (${listed.pod})` : ''} as ${condition(listed)}${listed.nodeName ? ` on ${listed.nodeName}` : ''}, which kube-proxy does not use here (${expectedText === 'no endpoint: reject' ? 'the Service has no usable endpoint' : `it uses ${expectedText}`})`
+            : `no EndpointSlice of ${svc.key} lists ${epText(r)}`;
+          out.push({
+            ...base,
+            kind: 'endpoint-stale',
+            endpoint: { ip: r.ip, port: r.port },
+            evidence: r.evidence,
+            api: { says, evidence: listed ? [listed.evidence] : [svc.evidence] },
+            text: `${rs.host}'s ${rules.probe} rules still send ${label} (${front}) to ${epText(r)}, but ${says.charAt(0).toLowerCase()}${says.slice(1)}: connections sent there may fail`,
+            expected: expectedText,
+            actual: actualText,
+            fix: fixSync,
+          });
+        }
+      }
+    }
+  }
+  return out;
+}
