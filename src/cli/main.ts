@@ -153,7 +153,7 @@ export function buildProgram(io: Io, status: { code: number } = { code: EXIT_OK 
     .action(async (opts: ClusterFlags & { output?: string }) => {
       if (!opts.output) throw new CommanderError(EXIT_USAGE, 'netpath.usage', 'capture needs -o FILE (or use `netpath capture show FILE`)');
       const col = collectorFor(io, opts);
-      const { capture: doc, reports } = await withCluster(() => col.captureAll(io.signal));
+      const { capture: doc, reports, notes } = await withCluster(() => col.captureAll(io.signal));
       io.write(opts.output, serializeCapture(doc));
       const withTables = doc.hosts.filter((h) => h.probes && Object.keys(h.probes).length).length;
       io.err(`netpath: wrote ${printable(opts.output)}: ${doc.hosts.length} hosts, ${withTables} with tables, ${col.execCalls} exec calls\n`);
@@ -161,6 +161,7 @@ export function buildProgram(io: Io, status: { code: number } = { code: EXIT_OK 
       if (cni) io.err(printable(`netpath: CNI ${cni.name}${cni.backend ? ` (${cni.backend})` : ''}, from ${cni.evidence.join('; ')}`) + '\n');
       const problems = reportLines(reports);
       if (problems) io.err(`netpath: some hosts could not be read fully:\n${problems}\n`);
+      for (const n of notes) io.err(`netpath: ${printable(n.message)}\n`);
     });
   capture
     .command('show')
@@ -205,6 +206,7 @@ export function buildProgram(io: Io, status: { code: number } = { code: EXIT_OK 
         const problems = reportLines(r.reports);
         if (problems) io.err(`netpath: some hosts could not be read:\n${problems}\n`);
         io.err(`netpath: read ${r.reports.filter((x) => x.via).length} hosts with ${col.execCalls} exec calls\n`);
+        for (const n of r.notes) io.err(`netpath: ${printable(n.message)}\n`);
         if (opts.save) io.write(opts.save, serializeCapture(r.capture));
       } else {
         const file = opts.capture ?? io.demoCapture;

@@ -28,6 +28,18 @@ export interface PodInfo {
   createdAt?: number | undefined;
 }
 
+/** A kind of object the collector lists for the capture's `kubernetes` section (objects.ts lists them). */
+export interface ResourceType {
+  /** The key in the capture's `kubernetes` section. */
+  key: 'namespaces' | 'nodes' | 'pods' | 'services' | 'endpointSlices' | 'networkPolicies';
+  group: string;
+  version: string;
+  kind: string;
+  plural: string;
+  /** Whether the collection can go on without it. */
+  optional: boolean;
+}
+
 export interface DaemonSetInfo {
   namespace: string;
   name: string;
@@ -84,6 +96,11 @@ export interface ClusterApi {
   /** The kubeconfig context in use. */
   readonly context: string;
   listNodes(opts?: CallOptions): Promise<NodeInfo[]>;
+  /**
+   * Every object of a kind, cluster-wide, in its JSON form (the items of the list as the API server
+   * sends them). A role that may not list it gets a KubeError of kind `forbidden`.
+   */
+  listObjects(resource: ResourceType, opts?: CallOptions): Promise<unknown[]>;
   listPods(opts?: CallOptions & { nodeName?: string; labelSelector?: string }): Promise<PodInfo[]>;
   readPod(namespace: string, name: string, opts?: CallOptions): Promise<PodInfo | undefined>;
   /** A ConfigMap's data, or undefined when it does not exist. */

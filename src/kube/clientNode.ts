@@ -3,7 +3,10 @@
 import * as k8s from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
 import WebSocket from 'ws';
-import { KubeError, type CallOptions, type ClusterApi, type DaemonSetInfo, type ExecOptions, type ExecResult, type ExecTarget, type NodeInfo, type PodInfo } from './api';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { KubeError, type CallOptions, type ClusterApi, type DaemonSetInfo, type ExecOptions, type ExecResult, type ExecTarget, type NodeInfo, type PodInfo, type ResourceType } from './api';
+import { listPath, nodeInfoOf, podInfoOf, qualifiedName } from './objects';
 
 export interface KubeconfigOptions {
   /** An explicit kubeconfig file; otherwise KUBECONFIG (several files merged) or ~/.kube/config, as kubectl finds it. */
@@ -104,36 +107,8 @@ type ExecSocket = NonNullable<ConstructorParameters<typeof k8s.Exec>[1]>;
 
 const strMap = (m: Record<string, string> | undefined): Record<string, string> => ({ ...(m ?? {}) });
 
-export function podInfo(p: k8s.V1Pod): PodInfo {
-  const owner = p.metadata?.ownerReferences?.find((o) => o.controller) ?? p.metadata?.ownerReferences?.[0];
-  const ips = (p.status?.podIPs ?? []).map((x) => x.ip).filter((x): x is string => typeof x === 'string');
-  if (ips.length === 0 && p.status?.podIP) ips.push(p.status.podIP);
-  return {
-    namespace: p.metadata?.namespace ?? 'default',
-    name: p.metadata?.name ?? '',
-    nodeName: p.spec?.nodeName,
-    hostNetwork: p.spec?.hostNetwork === true,
-    phase: p.status?.phase ?? 'Unknown',
-    podIPs: ips,
-    containers: (p.spec?.containers ?? []).map((c) => c.name),
-    labels: strMap(p.metadata?.labels),
-    owner: owner ? `${owner.kind}/${owner.name}` : undefined,
-    createdAt: p.metadata?.creationTimestamp ? new Date(p.metadata.creationTimestamp).getTime() : undefined,
-  };
-}
-
-export function nodeInfo(n: k8s.V1Node): NodeInfo {
-  const podCIDRs = n.spec?.podCIDRs?.length ? n.spec.podCIDRs : n.spec?.podCIDR ? [n.spec.podCIDR] : [];
-  return {
-    name: n.metadata?.name ?? '',
-    internalIPs: (n.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address),
-    podCIDRs,
-    annotations: strMap(n.metadata?.annotations),
-    labels: strMap(n.metadata?.labels),
-    taints: (n.spec?.taints ?? []).map((t) => ({ key: t.key, effect: t.effect, ...(t.value !== undefined ? { value: t.value } : {}) })),
-    ready: (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
-  };
-}
+export const podInfo = (p: k8s.V1Pod): PodInfo => podInfoOf(p);
+export const nodeInfo = (n: k8s.V1Node): NodeInfo => nodeInfoOf(n);
 
 class Collect extends Writable {
   readonly chunks: Buffer[] = [];
@@ -225,6 +200,55 @@ export class ClientNodeCluster implements ClusterApi {
     const fieldSelector = opts?.nodeName ? `spec.nodeName=${opts.nodeName}` : undefined;
     const list = await this.call('list pods', opts, () => this.core.listPodForAllNamespaces({ ...(fieldSelector ? { fieldSelector } : {}), ...(opts?.labelSelector ? { labelSelector: opts.labelSelector } : {}) }));
     return list.items.map(podInfo);
+  }
+
+  /**
+   * Every object of a kind, cluster-wide, in its JSON form (client-node's typed lists would turn
+   * timestamps into Dates and drop fields its models lack). Read in pages of 500, as kubectl does.
+   */
+  async listObjects(r: ResourceType, opts?: CallOptions): Promise<unknown[]> {
+    const what = `list ${qualifiedName(r)}`;
+    const items: unknown[] = [];
+    let cont: string | undefined;
+    for (let page = 0; page < 10_000; page++) {
+      const q = new URLSearchParams({ limit: '500', ...(cont ? { continue: cont } : {}) });
+      const body = await this.call(what, opts, () => this.getJson(`${listPath(r)}?${q}`, opts?.signal));
+      const list = (typeof body === 'object' && body !== null ? body : {}) as { items?: unknown; metadata?: { continue?: unknown } };
+      if (!Array.isArray(list.items)) throw new KubeError('server', `${what}: the API server did not answer with a list`, 'Check that the cluster serves this API (kubectl api-resources).');
+      items.push(...(list.items as unknown[]));
+      cont = typeof list.metadata?.continue === 'string' && list.metadata.continue ? list.metadata.continue : undefined;
+      if (!cont) break;
+    }
+    return items;
+  }
+
+  /** GET a path of the API server as JSON, with the kubeconfig's TLS and credentials. */
+  private async getJson(path: string, signal: AbortSignal | undefined): Promise<unknown> {
+    const opts: https.RequestOptions = { method: 'GET', headers: { Accept: 'application/json' } };
+    await this.kc.applyToHTTPSOptions(opts);
+    const url = new URL(this.kc.getCurrentCluster()!.server.replace(/\/+$/, '') + path);
+    const mod = url.protocol === 'http:' ? http : https;
+    return new Promise((resolve, reject) => {
+      const req = mod.request(url, { ...opts, ...(signal ? { signal } : {}) }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown = text;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            // not JSON: keep the text for the message
+          }
+          const code = res.statusCode ?? 0;
+          if (code >= 200 && code < 300) resolve(body);
+          else reject(new k8s.ApiException(code, `HTTP ${code}`, body, {}));
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
   }
 
   async readPod(namespace: string, name: string, opts?: CallOptions): Promise<PodInfo | undefined> {

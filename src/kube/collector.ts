@@ -8,6 +8,7 @@ import { buildNetwork, simulate, type TraceOutcome, type TraceRequest } from '..
 import type { ProbeName } from '../parsers';
 import { KubeError, type ClusterApi, type ExecTarget, type NodeInfo, type PodInfo } from './api';
 import { detectCni, type CniInfo } from './cni';
+import { asKubectlItem, listDenied, nodeInfoOf, podInfoOf, qualifiedName, RESOURCE_KEYS, RESOURCES, type KubeObject, type ResourceKey } from './objects';
 
 export type NodeAccess = 'host-network-pods' | 'debug-pods' | 'never';
 
@@ -43,6 +44,21 @@ const STRAGGLER_AGE_MS = 11 * 60 * 1000;
 /** What the engine reads; legacy forms (brctl, arp) and iptables only for a full capture. */
 const TRACE_PROBES: ProbeName[] = ['links', 'addrs', 'routes4', 'routes6', 'rules4', 'rules6', 'neigh', 'fdb', 'sysctl'];
 const FULL_PROBES: ProbeName[] = [...TRACE_PROBES, 'iptables'];
+/**
+ * The rule sets a node's netfilter hooks run (kube-proxy's Services, FORWARD filtering, masquerade),
+ * read on every node a trace needs. `ipvs` and `ipset` are read only where they can matter: IPVS only
+ * on a node with kube-proxy's `kube-ipvs0` device, ipsets only when a rule matches a set.
+ */
+const NODE_NETFILTER_PROBES: ProbeName[] = ['iptables', 'ip6tables', 'nft'];
+const NETFILTER_PROBES: ReadonlySet<ProbeName> = new Set(['iptables', 'ip6tables', 'nft', 'ipvs', 'ipset']);
+
+/** What the API refused or lacks: the collection went on without it. */
+export interface ApiNote {
+  /** `endpointslices.discovery.k8s.io` */
+  resource: string;
+  kind: 'forbidden' | 'unavailable';
+  message: string;
+}
 
 export interface HostReport {
   host: string;
@@ -55,6 +71,16 @@ export interface HostReport {
   error?: { kind: KubeError['kind'] | 'no-access'; message: string; hint: string };
   /** The host's side is inferred from its node (a pod without tools). */
   inferred?: boolean;
+}
+
+export interface Skeleton {
+  at: number;
+  capture: Capture;
+  cni: CniInfo;
+  pods: PodInfo[];
+  nodes: NodeInfo[];
+  /** Lists left out of the capture's `kubernetes` section, and why. */
+  notes: ApiNote[];
 }
 
 interface Cached {
@@ -84,7 +110,7 @@ const PREFERRED_NODE_PODS = /flannel|calico-node|cilium|kube-proxy|canal|weave|k
 export class ClusterCollector {
   private readonly opts: CollectorOptions;
   private readonly limiter: Limiter;
-  private skeletonCache: { at: number; capture: Capture; pods: PodInfo[]; nodes: NodeInfo[]; cni: CniInfo } | undefined;
+  private skeletonCache: Skeleton | undefined;
   private readonly cache = new Map<string, Cached>();
   private readonly debugPods: { namespace: string; name: string }[] = [];
   /** Exec calls made so far (a benchmark and the tests count them). */
@@ -105,16 +131,25 @@ export class ClusterCollector {
     this.skeletonCache = undefined;
   }
 
-  /** Nodes and pods from the API, as capture hosts without tables, and the CNI in use. */
-  async skeleton(signal?: AbortSignal): Promise<{ capture: Capture; cni: CniInfo; pods: PodInfo[]; nodes: NodeInfo[] }> {
+  /**
+   * Nodes and pods from the API, as capture hosts without tables, the CNI in use, and the objects of
+   * the capture's `kubernetes` section (Namespaces, Nodes, Pods, Services, EndpointSlices,
+   * NetworkPolicies). A list the role may not read (or the cluster does not serve) is left out with a
+   * note naming the verb and resource to grant; only Nodes and Pods are indispensable.
+   */
+  async skeleton(signal?: AbortSignal): Promise<Skeleton> {
     const s = this.skeletonCache;
     if (s && this.opts.now() - s.at < this.opts.cacheTtlMs) return s;
-    const [nodes, pods, daemonSets, flannelConfig] = await Promise.all([
-      this.api.listNodes({ signal }),
-      this.api.listPods({ signal }),
-      this.api.listDaemonSets({ signal }),
-      this.api.readConfigMap('kube-system', 'kube-flannel-cfg', { signal }),
-    ]);
+    const notes: ApiNote[] = [];
+    const lists = await Promise.all(RESOURCE_KEYS.map((k) => this.listResource(k, notes, signal)));
+    const [daemonSets, flannelConfig] = await Promise.all([this.api.listDaemonSets({ signal }), this.api.readConfigMap('kube-system', 'kube-flannel-cfg', { signal })]);
+    const kubernetes: Partial<Record<ResourceKey, KubeObject[]>> = {};
+    RESOURCE_KEYS.forEach((k, i) => {
+      const items = lists[i];
+      if (items) kubernetes[k] = items;
+    });
+    const nodes = (kubernetes.nodes ?? []).map(nodeInfoOf);
+    const pods = (kubernetes.pods ?? []).map(podInfoOf);
     const cni = detectCni({ daemonSets, nodes, flannelConfig });
     const names = podHostNames(pods, new Set(nodes.map((n) => n.name)));
     const hosts: Host[] = nodes.map((n) => ({ name: n.name, role: 'node', ips: n.internalIPs, podCIDRs: n.podCIDRs }));
@@ -123,12 +158,33 @@ export class ClusterCollector {
       if (p.phase !== 'Running' && p.phase !== 'Pending') continue;
       hosts.push({ name: names.get(p)!, role: 'pod', node: p.nodeName, namespace: p.namespace, pod: p.name, hostNetwork: p.hostNetwork, ips: p.podIPs });
     }
-    const doc = { apiVersion: API_VERSION, kind: 'Capture', metadata: { cluster: this.api.context, capturedAt: new Date(this.opts.now()).toISOString(), cni }, hosts };
+    const doc = { apiVersion: API_VERSION, kind: 'Capture', metadata: { cluster: this.api.context, capturedAt: new Date(this.opts.now()).toISOString(), cni }, hosts, kubernetes };
     const v = validateCapture(doc);
     if (!v.ok) throw new KubeError('server', `the cluster's objects do not make a valid capture: ${v.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, 'Please report this with `kubectl get nodes,pods -A -o wide`.');
-    const out = { at: this.opts.now(), capture: v.capture, pods, nodes, cni };
+    const out: Skeleton = { at: this.opts.now(), capture: v.capture, pods, nodes, cni, notes };
     this.skeletonCache = out;
     return out;
+  }
+
+  /** One kind of object, as kubectl prints it; undefined (with a note) when optional and refused or not served. */
+  private async listResource(key: ResourceKey, notes: ApiNote[], signal: AbortSignal | undefined): Promise<KubeObject[] | undefined> {
+    const r = RESOURCES[key];
+    try {
+      return (await this.api.listObjects(r, { signal })).map((o) => asKubectlItem(r, o));
+    } catch (e) {
+      if (!(e instanceof KubeError)) throw e;
+      if (e.kind === 'forbidden') {
+        const message = listDenied(r, e.message.replace(/^.*?forbidden \(403\): /, ''));
+        if (!r.optional) throw new KubeError('forbidden', message, 'netpath needs to list nodes and pods; ask for the permission, or point netpath at a capture instead.', 403);
+        notes.push({ resource: qualifiedName(r), kind: 'forbidden', message });
+        return undefined;
+      }
+      if (e.kind === 'not-found' && r.optional) {
+        notes.push({ resource: qualifiedName(r), kind: 'unavailable', message: `the cluster does not serve ${qualifiedName(r)} (${r.group || 'core'}/${r.version}): left out` });
+        return undefined;
+      }
+      throw e;
+    }
   }
 
   /** Reads the tables of the named hosts (in parallel, bounded), from cache when fresh. */
@@ -140,7 +196,9 @@ export class ClusterCollector {
         if (hit && this.opts.now() - hit.at < this.opts.cacheTtlMs) return hit.report;
         const host = sk.capture.hosts.find((h) => h.name === name);
         if (!host) return { host: name, probes: [], missing: [], error: { kind: 'not-found' as const, message: `${name} is not a node or pod of the cluster`, hint: 'Refresh and pick another.' } };
-        const got = await this.collectHost(host, sk.pods, opts.full ? FULL_PROBES : TRACE_PROBES, opts.signal);
+        const base = opts.full ? FULL_PROBES : TRACE_PROBES;
+        const probes = host.role === 'node' ? [...base, ...NODE_NETFILTER_PROBES.filter((p) => !base.includes(p))] : base;
+        const got = await this.collectHost(host, sk.pods, probes, opts.signal);
         this.cache.set(name, { at: this.opts.now(), probes: got.probes, report: got.report });
         return got.report;
       }),
@@ -167,7 +225,7 @@ export class ClusterCollector {
    * Traces lazily: the source (and its node) first, then whatever hosts the engine says it needs,
    * until it needs nothing more or nothing new can be read.
    */
-  async trace(req: TraceRequest, signal?: AbortSignal): Promise<{ outcome: TraceOutcome; reports: HostReport[]; capture: Capture }> {
+  async trace(req: TraceRequest, signal?: AbortSignal): Promise<{ outcome: TraceOutcome; reports: HostReport[]; capture: Capture; notes: ApiNote[] }> {
     try {
       return await this.traceLazily(req, signal);
     } finally {
@@ -183,7 +241,7 @@ export class ClusterCollector {
     await this.cleanStragglers(signal, STRAGGLER_AGE_MS).catch(() => undefined);
   }
 
-  private async traceLazily(req: TraceRequest, signal?: AbortSignal): Promise<{ outcome: TraceOutcome; reports: HostReport[]; capture: Capture }> {
+  private async traceLazily(req: TraceRequest, signal?: AbortSignal): Promise<{ outcome: TraceOutcome; reports: HostReport[]; capture: Capture; notes: ApiNote[] }> {
     await this.sweepOnce(signal);
     const sk = await this.skeleton(signal);
     const first = sk.capture.hosts.find((h) => h.name === req.from || (h.role === 'pod' && `${h.namespace}/${h.pod}` === req.from) || h.ips?.includes(req.from));
@@ -200,26 +258,26 @@ export class ClusterCollector {
       reports.push(...(await this.collect(todo, { signal })));
       const capture = await this.currentCapture(signal, tried);
       const outcome = simulate(buildNetwork(capture), req);
-      if (!outcome.ok) return { outcome, reports, capture };
+      if (!outcome.ok) return { outcome, reports, capture, notes: sk.notes };
       let next = outcome.result.needs.filter((h) => !tried.has(h));
       // Nothing more on the path to read: the pods whose tables would settle a guess (which port leads
       // to a pod that could not be read) come last, so a readable pod on the path settles it first.
       if (next.length === 0) next = (outcome.result.settles ?? []).filter((h) => !tried.has(h));
-      if (next.length === 0) return { outcome, reports, capture };
+      if (next.length === 0) return { outcome, reports, capture, notes: sk.notes };
       for (const h of next) wanted.add(h);
     }
     const capture = await this.currentCapture(signal, tried);
-    return { outcome: simulate(buildNetwork(capture), req), reports, capture };
+    return { outcome: simulate(buildNetwork(capture), req), reports, capture, notes: sk.notes };
   }
 
   /** Every node and pod (for `netpath capture`). */
-  async captureAll(signal?: AbortSignal): Promise<{ capture: Capture; reports: HostReport[] }> {
+  async captureAll(signal?: AbortSignal): Promise<{ capture: Capture; reports: HostReport[]; notes: ApiNote[] }> {
     try {
       await this.sweepOnce(signal);
       const sk = await this.skeleton(signal);
       const names = sk.capture.hosts.filter((h) => !(h.role === 'pod' && h.hostNetwork)).map((h) => h.name);
       const reports = await this.collect(names, { signal, full: true });
-      return { capture: await this.currentCapture(signal, new Set(names)), reports };
+      return { capture: await this.currentCapture(signal, new Set(names)), reports, notes: sk.notes };
     } finally {
       await this.dispose();
     }
@@ -307,9 +365,21 @@ export class ClusterCollector {
       } else report.missing.push({ probe, why: r.why ?? 'no command for it worked' });
     };
     record(found.probe, found.first);
-    const rest = await Promise.all(probes.filter((p) => p !== found.probe).map(async (p) => [p, await this.runProbe(found.t.target, p, signal).catch((e: unknown) => ({ text: undefined, why: e instanceof Error ? e.message : String(e) }))] as const));
-    for (const [p, r] of rest) record(p, r);
-    if (/\bwireguard\b/.test(out.links ?? '')) record('wg', await this.runProbe(found.t.target, 'wg', signal).catch((e: unknown) => ({ text: undefined, why: String(e) })));
+    const missingTools = new Set<string>();
+    const read = async (p: ProbeName) => [p, await this.runProbe(found.t.target, p, signal, missingTools).catch((e: unknown) => ({ text: undefined, why: e instanceof Error ? e.message : String(e) }))] as const;
+    for (const [p, r] of await Promise.all(probes.filter((p) => p !== found.probe).map(read))) record(p, r);
+    // Probes that matter only given what the first ones showed: WireGuard's peers where a wireguard
+    // device exists; on a node, kube-proxy IPVS mode's virtual services where kube-ipvs0 exists, and
+    // the ipsets where a rule matches a set (IPVS mode, Calico).
+    const more: ProbeName[] = [];
+    if (/\bwireguard\b/.test(out.links ?? '')) more.push('wg');
+    if (probes.includes('nft')) {
+      if (/\bkube-ipvs0\b/.test(out.links ?? '')) more.push('ipvs');
+      if (/(--match-set|-m set)\b/.test(`${out.iptables ?? ''}\n${out.ip6tables ?? ''}`)) more.push('ipset');
+    }
+    for (const [p, r] of await Promise.all(more.map(read))) record(p, r);
+    // A netfilter tool the container lacks leaves the probe out; the trace then says what it could not read.
+    for (const m of report.missing) if (NETFILTER_PROBES.has(m.probe) && /not found/.test(m.why)) m.why = `${m.why} in ${found.t.label}${this.opts.nodeAccess === 'debug-pods' ? '' : ' (a debug pod with the tool, e.g. netshoot, can read it: allow debug pods)'}`;
     return { probes: out, report };
   }
 
@@ -327,9 +397,14 @@ export class ClusterCollector {
   }
 
   /** Runs one probe: the first of its commands that exists wins. `text` undefined: none exists here. */
-  private async runProbe(target: ExecTarget, probe: ProbeName, signal: AbortSignal | undefined): Promise<{ text: string | undefined; why?: string }> {
+  private async runProbe(target: ExecTarget, probe: ProbeName, signal: AbortSignal | undefined, missingTools?: Set<string>): Promise<{ text: string | undefined; why?: string }> {
     const whys: string[] = [];
     for (const cmd of PROBE_COMMANDS[probe]) {
+      // `ipset save` not found: `ipset list` is not either (one exec saved per missing tool).
+      if (missingTools?.has(cmd.argv[0]!)) {
+        whys.push(`${cmd.argv[0]}: not found`);
+        continue;
+      }
       let r;
       try {
         this.execCalls++;
@@ -337,6 +412,7 @@ export class ClusterCollector {
       } catch (e) {
         if (e instanceof KubeError && e.kind === 'missing-binary') {
           whys.push(`${cmd.argv[0]}: not found`);
+          missingTools?.add(cmd.argv[0]!);
           continue;
         }
         throw e;
@@ -344,6 +420,7 @@ export class ClusterCollector {
       if (r.exitCode === 0) return { text: r.stdout };
       if (r.exitCode === 127 || /not found|No such file/i.test(r.stderr)) {
         whys.push(`${cmd.argv[0]}: not found`);
+        if (r.exitCode === 127) missingTools?.add(cmd.argv[0]!);
         continue;
       }
       whys.push(`${cmd.argv.join(' ')} exited ${r.exitCode}: ${r.stderr.trim().split('\n')[0] ?? ''}`);

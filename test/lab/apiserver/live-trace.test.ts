@@ -39,6 +39,30 @@ describeWithLabApi('live trace through the lab API server', { timeoutMs: 180_000
     compareWithEngine({ ...obs, seenBy: obs.seenBy.filter((h) => h !== 'tor') }, t);
   });
 
+  test('the nodes on the path give their netfilter rule sets and the API its objects; a list RBAC refuses is a note', async () => {
+    const { server } = get();
+    server.inject({ kind: 'http-error', method: 'GET', path: /^\/apis\/discovery\.k8s\.io\/v1\/endpointslices/, code: 403, reason: 'Forbidden', message: 'endpointslices.discovery.k8s.io is forbidden: User "netpath-lab-admin" cannot list resource "endpointslices" in API group "discovery.k8s.io" at the cluster scope' });
+    const col = new ClusterCollector(cluster());
+    const { outcome, reports, capture, notes } = await col.trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.ok(outcome.ok && outcome.result.verdict === 'delivered', outcome.ok ? outcome.result.reason : outcome.error);
+    for (const node of ['k8s-node1', 'k8s-node2']) {
+      const r = report(reports, node)!;
+      assert.ok(r.probes.includes('iptables') && r.probes.includes('ip6tables') && r.probes.includes('nft'), JSON.stringify(r));
+      const execs = server.execs.filter((e) => e.labHost === node).map((e) => e.command[0]);
+      assert.ok(execs.includes('iptables-save') && execs.includes('ip6tables-save') && execs.includes('nft'), execs.join(' '));
+    }
+    // The pods' own namespaces are not asked for rule sets.
+    assert.ok(!server.execs.some((e) => /^web-/.test(e.pod) && /^(iptables-save|ip6tables-save|nft)$/.test(e.command[0] ?? '')));
+    assert.equal(server.execs.length, col.execCalls);
+    const k = (capture as { kubernetes?: Record<string, { kind?: string; metadata?: { name?: string } }[]> }).kubernetes!;
+    assert.ok(k.services!.some((s) => s.kind === 'Service' && s.metadata?.name === 'kube-dns'), JSON.stringify(k.services?.map((s) => s.metadata?.name)));
+    assert.ok(k.pods!.some((p) => p.metadata?.name === 'web-0'));
+    assert.ok(k.namespaces!.some((n) => n.metadata?.name === 'kube-system'));
+    assert.equal(k.endpointSlices, undefined);
+    assert.deepEqual(notes.map((n) => [n.resource, n.kind]), [['endpointslices.discovery.k8s.io', 'forbidden']]);
+    assert.match(notes[0]!.message, /grant list on endpointslices\.discovery\.k8s\.io/);
+  });
+
   test('a full capture written by the collector is a capture-v1 document the engine traces offline', async () => {
     const col = new ClusterCollector(cluster());
     const { capture, reports } = await col.captureAll();

@@ -2,7 +2,7 @@
 // each probe command with that host's captured output. Faults are injected per pod.
 import type { Capture, Host } from '../../../src/capture/document';
 import { PROBE_COMMANDS } from '../../../src/capture/probes';
-import { KubeError, type ClusterApi, type DaemonSetInfo, type ExecOptions, type ExecResult, type ExecTarget, type NodeInfo, type PodInfo } from '../../../src/kube/api';
+import { KubeError, type ClusterApi, type DaemonSetInfo, type ExecOptions, type ExecResult, type ExecTarget, type NodeInfo, type PodInfo, type ResourceType } from '../../../src/kube/api';
 import { isProbeName } from '../../../src/parsers';
 import { ApiException } from '@kubernetes/client-node';
 import { toKubeError } from '../../../src/kube/clientNode';
@@ -18,6 +18,8 @@ export interface Fault {
   noCat?: boolean;
   /** The pod disappears (404) at its first exec. */
   vanish?: boolean;
+  /** Executables the container lacks (`ipvsadm`, `nft`): their exec fails as a missing binary. */
+  missing?: string[];
 }
 
 export class FakeCluster implements ClusterApi {
@@ -28,6 +30,12 @@ export class FakeCluster implements ClusterApi {
   readonly faults = new Map<string, Fault>();
   private readonly extraPods: PodInfo[] = [];
   private readonly debugPods = new Map<string, { namespace: string; name: string; node: string; phase: string; createdAt: number }>();
+  /** Plural resource names (`endpointslices`) the role may not list: 403 as RBAC answers. */
+  readonly deniedLists = new Set<string>();
+  /** Plural resource names the cluster does not serve: 404. */
+  readonly unservedLists = new Set<string>();
+  /** Every list call, by plural resource name. */
+  readonly listLog: string[] = [];
   /** The fake's clock, for pod creation times. */
   clock: () => number = () => Date.now();
 
@@ -59,6 +67,35 @@ export class FakeCluster implements ClusterApi {
     if (opts?.nodeName) all = all.filter((p) => p.nodeName === opts.nodeName);
     if (opts?.labelSelector === 'netpath.dev/debug-pod=true') all = all.filter((p) => p.labels['netpath.dev/debug-pod'] === 'true');
     return all;
+  }
+
+  async listObjects(r: ResourceType): Promise<unknown[]> {
+    this.listLog.push(r.plural);
+    const q = r.group ? `${r.plural}.${r.group}` : r.plural;
+    if (this.deniedLists.has(r.plural)) {
+      throw toKubeError(new ApiException(403, 'Forbidden', { kind: 'Status', status: 'Failure', reason: 'Forbidden', code: 403, message: `${q} is forbidden: User "dev" cannot list resource "${r.plural}" in API group "${r.group}" at the cluster scope` }, {}), `list ${q}`);
+    }
+    if (this.unservedLists.has(r.plural)) throw toKubeError(new ApiException(404, 'Not Found', { kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404, message: 'the server could not find the requested resource' }, {}), `list ${q}`);
+    if (r.plural === 'nodes') {
+      return (await this.listNodes()).map((n) => ({
+        metadata: { name: n.name, annotations: n.annotations, labels: n.labels, managedFields: [{ manager: 'kubelet' }] },
+        spec: { podCIDRs: n.podCIDRs, ...(n.podCIDRs[0] ? { podCIDR: n.podCIDRs[0] } : {}) },
+        status: { addresses: n.internalIPs.map((address) => ({ type: 'InternalIP', address })), conditions: [{ type: 'Ready', status: 'True' }] },
+      }));
+    }
+    if (r.plural === 'pods') {
+      return (await this.listPods()).map((p) => ({
+        metadata: { name: p.name, namespace: p.namespace, labels: p.labels, ...(p.createdAt !== undefined ? { creationTimestamp: new Date(p.createdAt).toISOString() } : {}), ...(p.owner ? { ownerReferences: [{ kind: p.owner.split('/')[0], name: p.owner.split('/')[1], controller: true }] } : {}) },
+        spec: { ...(p.nodeName ? { nodeName: p.nodeName } : {}), hostNetwork: p.hostNetwork, containers: p.containers.map((name) => ({ name })) },
+        status: { phase: p.phase, podIPs: p.podIPs.map((ip) => ({ ip })), ...(p.podIPs[0] ? { podIP: p.podIPs[0] } : {}) },
+      }));
+    }
+    // Everything else from the capture's own `kubernetes` section, as the API would list it.
+    const section = (this.capture as { kubernetes?: Record<string, unknown[]> }).kubernetes ?? {};
+    return (section[r.key] ?? []).map((o) => {
+      const { apiVersion: _a, kind: _k, ...rest } = o as Record<string, unknown>;
+      return rest;
+    });
   }
 
   async readPod(namespace: string, name: string): Promise<PodInfo | undefined> {
@@ -116,6 +153,7 @@ export class FakeCluster implements ClusterApi {
       });
     }
     const inDebugContainer = this.ephemeral.get(key) === target.container;
+    if (fault.missing?.includes(argv[0]!) && !inDebugContainer) throw new KubeError('missing-binary', `exec: "${argv[0]}": executable file not found in $PATH`, 'try another');
     if (fault.noTools && !inDebugContainer && (argv[0] !== 'cat' || fault.noCat)) throw new KubeError('missing-binary', `exec: "${argv[0]}": executable file not found in $PATH`, 'try another');
     // Which host's tables does this container see?
     const debug = this.debugPods.get(key);
