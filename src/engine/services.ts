@@ -266,7 +266,15 @@ export interface ProgrammedEndpoints {
  * externalIP) externalTrafficPolicy. Ready endpoints; when none is ready anywhere, the serving ones
  * that are terminating; under policy Local the node's own, with the same fallback among them.
  */
-export function programmedEndpoints(ix: ServiceIndex, svc: ServiceView, port: ServicePortView, family: Family, node: string, traffic: 'internal' | 'external'): ProgrammedEndpoints {
+export function programmedEndpoints(
+  ix: ServiceIndex,
+  svc: ServiceView,
+  port: ServicePortView,
+  family: Family,
+  node: string,
+  /** `cluster`: the Service's cluster-wide endpoints whatever its policies (kube-proxy's KUBE-SVC chain). */
+  traffic: 'internal' | 'external' | 'cluster',
+): ProgrammedEndpoints {
   const all = portEndpoints(ix, svc, port, family);
   const usable = (list: ServiceEndpoint[]) => {
     const ready = list.filter((e) => e.ready);
@@ -276,7 +284,7 @@ export function programmedEndpoints(ix: ServiceIndex, svc: ServiceView, port: Se
   };
   // externalIPs are external traffic too, but kube-proxy applies externalTrafficPolicy only when the
   // Service type allows external traffic policy (NodePort, LoadBalancer).
-  const policy = traffic === 'internal' ? svc.internalTrafficPolicy : (svc.externalTrafficPolicy ?? 'Cluster');
+  const policy = traffic === 'cluster' ? 'Cluster' : traffic === 'internal' ? svc.internalTrafficPolicy : (svc.externalTrafficPolicy ?? 'Cluster');
   const cluster = usable(all);
   if (policy === 'Cluster') return { ...cluster, policy, ...(cluster.endpoints.length === 0 ? { none: 'reject' as const } : {}) };
   const local = usable(all.filter((e) => e.nodeName === node));

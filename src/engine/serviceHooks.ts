@@ -1,0 +1,151 @@
+// Inferred Service rules: where a node's rules cannot be read (its capture has no iptables, ip6tables,
+// nft or ipvs probe), the Service index (services.ts) stands in for what kube-proxy programs there. At
+// the node's PREROUTING (packets from pods and from outside) and OUTPUT (the node's own processes), a
+// new connection to a Service frontend — ClusterIP, externalIP, LoadBalancer IP, or a NodePort on one
+// of the node's addresses — is rewritten to one of the endpoints kube-proxy would pick, each equally
+// likely (iptables statistic, nft numgen, IPVS rr), honouring internalTrafficPolicy and
+// externalTrafficPolicy Local by node (pod and node-local traffic to an external address of a Local
+// Service goes to every endpoint, as kube-proxy's KUBE-EXT chain short-circuits it); a Service port
+// with no endpoint rejects, one with endpoints only elsewhere under Local drops. Every outcome is
+// marked inferred and quotes the API objects it rests on. Same shapes as the evaluator's answers
+// (walk/packet.ts HookCall -> HookOutcome[]), so the netfilter adapter can ask it for a host without
+// rule probes. Not inferred: kube-proxy's masquerade (KUBE-MARK-MASQ, POSTROUTING) and its filter rules.
+import { Addr } from '../net/addr';
+import { programmedEndpoints, servicesAt, type FrontendKind, type ServiceIndex, type ServiceMatch, type ServiceProto } from './services';
+import type { Evidence, NfHook, Step } from './trace';
+import type { HookCall, HookOutcome } from './walk/packet';
+
+/** The rule probes whose absence makes the Service index stand in for a node's rules. */
+const RULE_PROBES = ['iptables', 'ip6tables', 'nft', 'ipvs'] as const;
+
+/** What an inferred Service step says, as data. */
+export interface ServiceInferredDetail {
+  type: 'service-inferred';
+  ns: string;
+  hook: NfHook;
+  /** kube-proxy's name for the Service port: `default/web:http`. */
+  service: string;
+  via: FrontendKind;
+  frontend: { ip: string; port: number; proto: ServiceProto };
+  /** Which policy chose the endpoints, and of what traffic. */
+  policy: 'Cluster' | 'Local';
+  traffic: 'internal' | 'external';
+  /** The endpoint of this outcome (absent when there is none: reject or drop). */
+  endpoint?: { ip: string; port: number; pod?: string; nodeName?: string };
+  /** 1-based choice among `of` endpoints. */
+  choice?: number;
+  of: number;
+  probability: number;
+  /** No ready endpoint: kube-proxy falls back to serving endpoints that are terminating. */
+  terminatingFallback: boolean;
+  verdict: 'dnat' | 'reject' | 'drop';
+  /** ClientIP session affinity's timeout (s): a returning client keeps its endpoint; a new one picks as here. */
+  affinity?: number;
+}
+
+/** Whether a host's rules can be read: it has at least one non-empty rule probe. */
+export function hasRuleProbes(probes: Readonly<Record<string, string>> | undefined): boolean {
+  return RULE_PROBES.some((p) => (probes?.[p] ?? '').trim() !== '');
+}
+
+const hostPort = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+
+/** The step's sentence. */
+export function describeServiceInferred(d: ServiceInferredDetail): string {
+  const front = `${hostPort(d.frontend.ip, d.frontend.port)}/${d.frontend.proto}`;
+  const what = d.via === 'cluster-ip' ? 'ClusterIP' : d.via === 'node-port' ? 'NodePort' : d.via === 'load-balancer' ? 'LoadBalancer IP' : 'externalIP';
+  const head = `${d.ns}'s kube-proxy rules are not in the capture; from the API, ${front} is the ${what} of Service ${d.service}`;
+  const policy = d.policy === 'Local' ? ` (${d.traffic === 'internal' ? 'internalTrafficPolicy' : 'externalTrafficPolicy'} Local: ${d.ns}'s own endpoints)` : '';
+  if (d.verdict === 'reject') return `${head}, which has no endpoint${policy}: kube-proxy rejects it (ICMP port unreachable). Inferred.`;
+  if (d.verdict === 'drop') return `${head}, which has no endpoint on ${d.ns}${policy}: kube-proxy drops it. Inferred.`;
+  const e = d.endpoint!;
+  const pct = `${Math.round(d.probability * 1000) / 10}%`;
+  const who = e.pod ? ` (${e.pod}${e.nodeName ? ` on ${e.nodeName}` : ''})` : e.nodeName ? ` (on ${e.nodeName})` : '';
+  return `${head}: kube-proxy would rewrite the destination to ${hostPort(e.ip, e.port)}${who}, endpoint ${d.choice} of ${d.of} (${pct} of new connections)${policy}${d.terminatingFallback ? ', a terminating endpoint used because none is ready' : ''}${d.affinity !== undefined ? `; ClientIP affinity keeps a returning client on its endpoint for ${d.affinity}s` : ''}. Inferred.`;
+}
+
+function inferredStep(d: ServiceInferredDetail, records: Evidence[]): Step {
+  return { kind: 'inferred', text: describeServiceInferred(d), evidence: records.map((r) => r.raw).join('\n'), records, inferred: true };
+}
+
+/** The Service frontend a packet is sent to on this node, if any: ClusterIP/externalIP/LoadBalancer IP first, then a NodePort on a node address. */
+function frontendFor(ix: ServiceIndex, call: HookCall, proto: ServiceProto, dport: number): ServiceMatch | undefined {
+  const dst = call.packet.dst.toString();
+  const matches = servicesAt(ix, dst, dport, proto);
+  const direct = matches.find((m) => m.via !== 'node-port');
+  if (direct) return direct;
+  const np = matches.find((m) => m.via === 'node-port');
+  // A NodePort answers on the node's own addresses only (addrtype LOCAL): those of this namespace.
+  if (np) return ix.nodeAddrs.get(dst) === call.ns.host.name || ownsAddress(call, call.packet.dst) ? np : undefined;
+  if (ownsAddress(call, call.packet.dst)) return ix.nodePorts.get(`${proto}|${dport}`);
+  return undefined;
+}
+
+function ownsAddress(call: HookCall, a: Addr): boolean {
+  for (const i of call.ns.ifaces.values()) if (i.addrs.some((x) => x.local.equals(a))) return true;
+  return (call.ns.host.ips ?? []).some((ip) => {
+    const r = Addr.parse(ip);
+    return r.ok && r.value.equals(a);
+  });
+}
+
+/**
+ * What kube-proxy's rules would do with this packet at this hook of a node whose rules the capture
+ * lacks; undefined when they would not touch it (not a node, a node with rule probes, another hook,
+ * not a new connection, not a Service frontend).
+ */
+export function inferServiceHook(ix: ServiceIndex, call: HookCall): HookOutcome[] | undefined {
+  if (call.layer !== 'inet' || (call.hook !== 'prerouting' && call.hook !== 'output')) return undefined;
+  const ns = call.ns;
+  if (ns.host.role !== 'node' || hasRuleProbes(ns.host.probes)) return undefined;
+  const pkt = call.packet;
+  if (pkt.connection !== 'new' || pkt.dport === undefined) return undefined;
+  // SCTP too, once the walk carries it (a Packet's proto grows with the CLI's --proto).
+  const proto = String(pkt.proto) as ServiceProto;
+  if (proto !== 'tcp' && proto !== 'udp' && proto !== 'sctp') return undefined;
+  const m = frontendFor(ix, call, proto, pkt.dport);
+  if (!m) return undefined;
+  const family = pkt.dst.family;
+  const node = ns.host.name;
+  const src = pkt.src.toString();
+  const external = m.via !== 'cluster-ip';
+  // kube-proxy sends pod traffic and the node's own traffic to an external address of a Local Service
+  // to every endpoint (KUBE-EXT-*: "pod traffic for ... external destinations", "route LOCAL traffic").
+  const shortCircuit = external && m.service.externalTrafficPolicy === 'Local' && (call.hook === 'output' || ix.podIps.has(src) || ownsAddress(call, pkt.src));
+  const traffic = !external ? 'internal' : shortCircuit ? 'cluster' : 'external';
+  const chosen = programmedEndpoints(ix, m.service, m.port, family, node, traffic);
+  const base = {
+    type: 'service-inferred' as const,
+    ns: ns.name,
+    hook: call.hook,
+    service: m.label,
+    via: m.via,
+    frontend: { ip: pkt.dst.toString(), port: pkt.dport, proto },
+    policy: chosen.policy,
+    traffic: external ? ('external' as const) : ('internal' as const),
+    terminatingFallback: chosen.terminatingFallback,
+    ...(m.service.affinityTimeout !== undefined ? { affinity: m.service.affinityTimeout } : {}),
+  };
+  if (chosen.endpoints.length === 0) {
+    const verdict = chosen.none ?? 'reject';
+    return [{ verdict, packet: pkt, probability: 1, steps: [inferredStep({ ...base, of: 0, probability: 1, verdict }, [m.service.evidence])] }];
+  }
+  const n = chosen.endpoints.length;
+  return chosen.endpoints.map((e, i) => {
+    const d: ServiceInferredDetail = {
+      ...base,
+      endpoint: { ip: e.ip, port: e.port, ...(e.pod !== undefined ? { pod: e.pod } : {}), ...(e.nodeName !== undefined ? { nodeName: e.nodeName } : {}) },
+      choice: i + 1,
+      of: n,
+      probability: 1 / n,
+      verdict: 'dnat',
+    };
+    return {
+      verdict: 'accept' as const,
+      packet: { ...pkt, dst: Addr.must(e.ip), dport: e.port },
+      probability: 1 / n,
+      steps: [inferredStep(d, [m.service.evidence, e.evidence])],
+      endpoint: { ip: e.ip, port: e.port },
+    };
+  });
+}
