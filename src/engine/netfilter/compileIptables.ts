@@ -522,51 +522,82 @@ function indexKey(rec: IptablesRuleRecord): IndexKey | undefined {
   return key.dst !== undefined || key.proto !== undefined ? key : undefined;
 }
 
-export function compileIptables(host: string, probe: 'iptables' | 'ip6tables', family: Family, records: readonly (IptablesChainRecord | IptablesRuleRecord)[], sets: ReadonlyMap<string, IpsetSet>): Chain[] {
-  const fam = family === 4 ? 'ip' : 'ip6';
-  const chains = new Map<string, Chain>();
-  const ev = (src: { line: number; raw: string }): NfEvidence => ({ host, probe, line: src.line, raw: src.raw });
-  const chainOf = (table: string, name: string, src?: { line: number; raw: string }): Chain => {
+/**
+ * The chains of one family's iptables tables. Chains are declared in text order (by a declaration or
+ * the first rule that names them); rules are compiled onto their chain one record at a time, so a
+ * caller may compile only the chains a packet reaches.
+ */
+export class IptablesChains {
+  /** By `table NUL name`, in the order they were declared. */
+  readonly chains = new Map<string, Chain>();
+  /** Chain names per table: the targets a `-j NAME` may jump to (made at the first rule compiled). */
+  private names: Map<string, Set<string>> | undefined;
+  private readonly x: Ctx;
+  private readonly fam: string;
+
+  constructor(
+    private readonly host: string,
+    private readonly probe: 'iptables' | 'ip6tables',
+    private readonly family: Family,
+    sets: ReadonlyMap<string, IpsetSet>,
+  ) {
+    this.x = { family, sets };
+    this.fam = family === 4 ? 'ip' : 'ip6';
+  }
+
+  private ev(src: { line: number; raw: string }): NfEvidence {
+    return { host: this.host, probe: this.probe, line: src.line, raw: src.raw };
+  }
+
+  /** The chain `name` of `table`, made on first mention; a declaration gives a built-in chain its policy and line. */
+  chain(table: string, name: string, decl?: IptablesChainRecord): Chain {
     const k = `${table}\u0000${name}`;
-    let c = chains.get(k);
+    let c = this.chains.get(k);
     if (!c) {
-      c = { source: 'iptables', family: fam, table, name, rules: [] };
+      c = { source: 'iptables', family: this.fam, table, name, rules: [] };
       const th = TABLE_HOOKS[table];
       const hook = th?.hooks[name];
       if (th && hook) c.base = { hook, priority: th.priority(hook), type: th.type, policy: 'accept' };
-      chains.set(k, c);
+      this.chains.set(k, c);
     }
-    if (src && c.base && !c.base.evidence) c.base.evidence = ev(src);
+    if (decl) {
+      if (c.base && !c.base.evidence) c.base.evidence = this.ev(decl.src);
+      if (c.base && (decl.policy === 'DROP' || decl.policy === 'ACCEPT')) c.base.policy = decl.policy === 'DROP' ? 'drop' : 'accept';
+    }
     return c;
-  };
-  for (const r of records) {
-    if (r.table === undefined) continue;
-    if (r.kind === 'iptables-chain') {
-      const c = chainOf(r.table, r.chain, r.src);
-      if (c.base && (r.policy === 'DROP' || r.policy === 'ACCEPT')) c.base.policy = r.policy === 'DROP' ? 'drop' : 'accept';
-    } else chainOf(r.table, r.chain);
   }
-  const names = new Map<string, Set<string>>();
-  for (const c of chains.values()) {
-    const s = names.get(c.table) ?? new Set<string>();
-    s.add(c.name);
-    names.set(c.table, s);
-  }
-  const x: Ctx = { family, sets };
-  for (const r of records) {
-    if (r.kind !== 'iptables-rule' || r.table === undefined) continue;
-    const c = chainOf(r.table, r.chain);
+
+  /** Compiles one rule record onto the end of its chain (every chain must be declared by now). */
+  rule(c: Chain, r: IptablesRuleRecord): void {
+    if (!this.names) {
+      this.names = new Map();
+      for (const ch of this.chains.values()) {
+        const s = this.names.get(ch.table) ?? new Set<string>();
+        s.add(ch.name);
+        this.names.set(ch.table, s);
+      }
+    }
     const ops: Op[] = [];
-    for (const m of r.matches) for (const t of moduleTests(m, x)) ops.push({ op: 'test', test: t, what: () => describeMatch(m) });
-    for (const o of targetOps(r, names.get(r.table)!, family)) ops.push(o);
+    for (const m of r.matches) for (const t of moduleTests(m, this.x)) ops.push({ op: 'test', test: t, what: () => describeMatch(m) });
+    for (const o of targetOps(r, this.names.get(c.table)!, this.family)) ops.push(o);
     // An exact copy: an array grown by push keeps room for 16.
-    const rule: Rule = { index: c.rules.length + 1, evidence: ev(r.src), ops: ops.slice() };
+    const rule: Rule = { index: c.rules.length + 1, evidence: this.ev(r.src), ops: ops.slice() };
     const key = indexKey(r);
     if (key) rule.key = key;
     c.rules.push(rule);
   }
-  for (const c of chains.values()) buildIndex(c);
-  return [...chains.values()];
+}
+
+/** Compiles every chain and rule of one family's records at once. */
+export function compileIptables(host: string, probe: 'iptables' | 'ip6tables', family: Family, records: readonly (IptablesChainRecord | IptablesRuleRecord)[], sets: ReadonlyMap<string, IpsetSet>): Chain[] {
+  const t = new IptablesChains(host, probe, family, sets);
+  for (const r of records) {
+    if (r.table === undefined) continue;
+    t.chain(r.table, r.chain, r.kind === 'iptables-chain' ? r : undefined);
+  }
+  for (const r of records) if (r.kind === 'iptables-rule' && r.table !== undefined) t.rule(t.chain(r.table, r.chain), r);
+  for (const c of t.chains.values()) buildIndex(c);
+  return [...t.chains.values()];
 }
 
 function describeMatch(m: IptablesMatch): string {

@@ -15,10 +15,12 @@ import {
   type NftTableRecord,
   type ParseIssue,
 } from '../../parsers';
-import { compileIptables } from './compileIptables';
+import type { Line } from '../../parsers/common';
+import { iptablesRule, scanIptables, type Counters, type IptablesPlace } from '../../parsers/iptables';
+import { compileIptables, IptablesChains } from './compileIptables';
 import { compileNft } from './compileNft';
 import { buildIpsets, type IpsetSet } from './ipsets';
-import { tableFamilies, type Chain } from './ir';
+import { buildIndex, tableFamilies, type Chain } from './ir';
 import type { Hook, Layer } from './types';
 
 export type NetfilterProbe = 'iptables' | 'ip6tables' | 'nft' | 'ipset' | 'ipvs';
@@ -59,8 +61,74 @@ export const NAT_PRIORITY: Record<Hook, number> = { prerouting: -100, output: -1
 /** The iptables tables iptables-nft keeps as nft tables of the same name. */
 const XT_TABLES = ['filter', 'nat', 'mangle', 'raw', 'security'];
 
+/**
+ * The chains by key. A chain built from iptables text may be pending: its rules are split and compiled
+ * the first time it is looked up (`get`) or the chains are listed, so a trace pays only for the chains
+ * its packets reach (a kube-proxy rule set has a KUBE-SVC and KUBE-SEP chains per Service and endpoint).
+ */
+export class ChainTable extends Map<string, Chain> {
+  private readonly pending = new Map<string, () => void>();
+
+  /** A chain whose rules `compile` adds when it is first needed. */
+  defer(key: string, chain: Chain, compile: () => void): void {
+    this.set(key, chain);
+    this.pending.set(key, compile);
+  }
+
+  /** How many chains have not been compiled yet. */
+  get uncompiled(): number {
+    return this.pending.size;
+  }
+
+  override get(key: string): Chain | undefined {
+    const c = super.get(key);
+    if (c !== undefined && this.pending.size) this.compile(key);
+    return c;
+  }
+
+  /** Compiles every pending chain (listing the chains does this first). */
+  compileAll(): void {
+    for (const key of [...this.pending.keys()]) this.compile(key);
+  }
+
+  override values(): MapIterator<Chain> {
+    this.compileAll();
+    return super.values();
+  }
+
+  override entries(): MapIterator<[string, Chain]> {
+    this.compileAll();
+    return super.entries();
+  }
+
+  override [Symbol.iterator](): MapIterator<[string, Chain]> {
+    return this.entries();
+  }
+
+  override forEach(fn: (value: Chain, key: string, map: Map<string, Chain>) => void, thisArg?: unknown): void {
+    this.compileAll();
+    super.forEach(fn, thisArg);
+  }
+
+  private compile(key: string): void {
+    const f = this.pending.get(key);
+    if (!f) return;
+    this.pending.delete(key);
+    f();
+  }
+}
+
+export interface BuildOptions {
+  /**
+   * `lazy` (default): iptables and ip6tables text is read as far as its chains and rule lines, and a
+   * chain's rules are compiled when a packet first reaches it (base chains at once). `eager`: every
+   * rule is parsed into records and compiled up front (what `rulesetFromRecords` does).
+   */
+  compile?: 'lazy' | 'eager';
+}
+
 /** Builds the rule set from raw probe text (any probe may be missing). */
-export function buildRuleset(host: string, probes: Partial<Record<NetfilterProbe, string>>): Ruleset {
+export function buildRuleset(host: string, probes: Partial<Record<NetfilterProbe, string>>, opts: BuildOptions = {}): Ruleset {
   const notes: RulesetNote[] = [];
   const parsed = <R>(probe: NetfilterProbe): R[] => {
     const text = probes[probe];
@@ -69,14 +137,122 @@ export function buildRuleset(host: string, probes: Partial<Record<NetfilterProbe
     if (r.issues.length) notes.push({ kind: 'parse-issues', probe, issues: r.issues });
     return r.records as unknown as R[];
   };
-  const ipt4 = parsed<IptablesChainRecord | IptablesRuleRecord>('iptables');
-  const ipt6 = parsed<IptablesChainRecord | IptablesRuleRecord>('ip6tables');
+  const probeList = NETFILTER_PROBES.filter((p) => probes[p] !== undefined);
+  if (opts.compile === 'eager') {
+    const ipt4 = parsed<IptablesChainRecord | IptablesRuleRecord>('iptables');
+    const ipt6 = parsed<IptablesChainRecord | IptablesRuleRecord>('ip6tables');
+    const nft = parsed<NftTableRecord | NftChainRecord | NftRuleRecord | NftSetRecord>('nft');
+    const ipset = parsed<IpsetRecord | IpsetMemberRecord>('ipset');
+    const ipvs = parsed<IpvsServiceRecord | IpvsDestRecord>('ipvs');
+    return rulesetFromRecords(host, { ipt4, ipt6, nft, ipset, ipvs }, notes, probeList);
+  }
+  // The ip6tables probe is scanned first: its chains and rules come before the IPv6 part of an
+  // iptables paste, as in rulesetFromRecords.
+  const lazy = new LazyIptables();
+  const scan6 = lazy.scan('ip6tables', probes.ip6tables);
+  const scan4 = lazy.scan('iptables', probes.iptables);
+  for (const s of [scan4, scan6]) if (s?.issues.length) notes.push({ kind: 'parse-issues', probe: s.probe, issues: s.issues });
   const nft = parsed<NftTableRecord | NftChainRecord | NftRuleRecord | NftSetRecord>('nft');
   const ipset = parsed<IpsetRecord | IpsetMemberRecord>('ipset');
   const ipvs = parsed<IpvsServiceRecord | IpvsDestRecord>('ipvs');
-  return rulesetFromRecords(host, { ipt4, ipt6, nft, ipset, ipvs }, notes, NETFILTER_PROBES.filter((p) => probes[p] !== undefined));
+  const sets = buildIpsets(host, ipset);
+  for (const s of [scan4, scan6]) if (s?.unplaced) notes.push({ kind: 'rules-without-table', probe: s.probe, count: s.unplaced });
+  const v4 = new IptablesChains(host, 'iptables', 4, sets);
+  const v6 = new IptablesChains(host, 'ip6tables', 6, sets);
+  const table = new ChainTable();
+  lazy.declare(v4, v6, table);
+  return assemble(host, table, [...v4.chains.values(), ...v6.chains.values()], { nft, ipvs }, sets, notes, probeList);
 }
 
+/** iptables text read as far as its chains and rule lines; rules are made into records when a chain is compiled. */
+class LazyIptables {
+  /** Chain declarations and first mentions by a rule, per family, in the order rulesetFromRecords meets them. */
+  private readonly order: { 4: ChainMention[]; 6: ChainMention[]; from4: ChainMention[] } = { 4: [], 6: [], from4: [] };
+  /** Each chain's rule lines in order, by `family|table|chain`. */
+  private readonly lines = new Map<string, RuleLines>();
+
+  scan(probe: 'iptables' | 'ip6tables', text: string | undefined): { probe: typeof probe; issues: ParseIssue[]; unplaced: number } | undefined {
+    if (text === undefined) return undefined;
+    let unplaced = 0;
+    const six = probe === 'ip6tables';
+    const mentions: { 4: ChainMention[]; 6: ChainMention[] } = six ? { 4: this.order[6], 6: this.order[6] } : { 4: this.order[4], 6: this.order.from4 };
+    const ruleLines = new Map<string, RuleLines>();
+    let r;
+    try {
+      r = scanIptables(text, {}, (l, chain, where, counted) => {
+        if (where.table === undefined) return void unplaced++;
+        const family = six || where.family === 6 ? 6 : 4;
+        const key = `${family}|${where.table}|${chain}`;
+        let g = ruleLines.get(key);
+        if (!g) {
+          g = { lines: [], wheres: [] };
+          ruleLines.set(key, g);
+          mentions[family].push({ table: where.table, chain, line: l.line });
+        }
+        g.lines.push(l);
+        g.wheres.push(where);
+        if (counted) (g.counts ??= [])[g.lines.length - 1] = counted;
+      });
+    } catch (e) {
+      // As parseProbe: an unexpected exception is an issue, and nothing of this probe is kept.
+      const message = e instanceof Error ? e.message : String(e);
+      return { probe, issues: [{ line: 1, raw: text.trimStart().split('\n')[0]!.slice(0, 200), message: `internal parser error: ${message}` }], unplaced: 0 };
+    }
+    for (const rec of r.records) {
+      if (rec.table === undefined) continue;
+      mentions[six || rec.family === 6 ? 6 : 4].push({ table: rec.table, chain: rec.chain, line: rec.src.line, decl: rec });
+    }
+    // Declarations and rules were collected apart: put the mentions back in line order.
+    for (const list of new Set([mentions[4], mentions[6]])) list.sort((a, b) => a.line - b.line);
+    for (const [key, g] of ruleLines) {
+      const prev = this.lines.get(key);
+      if (!prev) this.lines.set(key, g);
+      else {
+        for (let i = 0; i < g.lines.length; i++) {
+          if (g.counts?.[i]) (prev.counts ??= [])[prev.lines.length] = g.counts[i]!;
+          prev.lines.push(g.lines[i]!);
+          prev.wheres.push(g.wheres[i]!);
+        }
+      }
+    }
+    return { probe, issues: r.issues, unplaced };
+  }
+
+  /** Declares every chain in order and hands each to `table`, base chains compiled, the others deferred. */
+  declare(v4: IptablesChains, v6: IptablesChains, table: ChainTable): void {
+    for (const [family, t, mentions] of [[4, v4, this.order[4]], [6, v6, [...this.order[6], ...this.order.from4]]] as const) {
+      for (const m of mentions) t.chain(m.table, m.chain, m.decl);
+      for (const c of t.chains.values()) {
+        const g = this.lines.get(`${family}|${c.table}|${c.name}`);
+        const compile = () => {
+          if (g) for (let i = 0; i < g.lines.length; i++) t.rule(c, iptablesRule(g.lines[i]!, g.wheres[i]!, g.counts?.[i]));
+          buildIndex(c);
+        };
+        const key = chainKey(c.source, c.family, c.table, c.name);
+        if (c.base || !g) {
+          compile();
+          table.set(key, c);
+        } else table.defer(key, c, compile);
+      }
+    }
+  }
+}
+
+interface ChainMention {
+  table: string;
+  chain: string;
+  line: number;
+  decl?: IptablesChainRecord;
+}
+
+interface RuleLines {
+  lines: Line[];
+  wheres: IptablesPlace[];
+  /** `[p:b]` counters by position, when any line has them. */
+  counts?: Counters[];
+}
+
+/** Builds the rule set from parsed records, every chain compiled at once. */
 export function rulesetFromRecords(
   host: string,
   r: {
@@ -94,13 +270,28 @@ export function rulesetFromRecords(
   const unplaced6 = r.ipt6.filter((x) => x.kind === 'iptables-rule' && x.table === undefined).length;
   if (unplaced4) notes.push({ kind: 'rules-without-table', probe: 'iptables', count: unplaced4 });
   if (unplaced6) notes.push({ kind: 'rules-without-table', probe: 'ip6tables', count: unplaced6 });
-  const tableless = r.nft.filter((x) => x.kind === 'nft-chain' && x.table === '').length;
-  if (tableless) notes.push({ kind: 'chains-without-table', count: tableless });
   // `iptables-save` of iptables-legacy may carry ip6tables records too when pasted together: split by family.
   const v4 = r.ipt4.filter((x) => x.family !== 6);
   const v6 = [...r.ipt6, ...r.ipt4.filter((x) => x.family === 6)];
   const chains: Chain[] = [...compileIptables(host, 'iptables', 4, v4, sets), ...compileIptables(host, 'ip6tables', 6, v6, sets)];
-  const iptTables = new Set(chains.map((c) => `${c.family} ${c.table}`));
+  const table = new ChainTable();
+  for (const c of chains) table.set(chainKey(c.source, c.family, c.table, c.name), c);
+  return assemble(host, table, chains, r, sets, notes, probes);
+}
+
+/** The nft chains added to the iptables ones, the hooks' entries, IPVS: the rule set. */
+function assemble(
+  host: string,
+  table: ChainTable,
+  iptChains: Chain[],
+  r: { nft: readonly (NftTableRecord | NftChainRecord | NftRuleRecord | NftSetRecord)[]; ipvs: readonly (IpvsServiceRecord | IpvsDestRecord)[] },
+  sets: Map<string, IpsetSet>,
+  notes: RulesetNote[],
+  probes: NetfilterProbe[],
+): Ruleset {
+  const tableless = r.nft.filter((x) => x.kind === 'nft-chain' && x.table === '').length;
+  if (tableless) notes.push({ kind: 'chains-without-table', count: tableless });
+  const iptTables = new Set(iptChains.map((c) => `${c.family} ${c.table}`));
   const skip = new Set<string>();
   for (const t of r.nft) {
     if (t.kind === 'nft-table' && (t.family === 'ip' || t.family === 'ip6') && XT_TABLES.includes(t.name) && iptTables.has(`${t.family} ${t.name}`)) {
@@ -108,9 +299,14 @@ export function rulesetFromRecords(
       notes.push({ kind: 'nft-table-from-iptables', family: t.family, table: t.name });
     }
   }
-  chains.push(...compileNft(host, r.nft, skip));
-  const byKey = new Map<string, Chain>();
-  for (const c of chains) byKey.set(chainKey(c.source, c.family, c.table, c.name), c);
+  const nftChains = compileNft(host, r.nft, skip);
+  for (const c of nftChains) table.set(chainKey(c.source, c.family, c.table, c.name), c);
+  // Only base chains sit at hooks; their position among all chains orders equal priorities.
+  const order = new Map<Chain, number>();
+  [...iptChains, ...nftChains].forEach((c, i) => {
+    if (c.base) order.set(c, i);
+  });
+  const chains = [...order.keys()];
   const hooks = new Map<string, HookEntry[]>();
   for (const layer of ['inet', 'bridge'] as const) {
     for (const family of [4, 6] as const) {
@@ -119,14 +315,13 @@ export function rulesetFromRecords(
           (c) => c.base?.hook === hook && (layer === 'bridge' ? c.family === 'bridge' : c.family !== 'bridge' && tableFamilies(c.family).includes(family)),
         );
         // Equal priorities run in registration order; iptables' tables are taken to be registered first.
-        const order = (c: Chain) => chains.indexOf(c);
         const entries: HookEntry[] = [];
-        const nat = base.filter((c) => c.base!.type === 'nat').sort((a, b) => a.base!.priority - b.base!.priority || order(a) - order(b));
+        const nat = base.filter((c) => c.base!.type === 'nat').sort((a, b) => a.base!.priority - b.base!.priority || order.get(a)! - order.get(b)!);
         for (const c of base.filter((c) => c.base!.type !== 'nat')) entries.push({ kind: 'chain', chain: c });
         if (nat.length && layer === 'inet') entries.push({ kind: 'nat', priority: NAT_PRIORITY[hook], chains: nat });
         else for (const c of nat) entries.push({ kind: 'chain', chain: c });
         const prio = (e: HookEntry) => (e.kind === 'nat' ? e.priority : e.chain.base!.priority);
-        const first = (e: HookEntry) => (e.kind === 'nat' ? order(e.chains[0]!) : order(e.chain));
+        const first = (e: HookEntry) => order.get(e.kind === 'nat' ? e.chains[0]! : e.chain)!;
         entries.sort((a, b) => prio(a) - prio(b) || first(a) - first(b));
         hooks.set(hookKey(layer, family, hook), entries);
       }
@@ -134,5 +329,5 @@ export function rulesetFromRecords(
   }
   const services = r.ipvs.filter((x): x is IpvsServiceRecord => x.kind === 'ipvs-service');
   const dests = r.ipvs.filter((x): x is IpvsDestRecord => x.kind === 'ipvs-dest');
-  return { host, chains: byKey, hooks, sets, ipvs: { services, dests }, notes, probes };
+  return { host, chains: table, hooks, sets, ipvs: { services, dests }, notes, probes };
 }
