@@ -4,7 +4,7 @@
 // capture gives them, addresses and MACs as strings, as `ip` prints them.
 //
 // Details are only ever added to (the trace JSON grows by adding fields, shared/spec/capture-v1.md).
-import type { Hook, Layer, NfStep } from './netfilter/types';
+import type { Hook, Layer, NfStep, Unevaluated } from './netfilter/types';
 
 /** A route as the FIB holds it, with what `ip route` prints of it. */
 export interface RouteView {
@@ -284,9 +284,37 @@ export type StepDetail = (
   | { type: 'not-target'; ns: string; dst: string; target: string }
   // ---- netfilter hooks ---------------------------------------------------------------------------
   /** A base chain, rule, policy or return at a hook, as the evaluator reports it (netfilter/types.ts). */
-  | { type: 'netfilter'; ns: string; hook: NfHook; layer: NfLayer; step: NfStep }
+  /** `service`: the Kubernetes Service a kube-proxy rule's comment or chain name names (`default/web:http`). */
+  | { type: 'netfilter'; ns: string; hook: NfHook; layer: NfLayer; step: NfStep; service?: string }
   /** A rule set's verdict that ends the path at a hook (the evaluator's own steps come before it). */
-  | { type: 'nf-verdict'; ns: string; hook: NfHook; layer: NfLayer; verdict: 'drop' | 'reject' }
+  | { type: 'nf-verdict'; ns: string; hook: NfHook; layer: NfLayer; verdict: 'drop' | 'reject'; by?: 'ipvs' }
+  /** A rule netpath could not evaluate at a hook, and what it assumed instead (the step is `inferred`). */
+  | { type: 'nf-unevaluated'; ns: string; hook: NfHook; layer: NfLayer; rule: Unevaluated }
+  /**
+   * br_netfilter after a DNAT at a bridged frame's PREROUTING (br_nf_pre_routing_finish): the new
+   * destination routes out of the same bridge (`bridged`: the frame goes to its MAC) or elsewhere
+   * (`routed`: up to the IP layer, to the bridge's own MAC).
+   */
+  | { type: 'br-nf-dnat'; ns: string; bridge: string; dst: string; how: 'bridged' | 'routed'; mac: string }
+  /** NFQUEUE: userspace decides; netpath cannot see it and takes the packet as accepted (`inferred`). */
+  | { type: 'nf-queue'; ns: string; hook: NfHook; layer: NfLayer }
+  /** Rules in the capture netpath could not use at all (parse issues, rules with no table): named, never silently ignored. */
+  | { type: 'nf-ruleset-note'; ns: string; note: string }
+  /**
+   * IPVS (kube-proxy's IPVS mode) at LOCAL_IN (ip_vs_remote_request) or LOCAL_OUT (ip_vs_local_request):
+   * the virtual service the packet's destination matched and the real server this path goes to
+   * (DNAT), with the scheduler's chance for a new connection; no `server`: the service has none.
+   */
+  | {
+      type: 'ipvs';
+      ns: string;
+      hook: NfHook;
+      service: { protocol: string; addr?: string; port?: number; fwmark?: number; scheduler: string; persistent?: number };
+      server?: { addr: string; port: number; weight: number; forward: string; probability: number };
+      servers: number;
+      model: 'weight-proportional' | 'equal' | 'hash';
+      k8sService?: string;
+    }
 ) & {
   /** On the step that ends a path caught in a forwarding loop. */
   loop?: LoopNote;

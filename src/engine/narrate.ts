@@ -1,7 +1,7 @@
 // Every sentence of a trace, made from the typed details (detail.ts) in this one place: the text of
 // each step, the reason of each path, and the label of each fork. Views read the details; they never
 // parse these sentences. The wording is part of the trace JSON: change it on purpose only.
-import { describeStep } from './netfilter/narrate';
+import { describeStep, describeUnevaluated } from './netfilter/narrate';
 import type { AttachmentFacts, ForkChoice, InferredIp, InferredNetnsFacts, RouteView, RpFailure, StepDetail, WgPeerRef } from './detail';
 
 type Of<T extends StepDetail['type']> = Extract<StepDetail, { type: T }>;
@@ -311,9 +311,30 @@ function sentence(d: StepDetail): string {
     case 'not-target':
       return `The packet for ${d.dst} was delivered locally in ${d.ns}, which is not ${d.target}.`;
     case 'netfilter':
-      return describeStep(d.step);
+      return `${describeStep(d.step)}${d.service !== undefined && d.step.kind === 'rule' ? ` (Service ${d.service})` : ''}`;
     case 'nf-verdict':
+      if (d.by === 'ipvs') return `IPVS in ${d.ns} has no real server for the virtual service: it answers ICMP port unreachable (ip_vs_leave) and drops the packet.`;
       return `The ${d.layer === 'bridge' ? 'bridge ' : ''}${d.hook} hook's rules in ${d.ns} ${d.verdict === 'drop' ? 'drop the packet' : 'reject the packet'}.`;
+    case 'br-nf-dnat':
+      return d.how === 'bridged'
+        ? `The destination was rewritten to ${d.dst}, which ${d.bridge} reaches itself: br_netfilter keeps the frame bridged, to ${d.mac}.`
+        : `The destination was rewritten to ${d.dst}, which is routed: br_netfilter hands the frame up to ${d.ns}'s IP layer (to ${d.bridge}'s own MAC ${d.mac}).`;
+    case 'nf-unevaluated':
+      return `netpath cannot evaluate ${describeUnevaluated(d.rule)}.`;
+    case 'nf-queue':
+      return `The ${d.hook} hook's rules in ${d.ns} queue the packet to userspace (NFQUEUE): netpath cannot see that program's verdict and takes the packet as accepted.`;
+    case 'nf-ruleset-note':
+      return `The netfilter rules of ${d.ns}: ${d.note}.`;
+    case 'ipvs': {
+      const s = d.service;
+      const vs = s.fwmark !== undefined ? `FWM ${s.fwmark}` : `${s.protocol} ${s.addr !== undefined && s.addr.includes(':') ? `[${s.addr}]` : (s.addr ?? '?')}:${s.port ?? '?'}`;
+      const svc = `IPVS virtual service ${vs} (scheduler ${s.scheduler}${s.persistent !== undefined ? `, persistent ${s.persistent}s` : ''})${d.k8sService !== undefined ? ` for Service ${d.k8sService}` : ''} at ${d.hook === 'input' ? 'LOCAL_IN' : 'LOCAL_OUT'} in ${d.ns}`;
+      if (!d.server) return `${svc} has no real server.`;
+      const rs = d.server.addr.includes(':') ? `[${d.server.addr}]:${d.server.port}` : `${d.server.addr}:${d.server.port}`;
+      const pct = `${(d.server.probability * 100).toFixed(d.server.probability < 0.1 && d.server.probability > 0 ? 1 : 0)}%`;
+      const how = d.model === 'equal' ? 'round robin' : d.model === 'hash' ? 'by a hash of the address, taken as weight-proportional over clients' : 'weight-proportional';
+      return `${svc}: real server ${rs} (weight ${d.server.weight}, ${d.server.forward}), one of ${d.servers}, chosen for ${pct} of new connections (${how}); the destination is rewritten to ${rs} (DNAT) and the packet routed to it.`;
+    }
   }
 }
 

@@ -7,6 +7,7 @@ import { Addr } from '../net/addr';
 import { hasNoInterfaceTables, inferPodNetns } from './infer';
 import { buildNetns, type Iface, type Namespaces, type Netns } from './netns';
 import { Topology } from './topology';
+import { NetfilterAdapter } from './netfilterHooks';
 import type { NetfilterHooks } from './walk/packet';
 
 // What the shells (the Node Bridges tree, hovers) read of a namespace.
@@ -69,7 +70,10 @@ export function buildNetwork(capture: Capture): Network {
     }
   }
   const parts: Namespaces = { capture, hosts, podsOnNode, owners };
-  return { ...parts, pods, reported, topology: new Topology(parts) };
+  const net: Network = { ...parts, pods, reported, topology: new Topology(parts) };
+  // Only a capture with rules gets an evaluator: without one every hook point is no stage at all.
+  if (NetfilterAdapter.hasRules(hosts.values())) net.netfilter = new NetfilterAdapter();
+  return net;
 }
 
 /** The netns a host's packets really use: a hostNetwork pod uses its node's. */

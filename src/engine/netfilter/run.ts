@@ -339,6 +339,9 @@ class Walker {
     const { w, rule, f } = this;
     const { budget } = this.env;
     const live = branches.filter((b) => b.p > 0);
+    // The work stack is last in, first out: push the branches last-first so that they end in the
+    // rules' own order (the first endpoint of a Service first).
+    const made: Work[] = [];
     for (const b of live) {
       if (budget.runs >= MAX_RUNS && b !== live[0]) {
         this.unevaluated(rule, f.chain, 'random choice', 'not-matched', `more than ${MAX_RUNS} outcomes: further random branches are not followed`);
@@ -368,8 +371,9 @@ class Walker {
         c.notes = [];
         c.stepped = false;
       }
-      this.work.push(c);
+      made.push(c);
     }
+    for (let i = made.length - 1; i >= 0; i--) this.work.push(made[i]!);
     return 'forked';
   }
 }

@@ -3,12 +3,14 @@
 // frame goes up to the host, out of the port its MAC is behind, or out of every other port (br_flood);
 // br_forward out of one port (state, then br_dev_queue_push_xmit's MTU check). The bridge family's
 // netfilter hooks and br_netfilter's calls of the inet ones sit where the kernel runs them (hooks.ts).
+import { Mac } from '../../net/addr';
 import { brFdbLookup } from '../lookup/fdb';
+import { isResolved, neighLookup } from '../lookup/neigh';
 import { evidence, forwards, type Iface, type Netns } from '../netns';
 import type { Step } from '../trace';
 import { brNetfilter, bridgeHookCalls, hooks } from './hooks';
 import type { Frame, Packet } from './packet';
-import { drop, linkEv, next, step, type Action, type Goto, type Stage, type Walk } from './stage';
+import { drop, fibLookup, linkEv, next, routeDevs, routeEv, step, withSteps, type Action, type Goto, type GotoOf, type Stage, type Walk } from './stage';
 
 /** The frame goes up to the host's IP layer on the bridge device (after the bridge family's INPUT). */
 function upTheStack(w: Walk, ns: Netns, br: Iface, inPort: Iface, frame: Frame, steps: Step[]): Action {
@@ -28,8 +30,9 @@ export const brHandleFrame: Stage<'br_handle_frame'> = (w, _here, at) => {
   if (!br.up) return drop('link-down', { type: 'bridge-down', ns: ns.name, bridge: br.name }, br.name, [linkEv(ns, br)]);
   // NF_BR_PRE_ROUTING (and br_netfilter's inet PREROUTING) for a frame that came in by a port.
   if (inPort && !at.prerouted && w.netfilter) {
-    return next(hooks(w, bridgeHookCalls(w, ns, frame.pkt.dst.family, 'prerouting', { bridge: br.name, physIn: inPort.name }), frame.pkt, (p) => ({ ...at, frame: { ...frame, pkt: p }, prerouted: true })));
+    return next(hooks(w, bridgeHookCalls(w, ns, frame.pkt.dst.family, 'prerouting', { bridge: br.name, physIn: inPort.name }), frame.pkt, (p) => afterPrerouting(ns, br, at, p)));
   }
+  if (at.dnat) return withSteps([at.dnat], brHandleFrame(w, _here, { ...at, dnat: undefined }));
   const mac = frame.dstMac;
   if (inPort && mac && br.mac?.equals(mac)) {
     return upTheStack(w, ns, br, inPort, frame, [step('bridge', { type: 'bridge-own-mac', ns: ns.name, bridge: br.name, port: inPort.name, mac: mac.toString() }, [linkEv(ns, inPort), linkEv(ns, br)])]);
@@ -60,6 +63,33 @@ export const brHandleFrame: Stage<'br_handle_frame'> = (w, _here, at) => {
   }
   return flood(w, ns, br, inPort, frame, { why: 'miss', mac: mac.toString(), fdbKnown: found.known }, !found.known);
 };
+
+/**
+ * br_nf_pre_routing_finish: when PREROUTING rewrote the destination (a DNAT to a Service endpoint),
+ * the frame is routed anew: a route out of this same bridge keeps it bridged, to the new destination's
+ * MAC from the neighbour table (a pod on this node; back out of its own port for a hairpin); any other
+ * route sends it up to the IP layer, addressed to the bridge's own MAC.
+ */
+function afterPrerouting(ns: Netns, br: Iface, at: GotoOf<'br_handle_frame'>, p: Packet): Goto {
+  const frame = at.frame;
+  const done = { ...at, frame: { ...frame, pkt: p }, prerouted: true as const };
+  if (p.dst.equals(frame.pkt.dst) || !brNetfilter(ns, p.dst.family)) return done;
+  const ans = fibLookup(ns, p, br.name);
+  if (ans.kind === 'route' && ans.route.rec.type === 'unicast' && routeDevs(ans.route).every((d) => d === br.name)) {
+    const nexthop = ans.route.rec.gateway ?? p.dst;
+    const found = neighLookup(ns, br.name, nexthop);
+    if (isResolved(found)) {
+      const mac = Mac.parse(found.lladdr);
+      if (mac.ok) {
+        const s = step('bridge', { type: 'br-nf-dnat', ns: ns.name, bridge: br.name, dst: p.dst.toString(), how: 'bridged', mac: found.lladdr }, [routeEv(ns, ans.route), evidence(ns, found.probe, found.entry.src)]);
+        return { ...done, frame: { pkt: p, dstMac: mac.value, nexthop }, dnat: s };
+      }
+    }
+  }
+  if (!br.mac) return done;
+  const s = step('bridge', { type: 'br-nf-dnat', ns: ns.name, bridge: br.name, dst: p.dst.toString(), how: 'routed', mac: br.mac.toString() }, ans.kind === 'route' ? [routeEv(ns, ans.route)] : []);
+  return { ...done, frame: { ...frame, pkt: p, dstMac: br.mac }, dnat: s };
+}
 
 /** br_flood: a copy out of every other port that is up and forwarding, each a path of its own. */
 function flood(w: Walk, ns: Netns, br: Iface, inPort: Iface | undefined, frame: Frame, why: { why: 'miss'; mac: string; fdbKnown: boolean } | { why: 'unknown-mac'; nic: { host: string; dev: string } }, inferred: boolean): Action {

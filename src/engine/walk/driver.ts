@@ -9,7 +9,7 @@ import { forkLabel } from '../narrate';
 import type { CopyKind, Evidence, Fork, ForkChoice, Hop, StepDetail, StepKind, TracePath, Verdict } from '../trace';
 import { brDevQueuePushXmit, brForward, brHandleFrame } from './bridge';
 import { devQueueXmit, netifReceiveSkb, wireCross, wireXmit } from './dev';
-import { nfHook, nfVerdict } from './hooks';
+import { ipVs, nfHook, nfVerdict } from './hooks';
 import { fibResult, fibSelectPath, ipFinishOutput, ipForward, ipLocalDeliver, ipOutput, ipRcv, ipRouteInput, ipRouteOutput, netnsInferredStep, sockSendmsg } from './ip';
 import { neighOutput } from './neigh';
 import type { Packet, WalkTarget } from './packet';
@@ -45,6 +45,7 @@ const STAGES: { [S in Goto['stage']]: Stage<S> } = {
   ip_local_deliver: ipLocalDeliver,
   nf_hook: nfHook,
   nf_verdict: nfVerdict,
+  ip_vs: ipVs,
 };
 
 const MAX_HOPS = 64;
@@ -116,6 +117,7 @@ export class Walker implements Walk {
       while (g) {
         const a: Action | undefined = g.stage === 'dev_queue_xmit' ? this.xmitGuard(c, g) : undefined;
         here.hops = c.hops.length;
+        here.endpoint = c.endpoint;
         const action = a ?? (STAGES[g.stage] as Stage<Goto['stage']>)(this, here, g);
         g = this.apply(c, action, stack);
       }
@@ -127,6 +129,7 @@ export class Walker implements Walk {
     if (a.out !== undefined) this.hop(c).out = a.out;
     for (const s of a.steps ?? []) this.hop(c).steps.push(s);
     if (a.enter) this.enter(c, a.enter.ns, a.enter.dev);
+    if (a.endpoint) c.endpoint = a.endpoint;
     switch (a.kind) {
       case 'continue':
         return a.next;

@@ -16,7 +16,7 @@ import type { NfHook, Step } from '../trace';
 import type { Netns } from '../netns';
 import type { Packet } from './packet';
 import type { NfStep } from '../netfilter/types';
-import { drop, next, step, type Branch, type Goto, type HookCall, type HookOutcome, type Stage, type Walk } from './stage';
+import { drop, next, step, type Action, type Branch, type Goto, type HookCall, type HookOutcome, type Stage, type Walk } from './stage';
 
 /** A step of the rules at a hook, for an evaluator's outcome (`HookOutcome.steps`). */
 export function netfilterStep(call: Pick<HookCall, 'ns' | 'hook' | 'layer'>, s: NfStep): Step {
@@ -83,8 +83,16 @@ export const nfHook: Stage<'nf_hook'> = (w, _here, at) => {
   const call = at.call;
   const outcomes = w.netfilter?.run(call);
   if (!outcomes || outcomes.length === 0) return next(at.then(call.packet));
-  const after = (o: HookOutcome): Goto => (o.verdict === 'accept' ? at.then(o.packet) : { stage: 'nf_verdict', call: { ...call, packet: o.packet }, verdict: o.verdict });
-  if (outcomes.length === 1) return next(after(outcomes[0]!), { steps: outcomes[0]!.steps });
+  return outcomesAction(call, outcomes, at.then);
+};
+
+/** What a hook's outcomes do: go on (one), fork (several), or end at nf_verdict (a drop or reject). */
+function outcomesAction(call: HookCall, outcomes: HookOutcome[], then: (pkt: Packet) => Goto, by?: 'ipvs'): Action {
+  const after = (o: HookOutcome): Goto => (o.verdict === 'accept' ? then(o.packet) : { stage: 'nf_verdict', call: { ...call, packet: o.packet }, verdict: o.verdict, ...(by ? { by } : {}) });
+  if (outcomes.length === 1) {
+    const o = outcomes[0]!;
+    return next(after(o), { steps: o.steps, ...(o.endpoint && o.verdict === 'accept' ? { endpoint: o.endpoint } : {}) });
+  }
   const branches: Branch[] = outcomes.map((o, i) => ({
     fork: { kind: 'netfilter', host: call.ns.name, hook: call.hook, choice: i + 1, probability: o.probability, ...(o.endpoint ? { endpoint: o.endpoint } : {}) },
     floodCopy: false,
@@ -94,10 +102,29 @@ export const nfHook: Stage<'nf_hook'> = (w, _here, at) => {
     ...(o.endpoint ? { endpoint: o.endpoint } : {}),
   }));
   return { kind: 'fork', branches };
+}
+
+/**
+ * An IPVS point (LOCAL_IN for a received packet, LOCAL_OUT for a local one): without an evaluator that
+ * knows IPVS, straight on.
+ */
+export function ipvsPoint(w: Walk, call: HookCall, then: (pkt: Packet) => Goto, xmit: (pkt: Packet) => Goto): Goto {
+  return w.netfilter?.ipvs ? { stage: 'ip_vs', call, then, xmit } : then(call.packet);
+}
+
+/**
+ * ip_vs: a packet for a virtual service is DNATed to each real server that can take a new connection
+ * (a path each, with the scheduler's chance) and sent on to it (ip_vs_nat_xmit routes it and passes
+ * it to LOCAL_OUT and POSTROUTING); a service with no real server answers port unreachable.
+ */
+export const ipVs: Stage<'ip_vs'> = (w, _here, at) => {
+  const outcomes = w.netfilter?.ipvs?.(at.call);
+  if (!outcomes || outcomes.length === 0) return next(at.then(at.call.packet));
+  return outcomesAction(at.call, outcomes, at.xmit, 'ipvs');
 };
 
 /** The rules dropped (DROP rule or policy) or rejected (REJECT) the packet at a hook. */
 export const nfVerdict: Stage<'nf_verdict'> = (_w, _here, at) => {
   const c = at.call;
-  return drop(at.verdict === 'drop' ? 'filtered' : 'rejected', { type: 'nf-verdict', ns: c.ns.name, hook: c.hook, layer: c.layer, verdict: at.verdict }, c.iif ?? c.oif ?? null);
+  return drop(at.verdict === 'drop' ? 'filtered' : 'rejected', { type: 'nf-verdict', ns: c.ns.name, hook: c.hook, layer: c.layer, verdict: at.verdict, ...(at.by ? { by: at.by } : {}) }, c.iif ?? c.oif ?? null);
 };

@@ -6,7 +6,7 @@ import { Addr, type Family } from '../../net/addr';
 import { gatewayByName } from '../names';
 import { confValue, evidence, type Iface, type Netns } from '../netns';
 import type { Evidence, Step, StepDetail } from '../trace';
-import { hook, hooks } from './hooks';
+import { hook, hooks, ipvsPoint } from './hooks';
 import type { Packet } from './packet';
 import { drop, fibLookup, linkEv, next, routeDevs, routeEv, routeView, step, withSteps, type Action, type Goto, type HookCall, type RouteAnswer, type Stage, type Walk } from './stage';
 
@@ -129,10 +129,15 @@ export const fibResult: Stage<'fib_result'> = (w, _here, { ns, iif, pkt, ans }) 
  * loopback round: OUTPUT and POSTROUTING on the way out, PREROUTING and INPUT on the way back in.
  */
 function localIn(w: Walk, ns: Netns, iif: Iface | null, pkt: Packet): Goto {
+  if (pkt.rerouted) pkt = { ...pkt, rerouted: undefined };
   const deliver = (p: Packet): Goto => ({ stage: 'ip_local_deliver', ns, pkt: p, iif });
   const call = (h: HookCall['hook'], dev: { iif?: string; oif?: string }) => (packet: Packet): HookCall => ({ ns, hook: h, layer: 'inet', packet, ...dev });
-  if (iif) return hooks(w, [call('input', { iif: iif.name })], pkt, deliver);
-  return hooks(w, [call('output', { oif: 'lo' }), call('postrouting', { oif: 'lo' }), call('prerouting', { iif: 'lo' }), call('input', { iif: 'lo' })], pkt, deliver);
+  // IPVS sends a packet it DNATed to a real server on as ip_vs_nat_xmit does: routed to it, then LOCAL_OUT and POSTROUTING.
+  const xmit = (p: Packet): Goto => ({ stage: 'ip_route_output', ns, pkt: p });
+  if (iif) return hooks(w, [call('input', { iif: iif.name })], pkt, (p) => ipvsPoint(w, call('input', { iif: iif.name })(p), deliver, xmit));
+  // A local packet: IPVS takes it at LOCAL_OUT, after the OUTPUT chains (ip_vs_local_request).
+  const loopback = (p: Packet): Goto => hooks(w, [call('postrouting', { oif: 'lo' }), call('prerouting', { iif: 'lo' }), call('input', { iif: 'lo' })], p, deliver);
+  return hooks(w, [call('output', { oif: 'lo' })], pkt, (p) => ipvsPoint(w, call('output', { oif: 'lo' })(p), loopback, xmit));
 }
 
 function forwardingEnabled(ns: Netns, iif: Iface, fam: Family): { enabled: boolean | undefined; key: string; assumed: boolean; evidence: Evidence[] } {
@@ -214,9 +219,12 @@ export const ipOutput: Stage<'ip_output'> = (w, here, { ns, iif, pkt, gateway, d
   }
   const finish = (p: Packet): Goto => ({ stage: 'ip_finish_output', ns, pkt: p, gateway, dev, route: r });
   const post = (p: Packet): Goto => hook(w, { ns, hook: 'postrouting', layer: 'inet', packet: p, oif: dev.name }, finish);
+  // A packet OUTPUT rewrote (DNAT, a mark) is routed again (ip_route_me_harder) without running OUTPUT twice.
   const first: Goto = iif
     ? hook(w, { ns, hook: 'forward', layer: 'inet', packet: pkt, iif: iif.name, oif: dev.name }, post)
-    : hook(w, { ns, hook: 'output', layer: 'inet', packet: pkt, oif: dev.name }, (p) => (p.dst.equals(pkt.dst) && p.mark === pkt.mark ? post(p) : { stage: 'ip_route_output', ns, pkt: p }));
+    : pkt.rerouted
+      ? post({ ...pkt, rerouted: undefined })
+      : hook(w, { ns, hook: 'output', layer: 'inet', packet: pkt, oif: dev.name }, (p) => (p.dst.equals(pkt.dst) && p.mark === pkt.mark ? post(p) : { stage: 'ip_route_output', ns, pkt: { ...p, rerouted: true } }));
   return next(first, { out, steps });
 };
 

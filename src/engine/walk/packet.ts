@@ -25,6 +25,10 @@ export interface Packet {
   mark: number;
   /** Conntrack's view: the traced packet opens a connection ('new') for its whole first trip. */
   connection: 'new' | 'established' | 'untracked';
+  /** Conntrack's NAT status of the connection in the namespace `ns` (conntrack is per namespace: elsewhere it means nothing). */
+  ctStatus?: { ns: string; status: ('dnat' | 'snat')[] } | undefined;
+  /** Routed again after OUTPUT rewrote it (ip_route_me_harder) or IPVS sent it on: OUTPUT does not run a second time. */
+  rerouted?: true | undefined;
   /** br_netfilter ran the inet PREROUTING hook on this frame already: ip_rcv does not run it again (ip_sabotage_in). */
   prerouted?: true | undefined;
   /** For an encapsulated packet: the frame inside it. */
@@ -92,4 +96,9 @@ export interface HookOutcome {
  */
 export interface NetfilterHooks {
   run(call: HookCall): HookOutcome[] | undefined;
+  /**
+   * IPVS at LOCAL_IN / LOCAL_OUT (kube-proxy's IPVS mode): one accepted outcome per real server, its
+   * packet DNATed to it, or a reject when the virtual service has none; undefined: no virtual service.
+   */
+  ipvs?(call: HookCall): HookOutcome[] | undefined;
 }

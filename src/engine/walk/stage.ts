@@ -48,7 +48,7 @@ export type Goto =
   /** netif_receive_skb: a frame arrives on `dev` (a bridge port, or an interface with addresses). */
   | { stage: 'netif_receive_skb'; ns: Netns; dev: Iface; frame: Frame }
   /** br_handle_frame (from `inPort`) or br_dev_xmit (from the host): local, FDB hit, or flood. */
-  | { stage: 'br_handle_frame'; ns: Netns; br: Iface; inPort: Iface | undefined; frame: Frame; prerouted?: true }
+  | { stage: 'br_handle_frame'; ns: Netns; br: Iface; inPort: Iface | undefined; frame: Frame; prerouted?: true; dnat?: Step }
   /** br_forward: the frame out of one port (its state), then the bridge's FORWARD and POSTROUTING hooks. */
   | { stage: 'br_forward'; ns: Netns; br: Iface; inPort: Iface | undefined; port: Iface; frame: Frame }
   /** br_dev_queue_push_xmit: the port's MTU, then the port's device. */
@@ -66,7 +66,12 @@ export type Goto =
   /** A netfilter hook (hooks.ts): its outcomes, each continuing with the packet as the rules left it. */
   | { stage: 'nf_hook'; call: HookCall; then: (pkt: Packet) => Goto }
   /** The rules at a hook dropped or rejected the packet. */
-  | { stage: 'nf_verdict'; call: HookCall; verdict: 'drop' | 'reject' };
+  | { stage: 'nf_verdict'; call: HookCall; verdict: 'drop' | 'reject'; by?: 'ipvs' }
+  /**
+   * IPVS at LOCAL_IN (ip_vs_remote_request) or LOCAL_OUT (ip_vs_local_request): a packet for a virtual
+   * service is DNATed to a real server and sent on (`xmit`: routed to it); any other goes on (`then`).
+   */
+  | { stage: 'ip_vs'; call: HookCall; then: (pkt: Packet) => Goto; xmit: (pkt: Packet) => Goto };
 
 export type GotoOf<S extends Goto['stage']> = Extract<Goto, { stage: S }>;
 
@@ -96,11 +101,13 @@ export interface Walk {
 
 type Ev = Evidence | undefined;
 
-/** What any action may do first, in this order: name the device the packet leaves by, add steps, enter the next host. */
+/** What any action may do first, in this order: name the device the packet leaves by, add steps, enter the next host, set the path's endpoint. */
 export interface Effects {
   out?: string;
   steps?: Step[];
   enter?: { ns: Netns; dev: string };
+  /** A DNAT (one outcome, no fork) rewrote the destination: the path now goes to this endpoint. */
+  endpoint?: { ip: string; port?: number };
 }
 
 export interface Branch {

@@ -106,10 +106,11 @@ describe('matches', () => {
       }),
     });
     const out = runHook(rs, 'prerouting', pkt('10.244.0.5', '10.96.0.50', 'tcp', 80), ctx);
-    assert.deepEqual(out.map((o) => [o.probability, o.packet.dst.toString()]), [[0.5, '10.244.2.5'], [0.5, '10.244.1.5']]);
-    const dnat = out[1]!.steps.find((s) => s.kind === 'rule' && s.action.kind === 'dnat')!;
+    // In the rules' order: the statistic rule's match (KUBE-SEP-A) first.
+    assert.deepEqual(out.map((o) => [o.probability, o.packet.dst.toString()]), [[0.5, '10.244.1.5'], [0.5, '10.244.2.5']]);
+    const dnat = out[0]!.steps.find((s) => s.kind === 'rule' && s.action.kind === 'dnat')!;
     assert.ok(dnat.kind === 'rule' && dnat.notes?.some((n) => n.note === 'added-to-list'));
-    assert.ok(out[0]!.steps.every((s) => s.kind !== 'rule' || s.rule > 2 || s.chain !== 'KUBE-SVC-X'), 'no recent check matched');
+    assert.ok(out[1]!.steps.every((s) => s.kind !== 'rule' || s.rule > 2 || s.chain !== 'KUBE-SVC-X'), 'no recent check matched');
   });
 });
 

@@ -1,0 +1,238 @@
+// The adapter between the walk's hook points (walk/hooks.ts) and the netfilter evaluator
+// (netfilter/): each host's rule set is built once, on the first hook the walk reaches there, from its
+// probes (iptables, ip6tables, nft, ipset, ipvs); a walk Packet becomes an NfPacket, the host's
+// namespace answers the evaluator's questions (address types from the local table, the address
+// MASQUERADE takes, a device's primary address), and each NfOutcome becomes a HookOutcome whose steps
+// quote the rule lines. A host without rules gives no answer at all (accept, no steps), so captures
+// without rules trace exactly as they did before netfilter was in the walk.
+import { Addr, type Family } from '../net/addr';
+import { ipvsLookup, runHook, buildRuleset, type AddrType, type NetfilterProbe, type NfContext, type NfOutcome, type NfPacket, type NfStep, type Ruleset, type RulesetNote } from './netfilter';
+import type { Netns } from './netns';
+import { step } from './walk/stage';
+import type { HookCall, HookOutcome, NetfilterHooks, Packet } from './walk/packet';
+import { netfilterStep } from './walk/hooks';
+import type { Step } from './trace';
+
+const RULE_PROBES: readonly NetfilterProbe[] = ['iptables', 'ip6tables', 'nft', 'ipset', 'ipvs'];
+
+/**
+ * The Kubernetes Service a kube-proxy rule names: iptables mode puts it first in the rule's comment
+ * (`--comment "default/web:http cluster IP"`, `"default/web:http -> 10.244.1.3:8080"`); nftables mode
+ * in the chain's name (`service-ULMVA6XW-default/web/tcp/http`, `endpoint-...-default/web/tcp/http__10.244.1.3/8080`).
+ */
+export function serviceOf(s: NfStep): string | undefined {
+  if (s.kind !== 'rule') return undefined;
+  const c = /--comment\s+(?:"([^"]*)"|(\S+))/.exec(s.evidence.raw) ?? /(?:^|\s)comment\s+"([^"]*)"/.exec(s.evidence.raw);
+  const text = c ? (c[1] ?? c[2] ?? '') : '';
+  const m = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?)(:[A-Za-z0-9-]*)?(\s|$)/.exec(text);
+  if (m) return m[1]! + (m[4] && m[4] !== ':' ? m[4] : '');
+  for (const name of [s.action.kind === 'jump' || s.action.kind === 'goto' ? s.action.chain : '', s.chain]) {
+    const n = /^(?:service|external|endpoint|firewall)-[A-Z0-9]+-([a-z0-9][-a-z0-9.]*)\/([a-z0-9][-a-z0-9.]*)\/[a-z]+\/([^_]*)(?:__.*)?$/.exec(name);
+    if (n) return `${n[1]}/${n[2]}${n[3] ? `:${n[3]}` : ''}`;
+  }
+  return undefined;
+}
+
+/** RTN type of `addr` in `ns` as inet_addr_type sees it: the local table, else unicast. */
+function addrType(ns: Netns, addr: Addr): AddrType | undefined {
+  if (addr.isMulticast()) return 'multicast';
+  if (addr.family === 4 && addr.toString() === '255.255.255.255') return 'broadcast';
+  if (ns.probes.size === 0 && !ns.inferred) return undefined;
+  const ans = ns.fib[addr.family].lookup({ dst: addr, iif: 'lo' });
+  if (ans.kind === 'route' && ans.route.rec.table === 'local') {
+    const t = ans.route.rec.type;
+    if (t === 'local' || t === 'broadcast' || t === 'anycast' || t === 'multicast') return t;
+  }
+  // Anything the local table does not hold is unicast to addrtype (blackhole routes in main included).
+  return 'unicast';
+}
+
+/** inet_select_addr(dev, dst, RT_SCOPE_UNIVERSE): a primary address of the family on the device in dst's subnet, else the first one. */
+function masqueradeAddress(ns: Netns, dev: string, family: Family, dst: Addr): Addr | undefined {
+  const iface = ns.ifaces.get(dev);
+  if (!iface) return undefined;
+  const usable = iface.addrs.filter((a) => a.family === family && a.scope !== 'host' && a.scope !== 'link' && !a.flags.includes('secondary') && !a.flags.includes('tentative') && !a.flags.includes('dadfailed'));
+  return (usable.find((a) => a.prefix.masked().contains(dst)) ?? usable[0])?.local;
+}
+
+function primaryAddress(ns: Netns, dev: string, family: Family): Addr | undefined {
+  return ns.ifaces.get(dev)?.addrs.find((a) => a.family === family && !a.flags.includes('secondary'))?.local;
+}
+
+function nfPacket(call: HookCall): NfPacket {
+  const p = call.packet;
+  // An IPIP outer packet is no TCP/UDP/SCTP/ICMP: rules testing those protocols do not match it.
+  const proto = (p.proto === 'ipip' ? 'ipip' : p.proto) as NfPacket['proto'];
+  return {
+    family: p.dst.family,
+    src: p.src,
+    dst: p.dst,
+    proto,
+    ...(p.sport !== undefined ? { sport: p.sport } : {}),
+    ...(p.dport !== undefined ? { dport: p.dport } : {}),
+    ...(call.iif !== undefined ? { iif: call.iif } : {}),
+    ...(call.oif !== undefined ? { oif: call.oif } : {}),
+    ...(call.physIn !== undefined ? { physIn: call.physIn } : {}),
+    ...(call.physOut !== undefined ? { physOut: call.physOut } : {}),
+    mark: p.mark,
+    connection: p.connection,
+    ...(p.ctStatus && p.ctStatus.ns === call.ns.name ? { ctStatus: [...p.ctStatus.status] } : {}),
+    length: p.size,
+  };
+}
+
+/** The walk's packet as the rules left it: addresses, ports, marks, conntrack's view and NAT status. */
+function walkPacket(ns: Netns, before: Packet, after: NfPacket): Packet {
+  const p: Packet = { ...before, src: after.src, dst: after.dst, mark: after.mark, connection: after.connection };
+  if (after.sport !== undefined) p.sport = after.sport;
+  if (after.dport !== undefined) p.dport = after.dport;
+  if (after.ctStatus?.length) p.ctStatus = { ns: ns.name, status: [...after.ctStatus] };
+  return p;
+}
+
+interface HostRules {
+  rs: Ruleset;
+  ctx: NfContext;
+  /** Steps saying what of the host's rules netpath could not use, shown once at the first hook that runs. */
+  notes: string[];
+}
+
+function noteText(n: RulesetNote): string | undefined {
+  switch (n.kind) {
+    case 'nft-table-from-iptables':
+      return undefined;
+    case 'parse-issues':
+      return `${n.issues.length} line(s) of the ${n.probe} probe could not be read and are left out (first: line ${n.issues[0]!.line}: ${n.issues[0]!.message})`;
+    case 'rules-without-table':
+      return `${n.count} ${n.probe} -S rule(s) name no table (-t) and cannot be placed at a hook: left out`;
+    case 'chains-without-table':
+      return `${n.count} nft chain(s) outside any table (a partial paste) are left out`;
+  }
+}
+
+/** The netfilter evaluator for a Network: one rule set per host, built when the walk first reaches it. */
+export class NetfilterAdapter implements NetfilterHooks {
+  private readonly rules = new Map<string, HostRules | null>();
+
+  /** Whether any host of `hosts` has rules (a Network whose hosts have none gets no evaluator at all). */
+  static hasRules(hosts: Iterable<Netns>): boolean {
+    for (const ns of hosts) if (hostProbes(ns)) return true;
+    return false;
+  }
+
+  private hostRules(ns: Netns): HostRules | undefined {
+    const known = this.rules.get(ns.name);
+    if (known !== undefined) return known ?? undefined;
+    const probes = hostProbes(ns);
+    if (!probes) {
+      this.rules.set(ns.name, null);
+      return undefined;
+    }
+    const rs = buildRuleset(ns.host.name, probes);
+    const ctx: NfContext = {
+      addrType: (addr) => addrType(ns, addr),
+      masqueradeAddress: (dev, family, dst) => masqueradeAddress(ns, dev, family, dst),
+      primaryAddress: (dev, family) => primaryAddress(ns, dev, family),
+    };
+    const hr: HostRules = { rs, ctx, notes: rs.notes.map(noteText).filter((t): t is string => t !== undefined) };
+    this.rules.set(ns.name, hr);
+    return hr;
+  }
+
+  /** The rule set of a host, for views and tests (undefined: the host has no rules). */
+  ruleset(ns: Netns): Ruleset | undefined {
+    return this.hostRules(ns)?.rs;
+  }
+
+  run(call: HookCall): HookOutcome[] | undefined {
+    const hr = this.hostRules(call.ns);
+    if (!hr) return undefined;
+    const outcomes = runHook(hr.rs, call.hook, nfPacket(call), hr.ctx, call.layer);
+    // A hook whose rules did nothing (no rule matched, every chain ended in ACCEPT) adds nothing.
+    if (outcomes.length === 1 && quiet(outcomes[0]!)) return [{ verdict: 'accept', packet: call.packet, probability: 1, steps: [] }];
+    return outcomes.map((o) => this.outcome(call, hr, o));
+  }
+
+  private outcome(call: HookCall, hr: HostRules, o: NfOutcome): HookOutcome {
+    const steps: Step[] = [];
+    if (hr.notes.length) {
+      for (const note of hr.notes) steps.push(step('netfilter', { type: 'nf-ruleset-note', ns: call.ns.name, note }, [], { inferred: true }));
+      hr.notes = [];
+    }
+    for (const s of o.steps) {
+      const svc = serviceOf(s);
+      if (svc === undefined) steps.push(netfilterStep(call, s));
+      else steps.push(step('netfilter', { type: 'netfilter', ns: call.ns.name, hook: call.hook, layer: call.layer, step: s, service: svc }, 'evidence' in s && s.evidence ? [s.evidence] : []));
+    }
+    for (const u of o.unevaluated) steps.push(step('netfilter', { type: 'nf-unevaluated', ns: call.ns.name, hook: call.hook, layer: call.layer, rule: u }, [u.evidence], { inferred: true }));
+    let verdict: HookOutcome['verdict'];
+    switch (o.verdict.kind) {
+      case 'accept':
+        verdict = 'accept';
+        break;
+      case 'drop':
+        verdict = 'drop';
+        break;
+      case 'reject':
+        verdict = 'reject';
+        break;
+      case 'queue':
+        verdict = 'accept';
+        steps.push(step('netfilter', { type: 'nf-queue', ns: call.ns.name, hook: call.hook, layer: call.layer }, [], { inferred: true }));
+        break;
+    }
+    const dnat = [...o.nat].reverse().find((n) => n.kind === 'dnat' || n.kind === 'redirect');
+    return {
+      verdict,
+      packet: walkPacket(call.ns, call.packet, o.packet),
+      probability: o.probability,
+      steps,
+      ...(dnat ? { endpoint: { ip: dnat.after.addr, ...(dnat.after.port !== undefined ? { port: dnat.after.port } : {}) } } : {}),
+    };
+  }
+
+  /**
+   * IPVS at LOCAL_IN (a received packet, ip_vs_remote_request) or LOCAL_OUT (a local one,
+   * ip_vs_local_request): the virtual service for the packet and one outcome per real server that can
+   * take a new connection, DNATed to it; none: a reject (ip_vs_leave). Undefined: no virtual service.
+   */
+  ipvs(call: HookCall): HookOutcome[] | undefined {
+    const hr = this.hostRules(call.ns);
+    if (!hr || hr.rs.ipvs.services.length === 0) return undefined;
+    const pkt = nfPacket(call);
+    if (pkt.proto === 'icmp') return undefined;
+    const m = ipvsLookup(hr.rs, pkt);
+    if (!m) return undefined;
+    const { evidence: svcEv, ...service } = m.service;
+    const base = { type: 'ipvs' as const, ns: call.ns.name, hook: call.hook, service, servers: m.realServers.length, model: m.model };
+    const live = m.realServers.filter((r) => r.probability > 0);
+    if (live.length === 0) {
+      return [{ verdict: 'reject', packet: call.packet, probability: 1, steps: [step('netfilter', base, [svcEv, ...m.realServers.map((r) => r.evidence)])] }];
+    }
+    return live.map((r) => {
+      const dst = Addr.parse(r.addr);
+      const { evidence: rsEv, ...server } = r;
+      const packet: Packet = dst.ok ? { ...call.packet, dst: dst.value, dport: r.port, ctStatus: { ns: call.ns.name, status: [...new Set([...(pkt.ctStatus ?? []), 'dnat' as const])] } } : call.packet;
+      return { verdict: 'accept', packet, probability: r.probability, steps: [step('netfilter', { ...base, server }, [svcEv, rsEv])], endpoint: { ip: r.addr, port: r.port } };
+    });
+  }
+}
+
+/** The outcome of a hook where no rule matched and every chain accepted: nothing to show. */
+function quiet(o: NfOutcome): boolean {
+  return o.verdict.kind === 'accept' && o.nat.length === 0 && o.unevaluated.length === 0 && o.steps.every((s) => s.kind === 'chain' || s.kind === 'return' || (s.kind === 'policy' && s.policy === 'accept'));
+}
+
+/** The host's rule probes with any text in them; undefined when it has none. */
+function hostProbes(ns: Netns): Partial<Record<NetfilterProbe, string>> | undefined {
+  const out: Partial<Record<NetfilterProbe, string>> = {};
+  let any = false;
+  for (const p of RULE_PROBES) {
+    const text = ns.host.probes?.[p];
+    if (text !== undefined && text.trim() !== '') {
+      out[p] = text;
+      any = true;
+    }
+  }
+  return any ? out : undefined;
+}
