@@ -2,30 +2,46 @@
 // and cancel, and show the result in the path view.
 import * as vscode from 'vscode';
 import { Addr } from '../../net/addr';
-import type { TraceRequest } from '../../engine';
+import type { Network, TraceRequest } from '../../engine';
+import { isServiceRef, listServices, resolveServiceRef, serviceIndexOf } from '../../engine/services';
 import { traceHosts } from '../../shared/protocol';
 import { destinationEntries, sourceEntries, type PickEntry } from '../model/picks';
 import { TracePanel } from '../panels/tracePanel';
 import type { Ctx } from './context';
 
 type Item = vscode.QuickPickItem & { entry?: PickEntry };
+type Packet = Pick<TraceRequest, 'size' | 'proto' | 'port'>;
 
 function toItems(entries: PickEntry[]): Item[] {
-  return entries.map((e) => (e.kind === 'separator' ? { label: e.label, kind: vscode.QuickPickItemKind.Separator } : { label: e.label, description: e.description, ...(e.kind === 'host' && e.detail ? { detail: e.detail } : {}), entry: e }));
+  return entries.map((e) => (e.kind === 'separator' ? { label: e.label, kind: vscode.QuickPickItemKind.Separator } : { label: e.label, description: e.description, ...((e.kind === 'host' || e.kind === 'service') && e.detail ? { detail: e.detail } : {}), entry: e }));
 }
 
-async function pickEndpoint(title: string, entries: PickEntry[]): Promise<string | undefined> {
-  const picked = await vscode.window.showQuickPick(toItems(entries), { title, matchOnDescription: true, matchOnDetail: true, placeHolder: 'pod name, namespace, node or IP' });
+/** A Service port's packet: its protocol and port (a protocol the engine does not trace leaves the choice to the user). */
+function servicePacket(p: { proto: string; port: number }): Packet | undefined {
+  return p.proto === 'tcp' || p.proto === 'udp' ? { size: 64, proto: p.proto, port: p.port } : undefined;
+}
+
+/** A Service given by reference (a hover's "Trace to this port"): the packet its port takes. */
+function presetPacket(net: Network, ref: string): Packet | undefined {
+  if (!isServiceRef(ref)) return undefined;
+  const r = resolveServiceRef(serviceIndexOf(net), ref);
+  return r.ok ? servicePacket({ proto: r.value.proto, port: r.value.port }) : undefined;
+}
+
+async function pickEndpoint(title: string, entries: PickEntry[]): Promise<{ ref: string; packet?: Packet | undefined } | undefined> {
+  const picked = await vscode.window.showQuickPick(toItems(entries), { title, matchOnDescription: true, matchOnDetail: true, placeHolder: 'pod name, namespace, node, Service or IP' });
   if (!picked?.entry) return undefined;
   if (picked.entry.kind === 'custom-ip') {
-    return vscode.window.showInputBox({ title, prompt: 'Destination IP address (IPv4 or IPv6)', validateInput: (v) => (Addr.parse(v.trim()).ok ? undefined : 'Not an IP address') }).then((v) => v?.trim());
+    const ip = await vscode.window.showInputBox({ title, prompt: 'Destination IP address (IPv4 or IPv6)', validateInput: (v) => (Addr.parse(v.trim()).ok ? undefined : 'Not an IP address') });
+    return ip === undefined ? undefined : { ref: ip.trim() };
   }
-  return picked.entry.kind === 'host' ? picked.entry.ref : undefined;
+  if (picked.entry.kind === 'service') return { ref: picked.entry.ref, packet: servicePacket(picked.entry.packet) };
+  return picked.entry.kind === 'host' ? { ref: picked.entry.ref } : undefined;
 }
 
-/** The packet: ICMP 64 bytes unless the user changes it. Returns undefined when cancelled. */
-async function pickPacket(): Promise<Pick<TraceRequest, 'size' | 'proto' | 'port'> | undefined> {
-  const packet: Pick<TraceRequest, 'size' | 'proto' | 'port'> = { size: 64, proto: 'icmp' };
+/** The packet: ICMP 64 bytes (a Service port's protocol and port) unless the user changes it. Returns undefined when cancelled. */
+async function pickPacket(initial: Packet = { size: 64, proto: 'icmp' }): Promise<Packet | undefined> {
+  const packet: Packet = { ...initial };
   for (;;) {
     const describe = `${packet.proto!.toUpperCase()}${packet.port !== undefined ? ` port ${packet.port}` : ''}, ${packet.size} bytes, DF`;
     const choice = await vscode.window.showQuickPick(
@@ -60,11 +76,12 @@ export async function tracePodPath(ctx: Ctx, preset: { from?: string; to?: strin
   if (!(await ctx.ensureSource())) return;
   const snap = ctx.source.snapshot();
   if (!snap) return;
-  const from = preset.from ?? (await pickEndpoint('Trace Pod Path: from', sourceEntries(snap.capture)));
+  const from = preset.from ?? (await pickEndpoint('Trace Pod Path: from', sourceEntries(snap.capture)))?.ref;
   if (!from) return;
-  const to = preset.to ?? (await pickEndpoint(`Trace Pod Path: ${from} to`, destinationEntries(snap.capture, from)));
-  if (!to) return;
-  const packet = preset.from !== undefined && preset.to !== undefined ? { size: 64, proto: 'icmp' as const } : await pickPacket();
+  const dest = preset.to !== undefined ? { ref: preset.to, packet: presetPacket(snap.network, preset.to) } : await pickEndpoint(`Trace Pod Path: ${from} to`, destinationEntries(snap.capture, from, listServices(serviceIndexOf(snap.network))));
+  if (!dest) return;
+  const to = dest.ref;
+  const packet = preset.from !== undefined && preset.to !== undefined ? { size: 64, proto: 'icmp' as const } : await pickPacket(dest.packet);
   if (!packet) return;
   const req: TraceRequest = { from, to, ...packet };
   const answer = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `netpath: tracing ${from} → ${to}`, cancellable: true }, (progress, token) => {

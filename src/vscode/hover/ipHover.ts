@@ -1,7 +1,8 @@
-// Hovers on pod and node IPs in any editor. They use only the data already loaded (never the
+// Hovers on pod, node and Service IPs (ClusterIPs, LoadBalancer IPs, a node's NodePorts) in any editor. They use only the data already loaded (never the
 // network) and return nothing rather than wait.
 import * as vscode from 'vscode';
-import { hoverMarkdown, indexAddresses, ipAt, type IpInfo } from '../model/hover';
+import { serviceIndexOf } from '../../engine/services';
+import { hoverMarkdown, indexAddresses, ipAt, servicesAtAddress, type IpInfo } from '../model/hover';
 import type { DataSource } from '../source';
 import { Commands } from '../commands';
 
@@ -21,7 +22,7 @@ export class IpHoverProvider implements vscode.HoverProvider, vscode.Disposable 
     const snap = this.source.snapshot();
     if (!snap) return undefined;
     this.index ??= indexAddresses(snap.network);
-    const md = hoverMarkdown(this.index.get(hit.ip));
+    const md = hoverMarkdown(this.index.get(hit.ip), servicesAtAddress(serviceIndexOf(snap.network), hit.ip));
     if (!md) return undefined;
     const m = new vscode.MarkdownString(md);
     m.isTrusted = { enabledCommands: [Commands.traceFrom, Commands.traceTo] };

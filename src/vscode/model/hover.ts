@@ -2,6 +2,7 @@
 // the cluster's addresses to markdown with command links. It never waits on anything.
 import { Addr } from '../../net/addr';
 import { neighKey, type Network } from '../../engine/network';
+import { portEndpoints, servicesAt, type FrontendKind, type ServiceIndex } from '../../engine/services';
 import { podBehindPort } from './bridges';
 
 export interface IpInfo {
@@ -79,9 +80,81 @@ function commandLink(label: string, command: string, args: unknown): string {
   return `[${label}](command:${command}?${encodeURIComponent(JSON.stringify([args]))})`;
 }
 
-/** Markdown for the address, or undefined when it is not a known pod or node address. */
-export function hoverMarkdown(info: IpInfo | undefined): string | undefined {
-  if (!info) return undefined;
+/** A Service port an address answers for, with the endpoints the EndpointSlices list for it. */
+export interface ServiceAtAddress {
+  /** `namespace/name` */
+  service: string;
+  type: string;
+  via: FrontendKind;
+  /** The address as it reaches the Service (a ClusterIP, LoadBalancer IP, externalIP, or a node's address for a NodePort). */
+  ip: string;
+  port: { name: string; port: number; protocol: string; targetPort: number | string; nodePort?: number };
+  /** What `--to` takes for it: `svc/default/web:http`. */
+  ref: string;
+  /** Whether the capture has EndpointSlices at all (absent: the endpoints are unknown, not none). */
+  slices: boolean;
+  endpoints: { ip: string; port: number; ready: boolean; pod?: string; node?: string }[];
+}
+
+/** The Service ports behind an address: its ClusterIP/LoadBalancer IP/externalIP ports, or a node's NodePorts. */
+export function servicesAtAddress(ix: ServiceIndex, ip: string): ServiceAtAddress[] {
+  return servicesAt(ix, ip).map((m) => ({
+    service: m.service.key,
+    type: m.service.type,
+    via: m.via,
+    ip,
+    port: { name: m.port.name, port: m.port.port, protocol: m.port.protocol, targetPort: m.port.targetPort, ...(m.port.nodePort !== undefined ? { nodePort: m.port.nodePort } : {}) },
+    ref: `svc/${m.service.key}:${m.port.name || m.port.port}`,
+    slices: ix.haveSlices,
+    endpoints: portEndpoints(ix, m.service, m.port).map((e) => ({ ip: e.ip, port: e.port, ready: e.ready, ...(e.pod !== undefined ? { pod: e.pod } : {}), ...(e.nodeName !== undefined ? { node: e.nodeName } : {}) })),
+  }));
+}
+
+const VIA_TEXT: Record<FrontendKind, string> = { 'cluster-ip': 'ClusterIP', 'external-ip': 'external IP', 'load-balancer': 'LoadBalancer IP', 'node-port': 'NodePort' };
+/** Endpoints listed in a hover; the rest are counted. */
+const HOVER_ENDPOINTS = 6;
+/** Service ports listed in a hover (a node address answers every NodePort); the rest are counted. */
+const HOVER_PORTS = 8;
+
+const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
+
+function serviceLines(list: readonly ServiceAtAddress[]): string[] {
+  const lines: string[] = [];
+  const shown = list.slice(0, HOVER_PORTS);
+  for (const key of [...new Set(shown.map((s) => `${s.service}\u0000${s.via}`))]) {
+    const ports = shown.filter((s) => `${s.service}\u0000${s.via}` === key);
+    const first = ports[0]!;
+    lines.push(`**Service** ${code(first.service)} — ${mdEscape(first.type)}, ${VIA_TEXT[first.via]} ${mdEscape(first.ip)}`);
+    for (const s of ports) {
+      const p = s.port;
+      const at = s.via === 'node-port' ? `${p.nodePort}/${p.protocol} (port ${p.port})` : `${p.port}/${p.protocol}`;
+      const ready = s.endpoints.filter((e) => e.ready);
+      const eps = !s.slices
+        ? 'endpoints unknown (the capture has no EndpointSlices)'
+        : s.endpoints.length === 0
+          ? 'no endpoints (kube-proxy rejects new connections)'
+          : `${ready.length} of ${s.endpoints.length} endpoint${s.endpoints.length === 1 ? '' : 's'} ready: ${s.endpoints
+              .slice(0, HOVER_ENDPOINTS)
+              .map((e) => `${mdEscape(e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`)}${e.pod ? ` ${code(e.pod)}` : ''}${e.node ? ` on ${mdEscape(e.node)}` : ''}${e.ready ? '' : ' (not ready)'}`)
+              .join(', ')}${s.endpoints.length > HOVER_ENDPOINTS ? `, and ${s.endpoints.length - HOVER_ENDPOINTS} more` : ''}`;
+      lines.push(`- ${p.name ? `${code(p.name)} ` : ''}${at} → ${mdEscape(String(p.targetPort))}: ${eps} · ${commandLink('Trace to this port', 'netpath.traceTo', { ref: s.ref })}`);
+    }
+  }
+  if (list.length > shown.length) lines.push(`and ${list.length - shown.length} more Service ports`);
+  return lines;
+}
+
+/**
+ * Markdown for the address, or undefined when it is neither a known pod or node address nor a
+ * Service's: a pod or node first, then the Service ports the address answers for (a ClusterIP, a
+ * LoadBalancer IP, a node's NodePorts).
+ */
+export function hoverMarkdown(info: IpInfo | undefined, services: readonly ServiceAtAddress[] = []): string | undefined {
+  if (!info) return services.length ? serviceLines(services).join('\n\n') : undefined;
+  return [hostMarkdown(info), ...(services.length ? [serviceLines(services).join('\n\n')] : [])].join('\n\n');
+}
+
+function hostMarkdown(info: IpInfo): string {
   const lines: string[] = [];
   if (info.kind === 'pod') {
     lines.push(`**pod** \`${info.ref.replace(/`/g, "'")}\` — ${mdEscape(info.ip)}`);

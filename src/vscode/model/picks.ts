@@ -1,11 +1,39 @@
 // Quick-pick entries for Trace Pod Path, as plain data: pods grouped by namespace (with node and IP),
-// then nodes; the destination list adds "any IP".
+// then nodes; the destination list adds "any IP" and the Services, one entry per port.
 import type { Capture } from '../../capture/document';
+import type { ServiceListing, ServiceProto } from '../../engine/services';
 
 export type PickEntry =
   | { kind: 'separator'; label: string }
   | { kind: 'host'; label: string; description: string; detail?: string; ref: string }
+  /** One port of a Service: traced as `svc/NS/NAME:PORT`, with a packet of the port's protocol to its port. */
+  | { kind: 'service'; label: string; description: string; detail: string; ref: string; packet: { proto: ServiceProto; port: number } }
   | { kind: 'custom-ip'; label: string; description: string };
+
+/**
+ * One entry per port of every Service a trace can go to (`svc default/web:http`, `10.96.0.20:80/TCP`),
+ * with its type, NodePort and how many endpoints are ready. Headless and ExternalName Services have no
+ * ClusterIP to trace (their pods are in the list as pods).
+ */
+export function serviceEntries(services: readonly ServiceListing[]): PickEntry[] {
+  const out: PickEntry[] = [];
+  for (const s of [...services].sort((a, b) => a.key.localeCompare(b.key))) {
+    if (s.untraceable !== undefined) continue;
+    for (const p of s.ports) {
+      const addrs = s.clusterIPs.map((ip) => (ip.includes(':') ? `[${ip}]:${p.port}` : `${ip}:${p.port}`)).join(', ');
+      const ready = p.endpoints === 1 ? '1 ready endpoint' : `${p.endpoints === 0 ? 'no' : p.endpoints} ready endpoints`;
+      out.push({
+        kind: 'service',
+        label: `svc ${s.key}${p.name ? `:${p.name}` : ''}`,
+        description: `${addrs}/${p.protocol}`,
+        detail: [s.type, p.nodePort !== undefined ? `NodePort ${p.nodePort}` : undefined, ready].filter(Boolean).join(' · '),
+        ref: p.ref,
+        packet: { proto: p.protocol.toLowerCase() as ServiceProto, port: p.port },
+      });
+    }
+  }
+  return out.length ? [{ kind: 'separator', label: 'services' }, ...out] : [];
+}
 
 export function sourceEntries(capture: Capture): PickEntry[] {
   const out: PickEntry[] = [];
@@ -29,6 +57,10 @@ export function sourceEntries(capture: Capture): PickEntry[] {
   return out;
 }
 
-export function destinationEntries(capture: Capture, from: string): PickEntry[] {
-  return [{ kind: 'custom-ip', label: '$(edit) Enter an IP address...', description: 'any address, in the cluster or not' }, ...sourceEntries(capture).filter((e) => e.kind !== 'host' || e.ref !== from)];
+export function destinationEntries(capture: Capture, from: string, services: readonly ServiceListing[] = []): PickEntry[] {
+  return [
+    { kind: 'custom-ip', label: '$(edit) Enter an IP address...', description: 'any address, in the cluster or not' },
+    ...serviceEntries(services),
+    ...sourceEntries(capture).filter((e) => e.kind !== 'host' || e.ref !== from),
+  ];
 }
