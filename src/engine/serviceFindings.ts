@@ -16,7 +16,7 @@
 // kube-proxy rules for it (an IPv6 ClusterIP against a capture without ip6tables says nothing).
 import { Addr, type Family } from '../net/addr';
 import { ipvsLookup, runHook, type NfContext, type NfEvidence, type NfOutcome, type NfPacket, type Ruleset } from './netfilter';
-import { portEndpoints, programmedEndpoints, protoOf, servicePortLabel, type ServiceEndpoint, type ServiceIndex, type ServicePortView, type ServiceView } from './services';
+import { portEndpoints, programmedEndpoints, protoOf, servicePortLabel, servicesAt, type ServiceEndpoint, type ServiceIndex, type ServicePortView, type ServiceView } from './services';
 import type { Evidence } from './trace';
 
 export type FindingKind = 'endpoint-missing' | 'endpoint-stale' | 'service-missing' | 'no-kube-proxy-rules';
@@ -256,6 +256,42 @@ export function serviceFindings(rs: Ruleset, ix: ServiceIndex, node: string, opt
         }
       }
     }
+  }
+  return out;
+}
+
+// ---- the findings of one trace ---------------------------------------------------------------------------
+
+/**
+ * The findings a trace should carry: for the Service its flow is sent to (`service`, kube-proxy's
+ * label or `namespace/name`; else the Service behind the flow's destination address and port), the
+ * first node of each path compared with its rules. `nodes(host)` answers for the hosts that are nodes
+ * (undefined for pods and others): the node's rule set (the netfilter adapter's, built once;
+ * undefined when the node has none) and its addresses.
+ */
+export function traceFindings(
+  ix: ServiceIndex,
+  trace: { flow: { dst: string; proto: string; dport?: number }; paths: readonly { hops: readonly { host: string }[] }[] },
+  nodes: (host: string) => { ruleset: Ruleset | undefined; addrs?: readonly string[] } | undefined,
+  service?: string,
+): ServiceFinding[] {
+  const proto = trace.flow.proto;
+  let services: string[] = service !== undefined ? [service] : [];
+  if (!services.length && trace.flow.dport !== undefined && (proto === 'tcp' || proto === 'udp' || proto === 'sctp')) {
+    services = servicesAt(ix, trace.flow.dst, trace.flow.dport, proto).map((m) => m.label);
+  }
+  if (!services.length) return [];
+  // kube-proxy rewrites a connection on the first node it passes (the source pod's node, or the node
+  // the NodePort or LoadBalancer traffic enters): that node's rules are the ones that matter here.
+  const seen = new Set<string>();
+  const out: ServiceFinding[] = [];
+  for (const p of trace.paths) {
+    const first = p.hops.find((h) => nodes(h.host) !== undefined);
+    if (!first || seen.has(first.host)) continue;
+    seen.add(first.host);
+    const n = nodes(first.host)!;
+    if (!n.ruleset) continue;
+    out.push(...serviceFindings(n.ruleset, ix, first.host, { services, ...(n.addrs ? { nodeAddrs: n.addrs } : {}) }));
   }
   return out;
 }

@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { buildRuleset } from '../../../src/engine/netfilter';
-import { kubeProxyModes, serviceFindings, type ServiceFinding } from '../../../src/engine/serviceFindings';
+import { kubeProxyModes, serviceFindings, traceFindings, type ServiceFinding } from '../../../src/engine/serviceFindings';
 import { KUBE_PROXY_IP6TABLES, KUBE_PROXY_IPTABLES } from '../../lab/netfilter-rulesets';
 import { fixtureBody } from '../parsers/fixture-body';
 import { indexOf, node, service, slice, type EndpointSpec } from './services-objects';
@@ -188,5 +188,26 @@ describe('API vs rules: other modes and families', () => {
     assert.deepEqual(brief(fs), ['no-kube-proxy-rules']);
     assert.match(fs[0]!.text, /hold no kube-proxy rules at all, while the API has 3 Service\(s\) with a ClusterIP/);
     assert.deepEqual(serviceFindings(buildRuleset(NODE, {}), labApi(), NODE), [], 'no probes: nothing to compare');
+  });
+});
+
+describe('the findings of one trace', () => {
+  const api = labApi({ dns: ['10.244.1.11', '10.244.1.12'].map((ip) => ({ ip, node: NODE })), empty: [{ ip: '10.244.1.15', node: NODE }] });
+  const nodes = (host: string) => (host === NODE || host === 'other-node' ? { ruleset: host === NODE ? iptRules : undefined } : undefined);
+  const trace = (dst: string, proto: string, dport: number | undefined, hops: string[][]) => ({ flow: { dst, proto, ...(dport !== undefined ? { dport } : {}) }, paths: hops.map((h) => ({ hops: h.map((host) => ({ host })) })) });
+
+  test('the Service behind the flow\'s destination, on the first node of each path only', () => {
+    const fs = traceFindings(api, trace('10.96.0.10', 'udp', 53, [['dns-client', NODE, 'dns-0'], ['dns-client', NODE, 'other-node', 'dns-1']]), nodes);
+    assert.deepEqual(brief(fs), ['endpoint-stale default/dns:udp 10.244.1.13:8080'], 'default/empty is not this trace\'s Service');
+  });
+
+  test('the Service the trace was asked for (--to svc/...), whatever the destination became', () => {
+    assert.deepEqual(brief(traceFindings(api, trace('10.244.1.15', 'udp', 8080, [[NODE]]), nodes, 'default/empty:udp')), ['endpoint-missing default/empty:udp 10.244.1.15:8080']);
+  });
+
+  test('nothing for a flow to no Service, or when the first node has no rules', () => {
+    assert.deepEqual(traceFindings(api, trace('10.244.1.11', 'udp', 8080, [[NODE]]), nodes), []);
+    assert.deepEqual(traceFindings(api, trace('10.96.0.10', 'icmp', undefined, [[NODE]]), nodes), []);
+    assert.deepEqual(traceFindings(api, trace('10.96.0.10', 'udp', 53, [['other-node', NODE]]), nodes), []);
   });
 });
