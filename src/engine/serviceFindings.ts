@@ -15,8 +15,10 @@
 // endpoint chains in iptables and nftables modes); a family is compared only where the node has
 // kube-proxy rules for it (an IPv6 ClusterIP against a capture without ip6tables says nothing).
 import { Addr, type Family } from '../net/addr';
-import { ipvsLookup, runHook, type NfContext, type NfEvidence, type NfOutcome, type NfPacket, type Ruleset } from './netfilter';
-import { portEndpoints, programmedEndpoints, protoOf, servicePortLabel, servicesAt, type ServiceEndpoint, type ServiceIndex, type ServicePortView, type ServiceView } from './services';
+import { buildRuleset, ipvsLookup, NETFILTER_PROBES, runHook, type NetfilterProbe, type NfContext, type NfEvidence, type NfOutcome, type NfPacket, type Ruleset } from './netfilter';
+import type { Network } from './network';
+import type { Netns } from './netns';
+import { portEndpoints, programmedEndpoints, protoOf, serviceIndexOf, servicePortLabel, servicesAt, type ServiceEndpoint, type ServiceIndex, type ServicePortView, type ServiceView } from './services';
 import type { Evidence } from './trace';
 
 export type FindingKind = 'endpoint-missing' | 'endpoint-stale' | 'service-missing' | 'no-kube-proxy-rules';
@@ -294,4 +296,47 @@ export function traceFindings(
     out.push(...serviceFindings(n.ruleset, ix, first.host, { services, ...(n.addrs ? { nodeAddrs: n.addrs } : {}) }));
   }
   return out;
+}
+
+const ownRulesets = new WeakMap<Network, Map<string, Ruleset | null>>();
+
+/** A node's rule set built from its probes, once per Network (for callers without the netfilter adapter's). */
+function builtRuleset(net: Network, ns: Netns): Ruleset | undefined {
+  let m = ownRulesets.get(net);
+  if (!m) ownRulesets.set(net, (m = new Map()));
+  const known = m.get(ns.name);
+  if (known !== undefined) return known ?? undefined;
+  const probes: Partial<Record<NetfilterProbe, string>> = {};
+  for (const p of NETFILTER_PROBES) {
+    const text = ns.host.probes?.[p];
+    if (text !== undefined && text.trim() !== '') probes[p] = text;
+  }
+  const rs = Object.keys(probes).length ? buildRuleset(ns.host.name, probes) : undefined;
+  m.set(ns.name, rs ?? null);
+  return rs;
+}
+
+/**
+ * The findings of a trace of this Network (see traceFindings): the nodes are the capture's node hosts,
+ * their rule sets `rulesetOf`'s (the netfilter adapter's, which has them built already) or built here.
+ */
+export function findingsForTrace(
+  net: Network,
+  trace: Parameters<typeof traceFindings>[1],
+  opts: { service?: string; rulesetOf?: (ns: Netns) => Ruleset | undefined } = {},
+): ServiceFinding[] {
+  const ix = serviceIndexOf(net);
+  if (ix.services.length === 0) return [];
+  return traceFindings(
+    ix,
+    trace,
+    (host) => {
+      const ns = net.hosts.get(host);
+      if (!ns || ns.host.role !== 'node') return undefined;
+      const addrs = [...(ns.host.ips ?? [])];
+      for (const i of ns.ifaces.values()) for (const a of i.addrs) addrs.push(a.local.toString());
+      return { ruleset: opts.rulesetOf ? opts.rulesetOf(ns) : builtRuleset(net, ns), addrs };
+    },
+    opts.service,
+  );
 }

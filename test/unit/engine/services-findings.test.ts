@@ -4,7 +4,9 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { buildRuleset } from '../../../src/engine/netfilter';
-import { kubeProxyModes, serviceFindings, traceFindings, type ServiceFinding } from '../../../src/engine/serviceFindings';
+import { validateCapture } from '../../../src/capture/document';
+import { buildNetwork } from '../../../src/engine/network';
+import { findingsForTrace, kubeProxyModes, serviceFindings, traceFindings, type ServiceFinding } from '../../../src/engine/serviceFindings';
 import { KUBE_PROXY_IP6TABLES, KUBE_PROXY_IPTABLES } from '../../lab/netfilter-rulesets';
 import { fixtureBody } from '../parsers/fixture-body';
 import { indexOf, node, service, slice, type EndpointSpec } from './services-objects';
@@ -209,5 +211,29 @@ describe('the findings of one trace', () => {
     assert.deepEqual(traceFindings(api, trace('10.244.1.11', 'udp', 8080, [[NODE]]), nodes), []);
     assert.deepEqual(traceFindings(api, trace('10.96.0.10', 'icmp', undefined, [[NODE]]), nodes), []);
     assert.deepEqual(traceFindings(api, trace('10.96.0.10', 'udp', 53, [['other-node', NODE]]), nodes), []);
+  });
+});
+
+describe('the findings of a trace of a capture', () => {
+  test('node hosts\' rule sets from their probes, pods skipped, the API from the capture\'s kubernetes section', () => {
+    const r = validateCapture({
+      apiVersion: 'netpath/v1',
+      kind: 'Capture',
+      hosts: [
+        { name: NODE, role: 'node', ips: ['10.99.0.1'], probes: { iptables: KUBE_PROXY_IPTABLES } },
+        { name: 'client', role: 'pod', node: NODE, namespace: 'default', pod: 'client', ips: ['10.244.1.50'] },
+      ],
+      kubernetes: {
+        services: [service('default', 'dns', ['10.96.0.10'], [{ name: 'udp', port: 53, protocol: 'UDP', targetPort: 8080 }])],
+        endpointSlices: [slice('default', 'dns', 'a1b2c', 'IPv4', [{ ip: '10.244.1.11' }, { ip: '10.244.1.12' }], [{ name: 'udp', port: 8080, protocol: 'UDP' }])],
+      },
+    });
+    assert.ok(r.ok);
+    const net = buildNetwork(r.capture);
+    const trace = { flow: { dst: '10.96.0.10', proto: 'udp', dport: 53 }, paths: [{ hops: [{ host: 'client' }, { host: NODE }] }] };
+    const fs = findingsForTrace(net, trace);
+    assert.deepEqual(brief(fs), ['endpoint-stale default/dns:udp 10.244.1.13:8080']);
+    assert.equal(fs[0]!.evidence[0]!.host, NODE);
+    assert.deepEqual(findingsForTrace(net, trace, { rulesetOf: () => undefined }), [], 'the adapter says the node has no rules');
   });
 });
