@@ -182,8 +182,9 @@ export function buildProgram(io: Io, status: { code: number } = { code: EXIT_OK 
     .requiredOption('--from <src>', 'source: a host name, namespace/pod, or IP')
     .requiredOption('--to <dst>', 'destination: an IP, host name or namespace/pod')
     .option('--size <bytes>', 'IP packet length in bytes (DF set)', '64')
-    .addOption(new Option('--proto <proto>', 'protocol').choices(['icmp', 'udp', 'tcp']).default('icmp'))
-    .option('--port <n>', 'destination port (udp/tcp)')
+    .addOption(new Option('--proto <proto>', 'protocol').choices(['icmp', 'udp', 'tcp', 'sctp']).default('icmp'))
+    .option('--port <n>', 'destination port (udp/tcp/sctp)')
+    .option('--sport <n>', 'source port (udp/tcp/sctp; default: unset, as rules see an ephemeral port)')
     .option('--json', 'print the trace as JSON (shared/spec/capture-v1.md)')
     .addOption(new Option('--short', 'one line per hop (host, in -> out, what decided there), then the verdict').conflicts('json'))
     .option('--color', 'colour the output even when stdout is not a terminal')
@@ -191,11 +192,15 @@ export function buildProgram(io: Io, status: { code: number } = { code: EXIT_OK 
     .option('--save <file>', 'live cluster: also save the tables that were read as a capture')
     .addHelpText('after', `\nWith --context or --kubeconfig the trace reads a live cluster, only the hosts on the path; otherwise a capture.\n\nColour: on a terminal, unless NO_COLOR is set (non-empty) or TERM=dumb; FORCE_COLOR=1 forces it,\nFORCE_COLOR=0 turns it off, --color/--no-color override both. --json is never coloured.\n\n${TRACE_EXIT_HELP}\n\nExamples:\n  netpath trace --from default/web-0 --to default/web-1\n  netpath trace --capture cluster.json --from 10.244.0.3 --to 10.244.1.3 --size 1450 --json\n  netpath trace --context prod --from shop/cart-0 --to shop/db-0\n  netpath trace --capture cluster.json --from default/web-0 --to default/web-1 --short || echo "not delivered: $?"`)
     .exitOverride()
-    .action(async (opts: ClusterFlags & { capture?: string; from: string; to: string; size: string; proto: 'icmp' | 'udp' | 'tcp'; port?: string; json?: boolean; short?: boolean; color?: boolean; save?: string }) => {
+    .action(async (opts: ClusterFlags & { capture?: string; from: string; to: string; size: string; proto: 'icmp' | 'udp' | 'tcp' | 'sctp'; port?: string; sport?: string; json?: boolean; short?: boolean; color?: boolean; save?: string }) => {
       const size = Number(opts.size);
       if (!/^\d+$/.test(opts.size)) throw new CommanderError(EXIT_USAGE, 'netpath.usage', `--size must be a number of bytes, got "${printable(opts.size)}"`);
-      if (opts.port !== undefined && !/^\d+$/.test(opts.port)) throw new CommanderError(EXIT_USAGE, 'netpath.usage', `--port must be a number, got "${printable(opts.port)}"`);
-      const req: TraceRequest = { from: opts.from, to: opts.to, size, proto: opts.proto, ...(opts.port !== undefined ? { port: Number(opts.port) } : {}) };
+      for (const [flag, v] of [['--port', opts.port], ['--sport', opts.sport]] as const) {
+        if (v !== undefined && !/^\d+$/.test(v)) throw new CommanderError(EXIT_USAGE, 'netpath.usage', `${flag} must be a number, got "${printable(v)}"`);
+        if (v !== undefined && (Number(v) < 1 || Number(v) > 65535)) throw new CommanderError(EXIT_USAGE, 'netpath.usage', `${flag} must be a port between 1 and 65535, got ${v}`);
+        if (v !== undefined && opts.proto === 'icmp') throw new CommanderError(EXIT_USAGE, 'netpath.usage', `${flag} needs --proto tcp, udp or sctp (ICMP has no ports)`);
+      }
+      const req: TraceRequest = { from: opts.from, to: opts.to, size, proto: opts.proto, ...(opts.port !== undefined ? { port: Number(opts.port) } : {}), ...(opts.sport !== undefined ? { sport: Number(opts.sport) } : {}) };
       const live = opts.context !== undefined || opts.kubeconfig !== undefined;
       if (live && opts.capture) throw new CommanderError(EXIT_USAGE, 'netpath.usage', 'give either --capture or a cluster (--context/--kubeconfig), not both');
       let outcome;

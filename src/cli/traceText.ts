@@ -67,6 +67,22 @@ function kindPieces(s: Step): Piece[] {
   return s.inferred ? [['kind', s.kind], ['inferred', '*']] : [['kind', s.kind]];
 }
 
+const endpointText = (e: { ip: string; port?: number }) => (e.port === undefined ? e.ip : e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`);
+const chanceText = (p: number) => `${Number((p * 100).toFixed(p > 0 && p < 0.1 ? 1 : 0))}%`;
+
+/** A Service path's endpoint (after a DNAT) and the chance the rules pick it: `endpoint 10.244.1.3:8080, chance 33%`. */
+function endpointWords(p: Pick<TracePath, 'endpoint' | 'probability'>): string {
+  const parts: string[] = [];
+  if (p.endpoint) parts.push(`endpoint ${endpointText(p.endpoint)}`);
+  if (p.probability !== undefined) parts.push(`chance ${chanceText(p.probability)}`);
+  return parts.join(', ');
+}
+
+function endpointPieces(p: Pick<TracePath, 'endpoint' | 'probability'>): Piece[] {
+  const w = endpointWords(p);
+  return w ? [` (${w})`] : [];
+}
+
 const INFERRED_NOTE = '(some steps are inferred, marked *: the capture does not hold every table)';
 
 /** The paths worth listing one by one: ECMP branches and flood copies (a single path has branch ''). */
@@ -78,9 +94,12 @@ function branches(r: TraceResult): TraceResult['paths'] {
 export function traceText(r: TraceResult, style: Style = plain, lineWidth = 100): string {
   const lines: Piece[][] = [];
   const f = r.flow;
-  lines.push([`${r.from.host} (${f.src}) -> ${r.to.host ?? f.dst} (${f.dst}), ${f.proto}${f.dport !== undefined ? `/${f.dport}` : ''}, ${f.size} bytes${f.df ? ', DF' : ''}`]);
+  lines.push([`${r.from.host} (${f.src}${f.sport !== undefined ? `:${f.sport}` : ''}) -> ${r.to.host ?? f.dst} (${f.dst}), ${f.proto}${f.dport !== undefined ? `/${f.dport}` : ''}, ${f.size} bytes${f.df ? ', DF' : ''}`]);
   lines.push(['verdict: ', ...verdictPieces(r, true)]);
   lines.push([`  ${r.reason}`]);
+  // The one path of a Service with one endpoint: where the DNAT sent it.
+  const only = r.paths.length === 1 ? r.paths[0] : undefined;
+  if (only?.endpoint) lines.push([`  ${endpointWords(only)}`]);
   if (r.inferred) lines.push(['  ', ['inferred', INFERRED_NOTE]]);
   lines.push([]);
   r.hops.forEach((h, i) => {
@@ -97,8 +116,9 @@ export function traceText(r: TraceResult, style: Style = plain, lineWidth = 100)
   const others = branches(r);
   if (others.length) {
     lines.push([]);
-    lines.push([`${others.length} paths (ECMP next hops and flood copies):`]);
-    for (const p of others) lines.push([`  ${p.branch}: `, ...verdictPieces(p, false, discarded(p))]);
+    const services = others.some((p) => p.endpoint !== undefined || p.probability !== undefined);
+    lines.push([`${others.length} paths (${services ? 'Service endpoints, ' : ''}ECMP next hops and flood copies):`]);
+    for (const p of others) lines.push([`  ${p.branch}: `, ...verdictPieces(p, false, discarded(p)), ...endpointPieces(p)]);
   }
   return lines.map((l) => render(l, style)).join('\n') + '\n';
 }
@@ -138,7 +158,7 @@ export function traceShort(r: TraceResult, style: Style = plain): string {
   const lines: Piece[][] = [];
   blocks.forEach((b, bi) => {
     const indent = b.head ? '  ' : '';
-    if (b.head) lines.push([`path ${bi + 1} of ${blocks.length}, ${b.head.branch}: `, ...verdictPieces(b.head, true, b.copyDiscarded)]);
+    if (b.head) lines.push([`path ${bi + 1} of ${blocks.length}, ${b.head.branch}: `, ...verdictPieces(b.head, true, b.copyDiscarded), ...endpointPieces(b.head)]);
     b.hops.forEach((h, i) => {
       const stops = i === b.hops.length - 1 && b.trace.verdict !== 'delivered';
       const inDev = h.in ?? '-';

@@ -114,7 +114,7 @@ export interface FlowKey {
   iif?: string | undefined;
   oif?: string | undefined;
   fwmark?: number | undefined;
-  proto?: 'icmp' | 'udp' | 'tcp' | 'ipip' | undefined;
+  proto?: 'icmp' | 'udp' | 'tcp' | 'sctp' | 'ipip' | undefined;
   sport?: number | undefined;
   dport?: number | undefined;
 }
@@ -282,7 +282,7 @@ function ruleSelectorsMatch(r: RuleRecord, f: FlowKey): boolean {
   return true;
 }
 
-const PROTO_NUMBERS: Record<string, string> = { '1': 'icmp', '4': 'ipip', '6': 'tcp', '17': 'udp', ipproto_icmp: 'icmp', ipproto_ipip: 'ipip', ipproto_tcp: 'tcp', ipproto_udp: 'udp' };
+const PROTO_NUMBERS: Record<string, string> = { '1': 'icmp', '4': 'ipip', '6': 'tcp', '17': 'udp', '132': 'sctp', ipproto_icmp: 'icmp', ipproto_ipip: 'ipip', ipproto_tcp: 'tcp', ipproto_udp: 'udp', ipproto_sctp: 'sctp' };
 
 function protoMatches(rule: string, proto: FlowKey['proto']): boolean {
   const p = rule.toLowerCase();

@@ -19,7 +19,10 @@ export interface TraceRequest {
   /** IP packet length in bytes (default 64). */
   size?: number;
   proto?: Flow['proto'];
+  /** Destination port (tcp, udp, sctp). */
   port?: number;
+  /** Source port (tcp, udp, sctp); unset, rules that match a source port cannot decide. */
+  sport?: number;
 }
 
 export type TraceOutcome = { ok: true; result: TraceResult } | { ok: false; error: string };
@@ -85,6 +88,9 @@ export function simulate(net: Network, req: TraceRequest): TraceOutcome {
   const size = req.size ?? DEFAULT_SIZE;
   if (!Number.isInteger(size) || size < 20 || size > 65535) return { ok: false, error: `--size ${req.size} is not a valid IP packet length (20..65535 bytes)` };
   const proto = req.proto ?? 'icmp';
+  for (const [flag, v] of [['--port', req.port], ['--sport', req.sport]] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > 65535)) return { ok: false, error: `${flag} ${v} is not a port (1..65535)` };
+  }
   const ns = netnsOf(net, fromHost.name)!;
   const srcIp = fromHost.role === 'pod' ? primaryIp(net, fromHost, dst.family) : undefined;
   const pkt: Packet = {
@@ -92,6 +98,7 @@ export function simulate(net: Network, req: TraceRequest): TraceOutcome {
     dst,
     proto,
     dport: proto === 'icmp' ? undefined : req.port,
+    sport: proto === 'icmp' ? undefined : req.sport,
     size,
     ttl: 64,
     // DF as Linux sets it with path MTU discovery on (the default): on for TCP and for ping.
@@ -104,14 +111,17 @@ export function simulate(net: Network, req: TraceRequest): TraceOutcome {
   // A pod with no probes starts the path too: its namespace is inferred from its node (network.ts).
   sim.originate(ns, pkt);
   const traces = sim.traces;
-  const flow: Flow = { src: pkt.src.toString(), dst: dst.toString(), proto, ...(pkt.dport !== undefined ? { dport: pkt.dport } : {}), size, df: pkt.df };
+  const flow: Flow = { src: pkt.src.toString(), dst: dst.toString(), proto, ...(pkt.sport !== undefined ? { sport: pkt.sport } : {}), ...(pkt.dport !== undefined ? { dport: pkt.dport } : {}), size, df: pkt.df };
   if (pkt.src.isUnspecified() && sim.pickedSrc) flow.src = sim.pickedSrc.toString();
 
   // A copy discarded by a host it was not for is what flooding (or a VXLAN default entry) does: no failure.
-  const relevant = traces.filter((t) => t.ending !== 'discarded');
+  // A path the rules pick with no chance at all (a quiesced IPVS server, probability 0) is no failure.
+  const relevant = traces.filter((t) => t.ending !== 'discarded' && t.probability !== 0);
   const delivered = traces.filter((t) => t.verdict === 'delivered');
   const nonFloodFailures = relevant.filter((t) => !t.floodCopy && t.verdict !== 'delivered');
-  const top = delivered.length && nonFloodFailures.length === 0 ? delivered[0] : (nonFloodFailures[0] ?? relevant.find((t) => t.verdict !== 'delivered') ?? traces[0]);
+  // Among a Service's endpoints, a definite drop says more than an endpoint whose tables are missing.
+  const failure = traces.some((t) => t.endpoint) ? (nonFloodFailures.find((t) => t.verdict !== 'insufficient-data') ?? nonFloodFailures[0]) : nonFloodFailures[0];
+  const top = delivered.length && nonFloodFailures.length === 0 ? delivered[0] : (failure ?? relevant.find((t) => t.verdict !== 'delivered') ?? traces[0]);
   if (!top) return { ok: false, error: 'the engine produced no path (this is a bug: please report the capture and the command)' };
   const inferred = traces.some((t) => t.hops.some((h) => h.steps.some((s) => s.inferred)));
   const result: TraceResult = {

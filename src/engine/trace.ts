@@ -92,7 +92,9 @@ export interface Hop {
 export interface Flow {
   src: string;
   dst: string;
-  proto: 'icmp' | 'udp' | 'tcp';
+  proto: 'icmp' | 'udp' | 'tcp' | 'sctp';
+  /** Source port, when the request gave one (rules rarely match it; the kernel picks an ephemeral one). */
+  sport?: number;
   dport?: number;
   /** IP packet length in bytes. */
   size: number;

@@ -189,7 +189,7 @@ describe('netpath trace', () => {
   });
 
   test('bad numbers and protocols are usage errors (exit 2)', async () => {
-    for (const args of [['--size', 'big'], ['--proto', 'sctp'], ['--port', '-1']]) {
+    for (const args of [['--size', 'big'], ['--proto', 'gre'], ['--port', '-1'], ['--proto', 'tcp', '--port', '70000'], ['--port', '80']]) {
       const f = fakeIo({ 'demo.json': readFileSync(demo, 'utf8') });
       assert.equal(await run(['trace', '--from', 'web-0', '--to', 'web-1', ...args], f.io), EXIT_USAGE, args.join(' '));
     }

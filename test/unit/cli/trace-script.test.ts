@@ -118,7 +118,7 @@ describe('netpath trace exit codes', () => {
     assert.equal(await run(['trace', '--capture', 'c.json', '--from', 'a', '--to', 'b', '--json'], invalid.io), EXIT_BAD_INPUT);
     assert.match(invalid.stderr(), /hosts\[0\]\.role/);
     assert.equal(invalid.stdout(), '');
-    for (const extra of [['--size', 'big'], ['--short', '--json'], ['--proto', 'sctp']]) {
+    for (const extra of [['--size', 'big'], ['--short', '--json'], ['--proto', 'gre'], ['--sport', '80']]) {
       const f = fakeIo({ 'c.json': demoText });
       assert.equal(await run(['trace', '--capture', 'c.json', '--from', 'default/web-0', '--to', 'default/web-1', ...extra], f.io), EXIT_USAGE, extra.join(' '));
       assert.equal(f.stdout(), '');

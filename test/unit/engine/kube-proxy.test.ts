@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseCapture, type Capture } from '../../../src/capture/document';
+import { traceShort, traceText } from '../../../src/cli/traceText';
 import { buildNetwork, simulate, type TracePath, type TraceRequest, type TraceResult } from '../../../src/engine';
 
 const demoText = readFileSync(join(__dirname, '../../../examples/demo-flannel-vxlan.json'), 'utf8');
@@ -306,5 +307,147 @@ describe('kube-proxy iptables mode in traces', () => {
     const plain = trace(demo(), { from: 'default/web-0', to: 'default/web-1', proto: 'tcp', port: 8080 });
     const withRules = trace(c, { from: 'default/web-0', to: 'default/web-1', proto: 'tcp', port: 8080 });
     assert.deepEqual(withRules, plain);
+  });
+});
+
+describe('kube-proxy nftables mode in traces', () => {
+  /** kube-proxy's own test rule set (nft list ruleset of TestOverallNFTablesRules) on k8s-node3, svc4's endpoints moved onto demo pods. */
+  function withNft(): Capture {
+    const fixture = readFileSync(join(__dirname, '../../fixtures/parsers/nft/kube-proxy-overall.txt'), 'utf8');
+    const ruleset = fixture.slice(fixture.indexOf('---\n') + 4).replaceAll('10.180.0.4', '10.244.1.3').replaceAll('10.180.0.5', '10.244.2.2').replaceAll('192.168.0.2', NODES['k8s-node3']);
+    return probe(demo(), 'k8s-node3', 'nft', ruleset);
+  }
+
+  test('ClusterIP: numgen random mod 2 picks each endpoint half the time; the Service named from the chain', () => {
+    const r = trace(withNft(), { from: 'monitoring/prometheus-0', to: '172.30.0.44', proto: 'tcp', port: 80 });
+    assert.equal(r.verdict, 'delivered');
+    assert.deepEqual(r.paths.map((p) => [p.verdict, p.endpoint, p.probability, last(p).host]), [
+      ['delivered', { ip: '10.244.1.3', port: 80 }, 0.5, 'web-1'],
+      ['delivered', { ip: '10.244.2.2', port: 80 }, 0.5, 'nginx-7c5ddbdf54-2xq8n'],
+    ]);
+    const dnat = nfSteps(r.paths[0]!).find(({ s }) => s.detail?.type === 'netfilter' && s.detail.step.kind === 'rule' && s.detail.step.action.kind === 'dnat')!.s;
+    assert.equal(dnat.records[0]!.raw.trim(), 'meta l4proto tcp dnat to 10.244.1.3:80');
+    assert.equal(dnat.detail?.type === 'netfilter' && dnat.detail.service, 'ns4/svc4:p80');
+  });
+
+  test('a Service with no endpoints: the no-endpoint-services map rejects at FORWARD', () => {
+    const r = trace(withNft(), { from: 'monitoring/prometheus-0', to: '172.30.0.46', proto: 'tcp', port: 80 });
+    assert.equal(r.verdict, 'rejected');
+    assert.equal(r.dropAt?.host, 'k8s-node3');
+    assert.deepEqual(r.hops.at(-1)!.steps.at(-1)!.detail, { type: 'nf-verdict', ns: 'k8s-node3', hook: 'forward', layer: 'inet', verdict: 'reject' });
+  });
+});
+
+describe('kube-proxy IPVS mode in traces', () => {
+  // ipvsadm -Ln as ipvsadm 1.31 prints it; kube-proxy's IPVS-mode iptables and ipsets (pkg/proxy/ipvs).
+  const IPVSADM = `IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
+TCP  10.96.0.20:80 wrr
+  -> 10.244.0.3:8080              Masq    3      0          0         
+  -> 10.244.1.3:8080              Masq    1      0          0         
+  -> 10.244.2.2:8080              Masq    0      0          4         
+TCP  10.96.0.30:80 rr
+`;
+  const IPSET = `create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536
+add KUBE-CLUSTER-IP 10.96.0.20,tcp:80
+add KUBE-CLUSTER-IP 10.96.0.30,tcp:80
+create KUBE-IPVS-IPS hash:ip family inet hashsize 1024 maxelem 65536
+add KUBE-IPVS-IPS 10.96.0.20
+add KUBE-IPVS-IPS 10.96.0.30
+create KUBE-EXTERNAL-IP hash:ip,port family inet hashsize 1024 maxelem 65536
+create KUBE-LOAD-BALANCER hash:ip,port family inet hashsize 1024 maxelem 65536
+create KUBE-HEALTH-CHECK-NODE-PORT bitmap:port range 0-65535
+`;
+  const IPTABLES = `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:KUBE-FORWARD - [0:0]
+:KUBE-IPVS-FILTER - [0:0]
+-A INPUT -m comment --comment "kubernetes ipvs access filter" -j KUBE-IPVS-FILTER
+-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A KUBE-IPVS-FILTER -m set --match-set KUBE-LOAD-BALANCER dst,dst -j RETURN
+-A KUBE-IPVS-FILTER -m set --match-set KUBE-CLUSTER-IP dst,dst -j RETURN
+-A KUBE-IPVS-FILTER -m set --match-set KUBE-EXTERNAL-IP dst,dst -j RETURN
+-A KUBE-IPVS-FILTER -m set --match-set KUBE-HEALTH-CHECK-NODE-PORT dst -j RETURN
+-A KUBE-IPVS-FILTER -m conntrack --ctstate NEW -m set --match-set KUBE-IPVS-IPS dst -j REJECT --reject-with icmp-port-unreachable
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:KUBE-MARK-MASQ - [0:0]
+:KUBE-POSTROUTING - [0:0]
+:KUBE-SERVICES - [0:0]
+-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
+-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000
+-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
+-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000
+-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully
+-A KUBE-SERVICES ! -s 10.244.0.0/16 -m comment --comment "Kubernetes service cluster ip + port for masquerade purpose" -m set --match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ
+-A KUBE-SERVICES -m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT
+COMMIT
+`;
+
+  /** The demo's node3 in IPVS mode: the Service addresses on kube-ipvs0 (a dummy device, so local), ipvsadm, ipsets, rules. */
+  function withIpvs(): Capture {
+    const c = demo();
+    const h = c.hosts.find((x) => x.name === 'k8s-node3')!;
+    const p = h.probes!;
+    p.links += `9: kube-ipvs0: <BROADCAST,NOARP> mtu 1500 qdisc noop state DOWN mode DEFAULT group default \n    link/ether 6e:4e:1a:0c:52:9b brd ff:ff:ff:ff:ff:ff promiscuity 0  allmulti 0 minmtu 0 maxmtu 0 \n    dummy addrgenmode eui64 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 tso_max_size 65536 tso_max_segs 65535 gro_max_size 65536 \n`;
+    p.addrs += `9: kube-ipvs0: <BROADCAST,NOARP> mtu 1500 qdisc noop state DOWN group default \n    link/ether 6e:4e:1a:0c:52:9b brd ff:ff:ff:ff:ff:ff\n    inet 10.96.0.20/32 scope global kube-ipvs0\n       valid_lft forever preferred_lft forever\n    inet 10.96.0.30/32 scope global kube-ipvs0\n       valid_lft forever preferred_lft forever\n`;
+    p.routes4 += 'local 10.96.0.20 dev kube-ipvs0 table local proto kernel scope host src 10.96.0.20 \nlocal 10.96.0.30 dev kube-ipvs0 table local proto kernel scope host src 10.96.0.30 \n';
+    p.ipvs = IPVSADM;
+    p.ipset = IPSET;
+    p.iptables = IPTABLES;
+    return c;
+  }
+
+  test('ClusterIP from a pod: IPVS at LOCAL_IN sends each real server its weight\'s share; weight 0 takes no new connection', () => {
+    const r = trace(withIpvs(), { from: 'monitoring/prometheus-0', to: '10.96.0.20', proto: 'tcp', port: 80 });
+    assert.equal(r.verdict, 'delivered');
+    assert.deepEqual(r.paths.map((p) => [p.verdict, p.endpoint, p.probability, last(p).host]), [
+      ['delivered', { ip: '10.244.0.3', port: 8080 }, 0.75, 'web-0'],
+      ['delivered', { ip: '10.244.1.3', port: 8080 }, 0.25, 'web-1'],
+    ]);
+    const ipvs = r.paths[0]!.hops[1]!.steps.find((s) => s.detail?.type === 'ipvs')!;
+    assert.equal(ipvs.detail?.type === 'ipvs' && ipvs.detail.hook, 'input');
+    assert.deepEqual(ipvs.records.map((e) => e.raw.trim()), ['TCP  10.96.0.20:80 wrr', '-> 10.244.0.3:8080              Masq    3      0          0']);
+    assert.match(ipvs.text, /LOCAL_IN.*real server 10\.244\.0\.3:8080 \(weight 3, Masq\), one of 3, chosen for 75% of new connections/);
+    // INPUT's KUBE-IPVS-FILTER lets a ClusterIP's own port through before IPVS takes the packet.
+    const input = r.paths[0]!.hops[1]!.steps.filter((s) => s.detail?.type === 'netfilter' && s.detail.hook === 'input');
+    assert.ok(input.some((s) => /KUBE-IPVS-FILTER -m set --match-set KUBE-CLUSTER-IP dst,dst -j RETURN/.test(s.evidence)));
+  });
+
+  test('a virtual service with no real server: rejected at the node (ip_vs_leave)', () => {
+    const r = trace(withIpvs(), { from: 'monitoring/prometheus-0', to: '10.96.0.30', proto: 'tcp', port: 80 });
+    assert.equal(r.verdict, 'rejected');
+    assert.equal(r.dropAt?.host, 'k8s-node3');
+    const end = r.hops.at(-1)!.steps.at(-1)!;
+    assert.equal(end.detail?.type === 'nf-verdict' && end.detail.by, 'ipvs');
+  });
+
+  test('a port no virtual service has on a Service address: KUBE-IPVS-FILTER rejects the new connection', () => {
+    const r = trace(withIpvs(), { from: 'monitoring/prometheus-0', to: '10.96.0.20', proto: 'tcp', port: 81 });
+    assert.equal(r.verdict, 'rejected');
+    assert.deepEqual(r.hops.at(-1)!.steps.at(-1)!.detail, { type: 'nf-verdict', ns: 'k8s-node3', hook: 'input', layer: 'inet', verdict: 'reject' });
+  });
+});
+
+describe('the CLI text of a Service trace', () => {
+  test('each path lists its endpoint and chance; one endpoint is named under the verdict', () => {
+    const r = trace(withKubeProxy(), { from: 'monitoring/prometheus-0', to: '10.96.0.50', proto: 'tcp', port: 80 });
+    const text = traceText(r);
+    assert.match(text, /3 paths \(Service endpoints, ECMP next hops and flood copies\):/);
+    assert.match(text, /prerouting -> 10\.244\.1\.3:8080 \(33%\): delivered \(endpoint 10\.244\.1\.3:8080, chance 33%\)/);
+    assert.match(traceShort(r), /path 2 of 3, prerouting -> 10\.244\.1\.3:8080 \(33%\): DELIVERED \(endpoint 10\.244\.1\.3:8080, chance 33%\)/);
+    const solo = traceText(trace(withKubeProxy(), { from: 'default/web-0', to: '10.96.0.60', proto: 'tcp', port: 80 }));
+    assert.match(solo, /^verdict: DELIVERED\n.*\n {2}endpoint 10\.244\.0\.3:8080\n/m);
   });
 });
