@@ -16,7 +16,10 @@ export interface KubeIssue {
   message: string;
 }
 
-const ipString = z.string().refine((s) => Addr.parse(s).ok, { message: 'expected an IPv4 or IPv6 address' });
+/** A dotted quad as Addr.parse accepts it (no leading zeros): checked without parsing, as most addresses are. */
+export const PLAIN_V4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const isIp = (s: string) => PLAIN_V4.test(s) || Addr.parse(s).ok;
+const ipString = z.string().refine(isIp, { message: 'expected an IPv4 or IPv6 address' });
 const cidrString = z.string().refine((s) => s.includes('/') && Prefix.parse(s).ok, { message: 'expected a CIDR prefix such as 10.0.0.0/8' });
 const portNumber = z.number().int().min(1).max(65535);
 const stringMap = z.record(z.string(), z.string());
@@ -108,7 +111,7 @@ const servicePort = z
   // The API server sets targetPort to port when a manifest leaves it out.
   .transform((p) => ({ ...p, targetPort: p.targetPort ?? p.port }));
 
-const clusterIPValue = z.string().refine((s) => s === 'None' || s === '' || Addr.parse(s).ok, { message: 'expected an IP address, "None" (headless) or ""' });
+const clusterIPValue = z.string().refine((s) => s === 'None' || s === '' || isIp(s), { message: 'expected an IP address, "None" (headless) or ""' });
 const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'] as const;
 
 const serviceSpec = z
@@ -209,6 +212,7 @@ const endpointSliceSchema = z
     if (s.addressType === 'FQDN') return;
     s.endpoints.forEach((e, i) =>
       e.addresses.forEach((a, j) => {
+        if (s.addressType === 'IPv4' && PLAIN_V4.test(a)) return;
         const r = Addr.parse(a);
         const fam = s.addressType === 'IPv4' ? 4 : 6;
         if (!r.ok || r.value.family !== fam) ctx.addIssue({ code: 'custom', path: ['endpoints', i, 'addresses', j], message: `expected an ${s.addressType} address (the slice's addressType)` });
@@ -290,12 +294,24 @@ export function sourceOf(obj: object): string | undefined {
   return sources.get(obj);
 }
 
-/** `null` means absent in the API's JSON (`"endpoints": null`): removed before validation. */
+function hasNull(v: unknown): boolean {
+  if (v === null) return true;
+  if (typeof v !== 'object') return false;
+  if (Array.isArray(v)) return v.some(hasNull);
+  for (const k in v) if (hasNull((v as Record<string, unknown>)[k])) return true;
+  return false;
+}
+
+/** `null` means absent in the API's JSON (`"endpoints": null`): removed before validation (copied only when there is one). */
 function withoutNulls(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(withoutNulls);
+  return hasNull(v) ? copyWithoutNulls(v) : v;
+}
+
+function copyWithoutNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(copyWithoutNulls);
   if (typeof v !== 'object' || v === null) return v;
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = withoutNulls(x);
+  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = copyWithoutNulls(x);
   return out;
 }
 
@@ -344,11 +360,22 @@ function nameOf(obj: unknown): string {
   return typeof m.namespace === 'string' ? ` ${m.namespace}/${m.name}` : ` ${m.name}`;
 }
 
+/** Sections already read, by their raw value: a capture is validated once and read by the engine again. */
+const read = new WeakMap<object, KubeSection>();
+
 /**
  * Reads a capture's `kubernetes` value (anything: it is checked here). Never throws: what does not
- * fit is an issue, and the object is left out.
+ * fit is an issue, and the object is left out. The same raw object gives the same section (read
+ * once): treat both as read-only.
  */
 export function readKubernetes(raw: unknown): KubeSection {
+  if (typeof raw !== 'object' || raw === null) return readSection(raw);
+  let k = read.get(raw);
+  if (!k) read.set(raw, (k = readSection(raw)));
+  return k;
+}
+
+function readSection(raw: unknown): KubeSection {
   const out: KubeSection = {
     namespaces: [],
     nodes: [],

@@ -12,6 +12,7 @@
 import {
   namespacedName,
   nodeIps,
+  PLAIN_V4,
   sliceService,
   sourceOf,
   type KubeEndpoint,
@@ -119,7 +120,9 @@ export interface ServiceIndex {
   haveSlices: boolean;
 }
 
+/** An address as Addr prints it (IPv6 compressed); a plain dotted quad is already so. */
 const canon = (ip: string): string | undefined => {
+  if (PLAIN_V4.test(ip)) return ip;
   const a = Addr.parse(ip);
   return a.ok ? a.value.toString() : undefined;
 };
@@ -159,19 +162,22 @@ function viewOf(s: KubeService): ServiceView {
       ...(p.nodePort !== undefined && (spec.type === 'NodePort' || spec.type === 'LoadBalancer') ? { nodePort: p.nodePort } : {}),
     })),
     selector: spec.selector !== undefined && Object.keys(spec.selector).length > 0,
-    evidence: apiEvidence(at, { kind: 'Service', metadata: { namespace: s.metadata.namespace, name: s.metadata.name }, spec: s.spec }),
+    // Made when asked for (most of a big cluster's Services are never quoted).
+    get evidence() {
+      return apiEvidence(at, { kind: 'Service', metadata: { namespace: s.metadata.namespace, name: s.metadata.name }, spec: s.spec });
+    },
     object: s,
   };
 }
 
-function endpointOf(slice: KubeEndpointSlice, e: KubeEndpoint, ei: number, ip: string, port: number): ServiceEndpoint | undefined {
-  const a = Addr.parse(ip);
-  if (!a.ok) return undefined;
+function endpointOf(slice: KubeEndpointSlice, e: KubeEndpoint, ei: number, address: string, port: number): ServiceEndpoint | undefined {
+  const ip = canon(address);
+  if (ip === undefined) return undefined;
   const ref = e.targetRef;
   const at = sourceOf(slice) ?? 'kubernetes.endpointSlices[?]';
   return {
-    ip: a.value.toString(),
-    family: a.value.family,
+    ip,
+    family: ip.includes(':') ? 6 : 4,
     port,
     ready: e.conditions.ready ?? true,
     serving: e.conditions.serving ?? e.conditions.ready ?? true,
@@ -179,7 +185,9 @@ function endpointOf(slice: KubeEndpointSlice, e: KubeEndpoint, ei: number, ip: s
     ...(e.nodeName !== undefined ? { nodeName: e.nodeName } : {}),
     ...(ref?.kind === 'Pod' && ref.name !== undefined ? { pod: `${ref.namespace ?? slice.metadata.namespace}/${ref.name}` } : {}),
     slice: namespacedName(slice),
-    evidence: apiEvidence(`${at}.endpoints[${ei}]`, e),
+    get evidence() {
+      return apiEvidence(`${at}.endpoints[${ei}]`, e);
+    },
   };
 }
 
