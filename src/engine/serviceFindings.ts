@@ -16,6 +16,7 @@
 // kube-proxy rules for it (an IPv6 ClusterIP against a capture without ip6tables says nothing).
 import { Addr, type Family } from '../net/addr';
 import { buildRuleset, ipvsLookup, NETFILTER_PROBES, runHook, type NetfilterProbe, type NfContext, type NfEvidence, type NfOutcome, type NfPacket, type Ruleset } from './netfilter';
+import { chainKey } from './netfilter/ruleset';
 import type { Network } from './network';
 import type { Netns } from './netns';
 import { portEndpoints, programmedEndpoints, protoOf, serviceIndexOf, servicePortLabel, servicesAt, type ServiceEndpoint, type ServiceIndex, type ServicePortView, type ServiceView } from './services';
@@ -66,16 +67,19 @@ const ev = (e: NfEvidence): Evidence => ({ host: e.host, probe: e.probe, line: e
 export function kubeProxyModes(rs: Ruleset): Map<Family, KubeProxyMode> {
   const out = new Map<Family, KubeProxyMode>();
   for (const s of rs.ipvs.services) if (s.addr) out.set(s.addr.family, 'ipvs');
-  for (const c of rs.chains.values()) {
-    const fam: Family | undefined = c.family === 'ip' ? 4 : c.family === 'ip6' ? 6 : undefined;
+  // By chain keys (`source|family|table|name`) only: listing the chains themselves would compile them all.
+  for (const key of rs.chains.keys()) {
+    const [source, family, table, name] = key.split('|') as [string, string, string, string];
+    const fam: Family | undefined = family === 'ip' ? 4 : family === 'ip6' ? 6 : undefined;
     if (fam === undefined || out.get(fam) === 'ipvs') continue;
-    if (c.source === 'nft' && c.table === 'kube-proxy') out.set(fam, 'nftables');
-    else if (c.source === 'iptables' && c.table === 'nat' && (c.name.startsWith('KUBE-SVC-') || c.name === 'KUBE-SERVICES') && !out.has(fam)) out.set(fam, 'iptables');
+    if (source === 'nft' && table === 'kube-proxy') out.set(fam, 'nftables');
+    else if (source === 'iptables' && table === 'nat' && (name.startsWith('KUBE-SVC-') || name === 'KUBE-SERVICES') && !out.has(fam)) out.set(fam, 'iptables');
   }
   // iptables' KUBE-SERVICES exists in IPVS mode too (with ipsets, no KUBE-SVC chains): IPVS with no virtual services yet.
   if (rs.probes.includes('ipvs')) {
-    for (const c of rs.chains.values()) {
-      if (c.source === 'iptables' && c.name === 'KUBE-SERVICES' && c.rules.some((r) => /KUBE-CLUSTER-IP/.test(r.evidence.raw))) out.set(c.family === 'ip6' ? 6 : 4, 'ipvs');
+    for (const family of ['ip', 'ip6'] as const) {
+      const c = rs.chains.get(chainKey('iptables', family, 'nat', 'KUBE-SERVICES'));
+      if (c?.rules.some((r) => r.evidence.raw.includes('KUBE-CLUSTER-IP'))) out.set(family === 'ip6' ? 6 : 4, 'ipvs');
     }
   }
   return out;
