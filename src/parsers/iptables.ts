@@ -16,7 +16,7 @@
 // cases stay save fragments with an issue, as before: `-A` lines that a bare COMMIT follows (a save
 // block whose `*table` line was cut off) and `[p:b] -A` lines (only iptables-save prints counters so).
 import type { Family } from '../net/addr';
-import { Collector, type Line, lines, uint } from './common';
+import { Collector, type Line, uint } from './common';
 import type { IptablesChainRecord, IptablesMatch, IptablesOption, IptablesRuleRecord, ParseOptions, ParseResult } from './types';
 
 type Rec = IptablesChainRecord | IptablesRuleRecord;
@@ -39,7 +39,10 @@ export interface IptablesCommand {
 type LineKind = 'comment' | 'command' | 'table' | 'commit' | 'declaration' | 'chain' | 'rule' | 'counted-rule' | 'other';
 
 export function parseIptables(text: string, opts: ParseOptions = {}): ParseResult<Rec> {
-  return readIptables(text, opts, (c, l, _chain, where, counted) => c.records.push(iptablesRule(l, where, counted)));
+  return readIptables(text, opts, {
+    chain: (c, line, raw, chain, policy, counters, where) => c.records.push(chainRecord(line, raw, chain, policy, counters, where)),
+    rule: (c, lines, j, _chain, where, counted) => c.records.push(iptablesRule(lines.line(j), where, counted)),
+  }).result;
 }
 
 /** Where a rule or chain line sits: its table and family, each absent when the text does not say. */
@@ -51,22 +54,89 @@ export interface IptablesPlace {
 export type Counters = { packets: number; bytes: number };
 
 /**
- * The text read as parseIptables reads it (the same chain records, issues and format), with every rule
- * line handed to `onRule` unsplit: its chain, where it sits and its `[p:b]` counters. The netfilter
- * engine splits and compiles only the chains a packet reaches (iptablesRule gives the same record
- * parseIptables would have).
+ * The non-blank lines of a text by position (`j`), kept as offsets into it: a big rule set has 150,000
+ * lines and most never become a record.
  */
-export function scanIptables(
-  text: string,
-  opts: ParseOptions,
-  onRule: (l: Line, chain: string, where: IptablesPlace, counted: Counters | undefined) => void,
-): ParseResult<IptablesChainRecord> {
-  return readIptables(text, opts, (_c, l, chain, where, counted) => onRule(l, chain, where, counted)) as ParseResult<IptablesChainRecord>;
+export class IptablesLines {
+  /** Each line's start and end (without its CR) in the text, and its 1-based number. */
+  starts: Int32Array;
+  ends: Int32Array;
+  nums: Int32Array;
+  count = 0;
+
+  constructor(readonly text: string) {
+    const cap = Math.max(16, Math.ceil(text.length / 64));
+    this.starts = new Int32Array(cap);
+    this.ends = new Int32Array(cap);
+    this.nums = new Int32Array(cap);
+  }
+
+  push(start: number, end: number, num: number): void {
+    if (this.count === this.starts.length) {
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.starts = grow(this.starts);
+      this.ends = grow(this.ends);
+      this.nums = grow(this.nums);
+    }
+    this.starts[this.count] = start;
+    this.ends[this.count] = end;
+    this.nums[this.count] = num;
+    this.count++;
+  }
+
+  /** Line `j` as captured (without its line ending). */
+  raw(j: number): string {
+    return this.text.slice(this.starts[j]!, this.ends[j]!);
+  }
+
+  /** Line `j` as a Line (`{line, raw}`), the source of its record. */
+  line(j: number): Line {
+    return { line: this.nums[j]!, raw: this.raw(j) };
+  }
+}
+
+/** What the main pass hands over: each chain line (`:CHAIN`, `-P`, `-N`) and each rule line, with where it sits. */
+export interface IptablesSink {
+  chain(line: number, raw: string, chain: string, policy: string | undefined, counters: Counters | undefined, where: IptablesPlace): void;
+  /** Rule line `j` of `lines`, unsplit: its chain, where it sits, its `[p:b]` counters. */
+  rule(lines: IptablesLines, j: number, chain: string, where: IptablesPlace, counted: Counters | undefined): void;
+}
+
+/**
+ * The text read as parseIptables reads it (the same issues and format), with chain and rule lines
+ * handed to `sink` instead of made into records: the netfilter engine splits and compiles only the
+ * chains a packet reaches (chainRecord and iptablesRule make the records parseIptables would have).
+ */
+export function scanIptables(text: string, opts: ParseOptions, sink: IptablesSink): { result: ParseResult<never>; lines: IptablesLines } {
+  const r = readIptables(text, opts, {
+    chain: (_c, line, raw, chain, policy, counters, where) => sink.chain(line, raw, chain, policy, counters, where),
+    rule: (_c, lines, j, chain, where, counted) => sink.rule(lines, j, chain, where, counted),
+  });
+  return { result: r.result as ParseResult<never>, lines: r.lines };
+}
+
+/** The record of a chain line, in reading order (absent fields left out). */
+export function chainRecord(line: number, raw: string, chain: string | undefined, policy: string | undefined, counters: Counters | undefined, where: IptablesPlace): IptablesChainRecord {
+  const rec = { kind: 'iptables-chain' } as IptablesChainRecord;
+  if (where.table !== undefined) rec.table = where.table;
+  if (where.family !== undefined) rec.family = where.family;
+  if (chain !== undefined) rec.chain = chain;
+  if (policy !== undefined && policy !== '-') rec.policy = policy;
+  if (counters) {
+    rec.packets = counters.packets;
+    rec.bytes = counters.bytes;
+  }
+  rec.src = { line, raw };
+  return rec;
 }
 
 /** The record of one rule line (`-A CHAIN ...`, maybe after `[p:b]`), as parseIptables makes it. */
 export function iptablesRule(l: Line, where: IptablesPlace, counted: Counters | undefined): IptablesRuleRecord {
-  const { words } = words0(l.raw.trim());
+  const { words } = words0(trimmed(l.raw));
   const tokens = words.slice(2);
   for (let k = 0; k < tokens.length; k++) {
     const common = COMMON_WORDS.get(tokens[k]!);
@@ -94,14 +164,50 @@ export function iptablesRule(l: Line, where: IptablesPlace, counted: Counters | 
   return rec;
 }
 
-type RuleSink = (c: Collector<Rec>, l: Line, chain: string, where: IptablesPlace, counted: Counters | undefined) => void;
+interface Sink {
+  chain(c: Collector<Rec>, line: number, raw: string, chain: string, policy: string | undefined, counters: Counters | undefined, where: IptablesPlace): void;
+  rule(c: Collector<Rec>, lines: IptablesLines, j: number, chain: string, where: IptablesPlace, counted: Counters | undefined): void;
+}
 
-function readIptables(text: string, opts: ParseOptions, onRule: RuleSink): ParseResult<Rec> {
-  const ls = lines(text);
-  const c = new Collector<Rec>(ls.length === 0 ? 'empty' : 'iptables-save');
-  // First the kind of every line (no splitting: a big rule set's words are made once, if at all).
+/** `raw.trim()`, without the call for the usual line that starts and ends with a printable ASCII character. */
+function trimmed(raw: string): string {
+  const a = raw.charCodeAt(0);
+  const z = raw.charCodeAt(raw.length - 1);
+  return a > 32 && a < 127 && z > 32 && z < 127 ? raw : raw.trim();
+}
+
+function readIptables(text: string, opts: ParseOptions, sink: Sink): { result: ParseResult<Rec>; lines: IptablesLines } {
+  // Lines as `lines()` gives them (LF or CRLF, blank ones dropped), as offsets, and the kind of each
+  // (no splitting: a big rule set's words are made once, if at all).
+  const ls = new IptablesLines(text);
   const commands = new Map<number, IptablesCommand>();
-  const kinds = ls.map((l, i) => kindOf(l.raw.trim(), i, commands));
+  const kindList: LineKind[] = [];
+  for (let pos = 0, num = 1; pos <= text.length; num++) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = text.length;
+    const end = nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    const a = text.charCodeAt(pos);
+    const z = text.charCodeAt(end - 1);
+    let kind: LineKind;
+    if (end - pos > 3 && a === 45 && text.charCodeAt(pos + 1) === 65 && text.charCodeAt(pos + 2) === 32 && z > 32 && z < 127) {
+      // `-A ` then something, ending in a printable character: the usual rule line, as kindOf would say.
+      kind = 'rule';
+    } else {
+      const t = trimmed(text.slice(pos, end));
+      if (t === '') {
+        pos = nl + 1;
+        continue;
+      }
+      kind = kindOf(t, ls.count, commands);
+    }
+    kindList.push(kind);
+    ls.push(pos, end, num);
+    pos = nl + 1;
+  }
+  const n = ls.count;
+  const kinds = kindList;
+  const lineAt = (j: number): Line => ls.line(j);
+  const c = new Collector<Rec>(n === 0 ? 'empty' : 'iptables-save');
   const cutSaveTail = headlessSaveLines(kinds);
   /** Family of the save blocks: from the `# Generated by` comment or a pasted `ip6tables-save` command. */
   let saveFamily: Family | undefined;
@@ -124,33 +230,37 @@ function readIptables(text: string, opts: ParseOptions, onRule: RuleSink): Parse
     table = t;
     if (t) inTable = place(t.name, saveFamily);
   };
-  const declare = (l: Line, chain: string, policy: string | undefined, counters: Counters | undefined, where: IptablesPlace) => {
-    const rec: IptablesChainRecord = { kind: 'iptables-chain', ...where, chain, src: src(l) };
-    if (policy !== undefined && policy !== '-') rec.policy = policy;
-    if (counters) Object.assign(rec, counters);
-    c.records.push(ordered(rec));
-  };
 
-  c.each(ls, (l, i) => {
-    const kind = kinds[i]!;
+  const read = (j: number) => {
+    const kind = kinds[j]!;
+    const raw = trimmed(ls.raw(j));
     if (kind === 'rule' || kind === 'counted-rule') {
       // Nearly every line: read only as far as the chain name.
-      const { chain, unterminated, counters: pre } = ruleHead(l.raw.trim());
+      const { chain, unterminated, counters: pre } = ruleHead(raw);
       const counted = pre ? counters(pre[1], pre[2]) : undefined;
       // Outside a block, a counted rule, one a bare COMMIT follows, or one right after COMMIT is a piece of
       // iptables-save output that lost its block: kept, and said so. Any other is `iptables -S` output.
-      const stray = !table && (kind === 'counted-rule' || cutSaveTail[i] || afterCommit);
+      const stray = !table && (kind === 'counted-rule' || cutSaveTail[j] || afterCommit);
       const underLast = stray && afterCommit && lastTable !== '';
-      onRule(c, l, chain, table ? inTable : stray ? place(underLast ? lastTable : undefined, saveFamily) : listing, counted);
-      if (unterminated) c.issue(l, 'unterminated double quote: the rule is kept with the rest of the line as its last token');
-      if (table && !table.chains.has(chain)) c.issue(l, `rule for chain ${chain}, which table ${table.name} does not declare (kept)`);
-      if (stray) c.issue(l, underLast ? `rule after COMMIT, outside any \`*table\` block (kept under table ${lastTable})` : 'rule before any `*table` line (kept with no table)');
+      sink.rule(c, ls, j, chain, table ? inTable : stray ? place(underLast ? lastTable : undefined, saveFamily) : listing, counted);
+      if (unterminated) c.issue(lineAt(j), 'unterminated double quote: the rule is kept with the rest of the line as its last token');
+      if (table && !table.chains.has(chain)) c.issue(lineAt(j), `rule for chain ${chain}, which table ${table.name} does not declare (kept)`);
+      if (stray) c.issue(lineAt(j), underLast ? `rule after COMMIT, outside any \`*table\` block (kept under table ${lastTable})` : 'rule before any `*table` line (kept with no table)');
       return;
     }
-    const raw = l.raw.trim();
-    const command = commands.get(i);
+    if (kind === 'declaration') {
+      const m = /^:(\S+)\s+(\S+)(?:\s+\[(\d+):(\d+)\])?\s*$/.exec(raw);
+      if (!m) {
+        c.issue(lineAt(j), 'expected `:CHAIN POLICY [PACKETS:BYTES]` chain declaration');
+        return;
+      }
+      if (!table) c.issue(lineAt(j), `chain ${m[1]} declared outside a \`*table\` block`);
+      else table.chains.add(m[1]!);
+      sink.chain(c, ls.nums[j]!, ls.raw(j), m[1]!, m[2], counters(m[3], m[4]), table ? inTable : place(undefined, saveFamily));
+      return;
+    }
     if (kind === 'command') {
-      const cmd = command!;
+      const cmd = commands.get(j)!;
       closeUncommitted();
       enter(undefined);
       afterCommit = false;
@@ -173,30 +283,19 @@ function readIptables(text: string, opts: ParseOptions, onRule: RuleSink): Parse
       // A save block ends whatever a pasted `iptables -S` command said about the lines after it.
       listing = unnamed;
       const name = raw.slice(1).trim();
-      enter(name ? { name, line: l, chains: new Set() } : undefined);
-      if (!name) c.issue(l, 'expected `*TABLE` (a table name after the star)');
+      enter(name ? { name, line: lineAt(j), chains: new Set() } : undefined);
+      if (!name) c.issue(lineAt(j), 'expected `*TABLE` (a table name after the star)');
       return;
     }
     if (kind === 'commit') {
-      if (!table) c.issue(l, 'COMMIT outside a `*table` block');
+      if (!table) c.issue(lineAt(j), 'COMMIT outside a `*table` block');
       else lastTable = table.name;
       enter(undefined);
       afterCommit = true;
       return;
     }
-    if (kind === 'declaration') {
-      const m = /^:(\S+)\s+(\S+)(?:\s+\[(\d+):(\d+)\])?\s*$/.exec(raw);
-      if (!m) {
-        c.issue(l, 'expected `:CHAIN POLICY [PACKETS:BYTES]` chain declaration');
-        return;
-      }
-      if (!table) c.issue(l, `chain ${m[1]} declared outside a \`*table\` block`);
-      else table.chains.add(m[1]!);
-      declare(l, m[1]!, m[2], counters(m[3], m[4]), place(table?.name, saveFamily));
-      return;
-    }
     if (kind === 'other') {
-      c.issue(l, 'expected `*TABLE`, `:CHAIN POLICY [p:b]`, `[p:b] -A CHAIN RULE...` or `COMMIT` (iptables-save), `-P`/`-N`/`-A CHAIN ...` (iptables -S), or a `#` comment');
+      c.issue(lineAt(j), 'expected `*TABLE`, `:CHAIN POLICY [p:b]`, `[p:b] -A CHAIN RULE...` or `COMMIT` (iptables-save), `-P`/`-N`/`-A CHAIN ...` (iptables -S), or a `#` comment');
       return;
     }
     // An `iptables -S` chain line: `-P CHAIN POLICY [-c PACKETS BYTES]` (with -v); `-N CHAIN`.
@@ -204,18 +303,28 @@ function readIptables(text: string, opts: ParseOptions, onRule: RuleSink): Parse
     const policy = words[0] === '-P' || words[0] === '--policy';
     if (table) table.chains.add(words[1]!);
     else afterCommit = false;
-    declare(l, words[1]!, policy ? words[2] : undefined, policy ? takeCounterOption(words) : undefined, table ? place(table.name, saveFamily) : listing);
-  });
+    sink.chain(c, ls.nums[j]!, ls.raw(j), words[1]!, policy ? words[2] : undefined, policy ? takeCounterOption(words) : undefined, table ? inTable : listing);
+  };
+  for (let j = 0; j < n; j++) {
+    // A line that makes the parser fail becomes an issue for that line; the rest are still read.
+    try {
+      read(j);
+    } catch (e) {
+      c.issue(lineAt(j), `internal parser error: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
   closeUncommitted();
   const save = kinds.some((k) => k === 'table' || k === 'commit' || k === 'declaration' || k === 'counted-rule');
   const listed = kinds.includes('chain') || [...commands.values()].some((x) => !x.save) || (kinds.includes('rule') && !save);
   if (!save && listed) c.format = 'iptables-S';
-  return c.result();
+  return { result: c.result(), lines: ls };
 }
 
 /** A line's kind from its first characters and words, without splitting it. */
 function kindOf(raw: string, i: number, commands: Map<number, IptablesCommand>): LineKind {
   const c0 = raw.charCodeAt(0);
+  // `-A ` then anything (the line is trimmed: something follows): the usual rule line.
+  if (c0 === 45 && raw.charCodeAt(1) === 65 && raw.charCodeAt(2) === 32) return 'rule';
   // Rules, declarations and table lines (nearly every line) never start a command: skip that test.
   const command = c0 === 45 || c0 === 58 || c0 === 42 ? undefined : iptablesCommand(raw); // `-`, `:`, `*`
   if (command) {
@@ -544,19 +653,4 @@ export function structure(tokens: readonly string[]): { matches: IptablesMatch[]
   // The same for the arrays grown above: keep exact copies.
   for (const m of matches) m.options = m.options.slice();
   return { matches: matches.slice(), targetOptions: targetOptions.length ? targetOptions.slice() : NO_OPTIONS };
-}
-
-const FIELD_ORDER = ['kind', 'table', 'family', 'chain', 'policy', 'target', 'goto', 'packets', 'bytes', 'tokens', 'matches', 'targetOptions', 'src'];
-
-/** Fields in reading order: where the rule sits and what it does first, its tokens last. */
-function ordered<R extends Rec>(rec: R): R {
-  const out: Record<string, unknown> = {};
-  const r = rec as unknown as Record<string, unknown>;
-  for (const k of FIELD_ORDER) if (r[k] !== undefined) out[k] = r[k];
-  for (const [k, v] of Object.entries(r)) if (!(k in out) && v !== undefined) out[k] = v;
-  return out as unknown as R;
-}
-
-function src(l: Line) {
-  return { line: l.line, raw: l.raw };
 }

@@ -42,6 +42,8 @@ export const TABLE_HOOKS: Record<string, { hooks: Partial<Record<string, Hook>>;
   security: { hooks: { INPUT: 'input', FORWARD: 'forward', OUTPUT: 'output' }, priority: () => 50, type: 'filter' },
 };
 
+const BUILT_IN: ReadonlySet<string> = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
+
 const ICMP_TYPES: Record<string, number> = {
   'echo-reply': 0, 'destination-unreachable': 3, 'source-quench': 4, redirect: 5, 'echo-request': 8, 'router-advertisement': 9,
   'router-solicitation': 10, 'time-exceeded': 11, 'parameter-problem': 12, 'timestamp-request': 13, 'timestamp-reply': 14, any: -1,
@@ -549,22 +551,26 @@ export class IptablesChains {
     return { host: this.host, probe: this.probe, line: src.line, raw: src.raw };
   }
 
-  /** The chain `name` of `table`, made on first mention; a declaration gives a built-in chain its policy and line. */
-  chain(table: string, name: string, decl?: IptablesChainRecord): Chain {
+  /** The chain `name` of `table`, made on first mention. */
+  chain(table: string, name: string): Chain {
     const k = `${table}\u0000${name}`;
     let c = this.chains.get(k);
     if (!c) {
       c = { source: 'iptables', family: this.fam, table, name, rules: [] };
-      const th = TABLE_HOOKS[table];
+      // A Set first: looking a name up as an object key would intern each of 40,000 chain names.
+      const th = BUILT_IN.has(name) ? TABLE_HOOKS[table] : undefined;
       const hook = th?.hooks[name];
       if (th && hook) c.base = { hook, priority: th.priority(hook), type: th.type, policy: 'accept' };
       this.chains.set(k, c);
     }
-    if (decl) {
-      if (c.base && !c.base.evidence) c.base.evidence = this.ev(decl.src);
-      if (c.base && (decl.policy === 'DROP' || decl.policy === 'ACCEPT')) c.base.policy = decl.policy === 'DROP' ? 'drop' : 'accept';
-    }
     return c;
+  }
+
+  /** A declaration of chain `c` (`:CHAIN POLICY`, `-P`, `-N`): a built-in chain's policy, and its line as evidence. */
+  declared(c: Chain, policy: string | undefined, line: number, raw: string): void {
+    if (!c.base) return;
+    if (!c.base.evidence) c.base.evidence = this.ev({ line, raw });
+    if (policy === 'DROP' || policy === 'ACCEPT') c.base.policy = policy === 'DROP' ? 'drop' : 'accept';
   }
 
   /** Compiles one rule record onto the end of its chain (every chain must be declared by now). */
@@ -593,7 +599,8 @@ export function compileIptables(host: string, probe: 'iptables' | 'ip6tables', f
   const t = new IptablesChains(host, probe, family, sets);
   for (const r of records) {
     if (r.table === undefined) continue;
-    t.chain(r.table, r.chain, r.kind === 'iptables-chain' ? r : undefined);
+    const c = t.chain(r.table, r.chain);
+    if (r.kind === 'iptables-chain') t.declared(c, r.policy, r.src.line, r.src.raw);
   }
   for (const r of records) if (r.kind === 'iptables-rule' && r.table !== undefined) t.rule(t.chain(r.table, r.chain), r);
   for (const c of t.chains.values()) buildIndex(c);

@@ -15,8 +15,7 @@ import {
   type NftTableRecord,
   type ParseIssue,
 } from '../../parsers';
-import type { Line } from '../../parsers/common';
-import { iptablesRule, scanIptables, type Counters, type IptablesPlace } from '../../parsers/iptables';
+import { iptablesRule, scanIptables, type Counters, type IptablesLines, type IptablesPlace } from '../../parsers/iptables';
 import { compileIptables, IptablesChains } from './compileIptables';
 import { compileNft } from './compileNft';
 import { buildIpsets, type IpsetSet } from './ipsets';
@@ -67,12 +66,12 @@ const XT_TABLES = ['filter', 'nat', 'mangle', 'raw', 'security'];
  * its packets reach (a kube-proxy rule set has a KUBE-SVC and KUBE-SEP chains per Service and endpoint).
  */
 export class ChainTable extends Map<string, Chain> {
-  private readonly pending = new Map<string, () => void>();
+  private readonly pending = new Map<string, { compile(): void }>();
 
-  /** A chain whose rules `compile` adds when it is first needed. */
-  defer(key: string, chain: Chain, compile: () => void): void {
+  /** A chain whose rules `job.compile()` adds when it is first needed. */
+  defer(key: string, chain: Chain, job: { compile(): void }): void {
     this.set(key, chain);
-    this.pending.set(key, compile);
+    this.pending.set(key, job);
   }
 
   /** How many chains have not been compiled yet. */
@@ -111,10 +110,10 @@ export class ChainTable extends Map<string, Chain> {
   }
 
   private compile(key: string): void {
-    const f = this.pending.get(key);
-    if (!f) return;
+    const job = this.pending.get(key);
+    if (!job) return;
     this.pending.delete(key);
-    f();
+    job.compile();
   }
 }
 
@@ -146,110 +145,149 @@ export function buildRuleset(host: string, probes: Partial<Record<NetfilterProbe
     const ipvs = parsed<IpvsServiceRecord | IpvsDestRecord>('ipvs');
     return rulesetFromRecords(host, { ipt4, ipt6, nft, ipset, ipvs }, notes, probeList);
   }
-  // The ip6tables probe is scanned first: its chains and rules come before the IPv6 part of an
-  // iptables paste, as in rulesetFromRecords.
-  const lazy = new LazyIptables();
-  const scan6 = lazy.scan('ip6tables', probes.ip6tables);
-  const scan4 = lazy.scan('iptables', probes.iptables);
-  for (const s of [scan4, scan6]) if (s?.issues.length) notes.push({ kind: 'parse-issues', probe: s.probe, issues: s.issues });
+  // The ip6tables probe is read first: its chains and rules come before the IPv6 part of an iptables
+  // paste, as in rulesetFromRecords.
   const nft = parsed<NftTableRecord | NftChainRecord | NftRuleRecord | NftSetRecord>('nft');
   const ipset = parsed<IpsetRecord | IpsetMemberRecord>('ipset');
   const ipvs = parsed<IpvsServiceRecord | IpvsDestRecord>('ipvs');
   const sets = buildIpsets(host, ipset);
-  for (const s of [scan4, scan6]) if (s?.unplaced) notes.push({ kind: 'rules-without-table', probe: s.probe, count: s.unplaced });
-  const v4 = new IptablesChains(host, 'iptables', 4, sets);
-  const v6 = new IptablesChains(host, 'ip6tables', 6, sets);
+  const lazy = new LazyIptables(host, sets);
+  const scan6 = lazy.scan('ip6tables', probes.ip6tables);
+  const scan4 = lazy.scan('iptables', probes.iptables);
+  // Notes in the order rulesetFromRecords gives them: parse issues by probe, then rules without a table.
+  const ordered: RulesetNote[] = [];
+  for (const s of [scan4, scan6]) if (s?.issues.length) ordered.push({ kind: 'parse-issues', probe: s.probe, issues: s.issues });
+  ordered.push(...notes);
+  for (const s of [scan4, scan6]) if (s?.unplaced) ordered.push({ kind: 'rules-without-table', probe: s.probe, count: s.unplaced });
   const table = new ChainTable();
-  lazy.declare(v4, v6, table);
-  return assemble(host, table, [...v4.chains.values(), ...v6.chains.values()], { nft, ipvs }, sets, notes, probeList);
+  lazy.declare(table);
+  return assemble(host, table, [...lazy.v4.chains.values(), ...lazy.v6.chains.values()], { nft, ipvs }, sets, ordered, probeList);
 }
 
-/** iptables text read as far as its chains and rule lines; rules are made into records when a chain is compiled. */
+/**
+ * iptables text read as far as its chains and rule lines: every chain is declared as the text names it,
+ * and each keeps its rule lines unsplit until it is compiled.
+ */
 class LazyIptables {
-  /** Chain declarations and first mentions by a rule, per family, in the order rulesetFromRecords meets them. */
-  private readonly order: { 4: ChainMention[]; 6: ChainMention[]; from4: ChainMention[] } = { 4: [], 6: [], from4: [] };
-  /** Each chain's rule lines in order, by `family|table|chain`. */
-  private readonly lines = new Map<string, RuleLines>();
+  readonly v4: IptablesChains;
+  readonly v6: IptablesChains;
+  /** Each chain's rule lines, by family and table, then chain name. */
+  private readonly byTable = new Map<string, Map<string, PendingChain>>();
+  private readonly pending = new Map<Chain, PendingChain>();
+
+  constructor(host: string, sets: ReadonlyMap<string, IpsetSet>) {
+    this.v4 = new IptablesChains(host, 'iptables', 4, sets);
+    this.v6 = new IptablesChains(host, 'ip6tables', 6, sets);
+  }
 
   scan(probe: 'iptables' | 'ip6tables', text: string | undefined): { probe: typeof probe; issues: ParseIssue[]; unplaced: number } | undefined {
     if (text === undefined) return undefined;
     let unplaced = 0;
     const six = probe === 'ip6tables';
-    const mentions: { 4: ChainMention[]; 6: ChainMention[] } = six ? { 4: this.order[6], 6: this.order[6] } : { 4: this.order[4], 6: this.order.from4 };
-    const ruleLines = new Map<string, RuleLines>();
+    /** Per place object of the scan (one per `*table` block): the chains of its family and table. */
+    const places = new Map<IptablesPlace, { t: IptablesChains; family: 4 | 6; chains: Map<string, PendingChain> }>();
+    const at = (where: IptablesPlace & { table: string }) => {
+      let p = places.get(where);
+      if (!p) {
+        const family = six || where.family === 6 ? 6 : 4;
+        const key = `${family}|${where.table}`;
+        let chains = this.byTable.get(key);
+        if (!chains) this.byTable.set(key, (chains = new Map()));
+        p = { t: family === 6 ? this.v6 : this.v4, family, chains };
+        places.set(where, p);
+      }
+      return p;
+    };
     let r;
     try {
-      r = scanIptables(text, {}, (l, chain, where, counted) => {
-        if (where.table === undefined) return void unplaced++;
-        const family = six || where.family === 6 ? 6 : 4;
-        const key = `${family}|${where.table}|${chain}`;
-        let g = ruleLines.get(key);
-        if (!g) {
-          g = { lines: [], wheres: [] };
-          ruleLines.set(key, g);
-          mentions[family].push({ table: where.table, chain, line: l.line });
-        }
-        g.lines.push(l);
-        g.wheres.push(where);
-        if (counted) (g.counts ??= [])[g.lines.length - 1] = counted;
+      r = scanIptables(text, {}, {
+        chain: (line, raw, chain, policy, _counters, where) => {
+          if (where.table === undefined) return;
+          const p = at(where as IptablesPlace & { table: string });
+          p.t.declared(p.t.chain(where.table, chain), policy, line, raw);
+        },
+        rule: (lines, j, chain, where, counted) => {
+          if (where.table === undefined) return void unplaced++;
+          const p = at(where as IptablesPlace & { table: string });
+          let g = p.chains.get(chain);
+          if (!g) {
+            const c = p.t.chain(where.table, chain);
+            g = this.pending.get(c);
+            if (!g) this.pending.set(c, (g = new PendingChain(c, p.t, lines)));
+            p.chains.set(chain, g);
+          }
+          g.add(lines, j, where, counted);
+        },
       });
     } catch (e) {
-      // As parseProbe: an unexpected exception is an issue, and nothing of this probe is kept.
+      // As parseProbe: an unexpected exception is an issue. It can only come before the first line is read.
       const message = e instanceof Error ? e.message : String(e);
       return { probe, issues: [{ line: 1, raw: text.trimStart().split('\n')[0]!.slice(0, 200), message: `internal parser error: ${message}` }], unplaced: 0 };
     }
-    for (const rec of r.records) {
-      if (rec.table === undefined) continue;
-      mentions[six || rec.family === 6 ? 6 : 4].push({ table: rec.table, chain: rec.chain, line: rec.src.line, decl: rec });
-    }
-    // Declarations and rules were collected apart: put the mentions back in line order.
-    for (const list of new Set([mentions[4], mentions[6]])) list.sort((a, b) => a.line - b.line);
-    for (const [key, g] of ruleLines) {
-      const prev = this.lines.get(key);
-      if (!prev) this.lines.set(key, g);
-      else {
-        for (let i = 0; i < g.lines.length; i++) {
-          if (g.counts?.[i]) (prev.counts ??= [])[prev.lines.length] = g.counts[i]!;
-          prev.lines.push(g.lines[i]!);
-          prev.wheres.push(g.wheres[i]!);
-        }
-      }
-    }
-    return { probe, issues: r.issues, unplaced };
+    return { probe, issues: r.result.issues, unplaced };
   }
 
-  /** Declares every chain in order and hands each to `table`, base chains compiled, the others deferred. */
-  declare(v4: IptablesChains, v6: IptablesChains, table: ChainTable): void {
-    for (const [family, t, mentions] of [[4, v4, this.order[4]], [6, v6, [...this.order[6], ...this.order.from4]]] as const) {
-      for (const m of mentions) t.chain(m.table, m.chain, m.decl);
+  /** Hands every chain to `table` in order: base chains and chains without rules compiled, the others deferred. */
+  declare(table: ChainTable): void {
+    for (const t of [this.v4, this.v6]) {
       for (const c of t.chains.values()) {
-        const g = this.lines.get(`${family}|${c.table}|${c.name}`);
-        const compile = () => {
-          if (g) for (let i = 0; i < g.lines.length; i++) t.rule(c, iptablesRule(g.lines[i]!, g.wheres[i]!, g.counts?.[i]));
-          buildIndex(c);
-        };
         const key = chainKey(c.source, c.family, c.table, c.name);
-        if (c.base || !g) {
-          compile();
+        const g = this.pending.get(c);
+        if (!g || c.base) {
+          g?.compile();
           table.set(key, c);
-        } else table.defer(key, c, compile);
+        } else table.defer(key, c, g);
       }
     }
   }
 }
 
-interface ChainMention {
-  table: string;
-  chain: string;
-  line: number;
-  decl?: IptablesChainRecord;
-}
+/**
+ * A chain's rule lines, unsplit until the chain is compiled: positions in the scanned text's lines
+ * (iptables-save prints a chain's rules together: one run, `first` to `last`, unless they are spread).
+ */
+class PendingChain {
+  private first = -1;
+  private last = -1;
+  /** The positions, once they are not one run; or lines from a second text (ip6tables and iptables). */
+  private spread?: { lines: IptablesLines; j: number }[];
+  private n = 0;
+  /** Where the rules sit: one place for all (one `*table` block), else each rule's. */
+  private where?: IptablesPlace;
+  private wheres?: IptablesPlace[];
+  /** `[p:b]` counters by rule, when any line has them. */
+  private counts?: Counters[];
 
-interface RuleLines {
-  lines: Line[];
-  wheres: IptablesPlace[];
-  /** `[p:b]` counters by position, when any line has them. */
-  counts?: Counters[];
+  constructor(
+    private readonly chain: Chain,
+    private readonly t: IptablesChains,
+    private readonly lines: IptablesLines,
+  ) {}
+
+  add(lines: IptablesLines, j: number, where: IptablesPlace, counted: Counters | undefined): void {
+    const k = this.n++;
+    if (counted) (this.counts ??= [])[k] = counted;
+    if (k === 0) this.where = where;
+    else if (this.wheres || where !== this.where) (this.wheres ??= new Array<IptablesPlace>(k).fill(this.where!)).push(where);
+    if (!this.spread && lines === this.lines && (this.first < 0 || j === this.last + 1)) {
+      if (this.first < 0) this.first = j;
+      this.last = j;
+      return;
+    }
+    if (!this.spread) {
+      this.spread = [];
+      if (this.first >= 0) for (let i = this.first; i <= this.last; i++) this.spread.push({ lines: this.lines, j: i });
+    }
+    this.spread.push({ lines, j });
+  }
+
+  compile(): void {
+    for (let k = 0; k < this.n; k++) {
+      const at = this.spread ? this.spread[k]! : { lines: this.lines, j: this.first + k };
+      this.t.rule(this.chain, iptablesRule(at.lines.line(at.j), this.wheres ? this.wheres[k]! : this.where!, this.counts?.[k]));
+    }
+    buildIndex(this.chain);
+  }
 }
 
 /** Builds the rule set from parsed records, every chain compiled at once. */
