@@ -315,11 +315,41 @@ export type StepDetail = (
       model: 'weight-proportional' | 'equal' | 'hash';
       k8sService?: string;
     }
+  /** kube-proxy's DNAT inferred from the API where a node's rules are not in the capture (serviceHooks.ts). */
+  | ServiceInferredDetail
 ) & {
   /** On the step that ends a path caught in a forwarding loop. */
   loop?: LoopNote;
 };
 
+
+/**
+ * What kube-proxy would do with a new connection to a Service frontend on a node whose rules the
+ * capture lacks, from the API objects (serviceHooks.ts): the DNAT to one endpoint, or reject/drop.
+ */
+export interface ServiceInferredDetail {
+  type: 'service-inferred';
+  ns: string;
+  hook: NfHook;
+  /** kube-proxy's name for the Service port: `default/web:http`. */
+  service: string;
+  via: 'cluster-ip' | 'external-ip' | 'load-balancer' | 'node-port';
+  frontend: { ip: string; port: number; proto: 'tcp' | 'udp' | 'sctp' };
+  /** Which policy chose the endpoints, and of what traffic. */
+  policy: 'Cluster' | 'Local';
+  traffic: 'internal' | 'external';
+  /** The endpoint of this outcome (absent when there is none: reject or drop). */
+  endpoint?: { ip: string; port: number; pod?: string; nodeName?: string };
+  /** 1-based choice among `of` endpoints. */
+  choice?: number;
+  of: number;
+  probability: number;
+  /** No ready endpoint: kube-proxy falls back to serving endpoints that are terminating. */
+  terminatingFallback: boolean;
+  verdict: 'dnat' | 'reject' | 'drop';
+  /** ClientIP session affinity's timeout (s): a returning client keeps its endpoint; a new one picks as here. */
+  affinity?: number;
+}
 
 /** One fork on the way: which alternative this path took, with its label as `branch` shows it. */
 export type Fork = ForkChoice & { label: string };

@@ -335,7 +335,26 @@ function sentence(d: StepDetail): string {
       const how = d.model === 'equal' ? 'round robin' : d.model === 'hash' ? 'by a hash of the address, taken as weight-proportional over clients' : 'weight-proportional';
       return `${svc}: real server ${rs} (weight ${d.server.weight}, ${d.server.forward}), one of ${d.servers}, chosen for ${pct} of new connections (${how}); the destination is rewritten to ${rs} (DNAT) and the packet routed to it.`;
     }
+    case 'service-inferred':
+      return serviceInferred(d);
   }
+}
+
+function serviceInferred(d: Of<'service-inferred'>): string {
+  const hp = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+  const front = `${hp(d.frontend.ip, d.frontend.port)}/${d.frontend.proto}`;
+  const what = d.via === 'cluster-ip' ? 'ClusterIP' : d.via === 'node-port' ? 'NodePort' : d.via === 'load-balancer' ? 'LoadBalancer IP' : 'externalIP';
+  const head = `${d.ns}'s kube-proxy rules are not in the capture; from the API, ${front} is the ${what} of Service ${d.service}`;
+  const policyName = d.traffic === 'internal' ? 'internalTrafficPolicy' : 'externalTrafficPolicy';
+  if (d.verdict === 'reject') return `${head}, which has no endpoint: kube-proxy rejects it (ICMP port unreachable). Inferred.`;
+  if (d.verdict === 'drop') return `${head}, which has no endpoint on ${d.ns} (${policyName} Local keeps ${d.ns}'s own): kube-proxy drops it. Inferred.`;
+  const e = d.endpoint!;
+  const pct = `${Math.round(d.probability * 1000) / 10}%`;
+  const who = e.pod ? ` (${e.pod}${e.nodeName ? ` on ${e.nodeName}` : ''})` : e.nodeName ? ` (on ${e.nodeName})` : '';
+  const policy = d.policy === 'Local' ? ` (${policyName} Local: ${d.ns}'s own endpoints)` : '';
+  const fallback = d.terminatingFallback ? ', a terminating endpoint used because none is ready' : '';
+  const affinity = d.affinity !== undefined ? `; ClientIP affinity keeps a returning client on its endpoint for ${d.affinity}s` : '';
+  return `${head}: kube-proxy would rewrite the destination to ${hp(e.ip, e.port)}${who}, endpoint ${d.choice} of ${d.of} (${pct} of new connections)${policy}${fallback}${affinity}. Inferred.`;
 }
 
 /** The sentence of a step; on the step that ends a looping path, with how it went round. */

@@ -11,61 +11,23 @@
 // (walk/packet.ts HookCall -> HookOutcome[]), so the netfilter adapter can ask it for a host without
 // rule probes. Not inferred: kube-proxy's masquerade (KUBE-MARK-MASQ, POSTROUTING) and its filter rules.
 import { Addr } from '../net/addr';
-import { programmedEndpoints, servicesAt, type FrontendKind, type ServiceIndex, type ServiceMatch, type ServiceProto } from './services';
-import type { Evidence, NfHook, Step } from './trace';
+import { programmedEndpoints, servicesAt, type ServiceIndex, type ServiceMatch, type ServiceProto } from './services';
+import type { Evidence, ServiceInferredDetail, Step } from './trace';
 import type { HookCall, HookOutcome } from './walk/packet';
+import { step } from './walk/stage';
+
+export type { ServiceInferredDetail } from './trace';
 
 /** The rule probes whose absence makes the Service index stand in for a node's rules. */
 const RULE_PROBES = ['iptables', 'ip6tables', 'nft', 'ipvs'] as const;
-
-/** What an inferred Service step says, as data. */
-export interface ServiceInferredDetail {
-  type: 'service-inferred';
-  ns: string;
-  hook: NfHook;
-  /** kube-proxy's name for the Service port: `default/web:http`. */
-  service: string;
-  via: FrontendKind;
-  frontend: { ip: string; port: number; proto: ServiceProto };
-  /** Which policy chose the endpoints, and of what traffic. */
-  policy: 'Cluster' | 'Local';
-  traffic: 'internal' | 'external';
-  /** The endpoint of this outcome (absent when there is none: reject or drop). */
-  endpoint?: { ip: string; port: number; pod?: string; nodeName?: string };
-  /** 1-based choice among `of` endpoints. */
-  choice?: number;
-  of: number;
-  probability: number;
-  /** No ready endpoint: kube-proxy falls back to serving endpoints that are terminating. */
-  terminatingFallback: boolean;
-  verdict: 'dnat' | 'reject' | 'drop';
-  /** ClientIP session affinity's timeout (s): a returning client keeps its endpoint; a new one picks as here. */
-  affinity?: number;
-}
 
 /** Whether a host's rules can be read: it has at least one non-empty rule probe. */
 export function hasRuleProbes(probes: Readonly<Record<string, string>> | undefined): boolean {
   return RULE_PROBES.some((p) => (probes?.[p] ?? '').trim() !== '');
 }
 
-const hostPort = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
-
-/** The step's sentence. */
-export function describeServiceInferred(d: ServiceInferredDetail): string {
-  const front = `${hostPort(d.frontend.ip, d.frontend.port)}/${d.frontend.proto}`;
-  const what = d.via === 'cluster-ip' ? 'ClusterIP' : d.via === 'node-port' ? 'NodePort' : d.via === 'load-balancer' ? 'LoadBalancer IP' : 'externalIP';
-  const head = `${d.ns}'s kube-proxy rules are not in the capture; from the API, ${front} is the ${what} of Service ${d.service}`;
-  const policy = d.policy === 'Local' ? ` (${d.traffic === 'internal' ? 'internalTrafficPolicy' : 'externalTrafficPolicy'} Local: ${d.ns}'s own endpoints)` : '';
-  if (d.verdict === 'reject') return `${head}, which has no endpoint${policy}: kube-proxy rejects it (ICMP port unreachable). Inferred.`;
-  if (d.verdict === 'drop') return `${head}, which has no endpoint on ${d.ns}${policy}: kube-proxy drops it. Inferred.`;
-  const e = d.endpoint!;
-  const pct = `${Math.round(d.probability * 1000) / 10}%`;
-  const who = e.pod ? ` (${e.pod}${e.nodeName ? ` on ${e.nodeName}` : ''})` : e.nodeName ? ` (on ${e.nodeName})` : '';
-  return `${head}: kube-proxy would rewrite the destination to ${hostPort(e.ip, e.port)}${who}, endpoint ${d.choice} of ${d.of} (${pct} of new connections)${policy}${d.terminatingFallback ? ', a terminating endpoint used because none is ready' : ''}${d.affinity !== undefined ? `; ClientIP affinity keeps a returning client on its endpoint for ${d.affinity}s` : ''}. Inferred.`;
-}
-
 function inferredStep(d: ServiceInferredDetail, records: Evidence[]): Step {
-  return { kind: 'inferred', text: describeServiceInferred(d), evidence: records.map((r) => r.raw).join('\n'), records, inferred: true };
+  return step('inferred', d, records, { inferred: true });
 }
 
 /** The Service frontend a packet is sent to on this node, if any: ClusterIP/externalIP/LoadBalancer IP first, then a NodePort on a node address. */

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { validateCapture } from '../../../src/capture/document';
 import { buildNetwork, type Network } from '../../../src/engine/network';
-import { describeServiceInferred, hasRuleProbes, inferServiceHook } from '../../../src/engine/serviceHooks';
+import { narrate } from '../../../src/engine/narrate';
+import { hasRuleProbes, inferServiceHook } from '../../../src/engine/serviceHooks';
 import { serviceIndexOf } from '../../../src/engine/services';
 import type { HookCall, HookOutcome, Packet } from '../../../src/engine/walk/packet';
 import { Addr } from '../../../src/net/addr';
@@ -76,6 +77,13 @@ describe('inferred Service rules', () => {
     const s = o.steps[0]!;
     assert.equal(s.kind, 'inferred');
     assert.equal(s.inferred, true);
+    assert.deepEqual(s.detail && s.detail.type === 'service-inferred' ? [s.detail.service, s.detail.via, s.detail.choice, s.detail.of, s.detail.endpoint] : [], [
+      'default/web:http',
+      'cluster-ip',
+      2,
+      2,
+      { ip: '10.244.2.11', port: 8080, pod: 'default/web-1', nodeName: 'k8s-node2' },
+    ]);
     assert.deepEqual(
       s.records.map((r) => `${r.host} ${r.probe}`),
       ['kubernetes services[2]', 'kubernetes endpointSlices[2].endpoints[1]'],
@@ -135,6 +143,6 @@ describe('inferred Service rules', () => {
 
   test('the sentence of each verdict', () => {
     const d = { type: 'service-inferred', ns: 'n', hook: 'prerouting', service: 'a/b', via: 'external-ip', frontend: { ip: 'fd00::1', port: 53, proto: 'udp' }, policy: 'Cluster', traffic: 'external', of: 0, probability: 1, terminatingFallback: false, verdict: 'reject' } as const;
-    assert.equal(describeServiceInferred(d), "n's kube-proxy rules are not in the capture; from the API, [fd00::1]:53/udp is the externalIP of Service a/b, which has no endpoint: kube-proxy rejects it (ICMP port unreachable). Inferred.");
+    assert.equal(narrate(d), "n's kube-proxy rules are not in the capture; from the API, [fd00::1]:53/udp is the externalIP of Service a/b, which has no endpoint: kube-proxy rejects it (ICMP port unreachable). Inferred.");
   });
 });
