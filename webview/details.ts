@@ -30,6 +30,7 @@ function stepItem(s: StepView, events: DetailsEvents): HTMLElement {
   const li = el('li', undefined, `step step-${s.kind}${s.final ? ' final' : ''}${s.inferred ? ' inferred' : ''}`);
   const head = el('div', undefined, 'step-head');
   head.append(el('span', s.kind, 'step-kind'));
+  if (s.tag) head.append(el('span', s.tag, 'step-tag'));
   if (s.inferred) {
     const badge = attrs(el('vscode-badge', 'inferred'), { title: 'Not read from a table: inferred from what the capture does hold' });
     head.append(badge);

@@ -1,9 +1,9 @@
 // Draws a PathLayout into SVG with d3. Hops are focusable boxes (one tab stop, arrow keys move
 // between hops, Enter/Space selects); every label is set with .text(), never .html().
 import { linkHorizontal, select, type Selection } from 'd3';
-import type { EdgeLine, EndMarker, HopBox, PathLayout, TunnelSpan } from './layout';
+import type { EdgeLine, EndMarker, HopBox, NfBadge, PathLayout, TunnelSpan } from './layout';
 import { branchLabel, truncate } from './layout';
-import { endLabel, hopAriaLabel, roleIcon, VERDICT_TEXT } from './text';
+import { endLine, endTitle, hopAriaLabel, roleIcon } from './text';
 
 export interface HopRef {
   path: number;
@@ -143,12 +143,18 @@ export function renderDiagram(container: HTMLElement, layout: PathLayout, title:
       .attr('text-anchor', (d) => (d.side === 'in' ? 'start' : 'end'))
       .text((d) => d.label);
     p.append('title').text((d) => `${d.side === 'in' ? 'in' : 'out'}: ${d.name || 'a device the capture does not name'}${d.dropOnly ? ' (the packet stops here)' : ''}`);
+    // Netfilter: the NAT a rule did here, or the rule that dropped or rejected the packet.
+    const nf = g.selectAll('g.nf-badge').data(b.badges).join('g').attr('class', (d) => `nf-badge nf-${d.kind}`).attr('data-badge', (d) => d.id);
+    nf.append('rect').attr('class', 'nf-frame').attr('x', (d) => d.x - b.x).attr('y', (d) => d.y - b.y).attr('width', (d) => d.w).attr('height', (d) => d.h).attr('rx', 3);
+    nf.append('text').attr('class', 'nf-title').attr('x', (d) => d.x - b.x + 8).attr('y', (d) => d.y - b.y + 13).text((d) => d.titleLabel);
+    nf.append('text').attr('class', 'nf-sub').attr('x', (d) => d.x - b.x + 8).attr('y', (d) => d.y - b.y + 25).text((d) => d.subLabel);
+    nf.append('title').text((d) => [`${d.title} (${d.rule}, ${d.hook})`, d.sub, d.raw ? `${d.where}: ${d.raw}` : ''].filter(Boolean).join('\n'));
   });
 
   // Where each path ends: a mark on the port (or the box) and the verdict under the box.
   const ends = svg.append('g').attr('class', 'ends').selectAll<SVGGElement, EndMarker>('g').data(layout.ends).join('g')
     .attr('class', (e) => `end end-${e.kind}`);
-  ends.append('title').text((e) => `${e.kind === 'delivered' ? 'delivered' : VERDICT_TEXT[e.verdict]}: ${e.reason}`);
+  ends.append('title').text((e) => endTitle(e));
   ends.append('circle').attr('class', 'end-mark').attr('cx', (e) => e.x).attr('cy', (e) => e.y).attr('r', 7);
   ends.append('path').attr('class', 'end-glyph').attr('d', (e) => {
     const { x, y } = e;
@@ -157,7 +163,7 @@ export function renderDiagram(container: HTMLElement, layout: PathLayout, title:
     return `M${x - 3.5},${y + 3.5}l7,-7`;
   });
   ends.append('text').attr('class', 'end-label').attr('x', (e) => e.labelX).attr('y', (e) => e.labelY)
-    .text((e) => truncate(`${endLabel(e)}${e.branch ? ` (${e.branch})` : ''}`, 48));
+    .text((e) => truncate(endLine(e), 56));
 
   let selected: HopRef = { path: 0, hop: 0 };
   let focused: HopRef = { path: 0, hop: 0 };
@@ -178,6 +184,7 @@ export function renderDiagram(container: HTMLElement, layout: PathLayout, title:
     const edgeOn = new Set((lane?.boxes ?? []).slice(1).map((id, i) => `${lane!.boxes[i]}>${id}`));
     edges.classed('on-path', (e) => edgeOn.has(e.id)).select('path.edge-line').attr('marker-end', (e) => (edgeOn.has(e.id) ? 'url(#np-arrow-on)' : 'url(#np-arrow)'));
     ends.classed('on-path', (e) => e.path === selected.path);
+    boxes.selectAll<SVGGElement, NfBadge>('g.nf-badge').classed('on-path', (d) => d.paths.includes(selected.path));
     tunnels.classed('on-path', (t) => t.paths.includes(selected.path));
   };
 

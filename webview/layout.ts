@@ -5,7 +5,10 @@
 // from the trace's fields and typed details (how each path ended, its forks, each step's kind): no
 // sentence or label is parsed, so the engine's wording can change without moving a box.
 import type { CopyKind, Hop, HostRole, Step, Trace, TraceHost, TracePath, TraceResult, Verdict } from '../src/shared/protocol';
+import { forkLabels, hopBadges, type NfBadgeFact } from './netfilter';
 import { tunnelEvents, tunnelLabel, type TunnelHeader } from './tunnels';
+
+export type { NfBadgeFact } from './netfilter';
 
 /** The fonts of the diagram: box titles, subtitles, and the monospace of devices and labels. */
 export type LabelFont = 'title' | 'subtitle' | 'mono';
@@ -61,6 +64,22 @@ export interface HopBox {
   inferred: boolean;
   /** Paths that end in this box. */
   ends: number[];
+  /** What the netfilter rules did to the packet here (NAT, a drop or reject), on the paths that went through it. */
+  badges: NfBadge[];
+}
+
+/** A netfilter rule's effect drawn in the box of the host it ran on. */
+export interface NfBadge extends NfBadgeFact {
+  id: string;
+  /** The paths (indexes into `paths`) whose packet the rule changed or stopped here. */
+  paths: number[];
+  /** The two lines as drawn (cut to fit). */
+  titleLabel: string;
+  subLabel: string;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
 }
 
 export interface EdgeLine {
@@ -127,6 +146,12 @@ export interface EndMarker {
   labelY: number;
   /** What tells this path from the others at its fork ("flood cni0 -> veth2"), or null. */
   branch: string | null;
+  /** The Service endpoint (after a DNAT) this path went to, "10.244.1.3:8080", or null. */
+  endpoint: string | null;
+  /** How likely the rules send a new connection this way ("1 of 3, 33%"), or null. */
+  chance: string | null;
+  /** The netfilter rule that dropped or rejected the packet here, "filter KUBE-SERVICES rule 1", or null. */
+  rule: string | null;
 }
 
 export interface PathLane {
@@ -146,6 +171,12 @@ export interface PathLane {
   dropAt: Trace['dropAt'];
   /** The path the top-level verdict comes from. */
   primary: boolean;
+  /** After a DNAT: the endpoint ("10.244.1.3:8080"). */
+  endpoint?: string;
+  /** The chance that the rules pick this path for a new connection, 0..1. */
+  probability?: number;
+  /** "1 of 3, 33%": where the rules chose at random, which choice and how likely. */
+  chance?: string;
 }
 
 export interface PathLayout {
@@ -170,6 +201,9 @@ const TUNNEL_BAND = 30; // above the boxes of a lane: tunnel brackets and labels
 const FOOTER = 22; // below: one verdict line per path ending in the box
 const LANE_GAP = 16;
 const LABEL_CHARS = 40; // branch labels longer than this are cut (the full text is the tooltip)
+const BADGE_H = 30; // a netfilter badge: two lines
+const BADGE_GAP = 4;
+const BADGE_BOX_MAX_W = 360;
 
 const sig = (h: Hop): string => `${h.host}\u0000${h.in ?? ''}`;
 
@@ -227,10 +261,6 @@ function endKind(p: Pick<TracePath, 'verdict' | 'ending' | 'floodCopy'>): EndKin
   return p.verdict === 'delivered' ? 'delivered' : isDiscardedCopy(p) ? 'discarded' : 'drop';
 }
 
-/** The labels of the forks a path took: the engine's, or (netpath 0.1) the whole branch as one. */
-function forkLabels(p: Pick<TracePath, 'branch' | 'forks'>): string[] {
-  return p.forks ? p.forks.map((f) => f.label) : p.branch === '' ? [] : [p.branch];
-}
 
 function sameTrace(a: Trace, b: Trace): boolean {
   return a.verdict === b.verdict && a.hops.length === b.hops.length && a.hops.every((h, i) => {
@@ -243,10 +273,14 @@ function sameTrace(a: Trace, b: Trace): boolean {
 export function orderPaths(trace: TraceResult): PathLane[] {
   const all = trace.paths.map((p, i) => ({ p, i }));
   const primaryAt = all.findIndex(({ p }) => sameTrace(p, trace));
+  const labels = forkLabels(trace.paths);
   const lanes: PathLane[] = all.map(({ p, i }) => ({
     source: i,
     branch: p.branch,
-    forks: forkLabels(p),
+    forks: labels[i]!.forks,
+    ...(p.endpoint ? { endpoint: endpointText(p.endpoint) } : {}),
+    ...(p.probability !== undefined ? { probability: p.probability } : {}),
+    ...(labels[i]!.chance !== undefined ? { chance: labels[i]!.chance } : {}),
     verdict: p.verdict,
     reason: p.reason,
     end: endKind(p),
@@ -262,6 +296,11 @@ export function orderPaths(trace: TraceResult): PathLane[] {
     lanes.unshift(...lanes.splice(primaryAt, 1));
   }
   return lanes;
+}
+
+/** "10.244.1.3:8080", "[fd00::3]:8080", "10.244.1.3" */
+export function endpointText(e: { ip: string; port?: number }): string {
+  return e.port === undefined ? e.ip : e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`;
 }
 
 function subtitle(h: TraceHost | undefined): string {
@@ -365,19 +404,41 @@ export function layoutTrace(trace: TraceResult, hosts: readonly TraceHost[] = []
     }
     return outs;
   };
+  // Netfilter badges: each visit's NAT and drop/reject facts, one badge per distinct fact with the paths it is on.
+  const badgesOf = (n: Node): { fact: NfBadgeFact; paths: number[] }[] => {
+    const out: { fact: NfBadgeFact; paths: number[] }[] = [];
+    for (const v of n.visits) {
+      for (const fact of hopBadges(lanes[v.path]!.hops[v.hop]!)) {
+        const same = out.find((b) => b.fact.key === fact.key);
+        if (same) {
+          if (!same.paths.includes(v.path)) same.paths.push(v.path);
+        } else out.push({ fact, paths: [v.path] });
+      }
+    }
+    // What the rules changed first, then what stopped the packet.
+    const stops = (b: { fact: NfBadgeFact }) => Number(b.fact.kind === 'drop' || b.fact.kind === 'reject');
+    return out.sort((a, b) => stops(a) - stops(b));
+  };
   const sized = nodes.map((n) => {
     const outs = portsOf(n);
+    const badges = badgesOf(n);
     const info = hostInfo.get(n.hop.host);
     const sub = subtitle(info);
     // The in-port shares the first row with the first out-port.
     const m = (t: string) => opts.measure(t, 'mono');
     const portsW = Math.max(m(n.hop.in ?? '') + (outs[0] ? m(outs[0].name) + PORT_SPACE : 0), ...outs.map((o) => m(o.name))) + 2 * PORT_PAD;
-    const want = Math.max(opts.measure(n.hop.host, 'title') + 44, opts.measure(sub, 'subtitle') + 44, portsW);
-    return { n, outs, info, sub, want, h: HEADER_H + Math.max(1, outs.length) * PORT_ROW + BOX_PAD };
+    const badgesW = Math.max(0, ...badges.map((b) => Math.max(m(b.fact.title), m(b.fact.sub)) + 2 * PORT_PAD + 8));
+    const want = Math.max(opts.measure(n.hop.host, 'title') + 44, opts.measure(sub, 'subtitle') + 44, portsW, badgesW);
+    const badgesH = badges.length ? badges.length * (BADGE_H + BADGE_GAP) + BADGE_GAP : 0;
+    return { n, outs, badges, info, sub, want, h: HEADER_H + Math.max(1, outs.length) * PORT_ROW + badgesH + BOX_PAD };
   });
   const depthCount = Math.max(0, ...nodes.map((n) => n.depth + 1));
   const laneCount = Math.max(1, nextLane);
-  const colW = Array.from({ length: depthCount }, (_, d) => Math.min(BOX_MAX_W, Math.max(BOX_MIN_W, ...sized.filter((s) => s.n.depth === d).map((s) => s.want))));
+  // A column with netfilter badges may be wider: a rule's chain and Service are worth the room.
+  const colW = Array.from({ length: depthCount }, (_, d) => {
+    const col = sized.filter((s) => s.n.depth === d);
+    return Math.min(col.some((s) => s.badges.length) ? BADGE_BOX_MAX_W : BOX_MAX_W, Math.max(BOX_MIN_W, ...col.map((s) => s.want)));
+  });
   const gapAfter = colW.map((_, d) => Math.max(GAP, ...[...topo.values()].filter((e) => e.from.depth === d && e.branch !== null).map((e) => opts.measure(branchLabel(e.branch!), 'mono') + 28)));
   const colX: number[] = [];
   colW.forEach((_, d) => colX.push(d === 0 ? MARGIN : colX[d - 1]! + colW[d - 1]! + gapAfter[d - 1]!));
@@ -414,6 +475,22 @@ export function layoutTrace(trace: TraceResult, hosts: readonly TraceHost[] = []
       visits: n.visits,
       inferred: n.inferred,
       ends: n.ends,
+      badges: s.badges.map((b, i) => {
+        const bx = x + PORT_PAD - 4;
+        const bw = w - 2 * (PORT_PAD - 4);
+        const room = bw - 2 * 8;
+        return {
+          ...b.fact,
+          id: `${n.id}:nf${i}`,
+          paths: b.paths,
+          titleLabel: fit(b.fact.title, room, 'mono', opts),
+          subLabel: fit(b.fact.sub, room, 'mono', opts),
+          x: bx,
+          y: y + HEADER_H + Math.max(1, s.outs.length) * PORT_ROW + BADGE_GAP + i * (BADGE_H + BADGE_GAP),
+          w: bw,
+          h: BADGE_H,
+        };
+      }),
     });
   }
   const edges = new Map<string, EdgeLine>();
@@ -516,6 +593,9 @@ export function layoutTrace(trace: TraceResult, hosts: readonly TraceHost[] = []
         labelX: b.x,
         labelY: b.y + b.h + 15 + k * FOOTER,
         branch: through.length > 1 && own.length ? own.join(' / ') : null,
+        endpoint: lane.endpoint ?? null,
+        chance: lane.chance ?? null,
+        rule: lane.end === 'drop' ? (b.badges.find((x) => (x.kind === 'drop' || x.kind === 'reject') && x.paths.includes(pi))?.rule ?? null) : null,
       });
     });
   }

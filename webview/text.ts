@@ -2,7 +2,7 @@
 // under node). Names from the cluster pass through unchanged: they are data, and the renderer puts
 // them into the page with textContent / d3 .text() only, never as markup.
 import type { CopyKind, EvidenceRef, Evidence, HostRole, Step, StepKind, TraceResult, Verdict } from '../src/shared/protocol';
-import type { EndKind, HopBox, PathLane, PathLayout } from './layout';
+import type { EndKind, EndMarker, HopBox, PathLane, PathLayout } from './layout';
 
 export const VERDICT_TEXT: Record<Verdict, string> = {
   delivered: 'delivered',
@@ -65,15 +65,37 @@ export function discardedText(copy: CopyKind | undefined): string {
   return `${COPY_TEXT[copy ?? 'flood']} discarded`;
 }
 
-/** The verdict line drawn under the box where a path ends. */
-export function endLabel(e: { kind: EndKind; verdict: Verdict; dev: string | null; copy?: CopyKind }): string {
-  if (e.kind === 'delivered') return 'delivered';
+/** The verdict line drawn under the box where a path ends ("delivered to 10.244.1.3:8080", "rejected at cni0"). */
+export function endLabel(e: { kind: EndKind; verdict: Verdict; dev: string | null; copy?: CopyKind; endpoint?: string | null }): string {
+  if (e.kind === 'delivered') return e.endpoint ? `delivered to ${e.endpoint}` : 'delivered';
   if (e.kind === 'discarded') return `${discardedText(e.copy)}${e.dev ? ` at ${e.dev}` : ''}`;
   return `${VERDICT_TEXT[e.verdict]}${e.dev ? ` at ${e.dev}` : ''}`;
 }
 
+/** The verdict line with what tells the path apart: its chance at a random choice, else its branch. */
+export function endLine(e: EndMarker): string {
+  // A delivered endpoint is named by its label already; a stopped one is named here.
+  const extra = e.endpoint && e.kind !== 'delivered' ? [e.endpoint, e.chance].filter(Boolean).join(', ') : (e.chance ?? e.branch);
+  return `${endLabel(e)}${extra ? ` (${extra})` : ''}`;
+}
+
+/** The full tooltip of an end: the verdict, the rule that decided, and the engine's sentence. */
+export function endTitle(e: EndMarker): string {
+  return `${e.kind === 'delivered' ? 'delivered' : VERDICT_TEXT[e.verdict]}${e.rule ? ` by ${e.rule}` : ''}${e.endpoint && e.kind !== 'delivered' ? `, endpoint ${e.endpoint}` : ''}${e.chance ? ` (${e.chance})` : ''}: ${e.reason}`;
+}
+
 export function pathLabel(p: PathLane, index: number): string {
-  return p.branch !== '' ? p.branch : index === 0 ? 'the path' : `path ${index + 1}`;
+  return p.forks.length ? p.forks.join(' / ') : p.branch !== '' ? p.branch : index === 0 ? 'the path' : `path ${index + 1}`;
+}
+
+/** "3 paths (Service endpoints)", "2 paths (ECMP next hops)": what made the paths. */
+export function pathsHeading(layout: PathLayout, trace: TraceResult): string {
+  const kinds = new Set(trace.paths.flatMap((p) => (p.forks ?? []).map((f) => f.kind)));
+  const what: string[] = [];
+  if (kinds.has('netfilter')) what.push(trace.paths.some((p) => p.endpoint) ? 'Service endpoints' : 'rule outcomes');
+  if (kinds.has('ecmp')) what.push('ECMP next hops');
+  if (kinds.has('flood') || kinds.has('vxlan') || kinds.has('candidate')) what.push('copies');
+  return `${layout.paths.length} paths (${what.length ? what.join(', ') : 'ECMP next hops and flood copies'})`;
 }
 
 export function roleText(box: HopBox): string {
@@ -102,6 +124,8 @@ export interface EvidenceLine {
 
 export interface StepView {
   kind: StepKind;
+  /** Where a netfilter step ran: "prerouting · nat KUBE-SERVICES rule 1" (empty for other steps). */
+  tag: string;
   text: string;
   inferred: boolean;
   /** The step that ends the path (a drop or a delivery). */
@@ -130,7 +154,22 @@ function stepView(s: Step, final: boolean): StepView {
   const evidence = evidenceLines(s.records);
   // Evidence text without records (a hand-made trace): still quote it.
   if (evidence.length === 0 && s.evidence) for (const raw of s.evidence.split('\n')) evidence.push({ location: '', raw, ref: null });
-  return { kind: s.kind, text: s.text, inferred: s.inferred === true, final, evidence, candidates: evidenceLines(s.candidates) };
+  return { kind: s.kind, tag: stepTag(s), text: s.text, inferred: s.inferred === true, final, evidence, candidates: evidenceLines(s.candidates) };
+}
+
+/** The hook and chain (and rule) of a netfilter step, from its detail. */
+export function stepTag(s: Step): string {
+  const d = s.detail;
+  if (!d) return '';
+  if (d.type === 'nf-verdict') return `${d.layer === 'bridge' ? 'bridge ' : ''}${d.hook} · ${d.verdict}`;
+  if (d.type !== 'netfilter') return '';
+  const hook = `${d.layer === 'bridge' ? 'bridge ' : ''}${d.hook}`;
+  const st = d.step;
+  if (st.kind === 'nat-skipped') return `${hook} · nat skipped`;
+  const where = `${st.table} ${st.chain}`;
+  if (st.kind === 'rule') return `${hook} · ${where} rule ${st.rule}`;
+  if (st.kind === 'policy') return `${hook} · ${where} policy ${st.policy.toUpperCase()}`;
+  return `${hook} · ${where}`;
 }
 
 /** The details pane for one hop of one path. */

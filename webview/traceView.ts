@@ -6,7 +6,7 @@ import { renderDiagram, type HopRef } from './diagram';
 import { attrs, codicon, el } from './dom';
 import { standaloneSvg } from './exportSvg';
 import { DEFAULT_LAYOUT_OPTIONS, layoutTrace, type LabelFont, type LayoutOptions, type PathLayout } from './layout';
-import { detailsView, discardedText, endIcon, flowText, pathLabel, traceTitle, VERDICT_TEXT } from './text';
+import { detailsView, discardedText, endIcon, flowText, pathLabel, pathsHeading, traceTitle, VERDICT_TEXT } from './text';
 
 export interface TraceViewHost {
   post(m: FromWebview): void;
@@ -77,7 +77,7 @@ export function renderTrace(app: HTMLElement, m: ShowTrace, restored: HopRef | n
   let pathButtons: HTMLButtonElement[] = [];
   if (layout.paths.length > 1) {
     const section = attrs(el('section', undefined, 'paths'), { 'aria-label': 'Paths' });
-    section.append(el('h2', `${layout.paths.length} paths (ECMP next hops and flood copies)`));
+    section.append(el('h2', pathsHeading(layout, t)));
     const list = el('ul');
     pathButtons = layout.paths.map((p, i) => {
       const b = attrs(el('button', undefined, `path-item end-${p.end}`), { type: 'button', title: p.reason });

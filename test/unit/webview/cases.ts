@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseCapture, type Capture } from '../../../src/capture/document';
 import { buildNetwork, simulate, type TraceRequest, type TraceResult } from '../../../src/engine';
 import { traceHosts, type ShowTrace } from '../../../src/shared/protocol';
+import { withKubeProxy } from './kube-proxy-cases';
 
 const demoPath = join(__dirname, '../../../examples/demo-flannel-vxlan.json');
 const demoText = readFileSync(demoPath, 'utf8');
@@ -46,9 +47,27 @@ export function hostileMessage(): ShowTrace {
   return out;
 }
 
+/**
+ * Traces through kube-proxy's rules (kube-proxy-cases.ts): default/web:http (10.96.0.20:80) with three
+ * endpoints, default/empty:http (10.96.0.30:80) with none.
+ */
+export function serviceCases(): Record<string, ShowTrace> {
+  return {
+    // From prometheus-0 on k8s-node3: a third each to web-0 and web-1 across the switch, nginx beside it.
+    'service-endpoints': message(withKubeProxy(demo()), { from: 'monitoring/prometheus-0', to: '10.96.0.20', proto: 'tcp', port: 80 }),
+    // From web-0, one of the endpoints: hairpin back through its own port for a third of new connections.
+    'service-hairpin': message(withKubeProxy(demo()), { from: 'default/web-0', to: '10.96.0.20', proto: 'tcp', port: 80 }),
+    // No endpoints: REJECT in filter KUBE-SERVICES on the client's node.
+    'service-rejected': message(withKubeProxy(demo()), { from: 'monitoring/prometheus-0', to: '10.96.0.30', proto: 'tcp', port: 80 }),
+    // FORWARD policy DROP (Docker on the node): every endpoint's packet is dropped in the client node's FORWARD.
+    'service-filtered': message(withKubeProxy(demo(), 'DROP'), { from: 'monitoring/prometheus-0', to: '10.96.0.20', proto: 'tcp', port: 80 }),
+  };
+}
+
 /** The cases the preview and the browser test show. */
 export function cases(): Record<string, ShowTrace> {
   return {
+    ...serviceCases(),
     'pod-to-pod': message(demo(), { from: 'default/web-0', to: 'default/web-1' }),
     'mtu-1500': message(demo(), { from: 'default/web-0', to: 'default/web-1', size: 1500 }),
     'node-to-gw': message(demo(), { from: 'k8s-node1', to: '10.4.7.1' }),
