@@ -7,6 +7,8 @@
 //                     the rules never send to: kube-proxy has not caught up, or failed to write it;
 //   endpoint-stale    the rules send to an address the EndpointSlices no longer list as usable;
 //   service-missing   no rule on the node for a Service port the API has;
+//   service-stale     rules for a Service port (a ClusterIP and port) the API does not have: the
+//                     Service was deleted or its port or ClusterIP changed, and kube-proxy did not follow;
 // and no-kube-proxy-rules for a node whose rule probes hold no kube-proxy rules at all (kube-proxy not
 // running there, or a replacement such as Cilium's handles Services). Each names the host, probe, the
 // rule lines as evidence and what the API says, with the API objects as evidence. Pure.
@@ -22,7 +24,7 @@ import type { Netns } from './netns';
 import { portEndpoints, programmedEndpoints, protoOf, serviceIndexOf, servicePortLabel, servicesAt, type ServiceEndpoint, type ServiceIndex, type ServicePortView, type ServiceView } from './services';
 import type { Evidence } from './trace';
 
-export type FindingKind = 'endpoint-missing' | 'endpoint-stale' | 'service-missing' | 'no-kube-proxy-rules';
+export type FindingKind = 'endpoint-missing' | 'endpoint-stale' | 'service-missing' | 'service-stale' | 'no-kube-proxy-rules';
 export type KubeProxyMode = 'iptables' | 'nftables' | 'ipvs';
 
 export interface ServiceFinding {
@@ -266,6 +268,106 @@ export function serviceFindings(rs: Ruleset, ix: ServiceIndex, node: string, opt
   return out;
 }
 
+// ---- rules for Services the API does not have -------------------------------------------------------------
+
+/**
+ * The Service port a kube-proxy rule names: iptables mode first in its comment (`"default/web:http
+ * cluster IP"`, `"default/web:http -> 10.244.1.3:8080"`), nftables mode in a chain name
+ * (`service-ULMVA6XW-default/web/tcp/http`, `endpoint-...__10.244.1.3/8080`).
+ */
+export function kubeProxyLabel(raw: string, chain?: string): string | undefined {
+  // iptables' `-m comment --comment X` (the module's name is no comment), else nft's `comment "X"`.
+  const c = /--comment\s+(?:"([^"]*)"|(\S+))/.exec(raw) ?? /\bcomment\s+"([^"]*)"/.exec(raw);
+  const word = c ? (c[1] ?? c[2] ?? '').split(/\s/)[0]! : '';
+  if (/^[^/\s]+\/[^/\s]+$/.test(word)) return word;
+  for (const name of [chain ?? '', ...(raw.match(/(?:goto|jump)\s+(\S+)/g) ?? []).map((x) => x.split(/\s+/)[1]!)]) {
+    const n = /^(?:service|external|endpoint|firewall)-[A-Z0-9]+-([^/]+)\/([^/]+)\/[a-z]+\/([^_]*)(?:__.*)?$/.exec(name);
+    if (n) return `${n[1]}/${n[2]}${n[3] ? `:${n[3]}` : ''}`;
+  }
+  return undefined;
+}
+
+function apiHasNot(ix: ServiceIndex, label: string | undefined, front: string): { says: string; evidence: Evidence[] } {
+  const key = label?.split(':')[0];
+  const svc = key !== undefined ? ix.byKey.get(key) : undefined;
+  if (!svc) return { says: label ? `the API has no Service ${key}` : `the API has no Service at ${front}`, evidence: [] };
+  const ports = svc.ports.map((p) => `${p.name ? `${p.name} ` : ''}${p.port}/${p.protocol}`).join(', ');
+  return { says: `the API's Service ${svc.key} is ${svc.clusterIPs.join(', ') || 'without a ClusterIP'} with ports ${ports || 'none'}, not ${front}`, evidence: [svc.evidence] };
+}
+
+function staleFinding(rs: Ruleset, mode: KubeProxyMode, probe: string, label: string | undefined, frontend: { ip: string; port: number; proto: string } | undefined, evidence: Evidence[], api: { says: string; evidence: Evidence[] }): ServiceFinding {
+  const front = frontend ? `${frontend.ip.includes(':') ? `[${frontend.ip}]` : frontend.ip}:${frontend.port}/${frontend.proto}` : (label ?? 'a Service');
+  return {
+    kind: 'service-stale',
+    host: rs.host,
+    probe,
+    mode,
+    ...(label !== undefined ? { service: label } : {}),
+    ...(frontend ? { frontend } : {}),
+    evidence,
+    api,
+    text: `${rs.host}'s ${probe} rules still handle ${label ?? 'a Service'}${frontend ? ` at ${front}` : ''}, but ${api.says}: kube-proxy has not removed rules for a Service that was deleted or changed`,
+    expected: 'no rule',
+    actual: `rules for ${label ?? front}`,
+    owner: 'kube-proxy',
+    fix: `kube-proxy on ${rs.host} has not synced its rules with the API: check its logs and restart it if it is stuck`,
+  };
+}
+
+/**
+ * Rules on a node for Service ports the API does not have. With `at` (a trace's destination), only
+ * whether the rules rewrite a new connection to that address and port (any mode); without, every
+ * ClusterIP rule of iptables mode's KUBE-SERVICES and every Service chain of nftables mode. Nothing
+ * when the capture lists no Services at all.
+ */
+export function staleServiceFindings(rs: Ruleset, ix: ServiceIndex, node: string, at?: { ip: string; port: number; proto: 'tcp' | 'udp' | 'sctp' }): ServiceFinding[] {
+  if (!ix.haveServices) return [];
+  const modes = kubeProxyModes(rs);
+  const out: ServiceFinding[] = [];
+  if (at) {
+    const dst = Addr.parse(at.ip);
+    if (!dst.ok) return [];
+    const mode = modes.get(dst.value.family);
+    if (!mode || servicesAt(ix, at.ip, at.port, at.proto).length) return [];
+    const local = new Set<string>();
+    for (const [ip, n] of ix.nodeAddrs) if (n === node) local.add(ip);
+    const src = [...local].map((a) => Addr.must(a)).find((a) => a.family === dst.value.family) ?? Addr.must(dst.value.family === 4 ? '192.0.2.1' : '2001:db8::1');
+    const rules = askRules(rs, mode, dst.value.family, src, dst.value, at.port, at.proto, local);
+    if (!rules.endpoints.length) return [];
+    const ev = [...rules.chooser, ...rules.endpoints.flatMap((e) => e.evidence)];
+    const label = ev.map((e) => kubeProxyLabel(e.raw)).find((l) => l !== undefined);
+    // A NodePort answers on any local address kube-proxy sees: a node address the capture does not list is no stale Service.
+    if (label !== undefined && ix.byKey.get(label.split(':')[0]!)?.ports.some((p) => p.nodePort === at.port)) return [];
+    return [staleFinding(rs, mode, rules.probe, label, { ip: dst.value.toString(), port: at.port, proto: at.proto }, ev, apiHasNot(ix, label, `${at.ip}:${at.port}/${at.proto}`))];
+  }
+  for (const family of ['ip', 'ip6'] as const) {
+    const fam: Family = family === 'ip' ? 4 : 6;
+    if (modes.get(fam) !== 'iptables') continue;
+    const chain = rs.chains.get(chainKey('iptables', family, 'nat', 'KUBE-SERVICES'));
+    for (const r of chain?.rules ?? []) {
+      const k = r.key;
+      if (k?.dst === undefined || k.proto === undefined || k.dport === undefined || k.proto === 'icmp') continue;
+      const target = r.ops.find((o) => o.op === 'verdict');
+      if (!target || target.op !== 'verdict' || (target.verdict.v !== 'jump' && target.verdict.v !== 'goto') || !/^KUBE-(SVC|SVL|EXT|FW)-/.test(target.verdict.chain)) continue;
+      if (servicesAt(ix, k.dst, k.dport, k.proto).length) continue;
+      const label = kubeProxyLabel(r.evidence.raw);
+      out.push(staleFinding(rs, 'iptables', family === 'ip' ? 'iptables' : 'ip6tables', label, { ip: k.dst, port: k.dport, proto: k.proto }, [ev(r.evidence)], apiHasNot(ix, label, `${k.dst}:${k.dport}/${k.proto}`)));
+    }
+  }
+  for (const key of rs.chains.keys()) {
+    const [source, family, table, name] = key.split('|') as [string, string, string, string];
+    if (source !== 'nft' || table !== 'kube-proxy' || !name.startsWith('service-')) continue;
+    const label = kubeProxyLabel('', name);
+    if (label === undefined) continue;
+    const [svcKey, portName = ''] = label.split(':') as [string, string?];
+    const svc = ix.byKey.get(svcKey);
+    if (svc && svc.clusterIPs.length && svc.ports.some((p) => p.name === portName)) continue;
+    const first = rs.chains.get(key)?.rules[0];
+    out.push(staleFinding(rs, 'nftables', 'nft', label, undefined, first ? [ev(first.evidence)] : [], apiHasNot(ix, label, `${family} chain ${name}`)));
+  }
+  return out;
+}
+
 // ---- the findings of one trace ---------------------------------------------------------------------------
 
 /**
@@ -286,7 +388,8 @@ export function traceFindings(
   if (!services.length && trace.flow.dport !== undefined && (proto === 'tcp' || proto === 'udp' || proto === 'sctp')) {
     services = servicesAt(ix, trace.flow.dst, trace.flow.dport, proto).map((m) => m.label);
   }
-  if (!services.length) return [];
+  const at = trace.flow.dport !== undefined && (proto === 'tcp' || proto === 'udp' || proto === 'sctp') ? { ip: trace.flow.dst, port: trace.flow.dport, proto: proto as 'tcp' | 'udp' | 'sctp' } : undefined;
+  if (!services.length && !at) return [];
   // kube-proxy rewrites a connection on the first node it passes (the source pod's node, or the node
   // the NodePort or LoadBalancer traffic enters): that node's rules are the ones that matter here.
   const seen = new Set<string>();
@@ -297,7 +400,9 @@ export function traceFindings(
     seen.add(first.host);
     const n = nodes(first.host)!;
     if (!n.ruleset) continue;
-    out.push(...serviceFindings(n.ruleset, ix, first.host, { services, ...(n.addrs ? { nodeAddrs: n.addrs } : {}) }));
+    if (services.length) out.push(...serviceFindings(n.ruleset, ix, first.host, { services, ...(n.addrs ? { nodeAddrs: n.addrs } : {}) }));
+    // A destination that is no Service in the API, which the node's rules still rewrite.
+    else if (at) out.push(...staleServiceFindings(n.ruleset, ix, first.host, at));
   }
   return out;
 }

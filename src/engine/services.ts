@@ -118,6 +118,8 @@ export interface ServiceIndex {
   podIps: Map<string, string>;
   /** Whether the section has EndpointSlices at all (absent: endpoints are unknown, not none). */
   haveSlices: boolean;
+  /** Whether the section lists Services at all (absent: a rule for an unknown Service is not stale, just unknown). */
+  haveServices: boolean;
 }
 
 /** An address as Addr prints it (IPv6 compressed); a plain dotted quad is already so. */
@@ -244,7 +246,7 @@ export function buildServiceIndex(kube: KubeSection, nodeAddresses: ReadonlyMap<
       });
     }
   }
-  return { services, byKey, frontends, nodePorts, nodeAddrs, endpoints, podIps, haveSlices: kube.present.has('endpointSlices') };
+  return { services, byKey, frontends, nodePorts, nodeAddrs, endpoints, podIps, haveSlices: kube.present.has('endpointSlices'), haveServices: kube.present.has('services') };
 }
 
 /** Every endpoint the EndpointSlices list for one Service port (any condition), of one family or both. */

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { buildRuleset } from '../../../src/engine/netfilter';
 import { validateCapture } from '../../../src/capture/document';
 import { buildNetwork } from '../../../src/engine/network';
-import { findingsForTrace, kubeProxyModes, serviceFindings, traceFindings, type ServiceFinding } from '../../../src/engine/serviceFindings';
+import { findingsForTrace, kubeProxyLabel, kubeProxyModes, serviceFindings, staleServiceFindings, traceFindings, type ServiceFinding } from '../../../src/engine/serviceFindings';
 import { KUBE_PROXY_IP6TABLES, KUBE_PROXY_IPTABLES } from '../../lab/netfilter-rulesets';
 import { fixtureBody } from '../parsers/fixture-body';
 import { indexOf, node, service, slice, type EndpointSpec } from './services-objects';
@@ -235,5 +235,62 @@ describe('the findings of a trace of a capture', () => {
     assert.deepEqual(brief(fs), ['endpoint-stale default/dns:udp 10.244.1.13:8080']);
     assert.equal(fs[0]!.evidence[0]!.host, NODE);
     assert.deepEqual(findingsForTrace(net, trace, { rulesetOf: () => undefined }), [], 'the adapter says the node has no rules');
+  });
+});
+
+describe('rules for Services the API does not have', () => {
+  const without = (name: string) => {
+    const k = labApi();
+    return indexOf({
+      nodes: [node(NODE, ['10.99.0.1'])],
+      services: k.services.filter((v) => v.name !== name).map((v) => v.object as unknown),
+      endpointSlices: [],
+    });
+  };
+
+  test('iptables: a deleted Service\'s ClusterIP rule is stale, quoted from KUBE-SERVICES', () => {
+    assert.deepEqual(staleServiceFindings(iptRules, labApi(), NODE), []);
+    const fs = staleServiceFindings(iptRules, without('local'), NODE);
+    assert.deepEqual(brief(fs), ['service-stale default/local:udp']);
+    assert.deepEqual(fs[0]!.frontend, { ip: '10.96.0.30', port: 53, proto: 'udp' });
+    assert.match(fs[0]!.evidence[0]!.raw, /^-A KUBE-SERVICES -d 10\.96\.0\.30\/32 .*-j KUBE-SVC-ZR2B5KPMSXCOQPRF$/);
+    assert.equal(fs[0]!.api.says, 'the API has no Service default/local');
+  });
+
+  test('iptables: a changed ClusterIP is stale at the old address and missing at the new one', () => {
+    const api = indexOf({
+      nodes: [node(NODE, ['10.99.0.1'])],
+      services: [service('default', 'dns', ['10.96.0.11'], [{ name: 'udp', port: 53, protocol: 'UDP', targetPort: 8080 }])],
+      endpointSlices: [slice('default', 'dns', 'a1b2c', 'IPv4', ['10.244.1.11', '10.244.1.12', '10.244.1.13'].map((ip) => ({ ip })), [{ name: 'udp', port: 8080, protocol: 'UDP' }])],
+    });
+    const stale = staleServiceFindings(iptRules, api, NODE).filter((f) => f.service === 'default/dns:udp');
+    assert.equal(stale.length, 1);
+    assert.equal(stale[0]!.api.says, "the API's Service default/dns is 10.96.0.11 with ports udp 53/UDP, not 10.96.0.10:53/udp");
+    assert.deepEqual(brief(serviceFindings(iptRules, api, NODE)), ['service-missing default/dns:udp']);
+  });
+
+  test('nftables: Service chains of Services the API does not list', () => {
+    const rs = buildRuleset('n', { nft: fixtureBody('nft', 'kube-proxy-overall') });
+    const api = indexOf({ services: [service('ns1', 'svc1', ['172.30.0.41'], [{ name: 'p80', port: 80 }])] });
+    assert.deepEqual(brief(staleServiceFindings(rs, api, 'n')).sort(), ['service-stale ns2/svc2:p80', 'service-stale ns3/svc3:p80', 'service-stale ns4/svc4:p80', 'service-stale ns5/svc5:p80']);
+  });
+
+  test('a trace to an address the API has no Service at, which the first node\'s rules still rewrite', () => {
+    const trace = { flow: { dst: '10.96.0.30', proto: 'udp', dport: 53 }, paths: [{ hops: [{ host: NODE }] }] };
+    const fs = traceFindings(without('local'), trace, () => ({ ruleset: iptRules }));
+    assert.deepEqual(brief(fs), ['service-stale default/local:udp']);
+    assert.ok(fs[0]!.evidence.some((e) => e.raw.includes('--to-destination 10.244.1.12:8080')));
+    assert.match(fs[0]!.text, /lab-node's iptables rules still handle default\/local:udp at 10\.96\.0\.30:53\/udp, but the API has no Service default\/local/);
+  });
+
+  test('no Services list in the capture: nothing is stale, only unknown', () => {
+    assert.deepEqual(staleServiceFindings(iptRules, indexOf({ pods: [] }), NODE), []);
+  });
+
+  test('the Service a kube-proxy rule names', () => {
+    assert.equal(kubeProxyLabel('-A KUBE-SVC-X -m comment --comment "default/web:http -> 10.244.1.3:8080" -j KUBE-SEP-Y'), 'default/web:http');
+    assert.equal(kubeProxyLabel('-A KUBE-SEP-Y -p tcp -m comment --comment default/web -j DNAT --to-destination 10.244.1.3:80'), 'default/web');
+    assert.equal(kubeProxyLabel('', 'endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80'), 'ns1/svc1:p80');
+    assert.equal(kubeProxyLabel('-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000'), undefined);
   });
 });
