@@ -180,7 +180,7 @@ export function buildProgram(io: Io, status: { code: number } = { code: EXIT_OK 
     .description('Trace one packet hop by hop through a capture: the route, neighbour, bridge and VXLAN decisions the kernels make, and where it is delivered or dropped')
     .option('--capture <file>', 'capture JSON file (default: the bundled demo capture)')
     .requiredOption('--from <src>', 'source: a host name, namespace/pod, or IP')
-    .requiredOption('--to <dst>', 'destination: an IP, host name or namespace/pod')
+    .requiredOption('--to <dst>', 'destination: an IP, host name, namespace/pod, or svc/NAMESPACE/NAME[:PORT] (a Service port: its ClusterIP, port and protocol)')
     .option('--size <bytes>', 'IP packet length in bytes (DF set)', '64')
     .addOption(new Option('--proto <proto>', 'protocol').choices(['icmp', 'udp', 'tcp', 'sctp']).default('icmp'))
     .option('--port <n>', 'destination port (udp/tcp/sctp)')
@@ -198,7 +198,7 @@ export function buildProgram(io: Io, status: { code: number } = { code: EXIT_OK 
       for (const [flag, v] of [['--port', opts.port], ['--sport', opts.sport]] as const) {
         if (v !== undefined && !/^\d+$/.test(v)) throw new CommanderError(EXIT_USAGE, 'netpath.usage', `${flag} must be a number, got "${printable(v)}"`);
         if (v !== undefined && (Number(v) < 1 || Number(v) > 65535)) throw new CommanderError(EXIT_USAGE, 'netpath.usage', `${flag} must be a port between 1 and 65535, got ${v}`);
-        if (v !== undefined && opts.proto === 'icmp') throw new CommanderError(EXIT_USAGE, 'netpath.usage', `${flag} needs --proto tcp, udp or sctp (ICMP has no ports)`);
+        if (v !== undefined && opts.proto === 'icmp' && !(flag === '--port' && opts.to.startsWith('svc/'))) throw new CommanderError(EXIT_USAGE, 'netpath.usage', `${flag} needs --proto tcp, udp or sctp (ICMP has no ports)`);
       }
       const req: TraceRequest = { from: opts.from, to: opts.to, size, proto: opts.proto, ...(opts.port !== undefined ? { port: Number(opts.port) } : {}), ...(opts.sport !== undefined ? { sport: Number(opts.sport) } : {}) };
       const live = opts.context !== undefined || opts.kubeconfig !== undefined;

@@ -6,6 +6,10 @@ import { buildNetwork, netnsOf, type Network } from './network';
 import type { Packet } from './walk/packet';
 import { Walker } from './walk/driver';
 import type { Flow, TraceResult } from './trace';
+import type { Netns } from './netns';
+import { NetfilterAdapter } from './netfilterHooks';
+import { findingsForTrace } from './serviceFindings';
+import { isServiceRef, resolveServiceRef, serviceIndexOf } from './services';
 
 export { buildNetwork, type Network } from './network';
 export * from './trace';
@@ -76,7 +80,19 @@ export function simulate(net: Network, req: TraceRequest): TraceOutcome {
   const toAddr = Addr.parse(req.to);
   let dst: Addr | undefined;
   let toHost: Host | undefined;
-  if (toAddr.ok) {
+  let proto = req.proto ?? 'icmp';
+  let port = req.port;
+  let service: string | undefined;
+  if (isServiceRef(req.to)) {
+    // --to svc/NAMESPACE/NAME[:PORT]: the Service's ClusterIP (of the source's family), port and protocol.
+    const family = fromHost.role === 'pod' ? primaryIp(net, fromHost)?.family : undefined;
+    const res = resolveServiceRef(serviceIndexOf(net), req.to, { ...(req.proto !== undefined ? { proto: req.proto } : {}), ...(req.port !== undefined ? { port: req.port } : {}), ...(family !== undefined ? { family } : {}) });
+    if (!res.ok) return { ok: false, error: res.error };
+    dst = Addr.must(res.value.ip);
+    proto = res.value.proto;
+    port = res.value.port;
+    service = res.value.service;
+  } else if (toAddr.ok) {
     dst = toAddr.value;
     toHost = hostOfIp(net, dst);
   } else {
@@ -87,8 +103,7 @@ export function simulate(net: Network, req: TraceRequest): TraceOutcome {
   }
   const size = req.size ?? DEFAULT_SIZE;
   if (!Number.isInteger(size) || size < 20 || size > 65535) return { ok: false, error: `--size ${req.size} is not a valid IP packet length (20..65535 bytes)` };
-  const proto = req.proto ?? 'icmp';
-  for (const [flag, v] of [['--port', req.port], ['--sport', req.sport]] as const) {
+  for (const [flag, v] of [['--port', port], ['--sport', req.sport]] as const) {
     if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > 65535)) return { ok: false, error: `${flag} ${v} is not a port (1..65535)` };
   }
   const ns = netnsOf(net, fromHost.name)!;
@@ -97,7 +112,7 @@ export function simulate(net: Network, req: TraceRequest): TraceOutcome {
     src: srcIp ?? (dst.family === 4 ? Addr.fromV4(0) : Addr.fromV6(0n)),
     dst,
     proto,
-    dport: proto === 'icmp' ? undefined : req.port,
+    dport: proto === 'icmp' ? undefined : port,
     sport: proto === 'icmp' ? undefined : req.sport,
     size,
     ttl: 64,
@@ -136,6 +151,11 @@ export function simulate(net: Network, req: TraceRequest): TraceOutcome {
     inferred,
     needs: [...sim.needs].sort(),
   };
+  if (service !== undefined) result.service = service;
+  // Where the API and the first node's kube-proxy rules disagree about the Service traced to.
+  const adapter = net.netfilter instanceof NetfilterAdapter ? net.netfilter : undefined;
+  const findings = findingsForTrace(net, result, { ...(service !== undefined ? { service } : {}), ...(adapter ? { rulesetOf: (n: Netns) => adapter.ruleset(n) } : {}) });
+  if (findings.length) result.findings = findings;
   const settles = [...sim.settles].filter((h) => !sim.needs.has(h)).sort();
   if (settles.length) result.settles = settles;
   if (top.ending) result.ending = top.ending;

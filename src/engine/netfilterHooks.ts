@@ -8,6 +8,8 @@
 import { Addr, type Family } from '../net/addr';
 import { ipvsLookup, runHook, buildRuleset, type AddrType, type NetfilterProbe, type NfContext, type NfOutcome, type NfPacket, type NfStep, type Ruleset, type RulesetNote } from './netfilter';
 import type { Netns } from './netns';
+import { inferServiceHook } from './serviceHooks';
+import type { ServiceIndex } from './services';
 import { step } from './walk/stage';
 import type { HookCall, HookOutcome, NetfilterHooks, Packet } from './walk/packet';
 import { netfilterStep } from './walk/hooks';
@@ -114,6 +116,12 @@ function noteText(n: RulesetNote): string | undefined {
 export class NetfilterAdapter implements NetfilterHooks {
   private readonly rules = new Map<string, HostRules | null>();
 
+  /**
+   * `services`: the capture's Service index (services.ts), asked only for a node whose rules the
+   * capture lacks: there it stands in for kube-proxy's rules, every step marked inferred (serviceHooks.ts).
+   */
+  constructor(private readonly services?: () => ServiceIndex | undefined) {}
+
   /** Whether any host of `hosts` has rules (a Network whose hosts have none gets no evaluator at all). */
   static hasRules(hosts: Iterable<Netns>): boolean {
     for (const ns of hosts) if (hostProbes(ns)) return true;
@@ -146,7 +154,10 @@ export class NetfilterAdapter implements NetfilterHooks {
 
   run(call: HookCall): HookOutcome[] | undefined {
     const hr = this.hostRules(call.ns);
-    if (!hr) return undefined;
+    if (!hr) {
+      const ix = call.ns.host.role === 'node' ? this.services?.() : undefined;
+      return ix && ix.services.length ? inferServiceHook(ix, call) : undefined;
+    }
     const outcomes = runHook(hr.rs, call.hook, nfPacket(call), hr.ctx, call.layer);
     // A hook whose rules did nothing (no rule matched, every chain ended in ACCEPT) adds nothing.
     if (outcomes.length === 1 && quiet(outcomes[0]!)) return [{ verdict: 'accept', packet: call.packet, probability: 1, steps: [] }];

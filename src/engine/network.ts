@@ -8,6 +8,8 @@ import { hasNoInterfaceTables, inferPodNetns } from './infer';
 import { buildNetns, type Iface, type Namespaces, type Netns } from './netns';
 import { Topology } from './topology';
 import { NetfilterAdapter } from './netfilterHooks';
+import { serviceIndexOf } from './services';
+import { kubernetesOf } from '../capture/document';
 import type { NetfilterHooks } from './walk/packet';
 
 // What the shells (the Node Bridges tree, hovers) read of a namespace.
@@ -71,8 +73,9 @@ export function buildNetwork(capture: Capture): Network {
   }
   const parts: Namespaces = { capture, hosts, podsOnNode, owners };
   const net: Network = { ...parts, pods, reported, topology: new Topology(parts) };
-  // Only a capture with rules gets an evaluator: without one every hook point is no stage at all.
-  if (NetfilterAdapter.hasRules(hosts.values())) net.netfilter = new NetfilterAdapter();
+  // Only a capture with rules (or with Services to stand in for a node's missing rules) gets an
+  // evaluator: without one every hook point is no stage at all.
+  if (NetfilterAdapter.hasRules(hosts.values()) || kubernetesOf(capture).services.length > 0) net.netfilter = new NetfilterAdapter(() => serviceIndexOf(net));
   return net;
 }
 

@@ -1,6 +1,7 @@
 // The trace: the one object every view renders (CLI table, JSON, webview, tree, hover). Modelled
 // on Batfish's Trace{disposition, hops} / Hop{node, steps} / Step{detail, action}.
 import type { CopyKind, Ending, Fork, StepDetail } from './detail';
+import type { ServiceFinding } from './serviceFindings';
 
 export type * from './detail';
 
@@ -147,4 +148,11 @@ export interface TraceResult extends Trace {
    * Absent when there are none.
    */
   settles?: string[];
+  /** `--to svc/...`: kube-proxy's name for the Service port traced to (`default/web:http`). */
+  service?: string;
+  /**
+   * Where the Kubernetes API and a node's kube-proxy rules disagree about the Service of this flow
+   * (an endpoint missing from the rules, a stale one, no rules for the Service): serviceFindings.ts.
+   */
+  findings?: ServiceFinding[];
 }

@@ -10,6 +10,7 @@ import { describe, test } from 'node:test';
 import { parseCapture, type Capture } from '../../../src/capture/document';
 import { traceShort, traceText } from '../../../src/cli/traceText';
 import { buildNetwork, simulate, type TracePath, type TraceRequest, type TraceResult } from '../../../src/engine';
+import { service, slice } from './services-objects';
 
 const demoText = readFileSync(join(__dirname, '../../../examples/demo-flannel-vxlan.json'), 'utf8');
 
@@ -181,7 +182,7 @@ describe('kube-proxy iptables mode in traces', () => {
     const c = withKubeProxy();
     for (const p of r.paths) {
       for (const { s } of nfSteps(p)) {
-        for (const e of s.records) assert.equal(c.hosts.find((h) => h.name === e.host)!.probes!.iptables!.split('\n')[e.line - 1], e.raw);
+        for (const e of s.records) assert.equal(c.hosts.find((h) => h.name === e.host)!.probes![e.probe]!.split('\n')[e.line - 1], e.raw);
       }
     }
     // The endpoint on the client's own node stays on the bridge (br_netfilter's bridged DNAT).
@@ -449,5 +450,41 @@ describe('the CLI text of a Service trace', () => {
     assert.match(traceShort(r), /path 2 of 3, prerouting -> 10\.244\.1\.3:8080 \(33%\): DELIVERED \(endpoint 10\.244\.1\.3:8080, chance 33%\)/);
     const solo = traceText(trace(withKubeProxy(), { from: 'default/web-0', to: '10.96.0.60', proto: 'tcp', port: 80 }));
     assert.match(solo, /^verdict: DELIVERED\n.*\n {2}endpoint 10\.244\.0\.3:8080\n/m);
+  });
+});
+
+describe('Services from the API in traces', () => {
+  const webSlice = (extra: { ip: string; node: string; pod: string }[] = []) =>
+    slice('default', 'web', 'x7k2p', 'IPv4', [{ ip: '10.244.0.3', node: 'k8s-node1', pod: 'web-0' }, { ip: '10.244.1.3', node: 'k8s-node2', pod: 'web-1' }, { ip: '10.244.2.2', node: 'k8s-node3', pod: 'nginx-7c5ddbdf54-2xq8n' }, ...extra], [{ name: 'http', port: 8080 }]);
+  const withApi = (c: Capture, extra: { ip: string; node: string; pod: string }[] = []): Capture => {
+    (c as Capture & { kubernetes?: unknown }).kubernetes = { services: [service('default', 'web', ['10.96.0.50'], [{ name: 'http', port: 80, targetPort: 8080, nodePort: 30080 }], { type: 'NodePort', externalTrafficPolicy: 'Cluster' })], endpointSlices: [webSlice(extra)] };
+    return c;
+  };
+
+  test('--to svc/default/web traces to its ClusterIP, port and protocol, and names the Service', () => {
+    const r = trace(withApi(withKubeProxy()), { from: 'monitoring/prometheus-0', to: 'svc/default/web' });
+    assert.equal(r.service, 'default/web:http');
+    assert.deepEqual([r.flow.dst, r.flow.proto, r.flow.dport], ['10.96.0.50', 'tcp', 80]);
+    assert.deepEqual(r.paths.map((p) => p.endpoint?.ip), ['10.244.0.3', '10.244.1.3', '10.244.2.2']);
+    assert.equal(r.findings, undefined, 'the rules and the API agree');
+    const bad = simulate(buildNetwork(withApi(withKubeProxy())), { from: 'monitoring/prometheus-0', to: 'svc/default/nope' });
+    assert.ok(!bad.ok && /no Service default\/nope/.test(bad.error));
+  });
+
+  test('an endpoint in the EndpointSlice that the node\'s rules lack is a finding of the trace', () => {
+    const r = trace(withApi(withKubeProxy(), [{ ip: '10.244.1.2', node: 'k8s-node2', pod: 'coredns-6d8c4cb4d-q9m4r' }]), { from: 'monitoring/prometheus-0', to: 'svc/default/web:http' });
+    assert.deepEqual(r.findings?.map((f) => [f.kind, f.host, f.endpoint?.ip]), [['endpoint-missing', 'k8s-node3', '10.244.1.2']]);
+  });
+
+  test('a node whose rules the capture lacks: the Service index stands in for them, marked inferred', () => {
+    const r = trace(withApi(demo()), { from: 'monitoring/prometheus-0', to: 'svc/default/web' });
+    assert.equal(r.verdict, 'delivered');
+    assert.deepEqual(r.paths.map((p) => [p.endpoint?.ip, Number(p.probability!.toFixed(6)), last(p).host]), [
+      ['10.244.0.3', 0.333333, 'web-0'],
+      ['10.244.1.3', 0.333333, 'web-1'],
+      ['10.244.2.2', 0.333333, 'nginx-7c5ddbdf54-2xq8n'],
+    ]);
+    assert.equal(r.inferred, true);
+    assert.ok(r.paths.every((p) => p.hops[1]!.steps.some((s) => s.inferred && /kube-proxy rules are not in the capture/.test(s.text))));
   });
 });
