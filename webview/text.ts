@@ -41,9 +41,9 @@ export function endIcon(kind: EndKind): string {
   return kind === 'delivered' ? 'pass' : kind === 'drop' ? 'error' : 'circle-slash';
 }
 
-/** "web-0 → web-1" */
+/** "web-0 → web-1", "prometheus-0 → svc default/web:http" */
 export function traceTitle(t: TraceResult): string {
-  return `${t.from.host} → ${t.to.host ?? t.to.ip}`;
+  return `${t.from.host} → ${t.service !== undefined ? `svc ${t.service}` : (t.to.host ?? t.to.ip)}`;
 }
 
 /** "ICMP 10.244.0.3 → 10.244.1.3, 64 bytes, Don't Fragment" */

@@ -54,13 +54,13 @@ export function hostileMessage(): ShowTrace {
 export function serviceCases(): Record<string, ShowTrace> {
   return {
     // From prometheus-0 on k8s-node3: a third each to web-0 and web-1 across the switch, nginx beside it.
-    'service-endpoints': message(withKubeProxy(demo()), { from: 'monitoring/prometheus-0', to: '10.96.0.20', proto: 'tcp', port: 80 }),
+    'service-endpoints': message(withKubeProxy(demo()), { from: 'monitoring/prometheus-0', to: 'svc/default/web:http', proto: 'tcp', port: 80 }),
     // From web-0, one of the endpoints: hairpin back through its own port for a third of new connections.
-    'service-hairpin': message(withKubeProxy(demo()), { from: 'default/web-0', to: '10.96.0.20', proto: 'tcp', port: 80 }),
+    'service-hairpin': message(withKubeProxy(demo()), { from: 'default/web-0', to: 'svc/default/web:http', proto: 'tcp', port: 80 }),
     // No endpoints: REJECT in filter KUBE-SERVICES on the client's node.
-    'service-rejected': message(withKubeProxy(demo()), { from: 'monitoring/prometheus-0', to: '10.96.0.30', proto: 'tcp', port: 80 }),
+    'service-rejected': message(withKubeProxy(demo()), { from: 'monitoring/prometheus-0', to: 'svc/default/empty:http', proto: 'tcp', port: 80 }),
     // FORWARD policy DROP (Docker on the node): every endpoint's packet is dropped in the client node's FORWARD.
-    'service-filtered': message(withKubeProxy(demo(), 'DROP'), { from: 'monitoring/prometheus-0', to: '10.96.0.20', proto: 'tcp', port: 80 }),
+    'service-filtered': message(withKubeProxy(demo(), 'DROP'), { from: 'monitoring/prometheus-0', to: 'svc/default/web:http', proto: 'tcp', port: 80 }),
   };
 }
 

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import type { TraceResult } from '../../../src/shared/protocol';
 import { layoutTrace, type HopBox, type PathLayout } from '../../../webview/layout';
 import { forkLabels, percent } from '../../../webview/netfilter';
-import { detailsView, endLine, endTitle, pathLabel, pathsHeading } from '../../../webview/text';
+import { detailsView, endLine, endTitle, pathLabel, pathsHeading, traceTitle } from '../../../webview/text';
 import { serviceCases } from './cases';
 
 const all = serviceCases();
@@ -58,6 +58,7 @@ describe('a ClusterIP with three endpoints (default/web:http from prometheus-0)'
       ['nginx-7c5ddbdf54-2xq8n', 'delivered to 10.244.2.2:8080 (3 of 3, 33%)'],
     ]);
     assert.equal(pathsHeading(L, all['service-endpoints']!.trace), '3 paths (Service endpoints)');
+    assert.equal(traceTitle(all['service-endpoints']!.trace), 'prometheus-0 → svc default/web:http');
     assert.equal(pathLabel(L.paths[1]!, 1), '10.244.1.3:8080 · 2 of 3, 33%');
   });
 
