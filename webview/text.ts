@@ -162,6 +162,7 @@ export function stepTag(s: Step): string {
   const d = s.detail;
   if (!d) return '';
   if (d.type === 'nf-verdict') return `${d.layer === 'bridge' ? 'bridge ' : ''}${d.hook} · ${d.verdict}`;
+  if (d.type === 'nf-summary') return `${d.layer === 'bridge' ? 'bridge ' : ''}${d.hook} · ${d.chain.table} ${d.chain.chain} · summary`;
   if (d.type !== 'netfilter') return '';
   const hook = `${d.layer === 'bridge' ? 'bridge ' : ''}${d.hook}`;
   const st = d.step;
