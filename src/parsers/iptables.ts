@@ -249,7 +249,10 @@ function readIptables(text: string, opts: ParseOptions, sink: Sink): { result: P
       return;
     }
     if (kind === 'declaration') {
-      const m = /^:(\S+)\s+(\S+)(?:\s+\[(\d+):(\d+)\])?\s*$/.exec(raw);
+      // `:KUBE-SEP-... - [0:0]`, a user chain as iptables-save prints it (40,000 in a big kube-proxy set), read
+      // without the expression: the same fields it would give.
+      const plain = raw.endsWith(' - [0:0]') && raw.length > 9 && !/\s/.test(raw.slice(1, -8));
+      const m = plain ? [raw, raw.slice(1, -8), '-', '0', '0'] : /^:(\S+)\s+(\S+)(?:\s+\[(\d+):(\d+)\])?\s*$/.exec(raw);
       if (!m) {
         c.issue(lineAt(j), 'expected `:CHAIN POLICY [PACKETS:BYTES]` chain declaration');
         return;

@@ -401,7 +401,7 @@ export function natTarget(text: string): { addr?: string; range: boolean; port?:
   return out;
 }
 
-function targetOps(rec: IptablesRuleRecord, chains: ReadonlySet<string>, family: Family): Op[] {
+function targetOps(rec: IptablesRuleRecord, chains: ReadonlyMap<string, Chain>, family: Family): Op[] {
   const t = rec.target;
   if (t === undefined) return [];
   const opt = (name: string) => rec.targetOptions.find((o) => o.name === name);
@@ -503,6 +503,29 @@ function markOp(rec: IptablesRuleRecord, t: 'MARK' | 'CONNMARK'): Op {
   return { op: 'connmark', apply: (p) => ({ mark: p.mark, ctmark: apply(o.name, p.ctmark ?? 0)! }) };
 }
 
+/**
+ * The line shape kube-proxy writes for every Service port in KUBE-SERVICES and KUBE-NODEPORTS:
+ * `-A CHAIN [-d ADDR/32] -p PROTO -m comment --comment "..." -m PROTO --dport N -j TARGET`.
+ */
+const SERVICE_RULE = /^-A \S+ (?:-d ([0-9A-Fa-f.:]+\/(?:32|128)) )?-p (tcp|udp|sctp) -m comment --comment "[^"\\]*" -m (?:tcp|udp|sctp) --dport (\d+) -j \S+$/;
+
+/**
+ * The index key of a rule line (trimmed, no counters) of kube-proxy's Service shape, read without
+ * splitting it: what indexKey gives for its record. `null`: not that shape (compile the rule to know).
+ */
+export function serviceRuleKey(raw: string): IndexKey | undefined | null {
+  const m = SERVICE_RULE.exec(raw);
+  if (!m) return null;
+  const key: IndexKey = {};
+  if (m[1] !== undefined) {
+    const p = parsePrefix(m[1]);
+    if (p && p.length === p.addr.bits) key.dst = p.addr.toString();
+  }
+  key.proto = m[2] as L4;
+  key.dport = Number(m[3]);
+  return key;
+}
+
 /** The exact destination, protocol and port a rule requires, for the chain's index. */
 function indexKey(rec: IptablesRuleRecord): IndexKey | undefined {
   const key: IndexKey = {};
@@ -530,10 +553,10 @@ function indexKey(rec: IptablesRuleRecord): IndexKey | undefined {
  * caller may compile only the chains a packet reaches.
  */
 export class IptablesChains {
-  /** By `table NUL name`, in the order they were declared. */
-  readonly chains = new Map<string, Chain>();
-  /** Chain names per table: the targets a `-j NAME` may jump to (made at the first rule compiled). */
-  private names: Map<string, Set<string>> | undefined;
+  /** In the order they were declared. */
+  readonly chains: Chain[] = [];
+  /** By table, then name; the names are the targets a `-j NAME` in that table may jump to. */
+  private readonly tables = new Map<string, Map<string, Chain>>();
   private readonly x: Ctx;
   private readonly fam: string;
 
@@ -553,15 +576,17 @@ export class IptablesChains {
 
   /** The chain `name` of `table`, made on first mention. */
   chain(table: string, name: string): Chain {
-    const k = `${table}\u0000${name}`;
-    let c = this.chains.get(k);
+    let named = this.tables.get(table);
+    if (!named) this.tables.set(table, (named = new Map()));
+    let c = named.get(name);
     if (!c) {
       c = { source: 'iptables', family: this.fam, table, name, rules: [] };
       // A Set first: looking a name up as an object key would intern each of 40,000 chain names.
       const th = BUILT_IN.has(name) ? TABLE_HOOKS[table] : undefined;
       const hook = th?.hooks[name];
       if (th && hook) c.base = { hook, priority: th.priority(hook), type: th.type, policy: 'accept' };
-      this.chains.set(k, c);
+      named.set(name, c);
+      this.chains.push(c);
     }
     return c;
   }
@@ -575,22 +600,19 @@ export class IptablesChains {
 
   /** Compiles one rule record onto the end of its chain (every chain must be declared by now). */
   rule(c: Chain, r: IptablesRuleRecord): void {
-    if (!this.names) {
-      this.names = new Map();
-      for (const ch of this.chains.values()) {
-        const s = this.names.get(ch.table) ?? new Set<string>();
-        s.add(ch.name);
-        this.names.set(ch.table, s);
-      }
-    }
+    c.rules.push(this.compile(c, r, c.rules.length + 1));
+  }
+
+  /** The rule at 1-based position `index` of chain `c`, compiled from its record. */
+  compile(c: Chain, r: IptablesRuleRecord, index: number): Rule {
     const ops: Op[] = [];
     for (const m of r.matches) for (const t of moduleTests(m, this.x)) ops.push({ op: 'test', test: t, what: () => describeMatch(m) });
-    for (const o of targetOps(r, this.names.get(c.table)!, this.family)) ops.push(o);
+    for (const o of targetOps(r, this.tables.get(c.table)!, this.family)) ops.push(o);
     // An exact copy: an array grown by push keeps room for 16.
-    const rule: Rule = { index: c.rules.length + 1, evidence: this.ev(r.src), ops: ops.slice() };
+    const rule: Rule = { index, evidence: this.ev(r.src), ops: ops.slice() };
     const key = indexKey(r);
     if (key) rule.key = key;
-    c.rules.push(rule);
+    return rule;
   }
 }
 
@@ -603,8 +625,8 @@ export function compileIptables(host: string, probe: 'iptables' | 'ip6tables', f
     if (r.kind === 'iptables-chain') t.declared(c, r.policy, r.src.line, r.src.raw);
   }
   for (const r of records) if (r.kind === 'iptables-rule' && r.table !== undefined) t.rule(t.chain(r.table, r.chain), r);
-  for (const c of t.chains.values()) buildIndex(c);
-  return [...t.chains.values()];
+  for (const c of t.chains) buildIndex(c);
+  return t.chains;
 }
 
 function describeMatch(m: IptablesMatch): string {

@@ -69,7 +69,8 @@ export interface ChainIndex {
   shapes: string[];
 }
 
-const INDEX_MIN_RULES = 16;
+/** Chains shorter than this are walked rule by rule. */
+export const INDEX_MIN_RULES = 16;
 
 function shapeKey(shape: string, dst: string | undefined, proto: string | undefined, dport: number | undefined): string {
   return `${shape}|${shape.includes('d') ? dst : ''}|${shape.includes('p') ? proto : ''}|${shape.includes('o') ? dport : ''}`;

@@ -16,11 +16,11 @@ import {
   type ParseIssue,
 } from '../../parsers';
 import { iptablesRule, scanIptables, type Counters, type IptablesLines, type IptablesPlace } from '../../parsers/iptables';
-import { compileIptables, IptablesChains } from './compileIptables';
+import { compileIptables, IptablesChains, serviceRuleKey } from './compileIptables';
 import { compileNft } from './compileNft';
 import { buildIpsets, type IpsetSet } from './ipsets';
-import { buildIndex, tableFamilies, type Chain } from './ir';
-import type { Hook, Layer } from './types';
+import { buildIndex, INDEX_MIN_RULES, tableFamilies, type Chain, type IndexKey, type Op, type Rule } from './ir';
+import type { Hook, Layer, NfEvidence } from './types';
 
 export type NetfilterProbe = 'iptables' | 'ip6tables' | 'nft' | 'ipset' | 'ipvs';
 export const NETFILTER_PROBES: readonly NetfilterProbe[] = ['iptables', 'ip6tables', 'nft', 'ipset', 'ipvs'];
@@ -66,12 +66,13 @@ const XT_TABLES = ['filter', 'nat', 'mangle', 'raw', 'security'];
  * its packets reach (a kube-proxy rule set has a KUBE-SVC and KUBE-SEP chains per Service and endpoint).
  */
 export class ChainTable extends Map<string, Chain> {
-  private readonly pending = new Map<string, { compile(): void }>();
+  /** By chain (an identity lookup: no string hashing for 40,000 keys). */
+  private readonly pending = new Map<Chain, { compile(): void }>();
 
   /** A chain whose rules `job.compile()` adds when it is first needed. */
   defer(key: string, chain: Chain, job: { compile(): void }): void {
     this.set(key, chain);
-    this.pending.set(key, job);
+    this.pending.set(chain, job);
   }
 
   /** How many chains have not been compiled yet. */
@@ -81,13 +82,13 @@ export class ChainTable extends Map<string, Chain> {
 
   override get(key: string): Chain | undefined {
     const c = super.get(key);
-    if (c !== undefined && this.pending.size) this.compile(key);
+    if (c !== undefined && this.pending.size) this.compile(c);
     return c;
   }
 
   /** Compiles every pending chain (listing the chains does this first). */
   compileAll(): void {
-    for (const key of [...this.pending.keys()]) this.compile(key);
+    for (const c of [...this.pending.keys()]) this.compile(c);
   }
 
   override values(): MapIterator<Chain> {
@@ -109,10 +110,10 @@ export class ChainTable extends Map<string, Chain> {
     super.forEach(fn, thisArg);
   }
 
-  private compile(key: string): void {
-    const job = this.pending.get(key);
+  private compile(c: Chain): void {
+    const job = this.pending.get(c);
     if (!job) return;
-    this.pending.delete(key);
+    this.pending.delete(c);
     job.compile();
   }
 }
@@ -161,7 +162,7 @@ export function buildRuleset(host: string, probes: Partial<Record<NetfilterProbe
   for (const s of [scan4, scan6]) if (s?.unplaced) ordered.push({ kind: 'rules-without-table', probe: s.probe, count: s.unplaced });
   const table = new ChainTable();
   lazy.declare(table);
-  return assemble(host, table, [...lazy.v4.chains.values(), ...lazy.v6.chains.values()], { nft, ipvs }, sets, ordered, probeList);
+  return assemble(host, table, [...lazy.v4.chains, ...lazy.v6.chains], { nft, ipvs }, sets, ordered, probeList);
 }
 
 /**
@@ -230,7 +231,7 @@ class LazyIptables {
   /** Hands every chain to `table` in order: base chains and chains without rules compiled, the others deferred. */
   declare(table: ChainTable): void {
     for (const t of [this.v4, this.v6]) {
-      for (const c of t.chains.values()) {
+      for (const c of t.chains) {
         const key = chainKey(c.source, c.family, c.table, c.name);
         const g = this.pending.get(c);
         if (!g || c.base) {
@@ -281,12 +282,56 @@ class PendingChain {
     this.spread.push({ lines, j });
   }
 
+  /**
+   * Compiles the chain. In a chain long enough for an index, a rule of kube-proxy's Service shape gets
+   * its index key from its line and is compiled only when a packet reaches it (a trace visits a few of
+   * KUBE-SERVICES' 10,000 rules).
+   */
   compile(): void {
+    const c = this.chain;
+    const long = this.n >= INDEX_MIN_RULES;
     for (let k = 0; k < this.n; k++) {
       const at = this.spread ? this.spread[k]! : { lines: this.lines, j: this.first + k };
-      this.t.rule(this.chain, iptablesRule(at.lines.line(at.j), this.wheres ? this.wheres[k]! : this.where!, this.counts?.[k]));
+      const key = long && !this.counts?.[k] ? serviceRuleKey(at.lines.raw(at.j)) : null;
+      if (key !== null) c.rules.push(new LazyRule(k + 1, key, this, k));
+      else c.rules.push(this.t.compile(c, this.record(k), k + 1));
     }
-    buildIndex(this.chain);
+    buildIndex(c);
+  }
+
+  /** Rule `k`'s record, as parseIptables makes it. */
+  record(k: number): IptablesRuleRecord {
+    const at = this.spread ? this.spread[k]! : { lines: this.lines, j: this.first + k };
+    return iptablesRule(at.lines.line(at.j), this.wheres ? this.wheres[k]! : this.where!, this.counts?.[k]);
+  }
+
+  /** Rule `k`, compiled. */
+  rule(k: number): Rule {
+    return this.t.compile(this.chain, this.record(k), k + 1);
+  }
+}
+
+/** A rule whose index key was read from its line; its operations are compiled when first asked for. */
+class LazyRule implements Rule {
+  private full?: Rule;
+
+  constructor(
+    readonly index: number,
+    readonly key: IndexKey | undefined,
+    private readonly from: PendingChain,
+    private readonly k: number,
+  ) {}
+
+  private get compiled(): Rule {
+    return (this.full ??= this.from.rule(this.k));
+  }
+
+  get evidence(): NfEvidence {
+    return this.compiled.evidence;
+  }
+
+  get ops(): Op[] {
+    return this.compiled.ops;
   }
 }
 
@@ -329,7 +374,12 @@ function assemble(
 ): Ruleset {
   const tableless = r.nft.filter((x) => x.kind === 'nft-chain' && x.table === '').length;
   if (tableless) notes.push({ kind: 'chains-without-table', count: tableless });
-  const iptTables = new Set(iptChains.map((c) => `${c.family} ${c.table}`));
+  const iptTables = new Set<string>();
+  let last: Chain | undefined;
+  for (const c of iptChains) {
+    if (last?.table !== c.table || last.family !== c.family) iptTables.add(`${c.family} ${c.table}`);
+    last = c;
+  }
   const skip = new Set<string>();
   for (const t of r.nft) {
     if (t.kind === 'nft-table' && (t.family === 'ip' || t.family === 'ip6') && XT_TABLES.includes(t.name) && iptTables.has(`${t.family} ${t.name}`)) {
