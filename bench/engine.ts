@@ -16,7 +16,8 @@ import { Lab, sweepStaleNamespaces, tryRun, type RunResult } from '../test/lab/n
 import { prng } from './generate';
 import { syntheticCapture } from './synthetic';
 
-export type Status = 'PASS' | 'FAIL' | 'SKIP';
+/** INFO: a measurement reported beside a target, not one itself. */
+export type Status = 'PASS' | 'FAIL' | 'SKIP' | 'INFO';
 export type Report = (status: Status, text: string) => void;
 
 const DEMO_CAPTURE = join(__dirname, '../examples/demo-flannel-vxlan.json');

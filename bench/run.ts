@@ -64,11 +64,16 @@ function retainedBytes(c: Case): number {
   return bytes;
 }
 
+/** `npm run bench -- netfilter`: only the benchmarks whose name has one of these words (`parse` for the parser cases). */
+const only = process.argv.slice(2).map((a) => a.toLowerCase());
+const selected = (name: string) => only.length === 0 || only.some((w) => name.toLowerCase().includes(w));
+
 let passed = 0;
 let failed = 0;
 // Other work on the machine skews timings (the kernel comparison most): say how busy it was.
 console.log(`node ${process.version}, ${process.arch}, ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 for (const c of cases) {
+  if (!selected(`parse ${c.name}`)) continue;
   const m = measure(c);
   const retained = retainedBytes(c);
   const ok = m.median < c.targetMs && m.count === c.expect;
@@ -89,6 +94,7 @@ const report: Report = (status, text) => {
 };
 void (async () => {
   for (const bench of [benchExtension, benchDemoTraces, benchKernelFib, benchSynthetic, benchNetfilter, benchLive]) {
+    if (!selected(bench.name)) continue;
     try {
       await bench(report);
     } catch (e) {
