@@ -294,3 +294,41 @@ describe('rules for Services the API does not have', () => {
     assert.equal(kubeProxyLabel('-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000'), undefined);
   });
 });
+
+describe('kube-proxy\'s nftables test rule set against the API objects it was written from', () => {
+  // TestOverallNFTablesRules: svc1 plain, svc2 with an externalIP and a LoadBalancer IP (Local), svc3
+  // NodePort, svc4 two endpoints, svc5 ClientIP affinity (a dynamic set) and a firewall, svc6 no endpoints.
+  const rs = buildRuleset('node-192-168-0-2', { nft: fixtureBody('nft', 'kube-proxy-overall') });
+  const ep = (ns: string, name: string, ips: string[]) => slice(ns, name, 'a', 'IPv4', ips.map((ip) => ({ ip, node: 'node-192-168-0-2' })), [{ name: 'p80', port: 80 }]);
+  const api = (svc5: string[], svc6: string[]) =>
+    indexOf({
+      nodes: [node('node-192-168-0-2', ['192.168.0.2'])],
+      services: [
+        service('ns1', 'svc1', ['172.30.0.41'], [{ name: 'p80', port: 80 }]),
+        service('ns2', 'svc2', ['172.30.0.42'], [{ name: 'p80', port: 80, nodePort: 3001 }], { type: 'LoadBalancer', externalTrafficPolicy: 'Local', externalIPs: ['192.168.99.22'] }),
+        service('ns3', 'svc3', ['172.30.0.43'], [{ name: 'p80', port: 80, nodePort: 3003 }], { type: 'NodePort', externalTrafficPolicy: 'Cluster' }),
+        service('ns4', 'svc4', ['172.30.0.44'], [{ name: 'p80', port: 80 }], { externalIPs: ['192.168.99.33'] }),
+        service('ns5', 'svc5', ['172.30.0.45'], [{ name: 'p80', port: 80, nodePort: 3002 }], { type: 'LoadBalancer', externalTrafficPolicy: 'Cluster', sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } } }),
+        service('ns6', 'svc6', ['172.30.0.46'], [{ name: 'p80', port: 80 }]),
+      ],
+      endpointSlices: [
+        ep('ns1', 'svc1', ['10.180.0.1']),
+        ep('ns2', 'svc2', ['10.180.0.2']),
+        ep('ns3', 'svc3', ['10.180.0.3']),
+        ep('ns4', 'svc4', ['10.180.0.4', '10.180.0.5']),
+        ep('ns5', 'svc5', svc5),
+        ep('ns6', 'svc6', svc6),
+      ],
+    });
+
+  test('they agree: affinity (a new client) and the no-endpoint map (reject) included', () => {
+    assert.deepEqual(serviceFindings(rs, api(['10.180.0.3'], []), 'node-192-168-0-2'), []);
+    assert.deepEqual(staleServiceFindings(rs, api(['10.180.0.3'], []), 'node-192-168-0-2'), []);
+  });
+
+  test('svc6 gains an endpoint the rules reject; svc5 moves to another', () => {
+    const fs = serviceFindings(rs, api(['10.180.0.9'], ['10.180.0.6']), 'node-192-168-0-2');
+    assert.deepEqual(brief(fs), ['endpoint-missing ns5/svc5:p80 10.180.0.9:80', 'endpoint-stale ns5/svc5:p80 10.180.0.3:80', 'endpoint-missing ns6/svc6:p80 10.180.0.6:80']);
+    assert.equal(fs[2]!.actual, 'reject');
+  });
+});
