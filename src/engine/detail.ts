@@ -4,7 +4,7 @@
 // capture gives them, addresses and MACs as strings, as `ip` prints them.
 //
 // Details are only ever added to (the trace JSON grows by adding fields, shared/spec/capture-v1.md).
-import type { Hook, Layer, NfStep, Unevaluated } from './netfilter/types';
+import type { ChainRef, Hook, Layer, NfStep, RuleAction, Unevaluated } from './netfilter/types';
 
 /** A route as the FIB holds it, with what `ip route` prints of it. */
 export interface RouteView {
@@ -286,6 +286,23 @@ export type StepDetail = (
   /** A base chain, rule, policy or return at a hook, as the evaluator reports it (netfilter/types.ts). */
   /** `service`: the Kubernetes Service a kube-proxy rule's comment or chain name names (`default/web:http`). */
   | { type: 'netfilter'; ns: string; hook: NfHook; layer: NfLayer; step: NfStep; service?: string }
+  /**
+   * One base chain's decision at a hook in a line, the way one reads iptables-save: the chains it went
+   * through to the rule that decided (with the rule's comment: `default/web:http cluster IP`), what
+   * the rules did there (MARK, DNAT, ACCEPT, ...; a `policy` when the chain ran out) and the chance of
+   * the random choices on the way. The rule-by-rule steps follow it.
+   */
+  | {
+      type: 'nf-summary';
+      ns: string;
+      hook: NfHook;
+      layer: NfLayer;
+      chain: ChainRef;
+      path: { chain: string; comment?: string }[];
+      did: (RuleAction | { kind: 'policy'; policy: 'accept' | 'drop' })[];
+      probability?: number;
+      service?: string;
+    }
   /** A rule set's verdict that ends the path at a hook (the evaluator's own steps come before it). */
   | { type: 'nf-verdict'; ns: string; hook: NfHook; layer: NfLayer; verdict: 'drop' | 'reject'; by?: 'ipvs' }
   /** A rule netpath could not evaluate at a hook, and what it assumed instead (the step is `inferred`). */

@@ -319,6 +319,8 @@ function sentence(d: StepDetail): string {
       return d.how === 'bridged'
         ? `The destination was rewritten to ${d.dst}, which ${d.bridge} reaches itself: br_netfilter keeps the frame bridged, to ${d.mac}.`
         : `The destination was rewritten to ${d.dst}, which is routed: br_netfilter hands the frame up to ${d.ns}'s IP layer (to ${d.bridge}'s own MAC ${d.mac}).`;
+    case 'nf-summary':
+      return nfSummary(d);
     case 'nf-unevaluated':
       return `netpath cannot evaluate ${describeUnevaluated(d.rule)}.`;
     case 'nf-queue':
@@ -355,6 +357,54 @@ function serviceInferred(d: Of<'service-inferred'>): string {
   const fallback = d.terminatingFallback ? ', a terminating endpoint used because none is ready' : '';
   const affinity = d.affinity !== undefined ? `; ClientIP affinity keeps a returning client on its endpoint for ${d.affinity}s` : '';
   return `${head}: kube-proxy would rewrite the destination to ${hp(e.ip, e.port)}${who}, endpoint ${d.choice} of ${d.of} (${pct} of new connections)${policy}${fallback}${affinity}. Inferred.`;
+}
+
+const hostPort = (e: { addr: string; port?: number }) => (e.port === undefined ? e.addr : e.addr.includes(':') ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`);
+
+/** What a rule did, in iptables' own words: `DNAT to 10.244.1.3:8080`, `MARK or 0x4000`, `policy DROP`. */
+function nfDid(a: Extract<StepDetail, { type: 'nf-summary' }>['did'][number]): string {
+  switch (a.kind) {
+    case 'policy':
+      return `policy ${a.policy.toUpperCase()}`;
+    case 'dnat':
+      return `DNAT to ${hostPort(a.to)}`;
+    case 'snat':
+      return `SNAT to ${hostPort(a.to)}`;
+    case 'masquerade':
+      return `MASQUERADE as ${a.to.addr}`;
+    case 'redirect':
+      return `REDIRECT to ${hostPort(a.to)}`;
+    case 'mark':
+      return `MARK 0x${a.from.toString(16)} -> 0x${a.to.toString(16)}`;
+    case 'connmark':
+      return `CONNMARK 0x${a.from.toString(16)} -> 0x${a.to.toString(16)}`;
+    case 'reject':
+      return `REJECT (${a.with})`;
+    case 'accept':
+    case 'drop':
+    case 'queue':
+    case 'notrack':
+    case 'return':
+      return a.kind.toUpperCase();
+    case 'jump':
+    case 'goto':
+      return `${a.kind} ${a.chain}`;
+    case 'continue':
+      return a.what;
+    case 'branch':
+      return `random choice (${a.probability})`;
+    case 'no-map-element':
+      return `no element in ${a.map}`;
+  }
+}
+
+/** `nat PREROUTING: KUBE-SERVICES -> KUBE-SVC-X (default/web:http cluster IP) -> KUBE-SEP-Y: MARK ..., DNAT to 10.244.1.3:8080 (probability 0.333)`. */
+function nfSummary(d: Extract<StepDetail, { type: 'nf-summary' }>): string {
+  const c = d.chain;
+  const head = c.source === 'iptables' ? `${c.family === 'ip6' ? 'ip6tables ' : ''}${c.table} ${c.chain}` : `nft ${c.family} ${c.table} ${c.chain}`;
+  const path = d.path.map((p) => `${p.chain}${p.comment !== undefined ? ` (${p.comment})` : ''}`).join(' -> ');
+  const p = d.probability !== undefined && d.probability < 1 ? ` (probability ${Number(d.probability.toFixed(3))})` : '';
+  return `${head}${path ? `: ${path}` : ''}: ${d.did.map(nfDid).join(', ')}${p}`;
 }
 
 /** The sentence of a step; on the step that ends a looping path, with how it went round. */

@@ -6,14 +6,14 @@
 // quote the rule lines. A host without rules gives no answer at all (accept, no steps), so captures
 // without rules trace exactly as they did before netfilter was in the walk.
 import { Addr, type Family } from '../net/addr';
-import { ipvsLookup, runHook, buildRuleset, type AddrType, type NetfilterProbe, type NfContext, type NfOutcome, type NfPacket, type NfStep, type Ruleset, type RulesetNote } from './netfilter';
+import { ipvsLookup, runHook, buildRuleset, type AddrType, type NetfilterProbe, type NfContext, type NfEvidence, type NfOutcome, type NfPacket, type NfStep, type RuleAction, type Ruleset, type RulesetNote } from './netfilter';
 import type { Netns } from './netns';
 import { inferServiceHook } from './serviceHooks';
 import type { ServiceIndex } from './services';
 import { step } from './walk/stage';
 import type { HookCall, HookOutcome, NetfilterHooks, Packet } from './walk/packet';
 import { netfilterStep } from './walk/hooks';
-import type { Step } from './trace';
+import type { Step, StepDetail } from './trace';
 
 const RULE_PROBES: readonly NetfilterProbe[] = ['iptables', 'ip6tables', 'nft', 'ipset', 'ipvs'];
 
@@ -170,11 +170,22 @@ export class NetfilterAdapter implements NetfilterHooks {
       for (const note of hr.notes) steps.push(step('netfilter', { type: 'nf-ruleset-note', ns: call.ns.name, note }, [], { inferred: true }));
       hr.notes = [];
     }
+    let seg: NfStep[] = [];
+    const flush = () => {
+      const sum = summary(call, seg);
+      if (sum) steps.push(sum);
+      for (const s of seg) {
+        const svc = serviceOf(s);
+        if (svc === undefined) steps.push(netfilterStep(call, s));
+        else steps.push(step('netfilter', { type: 'netfilter', ns: call.ns.name, hook: call.hook, layer: call.layer, step: s, service: svc }, 'evidence' in s && s.evidence ? [s.evidence] : []));
+      }
+      seg = [];
+    };
     for (const s of o.steps) {
-      const svc = serviceOf(s);
-      if (svc === undefined) steps.push(netfilterStep(call, s));
-      else steps.push(step('netfilter', { type: 'netfilter', ns: call.ns.name, hook: call.hook, layer: call.layer, step: s, service: svc }, 'evidence' in s && s.evidence ? [s.evidence] : []));
+      if (s.kind === 'chain' || s.kind === 'nat-skipped') flush();
+      seg.push(s);
     }
+    flush();
     for (const u of o.unevaluated) steps.push(step('netfilter', { type: 'nf-unevaluated', ns: call.ns.name, hook: call.hook, layer: call.layer, rule: u }, [u.evidence], { inferred: true }));
     let verdict: HookOutcome['verdict'];
     switch (o.verdict.kind) {
@@ -227,6 +238,65 @@ export class NetfilterAdapter implements NetfilterHooks {
       return { verdict: 'accept', packet, probability: r.probability, steps: [step('netfilter', { ...base, server }, [svcEv, rsEv])], endpoint: { ip: r.addr, port: r.port } };
     });
   }
+}
+
+/** What a rule did that decides something (the rest only route the walk through the chains). */
+const DECISIVE = new Set<RuleAction['kind']>(['dnat', 'snat', 'masquerade', 'redirect', 'mark', 'connmark', 'accept', 'drop', 'reject', 'queue', 'notrack']);
+
+/** A rule's comment: iptables `--comment "..."`, nft `comment "..."`. */
+function commentOf(raw: string): string | undefined {
+  const c = /--comment\s+(?:"([^"]*)"|(\S+))/.exec(raw) ?? /(?:^|\s)comment\s+"([^"]*)"/.exec(raw);
+  return c ? (c[1] ?? c[2]) : undefined;
+}
+
+/**
+ * One base chain's run (its steps from the `chain` step) in a line: the chains it jumped through to
+ * the last rule that decided something, what the rules did, the chance of the random choices on the
+ * way; undefined when nothing was decided (no rule acted and the policy accepted).
+ */
+function summary(call: HookCall, seg: readonly NfStep[]): Step | undefined {
+  const head = seg[0];
+  if (!head || head.kind !== 'chain') return undefined;
+  const stack: { chain: string; comment?: string }[] = [];
+  let path: { chain: string; comment?: string }[] = [];
+  const did: Extract<StepDetail, { type: 'nf-summary' }>['did'] = [];
+  let probability = 1;
+  let service: string | undefined;
+  let decider: NfEvidence | undefined;
+  for (const s of seg) {
+    if (s.kind === 'rule') {
+      service ??= serviceOf(s);
+      const a = s.action;
+      if (a.kind === 'jump' || a.kind === 'goto') {
+        // A comment that names a Service says what the jump is for (`default/web:http cluster IP`);
+        // kube-proxy's generic ones and its `svc -> endpoint` ones only repeat the chain or the DNAT.
+        const text = commentOf(s.evidence.raw);
+        const comment = text !== undefined && serviceOf(s) !== undefined && !text.includes('->') ? text : undefined;
+        stack.push({ chain: a.chain, ...(comment !== undefined ? { comment } : {}) });
+      } else if (a.kind === 'branch') probability *= a.probability;
+      else if (a.kind === 'return') popTo(stack, s.chain);
+      else if (DECISIVE.has(a.kind)) {
+        did.push(a);
+        path = [...stack];
+        decider = s.evidence;
+      }
+    } else if (s.kind === 'return') popTo(stack, s.chain);
+    else if (s.kind === 'policy' && (s.policy === 'drop' || did.length === 0)) {
+      if (s.policy === 'accept' && did.length === 0) return undefined;
+      did.push({ kind: 'policy', policy: s.policy });
+      path = [];
+      decider = s.evidence;
+    }
+  }
+  if (did.length === 0) return undefined;
+  const { kind: _k, hook: _h, priority: _p, type: _t, evidence: _e, ...chain } = head;
+  const detail: StepDetail = { type: 'nf-summary', ns: call.ns.name, hook: call.hook, layer: call.layer, chain, path, did, ...(probability < 1 ? { probability } : {}), ...(service !== undefined ? { service } : {}) };
+  return step('netfilter', detail, decider ? [decider] : []);
+}
+
+function popTo(stack: { chain: string }[], chain: string): void {
+  const i = stack.map((x) => x.chain).lastIndexOf(chain);
+  if (i >= 0) stack.length = i;
 }
 
 /** The outcome of a hook where no rule matched and every chain accepted: nothing to show. */

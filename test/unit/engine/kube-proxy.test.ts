@@ -119,10 +119,14 @@ ${local ? '-A KUBE-SVL-LOCALHTTPVVKXDRX -m comment --comment "default/local:http
 `;
 }
 
+/** The demo's tables without any netfilter rules or API objects: each test adds the ones it is about. */
 function demo(): Capture {
   const r = parseCapture(demoText);
   if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return r.capture;
+  const c = r.capture as Capture & { kubernetes?: unknown };
+  delete c.kubernetes;
+  for (const h of c.hosts) for (const p of ['iptables', 'ip6tables', 'nft', 'ipset', 'ipvs']) delete h.probes?.[p];
+  return c;
 }
 
 function probe(c: Capture, host: string, name: string, text: string): Capture {
@@ -178,6 +182,13 @@ describe('kube-proxy iptables mode in traces', () => {
     assert.equal(dnat.records[0]!.raw, '-A KUBE-SEP-WEB0AAAAAAAAAAAA -p tcp -m comment --comment "default/web:http" -m tcp -j DNAT --to-destination 10.244.0.3:8080');
     assert.equal(dnat.records[0]!.host, 'k8s-node3');
     assert.match(dnat.text, /DNAT.*Service default\/web:http/);
+    // Each table's decision in one line before its rules, as one reads iptables-save.
+    const summaries = (p: TracePath) => p.hops.flatMap((h) => h.steps.filter((s) => s.detail?.type === 'nf-summary').map((s) => `${h.host}: ${s.text}`));
+    assert.deepEqual(summaries(r.paths[0]!), ['k8s-node3: nat PREROUTING: KUBE-SERVICES -> KUBE-SVC-TCOU7JCQXEZGVUNU (default/web:http cluster IP) -> KUBE-SEP-WEB0AAAAAAAAAAAA: DNAT to 10.244.0.3:8080 (probability 0.333)']);
+    assert.deepEqual(summaries(r.paths[1]!), ['k8s-node3: nat PREROUTING: KUBE-SERVICES -> KUBE-SVC-TCOU7JCQXEZGVUNU (default/web:http cluster IP) -> KUBE-SEP-WEB1AAAAAAAAAAAA: DNAT to 10.244.1.3:8080 (probability 0.333)']);
+    const sum = r.paths[0]!.hops[1]!.steps.find((s) => s.detail?.type === 'nf-summary')!;
+    assert.equal(sum.detail?.type === 'nf-summary' && sum.detail.service, 'default/web:http');
+    assert.equal(sum.records[0]!.raw, '-A KUBE-SEP-WEB0AAAAAAAAAAAA -p tcp -m comment --comment "default/web:http" -m tcp -j DNAT --to-destination 10.244.0.3:8080');
     // Every netfilter step quotes its line exactly as the capture has it.
     const c = withKubeProxy();
     for (const p of r.paths) {
@@ -225,6 +236,7 @@ describe('kube-proxy iptables mode in traces', () => {
     const policy = last(r.paths[0]!).steps.at(-2)!;
     assert.equal(policy.detail?.type === 'netfilter' && policy.detail.step.kind, 'policy');
     assert.equal(policy.records[0]!.raw, ':FORWARD DROP [0:0]');
+    assert.deepEqual(last(r.paths[0]!).steps.filter((s) => s.detail?.type === 'nf-summary').map((s) => s.text), ['filter FORWARD: policy DROP']);
     // From outside the cluster to a NodePort: KUBE-EXT marks the packet for masquerade and KUBE-FORWARD
     // accepts it by that mark on the node that DNATs it. The mark does not leave the node: the nodes
     // that forward it on to a remote endpoint see a plain new connection and their policy drops it
@@ -264,6 +276,8 @@ describe('kube-proxy iptables mode in traces', () => {
     assert.deepEqual(withLocal.paths[0]!.endpoint, { ip: '10.244.0.3', port: 8080 });
     // No KUBE-MARK-MASQ on the way: no SNAT, the pod sees the client's own address.
     assert.deepEqual(nats(withLocal.paths[0]!), ['k8s-node1 dnat 10.4.7.21 -> 10.244.0.3:8080']);
+    const node1 = withLocal.hops.find((h) => h.host === 'k8s-node1')!;
+    assert.deepEqual(node1.steps.filter((s) => s.detail?.type === 'nf-summary').map((s) => s.text), ['nat PREROUTING: KUBE-SERVICES -> KUBE-NODEPORTS -> KUBE-EXT-LOCALHTTPVVKXDRX (default/local:http) -> KUBE-SVL-LOCALHTTPVVKXDRX -> KUBE-SEP-LOCALAAAAAAAAAAA: DNAT to 10.244.0.3:8080']);
     const without = trace(withKubeProxy(), { from: 'gw', to: NODES['k8s-node2'], proto: 'tcp', port: 30081 });
     assert.equal(without.verdict, 'filtered');
     assert.equal(without.dropAt?.host, 'k8s-node2');
