@@ -9,41 +9,10 @@
 // collector wrote (`metadata.cni`, `metadata.cilium`).
 import type { Capture, Host } from '../capture/document';
 import type { Netns } from './netns';
-import type { Evidence, Step, StepKind } from './trace';
+import { kubernetesOf } from '../capture/document';
+import type { CiliumNode, DataplaneBasis, Evidence, Step, StepKind, Unvouched } from './trace';
 
-/** What decided a conclusion: a probe line, or a fact from the API or the capture's metadata. */
-export type DataplaneBasis =
-  | { from: 'probe'; evidence: Evidence }
-  | { from: 'api'; what: string }
-  | { from: 'metadata'; what: string }
-  /** Something the capture was expected to show and does not. */
-  | { from: 'absence'; what: string };
-
-/** A node whose packets Cilium's eBPF programs handle, and what the capture tells of how. */
-export interface CiliumNode {
-  host: string;
-  kind: 'cilium';
-  /**
-   * Cilium translates Service addresses itself (kube-proxy replacement): `yes` when the node has
-   * Cilium's chains and no kube-proxy rules, or the cluster's configuration says so; `no` when
-   * kube-proxy's rules are on the node; else `unknown`.
-   */
-  kubeProxyReplacement: 'yes' | 'no' | 'unknown';
-  /**
-   * eBPF host routing (bpf_redirect_peer/neigh past the host's netfilter hooks): `bpf` or `legacy`
-   * when the configuration says, `legacy` when kube-proxy's rules are there (eBPF host routing needs
-   * the kube-proxy replacement), else `unknown`: the kernel's tables cannot show it.
-   */
-  hostRouting: 'bpf' | 'legacy' | 'unknown';
-  basis: DataplaneBasis[];
-}
-
-/** Why a step on a Cilium node is not vouched for. */
-export type Unvouched =
-  /** eBPF host routing may move the packet past the host's netfilter hooks and forwarding checks. */
-  | { by: 'cilium'; reason: 'bpf-host-routing'; host: string; hostRouting: 'bpf' | 'unknown' }
-  /** Cilium translates Service addresses in eBPF maps, which no table in the capture shows. */
-  | { by: 'cilium'; reason: 'kube-proxy-replacement'; host: string; kubeProxyReplacement: 'yes' | 'unknown' };
+export type { CiliumNode, DataplaneBasis, Unvouched } from './trace';
 
 const CILIUM_LINKS = /^cilium_(host|net|vxlan|geneve|wg0|ipip4|ipip6)$/;
 
@@ -94,13 +63,10 @@ function hostRoutingSetting(v: unknown): 'bpf' | 'legacy' | undefined {
 /** Cilium agent pods by the node they run on (the `k8s-app: cilium` DaemonSet), from the API objects. */
 function ciliumAgents(capture: Capture): Map<string, string> {
   const out = new Map<string, string>();
-  const pods = (capture as { kubernetes?: { pods?: unknown } }).kubernetes?.pods;
-  if (!Array.isArray(pods)) return out;
-  for (const p of pods as { metadata?: { name?: unknown; namespace?: unknown; labels?: Record<string, unknown> }; spec?: { nodeName?: unknown } }[]) {
-    const labels = p?.metadata?.labels ?? {};
-    const node = p?.spec?.nodeName;
-    if (typeof node !== 'string' || labels['k8s-app'] !== 'cilium') continue;
-    out.set(node, `${String(p.metadata?.namespace)}/${String(p.metadata?.name)}`);
+  for (const p of kubernetesOf(capture).pods) {
+    const node = p.spec?.nodeName;
+    if (node === undefined || p.metadata.labels?.['k8s-app'] !== 'cilium') continue;
+    out.set(node, `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`);
   }
   return out;
 }
@@ -111,12 +77,12 @@ function ciliumAgents(capture: Capture): Map<string, string> {
  * or runs a Cilium agent pod (API objects); a capture whose `metadata.cni` is cilium marks nodes that
  * show neither only when they have no links probe to contradict it.
  */
-export function detectDataplanes(capture: Capture, hosts: ReadonlyMap<string, Netns>): Map<string, CiliumNode> {
+export function detectDataplanes(capture: Capture, hosts: ReadonlyMap<string, Netns>, only?: ReadonlySet<string>): Map<string, CiliumNode> {
   const out = new Map<string, CiliumNode>();
   const meta = capture.metadata as { cni?: { name?: unknown }; cilium?: CiliumMetadata } | undefined;
   const cniIsCilium = meta?.cni?.name === 'cilium';
   const agents = ciliumAgents(capture);
-  for (const ns of hosts.values()) {
+  for (const ns of only ? [...only].flatMap((n) => hosts.get(n) ?? []) : hosts.values()) {
     const h: Host = ns.host;
     if (h.role !== 'node') continue;
     const basis: DataplaneBasis[] = [];
@@ -193,12 +159,12 @@ interface Annotatable {
  * result is then left untouched). A pod's hop belongs to its node: with the kube-proxy replacement,
  * Cilium translates a Service address at the pod's socket (or its lxc device), before the pod's route.
  */
-export function annotate(result: Annotatable, nodes: ReadonlyMap<string, CiliumNode>, hostsByName: ReadonlyMap<string, Host>, serviceTarget: boolean): CiliumNode[] {
+export function annotate(result: Annotatable, nodes: ReadonlyMap<string, CiliumNode>, hostOf: (name: string) => Host | undefined, serviceTarget: boolean): CiliumNode[] {
   if (nodes.size === 0) return [];
   const met: CiliumNode[] = [];
   const seen = new Set<Step>();
   const nodeOf = (host: string): CiliumNode | undefined => {
-    const h = hostsByName.get(host);
+    const h = hostOf(host);
     return nodes.get(h?.role === 'pod' && h.node !== undefined ? h.node : host);
   };
   for (const hops of [result.hops, ...result.paths.map((p) => p.hops)]) {
@@ -206,7 +172,7 @@ export function annotate(result: Annotatable, nodes: ReadonlyMap<string, CiliumN
       const node = nodeOf(hop.host);
       if (!node) continue;
       if (!met.includes(node)) met.push(node);
-      const isPod = hostsByName.get(hop.host)?.role === 'pod';
+      const isPod = hostOf(hop.host)?.role === 'pod';
       for (const s of hop.steps) {
         if (seen.has(s)) continue;
         seen.add(s);

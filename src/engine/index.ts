@@ -5,6 +5,7 @@ import { Addr } from '../net/addr';
 import { buildNetwork, netnsOf, type Network } from './network';
 import type { Packet } from './walk/packet';
 import { Walker } from './walk/driver';
+import { annotate, detectDataplanes } from './dataplane';
 import type { Flow, TraceResult } from './trace';
 import type { Netns } from './netns';
 import { NetfilterAdapter } from './netfilterHooks';
@@ -156,10 +157,32 @@ export function simulate(net: Network, req: TraceRequest): TraceOutcome {
   const adapter = net.netfilter instanceof NetfilterAdapter ? net.netfilter : undefined;
   const findings = findingsForTrace(net, result, { ...(service !== undefined ? { service } : {}), ...(adapter ? { rulesetOf: (n: Netns) => adapter.ruleset(n) } : {}) });
   if (findings.length) result.findings = findings;
+  // Nodes on the paths whose packets Cilium's eBPF programs move: the steps the tables cannot vouch for.
+  markUnvouched(net, result, service !== undefined || traces.some((t) => t.endpoint !== undefined) || isServiceAddress(net, dst));
   const settles = [...sim.settles].filter((h) => !sim.needs.has(h)).sort();
   if (settles.length) result.settles = settles;
   if (top.ending) result.ending = top.ending;
   return { ok: true, result };
+}
+
+/** Whether the Service index knows `dst` as a Service address (ClusterIP, externalIP, LoadBalancer IP). */
+function isServiceAddress(net: Network, dst: Addr): boolean {
+  const prefix = `${dst.toString()}|`;
+  for (const k of serviceIndexOf(net).frontends.keys()) if (k.startsWith(prefix)) return true;
+  return false;
+}
+
+function markUnvouched(net: Network, result: TraceResult, serviceTarget: boolean): void {
+  const onPath = new Set<string>();
+  for (const p of result.paths) {
+    for (const h of p.hops) {
+      const host = net.hosts.get(h.host)?.host;
+      onPath.add(host?.role === 'pod' && host.node !== undefined ? host.node : h.host);
+    }
+  }
+  const nodes = detectDataplanes(net.capture, net.hosts, onPath);
+  const met = annotate(result, nodes, (name) => net.hosts.get(name)?.host, serviceTarget);
+  if (met.length) result.dataplanes = met;
 }
 
 /** Builds the network and traces in one call (for one-off use; keep the Network to trace many). */

@@ -79,6 +79,8 @@ export interface Step {
    * step of this engine; absent in traces saved by netpath 0.1.
    */
   detail?: StepDetail;
+  /** A step that eBPF programs on the node may decide differently (Cilium): why, and where. */
+  unvouched?: Unvouched;
 }
 
 export interface Hop {
@@ -155,4 +157,45 @@ export interface TraceResult extends Trace {
    * (an endpoint missing from the rules, a stale one, no rules for the Service): serviceFindings.ts.
    */
   findings?: ServiceFinding[];
+  /**
+   * Nodes on the paths whose packets Cilium's eBPF programs move (dataplane.ts), with what the capture
+   * says of how; the steps there that the tables cannot vouch for carry `unvouched`. Absent when none.
+   */
+  dataplanes?: CiliumNode[];
 }
+
+// ---- where the tables do not decide (dataplane.ts) ----------------------------------------------
+
+/** What decided a conclusion: a probe line, or a fact from the API or the capture's metadata. */
+export type DataplaneBasis =
+  | { from: 'probe'; evidence: Evidence }
+  | { from: 'api'; what: string }
+  | { from: 'metadata'; what: string }
+  /** Something the capture was expected to show and does not. */
+  | { from: 'absence'; what: string };
+
+/** A node whose packets Cilium's eBPF programs handle, and what the capture tells of how. */
+export interface CiliumNode {
+  host: string;
+  kind: 'cilium';
+  /**
+   * Cilium translates Service addresses itself (kube-proxy replacement): `yes` when the node has
+   * Cilium's chains and no kube-proxy rules, or the cluster's configuration says so; `no` when
+   * kube-proxy's rules are on the node; else `unknown`.
+   */
+  kubeProxyReplacement: 'yes' | 'no' | 'unknown';
+  /**
+   * eBPF host routing (bpf_redirect_peer/neigh past the host's netfilter hooks): `bpf` or `legacy`
+   * when the configuration says, `legacy` when kube-proxy's rules are there (eBPF host routing needs
+   * the kube-proxy replacement), else `unknown`: the kernel's tables cannot show it.
+   */
+  hostRouting: 'bpf' | 'legacy' | 'unknown';
+  basis: DataplaneBasis[];
+}
+
+/** Why a step on a Cilium node is not vouched for. */
+export type Unvouched =
+  /** eBPF host routing may move the packet past the host's netfilter hooks and forwarding checks. */
+  | { by: 'cilium'; reason: 'bpf-host-routing'; host: string; hostRouting: 'bpf' | 'unknown' }
+  /** Cilium translates Service addresses in eBPF maps, which no table in the capture shows. */
+  | { by: 'cilium'; reason: 'kube-proxy-replacement'; host: string; kubeProxyReplacement: 'yes' | 'unknown' };

@@ -40,11 +40,27 @@ function ciliumNode1(iptables: string | undefined, extra: (c: Capture) => void =
     const blocks = ciliumLinks.split(/\n(?=\d+: )/).filter((b) => /^\d+: cilium_/.test(b));
     const shifted = blocks.map((b) => b.replace(/^(\d+): /, (_m, i: string) => `${Number(i) + 100}: `)).join('\n');
     n1.probes = { ...n1.probes, links: `${n1.probes!.links!.trimEnd()}\n${shifted}` };
+    // nft list ruleset shows iptables-nft's tables too: the node's own would contradict the rules given here.
+    delete n1.probes.nft;
     if (iptables === undefined) delete n1.probes.iptables;
     else n1.probes.iptables = iptables;
     extra(c);
   });
 }
+
+/** The API's kube-dns Service (10.96.0.10), so the trace knows that address as a Service's. */
+const withKubeDns = (c: Capture) => {
+  (c as { kubernetes?: unknown }).kubernetes = {
+    services: [
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'kube-dns', namespace: 'kube-system' },
+        spec: { type: 'ClusterIP', clusterIP: '10.96.0.10', clusterIPs: ['10.96.0.10'], ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 }] },
+      },
+    ],
+  };
+};
 
 function trace(c: Capture, from: string, to: string): TraceResult {
   const r = simulate(buildNetwork(c), { from, to });
@@ -105,12 +121,19 @@ describe('which nodes Cilium runs on', () => {
 });
 
 describe('steps a Cilium node may take differently', () => {
+  test('annotate marks nothing and reports nothing without Cilium nodes', () => {
+    const r = trace(demo(), 'default/web-0', 'default/web-1');
+    const before = JSON.stringify(r);
+    assert.deepEqual(annotate(r, new Map(), () => undefined, true), []);
+    assert.equal(JSON.stringify(r), before);
+  });
+
   test("eBPF host routing (not ruled out): the node's forwarding step is not vouched for; the pods' steps are", () => {
     const c = ciliumNode1(kprRules);
     const r = trace(c, 'default/web-0', 'default/web-1');
     const plain = trace(demo(), 'default/web-0', 'default/web-1');
-    const met = annotate(r, detectDataplanes(c, buildNetwork(c).hosts), new Map(c.hosts.map((h) => [h.name, h])), false);
-    assert.deepEqual(met.map((n) => n.host), ['k8s-node1']);
+    assert.deepEqual(r.dataplanes?.map((n) => [n.host, n.kubeProxyReplacement, n.hostRouting]), [['k8s-node1', 'yes', 'unknown']]);
+    assert.equal(plain.dataplanes, undefined);
     const node1 = marks(r, 'k8s-node1');
     assert.ok(node1.some(([k, u]) => k === 'forward' && u === 'bpf-host-routing'), JSON.stringify(node1));
     assert.ok(node1.filter(([k]) => k === 'route' || k === 'neigh').every(([, u]) => u === undefined), JSON.stringify(node1));
@@ -124,15 +147,27 @@ describe('steps a Cilium node may take differently', () => {
   test('legacy host routing (kube-proxy on the node): nothing is marked', () => {
     const c = ciliumNode1(`${kprRules}\n${kubeProxyRules}`);
     const r = trace(c, 'default/web-0', 'default/web-1');
-    annotate(r, detectDataplanes(c, buildNetwork(c).hosts), new Map(c.hosts.map((h) => [h.name, h])), false);
+    assert.deepEqual(r.dataplanes?.map((n) => n.hostRouting), ['legacy']);
     assert.ok(r.hops.every((h) => h.steps.every((s) => (s as { unvouched?: unknown }).unvouched === undefined)));
   });
 
   test("to a Service address with the kube-proxy replacement: the source pod's route is not what happens (Cilium translates at the socket)", () => {
-    const c = ciliumNode1(kprRules);
+    const c = ciliumNode1(kprRules, withKubeDns);
     const r = trace(c, 'default/web-0', '10.96.0.10');
-    annotate(r, detectDataplanes(c, buildNetwork(c).hosts), new Map(c.hosts.map((h) => [h.name, h])), true);
     const web0 = marks(r, 'web-0');
     assert.ok(web0.some(([k, u]) => k === 'route' && u === 'kube-proxy-replacement'), JSON.stringify(web0));
+  });
+});
+
+describe('the CLI says so', () => {
+  test('steps not vouched for are marked ? and the Cilium node is named with what to check', async () => {
+    const { traceText, traceShort } = await import('../../../src/cli/traceText');
+    const r = trace(ciliumNode1(kprRules, withKubeDns), 'default/web-0', '10.96.0.10');
+    const long = traceText(r);
+    assert.match(long, /^ {6}route\? +/m);
+    assert.match(long, /k8s-node1 runs Cilium: Cilium translates Services itself \(kube-proxy replacement\), eBPF host routing not ruled out; steps marked \? may not be what its eBPF programs do/);
+    assert.match(traceShort(r), /k8s-node1 runs Cilium/);
+    const plainText = traceText(trace(demo(), 'default/web-0', 'default/web-1'));
+    assert.doesNotMatch(plainText, /Cilium|\? {2}/);
   });
 });
