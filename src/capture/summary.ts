@@ -1,6 +1,7 @@
 // What `netpath capture show` prints: hosts, roles, probes present and their parse issues.
 import { isProbeName, parseProbe, type ParseIssue } from '../parsers';
-import type { Capture, CaptureProblem, Role } from './document';
+import { kubernetesOf, type Capture, type CaptureProblem, type Role } from './document';
+import { KUBE_LISTS, type KubeListName } from './kubernetes';
 
 export interface ProbeSummary {
   probe: string;
@@ -28,6 +29,8 @@ export interface CaptureSummary {
   links: number;
   warnings: CaptureProblem[];
   totalIssues: number;
+  /** The `kubernetes` section: how many objects of each list it holds (lists it has, even empty); absent without one. */
+  kubernetes?: Partial<Record<KubeListName, number>>;
 }
 
 export function summarizeCapture(capture: Capture, warnings: CaptureProblem[] = []): CaptureSummary {
@@ -46,6 +49,8 @@ export function summarizeCapture(capture: Capture, warnings: CaptureProblem[] = 
     return s;
   });
   const out: CaptureSummary = { counts, hosts, links: capture.links?.length ?? 0, warnings, totalIssues };
+  const kube = kubernetesOf(capture);
+  if (kube.present.size) out.kubernetes = Object.fromEntries(KUBE_LISTS.filter((l) => kube.present.has(l)).map((l) => [l, kube[l].length]));
   if (capture.metadata?.cluster !== undefined) out.cluster = capture.metadata.cluster;
   if (capture.metadata?.capturedAt !== undefined) out.capturedAt = capture.metadata.capturedAt;
   const cni = (capture.metadata as { cni?: unknown } | undefined)?.cni;

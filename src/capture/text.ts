@@ -74,6 +74,17 @@ export function recordsTable(records: ProbeRecord[], issues: ParseIssue[]): stri
   return out;
 }
 
+const KIND_NAMES: Record<string, [string, string]> = {
+  namespaces: ['Namespace', 'Namespaces'],
+  nodes: ['Node', 'Nodes'],
+  pods: ['Pod', 'Pods'],
+  services: ['Service', 'Services'],
+  endpointSlices: ['EndpointSlice', 'EndpointSlices'],
+  networkPolicies: ['NetworkPolicy', 'NetworkPolicies'],
+  adminNetworkPolicies: ['AdminNetworkPolicy', 'AdminNetworkPolicies'],
+  baselineAdminNetworkPolicies: ['BaselineAdminNetworkPolicy', 'BaselineAdminNetworkPolicies'],
+};
+
 export function summaryText(sum: CaptureSummary): string {
   const lines: string[] = [];
   const head = [sum.cluster ? `cluster ${sum.cluster}` : 'capture', sum.capturedAt ? `captured ${sum.capturedAt}` : ''].filter(Boolean).join(', ');
@@ -82,6 +93,13 @@ export function summaryText(sum: CaptureSummary): string {
   const c = sum.counts;
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : w.endsWith('h') ? 'es' : 's'}`;
   lines.push(`${plural(c.node, 'node')}, ${plural(c.pod, 'pod')}, ${plural(c.switch, 'switch')}, ${plural(c.router, 'router')}; ${plural(sum.links, 'link')}`);
+  if (sum.kubernetes) {
+    const kinds = Object.entries(sum.kubernetes).map(([l, n]) => {
+      const [one, many] = KIND_NAMES[l] ?? [l, l];
+      return `${n} ${n === 1 ? one : many}`;
+    });
+    lines.push(`Kubernetes API: ${kinds.join(', ')}`);
+  }
   lines.push('');
   const rows = sum.hosts.map((h) => [
     h.name,

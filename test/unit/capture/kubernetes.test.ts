@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { kubernetesOf, serializeCapture, validateCapture } from '../../../src/capture/document';
+import { summarizeCapture } from '../../../src/capture/summary';
+import { summaryText } from '../../../src/capture/text';
 import { findPod, findService, namespacedName, nodeIps, readKubernetes, selects, slicesOf, sourceOf } from '../../../src/capture/kubernetes';
 
 const fixture = JSON.parse(readFileSync(join(__dirname, '../../fixtures/kubernetes/cluster.json'), 'utf8')) as { kubernetes: Record<string, unknown[]> };
@@ -252,5 +254,26 @@ describe('kubernetes section: names are data', () => {
     const text = serializeCapture(r.capture);
     assert.deepEqual(JSON.parse(text).kubernetes, manifest);
     assert.deepEqual(Object.keys(JSON.parse(text)), ['apiVersion', 'kind', 'hosts', 'kubernetes']);
+  });
+});
+
+describe('capture show', () => {
+  test('counts each list of the section and lists its warnings', () => {
+    const raw = clone();
+    (raw.services![0] as { spec: { type: string } }).spec.type = 'Internal';
+    const r = validateCapture(capture(raw));
+    assert.ok(r.ok);
+    const sum = summarizeCapture(r.capture, r.warnings);
+    assert.deepEqual(sum.kubernetes, { namespaces: 2, nodes: 2, pods: 8, services: 7, endpointSlices: 8, networkPolicies: 2, adminNetworkPolicies: 0, baselineAdminNetworkPolicies: 0 });
+    const text = summaryText(sum);
+    assert.match(text, /^Kubernetes API: 2 Namespaces, 2 Nodes, 8 Pods, 7 Services, 8 EndpointSlices, 2 NetworkPolicies, 0 AdminNetworkPolicies, 0 BaselineAdminNetworkPolicies$/m);
+    assert.match(text, /^warning: kubernetes\.services\[0\]\.spec\.type: expected one of "ClusterIP", "NodePort", "LoadBalancer", "ExternalName", got "Internal"; Service default\/kubernetes is left out$/m);
+  });
+
+  test('no section, no line', () => {
+    const r = validateCapture(capture(undefined));
+    assert.ok(r.ok);
+    assert.equal(summarizeCapture(r.capture).kubernetes, undefined);
+    assert.doesNotMatch(summaryText(summarizeCapture(r.capture)), /Kubernetes API/);
   });
 });
