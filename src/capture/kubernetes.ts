@@ -133,6 +133,8 @@ const serviceSpec = z
     loadBalancerSourceRanges: z.array(cidrString).default([]),
     healthCheckNodePort: portNumber.optional(),
     publishNotReadyAddresses: z.boolean().default(false),
+    /** `PreferClose` (or newer values): kube-proxy routes by the endpoints' zone hints. */
+    trafficDistribution: z.string().optional(),
   })
   .transform((s) => {
     const clusterIPs = s.clusterIPs ?? (s.clusterIP !== undefined && s.clusterIP !== '' ? [s.clusterIP] : []);
@@ -189,6 +191,8 @@ const endpointSchema = z.looseObject({
   zone: z.string().optional(),
   hostname: z.string().optional(),
   targetRef: z.looseObject({ kind: z.string().optional(), namespace: z.string().optional(), name: z.string().optional(), uid: z.string().optional() }).optional(),
+  /** Topology-aware routing: the zones this endpoint should serve. */
+  hints: z.looseObject({ forZones: z.array(z.looseObject({ name: z.string() })).default([]) }).optional(),
 });
 
 const slicePort = z.looseObject({

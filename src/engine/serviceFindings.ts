@@ -208,7 +208,7 @@ export function serviceFindings(rs: Ruleset, ix: ServiceIndex, node: string, opt
         const base = { host: rs.host, probe: rules.probe, mode, service: label, frontend, owner: 'kube-proxy' as const };
         const fixSync = `kube-proxy on ${rs.host} has not synced its rules with the API: check its logs (kubectl -n kube-system logs -l k8s-app=kube-proxy --field-selector spec.nodeName=${rs.host}) and restart it if it is stuck`;
         const expectedText = expected.endpoints.length
-          ? `${expected.endpoints.map(epText).join(', ')}${expected.terminatingFallback ? ' (no endpoint ready: the terminating ones, as kube-proxy falls back)' : ''}${expected.policy === 'Local' ? ` (internalTrafficPolicy Local: ${node}'s own)` : ''}`
+          ? `${expected.endpoints.map(epText).join(', ')}${expected.terminatingFallback ? ' (no endpoint ready: the terminating ones, as kube-proxy falls back)' : ''}${expected.policy === 'Local' ? ` (internalTrafficPolicy Local: ${node}'s own)` : ''}${expected.zone !== undefined ? ` (topology-aware routing: those hinted for zone ${expected.zone})` : ''}`
           : expected.none === 'drop'
             ? `no endpoint on ${node} (internalTrafficPolicy Local): drop`
             : 'no endpoint: reject';

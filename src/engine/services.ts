@@ -7,8 +7,8 @@
 // pickers, to compare with a node's rules (serviceFindings.ts) and to stand in for rules a capture
 // lacks (serviceHooks.ts). Pure.
 //
-// Not modelled: topology-aware routing hints (kube-proxy may narrow endpoints to the node's zone) and
-// loadBalancerSourceRanges (a firewall before the Service rules).
+// Topology-aware routing is modelled by zone hints (trafficDistribution / topology-mode Auto); not
+// modelled: node hints (PreferSameNode) and loadBalancerSourceRanges (a firewall before the Service rules).
 import {
   namespacedName,
   nodeIps,
@@ -62,6 +62,8 @@ export interface ServiceEndpoint {
   pod?: string;
   /** `namespace/name` of the EndpointSlice. */
   slice: string;
+  /** Topology hints: the zones this endpoint should serve. */
+  zoneHints?: string[];
   evidence: Evidence;
 }
 
@@ -88,6 +90,11 @@ export interface ServiceView {
   ports: ServicePortView[];
   /** Whether the Service has a selector (else its EndpointSlices are managed by hand or by another controller). */
   selector: boolean;
+  /**
+   * Topology-aware routing asked for (`spec.trafficDistribution`, or the `service.kubernetes.io/topology-mode`
+   * annotation, formerly `topology-aware-hints`, set to Auto): kube-proxy may keep the endpoints hinted for its node's zone.
+   */
+  topology: boolean;
   evidence: Evidence;
   object: KubeService;
 }
@@ -116,6 +123,8 @@ export interface ServiceIndex {
   endpoints: Map<string, Map<string, ServiceEndpoint[]>>;
   /** Pod IPs the API reports -> `namespace/name`. */
   podIps: Map<string, string>;
+  /** Node name -> its `topology.kubernetes.io/zone` label. */
+  nodeZones: Map<string, string>;
   /** Whether the section has EndpointSlices at all (absent: endpoints are unknown, not none). */
   haveSlices: boolean;
   /** Whether the section lists Services at all (absent: a rule for an unknown Service is not stale, just unknown). */
@@ -164,6 +173,9 @@ function viewOf(s: KubeService): ServiceView {
       ...(p.nodePort !== undefined && (spec.type === 'NodePort' || spec.type === 'LoadBalancer') ? { nodePort: p.nodePort } : {}),
     })),
     selector: spec.selector !== undefined && Object.keys(spec.selector).length > 0,
+    topology:
+      spec.trafficDistribution !== undefined ||
+      ['Auto', 'auto'].includes(s.metadata.annotations['service.kubernetes.io/topology-mode'] ?? s.metadata.annotations['service.kubernetes.io/topology-aware-hints'] ?? ''),
     // Made when asked for (most of a big cluster's Services are never quoted).
     get evidence() {
       return apiEvidence(at, { kind: 'Service', metadata: { namespace: s.metadata.namespace, name: s.metadata.name }, spec: s.spec });
@@ -187,6 +199,7 @@ function endpointOf(slice: KubeEndpointSlice, e: KubeEndpoint, ei: number, addre
     ...(e.nodeName !== undefined ? { nodeName: e.nodeName } : {}),
     ...(ref?.kind === 'Pod' && ref.name !== undefined ? { pod: `${ref.namespace ?? slice.metadata.namespace}/${ref.name}` } : {}),
     slice: namespacedName(slice),
+    ...(e.hints && e.hints.forZones.length ? { zoneHints: e.hints.forZones.map((z) => z.name) } : {}),
     get evidence() {
       return apiEvidence(`${at}.endpoints[${ei}]`, e);
     },
@@ -220,6 +233,11 @@ export function buildServiceIndex(kube: KubeSection, nodeAddresses: ReadonlyMap<
   const nodeAddrs = new Map<string, string>();
   for (const n of kube.nodes) for (const ip of nodeIps(n)) nodeAddrs.set(canon(ip) ?? ip, n.metadata.name);
   for (const [node, ips] of nodeAddresses) for (const ip of ips) if (!nodeAddrs.has(canon(ip) ?? ip)) nodeAddrs.set(canon(ip) ?? ip, node);
+  const nodeZones = new Map<string, string>();
+  for (const n of kube.nodes) {
+    const zone = n.metadata.labels['topology.kubernetes.io/zone'];
+    if (zone) nodeZones.set(n.metadata.name, zone);
+  }
   const podIps = new Map<string, string>();
   for (const p of kube.pods) {
     if (p.spec.hostNetwork) continue;
@@ -246,7 +264,7 @@ export function buildServiceIndex(kube: KubeSection, nodeAddresses: ReadonlyMap<
       });
     }
   }
-  return { services, byKey, frontends, nodePorts, nodeAddrs, endpoints, podIps, haveSlices: kube.present.has('endpointSlices'), haveServices: kube.present.has('services') };
+  return { services, byKey, frontends, nodePorts, nodeAddrs, endpoints, podIps, nodeZones, haveSlices: kube.present.has('endpointSlices'), haveServices: kube.present.has('services') };
 }
 
 /** Every endpoint the EndpointSlices list for one Service port (any condition), of one family or both. */
@@ -263,6 +281,8 @@ export interface ProgrammedEndpoints {
   policy: 'Cluster' | 'Local';
   /** No ready endpoint was left, and kube-proxy fell back to serving endpoints that are terminating. */
   terminatingFallback: boolean;
+  /** Topology-aware routing kept the endpoints hinted for this zone (the node's). */
+  zone?: string;
   /**
    * With no endpoint: `reject` (the Service has none anywhere: ICMP port unreachable / TCP reset) or
    * `drop` (there are endpoints, none on this node, under policy Local).
@@ -295,7 +315,12 @@ export function programmedEndpoints(
   // externalIPs are external traffic too, but kube-proxy applies externalTrafficPolicy only when the
   // Service type allows external traffic policy (NodePort, LoadBalancer).
   const policy = traffic === 'cluster' ? 'Cluster' : traffic === 'internal' ? svc.internalTrafficPolicy : (svc.externalTrafficPolicy ?? 'Cluster');
-  const cluster = usable(all);
+  // Topology-aware routing (kube-proxy's canUseTopology): only when every ready endpoint has zone
+  // hints and one of them is for this node's zone; then the ready endpoints are those hinted for it.
+  const zone = ix.nodeZones.get(node);
+  const ready = all.filter((e) => e.ready);
+  const useZone = svc.topology && zone !== undefined && ready.every((e) => e.zoneHints !== undefined) && ready.some((e) => e.zoneHints!.includes(zone));
+  const cluster = useZone ? { endpoints: ready.filter((e) => e.zoneHints!.includes(zone!)), terminatingFallback: false, zone: zone! } : usable(all);
   if (policy === 'Cluster') return { ...cluster, policy, ...(cluster.endpoints.length === 0 ? { none: 'reject' as const } : {}) };
   const local = usable(all.filter((e) => e.nodeName === node));
   if (local.endpoints.length) return { ...local, policy };

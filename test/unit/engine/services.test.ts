@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { readKubernetes } from '../../../src/capture/kubernetes';
+import { indexOf, service, slice } from './services-objects';
 import {
   buildServiceIndex,
   listServices,
@@ -219,5 +220,36 @@ describe('Services for pickers', () => {
     assert.equal(list.find((s) => s.key === 'default/sctp-echo')!.ports[0]!.ref, 'svc/default/sctp-echo:7777');
     assert.match(list.find((s) => s.key === 'default/web-headless')!.untraceable!, /headless/);
     assert.match(list.find((s) => s.key === 'default/external-db')!.untraceable!, /ExternalName/);
+  });
+});
+
+describe('topology-aware routing (zone hints)', () => {
+  const zoned = (spec: Record<string, unknown>, annotations: Record<string, string> = {}, hintless = false) => {
+    const svc = service('default', 'api', ['10.96.9.9'], [{ name: 'http', port: 80, targetPort: 8080 }], spec) as { metadata: Record<string, unknown> };
+    svc.metadata.annotations = annotations;
+    const sl = slice('default', 'api', 'z', 'IPv4', [{ ip: '10.244.1.1', node: 'n-a' }, { ip: '10.244.2.1', node: 'n-b' }, { ip: '10.244.3.1', node: 'n-b2' }], [{ name: 'http', port: 8080 }]) as { endpoints: Record<string, unknown>[] };
+    sl.endpoints[0]!.hints = { forZones: [{ name: 'zone-a' }] };
+    sl.endpoints[1]!.hints = { forZones: [{ name: 'zone-b' }] };
+    if (!hintless) sl.endpoints[2]!.hints = { forZones: [{ name: 'zone-b' }] };
+    const nodes = ['a', 'b', 'c'].map((z) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: `n-${z}`, labels: { 'topology.kubernetes.io/zone': `zone-${z}` } }, status: { addresses: [] } }));
+    const ix = indexOf({ services: [svc], endpointSlices: [sl], nodes });
+    const s = ix.byKey.get('default/api')!;
+    return (node: string) => {
+      const p = programmedEndpoints(ix, s, s.ports[0]!, 4, node, 'internal');
+      return { ips: p.endpoints.map((e) => e.ip), zone: p.zone };
+    };
+  };
+
+  test('trafficDistribution PreferClose: the endpoints hinted for the node\'s zone', () => {
+    const on = zoned({ trafficDistribution: 'PreferClose' });
+    assert.deepEqual(on('n-a'), { ips: ['10.244.1.1'], zone: 'zone-a' });
+    assert.deepEqual(on('n-b'), { ips: ['10.244.2.1', '10.244.3.1'], zone: 'zone-b' });
+    assert.deepEqual(on('n-c').ips, ['10.244.1.1', '10.244.2.1', '10.244.3.1'], 'no endpoint for zone-c: every endpoint');
+  });
+
+  test('the topology-mode annotation Auto does the same; without either, or with an endpoint lacking hints, every endpoint', () => {
+    assert.deepEqual(zoned({}, { 'service.kubernetes.io/topology-mode': 'Auto' })('n-a').ips, ['10.244.1.1']);
+    assert.deepEqual(zoned({})('n-a').ips, ['10.244.1.1', '10.244.2.1', '10.244.3.1']);
+    assert.deepEqual(zoned({ trafficDistribution: 'PreferClose' }, {}, true)('n-a'), { ips: ['10.244.1.1', '10.244.2.1', '10.244.3.1'], zone: undefined });
   });
 });
