@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { parseCapture, serializeCapture, type Capture } from '../capture/document';
 import { buildNetwork, simulate, type Network, type TraceOutcome, type TraceRequest } from '../engine';
 import type { ClusterApi } from '../kube/api';
-import { ClusterCollector, type HostReport } from '../kube/collector';
+import { ClusterCollector, type ApiNote, type HostReport } from '../kube/collector';
 import type { NetpathConfig } from './config';
 
 export type SourceKind = { kind: 'none' } | { kind: 'file'; uri: vscode.Uri } | { kind: 'cluster'; context: string };
@@ -12,6 +12,8 @@ export type SourceKind = { kind: 'none' } | { kind: 'file'; uri: vscode.Uri } | 
 export interface TraceAnswer {
   outcome: TraceOutcome;
   reports: HostReport[];
+  /** Lists of the cluster's objects left out (RBAC, an API the cluster does not serve). */
+  notes: ApiNote[];
 }
 
 export class DataSource implements vscode.Disposable {
@@ -102,11 +104,11 @@ export class DataSource implements vscode.Disposable {
     if (this.collector) {
       const r = await this.collector.trace(req, signalOf(token));
       this.setCapture(r.capture);
-      return { outcome: r.outcome, reports: r.reports };
+      return { outcome: r.outcome, reports: r.reports, notes: r.notes };
     }
     const snap = this.snapshot();
-    if (!snap) return { outcome: { ok: false, error: 'No network data yet: open a capture (netpath: Open Network Capture...) or select a cluster context.' }, reports: [] };
-    return { outcome: simulate(snap.network, req), reports: [] };
+    if (!snap) return { outcome: { ok: false, error: 'No network data yet: open a capture (netpath: Open Network Capture...) or select a cluster context.' }, reports: [], notes: [] };
+    return { outcome: simulate(snap.network, req), reports: [], notes: [] };
   }
 
   /** Forgets cached tables and reloads. */

@@ -92,6 +92,9 @@ export async function tracePodPath(ctx: Ctx, preset: { from?: string; to?: strin
     });
   });
   if (!answer) return;
+  // Lists RBAC refused: the trace goes on without them (no Services, say), and the user learns what to grant.
+  for (const n of answer.notes) ctx.output.appendLine(`cluster: ${n.message}`);
+  if (answer.notes.length) void vscode.window.showWarningMessage(`netpath: ${answer.notes.length} kind(s) of cluster object could not be listed (${answer.notes.map((n) => n.resource).join(', ')}); details in the netpath output.`);
   for (const r of answer.reports.filter((x) => x.error || x.missing.length)) {
     ctx.output.appendLine(r.error ? `${r.host}: ${r.error.message} (${r.error.hint})` : `${r.host}: could not read ${r.missing.map((m) => `${m.probe} (${m.why})`).join(', ')}`);
   }
