@@ -119,6 +119,20 @@ describe('hovers on Service addresses', () => {
     assert.match(lines[svc + 1]!, /^- `http` 30080\/TCP \(port 80\) → 8080: 2 of 2 endpoints ready/);
   });
 
+  test('a LoadBalancer IP names its Service too', () => {
+    const c = demoWithServices();
+    const k = (c as unknown as { kubernetes: { services: Record<string, unknown>[] } }).kubernetes;
+    const web = k.services[0]! as { spec: Record<string, unknown>; status: Record<string, unknown> };
+    web.spec.type = 'LoadBalancer';
+    web.status = { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } };
+    const reparsed = parseCapture(JSON.stringify(c));
+    assert.ok(reparsed.ok);
+    const n = buildNetwork(reparsed.capture);
+    const lines = hoverMarkdown(undefined, servicesAtAddress(serviceIndexOf(n), '203.0.113.7'))!.split('\n\n');
+    assert.equal(lines[0], '**Service** `default/web` — LoadBalancer, LoadBalancer IP 203\\.0\\.113\\.7');
+    assert.match(lines[1]!, /^- `http` 80\/TCP → 8080: 2 of 2 endpoints ready/);
+  });
+
   test('an address that is no pod, node or Service has no hover', () => {
     assert.equal(md('10.96.0.99'), undefined);
   });
