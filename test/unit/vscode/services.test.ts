@@ -9,7 +9,9 @@ import { parseCapture, type Capture } from '../../../src/capture/document';
 import { buildNetwork } from '../../../src/engine';
 import { listServices, serviceIndexOf } from '../../../src/engine/services';
 import { hoverMarkdown, indexAddresses, servicesAtAddress } from '../../../src/vscode/model/hover';
+import { ClusterCollector } from '../../../src/kube/collector';
 import { destinationEntries, serviceEntries } from '../../../src/vscode/model/picks';
+import { FakeCluster } from '../kube/fake-cluster';
 
 const meta = (ns: string, name: string, extra: Record<string, unknown> = {}) => ({ name, namespace: ns, uid: `uid-${ns}-${name}`, creationTimestamp: '2026-12-01T10:00:00Z', ...extra });
 
@@ -82,6 +84,17 @@ describe('Trace Pod Path offers Services', () => {
     assert.equal(dst[2]!.kind, 'service');
     assert.ok(dst.some((e) => e.kind === 'host' && e.ref === 'default/web-1'));
     assert.ok(!destinationEntries(c, 'default/web-0').some((e) => e.kind === 'service' || (e.kind === 'separator' && e.label === 'services')));
+  });
+
+  test("a live cluster's Services (the collector's kubernetes section, before any exec) are offered the same way", async () => {
+    const c = demoWithServices();
+    c.hosts = c.hosts.filter((h) => h.role === 'node' || h.role === 'pod');
+    delete c.links;
+    const fake = new FakeCluster(c);
+    const sk = await new ClusterCollector(fake).skeleton();
+    assert.equal(fake.execLog.length, 0);
+    const entries = serviceEntries(listServices(serviceIndexOf(buildNetwork(sk.capture))));
+    assert.deepEqual(entries.filter((e) => e.kind === 'service').map((e) => e.kind === 'service' && `${e.label} ${e.description}`), ['svc default/web:http 10.96.0.20:80/TCP', 'svc kube-system/kube-dns:dns 10.96.0.10:53/UDP', 'svc kube-system/kube-dns:dns-tcp 10.96.0.10:53/TCP']);
   });
 
   test('an endpoint that is not ready is not counted as ready', () => {
