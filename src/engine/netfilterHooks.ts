@@ -172,6 +172,11 @@ export class NetfilterAdapter implements NetfilterHooks {
     }
     let seg: NfStep[] = [];
     const flush = () => {
+      // A base chain no rule of which matched and whose policy accepted (an empty mangle table, say) is noise.
+      if (seg.every((s) => s.kind === 'chain' || s.kind === 'return' || (s.kind === 'policy' && s.policy === 'accept'))) {
+        seg = [];
+        return;
+      }
       const sum = summary(call, seg);
       if (sum) steps.push(sum);
       for (const s of seg) {

@@ -462,6 +462,14 @@ describe('the CLI text of a Service trace', () => {
     assert.match(text, /3 paths \(Service endpoints, ECMP next hops and flood copies\):/);
     assert.match(text, /prerouting -> 10\.244\.1\.3:8080 \(33%\): delivered \(endpoint 10\.244\.1\.3:8080, chance 33%\)/);
     assert.match(traceShort(r), /path 2 of 3, prerouting -> 10\.244\.1\.3:8080 \(33%\): DELIVERED \(endpoint 10\.244\.1\.3:8080, chance 33%\)/);
+    // --short shows the DNAT as what decided at the node.
+    assert.match(traceShort(r), / {2}2\. k8s-node3 +veth\S+ -> \S+ +netfilter -A KUBE-SEP-WEB1AAAAAAAAAAAA -p tcp -m comment --comment "default\/web:http" -m tcp -j DNAT --to-destination 10\.244\.1\.3:8080\n/);
+    // A base chain that decided nothing (no rule matched, policy ACCEPT) adds no step.
+    const nf = (s: TracePath['hops'][number]['steps'][number]) => (s.detail?.type === 'netfilter' ? s.detail.step : undefined);
+    const empty = r.paths.flatMap((p) => p.hops.flatMap((h) => h.steps.filter((s, i) => nf(s)?.kind === 'chain' && nf(h.steps[i + 1]!)?.kind === 'policy')));
+    assert.deepEqual(empty, []);
+    // ... as the kernel still walks it: a chain whose rules jumped and returned is shown.
+    assert.ok(r.paths[1]!.hops.some((h) => h.steps.some((s) => { const x = nf(s); return x?.kind === 'chain' && x.chain === 'OUTPUT'; })), 'OUTPUT of the VXLAN packet');
     const solo = traceText(trace(withKubeProxy(), { from: 'default/web-0', to: '10.96.0.60', proto: 'tcp', port: 80 }));
     assert.match(solo, /^verdict: DELIVERED\n.*\n {2}endpoint 10\.244\.0\.3:8080\n/m);
   });
