@@ -240,7 +240,7 @@ function readIptables(text: string, opts: ParseOptions, sink: Sink): { result: P
       const counted = pre ? counters(pre[1], pre[2]) : undefined;
       // Outside a block, a counted rule, one a bare COMMIT follows, or one right after COMMIT is a piece of
       // iptables-save output that lost its block: kept, and said so. Any other is `iptables -S` output.
-      const stray = !table && (kind === 'counted-rule' || cutSaveTail[j] || afterCommit);
+      const stray = !table && (kind === 'counted-rule' || cutSaveTail[j] === 1 || afterCommit);
       const underLast = stray && afterCommit && lastTable !== '';
       sink.rule(c, ls, j, chain, table ? inTable : stray ? place(underLast ? lastTable : undefined, saveFamily) : listing, counted);
       if (unterminated) c.issue(lineAt(j), 'unterminated double quote: the rule is kept with the rest of the line as its last token');
@@ -412,14 +412,14 @@ function openQuote(s: string, q: number): boolean {
  * For each line, whether a bare COMMIT follows it before any `*table`, command, `-P` or `-N` line: such
  * `-A` lines are the end of an iptables-save block whose start was not pasted, not `iptables -S` output.
  */
-function headlessSaveLines(kinds: readonly LineKind[]): boolean[] {
-  const out = new Array<boolean>(kinds.length).fill(false);
+function headlessSaveLines(kinds: readonly LineKind[]): Uint8Array {
+  const out = new Uint8Array(kinds.length);
   let commitAhead = false;
   for (let i = kinds.length - 1; i >= 0; i--) {
     const k = kinds[i]!;
     if (k === 'commit') commitAhead = true;
     else if (k === 'table' || k === 'command' || k === 'chain') commitAhead = false;
-    out[i] = commitAhead;
+    out[i] = commitAhead ? 1 : 0;
   }
   return out;
 }
