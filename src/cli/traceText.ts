@@ -1,7 +1,7 @@
 // What `netpath trace` prints without --json: the hop-by-hop table with evidence (traceText) and one
 // line per hop (traceShort). Both are pure: colour comes in as a Style (plain when off).
 import { printable } from '../capture/text';
-import type { Hop, Step, Trace, TracePath, TraceResult, Verdict } from '../engine';
+import type { CiliumNode, Hop, Step, Trace, TracePath, TraceResult, Verdict } from '../engine';
 import { outcomeOf } from './exit';
 import { plain, type Role, type Style } from './style';
 
@@ -64,7 +64,17 @@ function verdictPieces(t: Pick<Trace, 'verdict' | 'dropAt'>, upper: boolean, cop
 }
 
 function kindPieces(s: Step): Piece[] {
-  return s.inferred ? [['kind', s.kind], ['inferred', '*']] : [['kind', s.kind]];
+  return [['kind', s.kind], ...(s.inferred ? [['inferred', '*'] as Piece] : []), ...(s.unvouched ? [['inferred', '?'] as Piece] : [])];
+}
+
+/** How many characters the marks after a step's kind take (`*` inferred, `?` not vouched for). */
+const markWidth = (s: Step) => (s.inferred ? 1 : 0) + (s.unvouched ? 1 : 0);
+
+/** A node on the path whose packets Cilium's eBPF programs move: what the capture says, and what `?` means. */
+function dataplaneNote(n: CiliumNode): string {
+  const kpr = { yes: 'Cilium translates Services itself (kube-proxy replacement)', no: 'kube-proxy translates Services', unknown: 'whether Cilium translates Services itself is unknown' }[n.kubeProxyReplacement];
+  const hr = { bpf: 'eBPF host routing', legacy: 'legacy host routing', unknown: 'eBPF host routing not ruled out' }[n.hostRouting];
+  return `(${n.host} runs Cilium: ${kpr}, ${hr}; steps marked ? may not be what its eBPF programs do: netpath reads tables, not BPF maps; see cilium-dbg status and cilium-dbg bpf lb list on its agent)`;
 }
 
 const endpointText = (e: { ip: string; port?: number }) => (e.port === undefined ? e.ip : e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`);
@@ -101,12 +111,13 @@ export function traceText(r: TraceResult, style: Style = plain, lineWidth = 100)
   const only = r.paths.length === 1 ? r.paths[0] : undefined;
   if (only?.endpoint) lines.push([`  ${endpointWords(only)}`]);
   if (r.inferred) lines.push(['  ', ['inferred', INFERRED_NOTE]]);
+  for (const n of r.dataplanes ?? []) lines.push(['  ', ['inferred', dataplaneNote(n)]]);
   lines.push([]);
   r.hops.forEach((h, i) => {
     lines.push([`${String(i + 1).padStart(2)}. `, ['host', h.host], `   in ${h.in ?? '-'}   out ${h.out ?? '-'}`]);
     for (const s of h.steps) {
       // At least one space after a long kind (tunnel-encap*), so the sentence never runs into it.
-      const pad = ' '.repeat(Math.max(1, 12 - s.kind.length - (s.inferred ? 1 : 0)));
+      const pad = ' '.repeat(Math.max(1, 12 - s.kind.length - markWidth(s)));
       const body = wrap(s.text, lineWidth - 18);
       lines.push(['      ', ...kindPieces(s), pad, body[0] ?? '']);
       for (const more of body.slice(1)) lines.push([`      ${' '.repeat(12)}${more}`]);
@@ -178,5 +189,6 @@ export function traceShort(r: TraceResult, style: Style = plain): string {
   if (r.verdict !== 'delivered') verdict.push(`: ${r.reason}`);
   if (r.inferred) verdict.push(' ', ['inferred', INFERRED_NOTE]);
   lines.push(verdict);
+  for (const n of r.dataplanes ?? []) lines.push([['inferred', dataplaneNote(n)]]);
   return lines.map((l) => render(l, style).trimEnd()).join('\n') + '\n';
 }
