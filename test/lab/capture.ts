@@ -36,6 +36,8 @@ export interface CaptureOptions {
   concurrency?: number;
   /** Which argv produce each probe (default PROBE_COMMANDS); tests replace some. */
   commands?: Readonly<Record<ProbeName, readonly ProbeCommand[]>>;
+  /** The capture's `kubernetes` section (what the API says about the lab: kube-objects.ts). */
+  kubernetes?: Record<string, unknown[]>;
 }
 
 /** Runs the probes of one host; the first command of a probe that exits 0 wins. */
@@ -103,6 +105,7 @@ export async function captureLab(lab: Lab, built: BuiltCluster, opts: CaptureOpt
     metadata: { cluster: built.spec.name, capturedAt },
     hosts: built.hosts.map((h) => hostEntry(h, byHost.get(h.name)!)),
     links: built.links.map((l) => ({ a: { ...l.a }, b: { ...l.b } })),
+    ...(opts.kubernetes ? { kubernetes: opts.kubernetes } : {}),
   };
   const v = validateCapture(doc);
   if (!v.ok) throw new Error(`the lab produced an invalid capture:\n${v.errors.map((e) => `- ${e.path}: ${e.message}`).join('\n')}`);

@@ -1,8 +1,11 @@
 // The article's cluster (shared/seed): three nodes on 10.4.7.0/24 behind the gateway 10.4.7.1,
-// flannel VXLAN with 10.244.0.0/16 and one /24 per node, a docker0 on every node. Shared by
+// flannel VXLAN with 10.244.0.0/16 and one /24 per node, a docker0 on every node, and kube-proxy
+// (iptables mode) with the demo's Services, flannel's forward and masquerade rules. Shared by
 // make-demo.ts (which writes examples/demo-flannel-vxlan.json) and the lab tests.
 import { join } from 'node:path';
 import { captureLab, type LabCapture } from './capture';
+import { kubernetesSection } from './kube-objects';
+import { loadKubeProxy, type KubeProxyMode, type KubeProxyNode, type KubeProxyOptions, type LabEndpoint, type LabService } from './kube-proxy';
 import type { Lab } from './netns';
 import { buildCluster, settle, type BuiltCluster, type ClusterSpec } from './topology';
 import { assertConnectivity, checkConnectivity, type PingCheck } from './verify';
@@ -48,6 +51,104 @@ export const DEMO_CLUSTER: ClusterSpec = {
   ],
 };
 
+/** The pods' labels (the Services select them). */
+export const DEMO_POD_LABELS: Record<string, Record<string, string>> = {
+  'coredns-6d8c4cb4d-xk7t2': { 'k8s-app': 'kube-dns', 'pod-template-hash': '6d8c4cb4d' },
+  'coredns-6d8c4cb4d-q9m4r': { 'k8s-app': 'kube-dns', 'pod-template-hash': '6d8c4cb4d' },
+  'web-0': { app: 'web', 'statefulset.kubernetes.io/pod-name': 'web-0' },
+  'web-1': { app: 'web', 'statefulset.kubernetes.io/pod-name': 'web-1' },
+  'nginx-7c5ddbdf54-2xq8n': { app: 'nginx', 'pod-template-hash': '7c5ddbdf54' },
+  'prometheus-0': { app: 'prometheus', 'statefulset.kubernetes.io/pod-name': 'prometheus-0' },
+};
+
+/** The endpoints of the demo's pods that carry all of `selector`'s labels, in the pods' order. */
+function endpointsOf(selector: Record<string, string>): LabEndpoint[] {
+  return DEMO_CLUSTER.nodes.flatMap((n) =>
+    n.pods.filter((p) => Object.entries(selector).every(([k, v]) => DEMO_POD_LABELS[p.name]?.[k] === v)).map((p) => ({ ip: p.ip, node: n.name, pod: { namespace: p.namespace, name: p.name } })),
+  );
+}
+
+/**
+ * The demo's Services, as kube-proxy sees them (Service CIDR 10.96.0.0/12):
+ * - default/kubernetes 10.96.0.1:443 -> the API server on k8s-node1 (10.4.7.21:6443);
+ * - kube-system/kube-dns 10.96.0.10 (dns 53/udp, dns-tcp 53/tcp, metrics 9153/tcp) -> the two CoreDNS pods;
+ * - default/web 10.100.34.17:80 -> web-0, web-1 :8080, NodePort 30080 (externalTrafficPolicy Cluster);
+ * - default/nginx 10.108.5.23:80 -> the nginx pod on k8s-node3, NodePort 30081 with externalTrafficPolicy
+ *   Local: only k8s-node3 takes it, the other nodes drop it;
+ * - monitoring/prometheus 10.104.80.90:9090 -> prometheus-0;
+ * - monitoring/alertmanager 10.110.7.93:9093 selects no pod: no endpoints, kube-proxy rejects it.
+ */
+export const DEMO_SERVICES: LabService[] = [
+  {
+    namespace: 'default',
+    name: 'kubernetes',
+    clusterIP: '10.96.0.1',
+    ports: [{ name: 'https', protocol: 'TCP', port: 443, targetPort: 6443 }],
+    endpoints: [{ ip: '10.4.7.21', node: 'k8s-node1' }],
+    selector: {},
+  },
+  {
+    namespace: 'kube-system',
+    name: 'kube-dns',
+    clusterIP: '10.96.0.10',
+    ports: [
+      { name: 'dns', protocol: 'UDP', port: 53, targetPort: 53 },
+      { name: 'dns-tcp', protocol: 'TCP', port: 53, targetPort: 53 },
+      { name: 'metrics', protocol: 'TCP', port: 9153, targetPort: 9153 },
+    ],
+    endpoints: endpointsOf({ 'k8s-app': 'kube-dns' }),
+    selector: { 'k8s-app': 'kube-dns' },
+  },
+  {
+    namespace: 'default',
+    name: 'web',
+    clusterIP: '10.100.34.17',
+    ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080, nodePort: 30080 }],
+    endpoints: endpointsOf({ app: 'web' }),
+    selector: { app: 'web' },
+  },
+  {
+    namespace: 'default',
+    name: 'nginx',
+    clusterIP: '10.108.5.23',
+    ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 80, nodePort: 30081 }],
+    externalTrafficPolicy: 'Local',
+    endpoints: endpointsOf({ app: 'nginx' }),
+    selector: { app: 'nginx' },
+  },
+  {
+    namespace: 'monitoring',
+    name: 'prometheus',
+    clusterIP: '10.104.80.90',
+    ports: [{ name: 'web', protocol: 'TCP', port: 9090, targetPort: 9090 }],
+    endpoints: endpointsOf({ app: 'prometheus' }),
+    selector: { app: 'prometheus' },
+  },
+  {
+    namespace: 'monitoring',
+    name: 'alertmanager',
+    clusterIP: '10.110.7.93',
+    ports: [{ name: 'web', protocol: 'TCP', port: 9093, targetPort: 9093 }],
+    endpoints: endpointsOf({ app: 'alertmanager' }),
+    selector: { app: 'alertmanager' },
+  },
+];
+
+/** kube-proxy's settings on the demo's nodes; FORWARD policy DROP as Docker (docker0) leaves it. */
+export const DEMO_KUBE_PROXY: KubeProxyOptions = { clusterCIDR: '10.244.0.0/16', serviceCIDR: '10.96.0.0/12', flannel: true, forwardPolicy: 'DROP' };
+
+export const DEMO_KUBE_PROXY_NODES: KubeProxyNode[] = DEMO_CLUSTER.nodes.map((n) => ({ name: n.name, ip: n.ip, podCIDR: n.podCIDR }));
+
+/** Loads kube-proxy's (and flannel's) rules for the demo's Services into every node of the demo. */
+export function loadDemoServices(lab: Lab, mode: KubeProxyMode = 'iptables', services: readonly LabService[] = DEMO_SERVICES): void {
+  loadKubeProxy(lab, DEMO_KUBE_PROXY_NODES, services, mode, DEMO_KUBE_PROXY);
+}
+
+/** The demo's API objects (Namespaces, Nodes, Pods, Services, EndpointSlices): the capture's `kubernetes` section. */
+export function demoKubernetes(): Record<string, unknown[]> {
+  return kubernetesSection(DEMO_CLUSTER, DEMO_SERVICES, DEMO_POD_LABELS);
+}
+
 export interface DemoRun {
   built: BuiltCluster;
   checks: PingCheck[];
@@ -59,6 +160,7 @@ export interface DemoRun {
 export async function runDemo(lab: Lab, log: (line: string) => void = () => {}): Promise<DemoRun> {
   let t = Date.now();
   const built = buildCluster(lab, DEMO_CLUSTER);
+  loadDemoServices(lab);
   await settle(lab);
   const buildMs = Date.now() - t;
   log(`built ${lab.namespaces().length} namespaces in ${buildMs} ms`);
@@ -70,7 +172,7 @@ export async function runDemo(lab: Lab, log: (line: string) => void = () => {}):
   const proveMs = Date.now() - t;
 
   t = Date.now();
-  const result = await captureLab(lab, built);
+  const result = await captureLab(lab, built, { kubernetes: demoKubernetes() });
   const captureMs = Date.now() - t;
   log(`captured ${result.capture.hosts.length} hosts in ${captureMs} ms`);
   return { built, checks, result, timings: { buildMs, proveMs, captureMs } };

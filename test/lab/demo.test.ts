@@ -10,11 +10,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { parseCapture, serializeCapture, validateCapture, type Capture, type Host } from '../../src/capture/document';
+import { kubernetesOf, parseCapture, serializeCapture, validateCapture, type Capture, type Host } from '../../src/capture/document';
 import { PROBES } from '../../src/parsers';
 import { PROBE_COMMANDS } from '../../src/capture/probes';
 import { captureLab, describeGaps, writeCaptureFile } from './capture';
-import { DEMO_CAPTURE_PATH, DEMO_CLUSTER, runDemo, type DemoRun } from './demo-cluster';
+import { DEMO_CAPTURE_PATH, DEMO_CLUSTER, DEMO_SERVICES, demoKubernetes, runDemo, type DemoRun } from './demo-cluster';
+import { iptChain } from './kube-proxy';
 import { CommandError, Lab, checkPrerequisites, describeMissing, listNamespaces, parseLabNamespace, run, sweepStaleNamespaces, withLab } from './netns';
 import { buildCluster } from './topology';
 
@@ -85,8 +86,18 @@ function structure(c: Capture) {
       links: linkHeads(h.probes?.links),
       permanentNeigh: lines(h.probes?.neigh).map(withoutStats).filter((l) => / PERMANENT$/.test(l)).sort(),
       permanentFdb: lines(h.probes?.fdb).map(withoutStats).filter((l) => / permanent$/.test(l)).sort(),
+      iptables: ruleLines(h.probes?.iptables),
+      ip6tables: ruleLines(h.probes?.ip6tables),
     })),
+    kubernetes: c.kubernetes,
   };
+}
+
+/** iptables-save's rules and chains without its comment lines and packet counters, which change from run to run. */
+function ruleLines(text: string | undefined): string[] {
+  return lines(text)
+    .filter((l) => !l.startsWith('#'))
+    .map((l) => l.replace(/\[\d+:\d+\]$/, '[0:0]'));
 }
 
 const NODES = DEMO_CLUSTER.nodes;
@@ -223,6 +234,36 @@ if (SKIP) {
           assert.ok(routes.includes(`${n.podCIDR} dev eth0 proto kernel scope link src ${p.ip}`), routes.join('\n'));
         }
       }
+    });
+
+    test("every node holds kube-proxy's rules for the demo's Services as the kernel took them (iptables-nft: iptables-save and nft list ruleset)", () => {
+      const dns = DEMO_SERVICES.find((s) => s.name === 'kube-dns')!;
+      // kube-proxy's own chain name for kube-dns:dns, as every cluster shows it.
+      assert.equal(iptChain.svc(dns, dns.ports[0]!), 'KUBE-SVC-TCOU7JCQXEZGVUNU');
+      for (const n of NODES) {
+        const ipt = probe(capture, n.name, 'iptables');
+        assert.match(ipt, /^:FORWARD DROP \[\d+:\d+\]$/m);
+        assert.match(ipt, /^-A KUBE-SERVICES -d 10\.96\.0\.10\/32 -p udp -m comment --comment "kube-system\/kube-dns:dns cluster IP" -m udp --dport 53 -j KUBE-SVC-TCOU7JCQXEZGVUNU$/m);
+        assert.match(ipt, /^-A KUBE-SVC-TCOU7JCQXEZGVUNU -m comment --comment "kube-system\/kube-dns:dns -> 10\.244\.0\.2:53" -m statistic --mode random --probability 0\.50000000000 -j KUBE-SEP-\w{16}$/m);
+        assert.match(ipt, /^-A KUBE-SERVICES -d 10\.110\.7\.93\/32 -p tcp -m comment --comment "monitoring\/alertmanager:web has no endpoints" -m tcp --dport 9093 -j REJECT --reject-with icmp-port-unreachable$/m);
+        assert.match(ipt, new RegExp(`^-A FLANNEL-POSTRTG -s ${n.podCIDR.replace(/[./]/g, '\\$&')} -d 10\\.244\\.0\\.0/16 -m comment --comment "flanneld masq" -j RETURN$`, 'm'));
+        // eTP Local: only k8s-node3 runs the nginx pod; the other nodes drop its NodePort.
+        const local = /-A KUBE-EXTERNAL-SERVICES -p tcp -m comment --comment "default\/nginx:http has no local endpoints" -m addrtype --dst-type LOCAL -m tcp --dport 30081 -j DROP/;
+        if (n.name === 'k8s-node3') assert.doesNotMatch(ipt, local);
+        else assert.match(ipt, local);
+        // iptables-nft: the same rules are nf_tables tables, which nft list ruleset shows too.
+        assert.match(probe(capture, n.name, 'nft'), /^table ip nat \{$/m);
+      }
+    });
+
+    test("the kubernetes section holds the demo's Namespaces, Nodes, Pods, Services and EndpointSlices, valid and as kube-proxy's rules have them", () => {
+      assert.deepEqual(capture.kubernetes, demoKubernetes());
+      const k = kubernetesOf(capture);
+      assert.deepEqual(k.services.map((s) => `${s.metadata.namespace}/${s.metadata.name} ${s.spec.clusterIP}`), DEMO_SERVICES.map((s) => `${s.namespace}/${s.name} ${s.clusterIP}`));
+      assert.equal(k.pods.length, POD_NAMES.length);
+      const web = k.endpointSlices.find((e) => e.metadata.name.startsWith('web-'))!;
+      assert.deepEqual(web.endpoints.map((e) => [e.addresses[0], e.nodeName]), [['10.244.0.3', 'k8s-node1'], ['10.244.1.3', 'k8s-node2']]);
+      assert.deepEqual(k.endpointSlices.find((e) => e.metadata.name.startsWith('alertmanager-'))!.endpoints, []);
     });
 
     test('a probe whose tool is missing or fails is left out and reported, and the capture is still valid', async () => {

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { basename, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { parseCapture, type Capture } from '../../../src/capture/document';
+import { kubernetesOf, parseCapture, type Capture } from '../../../src/capture/document';
 import { buildNetwork, simulate, type TraceRequest } from '../../../src/engine';
 
 const root = join(__dirname, '../../..');
@@ -37,8 +37,9 @@ function captures(): { name: string; capture: Capture }[] {
 /**
  * The flows traced on a capture: every ordered pair of hosts that send and receive (pods, nodes,
  * routers) as ICMP of 64 bytes, to each of the destination's other addresses too (dual stack), and
- * between pods also a 1500-byte UDP datagram (MTU and ports), plus the flows a capture lists in
- * metadata.snapshotFlows (a fault's own probes).
+ * between pods also a 1500-byte UDP datagram (MTU and ports), every Service port of the capture's
+ * kubernetes section (ClusterIP from each pod, NodePort on each node from each host that is no pod),
+ * plus the flows a capture lists in metadata.snapshotFlows (a fault's own probes).
  */
 function flows(c: Capture): TraceRequest[] {
   const ends = c.hosts.filter((h) => h.role !== 'switch');
@@ -51,6 +52,17 @@ function flows(c: Capture): TraceRequest[] {
       if (a.role === 'pod' && b.role === 'pod') out.push({ from: ref(a), to: ref(b), proto: 'udp', port: 53, size: 1500 });
       // A dual-stack host's other addresses (IPv6 beside IPv4) by address.
       for (const ip of (b.ips ?? []).slice(1)) out.push({ from: ref(a), to: ip });
+    }
+  }
+  // Every Service port of the capture's kubernetes section: its ClusterIP from every pod, its NodePort
+  // on every node from every host that is not a pod (the nodes themselves and routers outside the cluster).
+  for (const svc of kubernetesOf(c).services) {
+    for (const p of svc.spec.ports) {
+      const proto = p.protocol === 'UDP' ? 'udp' : p.protocol === 'TCP' ? 'tcp' : undefined;
+      if (!proto) continue;
+      for (const ip of svc.spec.clusterIPs.filter((x) => x !== 'None')) for (const a of ends.filter((h) => h.role === 'pod')) out.push({ from: ref(a), to: ip, proto, port: p.port });
+      if (p.nodePort === undefined) continue;
+      for (const n of c.hosts.filter((h) => h.role === 'node')) for (const a of ends.filter((h) => h.role !== 'pod')) for (const ip of n.ips ?? []) out.push({ from: ref(a), to: ip, proto, port: p.nodePort });
     }
   }
   const extra = (c.metadata as { snapshotFlows?: TraceRequest[] } | undefined)?.snapshotFlows ?? [];
