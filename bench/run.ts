@@ -3,7 +3,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { parseFdb } from '../src/parsers/fdb';
 import { parseRoutes } from '../src/parsers/routes';
-import { benchDemoTraces, benchKernelFib, benchSynthetic, type Report } from './engine';
+import { benchDemoTraces, benchKernelFib, benchServiceTrace, benchSynthetic, type Report } from './engine';
 import { fdbOutput, ipRouteOutput } from './generate';
 import { benchExtension } from './extension';
 import { benchLive } from './live';
@@ -93,7 +93,7 @@ const report: Report = (status, text) => {
   console.log(`${status}  ${text}`);
 };
 void (async () => {
-  for (const bench of [benchExtension, benchDemoTraces, benchKernelFib, benchSynthetic, benchNetfilter, benchLive]) {
+  for (const bench of [benchExtension, benchDemoTraces, benchServiceTrace, benchKernelFib, benchSynthetic, benchNetfilter, benchLive]) {
     if (!selected(bench.name)) continue;
     try {
       await bench(report);
