@@ -231,6 +231,8 @@ function readIptables(text: string, opts: ParseOptions, sink: Sink): { result: P
     if (t) inTable = place(t.name, saveFamily);
   };
 
+  /** The last rule's table and chain, when that table declares it. */
+  const known: { table?: Table; chain?: string } = {};
   const read = (j: number) => {
     const kind = kinds[j]!;
     const raw = trimmed(ls.raw(j));
@@ -244,7 +246,12 @@ function readIptables(text: string, opts: ParseOptions, sink: Sink): { result: P
       const underLast = stray && afterCommit && lastTable !== '';
       sink.rule(c, ls, j, chain, table ? inTable : stray ? place(underLast ? lastTable : undefined, saveFamily) : listing, counted);
       if (unterminated) c.issue(lineAt(j), 'unterminated double quote: the rule is kept with the rest of the line as its last token');
-      if (table && !table.chains.has(chain)) c.issue(lineAt(j), `rule for chain ${chain}, which table ${table.name} does not declare (kept)`);
+      // iptables-save prints a chain's rules together: most lines name the chain the line before did.
+      if (table && (table !== known.table || chain !== known.chain)) {
+        known.table = table;
+        known.chain = table.chains.has(chain) ? chain : undefined;
+      }
+      if (table && known.chain === undefined) c.issue(lineAt(j), `rule for chain ${chain}, which table ${table.name} does not declare (kept)`);
       if (stray) c.issue(lineAt(j), underLast ? `rule after COMMIT, outside any \`*table\` block (kept under table ${lastTable})` : 'rule before any `*table` line (kept with no table)');
       return;
     }

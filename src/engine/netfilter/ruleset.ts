@@ -199,6 +199,7 @@ class LazyIptables {
       }
       return p;
     };
+    const last: { where?: IptablesPlace; chain?: string; g?: PendingChain } = {};
     let r;
     try {
       r = scanIptables(text, {}, {
@@ -209,6 +210,8 @@ class LazyIptables {
         },
         rule: (lines, j, chain, where, counted) => {
           if (where.table === undefined) return void unplaced++;
+          // Most lines continue the chain of the line before (iptables-save prints a chain's rules together).
+          if (where === last.where && chain === last.chain) return last.g!.add(lines, j, where, counted);
           const p = at(where as IptablesPlace & { table: string });
           let g = p.chains.get(chain);
           if (!g) {
@@ -218,6 +221,9 @@ class LazyIptables {
             p.chains.set(chain, g);
           }
           g.add(lines, j, where, counted);
+          last.where = where;
+          last.chain = chain;
+          last.g = g;
         },
       });
     } catch (e) {

@@ -147,4 +147,13 @@ describe('ruleHead', () => {
     assert.deepEqual(r.issues.map((i) => [i.line, i.message.split(':')[0]]), [[5, 'unterminated double quote']]);
     assert.deepEqual(r.records.map((x) => x.kind === 'iptables-rule' && x.tokens), [false, ['-m', 'comment', '--comment', 'a " b', '-j', 'ACCEPT'], ['-j', 'DROP'], ['-m', 'comment', '--comment', 'open']]);
   });
+
+  test('a chain declared after its first rule, and one never declared: every undeclared rule is named', () => {
+    const r = parseIptables('*filter\n-A X -j ACCEPT\n:X - [0:0]\n-A X -j DROP\n-A Y -j DROP\n-A Y -j DROP\n-A X -j DROP\nCOMMIT\n');
+    assert.deepEqual(r.issues.map((i) => [i.line, i.message]), [
+      [2, 'rule for chain X, which table filter does not declare (kept)'],
+      [5, 'rule for chain Y, which table filter does not declare (kept)'],
+      [6, 'rule for chain Y, which table filter does not declare (kept)'],
+    ]);
+  });
 });
