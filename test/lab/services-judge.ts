@@ -173,8 +173,8 @@ export async function traceAcross(lab: Lab, nodes: readonly string[], from: stri
       createInterface({ input: child.stdout! }).on('line', (l) => m.lines.push(l));
       monitors.push(m);
     }
-    // nft monitor subscribes before it prints anything: give it a moment.
-    await sleep(500);
+    // nft monitor subscribes before it prints anything: give it a moment (the caller retries a probe no node traced).
+    await sleep(1000);
     const [result] = send(lab, from, { ...s, count: 1 });
     let total = -1;
     for (let i = 0; i < 40; i++) {

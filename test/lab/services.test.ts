@@ -76,8 +76,15 @@ async function runKernel(lab: Lab, listeners: Listeners, c: Case): Promise<Kerne
   await listeners.take();
   if (c.kernel.ended && !c.kernel.mixed) {
     // One connection, traced on every node: how it ended, and where.
-    const sport = (sportBase += 7);
-    const t = await traceAcross(lab, NODES, c.from, SRC.get(c.from)!, { dst: c.to, port: c.port, proto: c.proto, sport });
+    // A probe passes its first node's PREROUTING at least: no event on any node means the monitors were
+    // not listening yet (nft monitor gives no sign that it is; seen on a loaded machine), so send another.
+    let t: Awaited<ReturnType<typeof traceAcross>>;
+    for (let attempt = 0; ; attempt++) {
+      const sport = (sportBase += 7);
+      t = await traceAcross(lab, NODES, c.from, SRC.get(c.from)!, { dst: c.to, port: c.port, proto: c.proto, sport });
+      if (t.traces.some((x) => x.events.length > 0) || attempt === 2) break;
+      await listeners.take();
+    }
     const d = kernelDrop(t.traces);
     return { results: [t.result], arrivals: await listeners.take(), traces: describeKernel(t.traces), ...(d ? { drop: { node: d.node, hook: d.hook, event: `${d.event.family} ${d.event.table} ${d.event.chain} ${d.event.kind} ${d.event.verdict}` } } : {}) };
   }
