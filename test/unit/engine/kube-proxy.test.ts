@@ -510,3 +510,25 @@ describe('Services from the API in traces', () => {
     assert.ok(r.paths.every((p) => p.hops[1]!.steps.some((s) => s.inferred && /kube-proxy rules are not in the capture/.test(s.text))));
   });
 });
+
+describe('a node\'s own connection to a Service', () => {
+  test('nat OUTPUT DNATs it, the packet is routed again to the endpoint without a second OUTPUT, and masqueraded (its source is no pod address)', () => {
+    const r = trace(withKubeProxy(), { from: 'k8s-node1', to: '10.96.0.50', proto: 'tcp', port: 80 });
+    assert.equal(r.verdict, 'delivered');
+    assert.deepEqual(r.paths.map((p) => [p.endpoint?.ip, last(p).host]), [
+      ['10.244.0.3', 'web-0'],
+      ['10.244.1.3', 'web-1'],
+      ['10.244.2.2', 'nginx-7c5ddbdf54-2xq8n'],
+    ]);
+    assert.deepEqual(nats(r.paths[0]!), ['k8s-node1 dnat 10.96.0.50 -> 10.244.0.3:8080', 'k8s-node1 masquerade 10.4.7.21 -> 10.244.0.1']);
+    for (const p of r.paths) {
+      const node = p.hops[0]!;
+      // The packet's own steps (a VXLAN outer packet is another, locally sent, packet with its own OUTPUT).
+      const encap = node.steps.findIndex((s) => s.kind === 'vxlan-encap');
+      const own = encap < 0 ? node.steps : node.steps.slice(0, encap);
+      const outputs = own.filter((s) => s.detail?.type === 'netfilter' && s.detail.step.kind === 'chain' && s.detail.hook === 'output' && s.detail.step.table === 'nat');
+      assert.equal(outputs.length, 1, `${p.endpoint?.ip}: nat OUTPUT runs once`);
+      assert.equal(own.filter((s) => s.kind === 'route').length, 2, 'routed, then routed again to the endpoint');
+    }
+  });
+});
