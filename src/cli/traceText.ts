@@ -101,6 +101,21 @@ function branches(r: TraceResult): TraceResult['paths'] {
   return others.length > 1 ? others : [];
 }
 
+/** Where the API and a node's kube-proxy rules disagree: one block per finding, with its lines and the fix. */
+function findingLines(r: TraceResult, lineWidth: number): Piece[][] {
+  const fs = r.findings ?? [];
+  if (fs.length === 0) return [];
+  const lines: Piece[][] = [[], [`${fs.length === 1 ? 'finding' : `${fs.length} findings`} (the API and the rules disagree):`]];
+  for (const f of fs) {
+    const body = wrap(f.text, lineWidth - 4);
+    lines.push(['  - ', ['where', f.host], ' ', f.kind], ...body.map((t): Piece[] => [`    ${t}`]));
+    lines.push([`    expected: ${f.expected}`], [`    found:    ${f.actual}`]);
+    for (const e of f.evidence) lines.push(['    ', ['evidence', `| ${e.host} ${e.probe}:${e.line}  ${e.raw.trim()}`]]);
+    lines.push([`    fix (${f.owner}): ${f.fix}`]);
+  }
+  return lines;
+}
+
 export function traceText(r: TraceResult, style: Style = plain, lineWidth = 100): string {
   const lines: Piece[][] = [];
   const f = r.flow;
@@ -131,6 +146,7 @@ export function traceText(r: TraceResult, style: Style = plain, lineWidth = 100)
     lines.push([`${others.length} paths (${services ? 'Service endpoints, ' : ''}ECMP next hops and flood copies):`]);
     for (const p of others) lines.push([`  ${p.branch}: `, ...verdictPieces(p, false, discarded(p)), ...endpointPieces(p)]);
   }
+  lines.push(...findingLines(r, lineWidth));
   return lines.map((l) => render(l, style)).join('\n') + '\n';
 }
 
@@ -190,5 +206,6 @@ export function traceShort(r: TraceResult, style: Style = plain): string {
   if (r.inferred) verdict.push(' ', ['inferred', INFERRED_NOTE]);
   lines.push(verdict);
   for (const n of r.dataplanes ?? []) lines.push([['inferred', dataplaneNote(n)]]);
+  for (const f of r.findings ?? []) lines.push([['where', `finding at ${f.host}`], `: ${f.text}`]);
   return lines.map((l) => render(l, style).trimEnd()).join('\n') + '\n';
 }

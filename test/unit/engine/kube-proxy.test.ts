@@ -496,6 +496,17 @@ describe('Services from the API in traces', () => {
   test('an endpoint in the EndpointSlice that the node\'s rules lack is a finding of the trace', () => {
     const r = trace(withApi(withKubeProxy(), [{ ip: '10.244.1.2', node: 'k8s-node2', pod: 'coredns-6d8c4cb4d-q9m4r' }]), { from: 'monitoring/prometheus-0', to: 'svc/default/web:http' });
     assert.deepEqual(r.findings?.map((f) => [f.kind, f.host, f.endpoint?.ip]), [['endpoint-missing', 'k8s-node3', '10.244.1.2']]);
+    // The CLI prints it under the paths: where, what the API expects and the rules do, their lines, the fix.
+    const f = r.findings![0]!;
+    const text = traceText(r);
+    const block = text.slice(text.indexOf('finding (the API and the rules disagree):'));
+    assert.ok(block.length < text.length, text);
+    assert.ok(block.includes(`  - k8s-node3 endpoint-missing\n`), block);
+    assert.ok(block.includes(`    expected: ${f.expected}\n`) && block.includes(`    found:    ${f.actual}\n`), block);
+    for (const e of f.evidence) assert.ok(block.includes(`| ${e.host} ${e.probe}:${e.line}  ${e.raw.trim()}`), block);
+    assert.ok(block.includes(`    fix (kube-proxy): ${f.fix}`), block);
+    assert.match(traceShort(r), /^finding at k8s-node3: /m);
+    assert.doesNotMatch(traceText(trace(withApi(withKubeProxy()), { from: 'monitoring/prometheus-0', to: 'svc/default/web' })), /finding/);
   });
 
   test('a node whose rules the capture lacks: the Service index stands in for them, marked inferred', () => {
