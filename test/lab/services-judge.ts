@@ -249,14 +249,17 @@ export function sourceAtDelivery(path: TracePath, flowSrc: string): string {
 }
 
 /** Per endpoint (`ip:port`) the engine's delivered paths say the rules pick: chance and the source the endpoint sees. */
-export function engineEndpoints(r: TraceResult): Map<string, { probability: number; sources: Set<string> }> {
-  const out = new Map<string, { probability: number; sources: Set<string> }>();
+export function engineEndpoints(r: TraceResult): Map<string, { probability: number; sources: Set<string>; hosts: Set<string> }> {
+  const out = new Map<string, { probability: number; sources: Set<string>; hosts: Set<string> }>();
   for (const p of r.paths) {
     if (p.verdict !== 'delivered' || p.floodCopy) continue;
     const ep = p.endpoint ? `${p.endpoint.ip}:${p.endpoint.port ?? r.flow.dport}` : `${r.to.ip}:${r.flow.dport}`;
-    const e = out.get(ep) ?? { probability: 0, sources: new Set<string>() };
+    const e = out.get(ep) ?? { probability: 0, sources: new Set<string>(), hosts: new Set<string>() };
     e.probability += p.probability ?? 1;
     e.sources.add(sourceAtDelivery(p, r.flow.src));
+    // Where the path delivers it: the host of its last hop.
+    const last = p.hops.at(-1)?.host;
+    if (last !== undefined) e.hosts.add(last);
     out.set(ep, e);
   }
   return out;

@@ -131,6 +131,7 @@ function judge(c: Case, k: KernelOutcome, r: TraceResult): void {
   for (const [e, got] of arrivedAt) {
     const p = eps.get(e)!.probability;
     assert.ok(withinBinomial(got.length, n, p), `ENGINE AND KERNEL DISAGREE on ${e}'s share of ${c.name}: ${got.length} of ${n} connections, the engine's probability ${p.toFixed(3)}:\n${both}`);
+    assert.deepEqual([...eps.get(e)!.hosts].sort(), [...new Set(got.map((a) => a.host))].sort(), `ENGINE AND KERNEL DISAGREE on which host takes ${e}'s connections of ${c.name}:\n${both}`);
     assert.deepEqual([...eps.get(e)!.sources].sort(), [...new Set(got.map((a) => a.peer))].sort(), `ENGINE AND KERNEL DISAGREE on the source ${e} sees for ${c.name}:\n${both}`);
   }
   const failed = k.results.filter((x) => x === 'refused' || x === 'timeout').length;
@@ -180,7 +181,7 @@ function sharedCases(): Case[] {
     {
       name: 'NodePort (externalTrafficPolicy Cluster) from the node itself: DNAT in OUTPUT, masqueraded to the address of the device towards each endpoint',
       from: 'k8s-node1', to: '10.4.7.21', proto: 'tcp', port: 30080, count: 80,
-      knownDisagreement: 'a packet a node sends to its own address keeps the unspecified source 0.0.0.0 through OUTPUT and POSTROUTING in the engine (the kernel has chosen 10.4.7.21 before NF_INET_LOCAL_OUT), so its MASQUERADE reports 0.0.0.0 where the endpoints see 10.244.0.1 / 10.244.0.0',
+      knownDisagreement: 'after the DNAT in OUTPUT of a packet a node sends to its own address, the engine delivers it to k8s-node1 itself ("k8s-node1 owns 10.244.0.3") instead of routing it to the pods, and the packet keeps the unspecified source 0.0.0.0 (the kernel has chosen 10.4.7.21 before NF_INET_LOCAL_OUT), so its MASQUERADE says 0.0.0.0 where the endpoints see 10.244.0.1 / 10.244.0.0',
       kernel: { delivered: { '10.244.0.3:8080': '10.244.0.1', '10.244.1.3:8080': '10.244.0.0' } },
     },
     {
