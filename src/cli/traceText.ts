@@ -101,6 +101,18 @@ function branches(r: TraceResult): TraceResult['paths'] {
   return others.length > 1 ? others : [];
 }
 
+/** The likely causes of a failed trace, most likely first: where, what, expected and found, and the fix. */
+function diagnosisLines(r: TraceResult, lineWidth: number): Piece[][] {
+  const ds = r.diagnosis ?? [];
+  if (ds.length === 0) return [];
+  const lines: Piece[][] = [[], ['diagnosis:']];
+  for (const d of ds) {
+    lines.push(['  - ', ['where', d.host], ` ${d.probe}`], ...wrap(d.text, lineWidth - 4).map((t): Piece[] => [`    ${t}`]));
+    lines.push([`    expected: ${d.expected}`], [`    found:    ${d.actual}`], [`    fix (${d.owner}): ${d.fix}`]);
+  }
+  return lines;
+}
+
 /** Where the API and a node's kube-proxy rules disagree: one block per finding, with its lines and the fix. */
 function findingLines(r: TraceResult, lineWidth: number): Piece[][] {
   const fs = r.findings ?? [];
@@ -146,6 +158,7 @@ export function traceText(r: TraceResult, style: Style = plain, lineWidth = 100)
     lines.push([`${others.length} paths (${services ? 'Service endpoints, ' : ''}ECMP next hops and flood copies):`]);
     for (const p of others) lines.push([`  ${p.branch}: `, ...verdictPieces(p, false, discarded(p)), ...endpointPieces(p)]);
   }
+  lines.push(...diagnosisLines(r, lineWidth));
   lines.push(...findingLines(r, lineWidth));
   return lines.map((l) => render(l, style)).join('\n') + '\n';
 }
@@ -206,6 +219,7 @@ export function traceShort(r: TraceResult, style: Style = plain): string {
   if (r.inferred) verdict.push(' ', ['inferred', INFERRED_NOTE]);
   lines.push(verdict);
   for (const n of r.dataplanes ?? []) lines.push([['inferred', dataplaneNote(n)]]);
+  for (const d of r.diagnosis ?? []) lines.push([['where', `diagnosis at ${d.host}`], `: ${d.text}`]);
   for (const f of r.findings ?? []) lines.push([['where', `finding at ${f.host}`], `: ${f.text}`]);
   return lines.map((l) => render(l, style).trimEnd()).join('\n') + '\n';
 }

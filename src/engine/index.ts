@@ -6,11 +6,12 @@ import { buildNetwork, netnsOf, type Network } from './network';
 import type { Packet } from './walk/packet';
 import { Walker } from './walk/driver';
 import { annotate, detectDataplanes } from './dataplane';
-import type { Flow, TraceResult } from './trace';
+import type { Diagnosis, Flow, TraceResult } from './trace';
+import { servicePortNotServed } from './narrate';
 import type { Netns } from './netns';
 import { NetfilterAdapter } from './netfilterHooks';
 import { findingsForTrace } from './serviceFindings';
-import { isServiceRef, resolveServiceRef, serviceIndexOf } from './services';
+import { isServiceRef, resolveServiceRef, serviceIndexOf, servicesAt } from './services';
 
 export { buildNetwork, type Network } from './network';
 export * from './trace';
@@ -157,12 +158,33 @@ export function simulate(net: Network, req: TraceRequest): TraceOutcome {
   const adapter = net.netfilter instanceof NetfilterAdapter ? net.netfilter : undefined;
   const findings = findingsForTrace(net, result, { ...(service !== undefined ? { service } : {}), ...(adapter ? { rulesetOf: (n: Netns) => adapter.ruleset(n) } : {}) });
   if (findings.length) result.findings = findings;
+  if (result.verdict !== 'delivered' && service === undefined && !traces.some((t) => t.endpoint !== undefined)) {
+    const d = servicePortDiagnosis(net, fromHost, dst, proto, pkt.dport);
+    if (d) result.diagnosis = [d];
+  }
   // Nodes on the paths whose packets Cilium's eBPF programs move: the steps the tables cannot vouch for.
   markUnvouched(net, result, service !== undefined || traces.some((t) => t.endpoint !== undefined) || isServiceAddress(net, dst));
   const settles = [...sim.settles].filter((h) => !sim.needs.has(h)).sort();
   if (settles.length) result.settles = settles;
   if (top.ending) result.ending = top.ending;
   return { ok: true, result };
+}
+
+/**
+ * A packet to a Service's address (ClusterIP, externalIP, LoadBalancer IP) on a protocol or port the
+ * Service does not serve: kube-proxy left it alone, which is why it went nowhere. Undefined when `dst`
+ * is no Service address, or the Service serves that port (the rules decided, and the trace says how).
+ */
+function servicePortDiagnosis(net: Network, from: Host, dst: Addr, proto: Flow['proto'], dport: number | undefined): Diagnosis | undefined {
+  const matches = servicesAt(serviceIndexOf(net), dst.toString()).filter((m) => m.via !== 'node-port');
+  if (matches.length === 0) return undefined;
+  if (proto !== 'icmp' && matches.some((m) => m.port.protocol.toLowerCase() === proto && m.port.port === dport)) return undefined;
+  const svc = matches[0]!.service;
+  const ports = matches.filter((m) => m.service === svc).map((m) => m.port);
+  const node = from.role === 'pod' ? from.node : from.role === 'node' ? from.name : undefined;
+  const rules = node !== undefined ? (['iptables', 'nft', 'ipvs'] as const).find((p) => net.hosts.get(node)?.host.probes?.[p]?.trim()) : undefined;
+  const words = servicePortNotServed({ ip: dst.toString(), service: svc.key, ports, proto, port: dport, node });
+  return { kind: 'service-port-not-served', host: rules && node !== undefined ? node : 'kubernetes', probe: rules ?? svc.evidence.probe, owner: 'kube-proxy', ...words };
 }
 
 /** Whether the Service index knows `dst` as a Service address (ClusterIP, externalIP, LoadBalancer IP). */

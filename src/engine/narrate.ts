@@ -3,6 +3,7 @@
 // parse these sentences. The wording is part of the trace JSON: change it on purpose only.
 import { describeStep, describeUnevaluated } from './netfilter/narrate';
 import type { AttachmentFacts, ForkChoice, InferredIp, InferredNetnsFacts, RouteView, RpFailure, StepDetail, WgPeerRef } from './detail';
+import type { Diagnosis } from './trace';
 
 type Of<T extends StepDetail['type']> = Extract<StepDetail, { type: T }>;
 
@@ -431,4 +432,24 @@ export function forkLabel(f: ForkChoice): string {
       return ep ? `${f.hook} -> ${ep} (${pct})` : `${f.hook} outcome ${f.choice} (${pct})`;
     }
   }
+}
+
+/** A Service port as kube-proxy names it in words: `53/UDP (dns)`. */
+const servicePortWords = (p: { port: number; protocol: string; name: string }) => `${p.port}/${p.protocol}${p.name ? ` (${p.name})` : ''}`;
+
+/**
+ * The diagnosis of a packet to a Service address on a protocol or port the Service does not serve:
+ * kube-proxy rewrites only the Service's own ports, so the packet went on unrewritten.
+ */
+export function servicePortNotServed(f: { ip: string; service: string; ports: { port: number; protocol: string; name: string }[]; proto: string; port: number | undefined; node: string | undefined }): Pick<Diagnosis, 'text' | 'expected' | 'actual' | 'fix'> {
+  const served = f.ports.map(servicePortWords).join(', ');
+  const asked = f.proto === 'icmp' ? 'ICMP' : f.port === undefined ? `${f.proto.toUpperCase()} with no destination port` : `${f.port}/${f.proto.toUpperCase()}`;
+  const first = f.ports[0]!;
+  const svcRef = `svc/${f.service}${first.name ? `:${first.name}` : f.ports.length > 1 ? `:${first.port}` : ''}`;
+  return {
+    text: `${f.ip} is the address of Service ${f.service}, which serves ${served}; kube-proxy${f.node ? ` on ${f.node}` : ''} rewrites only those, so this ${asked} packet went on with ${f.ip} as its destination${f.proto === 'icmp' ? ' (a ClusterIP does not answer ping in iptables or nftables mode)' : ''}.`,
+    expected: `a port the Service serves: ${served}`,
+    actual: asked,
+    fix: `trace a port the Service serves: --proto ${first.protocol.toLowerCase()} --port ${first.port}, or --to ${svcRef}`,
+  };
 }

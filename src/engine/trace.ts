@@ -162,6 +162,27 @@ export interface TraceResult extends Trace {
    * says of how; the steps there that the tables cannot vouch for carry `unvouched`. Absent when none.
    */
   dataplanes?: CiliumNode[];
+  /**
+   * When the packet is not delivered: the likely causes, most likely first (capture-v1's `diagnosis[]`).
+   * Absent when netpath has none to give.
+   */
+  diagnosis?: Diagnosis[];
+}
+
+/** A likely cause of a failed trace: where the state differs from what the cluster intends, and the fix. */
+export interface Diagnosis {
+  /** The host whose state (or, `kubernetes`, the API objects) the cause lives in. */
+  host: string;
+  /** The probe (table) on that host, or the API object's path. */
+  probe: string;
+  text: string;
+  expected: string;
+  actual: string;
+  /** The component that owns that state (`kube-proxy`, `flanneld`, ...). */
+  owner: string;
+  fix: string;
+  /** What kind of cause, for views and tests. */
+  kind: 'service-port-not-served';
 }
 
 // ---- where the tables do not decide (dataplane.ts) ----------------------------------------------

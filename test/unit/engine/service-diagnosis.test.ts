@@ -1,0 +1,64 @@
+// A packet to a Service's address on a protocol or port the Service does not serve: kube-proxy leaves it
+// alone, so it goes wherever the routes send a packet for that address — usually nowhere. The trace says
+// why, on the demo capture (kube-proxy's iptables rules on its nodes, kube-dns from the API objects).
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { parseCapture, type Capture } from '../../../src/capture/document';
+import { buildNetwork, simulate, type TraceRequest, type TraceResult } from '../../../src/engine';
+import { traceShort, traceText } from '../../../src/cli/traceText';
+
+function demo(): Capture {
+  const r = parseCapture(readFileSync(join(__dirname, '../../../examples/demo-flannel-vxlan.json'), 'utf8'));
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.capture;
+}
+
+const net = buildNetwork(demo());
+function trace(req: TraceRequest): TraceResult {
+  const r = simulate(net, req);
+  if (!r.ok) throw new Error(r.error);
+  return r.result;
+}
+
+describe('a Service address on a port the Service does not serve', () => {
+  test('ping to kube-dns\'s ClusterIP: no route at gw, and the diagnosis says kube-proxy rewrites only the Service\'s ports', () => {
+    const r = trace({ from: 'default/web-0', to: '10.96.0.10' });
+    assert.equal(r.verdict, 'no-route');
+    assert.deepEqual(r.dropAt, { host: 'gw', dev: null });
+    assert.equal(r.diagnosis?.length, 1);
+    const d = r.diagnosis![0]!;
+    assert.equal(d.kind, 'service-port-not-served');
+    assert.equal(d.host, 'k8s-node1');
+    assert.equal(d.probe, 'iptables');
+    assert.equal(d.owner, 'kube-proxy');
+    assert.equal(d.actual, 'ICMP');
+    assert.equal(d.expected, 'a port the Service serves: 53/UDP (dns), 53/TCP (dns-tcp), 9153/TCP (metrics)');
+    assert.match(d.text, /^10\.96\.0\.10 is the address of Service kube-system\/kube-dns/);
+    assert.equal(d.fix, 'trace a port the Service serves: --proto udp --port 53, or --to svc/kube-system/kube-dns:dns');
+    assert.match(traceText(r), /\ndiagnosis:\n {2}- k8s-node1 iptables\n/);
+    assert.match(traceShort(r), /^diagnosis at k8s-node1: 10\.96\.0\.10 is the address of Service kube-system\/kube-dns/m);
+  });
+
+  test('a TCP port the Service does not serve gets the same diagnosis, naming that port', () => {
+    const r = trace({ from: 'default/web-0', to: '10.96.0.10', proto: 'tcp', port: 80 });
+    assert.notEqual(r.verdict, 'delivered');
+    assert.equal(r.diagnosis?.[0]?.actual, '80/TCP');
+  });
+
+  test('a port the Service serves is rewritten: no such diagnosis, whatever happens to the endpoints', () => {
+    for (const req of [{ from: 'default/web-0', to: '10.96.0.10', proto: 'udp' as const, port: 53 }, { from: 'default/web-0', to: 'svc/kube-system/kube-dns:dns' }]) {
+      const r = trace(req);
+      assert.equal(r.verdict, 'delivered');
+      assert.ok(r.paths.every((p) => p.endpoint !== undefined));
+      assert.equal(r.diagnosis, undefined);
+    }
+  });
+
+  test('an address no Service has: no diagnosis from Services', () => {
+    const r = trace({ from: 'default/web-0', to: '10.96.0.99' });
+    assert.equal(r.verdict, 'no-route');
+    assert.equal(r.diagnosis, undefined);
+  });
+});
