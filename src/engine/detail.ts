@@ -147,7 +147,7 @@ export type StepDetail = (
   // ---- ip_output ---------------------------------------------------------------------------------
   | { type: 'route-dev-unknown'; ns: string; dev?: string }
   | { type: 'dev-down'; ns: string; dev: string; state: 'down' | 'no-carrier' }
-  | { type: 'src'; addr: string; from: 'route' | 'device'; dev: string }
+  | { type: 'src'; addr: string; from: 'route' | 'device' | 'destination'; dev: string }
   | { type: 'mtu'; ns: string; dev: string; size: number; mtu: number; result: 'fragment' | 'too-big'; inferredMtu?: boolean }
   // ---- neigh_output ------------------------------------------------------------------------------
   | {

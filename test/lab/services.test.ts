@@ -181,13 +181,11 @@ function sharedCases(): Case[] {
     {
       name: 'NodePort (externalTrafficPolicy Cluster) from the node itself: DNAT in OUTPUT, masqueraded to the address of the device towards each endpoint',
       from: 'k8s-node1', to: '10.4.7.21', proto: 'tcp', port: 30080, count: 80,
-      knownDisagreement: 'after the DNAT in OUTPUT of a packet a node sends to its own address, the engine delivers it to k8s-node1 itself ("k8s-node1 owns 10.244.0.3") instead of routing it to the pods, and the packet keeps the unspecified source 0.0.0.0 (the kernel has chosen 10.4.7.21 before NF_INET_LOCAL_OUT), so its MASQUERADE says 0.0.0.0 where the endpoints see 10.244.0.1 / 10.244.0.0',
       kernel: { delivered: { '10.244.0.3:8080': '10.244.0.1', '10.244.1.3:8080': '10.244.0.0' } },
     },
     {
       name: 'NodePort with externalTrafficPolicy Local from the node itself, which has no endpoint: kube-proxy sends local traffic to every endpoint, masqueraded',
       from: 'k8s-node1', to: '10.4.7.21', proto: 'tcp', port: 30081, count: 3,
-      knownDisagreement: 'with the source 0.0.0.0 (see above), KUBE-EXT\'s "addrtype --src-type LOCAL" / "fib saddr type local" rules do not match in the engine, so no DNAT and the INPUT hook drops it (filtered at k8s-node1); the kernel DNATs to nginx on k8s-node3, masqueraded to 10.244.0.0',
       kernel: { delivered: { '10.244.2.2:80': '10.244.0.0' } },
     },
     { name: 'hairpin: a pod to its own Service, masqueraded when the rules pick the pod itself', from: 'web-0', to: WEB, proto: 'tcp', port: 80, count: 120, kernel: { delivered: { '10.244.0.3:8080': '10.244.0.1', '10.244.1.3:8080': '10.244.0.3' } } },

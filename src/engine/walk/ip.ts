@@ -92,7 +92,8 @@ function routeStep(ns: Netns, pkt: Packet, ans: RouteAnswer, outcome: Extract<St
 }
 
 /** What the route decides: no route, a rule's or route's reject, local delivery, or on to forward or send. */
-export const fibResult: Stage<'fib_result'> = (w, _here, { ns, iif, pkt, ans }) => {
+export const fibResult: Stage<'fib_result'> = (w, _here, { ns, iif, pkt: packet, ans }) => {
+  let pkt = packet;
   const fam = pkt.dst.family;
   // An outer packet that cannot be routed fails inside the tunnel device's transmit (tx_errors there).
   const localDrop = iif ? null : (pkt.tunnelDev ?? null);
@@ -114,8 +115,18 @@ export const fibResult: Stage<'fib_result'> = (w, _here, { ns, iif, pkt, ans }) 
     case 'local':
     case 'broadcast':
     case 'multicast':
-    case 'anycast':
-      return next(localIn(w, ns, iif, pkt), { steps: [routeStep(ns, pkt, ans, rec.type === 'local' ? 'local' : 'cast')] });
+    case 'anycast': {
+      const steps = [routeStep(ns, pkt, ans, rec.type === 'local' ? 'local' : 'cast')];
+      // A packet created here for a local address gets its source at the route lookup, before OUTPUT
+      // runs (ip_route_output_key_hash_rcu: RTN_LOCAL takes the route's prefsrc, else the destination).
+      if (!iif && pkt.src.isUnspecified() && rec.type === 'local') {
+        const chosen = rec.prefsrc ?? pkt.dst;
+        if (_here.hops === 1 && !pkt.inner) w.pickedSrc ??= chosen;
+        pkt = { ...pkt, src: chosen };
+        steps.push(step('src', { type: 'src', addr: chosen.toString(), from: rec.prefsrc ? 'route' : 'destination', dev: rec.dev ?? 'lo' }, [rec.prefsrc ? routeEv(ns, ans.route) : undefined]));
+      }
+      return next(localIn(w, ns, iif, pkt), { steps });
+    }
     case 'throw':
     case 'nat':
       return drop('no-route', { type: 'route-unusable', route: routeView(ans.route) }, null, [routeEv(ns, ans.route)]);
@@ -137,7 +148,11 @@ function localIn(w: Walk, ns: Netns, iif: Iface | null, pkt: Packet): Goto {
   if (iif) return hooks(w, [call('input', { iif: iif.name })], pkt, (p) => ipvsPoint(w, call('input', { iif: iif.name })(p), deliver, xmit));
   // A local packet: IPVS takes it at LOCAL_OUT, after the OUTPUT chains (ip_vs_local_request).
   const loopback = (p: Packet): Goto => hooks(w, [call('postrouting', { oif: 'lo' }), call('prerouting', { iif: 'lo' }), call('input', { iif: 'lo' })], p, deliver);
-  return hooks(w, [call('output', { oif: 'lo' })], pkt, (p) => ipvsPoint(w, call('output', { oif: 'lo' })(p), loopback, xmit));
+  // A destination or mark OUTPUT rewrote (a NodePort on the node's own address) is routed again
+  // (ip_route_me_harder), without running OUTPUT a second time.
+  return hooks(w, [call('output', { oif: 'lo' })], pkt, (p) =>
+    p.dst.equals(pkt.dst) && p.mark === pkt.mark ? ipvsPoint(w, call('output', { oif: 'lo' })(p), loopback, xmit) : { stage: 'ip_route_output', ns, pkt: { ...p, rerouted: true } },
+  );
 }
 
 function forwardingEnabled(ns: Netns, iif: Iface, fam: Family): { enabled: boolean | undefined; key: string; assumed: boolean; evidence: Evidence[] } {

@@ -62,3 +62,23 @@ describe('a Service address on a port the Service does not serve', () => {
     assert.equal(r.diagnosis, undefined);
   });
 });
+
+describe("a node's connection to a NodePort on its own address", () => {
+  test('the source is picked at the route lookup (the local route), OUTPUT DNATs it and it is routed again to each endpoint', () => {
+    const r = trace({ from: 'k8s-node1', to: '10.4.7.21', proto: 'tcp', port: 30080 });
+    assert.equal(r.verdict, 'delivered');
+    assert.equal(r.flow.src, '10.4.7.21');
+    assert.deepEqual(r.paths.map((p) => [p.endpoint?.ip, p.hops[p.hops.length - 1]!.host]), [['10.244.0.3', 'web-0'], ['10.244.1.3', 'web-1']]);
+    const first = r.paths[0]!.hops[0]!.steps;
+    const src = first.find((s) => s.kind === 'src');
+    assert.deepEqual(src?.detail, { type: 'src', addr: '10.4.7.21', from: 'route', dev: 'eth0' });
+    // The source is set before the first netfilter step (OUTPUT), as the kernel has it then.
+    assert.ok(first.indexOf(src!) < first.findIndex((s) => s.kind === 'netfilter'));
+  });
+
+  test("externalTrafficPolicy Local without a local endpoint: the node's own traffic still goes to every endpoint (KUBE-EXT's local-traffic rule)", () => {
+    const r = trace({ from: 'k8s-node1', to: '10.4.7.21', proto: 'tcp', port: 30081 });
+    assert.equal(r.verdict, 'delivered');
+    assert.deepEqual(r.paths.map((p) => p.endpoint?.ip), ['10.244.2.2']);
+  });
+});
