@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { Addr, Prefix } from '../net/addr';
 import { isProbeName } from '../parsers';
+import { jsonPath, valueAt } from './jsonPath';
 import { readKubernetes, type KubeSection } from './kubernetes';
 
 export const API_VERSION = 'netpath/v1';
@@ -50,13 +51,7 @@ export interface CaptureProblem {
 export type LoadResult = { ok: true; capture: Capture; warnings: CaptureProblem[] } | { ok: false; errors: CaptureProblem[] };
 
 export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else if (typeof p === 'string' && /^[A-Za-z_$][\w$]*$/.test(p)) out += out ? `.${p}` : p;
-    else out += `[${JSON.stringify(String(p))}]`;
-  }
-  return out || '(root)';
+  return jsonPath('', path).replace(/^\./, '') || '(root)';
 }
 
 /** Parses capture JSON text. Never throws. */
@@ -136,15 +131,6 @@ function describeIssue(i: z.core.$ZodIssue, doc: unknown): string {
   if (i.code === 'invalid_value') return `expected one of ${i.values.map((v) => JSON.stringify(v)).join(', ')}, got ${shown}`;
   if (i.code === 'invalid_type') return `expected ${i.expected}, got ${got === undefined ? 'nothing' : shown}`;
   return `${i.message}, got ${shown}`;
-}
-
-function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = doc;
-  for (const p of path) {
-    if (typeof v !== 'object' || v === null) return undefined;
-    v = (v as Record<PropertyKey, unknown>)[p];
-  }
-  return v;
 }
 
 /** Serialises a capture with stable key order and two-space indent, ending with a newline. */

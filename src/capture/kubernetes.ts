@@ -9,6 +9,7 @@
 // Pure: no I/O.
 import { z } from 'zod';
 import { Addr, Prefix } from '../net/addr';
+import { jsonPath, valueAt } from './jsonPath';
 
 /** A problem with one object of the section: its JSON path (`kubernetes.services[2].spec.ports[0].port`) and what is wrong. */
 export interface KubeIssue {
@@ -317,25 +318,6 @@ function copyWithoutNulls(v: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = copyWithoutNulls(x);
   return out;
-}
-
-function jsonPath(base: string, path: readonly PropertyKey[]): string {
-  let out = base;
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else if (typeof p === 'string' && /^[A-Za-z_$][\w$]*$/.test(p)) out += `.${p}`;
-    else out += `[${JSON.stringify(String(p))}]`;
-  }
-  return out;
-}
-
-function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = doc;
-  for (const p of path) {
-    if (typeof v !== 'object' || v === null) return undefined;
-    v = (v as Record<PropertyKey, unknown>)[p];
-  }
-  return v;
 }
 
 function describe(i: z.core.$ZodIssue, obj: unknown): string {
