@@ -16,9 +16,9 @@ function toItems(entries: PickEntry[]): Item[] {
   return entries.map((e) => (e.kind === 'separator' ? { label: e.label, kind: vscode.QuickPickItemKind.Separator } : { label: e.label, description: e.description, ...((e.kind === 'host' || e.kind === 'service') && e.detail ? { detail: e.detail } : {}), entry: e }));
 }
 
-/** A Service port's packet: its protocol and port (a protocol the engine does not trace leaves the choice to the user). */
-function servicePacket(p: { proto: string; port: number }): Packet | undefined {
-  return p.proto === 'tcp' || p.proto === 'udp' ? { size: 64, proto: p.proto, port: p.port } : undefined;
+/** A Service port's packet: its protocol (TCP, UDP or SCTP) and port. */
+function servicePacket(p: { proto: 'tcp' | 'udp' | 'sctp'; port: number }): Packet {
+  return { size: 64, proto: p.proto, port: p.port };
 }
 
 /** A Service given by reference (a hover's "Trace to this port"): the packet its port takes. */
@@ -50,6 +50,7 @@ async function pickPacket(initial: Packet = { size: 64, proto: 'icmp' }): Promis
         { label: '$(symbol-numeric) Packet size...', id: 'size' },
         { label: '$(plug) TCP port...', id: 'tcp' },
         { label: '$(plug) UDP port...', id: 'udp' },
+        { label: '$(plug) SCTP port...', id: 'sctp' },
         { label: '$(pulse) ICMP', id: 'icmp' },
       ],
       { title: 'Packet', placeHolder: describe },
@@ -65,7 +66,7 @@ async function pickPacket(initial: Packet = { size: 64, proto: 'icmp' }): Promis
     } else {
       const v = await vscode.window.showInputBox({ title: `${choice.id.toUpperCase()} destination port`, validateInput: (s) => (/^\d+$/.test(s) && Number(s) >= 1 && Number(s) <= 65535 ? undefined : '1 to 65535') });
       if (v !== undefined) {
-        packet.proto = choice.id as 'tcp' | 'udp';
+        packet.proto = choice.id as 'tcp' | 'udp' | 'sctp';
         packet.port = Number(v);
       }
     }
