@@ -60,10 +60,17 @@ function hostRoutingSetting(v: unknown): 'bpf' | 'legacy' | undefined {
   return s === 'bpf' ? 'bpf' : s === 'legacy' ? 'legacy' : undefined;
 }
 
+/** ciliumAgents by the capture's typed kubernetes section (read once per capture): a trace asks for every path. */
+const agentsBySection = new WeakMap<object, Map<string, string>>();
+
 /** Cilium agent pods by the node they run on (the `k8s-app: cilium` DaemonSet), from the API objects. */
 function ciliumAgents(capture: Capture): Map<string, string> {
+  const section = kubernetesOf(capture);
+  const known = agentsBySection.get(section);
+  if (known) return known;
   const out = new Map<string, string>();
-  for (const p of kubernetesOf(capture).pods) {
+  agentsBySection.set(section, out);
+  for (const p of section.pods) {
     const node = p.spec?.nodeName;
     if (node === undefined || p.metadata.labels?.['k8s-app'] !== 'cilium') continue;
     out.set(node, `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`);
