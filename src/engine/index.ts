@@ -11,7 +11,7 @@ import { servicePortNotServed } from './narrate';
 import type { Netns } from './netns';
 import { NetfilterAdapter } from './netfilterHooks';
 import { findingsForTrace } from './serviceFindings';
-import { isServiceRef, resolveServiceRef, serviceIndexOf, servicesAt } from './services';
+import { isServiceRef, resolveServiceRef, serviceIndexOf, servicesAt, type ServiceMatch } from './services';
 
 export { buildNetwork, type Network } from './network';
 export * from './trace';
@@ -163,7 +163,7 @@ export function simulate(net: Network, req: TraceRequest): TraceOutcome {
     if (d) result.diagnosis = [d];
   }
   // Nodes on the paths whose packets Cilium's eBPF programs move: the steps the tables cannot vouch for.
-  markUnvouched(net, result, service !== undefined || traces.some((t) => t.endpoint !== undefined) || isServiceAddress(net, dst));
+  markUnvouched(net, result, () => service !== undefined || traces.some((t) => t.endpoint !== undefined) || serviceFrontendsAt(net, dst).length > 0);
   const settles = [...sim.settles].filter((h) => !sim.needs.has(h)).sort();
   if (settles.length) result.settles = settles;
   if (top.ending) result.ending = top.ending;
@@ -176,7 +176,7 @@ export function simulate(net: Network, req: TraceRequest): TraceOutcome {
  * is no Service address, or the Service serves that port (the rules decided, and the trace says how).
  */
 function servicePortDiagnosis(net: Network, from: Host, dst: Addr, proto: Flow['proto'], dport: number | undefined): Diagnosis | undefined {
-  const matches = servicesAt(serviceIndexOf(net), dst.toString()).filter((m) => m.via !== 'node-port');
+  const matches = serviceFrontendsAt(net, dst);
   if (matches.length === 0) return undefined;
   if (proto !== 'icmp' && matches.some((m) => m.port.protocol.toLowerCase() === proto && m.port.port === dport)) return undefined;
   const svc = matches[0]!.service;
@@ -187,14 +187,13 @@ function servicePortDiagnosis(net: Network, from: Host, dst: Addr, proto: Flow['
   return { kind: 'service-port-not-served', host: rules && node !== undefined ? node : 'kubernetes', probe: rules ?? svc.evidence.probe, owner: 'kube-proxy', ...words };
 }
 
-/** Whether the Service index knows `dst` as a Service address (ClusterIP, externalIP, LoadBalancer IP). */
-function isServiceAddress(net: Network, dst: Addr): boolean {
-  const prefix = `${dst.toString()}|`;
-  for (const k of serviceIndexOf(net).frontends.keys()) if (k.startsWith(prefix)) return true;
-  return false;
+/** The Service ports answering at `dst` as a Service address (ClusterIP, externalIP, LoadBalancer IP; not a node's NodePorts). */
+function serviceFrontendsAt(net: Network, dst: Addr): ServiceMatch[] {
+  return servicesAt(serviceIndexOf(net), dst.toString()).filter((m) => m.via !== 'node-port');
 }
 
-function markUnvouched(net: Network, result: TraceResult, serviceTarget: boolean): void {
+/** `serviceTarget` is asked only when a Cilium node is on the path (it walks the Service index). */
+function markUnvouched(net: Network, result: TraceResult, serviceTarget: () => boolean): void {
   const onPath = new Set<string>();
   for (const p of result.paths) {
     for (const h of p.hops) {
@@ -203,7 +202,8 @@ function markUnvouched(net: Network, result: TraceResult, serviceTarget: boolean
     }
   }
   const nodes = detectDataplanes(net.capture, net.hosts, onPath);
-  const met = annotate(result, nodes, (name) => net.hosts.get(name)?.host, serviceTarget);
+  if (nodes.size === 0) return;
+  const met = annotate(result, nodes, (name) => net.hosts.get(name)?.host, serviceTarget());
   if (met.length) result.dataplanes = met;
 }
 
