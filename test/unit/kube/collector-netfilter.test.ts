@@ -2,21 +2,13 @@
 // capture's `kubernetes` section; a tool a node's container lacks, or a list RBAC refuses, is left out
 // with a note that says what to do, and the collection goes on.
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { parseCapture, type Capture } from '../../../src/capture/document';
+import type { Capture } from '../../../src/capture/document';
 import { KubeError } from '../../../src/kube/api';
 import { ClusterCollector } from '../../../src/kube/collector';
-import { FakeCluster } from './fake-cluster';
+import { demoCluster, FakeCluster } from './fake-cluster';
 
-function demo(): Capture {
-  const r = parseCapture(readFileSync(join(__dirname, '../../../examples/demo-flannel-vxlan.json'), 'utf8'));
-  if (!r.ok) throw new Error('demo');
-  r.capture.hosts = r.capture.hosts.filter((h) => h.role === 'node' || h.role === 'pod');
-  delete r.capture.links;
-  return r.capture;
-}
+const demo = demoCluster;
 
 /** A Service and its EndpointSlice as the API lists them (items carry no apiVersion/kind on the wire). */
 function withService(c: Capture): Capture {

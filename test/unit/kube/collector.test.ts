@@ -1,19 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { parseCapture, type Capture } from '../../../src/capture/document';
+import type { Capture } from '../../../src/capture/document';
 import { ClusterCollector } from '../../../src/kube/collector';
-import { FakeCluster } from './fake-cluster';
+import { demoCluster, FakeCluster } from './fake-cluster';
 
-function demo(): Capture {
-  const r = parseCapture(readFileSync(join(__dirname, '../../../examples/demo-flannel-vxlan.json'), 'utf8'));
-  if (!r.ok) throw new Error('demo');
-  // A Kubernetes cluster has no switch or router objects.
-  r.capture.hosts = r.capture.hosts.filter((h) => h.role === 'node' || h.role === 'pod');
-  delete r.capture.links;
-  return r.capture;
-}
+const demo = demoCluster;
 
 /** The demo plus `n` more nodes with two pods each: only the API knows them. */
 function bigger(n: number): Capture {

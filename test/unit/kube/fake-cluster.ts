@@ -1,11 +1,22 @@
 // A ClusterApi backed by a capture: the nodes and pods are the capture's hosts, and exec answers
 // each probe command with that host's captured output. Faults are injected per pod.
-import type { Capture, Host } from '../../../src/capture/document';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseCapture, type Capture, type Host } from '../../../src/capture/document';
 import { PROBE_COMMANDS } from '../../../src/capture/probes';
 import { KubeError, type ClusterApi, type DaemonSetInfo, type ExecOptions, type ExecResult, type ExecTarget, type NodeInfo, type PodInfo, type ResourceType } from '../../../src/kube/api';
 import { isProbeName } from '../../../src/parsers';
 import { ApiException } from '@kubernetes/client-node';
 import { toKubeError } from '../../../src/kube/clientNode';
+
+/** The demo capture as a cluster sees it: its nodes and pods (a Kubernetes cluster has no switch or router objects, nor links). */
+export function demoCluster(): Capture {
+  const r = parseCapture(readFileSync(join(__dirname, '../../../examples/demo-flannel-vxlan.json'), 'utf8'));
+  if (!r.ok) throw new Error('demo');
+  r.capture.hosts = r.capture.hosts.filter((h) => h.role === 'node' || h.role === 'pod');
+  delete r.capture.links;
+  return r.capture;
+}
 
 export interface Fault {
   /** exec is refused with 403. */
