@@ -134,6 +134,63 @@ export const DEMO_SERVICES: LabService[] = [
   },
 ];
 
+/**
+ * More kinds of Service, loaded beside the demo's by the lab tests (the demo capture keeps its six):
+ * - default/web-lb: LoadBalancer 192.168.100.10:80 (externalTrafficPolicy Cluster, NodePort 30090) -> web-0, web-1;
+ * - default/nginx-lb-local: LoadBalancer 192.168.100.11 and .12 :80 with externalTrafficPolicy Local
+ *   (NodePort 30091) -> the nginx pod on k8s-node3;
+ * - kube-system/dns-local: 10.96.0.53:53/TCP with internalTrafficPolicy Local -> the CoreDNS pod of the
+ *   client's own node, dropped on a node without one;
+ * - default/web-sticky: 10.100.34.18:80 with sessionAffinity ClientIP (10800 s) -> web-0, web-1.
+ * The load balancer announces its IPs to gw as routes (BGP-style): LB_ROUTES.
+ */
+export const EXTRA_SERVICES: LabService[] = [
+  {
+    namespace: 'default',
+    name: 'web-lb',
+    clusterIP: '10.100.34.20',
+    ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080, nodePort: 30090 }],
+    loadBalancerIPs: ['192.168.100.10'],
+    endpoints: endpointsOf({ app: 'web' }),
+    selector: { app: 'web' },
+  },
+  {
+    namespace: 'default',
+    name: 'nginx-lb-local',
+    clusterIP: '10.108.5.24',
+    ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 80, nodePort: 30091 }],
+    externalTrafficPolicy: 'Local',
+    loadBalancerIPs: ['192.168.100.11', '192.168.100.12'],
+    endpoints: endpointsOf({ app: 'nginx' }),
+    selector: { app: 'nginx' },
+  },
+  {
+    namespace: 'kube-system',
+    name: 'dns-local',
+    clusterIP: '10.96.0.53',
+    ports: [{ name: 'dns-tcp', protocol: 'TCP', port: 53, targetPort: 53 }],
+    internalTrafficPolicy: 'Local',
+    endpoints: endpointsOf({ 'k8s-app': 'kube-dns' }),
+    selector: { 'k8s-app': 'kube-dns' },
+  },
+  {
+    namespace: 'default',
+    name: 'web-sticky',
+    clusterIP: '10.100.34.18',
+    ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080 }],
+    sessionAffinity: { timeoutSeconds: 10800 },
+    endpoints: endpointsOf({ app: 'web' }),
+    selector: { app: 'web' },
+  },
+];
+
+/** gw's routes to the load balancer IPs of EXTRA_SERVICES: which node each is announced from. */
+export const LB_ROUTES: { dst: string; via: string }[] = [
+  { dst: '192.168.100.10/32', via: '10.4.7.22' },
+  { dst: '192.168.100.11/32', via: '10.4.7.21' },
+  { dst: '192.168.100.12/32', via: '10.4.7.23' },
+];
+
 /** kube-proxy's settings on the demo's nodes; FORWARD policy DROP as Docker (docker0) leaves it. */
 export const DEMO_KUBE_PROXY: KubeProxyOptions = { clusterCIDR: '10.244.0.0/16', serviceCIDR: '10.96.0.0/12', flannel: true, forwardPolicy: 'DROP' };
 
@@ -145,8 +202,8 @@ export function loadDemoServices(lab: Lab, mode: KubeProxyMode = 'iptables', ser
 }
 
 /** The demo's API objects (Namespaces, Nodes, Pods, Services, EndpointSlices): the capture's `kubernetes` section. */
-export function demoKubernetes(): Record<string, unknown[]> {
-  return kubernetesSection(DEMO_CLUSTER, DEMO_SERVICES, DEMO_POD_LABELS);
+export function demoKubernetes(services: readonly LabService[] = DEMO_SERVICES): Record<string, unknown[]> {
+  return kubernetesSection(DEMO_CLUSTER, services, DEMO_POD_LABELS);
 }
 
 export interface DemoRun {

@@ -48,6 +48,7 @@ export function kubernetesSection(spec: ClusterSpec, services: readonly LabServi
     ),
     services: services.map((s) => {
       const nodePort = s.ports.some((p) => p.nodePort !== undefined);
+      const lb = (s.loadBalancerIPs ?? []).length > 0;
       return {
         apiVersion: 'v1',
         kind: 'Service',
@@ -56,15 +57,16 @@ export function kubernetesSection(spec: ClusterSpec, services: readonly LabServi
           clusterIP: s.clusterIP,
           clusterIPs: [s.clusterIP],
           ...(nodePort ? { externalTrafficPolicy: s.externalTrafficPolicy ?? 'Cluster' } : {}),
-          internalTrafficPolicy: 'Cluster',
+          internalTrafficPolicy: s.internalTrafficPolicy ?? 'Cluster',
           ipFamilies: ['IPv4'],
           ipFamilyPolicy: 'SingleStack',
           ports: s.ports.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol, targetPort: p.targetPort, ...(p.nodePort !== undefined ? { nodePort: p.nodePort } : {}) })),
           ...(Object.keys(s.selector).length ? { selector: s.selector } : {}),
-          sessionAffinity: 'None',
-          type: nodePort ? 'NodePort' : 'ClusterIP',
+          ...(s.sessionAffinity ? { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: s.sessionAffinity.timeoutSeconds } } } : { sessionAffinity: 'None' }),
+          ...(lb ? { allocateLoadBalancerNodePorts: true } : {}),
+          type: lb ? 'LoadBalancer' : nodePort ? 'NodePort' : 'ClusterIP',
         },
-        status: { loadBalancer: {} },
+        status: { loadBalancer: lb ? { ingress: s.loadBalancerIPs!.map((ip) => ({ ip, ipMode: 'VIP' })) } : {} },
       };
     }),
     endpointSlices: services.map((s) => ({

@@ -35,8 +35,14 @@ export interface LabService {
   name: string;
   clusterIP: string;
   ports: LabServicePort[];
-  /** Default Cluster. Only meaningful with NodePorts. */
+  /** Default Cluster. Only meaningful with NodePorts or load balancer IPs. */
   externalTrafficPolicy?: 'Cluster' | 'Local';
+  /** Default Cluster. Local: a ClusterIP goes only to the node's own endpoints, and is dropped where there is none. */
+  internalTrafficPolicy?: 'Cluster' | 'Local';
+  /** The load balancer's ingress IPs (status.loadBalancer.ingress, ipMode VIP): a LoadBalancer Service. */
+  loadBalancerIPs?: string[];
+  /** sessionAffinity ClientIP with its timeout: kube-proxy's recent lists (iptables) or affinity sets (nftables). */
+  sessionAffinity?: { timeoutSeconds: number };
   /** Ready endpoints, in the order kube-proxy lists them (its rules keep that order). */
   endpoints: LabEndpoint[];
   /** The pods' labels the Service selects (for the API objects). */
@@ -100,9 +106,33 @@ export const iptChain = {
 /** `--probability` as kube-proxy prints it: 1/(n-i) with 11 decimals (computeProbability). */
 const probability = (n: number): string => (1 / n).toFixed(11);
 
-/** The endpoints this node's rules send a Service's external traffic to under its policy. */
-const localEndpoints = (s: LabService, node: KubeProxyNode) => s.endpoints.filter((e) => e.node === node.name);
 const isLocalPolicy = (s: LabService) => s.externalTrafficPolicy === 'Local';
+const isInternalLocal = (s: LabService) => s.internalTrafficPolicy === 'Local';
+
+/**
+ * What a node's kube-proxy makes of a Service port's endpoints under its traffic policies
+ * (proxy.CategorizeEndpoints and the has*Endpoints / uses*Chain decisions of both proxiers).
+ */
+function categorize(s: LabService, p: LabServicePort, node: KubeProxyNode) {
+  const externallyAccessible = p.nodePort !== undefined || (s.loadBalancerIPs ?? []).length > 0;
+  const usesClusterEndpoints = !isInternalLocal(s) || externallyAccessible;
+  const usesLocalEndpoints = isInternalLocal(s) || (isLocalPolicy(s) && externallyAccessible);
+  const clusterEndpoints = usesClusterEndpoints ? s.endpoints : [];
+  const localEndpoints = usesLocalEndpoints ? s.endpoints.filter((e) => e.node === node.name) : [];
+  const hasEndpoints = s.endpoints.length > 0;
+  return {
+    hasEndpoints,
+    clusterEndpoints,
+    localEndpoints,
+    /** allLocallyReachableEndpoints: an endpoint chain each, in the endpoints' order. */
+    reachable: s.endpoints.filter((e) => clusterEndpoints.includes(e) || localEndpoints.includes(e)),
+    usesClusterPolicyChain: clusterEndpoints.length > 0,
+    usesLocalPolicyChain: localEndpoints.length > 0,
+    hasInternal: hasEndpoints && (!isInternalLocal(s) || localEndpoints.length > 0),
+    hasExternal: hasEndpoints && (!isLocalPolicy(s) || localEndpoints.length > 0),
+    usesExternal: hasEndpoints && externallyAccessible,
+  };
+}
 
 /**
  * The node's iptables rules in iptables-restore format (what kube-proxy and flanneld leave in the
@@ -168,51 +198,65 @@ export function kubeProxyIptables(node: KubeProxyNode, services: readonly LabSer
     for (const p of s.ports) {
       const name = servicePortName(s, p);
       const pr = proto(p);
-      const eps = s.endpoints;
-      const local = localEndpoints(s, node);
+      const k = categorize(s, p, node);
       const cip = `${s.clusterIP}/32`;
-      if (eps.length === 0) {
-        filter.push(`-A KUBE-SERVICES -d ${cip} -p ${pr} -m comment --comment "${name} has no endpoints" -m ${pr} --dport ${p.port} -j REJECT --reject-with icmp-port-unreachable`);
-        if (p.nodePort !== undefined) filter.push(`-A KUBE-EXTERNAL-SERVICES -p ${pr} -m comment --comment "${name} has no endpoints" -m addrtype --dst-type LOCAL -m ${pr} --dport ${p.nodePort} -j REJECT --reject-with icmp-port-unreachable`);
-        continue;
-      }
       const svc = iptChain.svc(s, p);
-      natChains.add(svc);
-      services_.push(`-A KUBE-SERVICES -d ${cip} -p ${pr} -m comment --comment "${name} cluster IP" -m ${pr} --dport ${p.port} -j ${svc}`);
-      chains.push(`-A ${svc} ! -s ${opts.clusterCIDR} -d ${cip} -p ${pr} -m comment --comment "${name} cluster IP" -m ${pr} --dport ${p.port} -j KUBE-MARK-MASQ`);
-      const pick = (chain: string, list: readonly LabEndpoint[]) =>
-        list.forEach((e, i) => {
-          const stat = i < list.length - 1 ? ` -m statistic --mode random --probability ${probability(list.length - i)}` : '';
-          chains.push(`-A ${chain} -m comment --comment "${name} -> ${endpointString(e, p)}"${stat} -j ${iptChain.sep(s, p, e)}`);
-        });
-      pick(svc, eps);
-      const used = new Set(eps);
+      const svl = iptChain.svl(s, p);
+      const ext = iptChain.ext(s, p);
+      const internalChain = isInternalLocal(s) ? svl : svc;
+      const externalPolicyChain = isLocalPolicy(s) ? svl : svc;
+      // No endpoints at all: REJECT; none this node may use under a Local policy: DROP.
+      const filterComment = `-m comment --comment "${name} ${k.hasEndpoints ? 'has no local endpoints' : 'has no endpoints'}"`;
+      const filterTarget = k.hasEndpoints ? 'DROP' : 'REJECT --reject-with icmp-port-unreachable';
+      // The ClusterIP.
+      if (k.hasInternal) services_.push(`-A KUBE-SERVICES -d ${cip} -p ${pr} -m comment --comment "${name} cluster IP" -m ${pr} --dport ${p.port} -j ${internalChain}`);
+      else filter.push(`-A KUBE-SERVICES -d ${cip} -p ${pr} ${filterComment} -m ${pr} --dport ${p.port} -j ${filterTarget}`);
+      // Load balancer ingress IPs.
+      for (const lb of s.loadBalancerIPs ?? []) {
+        if (k.hasEndpoints) services_.push(`-A KUBE-SERVICES -d ${lb}/32 -p ${pr} -m comment --comment "${name} loadbalancer IP" -m ${pr} --dport ${p.port} -j ${ext}`);
+      }
+      if (!k.hasExternal) {
+        for (const lb of s.loadBalancerIPs ?? []) filter.push(`-A KUBE-EXTERNAL-SERVICES -d ${lb}/32 -p ${pr} ${filterComment} -m ${pr} --dport ${p.port} -j ${filterTarget}`);
+      }
+      // NodePorts.
       if (p.nodePort !== undefined) {
-        const ext = iptChain.ext(s, p);
+        if (k.hasEndpoints) nodeports.push(`-A KUBE-NODEPORTS -p ${pr} -m comment --comment "${name}" -m ${pr} --dport ${p.nodePort} -j ${ext}`);
+        if (!k.hasExternal) filter.push(`-A KUBE-EXTERNAL-SERVICES -p ${pr} ${filterComment} -m addrtype --dst-type LOCAL -m ${pr} --dport ${p.nodePort} -j ${filterTarget}`);
+      }
+      // Internal traffic: masquerade what comes from outside the cluster CIDR.
+      if (k.hasInternal) chains.push(`-A ${internalChain} ! -s ${opts.clusterCIDR} -d ${cip} -p ${pr} -m comment --comment "${name} cluster IP" -m ${pr} --dport ${p.port} -j KUBE-MARK-MASQ`);
+      // External traffic.
+      if (k.usesExternal) {
         natChains.add(ext);
-        nodeports.push(`-A KUBE-NODEPORTS -p ${pr} -m comment --comment "${name}" -m ${pr} --dport ${p.nodePort} -j ${ext}`);
         if (!isLocalPolicy(s)) {
-          chains.push(`-A ${ext} -m comment --comment "masquerade traffic for ${name} external destinations" -j KUBE-MARK-MASQ`, `-A ${ext} -j ${svc}`);
+          chains.push(`-A ${ext} -m comment --comment "masquerade traffic for ${name} external destinations" -j KUBE-MARK-MASQ`);
         } else {
           chains.push(
             `-A ${ext} -s ${opts.clusterCIDR} -m comment --comment "pod traffic for ${name} external destinations" -j ${svc}`,
             `-A ${ext} -m comment --comment "masquerade LOCAL traffic for ${name} external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`,
             `-A ${ext} -m comment --comment "route LOCAL traffic for ${name} external destinations" -m addrtype --src-type LOCAL -j ${svc}`,
           );
-          if (local.length) {
-            const svl = iptChain.svl(s, p);
-            natChains.add(svl);
-            chains.push(`-A ${ext} -j ${svl}`);
-            pick(svl, local);
-          } else {
-            filter.push(`-A KUBE-EXTERNAL-SERVICES -p ${pr} -m comment --comment "${name} has no local endpoints" -m addrtype --dst-type LOCAL -m ${pr} --dport ${p.nodePort} -j DROP`);
-          }
         }
+        if (k.hasExternal) chains.push(`-A ${ext} -j ${externalPolicyChain}`);
       }
-      for (const e of used) {
+      // writeServiceToEndpointRules: affinity first, then the random picks.
+      const pick = (chain: string, list: readonly LabEndpoint[]) => {
+        natChains.add(chain);
+        if (s.sessionAffinity) {
+          for (const e of list) chains.push(`-A ${chain} -m comment --comment "${name} -> ${endpointString(e, p)}" -m recent --name ${iptChain.sep(s, p, e)} --rcheck --seconds ${s.sessionAffinity.timeoutSeconds} --reap -j ${iptChain.sep(s, p, e)}`);
+        }
+        list.forEach((e, i) => {
+          const stat = i < list.length - 1 ? ` -m statistic --mode random --probability ${probability(list.length - i)}` : '';
+          chains.push(`-A ${chain} -m comment --comment "${name} -> ${endpointString(e, p)}"${stat} -j ${iptChain.sep(s, p, e)}`);
+        });
+      };
+      if (k.usesClusterPolicyChain) pick(svc, k.clusterEndpoints);
+      if (k.usesLocalPolicyChain) pick(svl, k.localEndpoints);
+      for (const e of k.reachable) {
         const sep = iptChain.sep(s, p, e);
         natChains.add(sep);
-        chains.push(`-A ${sep} -s ${e.ip}/32 -m comment --comment "${name}" -j KUBE-MARK-MASQ`, `-A ${sep} -p ${pr} -m comment --comment "${name}" -m ${pr} -j DNAT --to-destination ${endpointString(e, p)}`);
+        const recent = s.sessionAffinity ? ` -m recent --set --name ${sep} --mask 255.255.255.255 --rsource` : '';
+        chains.push(`-A ${sep} -s ${e.ip}/32 -m comment --comment "${name}" -j KUBE-MARK-MASQ`, `-A ${sep} -p ${pr} -m comment --comment "${name}"${recent} -m ${pr} -j DNAT --to-destination ${endpointString(e, p)}`);
       }
     }
   }
@@ -235,16 +279,20 @@ export function kubeProxyIptables(node: KubeProxyNode, services: readonly LabSer
   ].join('\n');
 }
 
+const endpointBase = (s: LabService, p: LabServicePort, e: LabEndpoint) => {
+  const n = `${s.namespace}/${s.name}/${proto(p)}/${p.name}__${e.ip}/${p.targetPort}`;
+  return `${sha32(n).slice(0, 8)}-${n}`;
+};
+
 /** nftables mode's chain names (hashAndTruncate of `ns/svc/proto/port[__ip/port]`). */
 export const nftChain = {
   base: (s: LabService, p: LabServicePort) => {
     const n = `${s.namespace}/${s.name}/${proto(p)}/${p.name}`;
     return `${sha32(n).slice(0, 8)}-${n}`;
   },
-  endpoint: (s: LabService, p: LabServicePort, e: LabEndpoint) => {
-    const n = `${s.namespace}/${s.name}/${proto(p)}/${p.name}__${e.ip}/${p.targetPort}`;
-    return `endpoint-${sha32(n).slice(0, 8)}-${n}`;
-  },
+  endpoint: (s: LabService, p: LabServicePort, e: LabEndpoint) => `endpoint-${endpointBase(s, p, e)}`,
+  /** The endpoint's session affinity set (servicePortEndpointAffinityNamePrefix). */
+  affinity: (s: LabService, p: LabServicePort, e: LabEndpoint) => `affinity-${endpointBase(s, p, e)}`,
 };
 
 /** The node's `table ip kube-proxy` as kube-proxy's nftables mode writes it (nft -f input). */
@@ -282,33 +330,32 @@ export function kubeProxyNft(node: KubeProxyNode, services: readonly LabService[
     for (const p of s.ports) {
       const b = nftChain.base(s, p);
       const pr = proto(p);
-      const local = localEndpoints(s, node);
-      const hasEndpoints = s.endpoints.length > 0;
-      const usesExternal = hasEndpoints && p.nodePort !== undefined;
-      const hasExternalEndpoints = hasEndpoints && (!isLocalPolicy(s) || local.length > 0);
+      const k = categorize(s, p, node);
       const clusterChain = `service-${b}`;
       const localChain = `local-${b}`;
       const extChain = `external-${b}`;
-      const endpointsUsed = hasEndpoints ? [...s.endpoints] : [];
-      if (hasEndpoints) chainDecl.push(clusterChain);
-      if (usesExternal && isLocalPolicy(s) && local.length) chainDecl.push(localChain);
-      if (usesExternal) chainDecl.push(extChain);
-      for (const e of endpointsUsed) chainDecl.push(nftChain.endpoint(s, p, e));
+      const internalChain = isInternalLocal(s) ? localChain : clusterChain;
+      if (k.usesClusterPolicyChain) chainDecl.push(clusterChain);
+      if (k.usesLocalPolicyChain) chainDecl.push(localChain);
+      if (k.usesExternal) chainDecl.push(extChain);
+      for (const e of k.reachable) chainDecl.push(nftChain.endpoint(s, p, e));
       const spn = servicePortName(s, p);
-      const verdictFor = (hasAny: boolean) => (hasAny ? undefined : hasEndpoints ? 'drop' : 'goto reject-chain');
+      const noEndpoints = k.hasEndpoints ? 'drop' : 'goto reject-chain';
       rules.push(`add element ${T} cluster-ips { ${s.clusterIP} }`);
-      if (hasEndpoints) {
-        rules.push(`add element ${T} service-ips { ${s.clusterIP} . ${pr} . ${p.port} : goto ${clusterChain} }`);
-        rules.push(`add rule ${T} ${clusterChain} ip daddr ${s.clusterIP} ${pr} dport ${p.port} ip saddr != ${opts.clusterCIDR} jump mark-for-masquerade`);
-        rules.push(vmapRule(T, clusterChain, s, p, s.endpoints));
-      } else {
-        rules.push(`add element ${T} no-endpoint-services { ${s.clusterIP} . ${pr} . ${p.port} comment "${spn}" : ${verdictFor(false)} }`);
+      if (k.hasInternal) rules.push(`add element ${T} service-ips { ${s.clusterIP} . ${pr} . ${p.port} : goto ${internalChain} }`);
+      else rules.push(`add element ${T} no-endpoint-services { ${s.clusterIP} . ${pr} . ${p.port} comment "${spn}" : ${noEndpoints} }`);
+      for (const lb of s.loadBalancerIPs ?? []) {
+        if (k.hasEndpoints) rules.push(`add element ${T} service-ips { ${lb} . ${pr} . ${p.port} : goto ${extChain} }`);
+      }
+      if (!k.hasExternal) {
+        for (const lb of s.loadBalancerIPs ?? []) rules.push(`add element ${T} no-endpoint-services { ${lb} . ${pr} . ${p.port} comment "${spn}" : ${noEndpoints} }`);
       }
       if (p.nodePort !== undefined) {
-        if (hasEndpoints) rules.push(`add element ${T} service-nodeports { ${pr} . ${p.nodePort} : goto ${extChain} }`);
-        if (!hasExternalEndpoints) rules.push(`add element ${T} no-endpoint-nodeports { ${pr} . ${p.nodePort} comment "${spn}" : ${verdictFor(false)} }`);
+        if (k.hasEndpoints) rules.push(`add element ${T} service-nodeports { ${pr} . ${p.nodePort} : goto ${extChain} }`);
+        if (!k.hasExternal) rules.push(`add element ${T} no-endpoint-nodeports { ${pr} . ${p.nodePort} comment "${spn}" : ${noEndpoints} }`);
       }
-      if (usesExternal) {
+      if (k.hasInternal) rules.push(`add rule ${T} ${internalChain} ip daddr ${s.clusterIP} ${pr} dport ${p.port} ip saddr != ${opts.clusterCIDR} jump mark-for-masquerade`);
+      if (k.usesExternal) {
         if (!isLocalPolicy(s)) {
           rules.push(`add rule ${T} ${extChain} jump mark-for-masquerade`);
         } else {
@@ -318,12 +365,20 @@ export function kubeProxyNft(node: KubeProxyNode, services: readonly LabService[
             `add rule ${T} ${extChain} fib saddr type local goto ${clusterChain} comment "short-circuit local traffic"`,
           );
         }
-        if (hasExternalEndpoints) rules.push(`add rule ${T} ${extChain} goto ${isLocalPolicy(s) ? localChain : clusterChain}`);
-        if (isLocalPolicy(s) && local.length) rules.push(vmapRule(T, localChain, s, p, local));
+        if (k.hasExternal) rules.push(`add rule ${T} ${extChain} goto ${isLocalPolicy(s) ? localChain : clusterChain}`);
       }
-      for (const e of endpointsUsed) {
+      if (s.sessionAffinity) {
+        for (const e of k.reachable) out.push(`add set ${T} ${nftChain.affinity(s, p, e)} { type ipv4_addr ; flags dynamic,timeout ; timeout ${s.sessionAffinity.timeoutSeconds}s ; }`);
+      }
+      if (k.usesClusterPolicyChain) rules.push(...endpointRules(T, clusterChain, s, p, k.clusterEndpoints));
+      if (k.usesLocalPolicyChain) rules.push(...endpointRules(T, localChain, s, p, k.localEndpoints));
+      for (const e of k.reachable) {
         const ec = nftChain.endpoint(s, p, e);
-        rules.push(`add rule ${T} ${ec} ip saddr ${e.ip} jump mark-for-masquerade`, `add rule ${T} ${ec} meta l4proto ${pr} dnat to ${endpointString(e, p)}`);
+        rules.push(
+          `add rule ${T} ${ec} ip saddr ${e.ip} jump mark-for-masquerade`,
+          ...(s.sessionAffinity ? [`add rule ${T} ${ec} update @${nftChain.affinity(s, p, e)} { ip saddr }`] : []),
+          `add rule ${T} ${ec} meta l4proto ${pr} dnat to ${endpointString(e, p)}`,
+        );
       }
     }
   }
@@ -358,9 +413,12 @@ export function kubeProxyNft(node: KubeProxyNode, services: readonly LabService[
   return out.join('\n') + '\n';
 }
 
-/** writeServiceToEndpointRules: `numgen random mod N vmap { 0 : goto endpoint-..., ... }`. */
-function vmapRule(T: string, chain: string, s: LabService, p: LabServicePort, eps: readonly LabEndpoint[]): string {
-  return `add rule ${T} ${chain} numgen random mod ${eps.length} vmap { ${eps.map((e, i) => `${i} : goto ${nftChain.endpoint(s, p, e)}`).join(' , ')} }`;
+/** writeServiceToEndpointRules: the affinity sets' gotos first, then `numgen random mod N vmap { 0 : goto endpoint-..., ... }`. */
+function endpointRules(T: string, chain: string, s: LabService, p: LabServicePort, eps: readonly LabEndpoint[]): string[] {
+  return [
+    ...(s.sessionAffinity ? eps.map((e) => `add rule ${T} ${chain} ip saddr @${nftChain.affinity(s, p, e)} goto ${nftChain.endpoint(s, p, e)}`) : []),
+    `add rule ${T} ${chain} numgen random mod ${eps.length} vmap { ${eps.map((e, i) => `${i} : goto ${nftChain.endpoint(s, p, e)}`).join(' , ')} }`,
+  ];
 }
 
 export type KubeProxyMode = 'iptables' | 'nftables';

@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Capture } from '../../src/capture/document';
 import { buildNetwork, simulate, type Network, type TraceResult } from '../../src/engine';
 import { captureLab } from './capture';
-import { DEMO_CLUSTER, loadDemoServices, runDemo } from './demo-cluster';
+import { DEMO_CLUSTER, DEMO_SERVICES, EXTRA_SERVICES, LB_ROUTES, demoKubernetes, loadDemoServices, runDemo } from './demo-cluster';
 import { Lab, sweepStaleNamespaces } from './netns';
 import { netfilterLabUnavailable, withinBinomial } from './netfilter-judge';
 import { Listeners, describeEngine, engineDropHook, describeKernel, engineEndpoints, kernelDrop, send, traceAcross, type Arrival, type Proto, type SendResult } from './services-judge';
@@ -27,6 +27,8 @@ const unavailable = SKIP ? undefined : netfilterLabUnavailable();
 const TIMEOUT = 300_000;
 const NODES = DEMO_CLUSTER.nodes.map((n) => n.name);
 const POD_IP = new Map(DEMO_CLUSTER.nodes.flatMap((n) => n.pods.map((p) => [p.name, p.ip] as const)));
+/** Where listeners run -> the address connections arrive at (the pods, and gw for traffic leaving the cluster). */
+const ADDR = new Map<string, string>([...POD_IP, ['gw', '10.4.7.1']]);
 /** Lab host -> the name the engine knows it by. */
 const REF = new Map<string, string>([...DEMO_CLUSTER.nodes.flatMap((n) => n.pods.map((p) => [p.name, `${p.namespace}/${p.name}`] as const)), ...NODES.map((n) => [n, n] as const), ['gw', 'gw']]);
 /** The probes that show a node's rules. */
@@ -41,6 +43,7 @@ const LISTEN: Record<string, { tcp: number[]; udp: number[] }> = {
   'web-1': { tcp: [8080], udp: [] },
   'nginx-7c5ddbdf54-2xq8n': { tcp: [80], udp: [] },
   'prometheus-0': { tcp: [9090], udp: [] },
+  gw: { tcp: [8000], udp: [] },
 };
 
 interface Case {
@@ -96,7 +99,7 @@ function describeOutcome(k: KernelOutcome): string {
   const ends = new Map<string, number>();
   for (const r of k.results) ends.set(r, (ends.get(r) ?? 0) + 1);
   const got = new Map<string, number>();
-  for (const a of k.arrivals) got.set(`${POD_IP.get(a.host)}:${a.port} from ${a.peer}`, (got.get(`${POD_IP.get(a.host)}:${a.port} from ${a.peer}`) ?? 0) + 1);
+  for (const a of k.arrivals) got.set(`${ADDR.get(a.host)}:${a.port} from ${a.peer}`, (got.get(`${ADDR.get(a.host)}:${a.port} from ${a.peer}`) ?? 0) + 1);
   return [`kernel: ${[...ends].map(([r, n]) => `${n} ${r}`).join(', ')}; arrived: ${[...got].map(([e, n]) => `${e} x${n}`).join(', ') || 'nothing'}`, ...(k.drop ? [`  dropped on ${k.drop.node} at ${k.drop.hook ?? '?'}: ${k.drop.event}`] : []), ...(k.traces ? [k.traces] : [])].join('\n');
 }
 
@@ -106,7 +109,7 @@ function judge(c: Case, k: KernelOutcome, r: TraceResult): void {
   // The kernel first: the case must be what it says it is.
   if (c.kernel.delivered) {
     const seen = new Map<string, Set<string>>();
-    for (const a of k.arrivals) seen.set(`${POD_IP.get(a.host)}:${a.port}`, (seen.get(`${POD_IP.get(a.host)}:${a.port}`) ?? new Set()).add(a.peer));
+    for (const a of k.arrivals) seen.set(`${ADDR.get(a.host)}:${a.port}`, (seen.get(`${ADDR.get(a.host)}:${a.port}`) ?? new Set()).add(a.peer));
     assert.deepEqual(
       Object.fromEntries([...seen].map(([e, s]) => [e, [...s].sort().join(',')])),
       c.kernel.delivered,
@@ -124,7 +127,7 @@ function judge(c: Case, k: KernelOutcome, r: TraceResult): void {
   const eps = engineEndpoints(r);
   const arrivedAt = new Map<string, Arrival[]>();
   for (const a of k.arrivals) {
-    const e = `${POD_IP.get(a.host)}:${a.port}`;
+    const e = `${ADDR.get(a.host)}:${a.port}`;
     arrivedAt.set(e, [...(arrivedAt.get(e) ?? []), a]);
   }
   assert.deepEqual([...eps.keys()].sort(), [...arrivedAt.keys()].sort(), `ENGINE AND KERNEL DISAGREE on which endpoints receive ${c.name}:\n${both}`);
@@ -190,6 +193,67 @@ function sharedCases(): Case[] {
     },
     { name: 'hairpin: a pod to its own Service, masqueraded when the rules pick the pod itself', from: 'web-0', to: WEB, proto: 'tcp', port: 80, count: 120, kernel: { delivered: { '10.244.0.3:8080': '10.244.0.1', '10.244.1.3:8080': '10.244.0.3' } } },
   ];
+}
+
+const WEB_LB = '192.168.100.10';
+const STICKY = '10.100.34.18';
+
+/** Cases of EXTRA_SERVICES (LoadBalancer, internalTrafficPolicy Local) both modes share. */
+function extraCases(): Case[] {
+  return [
+    {
+      name: 'LoadBalancer IP from outside the cluster (gw routes it to k8s-node2), externalTrafficPolicy Cluster: both endpoints, masqueraded on k8s-node2',
+      from: 'gw', to: WEB_LB, proto: 'tcp', port: 80, count: 120,
+      kernel: { delivered: { '10.244.0.3:8080': '10.244.1.0', '10.244.1.3:8080': '10.244.1.1' } },
+    },
+    {
+      name: 'LoadBalancer IP from a pod: short-circuited on the client\'s node (kube-proxy catches the LB IP there), masqueraded',
+      from: 'prometheus-0', to: WEB_LB, proto: 'tcp', port: 80, count: 120,
+      kernel: { delivered: { '10.244.0.3:8080': '10.244.2.0', '10.244.1.3:8080': '10.244.2.0' } },
+    },
+    {
+      name: 'LoadBalancer IP with externalTrafficPolicy Local, announced from the node with the endpoint: the client\'s address is kept',
+      from: 'gw', to: '192.168.100.12', proto: 'tcp', port: 80, count: 5,
+      kernel: { delivered: { '10.244.2.2:80': '10.4.7.1' } },
+    },
+    {
+      name: 'LoadBalancer IP with externalTrafficPolicy Local, announced from a node without an endpoint: dropped there',
+      from: 'gw', to: '192.168.100.11', proto: 'tcp', port: 80, count: 1,
+      kernel: { ended: 'timeout', dropAt: 'k8s-node1' },
+    },
+    {
+      name: 'internalTrafficPolicy Local from a pod on a node with an endpoint: only that node\'s CoreDNS, source kept',
+      from: 'web-0', to: '10.96.0.53', proto: 'tcp', port: 53, count: 20,
+      kernel: { delivered: { '10.244.0.2:53': '10.244.0.3' } },
+    },
+    {
+      name: 'internalTrafficPolicy Local from a pod on a node without an endpoint: dropped on the client\'s node',
+      from: 'prometheus-0', to: '10.96.0.53', proto: 'tcp', port: 53, count: 1,
+      kernel: { ended: 'timeout', dropAt: 'k8s-node3' },
+    },
+  ];
+}
+
+/**
+ * sessionAffinity ClientIP: a new client's first connection is spread like any other (each endpoint is
+ * a path at its share), and every later one from that client goes where the first went. The kernel
+ * must send all of `count` connections to one endpoint, the engine must list that endpoint among a new
+ * client's paths and say that affinity pins the client.
+ */
+async function judgeAffinity(lab: Lab, listeners: Listeners, net: Network): Promise<{ endpoint: string; result: TraceResult }> {
+  await listeners.take();
+  const results = send(lab, 'prometheus-0', { dst: STICKY, port: 80, proto: 'tcp', count: 30 });
+  const arrivals = await listeners.take();
+  const r = simulate(net, { from: 'monitoring/prometheus-0', to: STICKY, proto: 'tcp', port: 80 });
+  assert.ok(r.ok, r.ok ? '' : r.error);
+  const where = new Set(arrivals.map((a) => `${ADDR.get(a.host)}:${a.port}`));
+  const both = `kernel: ${results.join(',')}; arrived at ${[...where].join(', ')} (${arrivals.length})\n${describeEngine(r.result)}`;
+  assert.ok(results.every((x) => x === 'connected'), `the kernel did not connect every time:\n${both}`);
+  assert.equal(where.size, 1, `the kernel should pin one client to one endpoint:\n${both}`);
+  const eps = engineEndpoints(r.result);
+  const [endpoint] = [...where];
+  assert.ok(eps.has(endpoint!), `ENGINE AND KERNEL DISAGREE: the kernel sent the client to ${endpoint}, which is none of the engine's endpoints:\n${both}`);
+  return { endpoint: endpoint!, result: r.result };
 }
 
 if (SKIP) {
@@ -279,5 +343,30 @@ if (SKIP) {
       });
       for (const c of sharedCases()) test(c.name, c.knownDisagreement ? { todo: `ENGINE AND KERNEL DISAGREE: ${c.knownDisagreement}` } : {}, async () => judge(c, await runKernel(lab, listeners, c), trace(net, c)));
     });
+
+    for (const mode of ['iptables', 'nftables'] as const) {
+      describe(`LoadBalancer, internalTrafficPolicy, session affinity, traffic leaving the cluster (kube-proxy ${mode} mode)`, () => {
+        let more: Network;
+        before(async () => {
+          if (mode === 'iptables') for (const r of LB_ROUTES) lab.execIn('gw', ['ip', 'route', 'replace', r.dst, 'via', r.via]);
+          loadDemoServices(lab, mode, [...DEMO_SERVICES, ...EXTRA_SERVICES]);
+          more = buildNetwork((await captureLab(lab, built, { kubernetes: demoKubernetes([...DEMO_SERVICES, ...EXTRA_SERVICES]) })).capture);
+        });
+        for (const c of extraCases()) test(c.name, async () => judge(c, await runKernel(lab, listeners, c), trace(more, c)));
+
+        test('session affinity ClientIP: every connection of one client goes to the endpoint its first went to', async () => {
+          const first = await judgeAffinity(lab, listeners, more);
+          const paths = first.result.paths.filter((p) => p.verdict === 'delivered');
+          assert.ok(paths.length === 2 && paths.every((p) => Math.abs((p.probability ?? 1) - 0.5) < 1e-9), `a new client should have both endpoints at 50%:\n${describeEngine(first.result)}`);
+        });
+
+        if (mode === 'iptables') {
+          test('a pod to an address outside the cluster (gw): flannel masquerades it to its node\'s address', async () => {
+            const c: Case = { name: 'web-0 -> gw:8000', from: 'web-0', to: '10.4.7.1', proto: 'tcp', port: 8000, count: 3, kernel: { delivered: { '10.4.7.1:8000': '10.4.7.21' } } };
+            judge(c, await runKernel(lab, listeners, c), trace(more, c));
+          });
+        }
+      });
+    }
   });
 }
