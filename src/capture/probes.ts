@@ -1,6 +1,7 @@
 // Which command produces each probe. Collectors (the lab, the cluster collector) run these argv
 // arrays inside a host's network namespace; the first that succeeds wins. Commands are argv arrays,
-// never shell strings, so nothing from a cluster can be interpreted by a shell.
+// never shell strings built from data, so nothing from a cluster can be interpreted by a shell
+// (xt_recent's one fixed script says why it is safe).
 import type { ProbeName } from '../parsers';
 
 export interface ProbeCommand {
@@ -14,6 +15,17 @@ export interface ProbeCommand {
  * going past keys the kernel lacks (net.bridge.* exists only with br_netfilter loaded).
  */
 export const SYSCTL_KEYS = ['net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding', 'net.ipv4.conf', 'net.ipv6.conf', 'net.bridge.bridge-nf-call-iptables'] as const;
+
+/**
+ * The `recent` match's lists (kube-proxy's sessionAffinity ClientIP) and the kernel's clock their times
+ * count in (optional; only where a rule uses `-m recent`). The one probe run through a shell, to read a
+ * directory of files in one exec: the script is fixed, and the list names (which anyone with
+ * CAP_NET_ADMIN chooses) reach grep only through the glob, never re-read by the shell; `--` stops a name
+ * such as `--include=x` from being taken as an option (it would hide every list). `-H` prefixes each
+ * line with its list. /proc/timer_list is masked in most containers: the clock lines are then absent,
+ * and `exit 0` keeps the lists, which the last grep's failure would otherwise throw away.
+ */
+export const XT_RECENT_SCRIPT = 'cd /proc/net/xt_recent && grep -H "" -- *; grep -m1 "^now at" /proc/timer_list; grep -m1 "last_jiffies" /proc/timer_list; exit 0';
 
 export const PROBE_COMMANDS: Readonly<Record<ProbeName, readonly ProbeCommand[]>> = {
   links: [
@@ -67,4 +79,5 @@ export const PROBE_COMMANDS: Readonly<Record<ProbeName, readonly ProbeCommand[]>
   ipvs: [{ argv: ['ipvsadm', '-Ln'], form: 'ipvsadm' }],
   // WireGuard's cryptokey routing table (optional; only where a wireguard device exists).
   wg: [{ argv: ['wg', 'show', 'all', 'dump'], form: 'wireguard-tools' }],
+  xt_recent: [{ argv: ['sh', '-c', XT_RECENT_SCRIPT], form: 'procfs' }],
 };

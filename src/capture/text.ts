@@ -1,6 +1,7 @@
 // Plain-text renderings (terminal tables, the capture summary) shared by the CLI and the extension's output.
 import type { CaptureSummary } from './summary';
 import type { ParseIssue, ProbeRecord } from '../parsers';
+import { recentClock } from '../parsers/xtRecent';
 
 /** Control characters from captured data (a hostile pod name, a raw line) never reach the terminal as-is. */
 export function printable(text: string): string {
@@ -65,6 +66,12 @@ export function recordRow(r: ProbeRecord): string[] {
       return [s(r.src.line), 'wg-interface', r.ifname, kv([['public-key', r.publicKey], ['listen-port', r.listenPort], ['fwmark', r.fwmark]])];
     case 'wg-peer':
       return [s(r.src.line), 'wg-peer', r.ifname, kv([['public-key', r.publicKey], ['endpoint', r.endpoint && `${r.endpoint.addr}:${r.endpoint.port}`], ['allowed-ips', r.allowedIps.map(String)], ['latest-handshake', r.latestHandshake]])];
+    case 'xt-recent-entry':
+      return [s(r.src.line), 'xt-recent', r.list, kv([['client', r.client], ['ttl', r.ttl], ['last-seen', r.lastSeen], ['hits', r.hits.length]])];
+    case 'xt-recent-clock': {
+      const clock = recentClock([r]);
+      return [s(r.src.line), 'xt-recent-clock', '', kv([['now-ns', r.nowNs], ['jiffies', r.jiffies], ['hz', clock && `${clock.hz} (derived)`]])];
+    }
   }
 }
 

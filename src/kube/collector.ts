@@ -46,11 +46,12 @@ const TRACE_PROBES: ProbeName[] = ['links', 'addrs', 'routes4', 'routes6', 'rule
 const FULL_PROBES: ProbeName[] = [...TRACE_PROBES, 'iptables'];
 /**
  * The rule sets a node's netfilter hooks run (kube-proxy's Services, FORWARD filtering, masquerade),
- * read on every node a trace needs. `ipvs` and `ipset` are read only where they can matter: IPVS only
- * on a node with kube-proxy's `kube-ipvs0` device, ipsets only when a rule matches a set.
+ * read on every node a trace needs. `ipvs`, `ipset` and `xt_recent` are read only where they can
+ * matter: IPVS only on a node with kube-proxy's `kube-ipvs0` device, ipsets only when a rule matches a
+ * set, the `recent` lists only when a rule uses `-m recent`.
  */
 const NODE_NETFILTER_PROBES: ProbeName[] = ['iptables', 'ip6tables', 'nft'];
-const NETFILTER_PROBES: ReadonlySet<ProbeName> = new Set(['iptables', 'ip6tables', 'nft', 'ipvs', 'ipset']);
+const NETFILTER_PROBES: ReadonlySet<ProbeName> = new Set(['iptables', 'ip6tables', 'nft', 'ipvs', 'ipset', 'xt_recent']);
 
 /** What the API refused or lacks: the collection went on without it. */
 export interface ApiNote {
@@ -369,13 +370,16 @@ export class ClusterCollector {
     const read = async (p: ProbeName) => [p, await this.runProbe(found.t.target, p, signal, missingTools).catch((e: unknown) => ({ text: undefined, why: e instanceof Error ? e.message : String(e) }))] as const;
     for (const [p, r] of await Promise.all(probes.filter((p) => p !== found.probe).map(read))) record(p, r);
     // Probes that matter only given what the first ones showed: WireGuard's peers where a wireguard
-    // device exists; on a node, kube-proxy IPVS mode's virtual services where kube-ipvs0 exists, and
-    // the ipsets where a rule matches a set (IPVS mode, Calico).
+    // device exists; on a node, kube-proxy IPVS mode's virtual services where kube-ipvs0 exists, the
+    // ipsets where a rule matches a set (IPVS mode, Calico), and the `recent` lists where a rule uses
+    // them (iptables mode's sessionAffinity ClientIP): which client is pinned to which endpoint.
     const more: ProbeName[] = [];
     if (/\bwireguard\b/.test(out.links ?? '')) more.push('wg');
     if (probes.includes('nft')) {
       if (/\bkube-ipvs0\b/.test(out.links ?? '')) more.push('ipvs');
-      if (/(--match-set|-m set)\b/.test(`${out.iptables ?? ''}\n${out.ip6tables ?? ''}`)) more.push('ipset');
+      const rules = `${out.iptables ?? ''}\n${out.ip6tables ?? ''}`;
+      if (/(--match-set|-m set)\b/.test(rules)) more.push('ipset');
+      if (/-m recent\b/.test(rules)) more.push('xt_recent');
     }
     for (const [p, r] of await Promise.all(more.map(read))) record(p, r);
     // A netfilter tool the container lacks leaves the probe out; the trace then says what it could not read.

@@ -14,9 +14,10 @@ import { parseRoutes } from './routes';
 import { parseRules } from './rules';
 import { parseSysctl } from './sysctl';
 import { parseWg } from './wg';
+import { parseXtRecent } from './xtRecent';
 import type { ParseOptions, ParseResult, ProbeRecord } from './types';
 
-export const PROBES = ['links', 'addrs', 'routes4', 'routes6', 'rules4', 'rules6', 'neigh', 'fdb', 'sysctl', 'brctl', 'arp', 'iptables', 'ip6tables', 'nft', 'ipset', 'ipvs', 'wg'] as const;
+export const PROBES = ['links', 'addrs', 'routes4', 'routes6', 'rules4', 'rules6', 'neigh', 'fdb', 'sysctl', 'brctl', 'arp', 'iptables', 'ip6tables', 'nft', 'ipset', 'ipvs', 'wg', 'xt_recent'] as const;
 export type ProbeName = (typeof PROBES)[number];
 
 export function isProbeName(s: string): s is ProbeName {
@@ -42,6 +43,7 @@ const parsers: Record<ProbeName, (text: string, opts: ParseOptions) => ParseResu
   ipset: parseIpset,
   ipvs: parseIpvs,
   wg: parseWg,
+  xt_recent: parseXtRecent,
 };
 
 /** The ip6tables probe's records are IPv6 whatever the text says (`ip6tables -S` prints no family). */

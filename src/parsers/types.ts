@@ -635,6 +635,41 @@ export interface IpvsDestRecord {
   src: Source;
 }
 
+// ---- xt_recent: /proc/net/xt_recent/* and the clock from /proc/timer_list ----------------------
+// kube-proxy's iptables mode pins a Service's clients to an endpoint (sessionAffinity ClientIP) with
+// the `recent` match: `-m recent --set --name KUBE-SEP-...` in the endpoint chain, `--rcheck --seconds N
+// --reap` in the Service chain. Its lists say which client was last seen when, in jiffies.
+
+/** One client of one `recent` list: `KUBE-SEP-X:src=10.244.2.3 ttl: 64 last_seen: 4300825947 oldest_pkt: 4 ...`. */
+export interface XtRecentEntryRecord {
+  kind: 'xt-recent-entry';
+  /** The list (`--name`), which is its file name under /proc/net/xt_recent. */
+  list: string;
+  /** The client address the list keys on (`--rsource`: the packet's source; `--rdest`: its destination). */
+  client: Addr;
+  /** TTL of the last packet recorded (`--rttl` compares it). */
+  ttl?: number;
+  /** Jiffies when the client was last seen (what `--rcheck --seconds` compares with now). */
+  lastSeen: number;
+  /** Jiffies of the packets kept (at most the list's ring size), oldest first (the kernel prints its ring). */
+  hits: number[];
+  src: Source;
+}
+
+/**
+ * The kernel's clock when the lists were read, from /proc/timer_list: `now at N nsecs` (CLOCK_MONOTONIC,
+ * nanoseconds since boot) and `.last_jiffies : N` (the jiffies counter as the first CPU's tick last read
+ * it: it lags while that CPU idles without a tick). One record for both lines, `src.raw` holding them
+ * joined by a newline; either may be absent.
+ */
+export interface XtRecentClockRecord {
+  kind: 'xt-recent-clock';
+  /** Past 2^53 ns (104 days of uptime) the number is rounded to a few nanoseconds. */
+  nowNs?: number;
+  jiffies?: number;
+  src: Source;
+}
+
 export type ProbeRecord =
   | LinkRecord
   | AddrRecord
@@ -655,4 +690,6 @@ export type ProbeRecord =
   | NftTableRecord
   | NftChainRecord
   | NftRuleRecord
-  | NftSetRecord;
+  | NftSetRecord
+  | XtRecentEntryRecord
+  | XtRecentClockRecord;
