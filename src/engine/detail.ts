@@ -334,6 +334,8 @@ export type StepDetail = (
     }
   /** kube-proxy's DNAT inferred from the API where a node's rules are not in the capture (serviceHooks.ts). */
   | ServiceInferredDetail
+  /** kube-proxy's masquerade of a packet it marked, inferred where the node's rules are not in the capture. */
+  | ServiceMasqueradeInferredDetail
 ) & {
   /** On the step that ends a path caught in a forwarding loop. */
   loop?: LoopNote;
@@ -366,6 +368,23 @@ export interface ServiceInferredDetail {
   verdict: 'dnat' | 'reject' | 'drop';
   /** ClientIP session affinity's timeout (s): a returning client keeps its endpoint; a new one picks as here. */
   affinity?: number;
+  /**
+   * Why kube-proxy marks this connection for masquerade (KUBE-MARK-MASQ / mark-for-masquerade), if it
+   * does: a ClusterIP reached from outside the cluster's pod CIDRs, external traffic under the Cluster
+   * policy, the node's own traffic to an external address of a Local Service, a pod sent to itself.
+   */
+  masquerade?: 'outside-cluster' | 'external' | 'local-external' | 'hairpin';
+}
+
+/** The masquerade kube-proxy's POSTROUTING rule does to a packet it marked (inferred: serviceHooks.ts). */
+export interface ServiceMasqueradeInferredDetail {
+  type: 'service-masquerade-inferred';
+  ns: string;
+  hook: 'postrouting';
+  /** The device the packet leaves by, whose address it takes. */
+  dev: string;
+  from: string;
+  to: string;
 }
 
 /** One fork on the way: which alternative this path took, with its label as `branch` shows it. */

@@ -340,8 +340,17 @@ function sentence(d: StepDetail): string {
     }
     case 'service-inferred':
       return serviceInferred(d);
+    case 'service-masquerade-inferred':
+      return `${d.ns}'s kube-proxy rules are not in the capture; kube-proxy marked this connection for masquerade, so its POSTROUTING rule rewrites the source ${d.from} to ${d.to}, the address of ${d.dev} (MASQUERADE). Inferred.`;
   }
 }
+
+const MASQUERADE_WHY: Record<NonNullable<Of<'service-inferred'>['masquerade']>, string> = {
+  'outside-cluster': 'the source is outside the cluster\'s pod CIDRs',
+  external: 'external traffic under the Cluster policy may cross nodes',
+  'local-external': 'the node\'s own traffic to an external address',
+  hairpin: 'the endpoint is the client itself (hairpin)',
+};
 
 function serviceInferred(d: Of<'service-inferred'>): string {
   const hp = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
@@ -357,7 +366,8 @@ function serviceInferred(d: Of<'service-inferred'>): string {
   const policy = d.policy === 'Local' ? ` (${policyName} Local: ${d.ns}'s own endpoints)` : '';
   const fallback = d.terminatingFallback ? ', a terminating endpoint used because none is ready' : '';
   const affinity = d.affinity !== undefined ? `; ClientIP affinity keeps a returning client on its endpoint for ${d.affinity}s` : '';
-  return `${head}: kube-proxy would rewrite the destination to ${hp(e.ip, e.port)}${who}, endpoint ${d.choice} of ${d.of} (${pct} of new connections)${policy}${fallback}${affinity}. Inferred.`;
+  const masq = d.masquerade ? `; it marks the connection for masquerade (${MASQUERADE_WHY[d.masquerade]})` : '';
+  return `${head}: kube-proxy would rewrite the destination to ${hp(e.ip, e.port)}${who}, endpoint ${d.choice} of ${d.of} (${pct} of new connections)${policy}${fallback}${affinity}${masq}. Inferred.`;
 }
 
 const hostPort = (e: { addr: string; port?: number }) => (e.port === undefined ? e.addr : e.addr.includes(':') ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`);

@@ -156,7 +156,7 @@ export class NetfilterAdapter implements NetfilterHooks {
     const hr = this.hostRules(call.ns);
     if (!hr) {
       const ix = call.ns.host.role === 'node' ? this.services?.() : undefined;
-      return ix && ix.services.length ? inferServiceHook(ix, call) : undefined;
+      return ix && ix.services.length ? inferServiceHook(ix, call, (dev, family, dst) => masqueradeAddress(call.ns, dev, family, dst)) : undefined;
     }
     const outcomes = runHook(hr.rs, call.hook, nfPacket(call), hr.ctx, call.layer);
     // A hook whose rules did nothing (no rule matched, every chain ended in ACCEPT) adds nothing.

@@ -7,12 +7,14 @@
 // externalTrafficPolicy Local by node (pod and node-local traffic to an external address of a Local
 // Service goes to every endpoint, as kube-proxy's KUBE-EXT chain short-circuits it); a Service port
 // with no endpoint rejects, one with endpoints only elsewhere under Local drops. Every outcome is
-// marked inferred and quotes the API objects it rests on. Same shapes as the evaluator's answers
-// (walk/packet.ts HookCall -> HookOutcome[]), so the netfilter adapter can ask it for a host without
-// rule probes. Not inferred: kube-proxy's masquerade (KUBE-MARK-MASQ, POSTROUTING) and its filter rules.
-import { Addr } from '../net/addr';
-import { programmedEndpoints, servicesAt, type ServiceIndex, type ServiceMatch, type ServiceProto } from './services';
-import type { Evidence, ServiceInferredDetail, Step } from './trace';
+// marked inferred and quotes the API objects it rests on. kube-proxy's masquerade is inferred too: the
+// connections it marks (KUBE-MARK-MASQ) take the address of their outgoing device at POSTROUTING. Same
+// shapes as the evaluator's answers (walk/packet.ts HookCall -> HookOutcome[]), so the netfilter adapter
+// can ask it for a host without rule probes. Not inferred: rules that are not kube-proxy's (a FORWARD
+// policy, a CNI's own masquerade).
+import { Addr, type Family } from '../net/addr';
+import { fromCluster, programmedEndpoints, servicesAt, type ServiceIndex, type ServiceMatch, type ServiceProto } from './services';
+import type { Evidence, ServiceInferredDetail, ServiceMasqueradeInferredDetail, Step } from './trace';
 import type { HookCall, HookOutcome } from './walk/packet';
 import { step } from './walk/stage';
 
@@ -51,15 +53,25 @@ function ownsAddress(call: HookCall, a: Addr): boolean {
   });
 }
 
+/** kube-proxy's masquerade bit (--masquerade-bit 14): KUBE-MARK-MASQ ORs it in, KUBE-POSTROUTING masquerades what carries it. */
+export const MASQUERADE_MARK = 0x4000;
+
+/** The address MASQUERADE gives a packet leaving by `dev` (the netfilter adapter's inet_select_addr). */
+export type MasqueradeAddress = (dev: string, family: Family, dst: Addr) => Addr | undefined;
+
 /**
  * What kube-proxy's rules would do with this packet at this hook of a node whose rules the capture
- * lacks; undefined when they would not touch it (not a node, a node with rule probes, another hook,
- * not a new connection, not a Service frontend).
+ * lacks; undefined when they would not touch it (not a node, a node with rule probes, not a new
+ * connection, not a Service frontend). As in kube-proxy's tables: the nat hooks (PREROUTING, OUTPUT)
+ * rewrite to an endpoint and mark for masquerade; the filter hooks (FORWARD, INPUT, OUTPUT) reject a
+ * frontend with no endpoint and drop one with none this node may use; POSTROUTING masquerades what
+ * was marked.
  */
-export function inferServiceHook(ix: ServiceIndex, call: HookCall): HookOutcome[] | undefined {
-  if (call.layer !== 'inet' || (call.hook !== 'prerouting' && call.hook !== 'output')) return undefined;
+export function inferServiceHook(ix: ServiceIndex, call: HookCall, masqueradeAddress?: MasqueradeAddress): HookOutcome[] | undefined {
+  if (call.layer !== 'inet') return undefined;
   const ns = call.ns;
   if (ns.host.role !== 'node' || hasRuleProbes(ns.host.probes)) return undefined;
+  if (call.hook === 'postrouting') return inferMasquerade(call, masqueradeAddress);
   const pkt = call.packet;
   if (pkt.connection !== 'new' || pkt.dport === undefined) return undefined;
   // SCTP too, once the walk carries it (a Packet's proto grows with the CLI's --proto).
@@ -69,11 +81,13 @@ export function inferServiceHook(ix: ServiceIndex, call: HookCall): HookOutcome[
   if (!m) return undefined;
   const family = pkt.dst.family;
   const node = ns.host.name;
-  const src = pkt.src.toString();
   const external = m.via !== 'cluster-ip';
+  const srcLocal = call.hook === 'output' || ownsAddress(call, pkt.src);
+  const podTraffic = fromCluster(ix, pkt.src);
   // kube-proxy sends pod traffic and the node's own traffic to an external address of a Local Service
   // to every endpoint (KUBE-EXT-*: "pod traffic for ... external destinations", "route LOCAL traffic").
-  const shortCircuit = external && m.service.externalTrafficPolicy === 'Local' && (call.hook === 'output' || ix.podIps.has(src) || ownsAddress(call, pkt.src));
+  const local = m.service.externalTrafficPolicy === 'Local';
+  const shortCircuit = external && local && (podTraffic || srcLocal);
   const traffic = !external ? 'internal' : shortCircuit ? 'cluster' : 'external';
   const chosen = programmedEndpoints(ix, m.service, m.port, family, node, traffic);
   const base = {
@@ -89,11 +103,20 @@ export function inferServiceHook(ix: ServiceIndex, call: HookCall): HookOutcome[
     ...(m.service.affinityTimeout !== undefined ? { affinity: m.service.affinityTimeout } : {}),
   };
   if (chosen.endpoints.length === 0) {
+    // The nat table has no rule for it; the filter table's (KUBE-SERVICES / KUBE-EXTERNAL-SERVICES,
+    // nft's service-endpoints-check) stops it where the packet is forwarded, delivered or sent.
+    if (call.hook === 'prerouting') return undefined;
     const verdict = chosen.none ?? 'reject';
     return [{ verdict, packet: pkt, probability: 1, steps: [inferredStep({ ...base, of: 0, probability: 1, verdict }, [m.service.evidence])] }];
   }
+  if (call.hook !== 'prerouting' && call.hook !== 'output') return undefined;
+  // KUBE-MARK-MASQ: a ClusterIP reached from outside the cluster; external traffic under Cluster; the
+  // node's own traffic to an external address of a Local Service; and in each endpoint chain, the
+  // endpoint's own traffic (hairpin).
+  const why = !external ? (podTraffic ? undefined : 'outside-cluster') : !local ? 'external' : srcLocal && !podTraffic ? 'local-external' : undefined;
   const n = chosen.endpoints.length;
   return chosen.endpoints.map((e, i) => {
+    const masquerade = why ?? (e.ip === pkt.src.toString() ? 'hairpin' : undefined);
     const d: ServiceInferredDetail = {
       ...base,
       endpoint: { ip: e.ip, port: e.port, ...(e.pod !== undefined ? { pod: e.pod } : {}), ...(e.nodeName !== undefined ? { nodeName: e.nodeName } : {}) },
@@ -101,13 +124,24 @@ export function inferServiceHook(ix: ServiceIndex, call: HookCall): HookOutcome[
       of: n,
       probability: 1 / n,
       verdict: 'dnat',
+      ...(masquerade ? { masquerade } : {}),
     };
     return {
       verdict: 'accept' as const,
-      packet: { ...pkt, dst: Addr.must(e.ip), dport: e.port },
+      packet: { ...pkt, dst: Addr.must(e.ip), dport: e.port, mark: masquerade ? pkt.mark | MASQUERADE_MARK : pkt.mark },
       probability: 1 / n,
       steps: [inferredStep(d, [m.service.evidence, e.evidence])],
       endpoint: { ip: e.ip, port: e.port },
     };
   });
+}
+
+/** KUBE-POSTROUTING: a packet marked for masquerade takes the address of the device it leaves by. */
+function inferMasquerade(call: HookCall, masqueradeAddress: MasqueradeAddress | undefined): HookOutcome[] | undefined {
+  const pkt = call.packet;
+  if ((pkt.mark & MASQUERADE_MARK) === 0 || call.oif === undefined || !masqueradeAddress) return undefined;
+  const to = masqueradeAddress(call.oif, pkt.dst.family, pkt.dst);
+  if (!to) return undefined;
+  const d: ServiceMasqueradeInferredDetail = { type: 'service-masquerade-inferred', ns: call.ns.name, hook: 'postrouting', dev: call.oif, from: pkt.src.toString(), to: to.toString() };
+  return [{ verdict: 'accept', packet: { ...pkt, src: to, mark: pkt.mark ^ MASQUERADE_MARK }, probability: 1, steps: [step('inferred', d, [], { inferred: true })] }];
 }

@@ -23,7 +23,7 @@ import {
   type KubeServicePort,
 } from '../capture/kubernetes';
 import { kubernetesOf } from '../capture/document';
-import { Addr, type Family } from '../net/addr';
+import { Addr, Prefix, type Family } from '../net/addr';
 import type { Network } from './network';
 import type { Evidence } from './trace';
 
@@ -123,6 +123,8 @@ export interface ServiceIndex {
   endpoints: Map<string, Map<string, ServiceEndpoint[]>>;
   /** Pod IPs the API reports -> `namespace/name`. */
   podIps: Map<string, string>;
+  /** The nodes' pod CIDRs (API Nodes' spec.podCIDRs and the capture's node hosts): kube-proxy's idea of "the cluster" for masquerade. */
+  podCidrs: Prefix[];
   /** Node name -> its `topology.kubernetes.io/zone` label. */
   nodeZones: Map<string, string>;
   /** Whether the section has EndpointSlices at all (absent: endpoints are unknown, not none). */
@@ -210,7 +212,7 @@ function endpointOf(slice: KubeEndpointSlice, e: KubeEndpoint, ei: number, addre
  * Builds the index. `nodeAddresses`: node name -> its addresses from the capture (node hosts' `ips`
  * and interface addresses), added to what the API's Node objects report.
  */
-export function buildServiceIndex(kube: KubeSection, nodeAddresses: ReadonlyMap<string, readonly string[]> = new Map()): ServiceIndex {
+export function buildServiceIndex(kube: KubeSection, nodeAddresses: ReadonlyMap<string, readonly string[]> = new Map(), nodePodCidrs: readonly string[] = []): ServiceIndex {
   const services = kube.services.map(viewOf).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const byKey = new Map(services.map((s) => [s.key, s]));
   const frontends = new Map<string, ServiceMatch[]>();
@@ -264,7 +266,12 @@ export function buildServiceIndex(kube: KubeSection, nodeAddresses: ReadonlyMap<
       });
     }
   }
-  return { services, byKey, frontends, nodePorts, nodeAddrs, endpoints, podIps, nodeZones, haveSlices: kube.present.has('endpointSlices'), haveServices: kube.present.has('services') };
+  const podCidrs: Prefix[] = [];
+  for (const text of [...kube.nodes.flatMap((n) => n.spec.podCIDRs), ...nodePodCidrs]) {
+    const r = Prefix.parse(text);
+    if (r.ok && !podCidrs.some((x) => x.toString() === r.value.toString())) podCidrs.push(r.value);
+  }
+  return { services, byKey, frontends, nodePorts, nodeAddrs, endpoints, podIps, podCidrs, nodeZones, haveSlices: kube.present.has('endpointSlices'), haveServices: kube.present.has('services') };
 }
 
 /** Every endpoint the EndpointSlices list for one Service port (any condition), of one family or both. */
@@ -498,17 +505,29 @@ const indexes = new WeakMap<Network, ServiceIndex>();
  * only ever read once built). Node addresses come from the API's Nodes, the node hosts' `ips` and
  * their interfaces' global addresses.
  */
+/**
+ * Whether a source address is "the cluster" to kube-proxy's local-traffic detector (its cluster CIDR):
+ * inside a node's pod CIDR, or a pod IP the API reports (Calico-style pools need not follow podCIDRs).
+ * Traffic to a ClusterIP from anywhere else is masqueraded.
+ */
+export function fromCluster(ix: ServiceIndex, src: Addr): boolean {
+  const key = src.toString();
+  return ix.podCidrs.some((p) => p.addr.family === src.family && p.masked().contains(src)) || (ix.podIps.has(key) && !ix.nodeAddrs.has(key));
+}
+
 export function serviceIndexOf(net: Network): ServiceIndex {
   let ix = indexes.get(net);
   if (!ix) {
     const addrs = new Map<string, string[]>();
+    const podCidrs: string[] = [];
     for (const ns of net.hosts.values()) {
       if (ns.host.role !== 'node') continue;
+      podCidrs.push(...(ns.host.podCIDRs ?? []));
       const list = [...(ns.host.ips ?? [])];
       for (const i of ns.ifaces.values()) for (const a of i.addrs) if (a.scope === 'global') list.push(a.local.toString());
       addrs.set(ns.host.name, list);
     }
-    ix = buildServiceIndex(kubernetesOf(net.capture), addrs);
+    ix = buildServiceIndex(kubernetesOf(net.capture), addrs, podCidrs);
     indexes.set(net, ix);
   }
   return ix;

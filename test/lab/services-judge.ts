@@ -229,7 +229,11 @@ export function kernelDrop(traces: readonly NodeTrace[]): { node: string; hook: 
 
 /** The hook whose rules ended an engine path (its nf-verdict step). */
 export function engineDropHook(path: TracePath): string | undefined {
-  const last = [...(path.hops.at(-1)?.steps ?? [])].reverse().find((s) => (s.detail as { type?: string } | undefined)?.type === 'nf-verdict');
+  // The rules' verdict, or kube-proxy's reject/drop inferred from the API where the rules are not captured.
+  const last = [...(path.hops.at(-1)?.steps ?? [])].reverse().find((s) => {
+    const d = s.detail as { type?: string; verdict?: string } | undefined;
+    return d?.type === 'nf-verdict' || (d?.type === 'service-inferred' && (d.verdict === 'reject' || d.verdict === 'drop'));
+  });
   return (last?.detail as { hook?: string } | undefined)?.hook;
 }
 
@@ -243,6 +247,8 @@ export function sourceAtDelivery(path: TracePath, flowSrc: string): string {
       const d = s.detail as { type?: string; step?: { kind?: string; action?: { kind?: string; to?: { addr?: string } } } } | undefined;
       const a = d?.type === 'netfilter' && d.step?.kind === 'rule' ? d.step.action : undefined;
       if ((a?.kind === 'snat' || a?.kind === 'masquerade') && a.to?.addr) src = a.to.addr;
+      // kube-proxy's masquerade inferred from the API (a node whose rules the capture lacks).
+      if (d?.type === 'service-masquerade-inferred') src = (d as unknown as { to: string }).to;
     }
   }
   return src;

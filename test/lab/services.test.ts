@@ -369,6 +369,19 @@ if (SKIP) {
           assert.deepEqual([...eps].map(([e, v]) => [e, v.probability]), [[first.endpoint, 1]], `ENGINE AND KERNEL DISAGREE: the kernel pins this client to ${first.endpoint}:\n${describeEngine(r.result)}`);
         });
 
+        // The same kernel, judged against a capture without the nodes' rules: the engine infers
+        // kube-proxy's rules from the API objects (serviceHooks.ts) and must still agree, DNAT, filter
+        // and masquerade alike. (Rules that are not kube-proxy's, like flannel's masquerade of traffic
+        // leaving the cluster, are not inferred, so those cases are not here.)
+        describe('inferred from the API where the nodes\' rules are not in the capture', () => {
+          let inferred: Network;
+          before(() => {
+            inferred = buildNetwork({ ...more.capture, hosts: more.capture.hosts.map((h) => ({ ...h, probes: Object.fromEntries(Object.entries(h.probes ?? {}).filter(([p]) => !['iptables', 'ip6tables', 'nft', 'ipset', 'ipvs'].includes(p))) })) });
+          });
+          for (const c of [...sharedCases(), ...extraCases()]) test(c.name, async () => judge(c, await runKernel(lab, listeners, c), trace(inferred, c)));
+          test('session affinity ClientIP: a new client', async () => void (await judgeAffinity(lab, listeners, inferred)));
+        });
+
         if (mode === 'iptables') {
           test('a pod to an address outside the cluster (gw): flannel masquerades it to its node\'s address', async () => {
             const c: Case = { name: 'web-0 -> gw:8000', from: 'web-0', to: '10.4.7.1', proto: 'tcp', port: 8000, count: 3, kernel: { delivered: { '10.4.7.1:8000': '10.4.7.21' } } };

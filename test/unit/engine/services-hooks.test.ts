@@ -118,15 +118,39 @@ describe('inferred Service rules', () => {
   });
 
   test('no endpoint: reject; internalTrafficPolicy Local with endpoints only elsewhere: drop; LoadBalancer IP to the endpoint', () => {
-    const rej = inferServiceHook(ix, call('k8s-node1', '10.244.1.10', '10.96.0.80', 80))!;
+    // As kube-proxy's tables: the nat table leaves it (PREROUTING), the filter table stops it (FORWARD here).
+    assert.equal(inferServiceHook(ix, call('k8s-node1', '10.244.1.10', '10.96.0.80', 80)), undefined);
+    const rej = inferServiceHook(ix, call('k8s-node1', '10.244.1.10', '10.96.0.80', 80, { hook: 'forward' }))!;
     assert.deepEqual(ends(rej), ['reject - 1']);
+    assert.deepEqual(ends(inferServiceHook(ix, call('k8s-node1', '10.4.7.21', '10.96.0.80', 80, { hook: 'output' }))), ['reject - 1'], 'the node\'s own: filter OUTPUT');
     assert.match(rej[0]!.steps[0]!.text, /Service default\/empty:http, which has no endpoint: kube-proxy rejects it \(ICMP port unreachable\)/);
-    const drop = inferServiceHook(ix, call('k8s-node1', '10.244.1.10', '10.96.0.70', 443))!;
+    const drop = inferServiceHook(ix, call('k8s-node1', '10.244.1.10', '10.96.0.70', 443, { hook: 'forward' }))!;
     assert.deepEqual(ends(drop), ['drop - 1']);
     assert.match(drop[0]!.steps[0]!.text, /no endpoint on k8s-node1 \(internalTrafficPolicy Local/);
     assert.deepEqual(ends(inferServiceHook(ix, call('k8s-node2', '10.244.2.11', '10.96.0.70', 443))), ['accept 10.244.2.30:8443 1']);
     assert.deepEqual(ends(inferServiceHook(ix, call('k8s-node1', '198.51.100.50', '203.0.113.10', 443))), ['accept 10.244.2.30:8443 1']);
     assert.deepEqual(ends(inferServiceHook(ix, call('k8s-node1', '198.51.100.50', '198.51.100.7', 443))), ['accept 10.244.2.30:8443 1']);
+  });
+
+  test('masquerade: kube-proxy marks what it would (KUBE-MARK-MASQ) and POSTROUTING gives it the outgoing device\'s address', () => {
+    const mark = (os: HookOutcome[] | undefined) => (os ?? []).map((o) => `${o.endpoint?.ip} ${o.packet.mark.toString(16)} ${(o.steps[0]!.detail as { masquerade?: string }).masquerade ?? '-'}`);
+    // A pod to a ClusterIP: no mark, except where the rules pick the pod itself (hairpin).
+    assert.deepEqual(mark(inferServiceHook(ix, call('k8s-node1', '10.244.1.10', '10.96.0.50', 80))), ['10.244.1.10 4000 hairpin', '10.244.2.11 0 -']);
+    // The node itself to a ClusterIP: its address is outside the pod CIDRs.
+    assert.deepEqual(mark(inferServiceHook(ix, call('k8s-node1', '10.4.7.21', '10.96.0.50', 80, { hook: 'output' }))), ['10.244.1.10 4000 outside-cluster', '10.244.2.11 4000 outside-cluster']);
+    // From outside to a NodePort of a Local Service: the client's address is kept; the node's own traffic to it is masqueraded.
+    assert.deepEqual(mark(inferServiceHook(ix, call('k8s-node2', '198.51.100.50', '10.4.7.22', 30080))), ['10.244.2.11 0 -']);
+    assert.deepEqual(mark(inferServiceHook(ix, call('k8s-node2', '10.4.7.22', '10.4.7.22', 30080, { hook: 'output' }))), ['10.244.1.10 4000 local-external', '10.244.2.11 4000 local-external']);
+    // A LoadBalancer IP of a Cluster-policy Service from outside: masqueraded.
+    assert.deepEqual(mark(inferServiceHook(ix, call('k8s-node1', '198.51.100.50', '203.0.113.10', 443))), ['10.244.2.30 4000 external']);
+    const dnat = inferServiceHook(ix, call('k8s-node1', '198.51.100.50', '203.0.113.10', 443))![0]!;
+    assert.match(dnat.steps[0]!.text, /marks the connection for masquerade \(external traffic under the Cluster policy may cross nodes\)/);
+    // POSTROUTING: the marked packet leaves by eth0 as 10.4.7.21; an unmarked one is untouched.
+    const post = (packet: Packet) => inferServiceHook(ix, { ns: net.hosts.get('k8s-node1')!, hook: 'postrouting', layer: 'inet', packet, oif: 'eth0' }, (dev) => (dev === 'eth0' ? Addr.must('10.4.7.21') : undefined));
+    const m = post(dnat.packet)!;
+    assert.deepEqual([m[0]!.packet.src.toString(), m[0]!.packet.mark, m[0]!.steps[0]!.inferred], ['10.4.7.21', 0, true]);
+    assert.match(m[0]!.steps[0]!.text, /rewrites the source 198\.51\.100\.50 to 10\.4\.7\.21, the address of eth0 \(MASQUERADE\)\. Inferred\./);
+    assert.equal(post({ ...dnat.packet, mark: 0 }), undefined);
   });
 
   test('no answer where kube-proxy would not act, or where the node\'s rules can be read', () => {
