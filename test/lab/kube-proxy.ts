@@ -9,7 +9,10 @@
 //   service-ips / service-nodeports verdict maps, service-/local-/external-/endpoint- chains (named
 //   with hashAndTruncate's hash), numgen random, the no-endpoint maps and reject-chain, in the order
 //   of kube-proxy's own transaction (as the expected output of its TestOverallNFTablesRules).
-// A node's rules depend on where the endpoints run (externalTrafficPolicy Local), so each is made per node.
+// Both follow the proxiers' endpoint categorization (CategorizeEndpoints, has*/uses* decisions): load
+// balancer IPs (KUBE-EXT / service-ips), internalTrafficPolicy Local (KUBE-SVL / local- chains, a DROP
+// where the node has no endpoint), sessionAffinity ClientIP (iptables' recent lists, nftables' affinity
+// sets). A node's rules depend on where the endpoints run (the Local policies), so each is made per node.
 import { createHash } from 'node:crypto';
 import type { Lab } from './netns';
 
