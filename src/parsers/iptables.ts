@@ -24,7 +24,8 @@ type Rec = IptablesChainRecord | IptablesRuleRecord;
 interface Table {
   name: string;
   line: Line;
-  chains: Set<string>;
+  /** Which block this is (chain declarations are marked with it). */
+  serial: number;
 }
 
 /** A pasted command line: `# iptables -t nat -S`, `$ sudo ip6tables-save`, `[root@n1 ~]# iptables -S`. */
@@ -40,7 +41,7 @@ type LineKind = 'comment' | 'command' | 'table' | 'commit' | 'declaration' | 'ch
 
 export function parseIptables(text: string, opts: ParseOptions = {}): ParseResult<Rec> {
   return readIptables(text, opts, {
-    chain: (c, line, raw, chain, policy, counters, where) => c.records.push(chainRecord(line, raw, chain, policy, counters, where)),
+    chain: (c, lines, j, chain, policy, counters, where) => c.records.push(chainRecord(lines.nums[j]!, lines.raw(j), lines.names.name(chain), policy, counters, where)),
     rule: (c, lines, j, _chain, where, counted) => c.records.push(iptablesRule(lines.line(j), where, counted)),
   }).result;
 }
@@ -58,39 +59,47 @@ export type Counters = { packets: number; bytes: number };
  * lines and most never become a record.
  */
 export class IptablesLines {
-  /** Each line's start and end (without its CR) in the text, and its 1-based number. */
+  /** Each line's start in the text, and its 1-based number (its end is the next line break). */
   starts: Int32Array;
-  ends: Int32Array;
   nums: Int32Array;
   count = 0;
+  /** The chain names the main pass met, by number. */
+  readonly names: ChainNames;
 
   constructor(readonly text: string) {
     const cap = Math.max(16, Math.ceil(text.length / 64));
     this.starts = new Int32Array(cap);
-    this.ends = new Int32Array(cap);
     this.nums = new Int32Array(cap);
+    this.names = new ChainNames(text);
   }
 
-  push(start: number, end: number, num: number): void {
+  push(start: number, num: number): void {
     if (this.count === this.starts.length) {
-      const grow = (a: Int32Array) => {
-        const b = new Int32Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.starts = grow(this.starts);
-      this.ends = grow(this.ends);
-      this.nums = grow(this.nums);
+      this.starts = grown(this.starts, this.count * 2 + 16);
+      this.nums = grown(this.nums, this.count * 2 + 16);
     }
     this.starts[this.count] = start;
-    this.ends[this.count] = end;
     this.nums[this.count] = num;
     this.count++;
   }
 
+  /** Drops the room kept for more lines (the offsets live as long as the rule set). */
+  trim(): void {
+    this.starts = this.starts.slice(0, this.count);
+    this.nums = this.nums.slice(0, this.count);
+  }
+
+  /** Where line `j` ends (before its line ending). */
+  end(j: number): number {
+    const start = this.starts[j]!;
+    let nl = this.text.indexOf('\n', start);
+    if (nl < 0) nl = this.text.length;
+    return nl > start && this.text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+  }
+
   /** Line `j` as captured (without its line ending). */
   raw(j: number): string {
-    return this.text.slice(this.starts[j]!, this.ends[j]!);
+    return this.text.slice(this.starts[j]!, this.end(j));
   }
 
   /** Line `j` as a Line (`{line, raw}`), the source of its record. */
@@ -99,11 +108,136 @@ export class IptablesLines {
   }
 }
 
-/** What the main pass hands over: each chain line (`:CHAIN`, `-P`, `-N`) and each rule line, with where it sits. */
+function grown(a: Int32Array, length: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(length);
+  b.set(a.subarray(0, Math.min(a.length, length)));
+  return b;
+}
+
+/**
+ * Chain names by number, each kept once: a name read from the text is its offsets there, made a
+ * string only when asked for (a big kube-proxy rule set names 40,000 chains, 150,000 times).
+ */
+export class ChainNames {
+  count = 0;
+  /** Open addressing: number + 1, 0 for a free slot. */
+  private slots = new Int32Array(1024);
+  private hashes = new Int32Array(256);
+  /** Where the name is in the text; -1 for a name that came as a string (a quoted one). */
+  private starts = new Int32Array(256);
+  private lengths = new Int32Array(256);
+  /** The names made strings so far. */
+  private readonly strings = new Map<number, string>();
+
+  constructor(private readonly text: string) {}
+
+  /** The number of the name `text[from, to)`. */
+  inText(from: number, to: number): number {
+    const t = this.text;
+    let h = -2128831035;
+    for (let k = from; k < to; k++) h = Math.imul(h ^ t.charCodeAt(k), 16777619);
+    const mask = this.slots.length - 1;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const e = this.slots[i]!;
+      if (e === 0) return this.add(i, h, from, to - from, undefined);
+      const id = e - 1;
+      if (this.hashes[id] === h && this.lengths[id] === to - from && this.sameText(id, from)) return id;
+    }
+  }
+
+  /** The number of the name `s`. */
+  of(s: string): number {
+    return this.lookup(s, true);
+  }
+
+  /** The number of the name `s`, or -1 when the text never named it. */
+  find(s: string): number {
+    return this.lookup(s, false);
+  }
+
+  /** Name number `id`. */
+  name(id: number): string {
+    let s = this.strings.get(id);
+    if (s === undefined) {
+      const from = this.starts[id]!;
+      s = this.text.slice(from, from + this.lengths[id]!);
+      this.strings.set(id, s);
+    }
+    return s;
+  }
+
+  /** The length of name `id`. */
+  length(id: number): number {
+    return this.lengths[id]!;
+  }
+
+  /** Drops the room kept for more names (they live as long as the rule set). */
+  trim(): void {
+    this.hashes = this.hashes.slice(0, this.count);
+    this.starts = this.starts.slice(0, this.count);
+    this.lengths = this.lengths.slice(0, this.count);
+  }
+
+  private lookup(s: string, add: boolean): number {
+    let h = -2128831035;
+    for (let k = 0; k < s.length; k++) h = Math.imul(h ^ s.charCodeAt(k), 16777619);
+    const mask = this.slots.length - 1;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const e = this.slots[i]!;
+      if (e === 0) return add ? this.add(i, h, -1, s.length, s) : -1;
+      const id = e - 1;
+      if (this.hashes[id] === h && this.lengths[id] === s.length && this.name(id) === s) return id;
+    }
+  }
+
+  private sameText(id: number, from: number): boolean {
+    const t = this.text;
+    const n = this.lengths[id]!;
+    const at = this.starts[id]!;
+    if (at < 0) {
+      const s = this.strings.get(id)!;
+      for (let k = 0; k < n; k++) if (s.charCodeAt(k) !== t.charCodeAt(from + k)) return false;
+      return true;
+    }
+    for (let k = 0; k < n; k++) if (t.charCodeAt(at + k) !== t.charCodeAt(from + k)) return false;
+    return true;
+  }
+
+  private add(slot: number, h: number, from: number, length: number, s: string | undefined): number {
+    const id = this.count++;
+    if (id === this.hashes.length) {
+      this.hashes = grown(this.hashes, id * 2 + 16);
+      this.starts = grown(this.starts, id * 2 + 16);
+      this.lengths = grown(this.lengths, id * 2 + 16);
+    }
+    this.hashes[id] = h;
+    this.starts[id] = from;
+    this.lengths[id] = length;
+    if (s !== undefined) this.strings.set(id, s);
+    this.slots[slot] = id + 1;
+    // At most half full: probes stay short.
+    if (this.count * 2 > this.slots.length) {
+      const slots = new Int32Array(this.slots.length * 2);
+      const mask = slots.length - 1;
+      for (let k = 0; k < this.count; k++) {
+        let i = this.hashes[k]! & mask;
+        while (slots[i] !== 0) i = (i + 1) & mask;
+        slots[i] = k + 1;
+      }
+      this.slots = slots;
+    }
+    return id;
+  }
+}
+
+/**
+ * What the main pass hands over: each chain line (`:CHAIN`, `-P`, `-N`) and each rule line `j` of
+ * `lines`, unsplit, with where it sits; a chain by its number in `lines.names`.
+ */
 export interface IptablesSink {
-  chain(line: number, raw: string, chain: string, policy: string | undefined, counters: Counters | undefined, where: IptablesPlace): void;
-  /** Rule line `j` of `lines`, unsplit: its chain, where it sits, its `[p:b]` counters. */
-  rule(lines: IptablesLines, j: number, chain: string, where: IptablesPlace, counted: Counters | undefined): void;
+  chain(lines: IptablesLines, j: number, chain: number, policy: string | undefined, counters: Counters | undefined, where: IptablesPlace): void;
+  /** A rule line: its chain, where it sits, its `[p:b]` counters. */
+  rule(lines: IptablesLines, j: number, chain: number, where: IptablesPlace, counted: Counters | undefined): void;
 }
 
 /**
@@ -113,7 +247,7 @@ export interface IptablesSink {
  */
 export function scanIptables(text: string, opts: ParseOptions, sink: IptablesSink): { result: ParseResult<never>; lines: IptablesLines } {
   const r = readIptables(text, opts, {
-    chain: (_c, line, raw, chain, policy, counters, where) => sink.chain(line, raw, chain, policy, counters, where),
+    chain: (_c, lines, j, chain, policy, counters, where) => sink.chain(lines, j, chain, policy, counters, where),
     rule: (_c, lines, j, chain, where, counted) => sink.rule(lines, j, chain, where, counted),
   });
   return { result: r.result as ParseResult<never>, lines: r.lines };
@@ -165,8 +299,8 @@ export function iptablesRule(l: Line, where: IptablesPlace, counted: Counters | 
 }
 
 interface Sink {
-  chain(c: Collector<Rec>, line: number, raw: string, chain: string, policy: string | undefined, counters: Counters | undefined, where: IptablesPlace): void;
-  rule(c: Collector<Rec>, lines: IptablesLines, j: number, chain: string, where: IptablesPlace, counted: Counters | undefined): void;
+  chain(c: Collector<Rec>, lines: IptablesLines, j: number, chain: number, policy: string | undefined, counters: Counters | undefined, where: IptablesPlace): void;
+  rule(c: Collector<Rec>, lines: IptablesLines, j: number, chain: number, where: IptablesPlace, counted: Counters | undefined): void;
 }
 
 /** `raw.trim()`, without the call for the usual line that starts and ends with a printable ASCII character. */
@@ -176,39 +310,73 @@ function trimmed(raw: string): string {
   return a > 32 && a < 127 && z > 32 && z < 127 ? raw : raw.trim();
 }
 
+/** Line kinds as numbers (a kind per line of a 150,000-line text). */
+const KIND_CODE: Record<LineKind, number> = { comment: 1, command: 2, table: 3, commit: 4, declaration: 5, chain: 6, rule: 7, 'counted-rule': 8, other: 9 };
+/** A rule line that needs no trimming: `-A ` at its start, a printable character at its end. */
+const PLAIN_RULE = 10;
+const [COMMENT, COMMAND, TABLE, COMMIT, DECLARATION, CHAIN, RULE, COUNTED_RULE, OTHER] = [1, 2, 3, 4, 5, 6, 7, 8, 9] as const;
+/** The counters of `:CHAIN - [0:0]`, the declaration iptables-save prints for every user chain. */
+const NO_COUNTS: Counters = Object.freeze({ packets: 0, bytes: 0 });
+
+/**
+ * The next position of a character at or after `from`, for positions asked in increasing order: one
+ * search of the text for each character found, however many lines lack it.
+ */
+class Ahead {
+  private at = -2;
+  private from = 0;
+  constructor(
+    private readonly text: string,
+    private readonly ch: string,
+  ) {}
+
+  next(from: number): number {
+    if (this.at === -1 && from >= this.from) return -1;
+    if (this.at < from || from < this.from) this.at = this.text.indexOf(this.ch, from);
+    this.from = from;
+    return this.at;
+  }
+}
+
 function readIptables(text: string, opts: ParseOptions, sink: Sink): { result: ParseResult<Rec>; lines: IptablesLines } {
   // Lines as `lines()` gives them (LF or CRLF, blank ones dropped), as offsets, and the kind of each
   // (no splitting: a big rule set's words are made once, if at all).
   const ls = new IptablesLines(text);
   const commands = new Map<number, IptablesCommand>();
-  const kindList: LineKind[] = [];
+  let kinds = new Uint8Array(ls.starts.length);
   for (let pos = 0, num = 1; pos <= text.length; num++) {
     let nl = text.indexOf('\n', pos);
     if (nl < 0) nl = text.length;
     const end = nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
     const a = text.charCodeAt(pos);
     const z = text.charCodeAt(end - 1);
-    let kind: LineKind;
+    let kind: number;
     if (end - pos > 3 && a === 45 && text.charCodeAt(pos + 1) === 65 && text.charCodeAt(pos + 2) === 32 && z > 32 && z < 127) {
       // `-A ` then something, ending in a printable character: the usual rule line, as kindOf would say.
-      kind = 'rule';
+      kind = PLAIN_RULE;
     } else {
       const t = trimmed(text.slice(pos, end));
       if (t === '') {
         pos = nl + 1;
         continue;
       }
-      kind = kindOf(t, ls.count, commands);
+      kind = KIND_CODE[kindOf(t, ls.count, commands)];
     }
-    kindList.push(kind);
-    ls.push(pos, end, num);
+    if (ls.count === kinds.length) {
+      const k = new Uint8Array(kinds.length * 2);
+      k.set(kinds);
+      kinds = k;
+    }
+    kinds[ls.count] = kind;
+    ls.push(pos, num);
     pos = nl + 1;
   }
+  ls.trim();
   const n = ls.count;
-  const kinds = kindList;
+  const names = ls.names;
   const lineAt = (j: number): Line => ls.line(j);
   const c = new Collector<Rec>(n === 0 ? 'empty' : 'iptables-save');
-  const cutSaveTail = headlessSaveLines(kinds);
+  const cutSaveTail = headlessSaveLines(kinds, n);
   /** Family of the save blocks: from the `# Generated by` comment or a pasted `ip6tables-save` command. */
   let saveFamily: Family | undefined;
   /** Where `iptables -S` lines outside blocks belong: the last pasted command's table, else the caller's. */
@@ -221,6 +389,19 @@ function readIptables(text: string, opts: ParseOptions, sink: Sink): { result: P
   let lastTable = '';
   /** Right after a COMMIT, before any command, `-P` or `-N` line: a lone `-A` there is a stray save rule. */
   let afterCommit = false;
+  /** Per chain number, the block (`Table.serial`) that last declared it. */
+  let declaredIn = new Int32Array(1024);
+  let tables = 0;
+  const declare = (id: number) => {
+    if (id >= declaredIn.length) {
+      const d = new Int32Array(Math.max(id + 1, declaredIn.length * 2));
+      d.set(declaredIn);
+      declaredIn = d;
+    }
+    declaredIn[id] = table!.serial;
+  };
+  const quote = new Ahead(text, '"');
+  const backslash = new Ahead(text, '\\');
 
   const closeUncommitted = () => {
     if (table) c.issue(table.line, `table ${table.name} has no COMMIT (output cut short?); its rules are kept`);
@@ -231,45 +412,83 @@ function readIptables(text: string, opts: ParseOptions, sink: Sink): { result: P
     if (t) inTable = place(t.name, saveFamily);
   };
 
-  /** The last rule's table and chain, when that table declares it. */
-  const known: { table?: Table; chain?: string } = {};
+  /**
+   * A plain rule line's chain number and whether a double quote is left open, read in the text, as
+   * ruleHead reads them; -1 when a quote comes before the chain name's end (ruleHead decides then).
+   */
+  const plainHead = (j: number): { chain: number; unterminated: boolean } | -1 => {
+    const start = ls.starts[j]!;
+    const end = ls.end(j);
+    let b = start + 3;
+    let ch = text.charCodeAt(b);
+    while (ch === 32 || ch === 9) ch = text.charCodeAt(++b);
+    let e = b;
+    while (e < end && ch !== 32 && ch !== 9 && ch !== 34) ch = text.charCodeAt(++e);
+    if (e < end && ch === 34) return -1;
+    const chain = names.inText(b, e);
+    const q = quote.next(e);
+    return { chain, unterminated: q >= 0 && q < end && openQuoteIn(q, end, quote, backslash) };
+  };
+
   const read = (j: number) => {
     const kind = kinds[j]!;
-    const raw = trimmed(ls.raw(j));
-    if (kind === 'rule' || kind === 'counted-rule') {
+    const head = kind === PLAIN_RULE ? plainHead(j) : -1;
+    const raw = head === -1 ? trimmed(ls.raw(j)) : '';
+    if (kind === PLAIN_RULE || kind === RULE || kind === COUNTED_RULE) {
       // Nearly every line: read only as far as the chain name.
-      const { chain, unterminated, counters: pre } = ruleHead(raw);
-      const counted = pre ? counters(pre[1], pre[2]) : undefined;
+      let chain: number;
+      let unterminated: boolean;
+      let counted: Counters | undefined;
+      if (head !== -1) ({ chain, unterminated } = head);
+      else {
+        const h = ruleHead(raw);
+        chain = names.of(h.chain);
+        unterminated = h.unterminated;
+        counted = h.counters ? counters(h.counters[1], h.counters[2]) : undefined;
+      }
       // Outside a block, a counted rule, one a bare COMMIT follows, or one right after COMMIT is a piece of
       // iptables-save output that lost its block: kept, and said so. Any other is `iptables -S` output.
-      const stray = !table && (kind === 'counted-rule' || cutSaveTail[j] === 1 || afterCommit);
+      const stray = !table && (kind === COUNTED_RULE || cutSaveTail[j] === 1 || afterCommit);
       const underLast = stray && afterCommit && lastTable !== '';
       sink.rule(c, ls, j, chain, table ? inTable : stray ? place(underLast ? lastTable : undefined, saveFamily) : listing, counted);
       if (unterminated) c.issue(lineAt(j), 'unterminated double quote: the rule is kept with the rest of the line as its last token');
-      // iptables-save prints a chain's rules together: most lines name the chain the line before did.
-      if (table && (table !== known.table || chain !== known.chain)) {
-        known.table = table;
-        known.chain = table.chains.has(chain) ? chain : undefined;
-      }
-      if (table && known.chain === undefined) c.issue(lineAt(j), `rule for chain ${chain}, which table ${table.name} does not declare (kept)`);
+      if (table && (chain >= declaredIn.length || declaredIn[chain] !== table.serial)) c.issue(lineAt(j), `rule for chain ${names.name(chain)}, which table ${table.name} does not declare (kept)`);
       if (stray) c.issue(lineAt(j), underLast ? `rule after COMMIT, outside any \`*table\` block (kept under table ${lastTable})` : 'rule before any `*table` line (kept with no table)');
       return;
     }
-    if (kind === 'declaration') {
+    if (kind === DECLARATION) {
       // `:KUBE-SEP-... - [0:0]`, a user chain as iptables-save prints it (40,000 in a big kube-proxy set), read
-      // without the expression: the same fields it would give.
-      const plain = raw.endsWith(' - [0:0]') && raw.length > 9 && !/\s/.test(raw.slice(1, -8));
-      const m = plain ? [raw, raw.slice(1, -8), '-', '0', '0'] : /^:(\S+)\s+(\S+)(?:\s+\[(\d+):(\d+)\])?\s*$/.exec(raw);
-      if (!m) {
-        c.issue(lineAt(j), 'expected `:CHAIN POLICY [PACKETS:BYTES]` chain declaration');
-        return;
+      // in the text when its name is plain printable characters: the same fields the expression gives.
+      const start = ls.starts[j]!;
+      const end = ls.end(j);
+      let plain = end - start > 9 && text.charCodeAt(start) === 58 && text.startsWith(' - [0:0]', end - 8);
+      for (let k = start + 1; plain && k < end - 8; k++) {
+        const ch = text.charCodeAt(k);
+        plain = ch > 32 && ch < 127;
       }
-      if (!table) c.issue(lineAt(j), `chain ${m[1]} declared outside a \`*table\` block`);
-      else table.chains.add(m[1]!);
-      sink.chain(c, ls.nums[j]!, ls.raw(j), m[1]!, m[2], counters(m[3], m[4]), table ? inTable : place(undefined, saveFamily));
+      let chain: number;
+      let policy: string | undefined;
+      let counts: Counters | undefined;
+      if (plain) {
+        chain = names.inText(start + 1, end - 8);
+        policy = '-';
+        counts = NO_COUNTS;
+      } else {
+        const m = raw.endsWith(' - [0:0]') && raw.length > 9 && !/\s/.test(raw.slice(1, -8)) ? [raw, raw.slice(1, -8), '-', '0', '0'] : /^:(\S+)\s+(\S+)(?:\s+\[(\d+):(\d+)\])?\s*$/.exec(raw);
+        if (!m) {
+          c.issue(lineAt(j), 'expected `:CHAIN POLICY [PACKETS:BYTES]` chain declaration');
+          return;
+        }
+        chain = names.of(m[1]!);
+        policy = m[2];
+        counts = counters(m[3], m[4]);
+      }
+      if (!table) c.issue(lineAt(j), `chain ${names.name(chain)} declared outside a \`*table\` block`);
+      else declare(chain);
+      sink.chain(c, ls, j, chain, policy, counts, table ? inTable : place(undefined, saveFamily));
       return;
     }
-    if (kind === 'command') {
+    if (kind === COMMAND) {
       const cmd = commands.get(j)!;
       closeUncommitted();
       enter(undefined);
@@ -279,7 +498,7 @@ function readIptables(text: string, opts: ParseOptions, sink: Sink): { result: P
       else listing = { table: cmd.table ?? 'filter', family: cmd.family };
       return;
     }
-    if (kind === 'comment') {
+    if (kind === COMMENT) {
       const m = /^#\s*Generated by (ip6?)tables/.exec(raw);
       if (m) {
         saveFamily = m[1] === 'ip6' ? 6 : 4;
@@ -287,33 +506,34 @@ function readIptables(text: string, opts: ParseOptions, sink: Sink): { result: P
       }
       return;
     }
-    if (kind === 'table') {
+    if (kind === TABLE) {
       closeUncommitted();
       afterCommit = false;
       // A save block ends whatever a pasted `iptables -S` command said about the lines after it.
       listing = unnamed;
       const name = raw.slice(1).trim();
-      enter(name ? { name, line: lineAt(j), chains: new Set() } : undefined);
+      enter(name ? { name, line: lineAt(j), serial: ++tables } : undefined);
       if (!name) c.issue(lineAt(j), 'expected `*TABLE` (a table name after the star)');
       return;
     }
-    if (kind === 'commit') {
+    if (kind === COMMIT) {
       if (!table) c.issue(lineAt(j), 'COMMIT outside a `*table` block');
       else lastTable = table.name;
       enter(undefined);
       afterCommit = true;
       return;
     }
-    if (kind === 'other') {
+    if (kind === OTHER) {
       c.issue(lineAt(j), 'expected `*TABLE`, `:CHAIN POLICY [p:b]`, `[p:b] -A CHAIN RULE...` or `COMMIT` (iptables-save), `-P`/`-N`/`-A CHAIN ...` (iptables -S), or a `#` comment');
       return;
     }
     // An `iptables -S` chain line: `-P CHAIN POLICY [-c PACKETS BYTES]` (with -v); `-N CHAIN`.
     const { words } = words0(raw);
     const policy = words[0] === '-P' || words[0] === '--policy';
-    if (table) table.chains.add(words[1]!);
+    const chain = names.of(words[1]!);
+    if (table) declare(chain);
     else afterCommit = false;
-    sink.chain(c, ls.nums[j]!, ls.raw(j), words[1]!, policy ? words[2] : undefined, policy ? takeCounterOption(words) : undefined, table ? inTable : listing);
+    sink.chain(c, ls, j, chain, policy ? words[2] : undefined, policy ? takeCounterOption(words) : undefined, table ? inTable : listing);
   };
   for (let j = 0; j < n; j++) {
     // A line that makes the parser fail becomes an issue for that line; the rest are still read.
@@ -324,9 +544,18 @@ function readIptables(text: string, opts: ParseOptions, sink: Sink): { result: P
     }
   }
   closeUncommitted();
-  const save = kinds.some((k) => k === 'table' || k === 'commit' || k === 'declaration' || k === 'counted-rule');
-  const listed = kinds.includes('chain') || [...commands.values()].some((x) => !x.save) || (kinds.includes('rule') && !save);
+  let save = false;
+  let chainLines = false;
+  let rules = false;
+  for (let j = 0; j < n; j++) {
+    const k = kinds[j]!;
+    if (k === TABLE || k === COMMIT || k === DECLARATION || k === COUNTED_RULE) save = true;
+    else if (k === CHAIN) chainLines = true;
+    else if (k === RULE || k === PLAIN_RULE) rules = true;
+  }
+  const listed = chainLines || [...commands.values()].some((x) => !x.save) || (rules && !save);
   if (!save && listed) c.format = 'iptables-S';
+  names.trim();
   return { result: c.result(), lines: ls };
 }
 
@@ -415,17 +644,35 @@ function openQuote(s: string, q: number): boolean {
   }
 }
 
+/** openQuote on the text: is a double quote left open before `end` (`q`: the line's first quote)? */
+function openQuoteIn(q: number, end: number, quote: Ahead, backslash: Ahead): boolean {
+  let open = q;
+  for (;;) {
+    let j = open + 1;
+    let close: number;
+    for (;;) {
+      close = quote.next(j);
+      if (close < 0 || close >= end) return true;
+      const bs = backslash.next(j);
+      if (bs < 0 || bs > close) break;
+      j = bs + 2;
+    }
+    open = quote.next(close + 1);
+    if (open < 0 || open >= end) return false;
+  }
+}
+
 /**
  * For each line, whether a bare COMMIT follows it before any `*table`, command, `-P` or `-N` line: such
  * `-A` lines are the end of an iptables-save block whose start was not pasted, not `iptables -S` output.
  */
-function headlessSaveLines(kinds: readonly LineKind[]): Uint8Array {
-  const out = new Uint8Array(kinds.length);
+function headlessSaveLines(kinds: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array(n);
   let commitAhead = false;
-  for (let i = kinds.length - 1; i >= 0; i--) {
+  for (let i = n - 1; i >= 0; i--) {
     const k = kinds[i]!;
-    if (k === 'commit') commitAhead = true;
-    else if (k === 'table' || k === 'command' || k === 'chain') commitAhead = false;
+    if (k === COMMIT) commitAhead = true;
+    else if (k === TABLE || k === COMMAND || k === CHAIN) commitAhead = false;
     out[i] = commitAhead ? 1 : 0;
   }
   return out;

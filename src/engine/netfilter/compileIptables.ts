@@ -401,7 +401,7 @@ export function natTarget(text: string): { addr?: string; range: boolean; port?:
   return out;
 }
 
-function targetOps(rec: IptablesRuleRecord, chains: ReadonlyMap<string, Chain>, family: Family): Op[] {
+function targetOps(rec: IptablesRuleRecord, isChain: (name: string) => boolean, family: Family): Op[] {
   const t = rec.target;
   if (t === undefined) return [];
   const opt = (name: string) => rec.targetOptions.find((o) => o.name === name);
@@ -459,7 +459,7 @@ function targetOps(rec: IptablesRuleRecord, chains: ReadonlyMap<string, Chain>, 
     case 'HL':
       return [{ op: 'noop', what: `-j ${t}` }];
   }
-  if (chains.has(t)) return [{ op: 'verdict', verdict: { v: rec.goto ? 'goto' : 'jump', chain: t } }];
+  if (isChain(t)) return [{ op: 'verdict', verdict: { v: rec.goto ? 'goto' : 'jump', chain: t } }];
   return [{ op: 'unsupported', what: `-j ${t}`, assumed: 'continued', why: `${t} is neither a chain of this table nor a target netpath models` }];
 }
 
@@ -565,6 +565,8 @@ export class IptablesChains {
     private readonly probe: 'iptables' | 'ip6tables',
     private readonly family: Family,
     sets: ReadonlyMap<string, IpsetSet>,
+    /** Whether `table` has a chain `name` (a jump target), when the caller knows more chains than it made here. */
+    private readonly known?: (table: string, name: string) => boolean,
   ) {
     this.x = { family, sets };
     this.fam = family === 4 ? 'ip' : 'ip6';
@@ -607,7 +609,9 @@ export class IptablesChains {
   compile(c: Chain, r: IptablesRuleRecord, index: number): Rule {
     const ops: Op[] = [];
     for (const m of r.matches) for (const t of moduleTests(m, this.x)) ops.push({ op: 'test', test: t, what: () => describeMatch(m) });
-    for (const o of targetOps(r, this.tables.get(c.table)!, this.family)) ops.push(o);
+    const table = c.table;
+    const isChain = this.known ? (name: string) => this.known!(table, name) : (name: string) => this.tables.get(table)!.has(name);
+    for (const o of targetOps(r, isChain, this.family)) ops.push(o);
     // An exact copy: an array grown by push keeps room for 16.
     const rule: Rule = { index, evidence: this.ev(r.src), ops: ops.slice() };
     const key = indexKey(r);

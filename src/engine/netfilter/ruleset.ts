@@ -57,38 +57,82 @@ export const hookKey = (layer: Layer, family: Family, hook: Hook) => `${layer}|$
 /** Where the kernel runs the NAT chains of each hook (NF_IP_PRI_NAT_DST / NF_IP_PRI_NAT_SRC). */
 export const NAT_PRIORITY: Record<Hook, number> = { prerouting: -100, output: -100, input: 100, postrouting: 100, forward: 0 };
 
+/** The names of iptables' built-in chains (a table's base chains among them). */
+const BUILT_IN_CHAINS: ReadonlySet<string> = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
+
 /** The iptables tables iptables-nft keeps as nft tables of the same name. */
 const XT_TABLES = ['filter', 'nat', 'mangle', 'raw', 'security'];
 
+/** Chains held back until asked for: the iptables chains of a rule set built from text. */
+export interface HeldChains {
+  /** The chain of `key`, made and compiled now if need be; undefined when there is none. */
+  take(key: string): Chain | undefined;
+  has(key: string): boolean;
+  /** Every chain's key, in order. */
+  keys(): string[];
+  /** Every chain, made and compiled, in order. */
+  all(): Chain[];
+  /** How many chains it holds. */
+  readonly size: number;
+  /** How many chains with rules have not been compiled yet. */
+  readonly uncompiled: number;
+}
+
 /**
- * The chains by key. A chain built from iptables text may be pending: its rules are split and compiled
- * the first time it is looked up (`get`) or the chains are listed, so a trace pays only for the chains
- * its packets reach (a kube-proxy rule set has a KUBE-SVC and KUBE-SEP chains per Service and endpoint).
+ * The chains by key. The iptables chains of a rule set built from text are held apart (`HeldChains`):
+ * a chain is made and its rules compiled the first time it is looked up (`get`), and listing the
+ * chains makes them all, so a trace pays only for the chains its packets reach (a kube-proxy rule set
+ * has a KUBE-SVC and KUBE-SEP chains per Service and endpoint). Listing keys makes no chain.
  */
 export class ChainTable extends Map<string, Chain> {
-  /** By chain (an identity lookup: no string hashing for 40,000 keys). */
-  private readonly pending = new Map<Chain, { compile(): void }>();
+  private held?: HeldChains;
+  /** How many of this map's own entries came from `held`. */
+  private taken = 0;
 
-  /** A chain whose rules `job.compile()` adds when it is first needed. */
-  defer(key: string, chain: Chain, job: { compile(): void }): void {
-    this.set(key, chain);
-    this.pending.set(chain, job);
+  /** Chains to make when asked for; their keys come before this map's own (iptables before nft). */
+  hold(held: HeldChains): void {
+    this.held = held;
   }
 
   /** How many chains have not been compiled yet. */
   get uncompiled(): number {
-    return this.pending.size;
+    return this.held?.uncompiled ?? 0;
+  }
+
+  override get size(): number {
+    return super.size + (this.held ? this.held.size - this.taken : 0);
   }
 
   override get(key: string): Chain | undefined {
     const c = super.get(key);
-    if (c !== undefined && this.pending.size) this.compile(c);
-    return c;
+    if (c !== undefined || !this.held) return c;
+    const t = this.held.take(key);
+    if (t !== undefined) {
+      super.set(key, t);
+      this.taken++;
+    }
+    return t;
   }
 
-  /** Compiles every pending chain (listing the chains does this first). */
+  override has(key: string): boolean {
+    return super.has(key) || (this.held?.has(key) ?? false);
+  }
+
+  override keys(): MapIterator<string> {
+    if (!this.held) return super.keys();
+    const own = [...super.entries()].filter(([, c]) => c.source !== 'iptables').map(([k]) => k);
+    return [...this.held.keys(), ...own].values() as unknown as MapIterator<string>;
+  }
+
+  /** Makes and compiles every held chain, in order (listing the chains does this first). */
   compileAll(): void {
-    for (const c of [...this.pending.keys()]) this.compile(c);
+    const held = this.held;
+    if (!held) return;
+    this.held = undefined;
+    const own = [...super.entries()].filter(([, c]) => c.source !== 'iptables');
+    super.clear();
+    for (const c of held.all()) super.set(chainKey(c.source, c.family, c.table, c.name), c);
+    for (const [k, c] of own) super.set(k, c);
   }
 
   override values(): MapIterator<Chain> {
@@ -108,13 +152,6 @@ export class ChainTable extends Map<string, Chain> {
   override forEach(fn: (value: Chain, key: string, map: Map<string, Chain>) => void, thisArg?: unknown): void {
     this.compileAll();
     super.forEach(fn, thisArg);
-  }
-
-  private compile(c: Chain): void {
-    const job = this.pending.get(c);
-    if (!job) return;
-    this.pending.delete(c);
-    job.compile();
   }
 }
 
@@ -160,70 +197,111 @@ export function buildRuleset(host: string, probes: Partial<Record<NetfilterProbe
   for (const s of [scan4, scan6]) if (s?.issues.length) ordered.push({ kind: 'parse-issues', probe: s.probe, issues: s.issues });
   ordered.push(...notes);
   for (const s of [scan4, scan6]) if (s?.unplaced) ordered.push({ kind: 'rules-without-table', probe: s.probe, count: s.unplaced });
+  lazy.trim();
   const table = new ChainTable();
-  lazy.declare(table);
-  return assemble(host, table, [...lazy.v4.chains, ...lazy.v6.chains], { nft, ipvs }, sets, ordered, probeList);
+  const base = lazy.baseChains();
+  table.hold(lazy);
+  return assemble(host, table, { base, tables: lazy.tables() }, { nft, ipvs }, sets, ordered, probeList);
+}
+
+/** One scanned text: its lines and, by line, the next rule line of the same chain (+1). */
+interface Scanned {
+  lines: IptablesLines;
+  next: Int32Array;
+  /** `[p:b]` counters by line, for the lines that have them. */
+  counted?: Map<number, Counters>;
+  /** By line, where a rule sits when its chain's first rule sits elsewhere. */
+  wheres?: Map<number, IptablesPlace>;
+}
+
+/** The chains of one family's table: by chain number in each scanned text, the chain's slot + 1. */
+interface Group {
+  family: 4 | 6;
+  table: string;
+  t: IptablesChains;
+  /** `iptables|ip|nat|`: the keys of its chains start so. */
+  prefix: string;
+  byName: Map<Scanned, Int32Array>;
 }
 
 /**
- * iptables text read as far as its chains and rule lines: every chain is declared as the text names it,
- * and each keeps its rule lines unsplit until it is compiled.
+ * iptables text read as far as its chains and rule lines. A chain is a slot (its group, its name's
+ * number, its first and last rule line, its rule count), made a Chain only when it is asked for or is
+ * a base chain; its rules are a list through the lines (`Scanned.next`), unsplit until it is compiled.
  */
-class LazyIptables {
-  readonly v4: IptablesChains;
-  readonly v6: IptablesChains;
-  /** Each chain's rule lines, by family and table, then chain name. */
-  private readonly byTable = new Map<string, Map<string, PendingChain>>();
-  private readonly pending = new Map<Chain, PendingChain>();
+class LazyIptables implements HeldChains {
+  private readonly v4: IptablesChains;
+  private readonly v6: IptablesChains;
+  private readonly groups = new Map<string, Group>();
+  private readonly scans: Scanned[] = [];
+  // By slot, in the order chains are first named.
+  private n = 0;
+  private group: Group[] = [];
+  private nameIn: Scanned[] = [];
+  private nameId = new Int32Array(1024);
+  private head = new Int32Array(1024);
+  private tail = new Int32Array(1024);
+  private count = new Int32Array(1024);
+  private rulesIn: (Scanned | undefined)[] = [];
+  private where: (IptablesPlace | undefined)[] = [];
+  private made = new Map<number, Chain>();
+  /** Slots whose rules came from two texts: each rule's text and line. */
+  private mixed?: Map<number, { s: Scanned; j: number }[]>;
+  private compiled = new Set<number>();
+  private withRules = 0;
+  private keyList?: string[];
 
   constructor(host: string, sets: ReadonlyMap<string, IpsetSet>) {
-    this.v4 = new IptablesChains(host, 'iptables', 4, sets);
-    this.v6 = new IptablesChains(host, 'ip6tables', 6, sets);
+    const known = (family: 4 | 6) => (table: string, name: string) => this.slotByName(this.groups.get(`${family}|${table}`), name) >= 0;
+    this.v4 = new IptablesChains(host, 'iptables', 4, sets, known(4));
+    this.v6 = new IptablesChains(host, 'ip6tables', 6, sets, known(6));
   }
 
   scan(probe: 'iptables' | 'ip6tables', text: string | undefined): { probe: typeof probe; issues: ParseIssue[]; unplaced: number } | undefined {
     if (text === undefined) return undefined;
     let unplaced = 0;
     const six = probe === 'ip6tables';
-    /** Per place object of the scan (one per `*table` block): the chains of its family and table. */
-    const places = new Map<IptablesPlace, { t: IptablesChains; family: 4 | 6; chains: Map<string, PendingChain> }>();
+    let s: Scanned | undefined;
+    const scanned = (lines: IptablesLines): Scanned => {
+      if (!s) this.scans.push((s = { lines, next: new Int32Array(lines.count) }));
+      return s;
+    };
+    /** Per place object of the scan (one per `*table` block): the group of its family and table. */
+    const places = new Map<IptablesPlace, Group>();
     const at = (where: IptablesPlace & { table: string }) => {
-      let p = places.get(where);
-      if (!p) {
+      let g = places.get(where);
+      if (!g) {
         const family = six || where.family === 6 ? 6 : 4;
         const key = `${family}|${where.table}`;
-        let chains = this.byTable.get(key);
-        if (!chains) this.byTable.set(key, (chains = new Map()));
-        p = { t: family === 6 ? this.v6 : this.v4, family, chains };
-        places.set(where, p);
+        g = this.groups.get(key);
+        if (!g) this.groups.set(key, (g = { family, table: where.table, t: family === 6 ? this.v6 : this.v4, prefix: chainKey('iptables', family === 6 ? 'ip6' : 'ip', where.table, ''), byName: new Map() }));
+        places.set(where, g);
       }
-      return p;
+      return g;
     };
-    const last: { where?: IptablesPlace; chain?: string; g?: PendingChain } = {};
+    const last = { where: undefined as IptablesPlace | undefined, chain: -1, slot: -1 };
     let r;
     try {
       r = scanIptables(text, {}, {
-        chain: (line, raw, chain, policy, _counters, where) => {
+        chain: (lines, j, chain, policy, _counters, where) => {
           if (where.table === undefined) return;
-          const p = at(where as IptablesPlace & { table: string });
-          p.t.declared(p.t.chain(where.table, chain), policy, line, raw);
+          const g = at(where as IptablesPlace & { table: string });
+          const c = this.made.get(this.slot(g, scanned(lines), chain));
+          // Only a built-in chain's declaration says something (its policy, and its line as evidence).
+          if (c?.base) g.t.declared(c, policy, lines.nums[j]!, lines.raw(j));
         },
         rule: (lines, j, chain, where, counted) => {
           if (where.table === undefined) return void unplaced++;
+          const sc = scanned(lines);
           // Most lines continue the chain of the line before (iptables-save prints a chain's rules together).
-          if (where === last.where && chain === last.chain) return last.g!.add(lines, j, where, counted);
-          const p = at(where as IptablesPlace & { table: string });
-          let g = p.chains.get(chain);
-          if (!g) {
-            const c = p.t.chain(where.table, chain);
-            g = this.pending.get(c);
-            if (!g) this.pending.set(c, (g = new PendingChain(c, p.t, lines)));
-            p.chains.set(chain, g);
+          let slot = last.slot;
+          if (where !== last.where || chain !== last.chain) {
+            slot = this.slot(at(where as IptablesPlace & { table: string }), sc, chain);
+            last.where = where;
+            last.chain = chain;
+            last.slot = slot;
           }
-          g.add(lines, j, where, counted);
-          last.where = where;
-          last.chain = chain;
-          last.g = g;
+          this.add(slot, sc, j, where, counted);
         },
       });
     } catch (e) {
@@ -234,86 +312,190 @@ class LazyIptables {
     return { probe, issues: r.result.issues, unplaced };
   }
 
-  /** Hands every chain to `table` in order: base chains and chains without rules compiled, the others deferred. */
-  declare(table: ChainTable): void {
-    for (const t of [this.v4, this.v6]) {
-      for (const c of t.chains) {
-        const key = chainKey(c.source, c.family, c.table, c.name);
-        const g = this.pending.get(c);
-        if (!g || c.base) {
-          g?.compile();
-          table.set(key, c);
-        } else table.defer(key, c, g);
-      }
-    }
+  /** Drops the room kept for more chains once every text is read (the slots live as long as the rule set). */
+  trim(): void {
+    this.nameId = this.nameId.slice(0, this.n);
+    this.head = this.head.slice(0, this.n);
+    this.tail = this.tail.slice(0, this.n);
+    this.count = this.count.slice(0, this.n);
+    for (const g of this.groups.values()) for (const [sc, ids] of g.byName) g.byName.set(sc, ids.slice(0, sc.lines.names.count));
   }
-}
 
-/**
- * A chain's rule lines, unsplit until the chain is compiled: positions in the scanned text's lines
- * (iptables-save prints a chain's rules together: one run, `first` to `last`, unless they are spread).
- */
-class PendingChain {
-  private first = -1;
-  private last = -1;
-  /** The positions, once they are not one run; or lines from a second text (ip6tables and iptables). */
-  private spread?: { lines: IptablesLines; j: number }[];
-  private n = 0;
-  /** Where the rules sit: one place for all (one `*table` block), else each rule's. */
-  private where?: IptablesPlace;
-  private wheres?: IptablesPlace[];
-  /** `[p:b]` counters by rule, when any line has them. */
-  private counts?: Counters[];
+  /** The slot of chain number `id` of text `sc` in group `g`, made on first mention. */
+  private slot(g: Group, sc: Scanned, id: number): number {
+    let ids = g.byName.get(sc);
+    if (ids && id < ids.length && ids[id]! > 0) return ids[id]! - 1;
+    const name = sc.lines.names;
+    // A group that two texts fill (ip6tables, and an iptables paste with IPv6 blocks): by name across them.
+    let slot = g.byName.size > (ids ? 1 : 0) ? this.slotByName(g, name.name(id)) : -1;
+    if (slot < 0) {
+      slot = this.n++;
+      if (slot === this.nameId.length) {
+        const grow = (a: Int32Array) => {
+          const b = new Int32Array(a.length * 2 + 16);
+          b.set(a);
+          return b;
+        };
+        this.nameId = grow(this.nameId);
+        this.head = grow(this.head);
+        this.tail = grow(this.tail);
+        this.count = grow(this.count);
+      }
+      this.group.push(g);
+      this.nameIn.push(sc);
+      this.nameId[slot] = id;
+      this.rulesIn.push(undefined);
+      this.where.push(undefined);
+      // A built-in chain is made at once (a base chain when its table hooks it).
+      const len = name.length(id);
+      if (len >= 5 && len <= 11 && BUILT_IN_CHAINS.has(name.name(id))) this.make(slot);
+    }
+    if (!ids || id >= ids.length) {
+      const bigger = new Int32Array(Math.max(id + 1, name.count, ids ? ids.length * 2 : 0));
+      if (ids) bigger.set(ids);
+      g.byName.set(sc, (ids = bigger));
+    }
+    ids[id] = slot + 1;
+    return slot;
+  }
 
-  constructor(
-    private readonly chain: Chain,
-    private readonly t: IptablesChains,
-    private readonly lines: IptablesLines,
-  ) {}
+  /** The slot of chain `name` in group `g`, or -1. */
+  private slotByName(g: Group | undefined, name: string): number {
+    if (!g) return -1;
+    for (const [sc, ids] of g.byName) {
+      const id = sc.lines.names.find(name);
+      if (id >= 0 && id < ids.length && ids[id]! > 0) return ids[id]! - 1;
+    }
+    return -1;
+  }
 
-  add(lines: IptablesLines, j: number, where: IptablesPlace, counted: Counters | undefined): void {
-    const k = this.n++;
-    if (counted) (this.counts ??= [])[k] = counted;
-    if (k === 0) this.where = where;
-    else if (this.wheres || where !== this.where) (this.wheres ??= new Array<IptablesPlace>(k).fill(this.where!)).push(where);
-    if (!this.spread && lines === this.lines && (this.first < 0 || j === this.last + 1)) {
-      if (this.first < 0) this.first = j;
-      this.last = j;
+  /** Rule line `j` of text `sc` onto the end of chain `slot`. */
+  private add(slot: number, sc: Scanned, j: number, where: IptablesPlace, counted: Counters | undefined): void {
+    if (counted) (sc.counted ??= new Map()).set(j, counted);
+    const k = this.count[slot]!;
+    this.count[slot] = k + 1;
+    if (k === 0) {
+      this.withRules++;
+      this.where[slot] = where;
+      this.rulesIn[slot] = sc;
+      this.head[slot] = j;
+      this.tail[slot] = j;
       return;
     }
-    if (!this.spread) {
-      this.spread = [];
-      if (this.first >= 0) for (let i = this.first; i <= this.last; i++) this.spread.push({ lines: this.lines, j: i });
+    if (where !== this.where[slot]) (sc.wheres ??= new Map()).set(j, where);
+    const list = this.mixed?.get(slot);
+    if (!list && this.rulesIn[slot] === sc) {
+      sc.next[this.tail[slot]!] = j + 1;
+      this.tail[slot] = j;
+      return;
     }
-    this.spread.push({ lines, j });
+    if (list) list.push({ s: sc, j });
+    else (this.mixed ??= new Map()).set(slot, [...this.lines(slot, k), { s: sc, j }]);
+  }
+
+  /** The first `n` rule lines of chain `slot`. */
+  private lines(slot: number, n = this.count[slot]!): { s: Scanned; j: number }[] {
+    const list = this.mixed?.get(slot);
+    if (list) return list.slice(0, n);
+    const out: { s: Scanned; j: number }[] = [];
+    const s = this.rulesIn[slot]!;
+    for (let k = 0, j = this.head[slot]!; k < n; k++, j = s.next[j]! - 1) out.push({ s, j });
+    return out;
+  }
+
+  /** The Chain of `slot` (without its rules until compiled). */
+  private make(slot: number): Chain {
+    let c = this.made.get(slot);
+    if (!c) {
+      const g = this.group[slot]!;
+      c = g.t.chain(g.table, this.nameIn[slot]!.lines.names.name(this.nameId[slot]!));
+      this.made.set(slot, c);
+    }
+    return c;
   }
 
   /**
-   * Compiles the chain. In a chain long enough for an index, a rule of kube-proxy's Service shape gets
-   * its index key from its line and is compiled only when a packet reaches it (a trace visits a few of
-   * KUBE-SERVICES' 10,000 rules).
+   * Compiles chain `slot`. In a chain long enough for an index, a rule of kube-proxy's Service shape
+   * gets its index key from its line and is compiled only when a packet reaches it (a trace visits a
+   * few of KUBE-SERVICES' 10,000 rules).
    */
-  compile(): void {
-    const c = this.chain;
-    const long = this.n >= INDEX_MIN_RULES;
-    for (let k = 0; k < this.n; k++) {
-      const at = this.spread ? this.spread[k]! : { lines: this.lines, j: this.first + k };
-      const key = long && !this.counts?.[k] ? serviceRuleKey(at.lines.raw(at.j)) : null;
-      if (key !== null) c.rules.push(new LazyRule(k + 1, key, this, k));
-      else c.rules.push(this.t.compile(c, this.record(k), k + 1));
+  private compile(slot: number): Chain {
+    const c = this.make(slot);
+    if (this.count[slot] === 0 || this.compiled.has(slot)) return c;
+    this.compiled.add(slot);
+    const long = this.count[slot]! >= INDEX_MIN_RULES;
+    let k = 0;
+    for (const { s, j } of this.lines(slot)) {
+      const index = ++k;
+      const key = long && !s.counted?.get(j) ? serviceRuleKey(s.lines.raw(j)) : null;
+      if (key !== null) c.rules.push(new LazyRule(index, key, () => this.rule(slot, s, j, index)));
+      else c.rules.push(this.rule(slot, s, j, index));
     }
     buildIndex(c);
+    return c;
   }
 
-  /** Rule `k`'s record, as parseIptables makes it. */
-  record(k: number): IptablesRuleRecord {
-    const at = this.spread ? this.spread[k]! : { lines: this.lines, j: this.first + k };
-    return iptablesRule(at.lines.line(at.j), this.wheres ? this.wheres[k]! : this.where!, this.counts?.[k]);
+  /** Rule line `j` of text `s`, at position `index` of chain `slot`, compiled. */
+  private rule(slot: number, s: Scanned, j: number, index: number): Rule {
+    const rec = iptablesRule(s.lines.line(j), s.wheres?.get(j) ?? this.where[slot]!, s.counted?.get(j));
+    return this.group[slot]!.t.compile(this.make(slot), rec, index);
   }
 
-  /** Rule `k`, compiled. */
-  rule(k: number): Rule {
-    return this.t.compile(this.chain, this.record(k), k + 1);
+  /** The slot of a chain key, or -1. */
+  private slotOfKey(key: string): number {
+    for (const g of this.groups.values()) {
+      if (!key.startsWith(g.prefix)) continue;
+      const slot = this.slotByName(g, key.slice(g.prefix.length));
+      if (slot >= 0) return slot;
+    }
+    return -1;
+  }
+
+  take(key: string): Chain | undefined {
+    const slot = this.slotOfKey(key);
+    return slot < 0 ? undefined : this.compile(slot);
+  }
+
+  has(key: string): boolean {
+    return this.slotOfKey(key) >= 0;
+  }
+
+  /** The slots in order: IPv4's, then IPv6's, each as first named. */
+  private *ordered(): Generator<number> {
+    for (const family of [4, 6]) for (let slot = 0; slot < this.n; slot++) if (this.group[slot]!.family === family) yield slot;
+  }
+
+  keys(): string[] {
+    // Made once, when first asked for (every text is read by then).
+    if (!this.keyList) {
+      this.keyList = [];
+      for (const slot of this.ordered()) this.keyList.push(this.group[slot]!.prefix + this.nameIn[slot]!.lines.names.name(this.nameId[slot]!));
+    }
+    return this.keyList;
+  }
+
+  all(): Chain[] {
+    return [...this.ordered()].map((slot) => this.compile(slot));
+  }
+
+  get size(): number {
+    return this.n;
+  }
+
+  get uncompiled(): number {
+    return this.withRules - this.compiled.size;
+  }
+
+  /** The base chains, in order, compiled (made as they were first named). */
+  baseChains(): Chain[] {
+    const out: Chain[] = [];
+    for (const slot of this.ordered()) if (this.made.get(slot)?.base) out.push(this.compile(slot));
+    return out;
+  }
+
+  /** Which families' tables have chains (`ip nat`). */
+  tables(): Set<string> {
+    return new Set([...this.groups.values()].filter((g) => g.byName.size > 0).map((g) => `${g.family === 6 ? 'ip6' : 'ip'} ${g.table}`));
   }
 }
 
@@ -324,12 +506,11 @@ class LazyRule implements Rule {
   constructor(
     readonly index: number,
     readonly key: IndexKey | undefined,
-    private readonly from: PendingChain,
-    private readonly k: number,
+    private readonly make: () => Rule,
   ) {}
 
   private get compiled(): Rule {
-    return (this.full ??= this.from.rule(this.k));
+    return (this.full ??= this.make());
   }
 
   get evidence(): NfEvidence {
@@ -365,14 +546,18 @@ export function rulesetFromRecords(
   const chains: Chain[] = [...compileIptables(host, 'iptables', 4, v4, sets), ...compileIptables(host, 'ip6tables', 6, v6, sets)];
   const table = new ChainTable();
   for (const c of chains) table.set(chainKey(c.source, c.family, c.table, c.name), c);
-  return assemble(host, table, chains, r, sets, notes, probes);
+  const tables = new Set(chains.map((c) => `${c.family} ${c.table}`));
+  return assemble(host, table, { base: chains.filter((c) => c.base), tables }, r, sets, notes, probes);
 }
 
-/** The nft chains added to the iptables ones, the hooks' entries, IPVS: the rule set. */
+/**
+ * The nft chains added to the iptables ones, the hooks' entries, IPVS: the rule set. `ipt`: the
+ * iptables base chains in the order they were declared, and the tables that have chains (`ip nat`).
+ */
 function assemble(
   host: string,
   table: ChainTable,
-  iptChains: Chain[],
+  ipt: { base: Chain[]; tables: Set<string> },
   r: { nft: readonly (NftTableRecord | NftChainRecord | NftRuleRecord | NftSetRecord)[]; ipvs: readonly (IpvsServiceRecord | IpvsDestRecord)[] },
   sets: Map<string, IpsetSet>,
   notes: RulesetNote[],
@@ -380,12 +565,7 @@ function assemble(
 ): Ruleset {
   const tableless = r.nft.filter((x) => x.kind === 'nft-chain' && x.table === '').length;
   if (tableless) notes.push({ kind: 'chains-without-table', count: tableless });
-  const iptTables = new Set<string>();
-  let last: Chain | undefined;
-  for (const c of iptChains) {
-    if (last?.table !== c.table || last.family !== c.family) iptTables.add(`${c.family} ${c.table}`);
-    last = c;
-  }
+  const iptTables = ipt.tables;
   const skip = new Set<string>();
   for (const t of r.nft) {
     if (t.kind === 'nft-table' && (t.family === 'ip' || t.family === 'ip6') && XT_TABLES.includes(t.name) && iptTables.has(`${t.family} ${t.name}`)) {
@@ -397,7 +577,7 @@ function assemble(
   for (const c of nftChains) table.set(chainKey(c.source, c.family, c.table, c.name), c);
   // Only base chains sit at hooks; their position among all chains orders equal priorities.
   const order = new Map<Chain, number>();
-  [...iptChains, ...nftChains].forEach((c, i) => {
+  [...ipt.base, ...nftChains].forEach((c, i) => {
     if (c.base) order.set(c, i);
   });
   const chains = [...order.keys()];

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { buildRuleset, runHook, type Ruleset } from '../../../../src/engine/netfilter';
 import { serviceRuleKey } from '../../../../src/engine/netfilter/compileIptables';
 import { ChainTable } from '../../../../src/engine/netfilter/ruleset';
-import { parseIptables, ruleHead, split } from '../../../../src/parsers/iptables';
+import { parseIptables, ruleHead, scanIptables, split } from '../../../../src/parsers/iptables';
 import { KUBE_PROXY_IP6TABLES, KUBE_PROXY_IPTABLES, KUBE_PROXY_IPVS_IPTABLES } from '../../../lab/netfilter-rulesets';
 import { hostCtx, pkt, save } from './helpers';
 
@@ -137,6 +137,29 @@ describe('ruleHead', () => {
         const head = ruleHead(raw);
         assert.equal(head.chain, whole.words[1] ?? '', raw);
         assert.equal(head.unterminated, whole.unterminated, raw);
+      }),
+      { numRuns: runs * 5 },
+    );
+  });
+
+  test('the main pass reads each line of a text as splitting it would: its chain, and whether a quote is left open', () => {
+    // Whole texts, so that what the pass looks ahead for (the next quote, the next backslash) spans lines.
+    const word = fc.stringMatching(/^[-A-Za-z0-9"\\ \t!]{0,8}$/);
+    const ruleLine = fc.tuple(fc.constantFrom('-A ', '-A\t', '-A  ', ' -A ', '--append '), word, fc.array(word, { maxLength: 6 }), fc.constantFrom('', '\r', ' ')).map(
+      ([op, chain, rest, end]) => `${op}${chain} ${rest.join(' ')}${end}`,
+    );
+    fc.assert(
+      fc.property(fc.array(ruleLine, { minLength: 1, maxLength: 8 }), (rules) => {
+        const text = `*filter\n${rules.join('\n')}\nCOMMIT\n`;
+        const seen: [number, string][] = [];
+        const { result, lines } = scanIptables(text, {}, { chain: () => {}, rule: (ls, j, chain) => seen.push([ls.nums[j]!, ls.names.name(chain)]) });
+        const open = new Set(result.issues.filter((i) => i.message.startsWith('unterminated')).map((i) => i.line));
+        const want = rules.map((raw, i) => ({ line: i + 2, whole: split(raw.trim()) }))
+          // `-A` with nothing after it is no rule line.
+          .filter((r) => /^\S+[ \t]+\S/.test(rules[r.line - 2]!.trim()));
+        assert.deepEqual(seen, want.map((r) => [r.line, r.whole.words[1] ?? '']), text);
+        assert.deepEqual([...open], want.filter((r) => r.whole.unterminated).map((r) => r.line), text);
+        assert.equal(lines.count, rules.length + 2);
       }),
       { numRuns: runs * 5 },
     );
