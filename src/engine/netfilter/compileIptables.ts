@@ -509,6 +509,9 @@ function markOp(rec: IptablesRuleRecord, t: 'MARK' | 'CONNMARK'): Op {
  */
 const SERVICE_RULE = /^-A \S+ (?:-d ([0-9A-Fa-f.:]+\/(?:32|128)) )?-p (tcp|udp|sctp) -m comment --comment "[^"\\]*" -m (?:tcp|udp|sctp) --dport (\d+) -j \S+$/;
 
+/** `A.B.C.D/32`, each octet 0-255 in decimal without leading zeros. */
+const CANONICAL_V4_HOST = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/32$/;
+
 /**
  * The index key of a rule line (trimmed, no counters) of kube-proxy's Service shape, read without
  * splitting it: what indexKey gives for its record. `null`: not that shape (compile the rule to know).
@@ -517,7 +520,9 @@ export function serviceRuleKey(raw: string): IndexKey | undefined | null {
   const m = SERVICE_RULE.exec(raw);
   if (!m) return null;
   const key: IndexKey = {};
-  if (m[1] !== undefined) {
+  // An IPv4 address printed the way Addr prints it is its own key (no parse: KUBE-SERVICES has 10,000).
+  if (m[1] !== undefined && CANONICAL_V4_HOST.test(m[1])) key.dst = m[1].slice(0, -3);
+  else if (m[1] !== undefined) {
     const p = parsePrefix(m[1]);
     if (p && p.length === p.addr.bits) key.dst = p.addr.toString();
   }

@@ -206,6 +206,8 @@ export function buildRuleset(host: string, probes: Partial<Record<NetfilterProbe
 
 /** One scanned text: its lines and, by line, the next rule line of the same chain (+1). */
 interface Scanned {
+  /** Its position in LazyIptables.scans. */
+  index: number;
   lines: IptablesLines;
   next: Int32Array;
   /** `[p:b]` counters by line, for the lines that have them. */
@@ -216,6 +218,8 @@ interface Scanned {
 
 /** The chains of one family's table: by chain number in each scanned text, the chain's slot + 1. */
 interface Group {
+  /** Its position in LazyIptables.groupList. */
+  index: number;
   family: 4 | 6;
   table: string;
   t: IptablesChains;
@@ -236,14 +240,17 @@ class LazyIptables implements HeldChains {
   private readonly scans: Scanned[] = [];
   // By slot, in the order chains are first named.
   private n = 0;
-  private group: Group[] = [];
-  private nameIn: Scanned[] = [];
+  private readonly groupList: Group[] = [];
+  private readonly placeList: IptablesPlace[] = [];
+  private readonly placeIndex = new Map<IptablesPlace, number>();
+  private group = new Int32Array(1024);
+  private nameIn = new Int32Array(1024);
   private nameId = new Int32Array(1024);
   private head = new Int32Array(1024);
   private tail = new Int32Array(1024);
   private count = new Int32Array(1024);
-  private rulesIn: (Scanned | undefined)[] = [];
-  private where: (IptablesPlace | undefined)[] = [];
+  private rulesIn = new Int32Array(1024);
+  private where = new Int32Array(1024);
   private made = new Map<number, Chain>();
   /** Slots whose rules came from two texts: each rule's text and line. */
   private mixed?: Map<number, { s: Scanned; j: number }[]>;
@@ -263,7 +270,7 @@ class LazyIptables implements HeldChains {
     const six = probe === 'ip6tables';
     let s: Scanned | undefined;
     const scanned = (lines: IptablesLines): Scanned => {
-      if (!s) this.scans.push((s = { lines, next: new Int32Array(lines.count) }));
+      if (!s) this.scans.push((s = { index: this.scans.length, lines, next: new Int32Array(lines.count) }));
       return s;
     };
     /** Per place object of the scan (one per `*table` block): the group of its family and table. */
@@ -274,7 +281,12 @@ class LazyIptables implements HeldChains {
         const family = six || where.family === 6 ? 6 : 4;
         const key = `${family}|${where.table}`;
         g = this.groups.get(key);
-        if (!g) this.groups.set(key, (g = { family, table: where.table, t: family === 6 ? this.v6 : this.v4, prefix: chainKey('iptables', family === 6 ? 'ip6' : 'ip', where.table, ''), byName: new Map() }));
+        if (!g) {
+          const prefix = chainKey('iptables', family === 6 ? 'ip6' : 'ip', where.table, '');
+          g = { index: this.groupList.length, family, table: where.table, t: family === 6 ? this.v6 : this.v4, prefix, byName: new Map() };
+          this.groups.set(key, g);
+          this.groupList.push(g);
+        }
         places.set(where, g);
       }
       return g;
@@ -315,6 +327,10 @@ class LazyIptables implements HeldChains {
   /** Drops the room kept for more chains once every text is read (the slots live as long as the rule set). */
   trim(): void {
     this.nameId = this.nameId.slice(0, this.n);
+    this.group = this.group.slice(0, this.n);
+    this.nameIn = this.nameIn.slice(0, this.n);
+    this.rulesIn = this.rulesIn.slice(0, this.n);
+    this.where = this.where.slice(0, this.n);
     this.head = this.head.slice(0, this.n);
     this.tail = this.tail.slice(0, this.n);
     this.count = this.count.slice(0, this.n);
@@ -340,12 +356,14 @@ class LazyIptables implements HeldChains {
         this.head = grow(this.head);
         this.tail = grow(this.tail);
         this.count = grow(this.count);
+        this.group = grow(this.group);
+        this.nameIn = grow(this.nameIn);
+        this.rulesIn = grow(this.rulesIn);
+        this.where = grow(this.where);
       }
-      this.group.push(g);
-      this.nameIn.push(sc);
+      this.group[slot] = g.index;
+      this.nameIn[slot] = sc.index;
       this.nameId[slot] = id;
-      this.rulesIn.push(undefined);
-      this.where.push(undefined);
       // A built-in chain is made at once (a base chain when its table hooks it).
       const len = name.length(id);
       if (len >= 5 && len <= 11 && BUILT_IN_CHAINS.has(name.name(id))) this.make(slot);
@@ -376,15 +394,15 @@ class LazyIptables implements HeldChains {
     this.count[slot] = k + 1;
     if (k === 0) {
       this.withRules++;
-      this.where[slot] = where;
-      this.rulesIn[slot] = sc;
+      this.where[slot] = this.place(where);
+      this.rulesIn[slot] = sc.index;
       this.head[slot] = j;
       this.tail[slot] = j;
       return;
     }
-    if (where !== this.where[slot]) (sc.wheres ??= new Map()).set(j, where);
+    if (where !== this.placeList[this.where[slot]!]) (sc.wheres ??= new Map()).set(j, where);
     const list = this.mixed?.get(slot);
-    if (!list && this.rulesIn[slot] === sc) {
+    if (!list && this.rulesIn[slot] === sc.index) {
       sc.next[this.tail[slot]!] = j + 1;
       this.tail[slot] = j;
       return;
@@ -393,12 +411,28 @@ class LazyIptables implements HeldChains {
     else (this.mixed ??= new Map()).set(slot, [...this.lines(slot, k), { s: sc, j }]);
   }
 
+  /** Chain `slot`'s name. */
+  private name(slot: number): string {
+    return this.scans[this.nameIn[slot]!]!.lines.names.name(this.nameId[slot]!);
+  }
+
+  /** The number of a place (few: one per `*table` block, mostly). */
+  private place(where: IptablesPlace): number {
+    if (where === this.placeList[this.placeList.length - 1]) return this.placeList.length - 1;
+    let k = this.placeIndex.get(where);
+    if (k === undefined) {
+      this.placeIndex.set(where, (k = this.placeList.length));
+      this.placeList.push(where);
+    }
+    return k;
+  }
+
   /** The first `n` rule lines of chain `slot`. */
   private lines(slot: number, n = this.count[slot]!): { s: Scanned; j: number }[] {
     const list = this.mixed?.get(slot);
     if (list) return list.slice(0, n);
     const out: { s: Scanned; j: number }[] = [];
-    const s = this.rulesIn[slot]!;
+    const s = this.scans[this.rulesIn[slot]!]!;
     for (let k = 0, j = this.head[slot]!; k < n; k++, j = s.next[j]! - 1) out.push({ s, j });
     return out;
   }
@@ -407,8 +441,8 @@ class LazyIptables implements HeldChains {
   private make(slot: number): Chain {
     let c = this.made.get(slot);
     if (!c) {
-      const g = this.group[slot]!;
-      c = g.t.chain(g.table, this.nameIn[slot]!.lines.names.name(this.nameId[slot]!));
+      const g = this.groupList[this.group[slot]!]!;
+      c = g.t.chain(g.table, this.name(slot));
       this.made.set(slot, c);
     }
     return c;
@@ -428,7 +462,7 @@ class LazyIptables implements HeldChains {
     for (const { s, j } of this.lines(slot)) {
       const index = ++k;
       const key = long && !s.counted?.get(j) ? serviceRuleKey(s.lines.raw(j)) : null;
-      if (key !== null) c.rules.push(new LazyRule(index, key, () => this.rule(slot, s, j, index)));
+      if (key !== null) c.rules.push(new LazyRule(index, key, this, slot, s, j));
       else c.rules.push(this.rule(slot, s, j, index));
     }
     buildIndex(c);
@@ -436,9 +470,9 @@ class LazyIptables implements HeldChains {
   }
 
   /** Rule line `j` of text `s`, at position `index` of chain `slot`, compiled. */
-  private rule(slot: number, s: Scanned, j: number, index: number): Rule {
-    const rec = iptablesRule(s.lines.line(j), s.wheres?.get(j) ?? this.where[slot]!, s.counted?.get(j));
-    return this.group[slot]!.t.compile(this.make(slot), rec, index);
+  rule(slot: number, s: Scanned, j: number, index: number): Rule {
+    const rec = iptablesRule(s.lines.line(j), s.wheres?.get(j) ?? this.placeList[this.where[slot]!]!, s.counted?.get(j));
+    return this.groupList[this.group[slot]!]!.t.compile(this.make(slot), rec, index);
   }
 
   /** The slot of a chain key, or -1. */
@@ -462,14 +496,14 @@ class LazyIptables implements HeldChains {
 
   /** The slots in order: IPv4's, then IPv6's, each as first named. */
   private *ordered(): Generator<number> {
-    for (const family of [4, 6]) for (let slot = 0; slot < this.n; slot++) if (this.group[slot]!.family === family) yield slot;
+    for (const family of [4, 6]) for (let slot = 0; slot < this.n; slot++) if (this.groupList[this.group[slot]!]!.family === family) yield slot;
   }
 
   keys(): string[] {
     // Made once, when first asked for (every text is read by then).
     if (!this.keyList) {
       this.keyList = [];
-      for (const slot of this.ordered()) this.keyList.push(this.group[slot]!.prefix + this.nameIn[slot]!.lines.names.name(this.nameId[slot]!));
+      for (const slot of this.ordered()) this.keyList.push(this.groupList[this.group[slot]!]!.prefix + this.name(slot));
     }
     return this.keyList;
   }
@@ -506,11 +540,14 @@ class LazyRule implements Rule {
   constructor(
     readonly index: number,
     readonly key: IndexKey | undefined,
-    private readonly make: () => Rule,
+    private readonly from: LazyIptables,
+    private readonly slot: number,
+    private readonly s: Scanned,
+    private readonly j: number,
   ) {}
 
   private get compiled(): Rule {
-    return (this.full ??= this.make());
+    return (this.full ??= this.from.rule(this.slot, this.s, this.j, this.index));
   }
 
   get evidence(): NfEvidence {
