@@ -6,7 +6,9 @@
 // quote the rule lines. A host without rules gives no answer at all (accept, no steps), so captures
 // without rules trace exactly as they did before netfilter was in the walk.
 import { Addr, type Family } from '../net/addr';
-import { ipvsLookup, runHook, buildRuleset, type AddrType, type NetfilterProbe, type NfContext, type NfEvidence, type NfOutcome, type NfPacket, type NfStep, type RuleAction, type Ruleset, type RulesetNote } from './netfilter';
+import { ipvsLookup, runHook, buildRuleset, type AddrType, type NetfilterProbe, type NfContext, type NfEvidence, type NfOutcome, type NfPacket, type NfStep, type RecentEntry, type RuleAction, type Ruleset, type RulesetNote } from './netfilter';
+import { parseProbe } from '../parsers';
+import { recentClock } from '../parsers/xtRecent';
 import type { Netns } from './netns';
 import { inferServiceHook } from './serviceHooks';
 import type { ServiceIndex } from './services';
@@ -137,10 +139,12 @@ export class NetfilterAdapter implements NetfilterHooks {
       return undefined;
     }
     const rs = buildRuleset(ns.host.name, probes);
+    const recent = recentLists(ns);
     const ctx: NfContext = {
       addrType: (addr) => addrType(ns, addr),
       masqueradeAddress: (dev, family, dst) => masqueradeAddress(ns, dev, family, dst),
       primaryAddress: (dev, family) => primaryAddress(ns, dev, family),
+      ...(recent ? { recent } : {}),
     };
     const hr: HostRules = { rs, ctx, notes: rs.notes.map(noteText).filter((t): t is string => t !== undefined) };
     this.rules.set(ns.name, hr);
@@ -310,6 +314,26 @@ function quiet(o: NfOutcome): boolean {
 }
 
 /** The host's rule probes with any text in them; undefined when it has none. */
+/**
+ * The `recent` match's lists of a host from its xt_recent probe (undefined: not captured), each entry
+ * dated by the probe's kernel clock where it can be read.
+ */
+function recentLists(ns: Netns): NfContext['recent'] {
+  const text = ns.host.probes?.xt_recent;
+  if (text === undefined) return undefined;
+  const records = parseProbe('xt_recent', text).records;
+  const clock = recentClock(records);
+  const entries = new Map<string, RecentEntry>();
+  for (const r of records) {
+    if (r.kind !== 'xt-recent-entry') continue;
+    entries.set(`${r.list}|${r.client.toString()}`, {
+      ...(clock ? { ageSeconds: Math.max(0, (clock.jiffiesNow - r.lastSeen) / clock.hz) } : {}),
+      evidence: { host: ns.host.name, probe: 'xt_recent', line: r.src.line, raw: r.src.raw },
+    });
+  }
+  return (list, client) => entries.get(`${list}|${client.toString()}`);
+}
+
 function hostProbes(ns: Netns): Partial<Record<NetfilterProbe, string>> | undefined {
   const out: Partial<Record<NetfilterProbe, string>> = {};
   let any = false;

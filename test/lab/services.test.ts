@@ -359,9 +359,9 @@ if (SKIP) {
           const paths = first.result.paths.filter((p) => p.verdict === 'delivered');
           assert.ok(paths.length === 2 && paths.every((p) => Math.abs((p.probability ?? 1) - 0.5) < 1e-9), `a new client should have both endpoints at 50%:\n${describeEngine(first.result)}`);
           // Captured now, the client's node remembers it (nftables: the affinity set's elements, printed
-          // by `nft list ruleset`): the engine must send it where the kernel has been sending it.
-          if (mode !== 'nftables') return;
-          const rules = await captureLab(lab, built, { probes: RULE_PROBES });
+          // by `nft list ruleset`; iptables: the recent lists, the xt_recent probe): the engine must send
+          // it where the kernel has been sending it.
+          const rules = await captureLab(lab, built, { probes: [...RULE_PROBES, 'xt_recent'] });
           const pinned = buildNetwork({ ...more.capture, hosts: more.capture.hosts.map((h, i) => ({ ...h, probes: { ...h.probes, ...rules.capture.hosts[i]!.probes } })) });
           const r = simulate(pinned, { from: 'monitoring/prometheus-0', to: STICKY, proto: 'tcp', port: 80 });
           assert.ok(r.ok);

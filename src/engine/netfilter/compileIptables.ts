@@ -1,6 +1,7 @@
 // iptables-save / ip6tables-save records -> chains of the common form (ir.ts). Each match option is a
 // test; the target is the last operation. What netpath cannot decide from a packet and the capture
 // is an `unknown` test or an `unsupported` operation, so the rule is named in the result.
+import { recentMatches, type RecentCheck } from './recent';
 import type { Addr, Family } from '../../net/addr';
 import type { IptablesChainRecord, IptablesMatch, IptablesOption, IptablesRuleRecord } from '../../parsers';
 import { setMember, type IpsetSet } from './ipsets';
@@ -302,11 +303,10 @@ function moduleTests(m: IptablesMatch, x: Ctx): Test[] {
       case 'recent/remove': {
         const name = opts.find((q) => q.name === 'name')?.values[0] ?? 'DEFAULT';
         const seconds = opts.find((q) => q.name === 'seconds')?.values[0];
-        // The recent lists live in /proc/net/xt_recent, which no probe captures: a new client is in none.
-        out.push(not((_p, _c, notes) => {
-          notes.push({ match: `recent ${name}`, note: 'new-client', detail: `a client not in list ${name}${seconds ? ` (seen in the last ${seconds} s)` : ''}: a returning client would match and keep its endpoint` });
-          return false;
-        }, o.negated));
+        const mask = opts.find((q) => q.name === 'mask')?.values[0];
+        // The lists live in /proc/net/xt_recent: the xt_recent probe's records answer (recent.ts).
+        const check: RecentCheck = { list: name, rdest: opts.some((q) => q.name === 'rdest'), ...(seconds !== undefined && /^\d+$/.test(seconds) ? { seconds: Number(seconds) } : {}), ...(mask !== undefined ? { mask } : {}) };
+        out.push(not((p, c, notes) => recentMatches(check, p, c, notes), o.negated));
         break;
       }
       case 'recent/set': {

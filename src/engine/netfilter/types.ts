@@ -55,12 +55,24 @@ export interface NfContext {
   masqueradeAddress(dev: string, family: Family, dst: Addr): Addr | undefined;
   /** The primary address of `dev` (REDIRECT at prerouting); undefined = unknown. */
   primaryAddress(dev: string, family: Family): Addr | undefined;
+  /**
+   * The `recent` match's lists as the capture holds them (the xt_recent probe): the entry of `client`
+   * in list `list`, or undefined when the list does not hold it. Absent: the lists were not captured.
+   */
+  recent?(list: string, client: Addr): RecentEntry | undefined;
+}
+
+/** A client in one of the `recent` match's lists (/proc/net/xt_recent). */
+export interface RecentEntry {
+  /** Seconds since the client was last seen; undefined when the capture's clock cannot date it. */
+  ageSeconds?: number;
+  evidence: NfEvidence;
 }
 
 /** Where a rule or chain came from: the exact probe line on the host. */
 export interface NfEvidence {
   host: string;
-  probe: 'iptables' | 'ip6tables' | 'nft' | 'ipset' | 'ipvs';
+  probe: 'iptables' | 'ip6tables' | 'nft' | 'ipset' | 'ipvs' | 'xt_recent';
   line: number;
   raw: string;
 }
@@ -93,8 +105,12 @@ export type RuleAction =
 /** A note on how a match was decided where the capture alone cannot say. */
 export interface MatchNote {
   match: string;
-  /** recent / dynamic affinity sets: a client the capture's lists do not hold; limit: within any rate. */
-  note: 'new-client' | 'within-rate' | 'no-ipsec' | 'added-to-list';
+  /**
+   * recent / dynamic affinity sets: a client the capture's lists do not hold (new-client), one they
+   * hold and still remember (returning-client), one they hold but forgot (expired-client); limit:
+   * within any rate.
+   */
+  note: 'new-client' | 'returning-client' | 'expired-client' | 'within-rate' | 'no-ipsec' | 'added-to-list';
   detail?: string;
 }
 
