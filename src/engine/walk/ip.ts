@@ -140,18 +140,24 @@ export const fibResult: Stage<'fib_result'> = (w, _here, { ns, iif, pkt: packet,
  * loopback round: OUTPUT and POSTROUTING on the way out, PREROUTING and INPUT on the way back in.
  */
 function localIn(w: Walk, ns: Netns, iif: Iface | null, pkt: Packet): Goto {
-  if (pkt.rerouted) pkt = { ...pkt, rerouted: undefined };
+  const rerouted = pkt.rerouted === true;
+  if (rerouted) pkt = { ...pkt, rerouted: undefined };
   const deliver = (p: Packet): Goto => ({ stage: 'ip_local_deliver', ns, pkt: p, iif });
   const call = (h: HookCall['hook'], dev: { iif?: string; oif?: string }) => (packet: Packet): HookCall => ({ ns, hook: h, layer: 'inet', packet, ...dev });
   // IPVS sends a packet it DNATed to a real server on as ip_vs_nat_xmit does: routed to it, then LOCAL_OUT and POSTROUTING.
   const xmit = (p: Packet): Goto => ({ stage: 'ip_route_output', ns, pkt: p });
   if (iif) return hooks(w, [call('input', { iif: iif.name })], pkt, (p) => ipvsPoint(w, call('input', { iif: iif.name })(p), deliver, xmit));
-  // A local packet: IPVS takes it at LOCAL_OUT, after the OUTPUT chains (ip_vs_local_request).
+  // A local packet: IPVS takes it at LOCAL_OUT, after the OUTPUT chains (ip_vs_local_request), and
+  // the packet it rewrote goes on from there: routed to the real server, then POSTROUTING — the
+  // OUTPUT chains it already passed do not run again.
+  const xmitLocal = (p: Packet): Goto => ({ stage: 'ip_route_output', ns, pkt: { ...p, rerouted: true } });
   const loopback = (p: Packet): Goto => hooks(w, [call('postrouting', { oif: 'lo' }), call('prerouting', { iif: 'lo' }), call('input', { iif: 'lo' })], p, deliver);
-  // A destination or mark OUTPUT rewrote (a NodePort on the node's own address) is routed again
-  // (ip_route_me_harder), without running OUTPUT a second time.
+  // Routed again after OUTPUT rewrote its destination or mark: OUTPUT has run (ip_route_me_harder).
+  if (rerouted) return ipvsPoint(w, call('output', { oif: 'lo' })(pkt), loopback, xmitLocal);
+  // A destination or mark OUTPUT rewrote (a NodePort on the node's own address, kube-proxy's masquerade
+  // mark) is routed again (ip_route_me_harder), without running OUTPUT a second time.
   return hooks(w, [call('output', { oif: 'lo' })], pkt, (p) =>
-    p.dst.equals(pkt.dst) && p.mark === pkt.mark ? ipvsPoint(w, call('output', { oif: 'lo' })(p), loopback, xmit) : { stage: 'ip_route_output', ns, pkt: { ...p, rerouted: true } },
+    p.dst.equals(pkt.dst) && p.mark === pkt.mark ? ipvsPoint(w, call('output', { oif: 'lo' })(p), loopback, xmitLocal) : { stage: 'ip_route_output', ns, pkt: { ...p, rerouted: true } },
   );
 }
 

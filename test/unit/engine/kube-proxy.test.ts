@@ -150,6 +150,12 @@ function trace(c: Capture, req: TraceRequest): TraceResult {
 }
 
 const last = (p: TracePath) => p.hops[p.hops.length - 1]!;
+/** The source address the path's packet has where it is delivered: the last SNAT/MASQUERADE's. */
+const sourceAt = (p: TracePath): string | undefined => {
+  let src: string | undefined;
+  for (const h of p.hops) for (const s of h.steps) if (s.detail?.type === 'netfilter' && s.detail.step.kind === 'rule' && (s.detail.step.action.kind === 'masquerade' || s.detail.step.action.kind === 'snat')) src = s.detail.step.action.to.addr;
+  return src;
+};
 const nfSteps = (p: TracePath) => p.hops.flatMap((h) => h.steps.filter((s) => s.detail?.type === 'netfilter').map((s) => ({ host: h.host, s })));
 /** The NAT rules a path went through: host, kind, from -> to. */
 function nats(p: TracePath): string[] {
@@ -446,6 +452,23 @@ COMMIT
     assert.equal(r.dropAt?.host, 'k8s-node3');
     const end = r.hops.at(-1)!.steps.at(-1)!;
     assert.equal(end.detail?.type === 'nf-verdict' && end.detail.by, 'ipvs');
+  });
+
+  test('ClusterIP from the node itself: the route to the local VIP gives the source, nat OUTPUT marks it, IPVS at LOCAL_OUT picks the real server, POSTROUTING masquerades', () => {
+    const r = trace(withIpvs(), { from: 'k8s-node3', to: '10.96.0.20', proto: 'tcp', port: 80 });
+    assert.equal(r.verdict, 'delivered');
+    assert.deepEqual(r.paths.map((p) => [p.endpoint, p.probability, last(p).host, sourceAt(p)]), [
+      [{ ip: '10.244.0.3', port: 8080 }, 0.75, 'web-0', '10.244.2.0'],
+      [{ ip: '10.244.1.3', port: 8080 }, 0.25, 'web-1', '10.244.2.0'],
+    ]);
+    const first = r.paths[0]!.hops[0]!.steps;
+    const kinds = first.map((s) => (s.detail?.type === 'netfilter' ? `${s.detail.hook}:${s.detail.step.kind === 'chain' ? s.detail.step.chain : s.detail.step.kind}` : s.detail?.type === 'ipvs' ? `ipvs:${s.detail.hook}` : s.kind));
+    // The route to the VIP (kube-ipvs0, local) gives the source 10.96.0.20; nat OUTPUT marks it for
+    // masquerade (not from the cluster CIDR); the mark makes the kernel route it again, without running
+    // OUTPUT twice; IPVS takes it at LOCAL_OUT; the real server's route; POSTROUTING masquerades.
+    const upToEncap = kinds.slice(0, kinds.indexOf('vxlan-encap'));
+    assert.equal(upToEncap.filter((k) => k === 'output:OUTPUT').length, 1, upToEncap.join(' '));
+    assert.deepEqual(upToEncap.filter((k) => k === 'route' || k === 'src' || k.startsWith('ipvs') || k === 'postrouting:POSTROUTING'), ['route', 'src', 'route', 'ipvs:output', 'route', 'postrouting:POSTROUTING']);
   });
 
   test('a port no virtual service has on a Service address: KUBE-IPVS-FILTER rejects the new connection', () => {
