@@ -11,6 +11,7 @@ import { buildNetwork, simulate, type TraceRequest } from '../engine';
 import { KubeError, type ClusterApi } from '../kube/api';
 import { ClusterCollector, type HostReport, type NodeAccess } from '../kube/collector';
 import { traceShort, traceText } from './traceText';
+import { policyCommand } from './policy';
 import { EXIT_BAD_INPUT, EXIT_INSUFFICIENT_DATA, EXIT_DROPPED, EXIT_OK, EXIT_USAGE, TRACE_EXIT_HELP, traceExitCode } from './exit';
 import { ansi, plain, useColor, type Terminal } from './style';
 import { PROBES, isProbeName, parseProbe, type ProbeName } from '../parsers';
@@ -227,6 +228,24 @@ export function buildProgram(io: Io, status: { code: number } = { code: EXIT_OK 
       }
       status.code = traceExitCode(outcome.result.verdict);
     });
+  policyCommand(
+    program,
+    {
+      out: (t) => io.out(t),
+      err: (t) => io.err(t),
+      readText: (path) => readInput(io, path),
+      // API objects only: the skeleton lists them and enters no node.
+      liveCapture: async (o) => {
+        const s = await withCluster(() => collectorFor(io, { ...o, nodeAccess: 'never', execTimeout: '10', concurrency: '8' }).skeleton(io.signal));
+        for (const n of s.notes) io.err(`netpath: ${printable(n.message)}\n`);
+        return s.capture;
+      },
+      badInput: (m) => new BadInput(m),
+      ...(io.env ? { env: io.env } : {}),
+      ...(io.stdout ? { stdout: io.stdout } : {}),
+    },
+    status,
+  );
   return program;
 }
 
