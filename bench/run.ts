@@ -8,6 +8,7 @@ import { fdbOutput, ipRouteOutput } from './generate';
 import { benchExtension } from './extension';
 import { benchLive } from './live';
 import { benchNetfilter } from './netfilter';
+import { benchPolicy } from './policy';
 
 interface Case {
   name: string;
@@ -93,7 +94,7 @@ const report: Report = (status, text) => {
   console.log(`${status}  ${text}`);
 };
 void (async () => {
-  for (const bench of [benchExtension, benchDemoTraces, benchServiceTrace, benchKernelFib, benchSynthetic, benchNetfilter, benchLive]) {
+  for (const bench of [benchExtension, benchDemoTraces, benchServiceTrace, benchKernelFib, benchSynthetic, benchNetfilter, benchPolicy, benchLive]) {
     if (!selected(bench.name)) continue;
     try {
       await bench(report);

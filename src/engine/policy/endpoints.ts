@@ -8,8 +8,9 @@ import type { FlowEnd } from './flow';
 export type EndResolution = { ok: true; end: FlowEnd } | { ok: false; error: string; suggestions: string[] };
 
 export function resolveEnd(cluster: Cluster, text: string, flag: string): EndResolution {
-  const a = Addr.parse(text);
-  if (a.ok && a.value.zone === undefined) {
+  // `namespace/pod` never parses as an address: tried first, as most ends are pods.
+  const a = text.includes('/') ? undefined : Addr.parse(text);
+  if (a?.ok && a.value.zone === undefined) {
     const ip = a.value;
     const pod = podOwning(cluster.podsWithIp(ip));
     const node = cluster.nodeWithIp(ip);
