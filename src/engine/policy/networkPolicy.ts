@@ -93,6 +93,11 @@ function compilePort(p: RawPort, index: number, path: string, warn: (w: PolicyWa
       warn({ path: `${path}.endPort`, message: `endPort needs a numeric port, not the name "${p.port}" (the API server refuses it); this port entry matches nothing` });
       return [];
     }
+    if (/^\d+$/.test(p.port)) {
+      // IntOrString: "5432" in quotes is a name to the API, and a port name needs a letter (IANA_SVC_NAME).
+      warn({ path: `${path}.port`, message: `"${p.port}" is a quoted number, which the API reads as a port name and refuses (a name needs a letter); write ${p.port} without quotes. This port entry matches nothing` });
+      return [];
+    }
     return [{ index, proto: p.protocol, name: p.port }];
   }
   if (p.port < 1) {

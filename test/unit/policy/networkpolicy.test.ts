@@ -152,7 +152,9 @@ const cases: Case[] = [
     verdict: 'denied',
   },
   { name: 'namespace expressions: NotIn on a namespace label', policies: [allowFrom('shop/ns-notin', db, [{ namespaceSelector: { matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['prod'] }] } }])], flow: { from: 'other/db-0', to: 'shop/db-0', port: 5432 }, verdict: 'allowed' },
-  { name: 'a label named like an Object method is a label like any other', edit: (k) => k.pods.push(pod('web/odd', { labels: { constructor: 'x' }, ips: ['10.244.2.99'] })), policies: [allowFrom('shop/odd', db, [{ namespaceSelector: {}, podSelector: { matchLabels: { constructor: 'x' } } }])], flow: { from: 'web/frontend-1', to: 'shop/db-0', port: 5432 }, verdict: 'denied' },
+  { name: 'a label named like an Object method is a label like any other', edit: (k) => k.pods.push(pod('web/odd', { labels: { constructor: 'x' }, ips: ['10.244.2.99'] })), policies: [allowFrom('shop/odd', db, [{ namespaceSelector: {}, podSelector: { matchLabels: { constructor: 'x' } } }])], flow: { from: 'web/odd', to: 'shop/db-0', port: 5432 }, verdict: 'allowed' },
+  { name: 'a label named like an Object method: a pod without it does not match', edit: (k) => k.pods.push(pod('web/odd', { labels: { constructor: 'x' }, ips: ['10.244.2.99'] })), policies: [allowFrom('shop/odd', db, [{ namespaceSelector: {}, podSelector: { matchLabels: { constructor: 'x' } } }])], flow: FE_TO_DB, verdict: 'denied' },
+  { name: 'DoesNotExist on a key named like an Object method matches a pod without it', policies: [allowFrom('shop/odd', db, [{ namespaceSelector: {}, podSelector: { matchExpressions: [{ key: 'toString', operator: 'DoesNotExist' }, { key: 'constructor', operator: 'NotIn', values: ['x'] }] } }])], flow: FE_TO_DB, verdict: 'allowed' },
   {
     name: 'the isolating policy\u2019s selector uses expressions too',
     policies: [np('shop/iso', { podSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['db'] }] }, policyTypes: ['Ingress'] })],
@@ -271,6 +273,7 @@ const cases: Case[] = [
   },
   { name: 'an empty peer matches nothing (warned)', policies: [allowFrom('shop/empty-peer', db, [{}])], flow: FE_TO_DB, verdict: 'denied', warnings: [/from\[0\]: a peer needs podSelector, namespaceSelector or ipBlock/] },
   { name: 'endPort below port: the entry matches nothing (warned)', policies: [allowFrom('shop/r', db, undefined, [{ port: 6000, endPort: 5000 }])], flow: FE_TO_DB, verdict: 'denied', warnings: [/ports\[0\]\.endPort: endPort 5000 is below port 6000/] },
+  { name: 'a quoted number is a port name to the API, and refused: matches nothing (warned)', policies: [allowFrom('shop/q', db, undefined, [{ port: '5432' }])], flow: FE_TO_DB, verdict: 'denied', warnings: [/ports\[0\]\.port: "5432" is a quoted number/] },
   { name: 'endPort with a named port: the entry matches nothing (warned)', policies: [allowFrom('shop/r', db, undefined, [{ port: 'postgres', endPort: 6000 }])], flow: FE_TO_DB, verdict: 'denied', warnings: [/endPort needs a numeric port, not the name "postgres"/] },
 ];
 
