@@ -413,10 +413,11 @@ function readIptables(text: string, opts: ParseOptions, sink: Sink): { result: P
   };
 
   /**
-   * A plain rule line's chain number and whether a double quote is left open, read in the text, as
-   * ruleHead reads them; -1 when a quote comes before the chain name's end (ruleHead decides then).
+   * A plain rule line's chain number (and in `plainOpen`, whether a double quote is left open), read in
+   * the text as ruleHead reads them; -1 when a quote comes before the chain name's end (ruleHead decides then).
    */
-  const plainHead = (j: number): { chain: number; unterminated: boolean } | -1 => {
+  let plainOpen = false;
+  const plainHead = (j: number): number => {
     const start = ls.starts[j]!;
     const end = ls.end(j);
     let b = start + 3;
@@ -425,23 +426,24 @@ function readIptables(text: string, opts: ParseOptions, sink: Sink): { result: P
     let e = b;
     while (e < end && ch !== 32 && ch !== 9 && ch !== 34) ch = text.charCodeAt(++e);
     if (e < end && ch === 34) return -1;
-    const chain = names.inText(b, e);
     const q = quote.next(e);
-    return { chain, unterminated: q >= 0 && q < end && openQuoteIn(q, end, quote, backslash) };
+    plainOpen = q >= 0 && q < end && openQuoteIn(q, end, quote, backslash);
+    return names.inText(b, e);
   };
 
   const read = (j: number) => {
     const kind = kinds[j]!;
-    const head = kind === PLAIN_RULE ? plainHead(j) : -1;
-    const raw = head === -1 ? trimmed(ls.raw(j)) : '';
     if (kind === PLAIN_RULE || kind === RULE || kind === COUNTED_RULE) {
+      const head = kind === PLAIN_RULE ? plainHead(j) : -1;
       // Nearly every line: read only as far as the chain name.
       let chain: number;
       let unterminated: boolean;
       let counted: Counters | undefined;
-      if (head !== -1) ({ chain, unterminated } = head);
-      else {
-        const h = ruleHead(raw);
+      if (head !== -1) {
+        chain = head;
+        unterminated = plainOpen;
+      } else {
+        const h = ruleHead(trimmed(ls.raw(j)));
         chain = names.of(h.chain);
         unterminated = h.unterminated;
         counted = h.counters ? counters(h.counters[1], h.counters[2]) : undefined;
@@ -474,6 +476,7 @@ function readIptables(text: string, opts: ParseOptions, sink: Sink): { result: P
         policy = '-';
         counts = NO_COUNTS;
       } else {
+        const raw = trimmed(ls.raw(j));
         const m = raw.endsWith(' - [0:0]') && raw.length > 9 && !/\s/.test(raw.slice(1, -8)) ? [raw, raw.slice(1, -8), '-', '0', '0'] : /^:(\S+)\s+(\S+)(?:\s+\[(\d+):(\d+)\])?\s*$/.exec(raw);
         if (!m) {
           c.issue(lineAt(j), 'expected `:CHAIN POLICY [PACKETS:BYTES]` chain declaration');
@@ -488,6 +491,7 @@ function readIptables(text: string, opts: ParseOptions, sink: Sink): { result: P
       sink.chain(c, ls, j, chain, policy, counts, table ? inTable : place(undefined, saveFamily));
       return;
     }
+    const raw = trimmed(ls.raw(j));
     if (kind === COMMAND) {
       const cmd = commands.get(j)!;
       closeUncommitted();
