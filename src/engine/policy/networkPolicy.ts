@@ -7,7 +7,7 @@
 // A peer is an ipBlock (the other end's address in the CIDR, outside every `except`) or selectors:
 // podSelector alone means pods of the policy's own namespace, namespaceSelector alone every pod of
 // the matching namespaces, both together pods matching both (AND); separate peers are ORed.
-import { sourceOf, type KubeNetworkPolicy } from '../../capture/kubernetes';
+import { sourceOf, type KubeLabelSelector, type KubeNetworkPolicy } from '../../capture/kubernetes';
 import type { Cluster, PodEntry } from './cluster';
 import { blockContains, portMatches, type Block, type Flow, type FlowEnd, type Observations, type PortEntry } from './flow';
 import { compileSelector, type Selector } from './selector';
@@ -40,6 +40,7 @@ export interface CompiledNetworkPolicy {
 export function compileNetworkPolicy(np: KubeNetworkPolicy, warn: (w: PolicyWarning) => void): CompiledNetworkPolicy {
   const source = sourceOf(np) ?? `networkPolicy ${np.metadata.namespace}/${np.metadata.name}`;
   const types = new Set(np.spec.policyTypes);
+  checkSelector(np.spec.podSelector, `${source}.spec.podSelector`, warn);
   const out: CompiledNetworkPolicy = { key: `${np.metadata.namespace}/${np.metadata.name}`, namespace: np.metadata.namespace, podSelector: compileSelector(np.spec.podSelector), source };
   if (types.has('Ingress')) out.ingress = np.spec.ingress.map((r, i) => compileRule(i, r.from, r.ports, `${source}.spec.ingress[${i}]`, 'from', warn));
   if (types.has('Egress')) out.egress = np.spec.egress.map((r, i) => compileRule(i, r.to, r.ports, `${source}.spec.egress[${i}]`, 'to', warn));
@@ -77,7 +78,18 @@ function compilePeer(p: RawPeer, index: number, path: string, warn: (w: PolicyWa
     warn({ path, message: 'a peer needs podSelector, namespaceSelector or ipBlock (the API server refuses an empty one); this peer matches nothing' });
     return [];
   }
+  if (p.podSelector) checkSelector(p.podSelector, `${path}.podSelector`, warn);
+  if (p.namespaceSelector) checkSelector(p.namespaceSelector, `${path}.namespaceSelector`, warn);
   return [{ index, kind: 'selector', ...(p.namespaceSelector ? { namespaces: compileSelector(p.namespaceSelector) } : {}), pods: p.podSelector ? compileSelector(p.podSelector) : compileSelector({ matchLabels: {}, matchExpressions: [] }) }];
+}
+
+/** What the API server refuses in a selector and the capture reader lets through: warned, evaluated as written. */
+function checkSelector(sel: KubeLabelSelector, path: string, warn: (w: PolicyWarning) => void): void {
+  sel.matchExpressions.forEach((e, i) => {
+    const needsValues = e.operator === 'In' || e.operator === 'NotIn';
+    if (needsValues && e.values.length === 0) warn({ path: `${path}.matchExpressions[${i}].values`, message: `${e.operator} needs at least one value (the API server refuses it); evaluated as written: ${e.operator === 'In' ? 'matches nothing' : 'matches everything'}` });
+    if (!needsValues && e.values.length > 0) warn({ path: `${path}.matchExpressions[${i}].values`, message: `${e.operator} takes no values (the API server refuses them); the values are ignored` });
+  });
 }
 
 function compilePort(p: RawPort, index: number, path: string, warn: (w: PolicyWarning) => void): PortEntry[] {

@@ -274,6 +274,14 @@ const cases: Case[] = [
   { name: 'an empty peer matches nothing (warned)', policies: [allowFrom('shop/empty-peer', db, [{}])], flow: FE_TO_DB, verdict: 'denied', warnings: [/from\[0\]: a peer needs podSelector, namespaceSelector or ipBlock/] },
   { name: 'endPort below port: the entry matches nothing (warned)', policies: [allowFrom('shop/r', db, undefined, [{ port: 6000, endPort: 5000 }])], flow: FE_TO_DB, verdict: 'denied', warnings: [/ports\[0\]\.endPort: endPort 5000 is below port 6000/] },
   { name: 'a quoted number is a port name to the API, and refused: matches nothing (warned)', policies: [allowFrom('shop/q', db, undefined, [{ port: '5432' }])], flow: FE_TO_DB, verdict: 'denied', warnings: [/ports\[0\]\.port: "5432" is a quoted number/] },
+  {
+    name: 'In without values matches nothing, Exists with values ignores them (both warned, as the API server refuses them)',
+    policies: [allowFrom('shop/sel', db, [{ namespaceSelector: {}, podSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: [] }] } }, { namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'Exists', values: ['b'] }] } }])],
+    flow: { from: 'other/db-0', to: 'shop/db-0', port: 5432 },
+    verdict: 'allowed',
+    ingress: { allowedBy: ['shop/sel#0/1/*'] },
+    warnings: [/from\[0\]\.podSelector\.matchExpressions\[0\]\.values: In needs at least one value/, /from\[1\]\.namespaceSelector\.matchExpressions\[0\]\.values: Exists takes no values/],
+  },
   { name: 'endPort with a named port: the entry matches nothing (warned)', policies: [allowFrom('shop/r', db, undefined, [{ port: 'postgres', endPort: 6000 }])], flow: FE_TO_DB, verdict: 'denied', warnings: [/endPort needs a numeric port, not the name "postgres"/] },
 ];
 

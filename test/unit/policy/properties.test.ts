@@ -181,6 +181,32 @@ describe('policy properties over random small clusters', () => {
     assert.ok(changed > 0, 'no added rule changed any verdict');
   });
 
+  test('adding an Allow rule to an admin or baseline policy (first or last) never turns an allowed flow into a denied one', () => {
+    let tried = 0;
+    let changed = 0;
+    for (const seed of SEEDS) {
+      const g = new Gen(prng(seed));
+      const k = cluster(g);
+      const list = g.chance(0.5) ? 'adminNetworkPolicies' : 'baselineAdminNetworkPolicies';
+      const tier = k[list] as Obj[];
+      if (!tier.length) continue;
+      tried++;
+      const before = all(k);
+      const copy = JSON.parse(JSON.stringify(tier)) as { spec: { ingress: Obj[]; egress: Obj[] } }[];
+      const spec = copy[g.int(copy.length)]!.spec;
+      const dir = g.chance(0.5) ? 'ingress' : 'egress';
+      const added = { action: 'Allow', [dir === 'ingress' ? 'from' : 'to']: [{ namespaces: selector(g, nsKeys) }], ...(g.chance(0.5) ? { ports: [{ portNumber: { port: g.pick(PORTS) } }] } : {}) };
+      spec[dir] = g.chance(0.5) ? [added, ...spec[dir]] : [...spec[dir], added];
+      const after = all({ ...k, [list]: copy });
+      before.forEach((b, i) => {
+        const a = after[i]!;
+        if (b.verdict === 'allowed') assert.equal(a.verdict, 'allowed', `seed ${seed}, flow ${i}: ${a.egress.explanation} / ${a.ingress.explanation}`);
+        if (a.verdict !== b.verdict) changed++;
+      });
+    }
+    assert.ok(tried > 20 && changed > 0, `tried ${tried}, changed ${changed}`);
+  });
+
   test('the verdict is both directions\u2019; without admin tiers, allowed = not isolated or some rule allows', () => {
     let denied = 0;
     for (const seed of SEEDS) {
