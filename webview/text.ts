@@ -22,6 +22,7 @@ export const VERDICT_TEXT: Record<Verdict, string> = {
   'insufficient-data': 'insufficient data',
   filtered: 'filtered',
   rejected: 'rejected',
+  'policy-denied': 'denied by NetworkPolicy',
 };
 
 /** Codicon names (and their glyphs, for the SVG where a CSS class cannot reach). */

@@ -336,6 +336,8 @@ export type StepDetail = (
   | ServiceInferredDetail
   /** kube-proxy's masquerade of a packet it marked, inferred where the node's rules are not in the capture. */
   | ServiceMasqueradeInferredDetail
+  /** What the cluster's NetworkPolicies (and admin policies) say of the flow, at the pod they govern. */
+  | PolicyStepDetail
 ) & {
   /** On the step that ends a path caught in a forwarding loop. */
   loop?: LoopNote;
@@ -374,6 +376,37 @@ export interface ServiceInferredDetail {
    * policy, the node's own traffic to an external address of a Local Service, a pod sent to itself.
    */
   masquerade?: 'outside-cluster' | 'external' | 'local-external' | 'hairpin';
+}
+
+/**
+ * A NetworkPolicy decision on the path (policyTrace.ts): egress at the source pod's node, ingress at
+ * the destination pod's node, as the API defines it (src/engine/policy), with what carries it out.
+ */
+export interface PolicyStepDetail {
+  type: 'policy';
+  direction: 'egress' | 'ingress';
+  /** The pod the direction is about (`namespace/name`) and the other end (a pod or an address). */
+  subject: string;
+  peer: string;
+  /** What the API's policies decide for this direction. */
+  verdict: 'allowed' | 'denied';
+  /** Which tier decided: an admin rule, NetworkPolicy isolation, a baseline rule, or nothing (default allow). */
+  tier: 'admin' | 'networkpolicy' | 'baseline' | 'default';
+  /** The NetworkPolicies that select the subject for the direction. */
+  policies: string[];
+  /** The rules that allow it (`policy`, `rule`, `peer`, `port` indexes as in `netpath policy`). */
+  allowedBy: { policy: string; rule: number; peer?: number; port?: number; portName?: string; tier?: string }[];
+  /** The admin rule that denied it, if one did. */
+  deniedBy?: { policy: string; rule: number; ruleName?: string; priority?: number; tier: string }[];
+  /** The evaluator's sentence for this direction. */
+  explanation: string;
+  /** Whether the cluster carries policies out: yes (who), no (only a CNI that does not), unknown. */
+  enforced: 'yes' | 'no' | 'unknown';
+  /** Who enforces it, and the CNIs found that do not, by the projects' own names (`Calico`, `flannel`). */
+  enforcers: string[];
+  nonEnforcing: string[];
+  /** What the step does to the path: drop it (policy-denied), nothing (allowed), or only say what the API intends. */
+  effect: 'drop' | 'allow' | 'not-enforced' | 'rules-decide';
 }
 
 /** The masquerade kube-proxy's POSTROUTING rule does to a packet it marked (inferred: serviceHooks.ts). */

@@ -11,6 +11,7 @@ import { servicePortNotServed } from './narrate';
 import type { Netns } from './netns';
 import { NetfilterAdapter } from './netfilterHooks';
 import { findingsForTrace } from './serviceFindings';
+import { applyPolicy } from './policyTrace';
 import { isServiceRef, resolveServiceRef, serviceIndexOf, servicesAt, type ServiceMatch } from './services';
 
 export { buildNetwork, type Network } from './network';
@@ -130,6 +131,8 @@ export function simulate(net: Network, req: TraceRequest): TraceOutcome {
   const traces = sim.traces;
   const flow: Flow = { src: pkt.src.toString(), dst: dst.toString(), proto, ...(pkt.sport !== undefined ? { sport: pkt.sport } : {}), ...(pkt.dport !== undefined ? { dport: pkt.dport } : {}), size, df: pkt.df };
   if (pkt.src.isUnspecified() && sim.pickedSrc) flow.src = sim.pickedSrc.toString();
+  // NetworkPolicy: a step at the pods it governs; an enforced denial stops the path there.
+  applyPolicy(net, flow, fromHost, traces);
 
   // A copy discarded by a host it was not for is what flooding (or a VXLAN default entry) does: no failure.
   // A path the rules pick with no chance at all (a quiesced IPVS server, probability 0) is no failure.

@@ -340,8 +340,28 @@ function sentence(d: StepDetail): string {
     }
     case 'service-inferred':
       return serviceInferred(d);
+    case 'policy':
+      return policySentence(d);
     case 'service-masquerade-inferred':
       return `${d.ns}'s kube-proxy rules are not in the capture; kube-proxy marked this connection for masquerade, so its POSTROUTING rule rewrites the source ${d.from} to ${d.to}, the address of ${d.dev} (MASQUERADE). Inferred.`;
+  }
+}
+
+const list = (xs: readonly string[]) => (xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs.at(-1)}`);
+
+function policySentence(d: Of<'policy'>): string {
+  const head = `NetworkPolicy, ${d.direction} of ${d.subject}: ${d.explanation.replace(/\.$/, '')}.`;
+  switch (d.effect) {
+    case 'drop':
+      return `${head} ${list(d.enforcers)} ${d.enforcers.length > 1 ? 'enforce' : 'enforces'} NetworkPolicy here and drops the packet (from the API objects: its own rules for them are not in the capture).`;
+    case 'allow':
+      return head;
+    case 'not-enforced':
+      return d.enforced === 'no'
+        ? `${head} The policy would deny this, but ${list(d.nonEnforcing)} ${d.nonEnforcing.length > 1 ? 'do' : 'does'} not enforce NetworkPolicy, so the packet goes on.`
+        : `${head} The capture does not show that anything enforces NetworkPolicy here; if something does, the packet is dropped here.`;
+    case 'rules-decide':
+      return `${head} ${list(d.enforcers)}'s own rules for policy are in the capture: the kernel's rules decide, and this is what the API intends beside them.`;
   }
 }
 

@@ -47,6 +47,9 @@ const DISPLAY: Record<PolicyEnforcer | NonEnforcingCni, string> = {
   flannel: 'flannel',
 };
 
+/** The project's own name for it: `Calico`, `Weave Net`. */
+export const displayName = (n: PolicyEnforcer | NonEnforcingCni): string => DISPLAY[n];
+
 /** Agent pods by their DaemonSets' labels (each project's own manifests). */
 const AGENT_LABELS: { name: PolicyEnforcer | NonEnforcingCni; key: string; values: readonly string[] }[] = [
   { name: 'calico', key: 'k8s-app', values: ['calico-node', 'canal'] },

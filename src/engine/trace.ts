@@ -25,6 +25,8 @@ export const VERDICTS = [
   // netfilter: a DROP rule or a chain's DROP policy; a REJECT rule (e.g. a Service with no endpoints).
   'filtered',
   'rejected',
+  // a NetworkPolicy the cluster's CNI enforces denies the flow (known from the API objects).
+  'policy-denied',
 ] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
@@ -58,7 +60,8 @@ export type StepKind =
   | 'deliver'
   | 'drop'
   | 'netfilter' // a netfilter hook's chains and rules
-  | 'inferred'; // a fact the capture does not hold, filled in by inference
+  | 'inferred' // a fact the capture does not hold, filled in by inference
+  | 'policy'; // what the cluster's NetworkPolicies decide for the flow
 
 export interface Step {
   kind: StepKind;

@@ -1,0 +1,145 @@
+// NetworkPolicy in the packet walk. Where the capture's `kubernetes` section holds policies, each path
+// gets a policy step where the API decides: egress at the source pod's node (where a CNI such as
+// Calico or Cilium checks what leaves the pod's interface) and ingress at the destination pod's node,
+// after any Service DNAT (the endpoint pod is what policy sees). What the step does depends on who
+// carries policy out (policyEnforcement.ts):
+//   - an enforcer runs and its own rules are not in the capture: a denied flow stops there,
+//     `policy-denied`, from the API objects;
+//   - its own rules are in the capture (Calico's cali-* chains ...): the kernel's rules decided during
+//     the walk; the step shows the API's intent beside them;
+//   - nothing enforces (plain flannel), or the capture cannot tell: the packet goes on and the step
+//     says a policy would deny it.
+// ICMP has no place in NetworkPolicy's ports; until the evaluator models it, ICMP flows get no step.
+import { kubernetesOf, type Host } from '../capture/document';
+import type { KubeSection } from '../capture/kubernetes';
+import { evaluatePolicy, type DirectionResult, type PolicyResult } from './policy';
+import { displayName, policyEnforcement, type PolicyEnforcement } from './policyEnforcement';
+import type { Network } from './network';
+import { apiEvidence } from './services';
+import type { Evidence, Flow, PolicyStepDetail, TracePath } from './trace';
+import { step } from './walk/stage';
+
+/** A CNI's own policy chains in a node's rules: where they are, the kernel's rules decide. */
+const POLICY_CHAINS = /^(?::|-N |\s*chain )(?:cali-(?:pi|po|tw|fw)-|KUBE-(?:NWPLCY|POD-FW)-|ANTREA-|WEAVE-NPC)|^table inet kube-network-policies \{/m;
+
+function hasPolicyRules(net: Network, node: string | undefined): boolean {
+  if (node === undefined) return false;
+  const p = net.hosts.get(node)?.host.probes;
+  return [p?.iptables, p?.ip6tables, p?.nft].some((t) => t !== undefined && POLICY_CHAINS.test(t));
+}
+
+function podRef(h: Host | undefined): string | undefined {
+  return h && h.role === 'pod' && !h.hostNetwork && h.namespace !== undefined && h.pod !== undefined ? `${h.namespace}/${h.pod}` : undefined;
+}
+
+/** The API objects a direction's answer rests on: the policies that select the pod, allow or deny it. */
+function policyEvidence(kube: KubeSection, d: DirectionResult): Evidence[] {
+  const out: Evidence[] = [];
+  const named = new Set([...d.policies, ...d.allowedBy.map((a) => a.policy)]);
+  kube.networkPolicies.forEach((np, i) => {
+    if (named.has(`${np.metadata.namespace}/${np.metadata.name}`)) out.push(apiEvidence(`networkPolicies[${i}]`, { kind: 'NetworkPolicy', metadata: { namespace: np.metadata.namespace, name: np.metadata.name }, spec: np.spec }));
+  });
+  const admin = new Set([...(d.deniedBy ?? []), ...(d.decidedBy ? [d.decidedBy] : [])].map((r) => `${r.tier}|${r.policy}`));
+  for (const [tier, list, path] of [['admin', kube.adminNetworkPolicies, 'adminNetworkPolicies'], ['baseline', kube.baselineAdminNetworkPolicies, 'baselineAdminNetworkPolicies']] as const) {
+    list.forEach((p, i) => {
+      if (admin.has(`${tier}|${p.metadata.name}`)) out.push(apiEvidence(`${path}[${i}]`, { kind: p.kind, metadata: { name: p.metadata.name }, spec: p.spec }));
+    });
+  }
+  return out;
+}
+
+function detailOf(dir: 'egress' | 'ingress', r: PolicyResult, d: DirectionResult, e: PolicyEnforcement, rulesDecide: boolean): PolicyStepDetail {
+  const subject = dir === 'egress' ? (r.flow.from.pod ?? r.flow.from.given) : (r.flow.to.pod ?? r.flow.to.given);
+  const peer = dir === 'egress' ? (r.flow.to.pod ?? r.flow.to.ip ?? r.flow.to.given) : (r.flow.from.pod ?? r.flow.from.ip ?? r.flow.from.given);
+  const effect: PolicyStepDetail['effect'] = rulesDecide ? 'rules-decide' : d.verdict === 'allowed' ? 'allow' : e.enforced === 'yes' ? 'drop' : 'not-enforced';
+  return {
+    type: 'policy',
+    direction: dir,
+    subject,
+    peer,
+    verdict: d.verdict,
+    tier: d.tier,
+    policies: d.policies,
+    allowedBy: d.allowedBy.map((a) => ({ policy: a.policy, rule: a.rule, ...(a.peer !== undefined ? { peer: a.peer } : {}), ...(a.port !== undefined ? { port: a.port } : {}), ...(a.portName !== undefined ? { portName: a.portName } : {}), ...(a.tier !== undefined ? { tier: a.tier } : {}) })),
+    ...(d.deniedBy?.length ? { deniedBy: d.deniedBy.map((x) => ({ policy: x.policy, rule: x.rule, ...(x.ruleName !== undefined ? { ruleName: x.ruleName } : {}), ...(x.priority !== undefined ? { priority: x.priority } : {}), tier: x.tier })) } : {}),
+    explanation: d.explanation,
+    enforced: e.enforced,
+    enforcers: e.enforcers.map(displayName),
+    nonEnforcing: e.nonEnforcing.map(displayName),
+    effect,
+  };
+}
+
+/** Whether a direction is worth a step: something selects the pod for it (a policy isolates it, or an admin/baseline rule decided). */
+const governed = (d: DirectionResult) => d.subject === 'pod' && (d.isolated || d.tier !== 'default');
+
+/**
+ * Adds the policy steps to each path of a trace and stops the paths an enforced policy denies
+ * (`policy-denied`). `from` is the traced source host.
+ */
+export function applyPolicy(net: Network, flow: Flow, from: Host, paths: TracePath[]): void {
+  const kube = kubernetesOf(net.capture);
+  if (kube.networkPolicies.length + kube.adminNetworkPolicies.length + kube.baselineAdminNetworkPolicies.length === 0) return;
+  if (flow.proto === 'icmp') return;
+  const enforcement = policyEnforcement(net.capture, net.hosts);
+  const proto = flow.proto === 'tcp' ? 'TCP' : flow.proto === 'udp' ? 'UDP' : 'SCTP';
+  const srcRef = podRef(from) ?? flow.src;
+  const cache = new Map<string, PolicyResult | undefined>();
+  const evaluate = (to: string, port: number | undefined) => {
+    const key = `${to}|${port ?? ''}`;
+    if (!cache.has(key)) {
+      const o = evaluatePolicy(kube, { from: srcRef, to, proto, ...(port !== undefined ? { port } : {}) });
+      cache.set(key, o.ok ? o.result : undefined);
+    }
+    return cache.get(key);
+  };
+  for (const p of paths) {
+    if (p.floodCopy || p.ending === 'discarded' || p.hops.length === 0) continue;
+    const lastHost = net.hosts.get(p.hops.at(-1)!.host)?.host;
+    const dstPod = p.verdict === 'delivered' ? podRef(lastHost) : undefined;
+    const r = evaluate(dstPod ?? p.endpoint?.ip ?? flow.dst, p.endpoint?.port ?? flow.dport);
+    if (!r) continue;
+    const records = (d: DirectionResult) => policyEvidence(kube, d);
+    // Egress: at the source pod's node, as the packet comes in from the pod.
+    if (governed(r.egress) && from.role === 'pod') {
+      const at = p.hops.findIndex((h) => h.host === from.node);
+      const i = at >= 0 ? at : 0;
+      const d = detailOf('egress', r, r.egress, enforcement, hasPolicyRules(net, from.node));
+      const s = step('policy', d, records(r.egress), d.effect === 'drop' ? { inferred: true } : {});
+      if (d.effect === 'drop') {
+        const hop = p.hops[i]!;
+        p.hops = [...p.hops.slice(0, i), { ...hop, out: null, steps: [s] }];
+        deny(p, hop.host, hop.in, s.text);
+        continue;
+      }
+      p.hops[i] = { ...p.hops[i]!, steps: [s, ...p.hops[i]!.steps] };
+    }
+    // Ingress: at the destination pod's node, before the packet goes into the pod.
+    if (dstPod !== undefined && governed(r.ingress)) {
+      const node = lastHost?.node;
+      let i = -1;
+      for (let k = p.hops.length - 2; k >= 0; k--) if (p.hops[k]!.host === node) {
+        i = k;
+        break;
+      }
+      if (i < 0) i = p.hops.length - 1;
+      const d = detailOf('ingress', r, r.ingress, enforcement, hasPolicyRules(net, node));
+      const s = step('policy', d, records(r.ingress), d.effect === 'drop' ? { inferred: true } : {});
+      const hop = p.hops[i]!;
+      if (d.effect === 'drop') {
+        p.hops = [...p.hops.slice(0, i), { ...hop, out: null, steps: [...hop.steps, s] }];
+        deny(p, hop.host, hop.out, s.text);
+        continue;
+      }
+      p.hops[i] = { ...hop, steps: [...hop.steps, s] };
+    }
+  }
+}
+
+function deny(p: TracePath, host: string, dev: string | null, reason: string): void {
+  p.verdict = 'policy-denied';
+  p.dropAt = { host, dev };
+  p.reason = reason;
+  p.ending = 'dropped';
+}
+
