@@ -114,8 +114,8 @@ export function policyCommand(program: Command, shell: PolicyShell, status: { co
 
 function flowLine(r: PolicyResult): string {
   const end = (e: PolicyResult['flow']['from']) => (e.pod !== undefined ? `${e.pod}${e.ip ? ` (${e.ip})` : ''}` : (e.ip ?? e.given));
-  const port = r.flow.port !== undefined ? `${r.flow.port}${r.flow.portName ? ` (${r.flow.portName})` : ''}` : 'no port given';
-  return `${end(r.flow.from)} -> ${end(r.flow.to)}, ${r.flow.proto} ${port}`;
+  const port = r.flow.port !== undefined ? ` ${r.flow.port}${r.flow.portName ? ` (${r.flow.portName})` : ''}` : ', no port given';
+  return `${end(r.flow.from)} -> ${end(r.flow.to)}, ${r.flow.proto}${port}`;
 }
 
 function directionLine(name: string, d: DirectionResult, s: Style): string {

@@ -171,7 +171,7 @@ function addNotes(idx: PolicyIndex, flow: Flow, seen: Observations, notes: Polic
     const own = dst.pod?.nodeName !== undefined && (srcNode?.name ?? src.pod?.nodeName) === dst.pod.nodeName;
     notes.push({
       kind: 'from-node',
-      text: `${endName(src)} is ${src.pod?.hostNetwork ? 'a host-network pod, so its traffic carries its node\u2019s address' : `node ${srcNode!.name}\u2019s address`}${own ? `, the node ${dst.pod!.key} runs on` : ''}: whether policy applies to traffic from a node is implementation-specific (many always allow a pod\u2019s own node, for kubelet probes). Evaluated as the API reads: only ipBlock${idx.admin.length || idx.baseline.length ? ' and node or network' : ''} peers can match it`,
+      text: `${endName(src)} is ${src.pod?.hostNetwork ? "a host-network pod, so its traffic carries its node's address" : `node ${srcNode!.name}'s address`}${own ? `, the node ${dst.pod!.key} runs on` : ''}: whether policy applies to traffic from a node is implementation-specific (many always allow a pod's own node, for kubelet probes). Evaluated as the API reads: only ipBlock peers can match it`,
     });
   }
   for (const e of [src, dst]) {
