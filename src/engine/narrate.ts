@@ -353,13 +353,13 @@ function policySentence(d: Of<'policy'>): string {
   const head = `NetworkPolicy, ${d.direction} of ${d.subject}: ${d.explanation.replace(/\.$/, '')}.`;
   switch (d.effect) {
     case 'drop':
-      return `${head} ${list(d.enforcers)} ${d.enforcers.length > 1 ? 'enforce' : 'enforces'} NetworkPolicy here and drops the packet (from the API objects: its own rules for them are not in the capture).`;
+      return d.enforcers.length
+        ? `${head} ${list(d.enforcers)} ${d.enforcers.length > 1 ? 'enforce' : 'enforces'} NetworkPolicy here and drops the packet (from the API objects: its own rules for them are not in the capture).`
+        : `${head} The capture does not show which CNI runs; assuming it enforces NetworkPolicy, as most do, the packet is dropped here.`;
     case 'allow':
       return head;
     case 'not-enforced':
-      return d.enforced === 'no'
-        ? `${head} The policy would deny this, but ${list(d.nonEnforcing)} ${d.nonEnforcing.length > 1 ? 'do' : 'does'} not enforce NetworkPolicy, so the packet goes on.`
-        : `${head} The capture does not show that anything enforces NetworkPolicy here; if something does, the packet is dropped here.`;
+      return `${head} The policy would deny this, but ${list(d.nonEnforcing)} ${d.nonEnforcing.length > 1 ? 'do' : 'does'} not enforce NetworkPolicy, so the packet goes on.`;
     case 'rules-decide':
       return `${head} ${list(d.enforcers)}'s own rules for policy are in the capture: the kernel's rules decide, and this is what the API intends beside them.`;
   }

@@ -7,8 +7,9 @@
 //     `policy-denied`, from the API objects;
 //   - its own rules are in the capture (Calico's cali-* chains ...): the kernel's rules decided during
 //     the walk; the step shows the API's intent beside them;
-//   - nothing enforces (plain flannel), or the capture cannot tell: the packet goes on and the step
-//     says a policy would deny it.
+//   - nothing enforces (plain flannel): the packet goes on and the step says a policy would deny it;
+//   - the capture shows no CNI either way: enforcement is assumed (most CNIs enforce, and policies are
+//     written to be enforced), and the step says it was assumed.
 // ICMP has no place in NetworkPolicy's ports; until the evaluator models it, ICMP flows get no step.
 import { kubernetesOf, type Host } from '../capture/document';
 import type { KubeSection } from '../capture/kubernetes';
@@ -51,7 +52,8 @@ function policyEvidence(kube: KubeSection, d: DirectionResult): Evidence[] {
 function detailOf(dir: 'egress' | 'ingress', r: PolicyResult, d: DirectionResult, e: PolicyEnforcement, rulesDecide: boolean): PolicyStepDetail {
   const subject = dir === 'egress' ? (r.flow.from.pod ?? r.flow.from.given) : (r.flow.to.pod ?? r.flow.to.given);
   const peer = dir === 'egress' ? (r.flow.to.pod ?? r.flow.to.ip ?? r.flow.to.given) : (r.flow.from.pod ?? r.flow.from.ip ?? r.flow.from.given);
-  const effect: PolicyStepDetail['effect'] = rulesDecide ? 'rules-decide' : d.verdict === 'allowed' ? 'allow' : e.enforced === 'yes' ? 'drop' : 'not-enforced';
+  // A capture that shows no CNI either way: policies exist to be enforced, and most CNIs do; the step says it is assumed.
+  const effect: PolicyStepDetail['effect'] = rulesDecide ? 'rules-decide' : d.verdict === 'allowed' ? 'allow' : e.enforced === 'no' ? 'not-enforced' : 'drop';
   return {
     type: 'policy',
     direction: dir,

@@ -6,6 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, test } from 'node:test';
 import { parseCapture, type Capture } from '../../../src/capture/document';
 import { buildNetwork, simulate, type TraceRequest, type TraceResult } from '../../../src/engine';
@@ -109,6 +110,18 @@ describe('NetworkPolicy in traces', () => {
     const [s] = policySteps(r.paths[0]!);
     assert.equal(s!.d.effect, 'rules-decide');
     assert.match(s!.step.text, /Calico's own rules for policy are in the capture: the kernel's rules decide/);
+  });
+
+  test('a capture that shows no CNI either way (a plain bridge lab): enforcement is assumed, and the step says so', () => {
+    const d = JSON.parse(gunzipSync(readFileSync(join(root, 'test/fixtures/captures/lab-bridge-dual-stack.json.gz'))).toString('utf8')) as Doc;
+    const pod = (name: string, node: string, ip: string, app: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'default', name, labels: { app } }, spec: { nodeName: node, containers: [{ name: 'c', image: 'x', ports: [{ name: 'pg', containerPort: 5432 }] }] }, status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] } });
+    d.kubernetes = { pods: [pod('api-0', 'node1', '10.245.0.3', 'api'), pod('db-0', 'node1', '10.245.0.4', 'db')], networkPolicies: [policy('default', 'db-deny', { podSelector: { matchLabels: { app: 'db' } } })] };
+    const r0 = parseCapture(JSON.stringify(d));
+    assert.ok(r0.ok);
+    const r = trace(buildNetwork(r0.capture), { from: 'default/api-0', to: 'default/db-0', proto: 'tcp', port: 5432 });
+    assert.equal(r.verdict, 'policy-denied');
+    assert.equal(r.dropAt?.host, 'node1');
+    assert.match(r.reason, /default\/db-deny isolates default\/db-0 for ingress.* The capture does not show which CNI runs; assuming it enforces NetworkPolicy, as most do, the packet is dropped here\.$/);
   });
 
   test('no policies, or ICMP: no policy step at all', () => {
