@@ -10,7 +10,7 @@ import { readAdminPolicy, subjectSelects, type TieredPolicy } from './tiered';
 import type { Direction, PolicyWarning } from './types';
 
 /** Problems the capture reader found in the lists policy reads: objects it left out. */
-const POLICY_LISTS = /^kubernetes\.(networkPolicies|adminNetworkPolicies|baselineAdminNetworkPolicies|pods|namespaces)\b/;
+const POLICY_LISTS = /^kubernetes\.(networkPolicies|adminNetworkPolicies|baselineAdminNetworkPolicies|pods|namespaces|nodes)\b/;
 
 export class PolicyIndex {
   readonly cluster: Cluster;

@@ -282,6 +282,14 @@ const cases: Case[] = [
     ingress: { allowedBy: ['shop/sel#0/1/*'] },
     warnings: [/from\[0\]\.podSelector\.matchExpressions\[0\]\.values: In needs at least one value/, /from\[1\]\.namespaceSelector\.matchExpressions\[0\]\.values: Exists takes no values/],
   },
+  {
+    name: 'a Node that does not fit is the capture reader\u2019s warning; its address is then no node\u2019s (no from-node note)',
+    edit: (k) => k.nodes.push({ metadata: { name: 'node3' }, status: { addresses: 'nope' } }),
+    flow: { from: '10.4.0.3', to: 'shop/db-0', port: 5432 },
+    verdict: 'allowed',
+    noNotes: ['from-node'],
+    warnings: [/^kubernetes\.nodes\[2\]\.status\.addresses: .*Node node3 is left out/],
+  },
   { name: 'endPort with a named port: the entry matches nothing (warned)', policies: [allowFrom('shop/r', db, undefined, [{ port: 'postgres', endPort: 6000 }])], flow: FE_TO_DB, verdict: 'denied', warnings: [/endPort needs a numeric port, not the name "postgres"/] },
 ];
 
