@@ -1,8 +1,10 @@
-// Hovers on pod, node and Service IPs (ClusterIPs, LoadBalancer IPs, a node's NodePorts) in any editor. They use only the data already loaded (never the
+// Hovers on pod, node and Service IPs (ClusterIPs, LoadBalancer IPs, a node's NodePorts) in any editor;
+// a pod's says which NetworkPolicies (and admin policies) select it. They use only the data already loaded (never the
 // network) and return nothing rather than wait.
 import * as vscode from 'vscode';
 import { serviceIndexOf } from '../../engine/services';
-import { hoverMarkdown, indexAddresses, ipAt, servicesAtAddress, type IpInfo } from '../model/hover';
+import { kubernetesOf } from '../../capture/document';
+import { hoverMarkdown, indexAddresses, ipAt, podPolicies, servicesAtAddress, type IpInfo } from '../model/hover';
 import type { DataSource } from '../source';
 import { Commands } from '../commands';
 
@@ -22,7 +24,9 @@ export class IpHoverProvider implements vscode.HoverProvider, vscode.Disposable 
     const snap = this.source.snapshot();
     if (!snap) return undefined;
     this.index ??= indexAddresses(snap.network);
-    const md = hoverMarkdown(this.index.get(hit.ip), servicesAtAddress(serviceIndexOf(snap.network), hit.ip));
+    const info = this.index.get(hit.ip);
+    const policies = info?.kind === 'pod' ? podPolicies(kubernetesOf(snap.network.capture), info.ref) : undefined;
+    const md = hoverMarkdown(info, servicesAtAddress(serviceIndexOf(snap.network), hit.ip), policies);
     if (!md) return undefined;
     const m = new vscode.MarkdownString(md);
     m.isTrusted = { enabledCommands: [Commands.traceFrom, Commands.traceTo] };

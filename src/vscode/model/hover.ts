@@ -4,6 +4,37 @@ import { Addr } from '../../net/addr';
 import { neighKey, type Network } from '../../engine/network';
 import { portEndpoints, servicesAt, type FrontendKind, type ServiceIndex } from '../../engine/services';
 import { podBehindPort } from './bridges';
+import type { KubeSection } from '../../capture/kubernetes';
+import { policyIndexOf } from '../../engine/policy';
+
+/** The policies that govern a pod: NetworkPolicies selecting it per direction, and the admin tiers' policies whose subject it is. */
+export interface PodPolicies {
+  ingress: string[];
+  egress: string[];
+  admin: string[];
+  baseline: string[];
+}
+
+/** Which policies select the pod `namespace/name` (undefined: the API section does not know the pod). */
+export function podPolicies(kube: KubeSection, ref: string): PodPolicies | undefined {
+  if (kube.networkPolicies.length + kube.adminNetworkPolicies.length + kube.baselineAdminNetworkPolicies.length === 0) return undefined;
+  const idx = policyIndexOf(kube);
+  const pod = idx.cluster.byKey.get(ref);
+  if (!pod) return undefined;
+  const t = idx.tieredFor(pod);
+  return {
+    ingress: idx.selecting(pod, 'ingress').map((p) => p.key),
+    egress: idx.selecting(pod, 'egress').map((p) => p.key),
+    admin: t.admin.map((p) => `${p.name} (priority ${p.priority})`),
+    baseline: t.baseline.map((p) => p.name),
+  };
+}
+
+function policyLines(p: PodPolicies): string {
+  const list = (xs: string[]) => xs.map((x) => `\`${x.replace(/`/g, "'")}\``).join(', ');
+  const dir = (name: string, xs: string[]) => `${name}: ${xs.length ? `isolated by ${list(xs)}` : 'not isolated (no NetworkPolicy selects it)'}`;
+  return [`**NetworkPolicy** — ${dir('ingress', p.ingress)}; ${dir('egress', p.egress)}`, ...(p.admin.length ? [`AdminNetworkPolicy: ${list(p.admin)}`] : []), ...(p.baseline.length ? [`BaselineAdminNetworkPolicy: ${list(p.baseline)}`] : [])].join('\n\n');
+}
 
 export interface IpInfo {
   ip: string;
@@ -149,9 +180,9 @@ function serviceLines(list: readonly ServiceAtAddress[]): string[] {
  * Service's: a pod or node first, then the Service ports the address answers for (a ClusterIP, a
  * LoadBalancer IP, a node's NodePorts).
  */
-export function hoverMarkdown(info: IpInfo | undefined, services: readonly ServiceAtAddress[] = []): string | undefined {
+export function hoverMarkdown(info: IpInfo | undefined, services: readonly ServiceAtAddress[] = [], policies?: PodPolicies): string | undefined {
   if (!info) return services.length ? serviceLines(services).join('\n\n') : undefined;
-  return [hostMarkdown(info), ...(services.length ? [serviceLines(services).join('\n\n')] : [])].join('\n\n');
+  return [hostMarkdown(info), ...(policies ? [policyLines(policies)] : []), ...(services.length ? [serviceLines(services).join('\n\n')] : [])].join('\n\n');
 }
 
 function hostMarkdown(info: IpInfo): string {
