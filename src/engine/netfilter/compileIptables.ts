@@ -401,7 +401,7 @@ export function natTarget(text: string): { addr?: string; range: boolean; port?:
   return out;
 }
 
-function targetOps(rec: IptablesRuleRecord, isChain: (name: string) => boolean, family: Family): Op[] {
+function targetOps(rec: IptablesRuleRecord, chains: IptablesChains, table: string, family: Family): Op[] {
   const t = rec.target;
   if (t === undefined) return [];
   const opt = (name: string) => rec.targetOptions.find((o) => o.name === name);
@@ -459,7 +459,7 @@ function targetOps(rec: IptablesRuleRecord, isChain: (name: string) => boolean, 
     case 'HL':
       return [{ op: 'noop', what: `-j ${t}` }];
   }
-  if (isChain(t)) return [{ op: 'verdict', verdict: { v: rec.goto ? 'goto' : 'jump', chain: t } }];
+  if (chains.hasChain(table, t)) return [{ op: 'verdict', verdict: { v: rec.goto ? 'goto' : 'jump', chain: t } }];
   return [{ op: 'unsupported', what: `-j ${t}`, assumed: 'continued', why: `${t} is neither a chain of this table nor a target netpath models` }];
 }
 
@@ -598,6 +598,11 @@ export class IptablesChains {
     return c;
   }
 
+  /** Whether `table` has a chain `name` (a jump target). */
+  hasChain(table: string, name: string): boolean {
+    return this.known ? this.known(table, name) : (this.tables.get(table)?.has(name) ?? false);
+  }
+
   /** A declaration of chain `c` (`:CHAIN POLICY`, `-P`, `-N`): a built-in chain's policy, and its line as evidence. */
   declared(c: Chain, policy: string | undefined, line: number, raw: string): void {
     if (!c.base) return;
@@ -614,9 +619,8 @@ export class IptablesChains {
   compile(c: Chain, r: IptablesRuleRecord, index: number): Rule {
     const ops: Op[] = [];
     for (const m of r.matches) for (const t of moduleTests(m, this.x)) ops.push({ op: 'test', test: t, what: () => describeMatch(m) });
-    const table = c.table;
-    const isChain = this.known ? (name: string) => this.known!(table, name) : (name: string) => this.tables.get(table)!.has(name);
-    for (const o of targetOps(r, isChain, this.family)) ops.push(o);
+    // No closure here: the match closures below would keep this call's scope alive, one per rule.
+    for (const o of targetOps(r, this, c.table, this.family)) ops.push(o);
     // An exact copy: an array grown by push keeps room for 16.
     const rule: Rule = { index, evidence: this.ev(r.src), ops: ops.slice() };
     const key = indexKey(r);
