@@ -240,7 +240,8 @@ const networkPolicySchema = z.looseObject({
   metadata: namespacedMeta,
   spec: z
     .looseObject({
-      podSelector: labelSelector,
+      // A struct, not a pointer, in the API: a manifest without it decodes to {} (every pod of the namespace).
+      podSelector: labelSelector.default({ matchLabels: {}, matchExpressions: [] }),
       policyTypes: z.array(z.enum(['Ingress', 'Egress'])).optional(),
       // A rule's absent `from`/`to` (any peer) differs from an empty list: kept as given.
       ingress: z.array(z.looseObject({ from: z.array(policyPeer).optional(), ports: z.array(policyPort).optional() })).default([]),

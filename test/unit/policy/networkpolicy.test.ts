@@ -53,6 +53,7 @@ const cases: Case[] = [
     ingress: { verdict: 'denied', isolated: true, policies: ['shop/default-deny'], allowedBy: [], tier: 'networkpolicy' },
     explain: { ingress: /^denied, because shop\/default-deny isolates shop\/db-0 for ingress and no rule of shop\/default-deny allows web\/frontend-1 on TCP 5432$/ },
   },
+  { name: 'a manifest without podSelector selects every pod of its namespace (the API decodes it as {})', policies: [np('shop/no-selector', { policyTypes: ['Ingress'] })], flow: FE_TO_DB, verdict: 'denied', ingress: { isolated: true, policies: ['shop/no-selector'] } },
   { name: 'a policy in another namespace selects nothing here', policies: [denyIngress('web/default-deny')], flow: FE_TO_DB, verdict: 'allowed', ingress: { isolated: false, policies: [] } },
   { name: 'podSelector that does not match the pod does not isolate it', policies: [denyIngress('shop/deny-api', { matchLabels: { app: 'api' } })], flow: FE_TO_DB, verdict: 'allowed', ingress: { isolated: false } },
   { name: 'ingress: [{}] allows every peer on every port (no peer, no port index)', policies: [np('shop/allow-all', { podSelector: {}, ingress: [{}] })], flow: FE_TO_DB, verdict: 'allowed', ingress: { isolated: true, allowedBy: ['shop/allow-all#0/*/*'] } },
