@@ -31,13 +31,15 @@ export interface PodInfo {
 /** A kind of object the collector lists for the capture's `kubernetes` section (objects.ts lists them). */
 export interface ResourceType {
   /** The key in the capture's `kubernetes` section. */
-  key: 'namespaces' | 'nodes' | 'pods' | 'services' | 'endpointSlices' | 'networkPolicies';
+  key: 'namespaces' | 'nodes' | 'pods' | 'services' | 'endpointSlices' | 'networkPolicies' | 'adminNetworkPolicies' | 'baselineAdminNetworkPolicies';
   group: string;
   version: string;
   kind: string;
   plural: string;
   /** Whether the collection can go on without it. */
   optional: boolean;
+  /** A cluster that does not serve it is the usual case (an optional CRD): no note when it is absent. */
+  absentIsNormal?: boolean;
 }
 
 export interface DaemonSetInfo {

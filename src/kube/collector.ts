@@ -135,7 +135,7 @@ export class ClusterCollector {
   /**
    * Nodes and pods from the API, as capture hosts without tables, the CNI in use, and the objects of
    * the capture's `kubernetes` section (Namespaces, Nodes, Pods, Services, EndpointSlices,
-   * NetworkPolicies). A list the role may not read (or the cluster does not serve) is left out with a
+   * NetworkPolicies, and AdminNetworkPolicies and BaselineAdminNetworkPolicies where installed). A list the role may not read (or the cluster does not serve) is left out with a
    * note naming the verb and resource to grant; only Nodes and Pods are indispensable.
    */
   async skeleton(signal?: AbortSignal): Promise<Skeleton> {
@@ -181,6 +181,7 @@ export class ClusterCollector {
         return undefined;
       }
       if (e.kind === 'not-found' && r.optional) {
+        if ('absentIsNormal' in r && r.absentIsNormal) return undefined;
         notes.push({ resource: qualifiedName(r), kind: 'unavailable', message: `the cluster does not serve ${qualifiedName(r)} (${r.group || 'core'}/${r.version}): left out` });
         return undefined;
       }

@@ -16,6 +16,10 @@ export const RESOURCES = {
   services: { key: 'services', group: '', version: 'v1', kind: 'Service', plural: 'services', optional: true },
   endpointSlices: { key: 'endpointSlices', group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', plural: 'endpointslices', optional: true },
   networkPolicies: { key: 'networkPolicies', group: 'networking.k8s.io', version: 'v1', kind: 'NetworkPolicy', plural: 'networkpolicies', optional: true },
+  // The admin tiers (sig-network's network-policy-api CRDs): most clusters do not install them, so a
+  // cluster that does not serve them is normal and says nothing.
+  adminNetworkPolicies: { key: 'adminNetworkPolicies', group: 'policy.networking.k8s.io', version: 'v1alpha1', kind: 'AdminNetworkPolicy', plural: 'adminnetworkpolicies', optional: true, absentIsNormal: true },
+  baselineAdminNetworkPolicies: { key: 'baselineAdminNetworkPolicies', group: 'policy.networking.k8s.io', version: 'v1alpha1', kind: 'BaselineAdminNetworkPolicy', plural: 'baselineadminnetworkpolicies', optional: true, absentIsNormal: true },
 } as const satisfies Record<string, ResourceType>;
 
 export type ResourceKey = keyof typeof RESOURCES;

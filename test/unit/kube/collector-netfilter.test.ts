@@ -104,6 +104,23 @@ describe("the capture's kubernetes section from the API", () => {
     assert.ok(capture.hosts.some((h) => h.name === 'web-0' && h.role === 'pod' && h.node === 'k8s-node1'));
   });
 
+  test('AdminNetworkPolicies and BaselineAdminNetworkPolicies where the cluster serves them; a cluster without the CRDs is no note', async () => {
+    const c = withService(demo()) as Capture & { kubernetes: Record<string, unknown[]> };
+    c.kubernetes.adminNetworkPolicies = [{ apiVersion: 'policy.networking.k8s.io/v1alpha1', kind: 'AdminNetworkPolicy', metadata: { name: 'guard' }, spec: { priority: 5, subject: { namespaces: {} }, ingress: [] } }];
+    const fake = new FakeCluster(c);
+    const { capture, notes } = await new ClusterCollector(fake).trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.deepEqual(notes, [], 'the baseline CRD is not served: normal, nothing to say');
+    const k = (capture as { kubernetes?: Record<string, Record<string, unknown>[]> }).kubernetes!;
+    assert.deepEqual(k.adminNetworkPolicies!.map((o) => [o.apiVersion, o.kind, (o.metadata as { name: string }).name]), [['policy.networking.k8s.io/v1alpha1', 'AdminNetworkPolicy', 'guard']]);
+    assert.equal(k.baselineAdminNetworkPolicies, undefined);
+    assert.ok(fake.listLog.includes('adminnetworkpolicies') && fake.listLog.includes('baselineadminnetworkpolicies'));
+    // Refused by RBAC is still said, with what to grant.
+    const denied = new FakeCluster(c);
+    denied.deniedLists.add('adminnetworkpolicies');
+    const r = await new ClusterCollector(denied).trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.deepEqual(r.notes.map((n) => [n.resource, n.kind]), [['adminnetworkpolicies.policy.networking.k8s.io', 'forbidden']]);
+  });
+
   test('RBAC: a list the role may not read is left out with the verb and resource to grant; the trace goes on', async () => {
     const fake = new FakeCluster(withService(demo()));
     fake.deniedLists.add('endpointslices');

@@ -55,6 +55,10 @@ export class FakeCluster implements ClusterApi {
     /** Nodes with no host-network pod of their own (so only a debug pod gets in). */
     readonly bareNodes: Set<string> = new Set(),
   ) {
+    // Like most clusters, it serves the admin policy CRDs only when its section holds such policies.
+    const section = (capture as { kubernetes?: Record<string, unknown[]> }).kubernetes ?? {};
+    if (!section.adminNetworkPolicies) this.unservedLists.add('adminnetworkpolicies');
+    if (!section.baselineAdminNetworkPolicies) this.unservedLists.add('baselineadminnetworkpolicies');
     for (const n of capture.hosts.filter((h) => h.role === 'node')) {
       if (bareNodes.has(n.name)) continue;
       this.extraPods.push({ namespace: 'kube-system', name: `kube-flannel-ds-${n.name}`, nodeName: n.name, hostNetwork: true, phase: 'Running', podIPs: n.ips ?? [], containers: ['kube-flannel'], labels: { app: 'flannel' }, owner: 'DaemonSet/kube-flannel-ds' });
