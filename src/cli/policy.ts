@@ -4,7 +4,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { kubernetesOf, validateCapture, type Capture } from '../capture/document';
 import { printable } from '../capture/text';
-import { evaluatePolicy, type DirectionResult, type PolicyRequest, type PolicyResult, type Protocol } from '../engine/policy';
+import { evaluatePolicy, type DirectionResult, type FlowProtocol, type PolicyRequest, type PolicyResult } from '../engine/policy';
 import { EXIT_DROPPED, EXIT_OK, EXIT_USAGE } from './exit';
 import { ansi, plain, useColor, type Style, type Terminal } from './style';
 
@@ -14,7 +14,7 @@ export interface PolicyOptions {
   context?: string;
   from: string;
   to: string;
-  proto: Protocol;
+  proto: FlowProtocol;
   port?: string;
   json?: boolean;
   color?: boolean;
@@ -44,10 +44,10 @@ export const POLICY_EXIT_HELP = `Exit status:
 
 const PORT_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/i;
 
-function protoArg(v: string): Protocol {
+function protoArg(v: string): FlowProtocol {
   const p = v.toUpperCase();
-  if (p === 'TCP' || p === 'UDP' || p === 'SCTP') return p;
-  throw new InvalidArgumentError(`expected tcp, udp or sctp (NetworkPolicy has no rules for other protocols)`);
+  if (p === 'TCP' || p === 'UDP' || p === 'SCTP' || p === 'ICMP') return p;
+  throw new InvalidArgumentError(`expected tcp, udp, sctp or icmp (NetworkPolicy's ports name TCP, UDP and SCTP; ICMP is allowed only by rules without ports)`);
 }
 
 function portArg(v: string): number | string {
@@ -82,7 +82,7 @@ export function policyCommand(program: Command, shell: PolicyShell, status: { co
     .description("Evaluate the cluster's NetworkPolicies (and AdminNetworkPolicies) for one flow, as the Kubernetes API defines them: which policy isolates which pod, and which rule allows it")
     .requiredOption('--from <src>', 'source: namespace/pod, or an IP (a pod\u2019s IP names the pod)')
     .requiredOption('--to <dst>', 'destination: namespace/pod, or an IP')
-    .option('--proto <proto>', 'protocol: tcp, udp or sctp', protoArg, 'TCP' as Protocol)
+    .option('--proto <proto>', 'protocol: tcp, udp, sctp or icmp', protoArg, 'TCP' as FlowProtocol)
     .option('--port <n|name>', 'destination port: a number, or a container port name of the destination pod (default: unknown; see notes)')
     .option('--json', 'print the result as JSON (shared/spec/capture-v1.md, "Policy result")')
     .option('--capture <file>', 'capture JSON file (its kubernetes section; - for standard input)')
@@ -97,6 +97,7 @@ export function policyCommand(program: Command, shell: PolicyShell, status: { co
     .exitOverride()
     .action(async (opts: PolicyOptions) => {
       const port = opts.port !== undefined ? portArg(opts.port) : undefined;
+      if (port !== undefined && opts.proto === 'ICMP') throw new CommanderError(EXIT_USAGE, 'netpath.usage', 'ICMP has no ports: drop --port, or give --proto tcp, udp or sctp');
       const live = opts.context !== undefined || opts.kubeconfig !== undefined;
       if (live && opts.capture !== undefined) throw new CommanderError(EXIT_USAGE, 'netpath.usage', 'give either --capture or a cluster (--context/--kubeconfig), not both');
       if (!live && opts.capture === undefined) throw new CommanderError(EXIT_USAGE, 'netpath.usage', 'give --capture FILE (or --context/--kubeconfig for a live cluster)');
@@ -114,7 +115,7 @@ export function policyCommand(program: Command, shell: PolicyShell, status: { co
 
 function flowLine(r: PolicyResult): string {
   const end = (e: PolicyResult['flow']['from']) => (e.pod !== undefined ? `${e.pod}${e.ip ? ` (${e.ip})` : ''}` : (e.ip ?? e.given));
-  const port = r.flow.port !== undefined ? ` ${r.flow.port}${r.flow.portName ? ` (${r.flow.portName})` : ''}` : ', no port given';
+  const port = r.flow.port !== undefined ? ` ${r.flow.port}${r.flow.portName ? ` (${r.flow.portName})` : ''}` : r.flow.proto === 'ICMP' ? '' : ', no port given';
   return `${end(r.flow.from)} -> ${end(r.flow.to)}, ${r.flow.proto}${port}`;
 }
 

@@ -10,7 +10,7 @@
 //   - nothing enforces (plain flannel): the packet goes on and the step says a policy would deny it;
 //   - the capture shows no CNI either way: enforcement is assumed (most CNIs enforce, and policies are
 //     written to be enforced), and the step says it was assumed.
-// ICMP has no place in NetworkPolicy's ports; until the evaluator models it, ICMP flows get no step.
+// ICMP has no place in NetworkPolicy's ports: only a rule without ports allows it (policy/flow.ts).
 import { kubernetesOf, type Host } from '../capture/document';
 import type { KubeSection } from '../capture/kubernetes';
 import { evaluatePolicy, type DirectionResult, type PolicyResult } from './policy';
@@ -82,9 +82,8 @@ const governed = (d: DirectionResult) => d.subject === 'pod' && (d.isolated || d
 export function applyPolicy(net: Network, flow: Flow, from: Host, paths: TracePath[]): void {
   const kube = kubernetesOf(net.capture);
   if (kube.networkPolicies.length + kube.adminNetworkPolicies.length + kube.baselineAdminNetworkPolicies.length === 0) return;
-  if (flow.proto === 'icmp') return;
   const enforcement = policyEnforcement(net.capture, net.hosts);
-  const proto = flow.proto === 'tcp' ? 'TCP' : flow.proto === 'udp' ? 'UDP' : 'SCTP';
+  const proto = flow.proto === 'tcp' ? 'TCP' : flow.proto === 'udp' ? 'UDP' : flow.proto === 'sctp' ? 'SCTP' : 'ICMP';
   const srcRef = podRef(from) ?? flow.src;
   const cache = new Map<string, PolicyResult | undefined>();
   const evaluate = (to: string, port: number | undefined) => {

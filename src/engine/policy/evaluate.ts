@@ -178,6 +178,7 @@ function addNotes(idx: PolicyIndex, flow: Flow, seen: Observations, notes: Polic
     if (e.pod?.hostNetwork) notes.push({ kind: 'host-network', text: `${e.pod.key} uses its node's network (hostNetwork): NetworkPolicy and admin policies do not apply to it (implementations differ; the API leaves host-network pods out), so its ${e === src ? 'egress' : 'ingress'} is not restricted here` });
     if (e.pod?.phase !== undefined && e.pod.phase !== 'Running') notes.push({ kind: 'not-running', text: `${e.pod.key} is ${e.pod.phase}, not Running: it sends and receives nothing now; the verdict is what policy would say` });
   }
+  if (flow.proto === 'ICMP' && anyPolicy) notes.push({ kind: 'icmp', text: 'ICMP: a policy\'s ports name TCP, UDP and SCTP only, so only a rule without ports allows ICMP (how CNIs implement the API, which does not mention ICMP)' });
   if (seen.portless) notes.push({ kind: 'no-port', text: `no --port given: a rule with a port list matched only through an entry that names a protocol and no port (every port of ${flow.proto}); rules that name ports did not match` });
   for (const n of seen.namedPortNoPod) notes.push({ kind: 'named-port', text: `the named port "${n}" could not be resolved: ${endName(dst)} is no pod, and only a pod's container ports have names` });
   for (const p of seen.blockMatchedPod) notes.push({ kind: 'ip-block-pod', text: `an ipBlock or network peer matched ${p}'s pod address: the API means ipBlock for addresses outside the cluster, and implementations differ on pod addresses; evaluated as matching` });

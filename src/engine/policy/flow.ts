@@ -3,7 +3,7 @@
 // CIDR block minus its exceptions.
 import { Prefix, type Addr } from '../../net/addr';
 import type { NodeEntry, PodEntry } from './cluster';
-import type { PolicyWarning, Protocol } from './types';
+import type { FlowProtocol, PolicyWarning, Protocol } from './types';
 
 export interface FlowEnd {
   given: string;
@@ -18,7 +18,7 @@ export interface FlowEnd {
 export interface Flow {
   src: FlowEnd;
   dst: FlowEnd;
-  proto: Protocol;
+  proto: FlowProtocol;
   port?: number;
 }
 
@@ -45,6 +45,8 @@ export interface PortEntry {
 }
 
 export function portMatches(e: PortEntry, flow: Flow, seen: Observations): boolean {
+  // No port entry names ICMP: only a rule without ports (no entry to match) lets it through.
+  if (flow.proto === 'ICMP') return false;
   if (e.proto !== undefined && e.proto !== flow.proto) return false;
   if (e.port === undefined && e.name === undefined) return true;
   if (flow.port === undefined) {

@@ -4,6 +4,11 @@
 import type { KubeProtocol } from '../../capture/kubernetes';
 
 export type Protocol = KubeProtocol;
+/**
+ * A flow's protocol: one a policy's ports can name, or ICMP, which no port entry names — so only a
+ * rule without ports (every protocol) matches it, as CNIs implement the API.
+ */
+export type FlowProtocol = Protocol | 'ICMP';
 export type PolicyVerdict = 'allowed' | 'denied';
 export type Direction = 'egress' | 'ingress';
 
@@ -11,7 +16,7 @@ export type Direction = 'egress' | 'ingress';
 export interface PolicyRequest {
   from: string;
   to: string;
-  proto?: Protocol;
+  proto?: FlowProtocol;
   /** The destination port: a number, or a name resolved on the destination pod's container ports. Absent: unknown (see `notes`). */
   port?: number | string;
 }
@@ -84,6 +89,7 @@ export type NoteKind =
   | 'not-running'
   | 'no-ip'
   | 'no-port'
+  | 'icmp'
   | 'named-port'
   | 'ip-block-pod'
   | 'same-priority'
@@ -115,7 +121,7 @@ export interface EndpointSummary {
 
 export interface PolicyResult {
   verdict: PolicyVerdict;
-  flow: { from: EndpointSummary; to: EndpointSummary; proto: Protocol; port?: number; portName?: string };
+  flow: { from: EndpointSummary; to: EndpointSummary; proto: FlowProtocol; port?: number; portName?: string };
   egress: DirectionResult;
   ingress: DirectionResult;
   notes: PolicyNote[];

@@ -124,8 +124,18 @@ describe('NetworkPolicy in traces', () => {
     assert.match(r.reason, /default\/db-deny isolates default\/db-0 for ingress.* The capture does not show which CNI runs; assuming it enforces NetworkPolicy, as most do, the packet is dropped here\.$/);
   });
 
-  test('no policies, or ICMP: no policy step at all', () => {
+  test('no policies: no policy step at all', () => {
     assert.deepEqual(policySteps(trace(demo([]), web1).paths[0]!), []);
-    assert.deepEqual(policySteps(trace(demo([denyWebIngress], { calico: true }), { from: 'monitoring/prometheus-0', to: 'default/web-1' }).paths[0]!), []);
+  });
+
+  test('ICMP (a ping): no port entry names it, so a rule with ports does not allow it and one without does', () => {
+    const ping = { from: 'monitoring/prometheus-0', to: 'default/web-1' } as const;
+    const portRule = policy('default', 'web-8080', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ ports: [{ protocol: 'TCP', port: 8080 }] }] });
+    assert.equal(trace(demo([portRule], { calico: true }), ping).verdict, 'policy-denied');
+    assert.equal(trace(demo([portRule], { calico: true }), web1).verdict, 'delivered', 'the same rule allows TCP 8080');
+    const anyPort = policy('default', 'web-any', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ namespaceSelector: {} }] }] });
+    const r = trace(demo([anyPort], { calico: true }), ping);
+    assert.equal(r.verdict, 'delivered');
+    assert.deepEqual(policySteps(r.paths[0]!).map((s) => [s.d.effect, s.d.allowedBy]), [['allow', [{ policy: 'default/web-any', rule: 0, peer: 0 }]]]);
   });
 });

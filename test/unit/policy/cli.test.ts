@@ -133,10 +133,18 @@ describe('netpath policy: bad input and usage', () => {
     });
   }
 
-  test('--proto icmp: exit 2', async () => {
-    const r = await policy(['--from', 'web/frontend-1', '--to', 'shop/db-0', '--proto', 'icmp']);
-    assert.equal(r.code, EXIT_USAGE);
-    assert.match(r.err, /expected tcp, udp or sctp/);
+  test('--proto icmp: only a rule without ports allows it (db-0\'s rules all name ports: denied), and it takes no --port; another protocol: exit 2', async () => {
+    const r = await policy(['--from', 'web/frontend-1', '--to', 'shop/db-0', '--proto', 'icmp', '--json']);
+    assert.equal(r.code, EXIT_DROPPED, r.err);
+    const doc = JSON.parse(r.out);
+    assert.deepEqual([doc.verdict, doc.flow.proto, doc.ingress.verdict], ['denied', 'ICMP', 'denied']);
+    assert.ok(doc.notes.some((n: { kind: string }) => n.kind === 'icmp'));
+    const withPort = await policy(['--from', 'web/frontend-1', '--to', 'shop/db-0', '--proto', 'icmp', '--port', '5432']);
+    assert.equal(withPort.code, EXIT_USAGE);
+    assert.match(withPort.err, /ICMP has no ports/);
+    const gre = await policy(['--from', 'web/frontend-1', '--to', 'shop/db-0', '--proto', 'gre']);
+    assert.equal(gre.code, EXIT_USAGE);
+    assert.match(gre.err, /expected tcp, udp, sctp or icmp/);
   });
 
   test('missing --to, no --capture, or both a capture and a cluster: exit 2', async () => {
