@@ -96,7 +96,9 @@ describeWithLabApi('live trace through the lab API server', { timeoutMs: 180_000
   test('a node that hangs times out per host; a dropped stream is reported as such', async () => {
     const { server } = get();
     for (const pod of await nodePods('k8s-node2')) server.inject({ kind: 'exec-hang', stage: 'upgrade', match: { pod } });
-    const hung = await new ClusterCollector(cluster(), { execTimeoutMs: 1500 }).trace({ from: 'default/web-0', to: 'default/web-1' });
+    // The timeout must outlast a healthy exec on a loaded machine (node1's execs answer, and the trace
+    // reaches node2 only through them), and only node2's hang reach it.
+    const hung = await new ClusterCollector(cluster(), { execTimeoutMs: 6000 }).trace({ from: 'default/web-0', to: 'default/web-1' });
     assert.equal(report(hung.reports, 'k8s-node2')!.error?.kind, 'timeout');
     server.reset();
     server.inject({ kind: 'exec-drop', match: { pod: 'web-1' } });
