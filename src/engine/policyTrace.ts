@@ -13,20 +13,58 @@
 // ICMP has no place in NetworkPolicy's ports: only a rule without ports allows it (policy/flow.ts).
 import { kubernetesOf, type Host } from '../capture/document';
 import type { KubeSection } from '../capture/kubernetes';
-import { evaluatePolicy, type DirectionResult, type PolicyResult } from './policy';
+import { evaluatePolicy, policyIndexOf, type DirectionResult, type PolicyResult } from './policy';
 import { displayName, policyEnforcement, type PolicyEnforcement } from './policyEnforcement';
 import type { Network } from './network';
 import { apiEvidence } from './services';
+import type { ServiceFinding } from './serviceFindings';
 import type { Evidence, Flow, PolicyStepDetail, TracePath } from './trace';
 import { step } from './walk/stage';
 
 /** A CNI's own policy chains in a node's rules: where they are, the kernel's rules decide. */
 const POLICY_CHAINS = /^(?::|-N |\s*chain )(?:cali-(?:pi|po|tw|fw)-|KUBE-(?:NWPLCY|POD-FW)-|ANTREA-|WEAVE-NPC)|^table inet kube-network-policies \{/m;
 
-function hasPolicyRules(net: Network, node: string | undefined): boolean {
-  if (node === undefined) return false;
+/** The first line of a node's rules that shows its CNI's policy chains (evidence), or undefined. */
+function policyRulesLine(net: Network, node: string | undefined): Evidence | undefined {
+  if (node === undefined) return undefined;
   const p = net.hosts.get(node)?.host.probes;
-  return [p?.iptables, p?.ip6tables, p?.nft].some((t) => t !== undefined && POLICY_CHAINS.test(t));
+  for (const probe of ['iptables', 'ip6tables', 'nft'] as const) {
+    const text = p?.[probe];
+    const m = text !== undefined ? POLICY_CHAINS.exec(text) : null;
+    if (!m || text === undefined) continue;
+    const start = text.lastIndexOf('\n', m.index) + 1;
+    const end = text.indexOf('\n', m.index);
+    return { host: node, probe, line: text.slice(0, start).split('\n').length, raw: text.slice(start, end === -1 ? undefined : end) };
+  }
+  return undefined;
+}
+
+/**
+ * Where the CNI's own rules decided and the API says otherwise: the rules let through what the API
+ * denies, or drop what it allows (Calico's Felix, say, has not caught up with the API, or programmed it wrong).
+ */
+function disagreement(dir: 'egress' | 'ingress', d: PolicyStepDetail, p: TracePath, node: string, rules: Evidence, apiEvidence: Evidence[]): ServiceFinding | undefined {
+  const stoppedHere = p.dropAt?.host === node && (p.verdict === 'filtered' || p.verdict === 'rejected');
+  const passed = !stoppedHere && p.hops.some((h) => h.host === node) && (dir === 'egress' ? p.hops.at(-1)!.host !== node || p.verdict === 'delivered' : p.verdict === 'delivered');
+  if (d.verdict === 'denied' && !passed) return undefined;
+  if (d.verdict === 'allowed' && !stoppedHere) return undefined;
+  const owner = d.enforcers.join(', ') || 'the CNI';
+  // The rule that stopped it: the last netfilter step with a line (the verdict step itself has none).
+  const drop = stoppedHere ? [...p.hops.at(-1)!.steps].reverse().find((x) => x.kind === 'netfilter' && x.records.length > 0) : undefined;
+  const expected = `${d.direction} of ${d.subject} ${d.verdict === 'denied' ? 'denied' : 'allowed'} for ${d.peer}: ${d.explanation}`;
+  const actual = d.verdict === 'denied' ? `${node}'s rules let the packet through` : `${node}'s rules ${p.verdict === 'rejected' ? 'reject' : 'drop'} it${drop?.records[0] ? ` (${drop.records[0].raw.trim()})` : ''}`;
+  return {
+    kind: 'policy-disagreement',
+    host: node,
+    probe: rules.probe,
+    evidence: [rules, ...(drop?.records ?? [])],
+    api: { says: d.explanation, evidence: apiEvidence },
+    text: `The NetworkPolicies in the API and ${node}'s policy rules disagree about this flow: the API says ${d.verdict === 'denied' ? 'deny' : 'allow'}, the rules ${d.verdict === 'denied' ? 'allow' : 'deny'} it.`,
+    expected,
+    actual,
+    owner,
+    fix: `Check ${owner}'s agent on ${node}: whether it has synced the policies (its logs, its status), and compare its rules with the policies that select ${d.subject}.`,
+  };
 }
 
 function podRef(h: Host | undefined): string | undefined {
@@ -79,9 +117,10 @@ const governed = (d: DirectionResult) => d.subject === 'pod' && (d.isolated || d
  * Adds the policy steps to each path of a trace and stops the paths an enforced policy denies
  * (`policy-denied`). `from` is the traced source host.
  */
-export function applyPolicy(net: Network, flow: Flow, from: Host, paths: TracePath[]): void {
+export function applyPolicy(net: Network, flow: Flow, from: Host, paths: TracePath[]): ServiceFinding[] {
+  const findings: ServiceFinding[] = [];
   const kube = kubernetesOf(net.capture);
-  if (kube.networkPolicies.length + kube.adminNetworkPolicies.length + kube.baselineAdminNetworkPolicies.length === 0) return;
+  if (kube.networkPolicies.length + kube.adminNetworkPolicies.length + kube.baselineAdminNetworkPolicies.length === 0) return findings;
   const enforcement = policyEnforcement(net.capture, net.hosts);
   const proto = flow.proto === 'tcp' ? 'TCP' : flow.proto === 'udp' ? 'UDP' : flow.proto === 'sctp' ? 'SCTP' : 'ICMP';
   const srcRef = podRef(from) ?? flow.src;
@@ -94,6 +133,13 @@ export function applyPolicy(net: Network, flow: Flow, from: Host, paths: TracePa
     }
     return cache.get(key);
   };
+  // The node each pod of the capture runs on (the API's nodeName where the capture has no host for it).
+  const podNodes = new Map<string, string | undefined>();
+  for (const ns of net.hosts.values()) {
+    const ref = podRef(ns.host);
+    if (ref !== undefined) podNodes.set(ref, ns.host.node);
+  }
+  const nodeOf = (ref: string) => podNodes.get(ref) ?? policyIndexOf(kube).cluster.byKey.get(ref)?.nodeName;
   for (const p of paths) {
     if (p.floodCopy || p.ending === 'discarded' || p.hops.length === 0) continue;
     const lastHost = net.hosts.get(p.hops.at(-1)!.host)?.host;
@@ -101,40 +147,62 @@ export function applyPolicy(net: Network, flow: Flow, from: Host, paths: TracePa
     const r = evaluate(dstPod ?? p.endpoint?.ip ?? flow.dst, p.endpoint?.port ?? flow.dport);
     if (!r) continue;
     const records = (d: DirectionResult) => policyEvidence(kube, d);
-    // Egress: at the source pod's node, as the packet comes in from the pod.
-    if (governed(r.egress) && from.role === 'pod') {
-      const at = p.hops.findIndex((h) => h.host === from.node);
-      const i = at >= 0 ? at : 0;
-      const d = detailOf('egress', r, r.egress, enforcement, hasPolicyRules(net, from.node));
+    // Egress: at the source pod's node, as the packet comes in from the pod (a path that never got
+    // there, stopped in the pod itself, is not policy's).
+    const at = from.role === 'pod' ? p.hops.findIndex((h) => h.host === from.node) : -1;
+    if (governed(r.egress) && at >= 0) {
+      const rules = policyRulesLine(net, from.node);
+      const d = detailOf('egress', r, r.egress, enforcement, rules !== undefined);
       const s = step('policy', d, records(r.egress), d.effect === 'drop' ? { inferred: true } : {});
+      const f = rules && from.node !== undefined ? disagreement('egress', d, p, from.node, rules, records(r.egress)) : undefined;
+      if (f) findings.push(f);
+      const hop = p.hops[at]!;
       if (d.effect === 'drop') {
-        const hop = p.hops[i]!;
-        p.hops = [...p.hops.slice(0, i), { ...hop, out: null, steps: [s] }];
+        p.hops = [...p.hops.slice(0, at), { ...hop, out: null, steps: [s] }];
         deny(p, hop.host, hop.in, s.text);
         continue;
       }
-      p.hops[i] = { ...p.hops[i]!, steps: [s, ...p.hops[i]!.steps] };
+      p.hops[at] = { ...hop, steps: [s, ...hop.steps] };
     }
-    // Ingress: at the destination pod's node, before the packet goes into the pod.
-    if (dstPod !== undefined && governed(r.ingress)) {
-      const node = lastHost?.node;
+    // Ingress: at the destination pod's node, before the packet goes into the pod. A path stopped on
+    // that node by the CNI's own rules gets the API's view beside them; one stopped anywhere else never
+    // reached policy.
+    const dstRef = r.flow.to.pod;
+    if (dstRef !== undefined && governed(r.ingress)) {
+      const node = nodeOf(dstRef);
+      const delivered = p.verdict === 'delivered';
       let i = -1;
-      for (let k = p.hops.length - 2; k >= 0; k--) if (p.hops[k]!.host === node) {
-        i = k;
-        break;
+      for (let k = p.hops.length - (delivered ? 2 : 1); k >= 0; k--) {
+        if (p.hops[k]!.host === node) {
+          i = k;
+          break;
+        }
       }
-      if (i < 0) i = p.hops.length - 1;
-      const d = detailOf('ingress', r, r.ingress, enforcement, hasPolicyRules(net, node));
+      if (i < 0 || node === undefined) continue;
+      const rules = policyRulesLine(net, node);
+      const d = detailOf('ingress', r, r.ingress, enforcement, rules !== undefined);
+      if (!delivered && d.effect !== 'rules-decide') continue;
       const s = step('policy', d, records(r.ingress), d.effect === 'drop' ? { inferred: true } : {});
+      const f = rules ? disagreement('ingress', d, p, node, rules, records(r.ingress)) : undefined;
+      if (f) findings.push(f);
       const hop = p.hops[i]!;
       if (d.effect === 'drop') {
         p.hops = [...p.hops.slice(0, i), { ...hop, out: null, steps: [...hop.steps, s] }];
         deny(p, hop.host, hop.out, s.text);
         continue;
       }
-      p.hops[i] = { ...hop, steps: [...hop.steps, s] };
+      // Beside the rules' own verdict on a path they stopped: just before it.
+      p.hops[i] = { ...hop, steps: delivered || i !== p.hops.length - 1 ? [...hop.steps, s] : [...hop.steps.slice(0, -1), s, hop.steps.at(-1)!] };
     }
   }
+  // One finding per host and direction is enough to say it (a Service's endpoints repeat it).
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const k = `${f.host}|${f.expected}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }
 
 function deny(p: TracePath, host: string, dev: string | null, reason: string): void {

@@ -24,7 +24,7 @@ import type { Netns } from './netns';
 import { portEndpoints, programmedEndpoints, protoOf, serviceIndexOf, servicePortLabel, servicesAt, type ServiceEndpoint, type ServiceIndex, type ServicePortView, type ServiceView } from './services';
 import type { Evidence } from './trace';
 
-export type FindingKind = 'endpoint-missing' | 'endpoint-stale' | 'service-missing' | 'service-stale' | 'no-kube-proxy-rules';
+export type FindingKind = 'endpoint-missing' | 'endpoint-stale' | 'service-missing' | 'service-stale' | 'no-kube-proxy-rules' | 'policy-disagreement';
 export type KubeProxyMode = 'iptables' | 'nftables' | 'ipvs';
 
 export interface ServiceFinding {
@@ -46,7 +46,8 @@ export interface ServiceFinding {
   text: string;
   expected: string;
   actual: string;
-  owner: 'kube-proxy';
+  /** The component that owns the node's rules: kube-proxy, or the CNI that programs policy (policyTrace.ts). */
+  owner: string;
   fix: string;
 }
 

@@ -110,6 +110,32 @@ describe('NetworkPolicy in traces', () => {
     const [s] = policySteps(r.paths[0]!);
     assert.equal(s!.d.effect, 'rules-decide');
     assert.match(s!.step.text, /Calico's own rules for policy are in the capture: the kernel's rules decide/);
+    // ... and they let through what the API denies: a finding, with the rules' line and the policy.
+    const f = r.findings?.find((x) => x.kind === 'policy-disagreement');
+    assert.ok(f, JSON.stringify(r.findings));
+    assert.deepEqual([f.host, f.probe, f.owner, f.evidence[0]!.raw], ['k8s-node2', 'iptables', 'Calico', ':cali-fw-cali1234567890a - [0:0]']);
+    assert.match(f.expected, /^ingress of default\/web-1 denied for monitoring\/prometheus-0: denied, because default\/default-deny-web isolates/);
+    assert.equal(f.actual, "k8s-node2's rules let the packet through");
+    assert.deepEqual(f.api.evidence.map((e) => e.probe), ['networkPolicies[0]']);
+  });
+
+  test('the CNI\'s rules drop what the API allows: filtered where the rules say, and a finding', () => {
+    const allowAll = policy('default', 'allow-all-web', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{}] });
+    const net = demo([allowAll], {
+      calico: true,
+      change: (d) => {
+        const h = d.hosts.find((x) => x.name === 'k8s-node2')!;
+        const t = h.probes!.iptables!;
+        const at = t.indexOf('-A FORWARD');
+        h.probes!.iptables = t.slice(0, at).replace('*filter\n', '*filter\n:cali-tw-cali1234567890a - [0:0]\n') + '-A FORWARD -d 10.244.1.3/32 -j cali-tw-cali1234567890a\n-A cali-tw-cali1234567890a -m comment --comment "cali:stale" -j DROP\n' + t.slice(at);
+      },
+    });
+    const r = trace(net, web1);
+    assert.deepEqual([r.verdict, r.dropAt?.host], ['filtered', 'k8s-node2']);
+    const f = r.findings?.find((x) => x.kind === 'policy-disagreement');
+    assert.ok(f, JSON.stringify(r.findings));
+    assert.match(f.actual, /^k8s-node2's rules drop it \(-A cali-tw-cali1234567890a -m comment --comment "cali:stale" -j DROP\)$/);
+    assert.match(f.text, /the API says allow, the rules deny it/);
   });
 
   test('a capture that shows no CNI either way (a plain bridge lab): enforcement is assumed, and the step says so', () => {
