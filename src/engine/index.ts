@@ -132,7 +132,7 @@ export function simulate(net: Network, req: TraceRequest): TraceOutcome {
   const flow: Flow = { src: pkt.src.toString(), dst: dst.toString(), proto, ...(pkt.sport !== undefined ? { sport: pkt.sport } : {}), ...(pkt.dport !== undefined ? { dport: pkt.dport } : {}), size, df: pkt.df };
   if (pkt.src.isUnspecified() && sim.pickedSrc) flow.src = sim.pickedSrc.toString();
   // NetworkPolicy: a step at the pods it governs; an enforced denial stops the path there.
-  const policyFindings = applyPolicy(net, flow, fromHost, traces);
+  const policy = applyPolicy(net, flow, fromHost, traces);
 
   // A copy discarded by a host it was not for is what flooding (or a VXLAN default entry) does: no failure.
   // A path the rules pick with no chance at all (a quiesced IPVS server, probability 0) is no failure.
@@ -160,9 +160,12 @@ export function simulate(net: Network, req: TraceRequest): TraceOutcome {
   // Where the API and the first node's kube-proxy rules disagree about the Service traced to.
   const adapter = net.netfilter instanceof NetfilterAdapter ? net.netfilter : undefined;
   const findings = findingsForTrace(net, result, { ...(service !== undefined ? { service } : {}), ...(adapter ? { rulesetOf: (n: Netns) => adapter.ruleset(n) } : {}) });
-  findings.push(...policyFindings);
+  findings.push(...policy.findings);
   if (findings.length) result.findings = findings;
-  if (result.verdict !== 'delivered' && service === undefined && !traces.some((t) => t.endpoint !== undefined)) {
+  // A denial by NetworkPolicy: the policy objects are where the cause lives.
+  const denied = policy.diagnosis.get(top);
+  if (denied) result.diagnosis = [denied];
+  else if (result.verdict !== 'delivered' && service === undefined && !traces.some((t) => t.endpoint !== undefined)) {
     const d = servicePortDiagnosis(net, fromHost, dst, proto, pkt.dport);
     if (d) result.diagnosis = [d];
   }

@@ -18,7 +18,7 @@ import { displayName, policyEnforcement, type PolicyEnforcement } from './policy
 import type { Network } from './network';
 import { apiEvidence } from './services';
 import type { ServiceFinding } from './serviceFindings';
-import type { Evidence, Flow, PolicyStepDetail, TracePath } from './trace';
+import type { Diagnosis, Evidence, Flow, PolicyStepDetail, TracePath } from './trace';
 import { step } from './walk/stage';
 
 /** A CNI's own policy chains in a node's rules: where they are, the kernel's rules decide. */
@@ -117,10 +117,11 @@ const governed = (d: DirectionResult) => d.subject === 'pod' && (d.isolated || d
  * Adds the policy steps to each path of a trace and stops the paths an enforced policy denies
  * (`policy-denied`). `from` is the traced source host.
  */
-export function applyPolicy(net: Network, flow: Flow, from: Host, paths: TracePath[]): ServiceFinding[] {
+export function applyPolicy(net: Network, flow: Flow, from: Host, paths: TracePath[]): { findings: ServiceFinding[]; diagnosis: Map<TracePath, Diagnosis> } {
   const findings: ServiceFinding[] = [];
+  const diagnosis = new Map<TracePath, Diagnosis>();
   const kube = kubernetesOf(net.capture);
-  if (kube.networkPolicies.length + kube.adminNetworkPolicies.length + kube.baselineAdminNetworkPolicies.length === 0) return findings;
+  if (kube.networkPolicies.length + kube.adminNetworkPolicies.length + kube.baselineAdminNetworkPolicies.length === 0) return { findings, diagnosis };
   const enforcement = policyEnforcement(net.capture, net.hosts);
   const proto = flow.proto === 'tcp' ? 'TCP' : flow.proto === 'udp' ? 'UDP' : flow.proto === 'sctp' ? 'SCTP' : 'ICMP';
   const srcRef = podRef(from) ?? flow.src;
@@ -160,6 +161,7 @@ export function applyPolicy(net: Network, flow: Flow, from: Host, paths: TracePa
       if (d.effect === 'drop') {
         p.hops = [...p.hops.slice(0, at), { ...hop, out: null, steps: [s] }];
         deny(p, hop.host, hop.in, s.text);
+        diagnosis.set(p, denialDiagnosis(d, s.records, flow, p.endpoint?.port ?? flow.dport));
         continue;
       }
       p.hops[at] = { ...hop, steps: [s, ...hop.steps] };
@@ -189,6 +191,7 @@ export function applyPolicy(net: Network, flow: Flow, from: Host, paths: TracePa
       if (d.effect === 'drop') {
         p.hops = [...p.hops.slice(0, i), { ...hop, out: null, steps: [...hop.steps, s] }];
         deny(p, hop.host, hop.out, s.text);
+        diagnosis.set(p, denialDiagnosis(d, s.records, flow, p.endpoint?.port ?? flow.dport));
         continue;
       }
       // Beside the rules' own verdict on a path they stopped: just before it.
@@ -197,12 +200,13 @@ export function applyPolicy(net: Network, flow: Flow, from: Host, paths: TracePa
   }
   // One finding per host and direction is enough to say it (a Service's endpoints repeat it).
   const seen = new Set<string>();
-  return findings.filter((f) => {
+  const unique = findings.filter((f) => {
     const k = `${f.host}|${f.expected}`;
     if (seen.has(k)) return false;
     seen.add(k);
     return true;
   });
+  return { findings: unique, diagnosis };
 }
 
 function deny(p: TracePath, host: string, dev: string | null, reason: string): void {
@@ -210,5 +214,35 @@ function deny(p: TracePath, host: string, dev: string | null, reason: string): v
   p.dropAt = { host, dev };
   p.reason = reason;
   p.ending = 'dropped';
+}
+
+/** The cause of a policy-denied path, where it lives (the policy objects) and what would change it. */
+function denialDiagnosis(d: PolicyStepDetail, evidence: Evidence[], flow: Flow, port: number | undefined): Diagnosis {
+  const what = `${flow.proto.toUpperCase()}${port !== undefined ? ` ${port}` : ''}`;
+  const admin = d.deniedBy?.[0];
+  const first = evidence[0];
+  if (admin) {
+    return {
+      kind: 'policy-denied',
+      host: 'kubernetes',
+      probe: first?.probe ?? 'adminNetworkPolicies',
+      text: d.explanation,
+      expected: `${d.direction} of ${d.subject} from/to ${d.peer} on ${what} allowed`,
+      actual: `${admin.tier === 'admin' ? 'AdminNetworkPolicy' : 'BaselineAdminNetworkPolicy'} ${admin.policy} denies it (rule ${admin.ruleName ?? admin.rule}${admin.priority !== undefined ? `, priority ${admin.priority}` : ''})`,
+      owner: `${admin.tier === 'admin' ? 'AdminNetworkPolicy' : 'BaselineAdminNetworkPolicy'} ${admin.policy}`,
+      fix: `If ${d.subject} should get this traffic, change that rule or put an Allow rule before it (a lower priority number); NetworkPolicy cannot override an admin Deny.`,
+    };
+  }
+  const policies = d.policies.length ? d.policies.join(', ') : 'the policies that select it';
+  return {
+    kind: 'policy-denied',
+    host: 'kubernetes',
+    probe: first?.probe ?? 'networkPolicies',
+    text: d.explanation,
+    expected: `a rule of a NetworkPolicy selecting ${d.subject} for ${d.direction} allows ${d.peer} on ${what}`,
+    actual: `${policies} ${d.policies.length > 1 ? 'isolate' : 'isolates'} ${d.subject} for ${d.direction}, and none of ${d.policies.length > 1 ? 'their' : 'its'} rules allows ${d.peer} on ${what}`,
+    owner: `NetworkPolicy ${d.policies[0] ?? ''}`.trim(),
+    fix: `If this flow should pass, add an ${d.direction} rule allowing ${d.peer} on ${what} to ${d.policies[0] ?? 'a policy that selects it'} (or a new NetworkPolicy selecting ${d.subject}); check the peer's labels and its namespace's labels against the rules' selectors.`,
+  };
 }
 

@@ -185,7 +185,7 @@ export interface Diagnosis {
   owner: string;
   fix: string;
   /** What kind of cause, for views and tests. */
-  kind: 'service-port-not-served';
+  kind: 'service-port-not-served' | 'policy-denied';
 }
 
 // ---- where the tables do not decide (dataplane.ts) ----------------------------------------------

@@ -66,6 +66,11 @@ describe('NetworkPolicy in traces', () => {
     assert.equal(s.inferred, true);
     assert.match(s.text, /Calico enforces NetworkPolicy here and drops the packet/);
     assert.equal(r.reason, s.text);
+    // The cause lives in the policy objects: the diagnosis says which, what it lacks, and the fix.
+    assert.deepEqual(r.diagnosis?.map((d) => [d.kind, d.host, d.probe, d.owner]), [['policy-denied', 'kubernetes', 'networkPolicies[0]', 'NetworkPolicy default/default-deny-web']]);
+    const d = r.diagnosis![0]!;
+    assert.equal(d.actual, 'default/default-deny-web isolates default/web-1 for ingress, and none of its rules allows monitoring/prometheus-0 on TCP 8080');
+    assert.match(d.fix, /^If this flow should pass, add an ingress rule allowing monitoring\/prometheus-0 on TCP 8080 to default\/default-deny-web/);
   });
 
   test('egress: a policy isolating prometheus-0 for egress with no rule stops it at its own node', () => {
