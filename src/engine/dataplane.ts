@@ -32,8 +32,8 @@ function lineOf(text: string, index: number): { line: number; raw: string } {
   return { line, raw: text.slice(start, end === -1 ? undefined : end) };
 }
 
-/** The first line of `text` that `re` (multiline) matches, as evidence. */
-function find(host: string, probe: string, text: string | undefined, re: RegExp): Evidence | undefined {
+/** The first line of `text` that `re` (multiline) matches, as evidence (the line holding the match's start). */
+export function matchEvidence(host: string, probe: string, text: string | undefined, re: RegExp): Evidence | undefined {
   if (text === undefined) return undefined;
   const m = re.exec(text);
   if (!m) return undefined;
@@ -44,7 +44,7 @@ function find(host: string, probe: string, text: string | undefined, re: RegExp)
 // of it (`-A NAME`); nft prints `chain NAME {` and `table ip kube-proxy {`.
 const KUBE_PROXY_IPT = /^(?::|-[NA] )KUBE-(SERVICES|SVC-|SEP-|NODEPORTS)/m;
 const CILIUM_IPT = /^(?::|-[NA] )CILIUM_/m;
-const KUBE_PROXY_NFT = /^table ip6? kube-proxy \{|^\s*chain (KUBE-SERVICES|services) \{/m;
+const KUBE_PROXY_NFT = /^table ip6? kube-proxy \{|^[ \t]*chain (KUBE-SERVICES|services) \{/m;
 
 function kprSetting(v: unknown): 'yes' | 'no' | undefined {
   if (typeof v !== 'string' && typeof v !== 'boolean') return undefined;
@@ -106,8 +106,8 @@ export function detectDataplanes(capture: Capture, hosts: ReadonlyMap<string, Ne
 
     const ipt = h.probes?.iptables;
     const nft = h.probes?.nft;
-    const kubeProxy = find(h.name, 'iptables', ipt, KUBE_PROXY_IPT) ?? find(h.name, 'nft', nft, KUBE_PROXY_NFT);
-    const ciliumChain = find(h.name, 'iptables', ipt, CILIUM_IPT);
+    const kubeProxy = matchEvidence(h.name, 'iptables', ipt, KUBE_PROXY_IPT) ?? matchEvidence(h.name, 'nft', nft, KUBE_PROXY_NFT);
+    const ciliumChain = matchEvidence(h.name, 'iptables', ipt, CILIUM_IPT);
     let kpr: CiliumNode['kubeProxyReplacement'] = 'unknown';
     const configured = kprSetting(meta?.cilium?.kubeProxyReplacement);
     if (kubeProxy) {

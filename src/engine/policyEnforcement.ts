@@ -9,6 +9,7 @@
 // (API objects), their devices on the nodes (links) and their chains in the nodes' rules (iptables,
 // nft), and the collector's `metadata.cni`. Pure.
 import { kubernetesOf, type Capture } from '../capture/document';
+import { matchEvidence } from './dataplane';
 import { apiEvidence } from './services';
 import type { Netns } from './netns';
 import type { Evidence } from './trace';
@@ -77,20 +78,12 @@ const DEVICES: { name: PolicyEnforcer | NonEnforcingCni; re: RegExp }[] = [
 
 /** Policy chains in the nodes' rules (iptables-save `:NAME`, iptables -S `-N NAME`, nft `chain NAME {`). */
 const CHAINS: { name: PolicyEnforcer; re: RegExp }[] = [
-  { name: 'calico', re: /^(?::|-N |\s*chain )cali-(pi|po|tw|fw)-/m },
-  { name: 'kube-router', re: /^(?::|-N |\s*chain )KUBE-(NWPLCY|POD-FW)-/m },
-  { name: 'antrea', re: /^(?::|-N |\s*chain )ANTREA-/m },
-  { name: 'weave-net', re: /^(?::|-N |\s*chain )WEAVE-NPC/m },
+  { name: 'calico', re: /^(?::|-N |[ \t]*chain )cali-(pi|po|tw|fw)-/m },
+  { name: 'kube-router', re: /^(?::|-N |[ \t]*chain )KUBE-(NWPLCY|POD-FW)-/m },
+  { name: 'antrea', re: /^(?::|-N |[ \t]*chain )ANTREA-/m },
+  { name: 'weave-net', re: /^(?::|-N |[ \t]*chain )WEAVE-NPC/m },
   { name: 'kube-network-policies', re: /^table inet kube-network-policies \{/m },
 ];
-
-function lineOf(text: string, index: number): { line: number; raw: string } {
-  let line = 1;
-  for (let i = text.indexOf('\n'); i !== -1 && i < index; i = text.indexOf('\n', i + 1)) line++;
-  const start = text.lastIndexOf('\n', index - 1) + 1;
-  const end = text.indexOf('\n', index);
-  return { line, raw: text.slice(start, end === -1 ? undefined : end) };
-}
 
 const enforcements = new WeakMap<Capture, PolicyEnforcement>();
 
@@ -125,11 +118,9 @@ export function policyEnforcement(capture: Capture, hosts: ReadonlyMap<string, N
       if (d) add({ name: d.name, what: `device ${iface.name} on ${h.name}`, ...(iface.link ? { evidence: { host: h.name, probe: 'links', line: iface.link.src.line, raw: iface.link.src.raw } } : {}) });
     }
     for (const probe of ['iptables', 'ip6tables', 'nft'] as const) {
-      const text = h.probes?.[probe];
-      if (!text) continue;
       for (const c of CHAINS) {
-        const m = c.re.exec(text);
-        if (m) add({ name: c.name, what: `${DISPLAY[c.name]}'s policy chains in ${h.name}'s ${probe} rules`, evidence: { host: h.name, probe, ...lineOf(text, m.index + (m[0].startsWith('\n') ? 1 : 0)) } });
+        const evidence = matchEvidence(h.name, probe, h.probes?.[probe], c.re);
+        if (evidence) add({ name: c.name, what: `${DISPLAY[c.name]}'s policy chains in ${h.name}'s ${probe} rules`, evidence });
       }
     }
   }

@@ -14,6 +14,7 @@
 import { kubernetesOf, type Host } from '../capture/document';
 import type { KubeSection } from '../capture/kubernetes';
 import { evaluatePolicy, policyIndexOf, type DirectionResult, type PolicyResult } from './policy';
+import { matchEvidence } from './dataplane';
 import { displayName, policyEnforcement, type PolicyEnforcement } from './policyEnforcement';
 import type { Network } from './network';
 import { apiEvidence } from './services';
@@ -22,19 +23,15 @@ import type { Diagnosis, Evidence, Flow, PolicyStepDetail, TracePath } from './t
 import { step } from './walk/stage';
 
 /** A CNI's own policy chains in a node's rules: where they are, the kernel's rules decide. */
-const POLICY_CHAINS = /^(?::|-N |\s*chain )(?:cali-(?:pi|po|tw|fw)-|KUBE-(?:NWPLCY|POD-FW)-|ANTREA-|WEAVE-NPC)|^table inet kube-network-policies \{/m;
+const POLICY_CHAINS = /^(?::|-N |[ \t]*chain )(?:cali-(?:pi|po|tw|fw)-|KUBE-(?:NWPLCY|POD-FW)-|ANTREA-|WEAVE-NPC)|^table inet kube-network-policies \{/m;
 
 /** The first line of a node's rules that shows its CNI's policy chains (evidence), or undefined. */
 function policyRulesLine(net: Network, node: string | undefined): Evidence | undefined {
   if (node === undefined) return undefined;
   const p = net.hosts.get(node)?.host.probes;
   for (const probe of ['iptables', 'ip6tables', 'nft'] as const) {
-    const text = p?.[probe];
-    const m = text !== undefined ? POLICY_CHAINS.exec(text) : null;
-    if (!m || text === undefined) continue;
-    const start = text.lastIndexOf('\n', m.index) + 1;
-    const end = text.indexOf('\n', m.index);
-    return { host: node, probe, line: text.slice(0, start).split('\n').length, raw: text.slice(start, end === -1 ? undefined : end) };
+    const e = matchEvidence(node, probe, p?.[probe], POLICY_CHAINS);
+    if (e) return e;
   }
   return undefined;
 }
