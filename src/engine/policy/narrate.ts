@@ -11,7 +11,7 @@ function list(xs: string[], word: 'and' | 'or'): string {
 }
 
 function flowText(flow: Flow): string {
-  return flow.port !== undefined ? `${flow.proto} ${flow.port}` : `${flow.proto} (no port given)`;
+  return flow.port !== undefined ? `${flow.proto} ${flow.port}` : flow.proto === 'ICMP' ? 'ICMP' : `${flow.proto} (no port given)`;
 }
 
 function portText(e: PortEntry | undefined, index: number | undefined, flow: Flow): string {

@@ -162,7 +162,9 @@ describe('NetworkPolicy in traces', () => {
   test('ICMP (a ping): no port entry names it, so a rule with ports does not allow it and one without does', () => {
     const ping = { from: 'monitoring/prometheus-0', to: 'default/web-1' } as const;
     const portRule = policy('default', 'web-8080', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ ports: [{ protocol: 'TCP', port: 8080 }] }] });
-    assert.equal(trace(demo([portRule], { calico: true }), ping).verdict, 'policy-denied');
+    const denied = trace(demo([portRule], { calico: true }), ping);
+    assert.equal(denied.verdict, 'policy-denied');
+    assert.match(denied.reason, /no rule of default\/web-8080 allows monitoring\/prometheus-0 on ICMP\. /);
     assert.equal(trace(demo([portRule], { calico: true }), web1).verdict, 'delivered', 'the same rule allows TCP 8080');
     const anyPort = policy('default', 'web-any', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ namespaceSelector: {} }] }] });
     const r = trace(demo([anyPort], { calico: true }), ping);
