@@ -3,30 +3,11 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, run, type Io } from '../../../src/cli/main';
+import { EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, run } from '../../../src/cli/main';
 import { KubeError } from '../../../src/kube/api';
 import { FakeCluster } from '../kube/fake-cluster';
+import { fakeIo } from './fake-io';
 
-function fakeIo(files: Record<string, string> = {}): { io: Io; files: Record<string, string>; stdout: () => string; stderr: () => string } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-    read: (p) => {
-      if (!(p in files)) throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
-      return files[p]!;
-    },
-    demoCapture: 'demo.json',
-    write: (p, t) => {
-      files[p] = t;
-    },
-    cluster: () => {
-      throw new Error('no cluster in this test');
-    },
-  };
-  return { io, files, stdout: () => out.join(''), stderr: () => err.join('') };
-}
 
 const capture = (hosts: unknown[]) => JSON.stringify({ apiVersion: 'netpath/v1', kind: 'Capture', metadata: { cluster: 'c1' }, hosts });
 

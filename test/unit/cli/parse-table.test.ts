@@ -1,31 +1,10 @@
 // `netpath parse iptables --table TABLE`: the table of `iptables -S` output the text does not name.
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
-import { EXIT_OK, EXIT_USAGE, run, type Io } from '../../../src/cli/main';
+import { EXIT_OK, EXIT_USAGE, run } from '../../../src/cli/main';
+import { fakeIo } from './fake-io';
 
-function io(files: Record<string, string>): { io: Io; stdout: () => string; stderr: () => string } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: {
-      out: (t) => out.push(t),
-      err: (t) => err.push(t),
-      read: (p) => {
-        if (!(p in files)) throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
-        return files[p]!;
-      },
-      demoCapture: 'demo.json',
-      write: () => {
-        throw new Error('no writes in this test');
-      },
-      cluster: () => {
-        throw new Error('no cluster in this test');
-      },
-    },
-    stdout: () => out.join(''),
-    stderr: () => err.join(''),
-  };
-}
+const io = (files: Record<string, string>) => fakeIo(files);
 
 const natS = '-P PREROUTING ACCEPT\n-N KUBE-SERVICES\n-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES\n';
 

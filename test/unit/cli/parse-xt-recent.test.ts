@@ -2,33 +2,12 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { recordsTable } from '../../../src/capture/text';
-import { EXIT_OK, run, type Io } from '../../../src/cli/main';
+import { EXIT_OK, run } from '../../../src/cli/main';
 import { parseProbe } from '../../../src/parsers';
 import { fixtureBody } from '../parsers/fixture-body';
+import { fakeIo } from './fake-io';
 
-function io(files: Record<string, string>): { io: Io; stdout: () => string; stderr: () => string } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: {
-      out: (t) => out.push(t),
-      err: (t) => err.push(t),
-      read: (p) => {
-        if (!(p in files)) throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
-        return files[p]!;
-      },
-      demoCapture: 'demo.json',
-      write: () => {
-        throw new Error('no writes in this test');
-      },
-      cluster: () => {
-        throw new Error('no cluster in this test');
-      },
-    },
-    stdout: () => out.join(''),
-    stderr: () => err.join(''),
-  };
-}
+const io = (files: Record<string, string>) => fakeIo(files);
 
 describe('netpath parse xt_recent', () => {
   test('--text: one row per client with its list, then the clock with the tick rate it gives', async () => {

@@ -7,13 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WriteStream } from 'node:tty';
 import { after, describe, test } from 'node:test';
-import { EXIT_BAD_INPUT, EXIT_DROPPED, EXIT_INSUFFICIENT_DATA, EXIT_OK, EXIT_USAGE, run, type Io } from '../../../src/cli/main';
+import { EXIT_BAD_INPUT, EXIT_DROPPED, EXIT_INSUFFICIENT_DATA, EXIT_OK, EXIT_USAGE, run } from '../../../src/cli/main';
 import { traceExitCode } from '../../../src/cli/exit';
 import { ansi, plain, useColor, type Role, type Style, type Terminal } from '../../../src/cli/style';
 import { traceShort, traceText } from '../../../src/cli/traceText';
 import type { Capture } from '../../../src/capture/document';
 import { VERDICTS, type TraceRequest, type TraceResult } from '../../../src/engine';
 import { FakeCluster } from '../kube/fake-cluster';
+import { fakeIo } from './fake-io';
 import { demo, edit, trace } from '../webview/cases';
 
 const repo = join(__dirname, '../../..');
@@ -29,28 +30,6 @@ const realHasColors = WriteStream.prototype.hasColors as (env?: object) => boole
 const tty: Terminal = { isTTY: true, hasColors: (env?: object) => realHasColors.call(undefined, env ?? {}) };
 const pipe: Terminal = {};
 
-function fakeIo(files: Record<string, string>, term: { env?: Record<string, string | undefined>; stdout?: Terminal } = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-    read: (p) => {
-      if (!(p in files)) throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
-      return files[p]!;
-    },
-    demoCapture: 'demo.json',
-    write: (p, t) => {
-      files[p] = t;
-    },
-    cluster: () => {
-      throw new Error('no cluster in this test');
-    },
-    ...(term.env ? { env: term.env } : {}),
-    ...(term.stdout ? { stdout: term.stdout } : {}),
-  };
-  return { io, stdout: () => out.join(''), stderr: () => err.join('') };
-}
 
 const demoText = readFileSync(join(repo, 'examples/demo-flannel-vxlan.json'), 'utf8');
 const json = (c: Capture) => JSON.stringify(c);
