@@ -4,3 +4,4 @@ export { evaluatePolicy, evaluateWith } from './evaluate';
 export { PolicyIndex, policyIndexOf } from './policyIndex';
 export type { TieredPolicy, TieredRule, TieredPeer, Subject, Action, TierName } from './tiered';
 export * from './types';
+export { policyMatrix, policyMatrixWith, parseSelector, MATRIX_MAX_PODS, type MatrixRequest, type MatrixCell, type PolicyMatrix, type MatrixOutcome } from './matrix';
