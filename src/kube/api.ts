@@ -81,7 +81,12 @@ export type KubeErrorKind =
   | 'server'; // anything else the API server refused
 
 /** A cluster error that says what happened and what the user can do about it. */
+/** Marks a KubeError whichever copy of this module made it (the extension bundles client-node's side apart: dist/kube.js). */
+const KUBE_ERROR = Symbol.for('netpath.KubeError');
+
 export class KubeError extends Error {
+  readonly [KUBE_ERROR] = true;
+
   constructor(
     readonly kind: KubeErrorKind,
     message: string,
@@ -91,6 +96,15 @@ export class KubeError extends Error {
   ) {
     super(message);
     this.name = 'KubeError';
+  }
+
+  /**
+   * `e instanceof KubeError` holds for a KubeError from any copy of this module: the extension loads
+   * the cluster client as a separate bundle with its own copy, and the collector (in the extension's
+   * bundle) must still recognise a refused or unserved list as what it is.
+   */
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[KUBE_ERROR] === true;
   }
 }
 
