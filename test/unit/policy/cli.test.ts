@@ -6,8 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { EXIT_BAD_INPUT, EXIT_DROPPED, EXIT_OK, EXIT_USAGE, run, type Io } from '../../../src/cli/main';
+import { EXIT_BAD_INPUT, EXIT_DROPPED, EXIT_OK, EXIT_USAGE, run } from '../../../src/cli/main';
 import { FakeCluster, demoCluster } from '../kube/fake-cluster';
+import { fakeIo as sharedFakeIo } from '../cli/fake-io';
 
 const repo = join(__dirname, '../../..');
 const FIXTURE = join(repo, 'test/fixtures/policy/shop.json');
@@ -15,27 +16,7 @@ const shop = readFileSync(FIXTURE, 'utf8');
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
 
-function fakeIo(files: Record<string, string> = {}, cluster?: FakeCluster) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-    read: (p) => {
-      if (!(p in files)) throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
-      return files[p]!;
-    },
-    demoCapture: 'demo.json',
-    write: (p, t) => {
-      files[p] = t;
-    },
-    cluster: () => {
-      if (!cluster) throw new Error('no cluster in this test');
-      return cluster;
-    },
-  };
-  return { io, stdout: () => out.join(''), stderr: () => err.join('') };
-}
+const fakeIo = (files: Record<string, string> = {}, cluster?: FakeCluster) => sharedFakeIo(files, cluster ? { cluster } : {});
 
 const policy = async (args: string[], files: Record<string, string> = { 'shop.json': shop }) => {
   const f = fakeIo(files);

@@ -7,10 +7,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { readKubernetes, type KubeSection } from '../../../src/capture/kubernetes';
-import { EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, run, type Io } from '../../../src/cli/main';
+import { EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, run } from '../../../src/cli/main';
 import { evaluatePolicy, parseSelector, policyMatrix, type FlowProtocol, type MatrixRequest, type PolicyMatrix } from '../../../src/engine/policy';
 import { FakeCluster, demoCluster } from '../kube/fake-cluster';
 import { anp, banp, baseCluster, np, ns, pod, type Obj } from './helpers';
+import { fakeIo as sharedFakeIo } from '../cli/fake-io';
 
 const shop = readFileSync(join(__dirname, '../../..', 'test/fixtures/policy/shop.json'), 'utf8');
 const shopSection = (): KubeSection => readKubernetes(JSON.parse(shop).kubernetes);
@@ -239,25 +240,7 @@ describe('selector syntax', () => {
   }
 });
 
-function fakeIo(files: Record<string, string>, cluster?: FakeCluster) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-    read: (p) => {
-      if (!(p in files)) throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
-      return files[p]!;
-    },
-    demoCapture: 'demo.json',
-    write: () => undefined,
-    cluster: () => {
-      if (!cluster) throw new Error('no cluster in this test');
-      return cluster;
-    },
-  };
-  return { io, stdout: () => out.join(''), stderr: () => err.join('') };
-}
+const fakeIo = (files: Record<string, string> = {}, cluster?: FakeCluster) => sharedFakeIo(files, cluster ? { cluster } : {});
 
 const cli = async (args: string[], files: Record<string, string> = { 'shop.json': shop }) => {
   const f = fakeIo(files);

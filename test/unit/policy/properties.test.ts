@@ -6,18 +6,8 @@ import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { readKubernetes } from '../../../src/capture/kubernetes';
 import { evaluatePolicy, type PolicyRequest, type PolicyResult } from '../../../src/engine/policy';
+import { prng } from '../../../bench/generate';
 import { anp, banp, np, ns, pod, type Obj } from './helpers';
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Gen {
   constructor(readonly rnd: () => number) {}
