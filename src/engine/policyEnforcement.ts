@@ -9,6 +9,7 @@
 // (API objects), their devices on the nodes (links) and their chains in the nodes' rules (iptables,
 // nft), and the collector's `metadata.cni`. Pure.
 import { kubernetesOf, type Capture } from '../capture/document';
+import { sourceOf } from '../capture/kubernetes';
 import { matchEvidence } from './dataplane';
 import { apiEvidence } from './services';
 import type { Netns } from './netns';
@@ -106,7 +107,7 @@ export function policyEnforcement(capture: Capture, hosts: ReadonlyMap<string, N
     for (const a of AGENT_LABELS) {
       if (a.values.includes(labels[a.key] ?? '')) {
         const name = `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`;
-        add({ name: a.name, what: `agent pod ${name} (${a.key}=${labels[a.key]})`, evidence: apiEvidence(`pods[${i}]`, { kind: 'Pod', metadata: { namespace: p.metadata.namespace, name: p.metadata.name, labels: { [a.key]: labels[a.key] } } }) });
+        add({ name: a.name, what: `agent pod ${name} (${a.key}=${labels[a.key]})`, evidence: apiEvidence(sourceOf(p) ?? `pods[${i}]`, { kind: 'Pod', metadata: { namespace: p.metadata.namespace, name: p.metadata.name, labels: { [a.key]: labels[a.key] } } }) });
       }
     }
   });

@@ -12,7 +12,7 @@
 //     written to be enforced), and the step says it was assumed.
 // ICMP has no place in NetworkPolicy's ports: only a rule without ports allows it (policy/flow.ts).
 import { kubernetesOf, type Host } from '../capture/document';
-import type { KubeSection } from '../capture/kubernetes';
+import { sourceOf, type KubeSection } from '../capture/kubernetes';
 import { evaluatePolicy, policyIndexOf, type DirectionResult, type PolicyResult } from './policy';
 import { matchEvidence } from './dataplane';
 import { displayName, policyEnforcement, type PolicyEnforcement } from './policyEnforcement';
@@ -72,13 +72,14 @@ function podRef(h: Host | undefined): string | undefined {
 function policyEvidence(kube: KubeSection, d: DirectionResult): Evidence[] {
   const out: Evidence[] = [];
   const named = new Set([...d.policies, ...d.allowedBy.map((a) => a.policy)]);
+  // Each object's own JSON path in the capture (an object left out as invalid shifts no index).
   kube.networkPolicies.forEach((np, i) => {
-    if (named.has(`${np.metadata.namespace}/${np.metadata.name}`)) out.push(apiEvidence(`networkPolicies[${i}]`, { kind: 'NetworkPolicy', metadata: { namespace: np.metadata.namespace, name: np.metadata.name }, spec: np.spec }));
+    if (named.has(`${np.metadata.namespace}/${np.metadata.name}`)) out.push(apiEvidence(sourceOf(np) ?? `networkPolicies[${i}]`, { kind: 'NetworkPolicy', metadata: { namespace: np.metadata.namespace, name: np.metadata.name }, spec: np.spec }));
   });
   const admin = new Set([...(d.deniedBy ?? []), ...(d.decidedBy ? [d.decidedBy] : [])].map((r) => `${r.tier}|${r.policy}`));
   for (const [tier, list, path] of [['admin', kube.adminNetworkPolicies, 'adminNetworkPolicies'], ['baseline', kube.baselineAdminNetworkPolicies, 'baselineAdminNetworkPolicies']] as const) {
     list.forEach((p, i) => {
-      if (admin.has(`${tier}|${p.metadata.name}`)) out.push(apiEvidence(`${path}[${i}]`, { kind: p.kind, metadata: { name: p.metadata.name }, spec: p.spec }));
+      if (admin.has(`${tier}|${p.metadata.name}`)) out.push(apiEvidence(sourceOf(p) ?? `${path}[${i}]`, { kind: p.kind, metadata: { name: p.metadata.name }, spec: p.spec }));
     });
   }
   return out;

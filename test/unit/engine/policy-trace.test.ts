@@ -56,6 +56,13 @@ describe('NetworkPolicy in traces', () => {
     assert.equal(hops.at(-1)!.host, 'web-1');
   });
 
+  test('the evidence is each policy\'s own JSON path: an object left out as invalid before it shifts nothing', () => {
+    const broken = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { namespace: 'default' }, spec: { podSelector: {} } };
+    const r = trace(demo([broken, denyWebIngress]), web1);
+    const [s] = policySteps(r.paths[0]!);
+    assert.deepEqual(s!.step.records.map((e) => e.probe), ['networkPolicies[1]']);
+  });
+
   test('Calico enforces (its agent in the API, its rules not captured): policy-denied at web-1\'s node, from the API objects', () => {
     const r = trace(demo([denyWebIngress], { calico: true }), web1);
     assert.equal(r.verdict, 'policy-denied');
