@@ -6,6 +6,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
 import { isToWebview, type FromWebview, type ToWebview } from '../src/shared/protocol';
 import { renderCapture } from './capture';
+import { renderMatrix } from './matrix';
 import type { HopRef } from './diagram';
 import { renderTrace } from './traceView';
 
@@ -33,6 +34,11 @@ function show(message: ToWebview, selected?: HopRef): void {
     renderCapture(app, message);
     return;
   }
+  if (message.type === 'showMatrix') {
+    renderMatrix(app, message, (m) => vscode.postMessage(m));
+    return;
+  }
+  app.classList.remove('matrix-view');
   renderTrace(app, message, selected ?? null, {
     post: (m) => vscode.postMessage(m),
     selectionChanged: (sel) => {

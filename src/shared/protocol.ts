@@ -53,7 +53,44 @@ export interface ShowTrace {
   shownAt?: number;
 }
 
-export type ToWebview = ShowCapture | ShowTrace;
+/** One cell of the policy matrix view: the flow's verdict and each direction's. */
+export interface MatrixCellView {
+  verdict: 'allowed' | 'denied';
+  egress: 'allowed' | 'denied';
+  ingress: 'allowed' | 'denied';
+  /** A pod to itself (implementation-specific whether policy applies). */
+  self?: true;
+}
+
+/** The policies and rules behind one cell, as sentences (the extension evaluates the pair). */
+export interface MatrixDetails {
+  row: number;
+  col: number;
+  from: string;
+  to: string;
+  verdict: 'allowed' | 'denied';
+  egress: string;
+  ingress: string;
+  notes: string[];
+}
+
+/** Who may talk to whom on one port: `cells[r][c]` is `rows[r]` to `cols[c]` (netpath policy matrix). */
+export interface ShowMatrix {
+  type: 'showMatrix';
+  source: string;
+  /** "namespace default", "all pods". */
+  title: string;
+  /** "TCP 8080", "TCP (no port given)". */
+  flow: string;
+  rows: string[];
+  cols: string[];
+  cells: MatrixCellView[][];
+  notes: string[];
+  /** The cell last clicked, explained. */
+  details?: MatrixDetails;
+}
+
+export type ToWebview = ShowCapture | ShowTrace | ShowMatrix;
 
 /** A line of a probe on a host: where a step's evidence came from. */
 export interface EvidenceRef {
@@ -68,7 +105,10 @@ export type FromWebview =
   | { type: 'exportSvg'; svg: string }
   /** Save the trace the extension holds (the webview sends nothing: the extension's copy is authoritative). */
   | { type: 'exportJson' }
-  | ({ type: 'revealEvidence' } & EvidenceRef);
+  | ({ type: 'revealEvidence' } & EvidenceRef)
+  /** The policy matrix: explain a cell, or trace its pair. */
+  | { type: 'matrixCell'; row: number; col: number }
+  | { type: 'matrixTrace'; row: number; col: number };
 
 /** SVG exports larger than this are refused: the diagram of 256 paths is far smaller. */
 export const MAX_SVG_BYTES = 16 * 1024 * 1024;
@@ -86,6 +126,9 @@ export function isFromWebview(m: unknown): m is FromWebview {
       return typeof m.svg === 'string' && m.svg.length <= MAX_SVG_BYTES && /^\s*(<\?xml[^>]*>\s*)?<svg[\s>]/.test(m.svg);
     case 'revealEvidence':
       return isName(m.host) && isName(m.probe) && typeof m.line === 'number' && Number.isSafeInteger(m.line) && m.line >= 0;
+    case 'matrixCell':
+    case 'matrixTrace':
+      return [m.row, m.col].every((v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v < 100_000);
     default:
       return false;
   }
@@ -99,6 +142,7 @@ export function isFromWebview(m: unknown): m is FromWebview {
 export function isToWebview(m: unknown): m is ToWebview {
   if (!isObject(m) || typeof m.source !== 'string') return false;
   if (m.type === 'showCapture') return isObject(m.summary) && Array.isArray(m.summary.hosts);
+  if (m.type === 'showMatrix') return typeof m.title === 'string' && typeof m.flow === 'string' && Array.isArray(m.rows) && Array.isArray(m.cols) && Array.isArray(m.cells) && Array.isArray(m.notes) && (m.details === undefined || isObject(m.details));
   if (m.type === 'showTrace') {
     const t = m.trace;
     return isObject(t) && typeof t.verdict === 'string' && Array.isArray(t.hops) && Array.isArray(t.paths) && isObject(t.flow) && isObject(m.request)

@@ -8,5 +8,6 @@ export const Commands = {
   loadDemoCapture: 'netpath.loadDemoCapture',
   selectContext: 'netpath.selectContext',
   refresh: 'netpath.refresh',
+  policyMatrix: 'netpath.policyMatrix',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];

@@ -13,6 +13,7 @@ import { podFromExplorerNode } from './kubernetesExplorer';
 import { TracePanel, type TraceStore } from './panels/tracePanel';
 import { DataSource, type SourceKind } from './source';
 import { BridgesView } from './views/bridgesView';
+import { policyMatrixCommand } from './commands/matrix';
 
 interface RefArg {
   ref?: string;
@@ -132,6 +133,7 @@ export function activate(context: vscode.ExtensionContext): void {
     [Commands.loadDemoCapture]: () => loadDemo(ctx),
     [Commands.selectContext]: () => selectContext(ctx, config),
     [Commands.refresh]: () => refresh(ctx),
+    [Commands.policyMatrix]: () => policyMatrixCommand(ctx),
   };
 
   const bridges = new BridgesView(source, reopen);

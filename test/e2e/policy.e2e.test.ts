@@ -1,8 +1,9 @@
 // NetworkPolicy in real VS Code (code-server + Debian's Chromium): the demo capture with a default-deny
 // policy on the web pods and Canal's agent pod in the API (so Calico enforces it), opened from the
 // workspace. Trace Pod Path from prometheus-0 to web-1 ends denied by NetworkPolicy on web-1's node,
-// whose details show the policy step with the policy as evidence; a hover on web-1's IP names the
-// policy that isolates it.
+// whose details show the policy step with the policy as evidence; the Policy Matrix of namespace
+// default shows who may talk to whom, explains a cell and traces its pair; a hover on web-1's IP names
+// the policy that isolates it.
 // Slow (a server and a browser): run with `node scripts/test.mjs test/e2e/policy.e2e.test.ts`.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { repoRoot } from '../../scripts/code-server.mjs';
 import { stepper, VsCode } from './harness';
-import { pickTrace, selectHop, waitForPathView, waitForToastsGone } from './pathView';
+import { pickTrace, selectHop, waitForPathView, waitForQuickTitle, waitForToastsGone } from './pathView';
 
 const skip = process.env.NETPATH_SKIP_E2E === '1' ? 'NETPATH_SKIP_E2E=1' : false;
 
@@ -54,6 +55,34 @@ describe('NetworkPolicy in real VS Code (Calico enforcing a default-deny)', { sk
       await waitForToastsGone(vs);
       await vs.screenshot('policy-denied');
       assert.deepEqual(vs.cspViolations(), [], 'the webview broke its Content Security Policy');
+    }),
+  );
+
+  it(
+    'Policy Matrix for namespace default on TCP 8080: web-* denied at ingress, a cell explained, its pair traced',
+    run('policy-matrix', async (vs) => {
+      await vs.runCommand('netpath: Policy Matrix');
+      await waitForQuickTitle(vs, 'Policy Matrix: which pods');
+      await vs.pickQuickItem('default');
+      await waitForQuickTitle(vs, 'Policy Matrix: TCP port');
+      await vs.typeInQuickInput('8080');
+      await vs.acceptQuickInput();
+      const f = await vs.webviewFrame('Policy matrix: namespace default');
+      const nginx = 'default/nginx-7c5ddbdf54-2xq8n';
+      assert.equal((await f.locator('.matrix-view p.source').innerText()).split(' · ')[0], 'TCP 8080');
+      const marks = async (from: string) => f.locator('button.matrix-cell').evaluateAll((bs, from) => bs.filter((b) => (b.getAttribute('aria-label') ?? '').startsWith(`${from} →`)).map((b) => `${b.getAttribute('aria-label')!.split(': ')[0]} ${b.textContent}`), from);
+      // Columns in name order: nginx to itself is allowed (no policy selects it), to web-0 and web-1 denied at ingress.
+      assert.deepEqual(await marks(nginx), [`${nginx} → ${nginx} ·`, `${nginx} → default/web-0 I`, `${nginx} → default/web-1 I`]);
+      await f.locator(`button.matrix-cell[aria-label^="${nginx} → default/web-1:"]`).click();
+      const details = f.locator('.matrix-details');
+      await details.locator('h2', { hasText: `${nginx} → default/web-1: denied` }).waitFor({ timeout: 10_000 });
+      assert.match(await details.locator('.matrix-ingress').innerText(), /^ingress: denied, because default\/default-deny-web isolates default\/web-1 for ingress/);
+      await vs.screenshot('policy-matrix');
+      await details.locator('button.matrix-trace').click();
+      const view = await waitForPathView(vs, 'nginx-7c5ddbdf54-2xq8n → web-1');
+      assert.equal(view.verdict, 'denied by NetworkPolicy');
+      assert.equal(view.flow.split(',')[0], 'TCP 10.244.2.2 → 10.244.1.3 port 8080');
+      assert.deepEqual(vs.cspViolations(), [], 'a webview broke its Content Security Policy');
     }),
   );
 

@@ -73,7 +73,7 @@ async function pickPacket(initial: Packet = { size: 64, proto: 'icmp' }): Promis
   }
 }
 
-export async function tracePodPath(ctx: Ctx, preset: { from?: string; to?: string } = {}): Promise<void> {
+export async function tracePodPath(ctx: Ctx, preset: { from?: string; to?: string; packet?: Packet } = {}): Promise<void> {
   if (!(await ctx.ensureSource())) return;
   const snap = ctx.source.snapshot();
   if (!snap) return;
@@ -82,7 +82,7 @@ export async function tracePodPath(ctx: Ctx, preset: { from?: string; to?: strin
   const dest = preset.to !== undefined ? { ref: preset.to, packet: presetPacket(snap.network, preset.to) } : await pickEndpoint(`Trace Pod Path: ${from} to`, destinationEntries(snap.capture, from, listServices(serviceIndexOf(snap.network))));
   if (!dest) return;
   const to = dest.ref;
-  const packet = preset.from !== undefined && preset.to !== undefined ? { size: 64, proto: 'icmp' as const } : await pickPacket(dest.packet);
+  const packet = preset.packet ?? (preset.from !== undefined && preset.to !== undefined ? { size: 64, proto: 'icmp' as const } : await pickPacket(dest.packet));
   if (!packet) return;
   const req: TraceRequest = { from, to, ...packet };
   const answer = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `netpath: tracing ${from} → ${to}`, cancellable: true }, (progress, token) => {

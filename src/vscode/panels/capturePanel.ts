@@ -1,7 +1,7 @@
 // One webview panel showing the active capture. Strict CSP with a nonce, resources only from the
 // built webview folder, data only through the typed protocol.
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { webviewHtml } from './webviewHtml';
 import { isFromWebview, type ToWebview } from '../../shared/protocol';
 
 export class CapturePanel implements vscode.Disposable {
@@ -24,7 +24,7 @@ export class CapturePanel implements vscode.Disposable {
     this.state = message;
     const root = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
     this.panel = vscode.window.createWebviewPanel('netpath.capture', 'netpath: capture', vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [root] });
-    this.panel.webview.html = html(this.panel.webview, root);
+    this.panel.webview.html = webviewHtml(this.panel.webview, root, { title: 'netpath', live: true });
     this.disposables.push(
       this.panel.onDidDispose(() => this.dispose()),
       this.panel.webview.onDidReceiveMessage((m: unknown) => {
@@ -43,18 +43,4 @@ export class CapturePanel implements vscode.Disposable {
     this.panel.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
-}
-
-function html(webview: vscode.Webview, root: vscode.Uri): string {
-  const nonce = randomBytes(16).toString('base64');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(root, 'main.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(root, 'main.css'));
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; script-src 'nonce-${nonce}'; img-src ${webview.cspSource};">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style.toString()}">
-<title>netpath</title></head>
-<body><main id="app" aria-live="polite"></main>
-<script type="module" nonce="${nonce}" src="${script.toString()}"></script></body></html>`;
 }

@@ -1,8 +1,8 @@
 // One webview panel showing a traced path as a diagram. Strict CSP with a nonce, resources only
 // from the built webview folder, data only through the typed protocol (src/shared/protocol.ts):
 // `ready` is answered with the trace, exports come back as messages and are saved where the user says.
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { webviewHtml } from './webviewHtml';
 import { isFromWebview, type EvidenceRef, type FromWebview, type ShowTrace } from '../../shared/protocol';
 import { traceToRestore } from '../model/restore';
 
@@ -68,7 +68,7 @@ export class TracePanel implements vscode.Disposable {
     // A restored panel keeps its old options: set them again, as strict as a new one's.
     this.panel.webview.options = { enableScripts: true, localResourceRoots: [root] };
     this.panel.title = panelTitle(message);
-    this.panel.webview.html = html(this.panel.webview, root);
+    this.panel.webview.html = webviewHtml(this.panel.webview, root, { title: 'netpath trace' });
     this.disposables.push(
       this.panel.onDidDispose(() => this.dispose()),
       this.panel.webview.onDidReceiveMessage((m: unknown) => {
@@ -128,19 +128,4 @@ function panelTitle(m: ShowTrace): string {
 export function fileStem(m: ShowTrace): string {
   const clean = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60);
   return `trace-${clean(m.request.from)}-to-${clean(m.request.to)}`;
-}
-
-function html(webview: vscode.Webview, root: vscode.Uri): string {
-  const nonce = randomBytes(16).toString('base64');
-  const uri = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, f)).toString();
-  const csp = `default-src 'none'; style-src ${webview.cspSource}; font-src ${webview.cspSource}; img-src ${webview.cspSource}; script-src 'nonce-${nonce}';`;
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${uri('codicon.css')}" id="vscode-codicon-stylesheet">
-<link rel="stylesheet" href="${uri('main.css')}">
-<title>netpath trace</title></head>
-<body><main id="app"></main>
-<script type="module" nonce="${nonce}" src="${uri('main.js')}"></script></body></html>`;
 }
