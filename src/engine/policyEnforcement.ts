@@ -35,6 +35,8 @@ export interface PolicyEnforcement {
   basis: EnforcementBasis[];
   /** One sentence: who enforces, or why netpath thinks nobody does, or that it cannot tell. */
   text: string;
+  /** Per node: the first line of its rules that shows a CNI's policy chains (there, the kernel's rules decide policy). */
+  policyRules: ReadonlyMap<string, Evidence>;
 }
 
 const DISPLAY: Record<PolicyEnforcer | NonEnforcingCni, string> = {
@@ -93,6 +95,7 @@ export function policyEnforcement(capture: Capture, hosts: ReadonlyMap<string, N
   const known = enforcements.get(capture);
   if (known) return known;
   const basis: EnforcementBasis[] = [];
+  const policyRules = new Map<string, Evidence>();
   const seen = new Set<string>();
   const add = (b: EnforcementBasis) => {
     // One piece of evidence of each kind per name is enough to say it.
@@ -121,7 +124,9 @@ export function policyEnforcement(capture: Capture, hosts: ReadonlyMap<string, N
     for (const probe of ['iptables', 'ip6tables', 'nft'] as const) {
       for (const c of CHAINS) {
         const evidence = matchEvidence(h.name, probe, h.probes?.[probe], c.re);
-        if (evidence) add({ name: c.name, what: `${DISPLAY[c.name]}'s policy chains in ${h.name}'s ${probe} rules`, evidence });
+        if (!evidence) continue;
+        if (!policyRules.has(h.name)) policyRules.set(h.name, evidence);
+        add({ name: c.name, what: `${DISPLAY[c.name]}'s policy chains in ${h.name}'s ${probe} rules`, evidence });
       }
     }
   }
@@ -144,6 +149,7 @@ export function policyEnforcement(capture: Capture, hosts: ReadonlyMap<string, N
       : nonEnforcing.length
         ? `${list(nonEnforcing)} does not enforce NetworkPolicy, and nothing else that does shows in the capture (no agent pods, devices or policy chains of Calico, Cilium, Antrea, kube-router, Weave Net, OVN-Kubernetes or kube-network-policies): policies are not carried out.`
         : 'The capture does not show which CNI runs or whether anything enforces NetworkPolicy.',
+    policyRules,
   };
   enforcements.set(capture, result);
   return result;

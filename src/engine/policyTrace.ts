@@ -13,28 +13,13 @@
 // ICMP has no place in NetworkPolicy's ports: only a rule without ports allows it (policy/flow.ts).
 import { kubernetesOf, type Host } from '../capture/document';
 import { sourceOf, type KubeSection } from '../capture/kubernetes';
-import { evaluatePolicy, policyIndexOf, type DirectionResult, type PolicyResult } from './policy';
-import { matchEvidence } from './dataplane';
+import { evaluatePolicy, hasPolicies, policyIndexOf, type DirectionResult, type PolicyResult } from './policy';
 import { displayName, policyEnforcement, type PolicyEnforcement } from './policyEnforcement';
 import type { Network } from './network';
 import { apiEvidence } from './services';
 import type { ServiceFinding } from './serviceFindings';
 import type { Diagnosis, Evidence, Flow, PolicyStepDetail, TracePath } from './trace';
 import { step } from './walk/stage';
-
-/** A CNI's own policy chains in a node's rules: where they are, the kernel's rules decide. */
-const POLICY_CHAINS = /^(?::|-N |[ \t]*chain )(?:cali-(?:pi|po|tw|fw)-|KUBE-(?:NWPLCY|POD-FW)-|ANTREA-|WEAVE-NPC)|^table inet kube-network-policies \{/m;
-
-/** The first line of a node's rules that shows its CNI's policy chains (evidence), or undefined. */
-function policyRulesLine(net: Network, node: string | undefined): Evidence | undefined {
-  if (node === undefined) return undefined;
-  const p = net.hosts.get(node)?.host.probes;
-  for (const probe of ['iptables', 'ip6tables', 'nft'] as const) {
-    const e = matchEvidence(node, probe, p?.[probe], POLICY_CHAINS);
-    if (e) return e;
-  }
-  return undefined;
-}
 
 /**
  * Where the CNI's own rules decided and the API says otherwise: the rules let through what the API
@@ -119,7 +104,7 @@ export function applyPolicy(net: Network, flow: Flow, from: Host, paths: TracePa
   const findings: ServiceFinding[] = [];
   const diagnosis = new Map<TracePath, Diagnosis>();
   const kube = kubernetesOf(net.capture);
-  if (kube.networkPolicies.length + kube.adminNetworkPolicies.length + kube.baselineAdminNetworkPolicies.length === 0) return { findings, diagnosis };
+  if (!hasPolicies(kube)) return { findings, diagnosis };
   const enforcement = policyEnforcement(net.capture, net.hosts);
   const proto = flow.proto === 'tcp' ? 'TCP' : flow.proto === 'udp' ? 'UDP' : flow.proto === 'sctp' ? 'SCTP' : 'ICMP';
   const srcRef = podRef(from) ?? flow.src;
@@ -150,7 +135,7 @@ export function applyPolicy(net: Network, flow: Flow, from: Host, paths: TracePa
     // there, stopped in the pod itself, is not policy's).
     const at = from.role === 'pod' ? p.hops.findIndex((h) => h.host === from.node) : -1;
     if (governed(r.egress) && at >= 0) {
-      const rules = policyRulesLine(net, from.node);
+      const rules = from.node !== undefined ? enforcement.policyRules.get(from.node) : undefined;
       const d = detailOf('egress', r, r.egress, enforcement, rules !== undefined);
       const s = step('policy', d, records(r.egress), d.effect === 'drop' ? { inferred: true } : {});
       const f = rules && from.node !== undefined ? disagreement('egress', d, p, from.node, rules, records(r.egress)) : undefined;
@@ -179,7 +164,7 @@ export function applyPolicy(net: Network, flow: Flow, from: Host, paths: TracePa
         }
       }
       if (i < 0 || node === undefined) continue;
-      const rules = policyRulesLine(net, node);
+      const rules = enforcement.policyRules.get(node);
       const d = detailOf('ingress', r, r.ingress, enforcement, rules !== undefined);
       if (!delivered && d.effect !== 'rules-decide') continue;
       const s = step('policy', d, records(r.ingress), d.effect === 'drop' ? { inferred: true } : {});

@@ -71,6 +71,11 @@ export class PolicyIndex {
 
 const indexes = new WeakMap<KubeSection, PolicyIndex>();
 
+/** Whether the section holds any policy at all (NetworkPolicy, admin or baseline): without one, policy decides nothing. */
+export function hasPolicies(k: KubeSection): boolean {
+  return k.networkPolicies.length + k.adminNetworkPolicies.length + k.baselineAdminNetworkPolicies.length > 0;
+}
+
 /** The index of a section, built on first use and kept for as long as the section lives. */
 export function policyIndexOf(k: KubeSection): PolicyIndex {
   let i = indexes.get(k);

@@ -5,7 +5,7 @@ import { neighKey, type Network } from '../../engine/network';
 import { portEndpoints, servicesAt, type FrontendKind, type ServiceIndex } from '../../engine/services';
 import { podBehindPort } from './bridges';
 import type { KubeSection } from '../../capture/kubernetes';
-import { policyIndexOf } from '../../engine/policy';
+import { hasPolicies, policyIndexOf } from '../../engine/policy';
 
 /** The policies that govern a pod: NetworkPolicies selecting it per direction, and the admin tiers' policies whose subject it is. */
 export interface PodPolicies {
@@ -17,7 +17,7 @@ export interface PodPolicies {
 
 /** Which policies select the pod `namespace/name` (undefined: the API section does not know the pod). */
 export function podPolicies(kube: KubeSection, ref: string): PodPolicies | undefined {
-  if (kube.networkPolicies.length + kube.adminNetworkPolicies.length + kube.baselineAdminNetworkPolicies.length === 0) return undefined;
+  if (!hasPolicies(kube)) return undefined;
   const idx = policyIndexOf(kube);
   const pod = idx.cluster.byKey.get(ref);
   if (!pod) return undefined;
