@@ -71,8 +71,17 @@ function nodeOf(t: Running, pod: string): string {
 function forget(t: Running, pod: string, on?: string): void {
   const p = podPlan(t, pod);
   const host = on ?? nodeOf(t, pod);
-  for (const ip of [p.ip, ...(p.ip6 !== undefined ? [p.ip6] : [])]) t.lab.ip(host, ...(ip.includes(':') ? ['-6'] : []), 'neigh', 'flush', 'to', ip);
-  if (on === undefined) t.lab.tryExecIn(host, ['bridge', 'fdb', 'del', p.mac, 'dev', p.hostVeth, 'master']);
+  const ips = [p.ip, ...(p.ip6 !== undefined ? [p.ip6] : [])];
+  // A frame still in flight from the pod (a late retransmit, a neighbour probe) teaches the bridge its
+  // MAC again right after the delete: forget until the node has held nothing for a moment.
+  for (let round = 0; round < 20; round++) {
+    for (const ip of ips) t.lab.ip(host, ...(ip.includes(':') ? ['-6'] : []), 'neigh', 'flush', 'to', ip);
+    if (on === undefined) t.lab.tryExecIn(host, ['bridge', 'fdb', 'del', p.mac, 'dev', p.hostVeth, 'master']);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+    const fdb = on === undefined ? t.lab.execIn(host, ['bridge', 'fdb', 'show', 'dev', p.hostVeth]).split('\n').filter((l) => l.startsWith(`${p.mac} `)) : [];
+    const neigh = ips.flatMap((ip) => t.lab.execIn(host, ['ip', ...(ip.includes(':') ? ['-6'] : []), 'neigh', 'show', 'to', ip]).split('\n').filter((l) => l.trim() !== ''));
+    if (fdb.length === 0 && neigh.length === 0) return;
+  }
 }
 
 /** The capture shows no neighbour entry of `host` for the pod and no FDB entry for its MAC. */
