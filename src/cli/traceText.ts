@@ -1,7 +1,7 @@
 // What `netpath trace` prints without --json: the hop-by-hop table with evidence (traceText) and one
 // line per hop (traceShort). Both are pure: colour comes in as a Style (plain when off).
 import { printable } from '../capture/text';
-import type { CiliumNode, Hop, Step, Trace, TracePath, TraceResult, Verdict } from '../engine';
+import type { CiliumNode, Evidence, Hop, Step, Trace, TracePath, TraceResult, Verdict } from '../engine';
 import { outcomeOf } from './exit';
 import { plain, type Role, type Style } from './style';
 
@@ -101,15 +101,35 @@ function branches(r: TraceResult): TraceResult['paths'] {
   return others.length > 1 ? others : [];
 }
 
-/** The likely causes of a failed trace, most likely first: where, what, expected and found, and the fix. */
+/** The likely causes of a failed trace, most likely first: where, what, expected and found, the lines, owner and fix. */
 function diagnosisLines(r: TraceResult, lineWidth: number): Piece[][] {
   const ds = r.diagnosis ?? [];
   if (ds.length === 0) return [];
-  const lines: Piece[][] = [[], ['diagnosis:']];
-  for (const d of ds) {
-    lines.push(['  - ', ['where', d.host], ` ${d.probe}`], ...wrap(d.text, lineWidth - 4).map((t): Piece[] => [`    ${t}`]));
-    lines.push([`    expected: ${d.expected}`], [`    found:    ${d.actual}`], [`    fix (${d.owner}): ${d.fix}`]);
-  }
+  const lines: Piece[][] = [[], [ds.length === 1 ? 'diagnosis:' : `diagnosis (${ds.length} causes, most likely first):`]];
+  const quote = (e: Evidence): Piece[] => ['       ', ['evidence', `| ${e.host} ${e.probe}:${e.line}  ${e.raw.trim()}`]];
+  ds.forEach((d, i) => {
+    lines.push([` ${i + 1}. `, ['where', d.host], ` ${d.probe}  (${d.kind})`], ...wrap(d.text, lineWidth - 7).map((t): Piece[] => [`    ${t}`]));
+    lines.push([`    expected: ${d.expected}`], [`    found:    ${d.actual}`]);
+    for (const e of d.evidence ?? []) lines.push(quote(e));
+    if (d.searched) {
+      const shown = d.searched.slice(0, SEARCHED_SHOWN);
+      lines.push([`    searched: ${d.searched.length ? `${d.host} ${d.searched[0]!.probe}, ${d.searched.length} line${d.searched.length === 1 ? '' : 's'}` : 'an empty table'}`]);
+      for (const e of shown) lines.push(quote(e));
+      if (d.searched.length > shown.length) lines.push([`       ... ${d.searched.length - shown.length} more`]);
+    }
+    lines.push([`    owner:    ${d.owner}`], [`    fix:      ${d.fix}`]);
+  });
+  return lines;
+}
+
+const SEARCHED_SHOWN = 12;
+
+/** What the trace did not check, so that "delivered" is not read as "nothing can stop it". */
+function uncheckedLines(r: TraceResult, lineWidth: number): Piece[][] {
+  const us = r.unchecked ?? [];
+  if (us.length === 0) return [];
+  const lines: Piece[][] = [[], ['not checked:']];
+  for (const u of us) lines.push(...wrap(u.text, lineWidth - 4).map((t, i): Piece[] => [`${i === 0 ? '  - ' : '    '}${t}`]));
   return lines;
 }
 
@@ -134,6 +154,9 @@ export function traceText(r: TraceResult, style: Style = plain, lineWidth = 100)
   lines.push([`${r.from.host} (${f.src}${f.sport !== undefined ? `:${f.sport}` : ''}) -> ${r.to.host ?? f.dst} (${f.dst}), ${f.proto}${f.dport !== undefined ? `/${f.dport}` : ''}, ${f.size} bytes${f.df ? ', DF' : ''}`]);
   lines.push(['verdict: ', ...verdictPieces(r, true)]);
   lines.push([`  ${r.reason}`]);
+  // The cause beside the verdict: the place where the state is wrong may be a host before the drop.
+  const cause = r.diagnosis?.[0];
+  if (cause) lines.push(...wrap(`cause: ${cause.text} (diagnosis below)`, lineWidth - 2).map((t, i): Piece[] => [i === 0 ? '  ' : '         ', ['where', t]]));
   // The one path of a Service with one endpoint: where the DNAT sent it.
   const only = r.paths.length === 1 ? r.paths[0] : undefined;
   if (only?.endpoint) lines.push([`  ${endpointWords(only)}`]);
@@ -159,6 +182,7 @@ export function traceText(r: TraceResult, style: Style = plain, lineWidth = 100)
     for (const p of others) lines.push([`  ${p.branch}: `, ...verdictPieces(p, false, discarded(p)), ...endpointPieces(p)]);
   }
   lines.push(...diagnosisLines(r, lineWidth));
+  lines.push(...uncheckedLines(r, lineWidth));
   lines.push(...findingLines(r, lineWidth));
   return lines.map((l) => render(l, style)).join('\n') + '\n';
 }
@@ -219,7 +243,10 @@ export function traceShort(r: TraceResult, style: Style = plain): string {
   if (r.inferred) verdict.push(' ', ['inferred', INFERRED_NOTE]);
   lines.push(verdict);
   for (const n of r.dataplanes ?? []) lines.push([['inferred', dataplaneNote(n)]]);
-  for (const d of r.diagnosis ?? []) lines.push([['where', `diagnosis at ${d.host}`], `: ${d.text}`]);
+  // The most likely cause only: the full diagnosis is in the long form.
+  const cause = r.diagnosis?.[0];
+  if (cause) lines.push([['where', `diagnosis at ${cause.host}`], `: ${cause.text} (owner: ${cause.owner})`]);
+  for (const u of r.unchecked ?? []) lines.push([`not checked: ${u.text}`]);
   for (const f of r.findings ?? []) lines.push([['where', `finding at ${f.host}`], `: ${f.text}`]);
   return lines.map((l) => render(l, style).trimEnd()).join('\n') + '\n';
 }

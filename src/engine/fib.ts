@@ -204,6 +204,11 @@ export class Fib {
     return this.rules;
   }
 
+  /** The routes one table holds (`main`, `local`, a number), in no particular order. */
+  tableRoutes(name: string): FibRoute[] {
+    return this.tables.get(name)?.routes() ?? [];
+  }
+
   tableSize(name: string): number {
     return this.tables.get(name)?.size ?? 0;
   }

@@ -1,5 +1,6 @@
 // The engine's entry point: resolve `--from`/`--to`, walk the packet, and fold the paths into one
 // TraceResult. `simulate()` is deterministic: the same network and request give the same result.
+import { diagnose, unchecked } from './diagnose';
 import type { Host } from '../capture/document';
 import { Addr } from '../net/addr';
 import { buildNetwork, netnsOf, type Network } from './network';
@@ -164,11 +165,17 @@ export function simulate(net: Network, req: TraceRequest): TraceOutcome {
   if (findings.length) result.findings = findings;
   // A denial by NetworkPolicy: the policy objects are where the cause lives.
   const denied = policy.diagnosis.get(top);
-  if (denied) result.diagnosis = [denied];
+  const diagnosis: Diagnosis[] = [];
+  if (denied) diagnosis.push(denied);
   else if (result.verdict !== 'delivered' && service === undefined && !traces.some((t) => t.endpoint !== undefined)) {
     const d = servicePortDiagnosis(net, fromHost, dst, proto, pkt.dport);
-    if (d) result.diagnosis = [d];
+    if (d) diagnosis.push(d);
   }
+  // Where the tables differ from the cluster's intent on the way, then the drop explained.
+  if (result.verdict !== 'delivered' && result.verdict !== 'policy-denied') diagnosis.push(...diagnose(net, result));
+  if (diagnosis.length) result.diagnosis = diagnosis;
+  const missed = unchecked(net, result);
+  if (missed.length) result.unchecked = missed;
   // Nodes on the paths whose packets Cilium's eBPF programs move: the steps the tables cannot vouch for.
   markUnvouched(net, result, () => service !== undefined || traces.some((t) => t.endpoint !== undefined) || serviceFrontendsAt(net, dst).length > 0);
   const settles = [...sim.settles].filter((h) => !sim.needs.has(h)).sort();

@@ -170,6 +170,8 @@ export interface TraceResult extends Trace {
    * Absent when netpath has none to give.
    */
   diagnosis?: Diagnosis[];
+  /** What the trace did not check (NetworkPolicy not in the capture, nodes whose rules it lacks). Absent when none. */
+  unchecked?: Unchecked[];
 }
 
 /** A likely cause of a failed trace: where the state differs from what the cluster intends, and the fix. */
@@ -184,8 +186,53 @@ export interface Diagnosis {
   /** The component that owns that state (`kube-proxy`, `flanneld`, ...). */
   owner: string;
   fix: string;
-  /** What kind of cause, for views and tests. */
-  kind: 'service-port-not-served' | 'policy-denied';
+  /**
+   * What kind of cause, for views and tests: a table that differs from the cluster's intent (checks.ts),
+   * the drop itself explained (named after its verdict), a Service port, a NetworkPolicy.
+   */
+  kind: DiagnosisKind;
+  /** The lines that show the wrong state (absent when the state is missing). */
+  evidence?: Evidence[];
+  /** When something is missing: the table that was searched for it, line by line. */
+  searched?: Evidence[];
+}
+
+export type DiagnosisKind =
+  | 'service-port-not-served'
+  | 'policy-denied'
+  // where the tables differ from what the cluster intends (checks.ts)
+  | 'missing-route'
+  | 'wrong-route'
+  | 'missing-vtep-neigh'
+  | 'wrong-vtep-neigh'
+  | 'missing-vtep-fdb'
+  | 'wrong-vtep-fdb'
+  | 'stale-vtep-fdb'
+  | 'vtep-mac-mismatch'
+  | 'mtu-mismatch'
+  | 'device-down'
+  | 'port-blocked'
+  | 'fdb-not-port'
+  | 'forwarding-disabled'
+  | 'pod-no-route'
+  | 'veth-not-in-bridge'
+  | 'stale-bridge-fdb'
+  // the drop explained
+  | 'rp-filter'
+  | 'no-route'
+  | 'no-fdb-entry'
+  | 'mtu-exceeded'
+  | 'neighbor-failed'
+  | 'filtered'
+  | 'rejected'
+  | 'insufficient-data';
+
+/** Something a trace did not check, delivered or not: said so that "delivered" is not read as "nothing can stop it". */
+export interface Unchecked {
+  what: 'network-policy' | 'netfilter';
+  /** The hosts it concerns (none for the cluster-wide ones). */
+  hosts: string[];
+  text: string;
 }
 
 // ---- where the tables do not decide (dataplane.ts) ----------------------------------------------

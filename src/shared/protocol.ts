@@ -6,7 +6,7 @@ import type { CaptureSummary } from '../capture/summary';
 import type { Flow, TraceResult } from '../engine/trace';
 
 // The webview may import only src/shared (STYLE.md), so the trace's types reach it from here.
-export type { CopyKind, Ending, Evidence, Flow, Fork, Hop, Step, StepDetail, StepKind, Trace, TracePath, TraceResult, Verdict } from '../engine/trace';
+export type { CopyKind, Diagnosis, Ending, Evidence, Flow, Fork, Hop, Step, StepDetail, StepKind, Trace, TracePath, TraceResult, Unchecked, Verdict } from '../engine/trace';
 
 export type HostRole = 'node' | 'pod' | 'router' | 'switch';
 

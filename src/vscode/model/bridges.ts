@@ -2,11 +2,14 @@
 // the pod behind each port, and each node's tunnels and routes. Problems the tables already show are
 // attached to the node they concern. TreeItems are made from these in the view.
 import type { Host } from '../../capture/document';
-import { Prefix } from '../../net/addr';
+import { checksOf, type Discrepancy } from '../../engine/checks';
 import type { Iface, Netns, Network } from '../../engine/network';
 
+/** A discrepancy the checks found (engine/checks.ts: the same ones a failed trace's diagnosis names). */
 export interface Problem {
   text: string;
+  fix?: string;
+  owner?: string;
 }
 
 export type BridgeNode =
@@ -37,13 +40,13 @@ export function childrenOf(net: Network, parent: BridgeNode): BridgeNode[] {
       if (ns.probes.size === 0) return [{ kind: 'message', text: 'tables not read yet' }];
       const out: BridgeNode[] = [];
       for (const i of ns.ifaces.values()) if (i.type === 'bridge') out.push(bridgeEntry(net, ns, i));
-      for (const i of ns.ifaces.values()) if (['vxlan', 'ipip', 'wireguard'].includes(i.type)) out.push(tunnelEntry(ns, i));
+      for (const i of ns.ifaces.values()) if (['vxlan', 'ipip', 'wireguard'].includes(i.type)) out.push(tunnelEntry(net, ns, i));
       const count = routeCount(ns);
       out.push({ kind: 'routes', node: ns.name, count });
       return out;
     }
     case 'bridge':
-      return net.topology.ports(ns, parent.name).map((p) => portEntry(ns, parent.name, p));
+      return net.topology.ports(ns, parent.name).map((p) => portEntry(net, ns, parent.name, p));
     case 'port': {
       const pod = podBehindPort(net, ns, parent.name);
       if (pod) return [pod];
@@ -82,18 +85,7 @@ function routeCount(ns: Netns): number {
 }
 
 function bridgeEntry(net: Network, ns: Netns, br: Iface): BridgeNode {
-  const problems: Problem[] = [];
-  if (!br.up) problems.push({ text: `${br.name} is down` });
-  // An FDB entry that names a device which is not a port of this bridge (stale or wrong).
-  for (const [k, list] of ns.fdb) {
-    if (!k.startsWith(`${br.name}|`)) continue;
-    for (const e of list) {
-      if (e.dev === br.name) continue;
-      const port = ns.ifaces.get(e.dev);
-      if (!port) problems.push({ text: `FDB entry ${e.mac} points at ${e.dev}, which does not exist` });
-      else if (port.master !== br.name) problems.push({ text: `FDB entry ${e.mac} points at ${e.dev}, which is not a port of ${br.name}` });
-    }
-  }
+  const problems = placed(net, ns).bridge.get(br.name) ?? [];
   return {
     kind: 'bridge',
     node: ns.name,
@@ -107,21 +99,15 @@ function bridgeEntry(net: Network, ns: Netns, br: Iface): BridgeNode {
   };
 }
 
-function portEntry(ns: Netns, bridge: string, p: Iface): BridgeNode {
-  const problems: Problem[] = [];
+function portEntry(net: Network, ns: Netns, bridge: string, p: Iface): BridgeNode {
+  const problems = placed(net, ns).dev.get(p.name) ?? [];
   const state = p.link?.bridgePort?.state;
-  if (!p.up) problems.push({ text: `${p.name} is down` });
-  else if (!p.lowerUp) problems.push({ text: `${p.name} has no carrier (its peer is down)` });
-  if (state !== undefined && state !== 'forwarding') problems.push({ text: `port state ${state}: it does not forward` });
-  const br = ns.ifaces.get(bridge);
-  if (br && p.mtu < br.mtu) problems.push({ text: `MTU ${p.mtu} is smaller than ${bridge}'s ${br.mtu}: larger frames are dropped here` });
   return { kind: 'port', node: ns.name, bridge, name: p.name, mtu: p.mtu, up: p.up && p.lowerUp, ...(state ? { state } : {}), problems };
 }
 
-function tunnelEntry(ns: Netns, t: Iface): BridgeNode {
+function tunnelEntry(net: Network, ns: Netns, t: Iface): BridgeNode {
   const v = t.link?.vxlan;
-  const problems: Problem[] = [];
-  if (!t.up) problems.push({ text: `${t.name} is down` });
+  const problems = placed(net, ns).dev.get(t.name) ?? [];
   return {
     kind: 'tunnel',
     node: ns.name,
@@ -163,20 +149,33 @@ function podNode(node: string, port: string, h: Host, ip: string | undefined, ma
   return { kind: 'pod', node, port, host: h.name, namespace: h.namespace ?? 'default', pod: h.pod ?? h.name, ...(ip ? { ip } : {}), ...(mac ? { mac } : {}), inferred };
 }
 
-/** Problems visible on a node without tracing: a missing route to another node's podCIDR. */
+/** The problems of a node that no bridge, port or tunnel of it shows: routes, forwarding, its pods' own. */
 export function nodeProblems(net: Network, ns: Netns): Problem[] {
-  if (!ns.probes.has('routes4')) return [];
-  const out: Problem[] = [];
-  for (const other of net.capture.hosts) {
-    if (other.role !== 'node' || other.name === ns.name) continue;
-    for (const cidr of other.podCIDRs ?? []) {
-      const p = Prefix.parse(cidr);
-      if (!p.ok || p.value.family !== 4) continue;
-      const ans = ns.fib[4].lookup({ dst: p.value.masked().addr });
-      const r = ans.kind === 'route' ? ans.route.rec : undefined;
-      // The default route does not count: pod traffic to it would leave the cluster network.
-      if (!r || r.dst.length === 0 || r.type !== 'unicast') out.push({ text: `no route to ${other.name}'s podCIDR ${cidr}${r && r.type !== 'unicast' ? ` (${r.type} route)` : ''}` });
-    }
+  return placed(net, ns).node;
+}
+
+const placements = new WeakMap<Netns, { node: Problem[]; bridge: Map<string, Problem[]>; dev: Map<string, Problem[]> }>();
+
+/**
+ * The checks of a node (and of the pods on it) placed on the most specific entry of the tree they
+ * name: a port or tunnel by its device, a bridge by its name, else the node itself.
+ */
+function placed(net: Network, ns: Netns): { node: Problem[]; bridge: Map<string, Problem[]>; dev: Map<string, Problem[]> } {
+  let p = placements.get(ns);
+  if (p) return p;
+  p = { node: [], bridge: new Map(), dev: new Map() };
+  const checks = checksOf(net);
+  const mine: Discrepancy[] = [...(checks.byHost.get(ns.name) ?? [])];
+  for (const pod of net.podsOnNode.get(ns.name) ?? []) mine.push(...(checks.byHost.get(pod.name) ?? []));
+  for (const d of mine) {
+    const problem: Problem = { text: d.text, fix: d.fix, owner: d.owner };
+    const dev = d.host === ns.name && d.about.dev !== undefined ? ns.ifaces.get(d.about.dev) : undefined;
+    const add = (m: Map<string, Problem[]>, k: string) => m.set(k, [...(m.get(k) ?? []), problem]);
+    if (dev && dev.type !== 'bridge' && (dev.master !== undefined || ['vxlan', 'ipip', 'wireguard'].includes(dev.type)) && !d.about.prefix) add(p.dev, dev.name);
+    else if (d.host === ns.name && d.about.bridge !== undefined && !d.about.prefix) add(p.bridge, d.about.bridge);
+    else if (dev?.type === 'bridge' && !d.about.prefix) add(p.bridge, dev.name);
+    else p.node.push(problem);
   }
-  return out;
+  placements.set(ns, p);
+  return p;
 }

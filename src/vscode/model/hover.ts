@@ -2,6 +2,7 @@
 // the cluster's addresses to markdown with command links. It never waits on anything.
 import { Addr } from '../../net/addr';
 import { neighKey, type Network } from '../../engine/network';
+import { checksOf, discrepanciesFor } from '../../engine/checks';
 import { portEndpoints, servicesAt, type FrontendKind, type ServiceIndex } from '../../engine/services';
 import { podBehindPort } from './bridges';
 import type { KubeSection } from '../../capture/kubernetes';
@@ -47,6 +48,8 @@ export interface IpInfo {
   veth?: string | undefined;
   bridge?: string | undefined;
   mac?: string | undefined;
+  /** What stands between the cluster and this pod (engine/checks.ts: the tree and a trace's diagnosis say the same). */
+  problems?: string[];
 }
 
 /** Every pod and node address of a capture, with where it plugs in. */
@@ -76,6 +79,11 @@ export function indexAddresses(net: Network): Map<string, IpInfo> {
             }
           }
         }
+      }
+      const a = Addr.parse(ip);
+      if (a.ok) {
+        const problems = [...discrepanciesFor(net, a.value), ...checksOf(net).all.filter((d) => d.about.ip === ip)].map((d) => d.text);
+        if (problems.length) info.problems = [...new Set(problems)];
       }
       out.set(ip, info);
     }
@@ -193,6 +201,7 @@ function hostMarkdown(info: IpInfo): string {
     if (where) lines.push(where);
     const wire = [info.veth ? `veth ${mdEscape(info.veth)}` : undefined, info.bridge ? `bridge ${mdEscape(info.bridge)}` : undefined, info.mac ? `MAC ${mdEscape(info.mac)}` : undefined].filter(Boolean).join(' · ');
     if (wire) lines.push(wire);
+    for (const p of info.problems ?? []) lines.push(`⚠ ${mdEscape(p)}`);
   } else {
     lines.push(`**${info.kind}** \`${info.ref.replace(/`/g, "'")}\` — ${mdEscape(info.ip)}`);
   }

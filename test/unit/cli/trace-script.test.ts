@@ -296,7 +296,10 @@ describe('netpath trace --short', () => {
   test('one line per hop (host, in -> out, what decided there), then the verdict', async () => {
     const { code, lines, r } = await short(cases[0]!);
     assert.equal(code, EXIT_OK);
-    assert.equal(lines.length, r.hops.length + 1);
+    // The hops, the verdict, then one line per thing the trace did not check.
+    assert.equal(lines.length, r.hops.length + 1 + (r.unchecked?.length ?? 0));
+    assert.deepEqual(lines.slice(r.hops.length + 1), (r.unchecked ?? []).map((u) => `not checked: ${u.text}`));
+    lines.splice(r.hops.length + 1);
     r.hops.forEach((h, i) => assert.match(lines[i]!, hopLine(i, h)));
     const route = r.hops[0]!.steps.find((s) => s.kind === 'route')!;
     assert.ok(lines[0]!.endsWith(`route ${route.records[0]!.raw.trim()}`), lines[0]);
@@ -311,9 +314,14 @@ describe('netpath trace --short', () => {
   test('the hop where the packet stops shows the verdict; the verdict line says why', async () => {
     const { code, lines, r } = await short(cases[1]!);
     assert.equal(code, EXIT_DROPPED);
-    assert.equal(lines.length, r.hops.length + 1);
-    assert.match(lines.at(-2)!, new RegExp(`  MTU-EXCEEDED at ${r.dropAt!.dev}$`));
-    assert.equal(lines.at(-1), `verdict: MTU-EXCEEDED at ${r.dropAt!.host} ${r.dropAt!.dev}: ${r.reason}`);
+    // The hops, the verdict, the most likely cause, what was not checked.
+    const extra = (r.diagnosis?.length ? 1 : 0) + (r.unchecked?.length ?? 0);
+    assert.equal(lines.length, r.hops.length + 1 + extra);
+    const v = r.hops.length;
+    assert.match(lines[v - 1]!, new RegExp(`  MTU-EXCEEDED at ${r.dropAt!.dev}$`));
+    assert.equal(lines[v], `verdict: MTU-EXCEEDED at ${r.dropAt!.host} ${r.dropAt!.dev}: ${r.reason}`);
+    assert.equal(r.diagnosis?.[0]?.kind, 'mtu-exceeded');
+    assert.ok(lines[v + 1]!.startsWith(`diagnosis at ${r.diagnosis![0]!.host}: `), lines[v + 1]);
   });
 
   for (const c of [cases[5]!, cases[6]!]) {
@@ -322,14 +330,15 @@ describe('netpath trace --short', () => {
       assert.equal(code, c.code);
       const paths = r.paths.filter((p) => p.branch !== '');
       assert.ok(paths.length >= 2);
-      assert.equal(lines.length, paths.reduce((n, p) => n + 1 + p.hops.length, 0) + 1);
+      const extra = (r.diagnosis?.length ? 1 : 0) + (r.unchecked?.length ?? 0);
+      assert.equal(lines.length, paths.reduce((n, p) => n + 1 + p.hops.length, 0) + 1 + extra);
       let at = 0;
       paths.forEach((p, k) => {
         assert.ok(lines[at]!.startsWith(`path ${k + 1} of ${paths.length}, ${p.branch}: ${p.verdict.toUpperCase()}`), lines[at]);
         p.hops.forEach((h, i) => assert.match(lines[at + 1 + i]!, hopLine(i, h)));
         at += 1 + p.hops.length;
       });
-      assert.match(lines.at(-1)!, new RegExp(`^verdict: ${r.verdict.toUpperCase()}`));
+      assert.match(lines.at(-1 - extra)!, new RegExp(`^verdict: ${r.verdict.toUpperCase()}`));
     });
   }
 });

@@ -27,7 +27,8 @@ describe('a Service address on a port the Service does not serve', () => {
     const r = trace({ from: 'default/web-0', to: '10.96.0.10' });
     assert.equal(r.verdict, 'no-route');
     assert.deepEqual(r.dropAt, { host: 'gw', dev: null });
-    assert.equal(r.diagnosis?.length, 1);
+    // The Service's ports first; then the drop at gw explained (the table it searched).
+    assert.deepEqual(r.diagnosis?.map((x) => x.kind), ['service-port-not-served', 'no-route']);
     const d = r.diagnosis![0]!;
     assert.equal(d.kind, 'service-port-not-served');
     assert.equal(d.host, 'k8s-node1');
@@ -37,7 +38,7 @@ describe('a Service address on a port the Service does not serve', () => {
     assert.equal(d.expected, 'a port the Service serves: 53/UDP (dns), 53/TCP (dns-tcp), 9153/TCP (metrics)');
     assert.match(d.text, /^10\.96\.0\.10 is the address of Service kube-system\/kube-dns/);
     assert.equal(d.fix, 'trace a port the Service serves: --proto udp --port 53, or --to svc/kube-system/kube-dns:dns');
-    assert.match(traceText(r), /\ndiagnosis:\n {2}- k8s-node1 iptables\n/);
+    assert.match(traceText(r), /\ndiagnosis \(2 causes, most likely first\):\n 1\. k8s-node1 iptables {2}\(service-port-not-served\)\n/);
     assert.match(traceShort(r), /^diagnosis at k8s-node1: 10\.96\.0\.10 is the address of Service kube-system\/kube-dns/m);
   });
 
@@ -59,7 +60,7 @@ describe('a Service address on a port the Service does not serve', () => {
   test('an address no Service has: no diagnosis from Services', () => {
     const r = trace({ from: 'default/web-0', to: '10.96.0.99' });
     assert.equal(r.verdict, 'no-route');
-    assert.equal(r.diagnosis, undefined);
+    assert.deepEqual(r.diagnosis?.map((x) => [x.kind, x.host]), [['no-route', 'gw']]);
   });
 });
 

@@ -86,11 +86,11 @@ describe('Node Bridges tree', () => {
     const net = buildNetwork(c);
     const node1 = nodeEntries(net)[0]!;
     assert.ok(node1.kind === 'node');
-    assert.deepEqual(node1.problems.map((p) => p.text), ["no route to k8s-node3's podCIDR 10.244.2.0/24"]);
+    assert.deepEqual(node1.problems.map((p) => p.text), ["k8s-node1 has no route to k8s-node3's podCIDR 10.244.2.0/24"]);
     const cni0 = find(childrenOf(net, node1), 'bridge', 'cni0')!;
-    assert.deepEqual(cni0.problems.map((p) => p.text), ['FDB entry 0a:58:0a:f4:00:09 points at vethgone0, which does not exist']);
+    assert.deepEqual(cni0.problems.map((p) => p.text), ["k8s-node1's cni0 FDB entry for 0a:58:0a:f4:00:09 points at vethgone0, which does not exist"]);
     const down = find(childrenOf(net, cni0), 'port', 'veth5baf738a')!;
-    assert.deepEqual(down.problems.map((p) => p.text), ['veth5baf738a is down']);
+    assert.deepEqual(down.problems.map((p) => p.text), ["k8s-node1's cni0 port veth5baf738a is down"]);
   });
 });
 
