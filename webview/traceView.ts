@@ -2,6 +2,7 @@
 // the diagram, and the details of the selected hop.
 import type { EvidenceRef, FromWebview, ShowTrace } from '../src/shared/protocol';
 import { renderDetails } from './details';
+import { causeLine, renderDiagnosis } from './diagnosis';
 import { renderDiagram, type HopRef } from './diagram';
 import { attrs, codicon, el } from './dom';
 import { standaloneSvg } from './exportSvg';
@@ -66,6 +67,8 @@ export function renderTrace(app: HTMLElement, m: ShowTrace, restored: HopRef | n
   toolbar.append(svgButton, jsonButton);
   titleRow.append(toolbar);
   head.append(titleRow, el('p', flowText(t), 'flow'), el('p', t.reason, 'reason'));
+  const cause = causeLine(t);
+  if (cause) head.append(cause);
   if (t.inferred) {
     const note = el('p', undefined, 'inferred-note');
     note.append(codicon('warning'), el('span', ' Some steps are inferred: the capture does not hold the table that would decide them. They are marked below.'));
@@ -94,6 +97,9 @@ export function renderTrace(app: HTMLElement, m: ShowTrace, restored: HopRef | n
 
   const scroller = attrs(el('section', undefined, 'diagram'), { 'aria-label': 'Diagram' });
   app.append(scroller);
+  // The causes in full below the diagram (the most likely one is already in the head, beside the verdict).
+  const diagnosis = renderDiagnosis(t, { reveal: (ref) => host.post({ type: 'revealEvidence', ...ref }) });
+  if (diagnosis) app.append(diagnosis);
   const details = attrs(el('section', undefined, 'details'), { 'aria-label': 'Steps of the selected hop' });
   // A short announcement of the selection; the pane itself is too long to be read out on every change.
   const status = attrs(el('p', undefined, 'visually-hidden'), { role: 'status', 'aria-live': 'polite' });

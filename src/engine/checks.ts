@@ -30,7 +30,8 @@ export type DiscrepancyKind =
   | 'forwarding-disabled'
   | 'pod-no-route'
   | 'veth-not-in-bridge'
-  | 'stale-bridge-fdb';
+  | 'stale-bridge-fdb'
+  | 'missing-forward-accept';
 
 /** What a discrepancy is about: matched against a trace's path, and where the tree shows it. */
 export interface DiscrepancySubject {
@@ -183,6 +184,10 @@ function runChecks(net: Network): Checks {
       all.push(...mtuChecks(net, n));
     }
     all.push(...deviceChecks(net, n));
+    if (n.backend.startsWith('flannel')) {
+      const d = forwardPolicyCheck(n, nodes);
+      if (d) all.push(d);
+    }
     const fwd = n.ns.sysctl.get('net.ipv4.ip_forward');
     // ip_forward sets every device's forwarding; a device's own value, read later, is what the kernel uses.
     const devOn = [...n.ns.ifaces.values()].some((i) => (i.type === 'bridge' || i === n.vtepDev) && n.ns!.sysctl.get(`net.ipv4.conf.${i.name}.forwarding`)?.value.trim() === '1');
@@ -209,6 +214,63 @@ function runChecks(net: Network): Checks {
     byHost.set(d.host, list);
   }
   return { nodes, all, byHost };
+}
+
+/**
+ * flanneld accepts the pod network in the filter table's FORWARD (`-A FORWARD -j FLANNEL-FWD`), because
+ * Docker and hardened hosts set FORWARD's policy to DROP. A node with that policy and without the jump
+ * drops every pod packet it forwards.
+ */
+function forwardPolicyCheck(n: NodeIntent, nodes: NodeIntent[]): Discrepancy | undefined {
+  const ns = n.ns!;
+  const text = ns.host.probes?.iptables;
+  if (!text) return undefined;
+  const lines = text.split('\n');
+  let table = '';
+  let policy: { line: number; raw: string } | undefined;
+  let jump = false;
+  lines.forEach((raw, i) => {
+    const l = raw.trim();
+    if (l.startsWith('*')) table = l.slice(1);
+    else if (table === 'filter' && /^:FORWARD DROP\b/.test(l)) policy = { line: i + 1, raw };
+    else if (table === 'filter' && /^-A FORWARD\b.*-j FLANNEL-FWD\b/.test(l)) jump = true;
+  });
+  if (!policy || jump) return undefined;
+  const net = flannelNetwork(nodes);
+  return {
+    kind: 'missing-forward-accept',
+    host: n.name,
+    probe: 'iptables',
+    text: `${n.name}'s filter FORWARD chain has policy DROP and no jump to flanneld's FLANNEL-FWD: pod packets it forwards are dropped`,
+    expected: `-A FORWARD -m comment --comment "flanneld forward" -j FLANNEL-FWD${net ? `, accepting ${net} both ways` : ''}`,
+    actual: `"${policy.raw.trim()}" and no FLANNEL-FWD jump`,
+    owner: `flanneld on ${n.name}`,
+    fix: `restart flanneld on ${n.name} (it adds FLANNEL-FWD), or check what flushed FORWARD (a firewall service, Docker's restart)${net ? `; by hand: iptables -A FORWARD -s ${net} -j ACCEPT && iptables -A FORWARD -d ${net} -j ACCEPT` : ''}`,
+    evidence: [{ host: n.name, probe: 'iptables', line: policy.line, raw: policy.raw }],
+    about: net ? { prefix: net.toString() } : {},
+  };
+}
+
+/**
+ * flannel's network (its net-conf.json `Network`): read from flanneld's own rules on any node (FLANNEL-FWD
+ * accepts it, FLANNEL-POSTRTG masquerades from it), else the smallest prefix holding every podCIDR.
+ */
+function flannelNetwork(nodes: NodeIntent[]): Prefix | undefined {
+  for (const n of nodes) {
+    const m = /^-A (?:FLANNEL-FWD|FLANNEL-POSTRTG) -s (\S+) (?:-m comment|! -d 224\.0\.0\.0\/4)/m.exec(n.ns?.host.probes?.iptables ?? '');
+    const p = m ? Prefix.parse(m[1]!) : undefined;
+    if (p?.ok && p.value.family === 4) return p.value.masked();
+  }
+  const cidrs = nodes.flatMap((x) => x.podCIDRs.filter((p) => p.family === 4));
+  return cidrs.length ? covering(cidrs) : undefined;
+}
+
+/** The smallest IPv4 prefix that holds every one of these. */
+function covering(ps: Prefix[]): Prefix {
+  let len = Math.min(...ps.map((p) => p.length));
+  const first = ps[0]!.addr;
+  while (len > 0 && !ps.every((p) => Prefix.of(first, len).masked().contains(p.addr))) len--;
+  return Prefix.of(first, len).masked();
 }
 
 /** The routes of a host's main table as `ip route` printed them (the table a missing route was searched in). */

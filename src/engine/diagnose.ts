@@ -114,6 +114,7 @@ const COVERED: Partial<Record<Diagnosis['kind'], Diagnosis['kind'][]>> = {
   'no-route': ['missing-route', 'pod-no-route'],
   'neighbor-failed': ['missing-vtep-neigh', 'device-down'],
   'forwarding-disabled': ['forwarding-disabled'],
+  filtered: ['missing-forward-accept'],
 };
 
 const RANK: Discrepancy['kind'][] = [
@@ -129,6 +130,7 @@ const RANK: Discrepancy['kind'][] = [
   'vtep-mac-mismatch',
   'stale-vtep-fdb',
   'mtu-mismatch',
+  'missing-forward-accept',
   'veth-not-in-bridge',
   'stale-bridge-fdb',
   'port-blocked',

@@ -217,6 +217,7 @@ export type DiagnosisKind =
   | 'pod-no-route'
   | 'veth-not-in-bridge'
   | 'stale-bridge-fdb'
+  | 'missing-forward-accept'
   // the drop explained
   | 'rp-filter'
   | 'no-route'

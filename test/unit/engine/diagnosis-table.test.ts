@@ -117,6 +117,12 @@ const DEMO: Case[] = [
     expect: { verdict: 'wrong-destination', first: { host: 'k8s-node2', probe: 'links', kind: 'device-down', owner: cni('k8s-node2'), entry: /cni0 port veth96603d4d is down/ }, fromChecks: true },
   },
   {
+    name: 'k8s-node2 without flanneld\'s FORWARD jump, under FORWARD policy DROP',
+    capture: () => demoWith('k8s-node2', 'iptables', /^-A FORWARD -m comment --comment "flanneld forward" -j FLANNEL-FWD$/),
+    flow: web0to1,
+    expect: { verdict: 'filtered', first: { host: 'k8s-node2', probe: 'iptables', kind: 'missing-forward-accept', owner: /^flanneld on k8s-node2$/, entry: /FORWARD chain has policy DROP and no jump to flanneld's FLANNEL-FWD/ }, fromChecks: true },
+  },
+  {
     name: 'web-0\'s eth0 with MTU 1500 over flannel\'s 1450',
     capture: () => demoWith('web-0', 'links', /^2: eth0@if7: (.*) mtu 1450 /, '2: eth0@if7: $1 mtu 1500 '),
     flow: { from: 'default/web-0', to: '10.244.1.3', size: 1500 },
