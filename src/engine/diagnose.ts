@@ -3,6 +3,7 @@
 // then what the drop itself says once explained (the table that was searched, whose VTEP a MAC is,
 // where an MTU comes from). And for every trace: what it did not check.
 import { kubernetesOf } from '../capture/document';
+import { findService, namespacedName, slicesOf, sourceOf } from '../capture/kubernetes';
 import { Addr, Prefix } from '../net/addr';
 import { checksOf, VXLAN4_OVERHEAD, type Discrepancy, type NodeIntent } from './checks';
 import type { Network } from './network';
@@ -23,6 +24,11 @@ export function diagnose(net: Network, result: TraceResult): Diagnosis[] {
   const paths: TracePath[] = failed.length ? failed : result.verdict !== 'delivered' ? [{ ...result, branch: '', floodCopy: false }] : [];
   // The causes upstream first (in the order the path reaches their hosts), then each drop explained.
   for (const p of paths) for (const d of relevant(net, checks.all, checks.nodes, result, p)) add(fromDiscrepancy(d));
+  // A Service rejected for want of endpoints: the cause lives in the API (no ready pod behind it).
+  for (const p of paths) {
+    const d = serviceWithoutEndpoints(net, p);
+    if (d) add(d);
+  }
   // A drop already explained by a discrepancy on the same host is not said twice.
   for (const p of paths) {
     const d = explainDrop(net, checks.nodes, result, p);
@@ -313,6 +319,45 @@ function explainDrop(net: Network, nodes: NodeIntent[], result: TraceResult, p: 
     default:
       return undefined;
   }
+}
+
+/** A path rejected by a kube-proxy rule for a Service that has no ready endpoint: why, from the API objects. */
+function serviceWithoutEndpoints(net: Network, p: TracePath): Diagnosis | undefined {
+  const last = p.hops[p.hops.length - 1];
+  if (!last || (p.verdict !== 'rejected' && p.verdict !== 'filtered')) return undefined;
+  let key: string | undefined;
+  for (const st of last.steps) {
+    const det = st.detail;
+    if ((det?.type === 'netfilter' || det?.type === 'nf-summary') && det.service) key = det.service;
+  }
+  const m = key ? /^([^/]+)\/([^:]+)(?::(.*))?$/.exec(key) : null;
+  if (!m) return undefined;
+  const kube = kubernetesOf(net.capture);
+  const svc = findService(kube, m[1]!, m[2]!);
+  if (!svc || !kube.present.has('endpointSlices')) return undefined;
+  const ready = slicesOf(kube, svc).flatMap((sl) => sl.endpoints.filter((e) => e.conditions.ready !== false));
+  if (ready.length > 0) return undefined;
+  const sel = svc.spec.selector;
+  const where = sourceOf(svc) ?? `Service ${namespacedName(svc)}`;
+  const selText = sel ? Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(',') : undefined;
+  const pods = sel && kube.present.has('pods') ? kube.pods.filter((pod) => pod.metadata.namespace === svc.metadata.namespace && Object.entries(sel).every(([k, v]) => pod.metadata.labels[k] === v)) : undefined;
+  const found = !sel
+    ? 'the Service has no selector, and no EndpointSlice lists a ready endpoint (they are written by hand or by another controller)'
+    : pods === undefined
+      ? `no ready endpoint in its EndpointSlices (selector ${selText})`
+      : pods.length === 0
+        ? `no pod in ${svc.metadata.namespace} has the labels ${selText}`
+        : `${pods.length} pod${pods.length === 1 ? '' : 's'} match ${selText} (${pods.map((x) => `${x.metadata.name}: ${x.status.phase ?? 'phase unknown'}`).join(', ')}), none ready in the EndpointSlices`;
+  return {
+    kind: 'no-endpoints',
+    host: 'kubernetes',
+    probe: where,
+    text: `Service ${namespacedName(svc)} has no ready endpoint, so kube-proxy rejects its traffic`,
+    expected: `at least one ready endpoint for ${key}`,
+    actual: found,
+    owner: sel ? `the workload whose pods carry ${selText} in ${svc.metadata.namespace} (its Deployment or StatefulSet, and their readiness probes)` : "whoever writes this Service's EndpointSlices",
+    fix: sel ? `kubectl get pods -n ${svc.metadata.namespace} -l ${selText}: start the pods, or fix their readiness; or fix the Service's selector` : `write the EndpointSlices of ${namespacedName(svc)}, or give the Service a selector`,
+  };
 }
 
 /** The smallest MTU of the devices the path left by (what passes the whole way), where the trace says. */

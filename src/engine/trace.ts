@@ -218,6 +218,7 @@ export type DiagnosisKind =
   | 'veth-not-in-bridge'
   | 'stale-bridge-fdb'
   | 'missing-forward-accept'
+  | 'no-endpoints'
   // the drop explained
   | 'rp-filter'
   | 'no-route'

@@ -123,6 +123,12 @@ const DEMO: Case[] = [
     expect: { verdict: 'filtered', first: { host: 'k8s-node2', probe: 'iptables', kind: 'missing-forward-accept', owner: /^flanneld on k8s-node2$/, entry: /FORWARD chain has policy DROP and no jump to flanneld's FLANNEL-FWD/ }, fromChecks: true },
   },
   {
+    name: 'the demo as it is: Service monitoring/alertmanager, whose selector no pod matches',
+    capture: () => load(demoText),
+    flow: { from: 'default/web-0', to: 'svc/monitoring/alertmanager:web', proto: 'tcp' },
+    expect: { verdict: 'rejected', first: { host: 'kubernetes', probe: 'kubernetes.services[5]', kind: 'no-endpoints', owner: /^the workload whose pods carry app=alertmanager in monitoring/, entry: /Service monitoring\/alertmanager has no ready endpoint/ }, fromChecks: false },
+  },
+  {
     name: 'web-0\'s eth0 with MTU 1500 over flannel\'s 1450',
     capture: () => demoWith('web-0', 'links', /^2: eth0@if7: (.*) mtu 1450 /, '2: eth0@if7: $1 mtu 1500 '),
     flow: { from: 'default/web-0', to: '10.244.1.3', size: 1500 },
