@@ -77,8 +77,13 @@ export interface NodeIntent {
   name: string;
   ns: Netns | undefined;
   ips: string[];
+  /** Where its pods' addresses come from: its podCIDRs, or (Calico) the IPAM blocks affine to it. */
   podCIDRs: Prefix[];
+  /** The word for those prefixes in sentences. */
+  podNet: 'podCIDR' | 'IPAM block';
   backend: Backend;
+  /** The VTEP's own IPv4 address (flannel.1's is its podCIDR's first address; vxlan.calico's, one of its block). */
+  vtepAddr?: string;
   /** flannel's VTEP device on the node (`flannel.1`). */
   vtepDev?: Iface;
   /** The VTEP MAC peers should use, and where it was read. */
@@ -125,14 +130,23 @@ export function nodeIntents(net: Network): NodeIntent[] {
       .map((c) => Prefix.parse(c))
       .flatMap((r) => (r.ok ? [r.value.masked()] : []));
     const uniq = new Map(cidrs.map((p) => [p.toString(), p]));
-    const vtepDev = ns ? [...ns.ifaces.values()].find((i) => i.type === 'vxlan' && /^flannel\.\d+$/.test(i.name)) : undefined;
+    const ifaces = ns && host ? [...ns.ifaces.values()] : [];
+    const flannelDev = ifaces.find((i) => i.type === 'vxlan' && /^flannel\.\d+$/.test(i.name));
+    const calicoDev = ifaces.find((i) => i.type === 'vxlan' && i.name === 'vxlan.calico');
     const backendAnn = ann[`${FLANNEL}backend-type`];
     let backend: Backend = 'unknown';
-    if (vtepDev || backendAnn === 'vxlan') backend = 'flannel-vxlan';
+    if (flannelDev || backendAnn === 'vxlan') backend = 'flannel-vxlan';
     else if (backendAnn === 'host-gw') backend = 'flannel-host-gw';
-    else if (ns && [...ns.ifaces.values()].some((i) => i.name === 'vxlan.calico' || i.name === 'tunl0' || i.name.startsWith('cali'))) backend = 'calico';
-    const n: NodeIntent = { name, ns: host ? ns : undefined, ips, podCIDRs: [...uniq.values()], backend };
-    if (vtepDev) n.vtepDev = vtepDev;
+    else if (ifaces.some((i) => i.name === 'vxlan.calico' || i.name === 'tunl0' || i.name.startsWith('cali'))) backend = 'calico';
+    // Calico gives pods addresses from IPAM blocks, not the podCIDR; it blackholes each block affine to the node.
+    const blocks = backend === 'calico' && ns ? ns.fib[4].tableRoutes('main').filter((r) => r.rec.type === 'blackhole' && (r.rec.protocol === 'bird' || r.rec.protocol === '80')).map((r) => r.rec.dst.masked()) : [];
+    const n: NodeIntent = { name, ns: host ? ns : undefined, ips, podCIDRs: blocks.length ? blocks : [...uniq.values()], podNet: blocks.length ? 'IPAM block' : 'podCIDR', backend };
+    const vtepDev = flannelDev ?? calicoDev;
+    if (vtepDev) {
+      n.vtepDev = vtepDev;
+      const a = vtepDev.addrs.find((x) => x.family === 4)?.local.toString();
+      if (a) n.vtepAddr = a;
+    }
     const data = parseBackendData(ann[`${FLANNEL}backend-data`]);
     if (data?.mac) n.vtepMac = { mac: data.mac, from: 'annotation', where: `${sourceOf(obj!) ?? `node ${name}`} annotation ${FLANNEL}backend-data` };
     else if (vtepDev?.mac) n.vtepMac = { mac: vtepDev.mac.toString(), from: 'device', where: `${vtepDev.name} on ${name}` };
@@ -162,6 +176,10 @@ function ownerOf(node: NodeIntent, what: 'routes' | 'vtep' | 'cni' | 'host'): st
   return `the CNI's node agent on ${node.name}`;
 }
 
+function agentOf(node: NodeIntent): string {
+  return node.backend.startsWith('flannel') ? 'flanneld' : node.backend === 'calico' ? 'calico-node' : "the CNI's node agent";
+}
+
 function restartAgent(node: NodeIntent): string {
   if (node.backend.startsWith('flannel')) return `restart flanneld on ${node.name} (delete its kube-flannel pod; it rewrites the route, neighbour and FDB entry of every node's lease), and read its log for errors about the lease`;
   if (node.backend === 'calico') return `restart calico-node on ${node.name} and check its BIRD/Felix logs`;
@@ -179,8 +197,8 @@ function runChecks(net: Network): Checks {
     if (!n.ns) continue;
     const peers = nodes.filter((p) => p !== n);
     all.push(...routeChecks(n, peers));
-    if (n.backend === 'flannel-vxlan' && n.vtepDev) {
-      all.push(...vtepChecks(n, peers, nodeIps));
+    if (n.vtepDev) {
+      all.push(...vtepChecks(n, peers.filter((p) => p.backend === n.backend), nodeIps));
       all.push(...mtuChecks(net, n));
     }
     all.push(...deviceChecks(net, n));
@@ -304,7 +322,7 @@ function routeChecks(n: NodeIntent, peers: NodeIntent[]): Discrepancy[] {
         out.push({
           ...base,
           kind: rec && rec.type !== 'unicast' && rec.dst.length > 0 ? 'wrong-route' : 'missing-route',
-          text: rec && rec.type !== 'unicast' && rec.dst.length > 0 ? `${n.name}'s route to ${peer.name}'s podCIDR ${p} is a ${rec.type} route: the kernel drops what it matches` : `${n.name} has no route to ${peer.name}'s podCIDR ${p}`,
+          text: rec && rec.type !== 'unicast' && rec.dst.length > 0 ? `${n.name}'s route to ${peer.name}'s ${peer.podNet} ${p} is a ${rec.type} route: the kernel drops what it matches` : `${n.name} has no route to ${peer.name}'s ${peer.podNet} ${p}`,
           expected: want ?? `a route to ${p} toward ${peer.name}`,
           actual,
           fix: want ? `${restartAgent(n)}; by hand: ip route replace ${want} on ${n.name}` : restartAgent(n),
@@ -313,13 +331,13 @@ function routeChecks(n: NodeIntent, peers: NodeIntent[]): Discrepancy[] {
         });
         continue;
       }
-      if (n.backend === 'flannel-vxlan' && n.vtepDev && !rec.nexthops?.length) {
-        const gw = p.addr.toString();
+      if (n.vtepDev && (n.backend === 'flannel-vxlan' || n.vtepDev.name === 'vxlan.calico') && !rec.nexthops?.length) {
+        const gw = vtepGateway(peer, p);
         if (rec.dev !== n.vtepDev.name || rec.gateway?.toString() !== gw || rec.dst.length !== p.length) {
           out.push({
             ...base,
             kind: 'wrong-route',
-            text: `${n.name}'s route to ${peer.name}'s podCIDR ${p} does not lead to ${n.vtepDev.name}`,
+            text: `${n.name}'s route to ${peer.name}'s ${peer.podNet} ${p} does not lead to ${n.vtepDev.name}`,
             expected: want!,
             actual: `"${rec.src.raw.trim()}"`,
             fix: `${restartAgent(n)}; by hand: ip route replace ${want} on ${n.name}`,
@@ -342,8 +360,13 @@ function routeChecks(n: NodeIntent, peers: NodeIntent[]): Discrepancy[] {
   return out;
 }
 
+/** The gateway a node's route to a peer's pod network names: the peer VTEP's address (flannel: the podCIDR's first). */
+function vtepGateway(peer: NodeIntent, p: Prefix): string {
+  return peer.vtepAddr ?? p.addr.toString();
+}
+
 function expectedRoute(n: NodeIntent, peer: NodeIntent, p: Prefix): string | undefined {
-  if (n.backend === 'flannel-vxlan' && n.vtepDev) return `${p} via ${p.addr} dev ${n.vtepDev.name} onlink`;
+  if (n.vtepDev && (n.backend === 'flannel-vxlan' || n.vtepDev.name === 'vxlan.calico')) return `${p} via ${vtepGateway(peer, p)} dev ${n.vtepDev.name} onlink`;
   if (n.backend === 'flannel-host-gw' && peer.publicIp) return `${p} via ${peer.publicIp}`;
   return undefined;
 }
@@ -360,7 +383,9 @@ function vtepChecks(n: NodeIntent, peers: NodeIntent[], nodeIps: Map<string, Nod
     for (const p of peer.podCIDRs) {
       if (p.family !== 4) continue;
       const about: DiscrepancySubject = { prefix: p.toString(), peer: peer.name, dev: dev.name };
-      const gw = p.addr;
+      const gwParsed = Addr.parse(vtepGateway(peer, p));
+      if (!gwParsed.ok) continue;
+      const gw = gwParsed.value;
       const entry = ns.neigh.get(neighKey(dev.name, gw));
       const mac = peer.vtepMac?.mac;
       const neighProbe: ProbeName = entry ? (ns.neighProbe.get(entry) ?? 'neigh') : ns.probes.has('neigh') ? 'neigh' : 'arp';
@@ -371,7 +396,7 @@ function vtepChecks(n: NodeIntent, peers: NodeIntent[], nodeIps: Map<string, Nod
           host: n.name,
           probe: neighProbe,
           text: entry
-            ? `${n.name}'s neighbour entry for ${peer.name}'s VTEP gateway ${gw} on ${dev.name} is ${entry.state.join(' ') || 'unresolved'}: flanneld writes it PERMANENT with the VTEP MAC, and ARP cannot fill it (${dev.name} is NOARP)`
+            ? `${n.name}'s neighbour entry for ${peer.name}'s VTEP gateway ${gw} on ${dev.name} is ${entry.state.join(' ') || 'unresolved'}: ${agentOf(n)} writes it PERMANENT with the VTEP MAC${dev.noarp ? `, and ARP cannot fill it (${dev.name} is NOARP)` : ''}`
             : `${n.name} has no neighbour entry for ${peer.name}'s VTEP gateway ${gw} on ${dev.name}`,
           expected: `${gw} dev ${dev.name} lladdr ${mac ?? `(${peer.name}'s VTEP MAC)`} PERMANENT${mac ? ` (${peer.vtepMac!.where})` : ''}`,
           actual: entry ? `"${entry.src.raw.trim()}"` : `no entry for ${gw} on ${dev.name}`,
@@ -446,7 +471,7 @@ function vtepChecks(n: NodeIntent, peers: NodeIntent[], nodeIps: Map<string, Nod
           expected: `FDB entries on ${dev.name} only for the current nodes' VTEPs`,
           actual: `"${e.src.raw.trim()}"`,
           owner,
-          fix: `bridge fdb del ${e.mac} dev ${dev.name} dst ${e.dst} on ${n.name}; flanneld removes entries when a node's lease expires, so check for a node deleted while flanneld was down`,
+          fix: `bridge fdb del ${e.mac} dev ${dev.name} dst ${e.dst} on ${n.name}; ${agentOf(n)} removes the entries of a node that leaves, so check for a node deleted while it was down`,
           evidence: [ev(ns, 'fdb', e.src)],
           about: { dev: dev.name, mac: e.mac },
         });

@@ -37,6 +37,19 @@ function demoWith(host: string, probe: string, line: RegExp, to?: string): Captu
   return load(JSON.stringify(doc));
 }
 
+/** A lab capture kept in test/fixtures/captures with one line of one host's probe removed or rewritten. */
+function fixtureWith(name: string, host: string, probe: string, line: RegExp, to?: string): Capture {
+  const doc = JSON.parse(gunzipSync(readFileSync(join(root, 'test/fixtures/captures', `${name}.json.gz`))).toString('utf8')) as { hosts: { name: string; probes: Record<string, string> }[] };
+  const h = doc.hosts.find((x) => x.name === host)!;
+  const lines = h.probes[probe]!.split('\n');
+  const i = lines.findIndex((l) => line.test(l));
+  assert.ok(i >= 0, `${host} ${probe} has a line matching ${line}`);
+  if (to === undefined) lines.splice(i, 1);
+  else lines[i] = lines[i]!.replace(line, to);
+  h.probes[probe] = lines.join('\n');
+  return load(JSON.stringify(doc));
+}
+
 function labFault(name: string): Capture {
   return load(gunzipSync(readFileSync(join(root, 'test/fixtures/captures', `${name}.json.gz`))).toString('utf8'));
 }
@@ -136,6 +149,23 @@ const DEMO: Case[] = [
   },
 ];
 
+const calicoNode1 = /^calico-node on node1\b/;
+
+const CALICO: Case[] = [
+  {
+    name: 'Calico VXLAN: node1 without its route to node2\'s IPAM block',
+    capture: () => fixtureWith('lab-calico-vxlan', 'node1', 'routes4', /^10\.48\.166\.128\/26 via .*$/),
+    flow: { from: '10.48.97.1', to: '10.48.166.129' },
+    expect: { verdict: 'no-route', first: { host: 'node1', probe: 'routes4', kind: 'missing-route', owner: calicoNode1, entry: /node1 has no route to node2's IPAM block 10\.48\.166\.128\/26/ }, fromChecks: true },
+  },
+  {
+    name: 'Calico VXLAN: node1\'s vxlan.calico without the FDB entry for node2\'s VTEP',
+    capture: () => fixtureWith('lab-calico-vxlan', 'node1', 'fdb', /^da:f0:0a:2a:a6:f3 dev vxlan\.calico .*$/),
+    flow: { from: '10.48.97.1', to: '10.48.166.129' },
+    expect: { verdict: 'no-fdb-entry', first: { host: 'node1', probe: 'fdb', kind: 'missing-vtep-fdb', owner: calicoNode1, entry: /vxlan\.calico has no FDB entry for da:f0:0a:2a:a6:f3, node2's VTEP at 10\.4\.9\.22/ }, fromChecks: true },
+  },
+];
+
 function run(c: Case): { r: TraceResult; checks: ReturnType<typeof checksOf> } {
   const net = buildNetwork(c.capture());
   const out = simulate(net, c.flow);
@@ -146,6 +176,7 @@ function run(c: Case): { r: TraceResult; checks: ReturnType<typeof checksOf> } {
 for (const [title, cases] of [
   ['the lab\'s faults: the diagnosis names the host, the entry and its owner', LAB],
   ['the demo with one line removed or changed: the diagnosis names the host, the entry and its owner', DEMO],
+  ['the Calico VXLAN lab capture with one line removed: the blocks and VTEPs Calico intends', CALICO],
 ] as const) {
   describe(title, () => {
     for (const c of cases) {
