@@ -66,9 +66,9 @@ export class BridgesView implements vscode.TreeDataProvider<BridgeNode>, vscode.
         return item;
       }
       case 'pod': {
-        // The IP is in the label: a narrow sidebar clips the description first, and the IP is what
-        // one looks for here. The MAC, less often needed, is the description.
-        const item = new vscode.TreeItem(`${n.namespace}/${n.pod}${n.ip ? ` · ${n.ip}` : ''}`, C.None);
+        // The IP leads the label: a narrow sidebar clips the description first and then the label's
+        // end (pod names run long), and the IP is what one looks for here. The MAC is the description.
+        const item = new vscode.TreeItem(`${n.ip ? `${n.ip} · ` : ''}${n.namespace}/${n.pod}`, C.None);
         item.description = (n.mac ?? '') + (n.inferred ? `${n.mac ? ' ' : ''}(inferred)` : '');
         item.iconPath = new vscode.ThemeIcon('package');
         item.tooltip = tip([`pod ${n.namespace}/${n.pod} behind ${n.port} on ${n.node}`, `IP ${n.ip ?? '?'}`, `MAC ${n.mac ?? '?'}`]);
