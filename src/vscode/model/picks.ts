@@ -87,9 +87,17 @@ export function typedAddressEntry(value: string, direction: 'from' | 'to', captu
   return { kind: 'typed-ip', label: `Trace ${direction} ${ip}`, description, ref: ip };
 }
 
-/** The source list when the destination is fixed ("Trace to this pod"): everything but that destination. */
+/**
+ * The source list when the destination is fixed ("Trace to this pod", a hover's "Trace to here"):
+ * everything but that destination, whether it is given as namespace/pod, host name or IP.
+ */
 export function sourceEntriesExcept(capture: Capture, to: string): PickEntry[] {
-  const out = sourceEntries(capture).filter((e) => e.kind !== 'host' || e.ref !== to);
+  const refs = new Set<string>([to]);
+  for (const h of capture.hosts) {
+    const ref = h.role === 'pod' && !h.hostNetwork ? `${h.namespace ?? 'default'}/${h.pod ?? h.name}` : h.name;
+    if (h.name === to || ref === to || (h.role === 'pod' && !h.hostNetwork && (h.ips ?? []).includes(to))) refs.add(ref);
+  }
+  const out = sourceEntries(capture).filter((e) => e.kind !== 'host' || !refs.has(e.ref));
   // A group left with no entries loses its heading too.
   return out.filter((e, i) => e.kind !== 'separator' || (out[i + 1] !== undefined && out[i + 1]!.kind !== 'separator'));
 }

@@ -145,5 +145,10 @@ describe('a typed address in the Trace Pod Path picks', () => {
     const src = sourceEntriesExcept(c, 'default/web-1');
     assert.ok(!src.some((e) => e.kind === 'host' && e.ref === 'default/web-1'));
     assert.ok(src.some((e) => e.kind === 'host' && e.ref === 'default/web-0'));
+    // Given by its IP (a hover's "Trace to here"), the pod that has it is left out too.
+    const byIp = sourceEntriesExcept(c, '10.244.1.3');
+    assert.ok(!byIp.some((e) => e.kind === 'host' && e.ref === 'default/web-1'));
+    assert.ok(byIp.some((e) => e.kind === 'host' && e.ref === 'default/web-0'));
+    assert.ok(!sourceEntriesExcept(c, 'k8s-node2').some((e) => e.kind === 'host' && e.ref === 'k8s-node2'));
   });
 });
