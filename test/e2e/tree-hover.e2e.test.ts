@@ -101,7 +101,7 @@ describe('Node Bridges tree and pod-IP hovers in real VS Code (demo capture)', {
       // The pod's IP leads its label (a narrow sidebar clips the description first); the MAC is the description.
       assert.equal(pod.description, '0a:58:0a:f4:00:03');
       // The other port carries coredns; the node's tunnel and routes follow the bridge.
-      assert.ok(rows.some((r) => r.label === 'kube-system/coredns-6d8c4cb4d-xk7t2' && r.level === 4), JSON.stringify(rows));
+      assert.ok(rows.some((r) => r.label === '10.244.0.2 · kube-system/coredns-6d8c4cb4d-xk7t2' && r.level === 4), JSON.stringify(rows));
       assert.ok(rows.some((r) => r.label === 'flannel.1' && r.level === 2 && /VNI 1/.test(r.description)), JSON.stringify(rows));
       await waitForToastsGone(vs);
       await vs.screenshot('tree-expanded');

@@ -39,6 +39,9 @@ async function pickEndpoint(title: string, entries: PickEntry[], direction: 'fro
   qp.title = title;
   qp.matchOnDescription = true;
   qp.matchOnDetail = true;
+  // One step of a multi-step flow (from, to, packet): a panel that finishes loading behind it (the
+  // capture overview Load Demo Capture opens without taking the focus) must not cancel it.
+  qp.ignoreFocusOut = true;
   qp.placeholder = direction === 'to' ? 'pod name, namespace, node, Service, or type an IP address' : 'pod name, namespace, node, or type an IP address';
   const base = toItems(entries);
   qp.items = base;
