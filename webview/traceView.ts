@@ -64,7 +64,8 @@ export function renderTrace(app: HTMLElement, m: ShowTrace, restored: HopRef | n
   const toolbar = attrs(el('div', undefined, 'toolbar'), { role: 'group', 'aria-label': 'Export' });
   const svgButton = attrs(el('vscode-button', 'Export SVG'), { secondary: true, icon: 'file-media', title: 'Save the diagram as an SVG file' });
   const jsonButton = attrs(el('vscode-button', 'Export JSON'), { secondary: true, icon: 'json', title: 'Save the trace as JSON (the same as netpath trace --json)' });
-  toolbar.append(svgButton, jsonButton);
+  const mdButton = attrs(el('vscode-button', 'Copy Markdown'), { secondary: true, icon: 'markdown', title: 'Copy the trace as Markdown (verdict, reason, hops, steps and evidence) for a ticket' });
+  toolbar.append(svgButton, jsonButton, mdButton);
   titleRow.append(toolbar);
   head.append(titleRow, el('p', flowText(t), 'flow'), el('p', t.reason, 'reason'));
   const cause = causeLine(t);
@@ -119,7 +120,8 @@ export function renderTrace(app: HTMLElement, m: ShowTrace, restored: HopRef | n
     host.selectionChanged(sel);
   }
 
-  svgButton.addEventListener('click', () => host.post({ type: 'exportSvg', svg: standaloneSvg(diagram.svg) }));
+  svgButton.addEventListener('click', () => host.post({ type: 'exportSvg', svg: standaloneSvg(diagram.svg, { title: traceTitle(t), packet: flowText(t), verdict: VERDICT_TEXT[t.verdict], delivered: t.verdict === 'delivered', reason: t.reason }) }));
+  mdButton.addEventListener('click', () => host.post({ type: 'copyMarkdown' }));
   jsonButton.addEventListener('click', () => host.post({ type: 'exportJson' }));
   select(validSelection(layout, restored) ? restored : initialSelection(layout), false);
 }

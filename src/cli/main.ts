@@ -11,6 +11,7 @@ import { buildNetwork, simulate, type TraceRequest } from '../engine';
 import { KubeError, type ClusterApi } from '../kube/api';
 import { ClusterCollector, type HostReport, type NodeAccess } from '../kube/collector';
 import { traceShort, traceText } from './traceText';
+import { traceMarkdown } from '../engine/markdown';
 import { policyCommand } from './policy';
 import { EXIT_BAD_INPUT, EXIT_INSUFFICIENT_DATA, EXIT_DROPPED, EXIT_OK, EXIT_USAGE, TRACE_EXIT_HELP, traceExitCode } from './exit';
 import { ansi, plain, useColor, type Terminal } from './style';
@@ -188,12 +189,13 @@ export function buildProgram(io: Io, status: { code: number } = { code: EXIT_OK 
     .option('--sport <n>', 'source port (udp/tcp/sctp; default: unset, as rules see an ephemeral port)')
     .option('--json', 'print the trace as JSON (shared/spec/capture-v1.md)')
     .addOption(new Option('--short', 'one line per hop (host, in -> out, what decided there), then the verdict').conflicts('json'))
+    .addOption(new Option('--markdown', 'print the trace as Markdown (for a ticket): verdict, reason, flow, hops, steps and their evidence lines').conflicts(['json', 'short']))
     .option('--color', 'colour the output even when stdout is not a terminal')
     .option('--no-color', 'never colour the output')
     .option('--save <file>', 'live cluster: also save the tables that were read as a capture')
     .addHelpText('after', `\nWith --context or --kubeconfig the trace reads a live cluster, only the hosts on the path; otherwise a capture.\n\nColour: on a terminal, unless NO_COLOR is set (non-empty) or TERM=dumb; FORCE_COLOR=1 forces it,\nFORCE_COLOR=0 turns it off, --color/--no-color override both. --json is never coloured.\n\n${TRACE_EXIT_HELP}\n\nExamples:\n  netpath trace --from default/web-0 --to default/web-1\n  netpath trace --capture cluster.json --from 10.244.0.3 --to 10.244.1.3 --size 1450 --json\n  netpath trace --context prod --from shop/cart-0 --to shop/db-0\n  netpath trace --capture cluster.json --from default/web-0 --to default/web-1 --short || echo "not delivered: $?"`)
     .exitOverride()
-    .action(async (opts: ClusterFlags & { capture?: string; from: string; to: string; size: string; proto: 'icmp' | 'udp' | 'tcp' | 'sctp'; port?: string; sport?: string; json?: boolean; short?: boolean; color?: boolean; save?: string }) => {
+    .action(async (opts: ClusterFlags & { capture?: string; from: string; to: string; size: string; proto: 'icmp' | 'udp' | 'tcp' | 'sctp'; port?: string; sport?: string; json?: boolean; short?: boolean; markdown?: boolean; color?: boolean; save?: string }) => {
       const size = Number(opts.size);
       if (!/^\d+$/.test(opts.size)) throw new CommanderError(EXIT_USAGE, 'netpath.usage', `--size must be a number of bytes, got "${printable(opts.size)}"`);
       for (const [flag, v] of [['--port', opts.port], ['--sport', opts.sport]] as const) {
@@ -222,6 +224,7 @@ export function buildProgram(io: Io, status: { code: number } = { code: EXIT_OK 
       }
       if (!outcome.ok) throw new BadInput(printable(outcome.error));
       if (opts.json) io.out(JSON.stringify(outcome.result, null, 2) + '\n');
+      else if (opts.markdown) io.out(traceMarkdown(outcome.result));
       else {
         const style = useColor({ flag: opts.color, env: io.env ?? {}, stdout: io.stdout }) ? ansi : plain;
         io.out(opts.short ? traceShort(outcome.result, style) : traceText(outcome.result, style));

@@ -51,6 +51,15 @@ export interface ShowTrace {
    * netpath 0.1.
    */
   shownAt?: number;
+  /** Which capture the trace was computed from, so its evidence opens that text (not whatever is loaded now). */
+  capture?: CaptureRef;
+}
+
+/** The capture text a trace was computed from: its digest, a name for the editor tab, the file it was read from (none for a live cluster). */
+export interface CaptureRef {
+  digest: string;
+  name: string;
+  file?: string;
 }
 
 /** One cell of the policy matrix view: the flow's verdict and each direction's. */
@@ -105,6 +114,8 @@ export type FromWebview =
   | { type: 'exportSvg'; svg: string }
   /** Save the trace the extension holds (the webview sends nothing: the extension's copy is authoritative). */
   | { type: 'exportJson' }
+  /** Copy the trace the extension holds as Markdown to the clipboard. */
+  | { type: 'copyMarkdown' }
   | ({ type: 'revealEvidence' } & EvidenceRef)
   /** The policy matrix: explain a cell, or trace its pair. */
   | { type: 'matrixCell'; row: number; col: number }
@@ -121,6 +132,7 @@ export function isFromWebview(m: unknown): m is FromWebview {
   switch (m.type) {
     case 'ready':
     case 'exportJson':
+    case 'copyMarkdown':
       return true;
     case 'exportSvg':
       return typeof m.svg === 'string' && m.svg.length <= MAX_SVG_BYTES && /^\s*(<\?xml[^>]*>\s*)?<svg[\s>]/.test(m.svg);

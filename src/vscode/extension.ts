@@ -14,6 +14,9 @@ import { TracePanel, type TraceStore } from './panels/tracePanel';
 import { DataSource, type SourceKind } from './source';
 import { BridgesView } from './views/bridgesView';
 import { policyMatrixCommand } from './commands/matrix';
+import { copyTraceMarkdown } from './commands/copy';
+import { CAPTURE_SCHEME, CaptureDocuments } from './captureDocuments';
+import { showError, useOutputChannel } from './notify';
 
 interface RefArg {
   ref?: string;
@@ -36,6 +39,8 @@ async function refOf(arg: unknown): Promise<string | undefined> {
 export function activate(context: vscode.ExtensionContext): void {
   let config = readConfig();
   const output = vscode.window.createOutputChannel('netpath');
+  useOutputChannel(output);
+  const captures = new CaptureDocuments();
   const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 10);
   const source = new DataSource(config, async (c) => (await loadKube(context.extensionUri)).ClientNodeCluster.fromKubeconfig({ kubeconfig: c.kubeconfig || undefined, context: c.context || undefined }));
   source.extensionUri = context.extensionUri;
@@ -109,12 +114,20 @@ export function activate(context: vscode.ExtensionContext): void {
       if (choice?.id === 'demo') return loadDemo(ctx);
       return false;
     },
-    async revealEvidence(ref) {
-      const text = source.snapshot()?.capture.hosts.find((h) => h.name === ref.host)?.probes?.[ref.probe];
-      if (text === undefined) return;
-      const doc = await vscode.workspace.openTextDocument({ content: text, language: 'plaintext' });
-      const line = Math.max(0, ref.line - 1);
-      await vscode.window.showTextDocument(doc, { preview: true, selection: new vscode.Range(line, 0, line, doc.lineAt(Math.min(line, doc.lineCount - 1)).text.length) });
+    async revealEvidence(ref, capture) {
+      // A trace saved by an older netpath does not say which capture it came from: the capture loaded
+      // now may be another one, so its line would be a guess.
+      const problem = capture
+        ? await captures.reveal(capture, ref)
+        : `netpath: cannot show ${ref.host} ${ref.probe}:${ref.line}: this trace does not record which capture it was computed from (it was saved by an older netpath). Trace again to see the evidence.`;
+      if (problem) void showError(problem);
+    },
+    captureRef() {
+      const c = source.captureText();
+      if (!c) return undefined;
+      const k = source.kind;
+      const name = c.file ? (c.file.path.split('/').pop() ?? 'capture.json') : k.kind === 'cluster' ? `capture-${k.context}.json` : 'capture.json';
+      return captures.remember(c.text, name, c.file);
     },
   };
 
@@ -134,6 +147,17 @@ export function activate(context: vscode.ExtensionContext): void {
     [Commands.selectContext]: () => selectContext(ctx, config),
     [Commands.refresh]: () => refresh(ctx),
     [Commands.policyMatrix]: () => policyMatrixCommand(ctx),
+    [Commands.copyTraceMarkdown]: () => copyTraceMarkdown(TracePanel.shown()),
+  };
+  // A command that fails says so in a toast with "Open Output", not only in VS Code's generic one.
+  const guarded = (id: string, fn: (...args: unknown[]) => unknown) => async (...args: unknown[]) => {
+    try {
+      return await fn(...args);
+    } catch (e) {
+      output.appendLine(`${id} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      void showError(`netpath: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    }
   };
 
   const bridges = new BridgesView(source, reopen);
@@ -151,7 +175,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.registerTreeDataProvider('netpath.bridges', bridges),
     vscode.window.registerWebviewPanelSerializer('netpath.trace', {
       deserializeWebviewPanel: async (panel, state) => {
-        TracePanel.revive(context.extensionUri, panel, state, { revealEvidence: (ref) => ctx.revealEvidence(ref), store: traceStore });
+        TracePanel.revive(context.extensionUri, panel, state, { revealEvidence: (ref, c) => ctx.revealEvidence(ref, c), store: traceStore });
       },
     }),
     vscode.languages.registerHoverProvider({ scheme: '*' }, hover),
@@ -159,7 +183,9 @@ export function activate(context: vscode.ExtensionContext): void {
       config = c;
       source.updateConfig(c);
     }),
-    ...Object.entries(table).map(([id, fn]) => vscode.commands.registerCommand(id, fn)),
+    captures,
+    vscode.workspace.registerTextDocumentContentProvider(CAPTURE_SCHEME, captures),
+    ...Object.entries(table).map(([id, fn]) => vscode.commands.registerCommand(id, guarded(id, fn))),
   );
   updateStatus();
 }

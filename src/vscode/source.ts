@@ -21,6 +21,8 @@ export class DataSource implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   private current: SourceKind = { kind: 'none' };
   private capture: Capture | undefined;
+  /** The file's own text, when the capture was read from a file (evidence is found in it as written). */
+  private fileText: string | undefined;
   private network: Network | undefined;
   private collector: ClusterCollector | undefined;
 
@@ -64,7 +66,7 @@ export class DataSource implements vscode.Disposable {
     if (!loaded.ok) return { ok: false, errors: loaded.errors.map((e) => `${e.path}: ${e.message}`) };
     this.collector = undefined;
     this.current = { kind: 'file', uri };
-    this.setCapture(loaded.capture);
+    this.setCapture(loaded.capture, text);
     return { ok: true, warnings: loaded.warnings.map((w) => `${w.path}: ${w.message}`) };
   }
 
@@ -86,8 +88,9 @@ export class DataSource implements vscode.Disposable {
     this.config = c;
   }
 
-  private setCapture(c: Capture): void {
+  private setCapture(c: Capture, fileText?: string): void {
     this.capture = c;
+    this.fileText = fileText;
     this.network = undefined;
     this.changed.fire();
   }
@@ -119,6 +122,16 @@ export class DataSource implements vscode.Disposable {
       this.collector.refresh();
       this.setCapture((await this.collector.skeleton(signalOf(token))).capture);
     }
+  }
+
+  /**
+   * The capture's text as it stands: a file's own text (with its file), or a live cluster's capture
+   * as collected so far, serialized. What a trace computed now was computed from.
+   */
+  captureText(): { text: string; file?: vscode.Uri } | undefined {
+    if (!this.capture) return undefined;
+    if (this.fileText !== undefined && this.current.kind === 'file') return { text: this.fileText, file: this.current.uri };
+    return { text: serializeCapture(this.capture) };
   }
 
   serialized(): string | undefined {

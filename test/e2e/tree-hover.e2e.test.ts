@@ -85,7 +85,7 @@ describe('Node Bridges tree and pod-IP hovers in real VS Code (demo capture)', {
       assert.equal(nodes[0]!.description, '10.4.7.21 · 10.244.0.0/24');
 
       await vs.expandTreeRow('k8s-node1');
-      await rowLocator(vs, 'default/web-0').waitFor({ timeout: 15_000 });
+      await rowLocator(vs, '10.244.0.3 · default/web-0').waitFor({ timeout: 15_000 });
       // Bridges and their ports open expanded (model/bridges.ts): expanding them again is a no-op.
       await vs.expandTreeRow('cni0');
       await vs.expandTreeRow('veth53842afe');
@@ -93,14 +93,15 @@ describe('Node Bridges tree and pod-IP hovers in real VS Code (demo capture)', {
       const at = (label: string) => rows.findIndex((r) => r.label === label);
       const cni0 = rows[at('cni0')]!;
       const veth = rows[at('veth53842afe')]!;
-      const pod = rows[at('default/web-0')]!;
+      const pod = rows[at('10.244.0.3 · default/web-0')]!;
       assert.deepEqual([cni0.level, veth.level, pod.level], [2, 3, 4], JSON.stringify(rows));
-      assert.ok(at('cni0') < at('veth53842afe') && at('veth53842afe') === at('default/web-0') - 1, `web-0 is not under veth53842afe under cni0: ${JSON.stringify(rows)}`);
+      assert.ok(at('cni0') < at('veth53842afe') && at('veth53842afe') === at('10.244.0.3 · default/web-0') - 1, `web-0 is not under veth53842afe under cni0: ${JSON.stringify(rows)}`);
       assert.match(cni0.description, /^bridge · 2 ports · mtu 1450$/);
       assert.match(veth.description, /^up · forwarding · mtu 1450$/);
-      assert.equal(pod.description, '10.244.0.3 · 0a:58:0a:f4:00:03');
+      // The pod's IP leads its label (a narrow sidebar clips the description first); the MAC is the description.
+      assert.equal(pod.description, '0a:58:0a:f4:00:03');
       // The other port carries coredns; the node's tunnel and routes follow the bridge.
-      assert.ok(rows.some((r) => r.label === 'kube-system/coredns-6d8c4cb4d-xk7t2' && r.level === 4), JSON.stringify(rows));
+      assert.ok(rows.some((r) => r.label === '10.244.0.2 · kube-system/coredns-6d8c4cb4d-xk7t2' && r.level === 4), JSON.stringify(rows));
       assert.ok(rows.some((r) => r.label === 'flannel.1' && r.level === 2 && /VNI 1/.test(r.description)), JSON.stringify(rows));
       await waitForToastsGone(vs);
       await vs.screenshot('tree-expanded');
@@ -110,7 +111,7 @@ describe('Node Bridges tree and pod-IP hovers in real VS Code (demo capture)', {
   it(
     'the pod row\'s context menu has Trace from / to this pod, and its inline "Trace from this pod" traces web-0 -> web-1',
     run('tree-actions', async (vs) => {
-      const row = rowLocator(vs, 'default/web-0');
+      const row = rowLocator(vs, '10.244.0.3 · default/web-0');
       await row.click({ button: 'right' });
       const menu = vs.page.locator('.context-view .monaco-menu');
       await menu.waitFor({ timeout: 10_000 });

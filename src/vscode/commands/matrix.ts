@@ -1,6 +1,7 @@
 // Policy Matrix: pick a namespace (or every pod) and a port, see who may talk to whom (the policy
 // engine's matrix), click a cell for the policies and rules behind it, and trace that pair.
 import * as vscode from 'vscode';
+import { showError } from '../notify';
 import { kubernetesOf } from '../../capture/document';
 import { policyIndexOf, policyMatrixWith } from '../../engine/policy';
 import { matrixDetails, matrixView } from '../model/matrix';
@@ -33,7 +34,7 @@ export async function policyMatrixCommand(ctx: Ctx): Promise<void> {
   const port = t === '' ? undefined : /^\d+$/.test(t) ? Number(t) : t;
   const out = policyMatrixWith(idx, { ...(pick.ns !== undefined ? { namespace: pick.ns } : {}), proto: 'TCP', ...(port !== undefined ? { port } : {}) });
   if (!out.ok) {
-    void vscode.window.showErrorMessage(`netpath: ${out.error}`);
+    void showError(`netpath: ${out.error}`);
     return;
   }
   const m = out.matrix;

@@ -1,5 +1,6 @@
 // Open / Save Network Capture, Load Demo Capture, Select Context, Refresh.
 import * as vscode from 'vscode';
+import { showError, showWarning } from '../notify';
 import { summarizeCapture } from '../../capture/summary';
 import { CapturePanel } from '../panels/capturePanel';
 import { loadKube } from '../kubeModule';
@@ -7,24 +8,24 @@ import { KubeError } from '../../kube/api';
 import type { NetpathConfig } from '../config';
 import type { Ctx } from './context';
 
-export async function openCaptureFile(ctx: Ctx, uri: vscode.Uri, opts: { overview?: boolean } = {}): Promise<boolean> {
+export async function openCaptureFile(ctx: Ctx, uri: vscode.Uri, opts: { overview?: boolean; preserveFocus?: boolean } = {}): Promise<boolean> {
   let r;
   try {
     r = await ctx.source.openFile(uri);
   } catch (e) {
-    void vscode.window.showErrorMessage(`netpath: cannot read ${uri.fsPath}: ${e instanceof Error ? e.message : String(e)}`);
+    void showError(`netpath: cannot read ${uri.fsPath}: ${e instanceof Error ? e.message : String(e)}`);
     return false;
   }
   if (!r.ok) {
     ctx.output.appendLine(`${uri.fsPath} is not a valid netpath capture:`);
     for (const e of r.errors) ctx.output.appendLine(`  ${e}`);
-    void vscode.window.showErrorMessage(`netpath: ${uri.fsPath} is not a valid capture (${r.errors[0]}). Details are in the netpath output.`);
+    void showError(`netpath: ${uri.fsPath} is not a valid capture (${r.errors[0]}). Details are in the netpath output.`);
     return false;
   }
   for (const w of r.warnings) ctx.output.appendLine(`${uri.fsPath}: ${w}`);
   // An overview of what was loaded: hosts, roles, probes and parse issues.
   const snap = ctx.source.snapshot();
-  if (snap && opts.overview !== false) CapturePanel.show(ctx.extensionUri, { type: 'showCapture', source: uri.fsPath, summary: summarizeCapture(snap.capture, []) });
+  if (snap && opts.overview !== false) CapturePanel.show(ctx.extensionUri, { type: 'showCapture', source: uri.fsPath, summary: summarizeCapture(snap.capture, []) }, { preserveFocus: opts.preserveFocus === true });
   return true;
 }
 
@@ -34,13 +35,14 @@ export async function openCapture(ctx: Ctx): Promise<boolean> {
 }
 
 export function loadDemo(ctx: Ctx): Promise<boolean> {
-  return openCaptureFile(ctx, vscode.Uri.joinPath(ctx.extensionUri, 'examples', 'demo-flannel-vxlan.json'));
+  // Loading the demo is a side trip: the editor the user was in keeps the focus.
+  return openCaptureFile(ctx, vscode.Uri.joinPath(ctx.extensionUri, 'examples', 'demo-flannel-vxlan.json'), { preserveFocus: true });
 }
 
 export async function saveCapture(ctx: Ctx): Promise<void> {
   const text = ctx.source.serialized();
   if (!text) {
-    void vscode.window.showWarningMessage('netpath: nothing to save yet: open a capture or trace in a cluster first.');
+    void showWarning('netpath: nothing to save yet: open a capture or trace in a cluster first.');
     return;
   }
   const uri = await vscode.window.showSaveDialog({ filters: { 'netpath capture': ['json'] }, title: 'Save Network Capture', saveLabel: 'Save Capture' });
@@ -57,11 +59,11 @@ export async function selectContext(ctx: Ctx, config: NetpathConfig): Promise<bo
     names = kc.getContexts().map((c) => c.name);
     current = kc.getCurrentContext();
   } catch (e) {
-    void vscode.window.showErrorMessage(`netpath: ${e instanceof KubeError ? `${e.message}. ${e.hint}` : String(e)}`);
+    void showError(`netpath: ${e instanceof KubeError ? `${e.message}. ${e.hint}` : String(e)}`);
     return false;
   }
   if (names.length === 0) {
-    void vscode.window.showErrorMessage('netpath: the kubeconfig has no contexts. Set netpath.kubeconfig or KUBECONFIG.');
+    void showError('netpath: the kubeconfig has no contexts. Set netpath.kubeconfig or KUBECONFIG.');
     return false;
   }
   const picked = await vscode.window.showQuickPick(
@@ -73,7 +75,7 @@ export async function selectContext(ctx: Ctx, config: NetpathConfig): Promise<bo
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `netpath: connecting to ${picked.label}`, cancellable: true }, (_p, token) => ctx.source.useCluster(picked.label, token));
     return true;
   } catch (e) {
-    void vscode.window.showErrorMessage(`netpath: ${e instanceof KubeError ? `${e.message}. ${e.hint}` : e instanceof Error ? e.message : String(e)}`);
+    void showError(`netpath: ${e instanceof KubeError ? `${e.message}. ${e.hint}` : e instanceof Error ? e.message : String(e)}`);
     return false;
   }
 }
@@ -82,6 +84,6 @@ export async function refresh(ctx: Ctx): Promise<void> {
   try {
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'netpath: refreshing' }, (_p, token) => ctx.source.refresh(token));
   } catch (e) {
-    void vscode.window.showErrorMessage(`netpath: ${e instanceof KubeError ? `${e.message}. ${e.hint}` : String(e)}`);
+    void showError(`netpath: ${e instanceof KubeError ? `${e.message}. ${e.hint}` : String(e)}`);
   }
 }

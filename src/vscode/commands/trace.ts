@@ -1,11 +1,13 @@
 // Trace Pod Path: pick a source and a destination (and optionally the packet), trace with progress
 // and cancel, and show the result in the path view.
 import * as vscode from 'vscode';
+import { showError, showWarning } from '../notify';
 import { Addr } from '../../net/addr';
 import type { Network, TraceRequest } from '../../engine';
 import { isServiceRef, listServices, resolveServiceRef, serviceIndexOf } from '../../engine/services';
 import { traceHosts } from '../../shared/protocol';
-import { destinationEntries, sourceEntries, type PickEntry } from '../model/picks';
+import { destinationEntries, sourceEntries, sourceEntriesExcept, typedAddressEntry, type PickEntry } from '../model/picks';
+import type { Capture } from '../../capture/document';
 import { TracePanel } from '../panels/tracePanel';
 import type { Ctx } from './context';
 
@@ -28,15 +30,52 @@ function presetPacket(net: Network, ref: string): Packet | undefined {
   return r.ok ? servicePacket({ proto: r.value.proto, port: r.value.port }) : undefined;
 }
 
-async function pickEndpoint(title: string, entries: PickEntry[]): Promise<{ ref: string; packet?: Packet | undefined } | undefined> {
-  const picked = await vscode.window.showQuickPick(toItems(entries), { title, matchOnDescription: true, matchOnDetail: true, placeHolder: 'pod name, namespace, node, Service or IP' });
+/**
+ * A quick pick of trace endpoints. Typing an address adds "Trace to <ip>" (or "from") at the top, also
+ * for an address no host has, so a user who knows the IP need not find the row that has it.
+ */
+async function pickEndpoint(title: string, entries: PickEntry[], direction: 'from' | 'to', capture: Capture): Promise<{ ref: string; packet?: Packet | undefined } | undefined> {
+  const qp = vscode.window.createQuickPick<Item>();
+  qp.title = title;
+  qp.matchOnDescription = true;
+  qp.matchOnDetail = true;
+  // One step of a multi-step flow (from, to, packet): a panel that finishes loading behind it (the
+  // capture overview Load Demo Capture opens without taking the focus) must not cancel it.
+  qp.ignoreFocusOut = true;
+  qp.placeholder = direction === 'to' ? 'pod name, namespace, node, Service, or type an IP address' : 'pod name, namespace, node, or type an IP address';
+  const base = toItems(entries);
+  qp.items = base;
+  const picked = await new Promise<Item | undefined>((resolve) => {
+    const subs = [
+      qp.onDidChangeValue((v) => {
+        const typed = typedAddressEntry(v, direction, capture);
+        if (!typed) {
+          if (qp.items !== base) qp.items = base;
+          return;
+        }
+        const item: Item = { ...toItems([typed])[0]!, alwaysShow: true };
+        qp.items = [item, ...base];
+        qp.activeItems = [item];
+      }),
+      qp.onDidAccept(() => {
+        resolve(qp.selectedItems[0] ?? qp.activeItems[0]);
+        qp.hide();
+      }),
+      qp.onDidHide(() => {
+        resolve(undefined);
+        for (const d of subs) d.dispose();
+        qp.dispose();
+      }),
+    ];
+    qp.show();
+  });
   if (!picked?.entry) return undefined;
   if (picked.entry.kind === 'custom-ip') {
-    const ip = await vscode.window.showInputBox({ title, prompt: 'Destination IP address (IPv4 or IPv6)', validateInput: (v) => (Addr.parse(v.trim()).ok ? undefined : 'Not an IP address') });
+    const ip = await vscode.window.showInputBox({ title, prompt: `${direction === 'to' ? 'Destination' : 'Source'} IP address (IPv4 or IPv6)`, validateInput: (v) => (Addr.parse(v.trim()).ok ? undefined : 'Not an IP address') });
     return ip === undefined ? undefined : { ref: ip.trim() };
   }
   if (picked.entry.kind === 'service') return { ref: picked.entry.ref, packet: servicePacket(picked.entry.packet) };
-  return picked.entry.kind === 'host' ? { ref: picked.entry.ref } : undefined;
+  return picked.entry.kind === 'host' || picked.entry.kind === 'typed-ip' ? { ref: picked.entry.ref } : undefined;
 }
 
 /** The packet: ICMP 64 bytes (a Service port's protocol and port) unless the user changes it. Returns undefined when cancelled. */
@@ -77,9 +116,10 @@ export async function tracePodPath(ctx: Ctx, preset: { from?: string; to?: strin
   if (!(await ctx.ensureSource())) return;
   const snap = ctx.source.snapshot();
   if (!snap) return;
-  const from = preset.from ?? (await pickEndpoint('Trace Pod Path: from', sourceEntries(snap.capture)))?.ref;
+  // "Trace to this pod": the destination is fixed, so the source pick names it and does not offer it.
+  const from = preset.from ?? (await pickEndpoint(preset.to !== undefined ? `Trace Pod Path: from … to ${preset.to}` : 'Trace Pod Path: from', preset.to !== undefined ? sourceEntriesExcept(snap.capture, preset.to) : sourceEntries(snap.capture), 'from', snap.capture))?.ref;
   if (!from) return;
-  const dest = preset.to !== undefined ? { ref: preset.to, packet: presetPacket(snap.network, preset.to) } : await pickEndpoint(`Trace Pod Path: ${from} to`, destinationEntries(snap.capture, from, listServices(serviceIndexOf(snap.network))));
+  const dest = preset.to !== undefined ? { ref: preset.to, packet: presetPacket(snap.network, preset.to) } : await pickEndpoint(`Trace Pod Path: ${from} to`, destinationEntries(snap.capture, from, listServices(serviceIndexOf(snap.network))), 'to', snap.capture);
   if (!dest) return;
   const to = dest.ref;
   const packet = preset.packet ?? (preset.from !== undefined && preset.to !== undefined ? { size: 64, proto: 'icmp' as const } : await pickPacket(dest.packet));
@@ -95,21 +135,22 @@ export async function tracePodPath(ctx: Ctx, preset: { from?: string; to?: strin
   if (!answer) return;
   // Lists RBAC refused: the trace goes on without them (no Services, say), and the user learns what to grant.
   for (const n of answer.notes) ctx.output.appendLine(`cluster: ${n.message}`);
-  if (answer.notes.length) void vscode.window.showWarningMessage(`netpath: ${answer.notes.length} kind(s) of cluster object could not be listed (${answer.notes.map((n) => n.resource).join(', ')}); details in the netpath output.`);
+  if (answer.notes.length) void showWarning(`netpath: ${answer.notes.length} kind(s) of cluster object could not be listed (${answer.notes.map((n) => n.resource).join(', ')}); details in the netpath output.`);
   for (const r of answer.reports.filter((x) => x.error || x.missing.length)) {
     ctx.output.appendLine(r.error ? `${r.host}: ${r.error.message} (${r.error.hint})` : `${r.host}: could not read ${r.missing.map((m) => `${m.probe} (${m.why})`).join(', ')}`);
   }
   if (!answer.outcome.ok) {
-    void vscode.window.showErrorMessage(`netpath: ${answer.outcome.error}`);
+    void showError(`netpath: ${answer.outcome.error}`);
     return;
   }
   const trace = answer.outcome.result;
   const failures = answer.reports.filter((x) => x.error && !x.inferred);
-  if (failures.length) void vscode.window.showWarningMessage(`netpath: ${failures.length} host(s) could not be read (${failures.map((f) => f.host).join(', ')}); details in the netpath output.`);
+  if (failures.length) void showWarning(`netpath: ${failures.length} host(s) could not be read (${failures.map((f) => f.host).join(', ')}); details in the netpath output.`);
   const capture = ctx.source.snapshot()?.capture;
+  const captureRef = ctx.captureRef();
   TracePanel.show(
     ctx.extensionUri,
-    { type: 'showTrace', trace, source: ctx.source.label, request: req, hosts: capture ? traceHosts(trace, capture.hosts) : [], shownAt: Date.now() },
-    { revealEvidence: (ref) => ctx.revealEvidence(ref), store: ctx.traceStore },
+    { type: 'showTrace', trace, source: ctx.source.label, request: req, hosts: capture ? traceHosts(trace, capture.hosts) : [], shownAt: Date.now(), ...(captureRef ? { capture: captureRef } : {}) },
+    { revealEvidence: (ref, c) => ctx.revealEvidence(ref, c), store: ctx.traceStore },
   );
 }

@@ -9,21 +9,27 @@ export class CapturePanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private state: ToWebview;
 
-  static show(extensionUri: vscode.Uri, message: ToWebview): void {
+  /**
+   * Shows the overview. With `preserveFocus` (Load Demo Capture) focus stays where it was: the panel
+   * opens beside an editor that has it, so that editor stays visible and focused.
+   */
+  static show(extensionUri: vscode.Uri, message: ToWebview, opts: { preserveFocus?: boolean } = {}): void {
+    const preserveFocus = opts.preserveFocus === true;
     if (CapturePanel.current) {
       CapturePanel.current.update(message);
-      CapturePanel.current.panel.reveal();
+      CapturePanel.current.panel.reveal(undefined, preserveFocus);
       return;
     }
-    CapturePanel.current = new CapturePanel(extensionUri, message);
+    const column = preserveFocus && vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
+    CapturePanel.current = new CapturePanel(extensionUri, message, { viewColumn: column, preserveFocus });
   }
 
   private readonly panel: vscode.WebviewPanel;
 
-  private constructor(extensionUri: vscode.Uri, message: ToWebview) {
+  private constructor(extensionUri: vscode.Uri, message: ToWebview, show: { viewColumn: vscode.ViewColumn; preserveFocus: boolean }) {
     this.state = message;
     const root = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
-    this.panel = vscode.window.createWebviewPanel('netpath.capture', 'netpath: capture', vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [root] });
+    this.panel = vscode.window.createWebviewPanel('netpath.capture', 'netpath: capture', show, { enableScripts: true, localResourceRoots: [root] });
     this.panel.webview.html = webviewHtml(this.panel.webview, root, { title: 'netpath', live: true });
     this.disposables.push(
       this.panel.onDidDispose(() => this.dispose()),

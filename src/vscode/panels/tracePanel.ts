@@ -2,9 +2,12 @@
 // from the built webview folder, data only through the typed protocol (src/shared/protocol.ts):
 // `ready` is answered with the trace, exports come back as messages and are saved where the user says.
 import * as vscode from 'vscode';
+import { showError } from '../notify';
 import { webviewHtml } from './webviewHtml';
-import { isFromWebview, type EvidenceRef, type FromWebview, type ShowTrace } from '../../shared/protocol';
+import { isFromWebview, type CaptureRef, type EvidenceRef, type FromWebview, type ShowTrace } from '../../shared/protocol';
 import { traceToRestore } from '../model/restore';
+import { fileStem } from '../model/exportName';
+import { copyTraceMarkdown } from '../commands/copy';
 
 /** The extension's own record of the trace last shown (workspaceState), kept beside the webview's state. */
 export interface TraceStore {
@@ -14,13 +17,18 @@ export interface TraceStore {
 
 export interface TracePanelOptions {
   /** Called when the user clicks an evidence line (`host probe:line`); e.g. to open the capture there. */
-  revealEvidence?: (ref: EvidenceRef) => void | Promise<void>;
+  revealEvidence?: (ref: EvidenceRef, capture: CaptureRef | undefined) => void | Promise<void>;
   /** Where every trace shown is recorded, so that a window reload brings back the last one (see model/restore.ts). */
   store?: TraceStore;
 }
 
 export class TracePanel implements vscode.Disposable {
   private static current: TracePanel | undefined;
+
+  /** The trace the open path view shows (Copy Trace as Markdown). */
+  static shown(): ShowTrace | undefined {
+    return TracePanel.current?.state;
+  }
   private readonly disposables: vscode.Disposable[] = [];
   private readonly panel: vscode.WebviewPanel;
   private state: ShowTrace;
@@ -96,7 +104,10 @@ export class TracePanel implements vscode.Disposable {
         await this.save(`${JSON.stringify(this.state.trace, null, 2)}\n`, 'json', { 'netpath trace': ['json'] });
         return;
       case 'revealEvidence':
-        await this.options.revealEvidence?.({ host: m.host, probe: m.probe, line: m.line });
+        await this.options.revealEvidence?.({ host: m.host, probe: m.probe, line: m.line }, this.state.capture);
+        return;
+      case 'copyMarkdown':
+        await copyTraceMarkdown(this.state);
         return;
     }
   }
@@ -109,7 +120,7 @@ export class TracePanel implements vscode.Disposable {
     try {
       await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
     } catch (e) {
-      void vscode.window.showErrorMessage(`netpath: cannot write ${uri.fsPath}: ${e instanceof Error ? e.message : String(e)}`);
+      void showError(`netpath: cannot write ${uri.fsPath}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 
@@ -122,10 +133,4 @@ export class TracePanel implements vscode.Disposable {
 
 function panelTitle(m: ShowTrace): string {
   return `netpath: ${m.request.from} → ${m.request.to}`;
-}
-
-/** A file name from the request: `trace-default_web-0-to-10.244.1.3`. Names are data: only safe characters survive. */
-export function fileStem(m: ShowTrace): string {
-  const clean = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60);
-  return `trace-${clean(m.request.from)}-to-${clean(m.request.to)}`;
 }

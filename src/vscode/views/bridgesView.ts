@@ -66,8 +66,10 @@ export class BridgesView implements vscode.TreeDataProvider<BridgeNode>, vscode.
         return item;
       }
       case 'pod': {
-        const item = new vscode.TreeItem(`${n.namespace}/${n.pod}`, C.None);
-        item.description = [n.ip, n.mac].filter(Boolean).join(' · ') + (n.inferred ? ' (inferred)' : '');
+        // The IP leads the label: a narrow sidebar clips the description first and then the label's
+        // end (pod names run long), and the IP is what one looks for here. The MAC is the description.
+        const item = new vscode.TreeItem(`${n.ip ? `${n.ip} · ` : ''}${n.namespace}/${n.pod}`, C.None);
+        item.description = (n.mac ?? '') + (n.inferred ? `${n.mac ? ' ' : ''}(inferred)` : '');
         item.iconPath = new vscode.ThemeIcon('package');
         item.tooltip = tip([`pod ${n.namespace}/${n.pod} behind ${n.port} on ${n.node}`, `IP ${n.ip ?? '?'}`, `MAC ${n.mac ?? '?'}`]);
         item.contextValue = 'netpath.pod';
@@ -96,7 +98,7 @@ export class BridgesView implements vscode.TreeDataProvider<BridgeNode>, vscode.
       case 'route': {
         const item = new vscode.TreeItem(n.text, C.None);
         item.tooltip = tip([`${n.node} routes4 line ${n.line}`, n.text]);
-        item.iconPath = new vscode.ThemeIcon('debug-stackframe-dot');
+        item.iconPath = new vscode.ThemeIcon('arrow-small-right');
         return item;
       }
       case 'message': {
