@@ -61,6 +61,8 @@ function diagnosisLines(ds: readonly Diagnosis[]): string[] {
     out.push(`   - expected: ${inline(d.expected)}`);
     out.push(`   - found: ${inline(d.actual)}`);
     out.push(`   - fix (${inline(d.owner)}): ${inline(d.fix)}`);
+    out.push(...evidenceBlock(d.evidence ?? [], '   '));
+    if (d.searched) out.push(`   - searched (${d.searched.length} line${d.searched.length === 1 ? '' : 's'}):`, ...evidenceBlock(d.searched, '     '));
   });
   out.push('');
   return out;
@@ -81,6 +83,7 @@ export function traceMarkdown(r: TraceResult, opts: { source?: string } = {}): s
   if (opts.source !== undefined) out.push(`**Capture:** ${inline(opts.source)}`, '');
   if (r.inferred) out.push('> Some steps are inferred: the capture does not hold the table that would decide them. They are marked *(inferred)*.', '');
   out.push(...diagnosisLines(r.diagnosis ?? []));
+  if (r.unchecked?.length) out.push('## Not checked', '', ...r.unchecked.map((u) => `- ${inline(u.text)}`), '');
   for (const f of r.findings ?? []) {
     out.push(`> **Finding** on ${inline(f.host)}: ${inline(f.text)} Expected: ${inline(f.expected)}. Found: ${inline(f.actual)}. Fix (${inline(f.owner)}): ${inline(f.fix)}`, '');
   }

@@ -272,3 +272,14 @@ describe('the tree, the hover and the diagnosis say the same', () => {
     assert.equal(indexAddresses(net).get('10.244.0.3')?.problems, undefined);
   });
 });
+
+describe('the diagnosis in Markdown (Copy as Markdown, netpath trace --markdown)', () => {
+  test('each cause with its lines and the table searched, then what was not checked', async () => {
+    const { traceMarkdown } = await import('../../../src/engine/markdown');
+    const { r } = run(DEMO[0]!);
+    const md = traceMarkdown(r);
+    assert.match(md, /\n1\. k8s-node1 has no route to k8s-node2's podCIDR 10\.244\.1\.0\/24\n {3}- where: k8s-node1 `routes4`\n/);
+    assert.match(md, /\n {3}- searched \(5 lines\):\n {5}```text\n {5}k8s-node1 routes4:1 {2}default via 10\.4\.7\.1 dev eth0/);
+    assert.match(md, /\n## Not checked\n\n- NetworkPolicy: the capture holds no NetworkPolicy objects/);
+  });
+});
