@@ -9,5 +9,6 @@ export const Commands = {
   selectContext: 'netpath.selectContext',
   refresh: 'netpath.refresh',
   policyMatrix: 'netpath.policyMatrix',
+  compareTraces: 'netpath.compareTraces',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];

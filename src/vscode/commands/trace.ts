@@ -4,9 +4,11 @@ import * as vscode from 'vscode';
 import { Addr } from '../../net/addr';
 import type { Network, TraceRequest } from '../../engine';
 import { isServiceRef, listServices, resolveServiceRef, serviceIndexOf } from '../../engine/services';
-import { traceHosts } from '../../shared/protocol';
+import { traceHosts, type ShowTrace } from '../../shared/protocol';
 import { destinationEntries, sourceEntries, type PickEntry } from '../model/picks';
-import { TracePanel } from '../panels/tracePanel';
+import { isLoaded } from '../model/history';
+import { reverseRequest } from '../model/reverse';
+import { TracePanel, type TracePanelOptions } from '../panels/tracePanel';
 import type { Ctx } from './context';
 
 type Item = vscode.QuickPickItem & { entry?: PickEntry };
@@ -84,7 +86,39 @@ export async function tracePodPath(ctx: Ctx, preset: { from?: string; to?: strin
   const to = dest.ref;
   const packet = preset.packet ?? (preset.from !== undefined && preset.to !== undefined ? { size: 64, proto: 'icmp' as const } : await pickPacket(dest.packet));
   if (!packet) return;
-  const req: TraceRequest = { from, to, ...packet };
+  await runTrace(ctx, { from, to, ...packet });
+}
+
+/** What the path view needs from the extension: evidence lines, the stores, the loaded capture, the reverse trace. */
+export function tracePanelOptions(ctx: Ctx): TracePanelOptions {
+  return {
+    revealEvidence: (ref) => ctx.revealEvidence(ref),
+    store: ctx.traceStore,
+    loadedCapture: () => ctx.source.captureId,
+    reverse: (shown) => reverseTrace(ctx, shown),
+  };
+}
+
+/** netpath: Compare Traces: two traces of the path view's history side by side. */
+export function compareTraces(ctx: Ctx): Promise<void> {
+  return TracePanel.compare(ctx.extensionUri, tracePanelOptions(ctx));
+}
+
+/**
+ * The path view's Reverse: the shown trace's packet from its destination back to its source (see
+ * model/reverse.ts), traced on the capture loaded now, and shown (it enters the history).
+ */
+export async function reverseTrace(ctx: Ctx, shown: ShowTrace): Promise<void> {
+  if (!(await ctx.ensureSource())) return;
+  const r = reverseRequest(shown);
+  const elsewhere = isLoaded(shown, ctx.source.captureId) ? '' : ` The trace reversed was computed on ${shown.source}, a capture no longer loaded; this one is traced on ${ctx.source.label}.`;
+  const { sport, ...rest } = r.request;
+  await runTrace(ctx, { ...rest, ...(sport !== undefined ? { sport } : {}) }, `${r.note}${elsewhere}`);
+}
+
+/** Traces `req` on the loaded capture (or cluster) with progress and cancel, and shows it in the path view. */
+export async function runTrace(ctx: Ctx, req: TraceRequest, note?: string): Promise<void> {
+  const { from, to } = req;
   const answer = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `netpath: tracing ${from} → ${to}`, cancellable: true }, (progress, token) => {
     progress.report({ message: ctx.source.kind.kind === 'cluster' ? 'reading the hosts on the path' : 'tracing' });
     return ctx.source.trace(req, token).catch((e: unknown) => {
@@ -109,7 +143,16 @@ export async function tracePodPath(ctx: Ctx, preset: { from?: string; to?: strin
   const capture = ctx.source.snapshot()?.capture;
   TracePanel.show(
     ctx.extensionUri,
-    { type: 'showTrace', trace, source: ctx.source.label, request: req, hosts: capture ? traceHosts(trace, capture.hosts) : [], shownAt: Date.now() },
-    { revealEvidence: (ref) => ctx.revealEvidence(ref), store: ctx.traceStore },
+    {
+      type: 'showTrace',
+      trace,
+      source: ctx.source.label,
+      request: req,
+      hosts: capture ? traceHosts(trace, capture.hosts) : [],
+      shownAt: Date.now(),
+      ...(ctx.source.captureId !== undefined ? { captureId: ctx.source.captureId } : {}),
+      ...(note !== undefined ? { note } : {}),
+    },
+    tracePanelOptions(ctx),
   );
 }
