@@ -162,7 +162,8 @@ export class TracePanel implements vscode.Disposable {
       loaded: isLoaded(e.message, loaded),
     });
     this.comparing = { type: 'showCompare', source: a.message.source, a: side(a), b: side(b) };
-    this.panel.title = `netpath: compare ${traceTitle(a.message.trace)} ↔ ${traceTitle(b.message.trace)}`;
+    const [ta, tb] = [traceTitle(a.message.trace), traceTitle(b.message.trace)];
+    this.panel.title = ta === tb ? `netpath: compare two traces of ${ta}` : `netpath: compare ${ta} ↔ ${tb}`;
     void this.panel.webview.postMessage(this.comparing);
   }
 
