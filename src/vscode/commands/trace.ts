@@ -112,8 +112,7 @@ export async function reverseTrace(ctx: Ctx, shown: ShowTrace): Promise<void> {
   if (!(await ctx.ensureSource())) return;
   const r = reverseRequest(shown);
   const elsewhere = isLoaded(shown, ctx.source.captureId) ? '' : ` The trace reversed was computed on ${shown.source}, a capture no longer loaded; this one is traced on ${ctx.source.label}.`;
-  const { sport, ...rest } = r.request;
-  await runTrace(ctx, { ...rest, ...(sport !== undefined ? { sport } : {}) }, `${r.note}${elsewhere}`);
+  await runTrace(ctx, r.request, `${r.note}${elsewhere}`);
 }
 
 /** Traces `req` on the loaded capture (or cluster) with progress and cancel, and shows it in the path view. */
