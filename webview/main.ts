@@ -6,6 +6,8 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
 import { isToWebview, type FromWebview, type ToWebview } from '../src/shared/protocol';
 import { renderCapture } from './capture';
+import { renderCompare } from './compareView';
+import { installHistoryKeys } from './history';
 import { renderMatrix } from './matrix';
 import type { HopRef } from './diagram';
 import { renderTrace } from './traceView';
@@ -29,6 +31,7 @@ let current: SavedState | undefined;
 function show(message: ToWebview, selected?: HopRef): void {
   current = { message, ...(selected ? { selected } : {}) };
   vscode.setState(current);
+  app.classList.remove('compare-view');
   if (message.type === 'showCapture') {
     app.classList.remove('trace-view');
     renderCapture(app, message);
@@ -39,6 +42,12 @@ function show(message: ToWebview, selected?: HopRef): void {
     return;
   }
   app.classList.remove('matrix-view');
+  if (message.type === 'showCompare') {
+    app.classList.remove('trace-view');
+    app.classList.add('compare-view');
+    renderCompare(app, message, (m) => vscode.postMessage(m));
+    return;
+  }
   renderTrace(app, message, selected ?? null, {
     post: (m) => vscode.postMessage(m),
     selectionChanged: (sel) => {
@@ -49,12 +58,23 @@ function show(message: ToWebview, selected?: HopRef): void {
   });
 }
 
+function withoutHistory(m: ToWebview): ToWebview {
+  return m.type === 'showTrace' ? { ...m, history: undefined } : m;
+}
+
 window.addEventListener('message', (ev: MessageEvent<unknown>) => {
   if (!isToWebview(ev.data)) return;
-  // The answer to `ready` after a reload repeats what is shown: keep the selection.
-  const same = current !== undefined && JSON.stringify(current.message) === JSON.stringify(ev.data);
+  // The answer to `ready` after a reload repeats what is shown: keep the selection (also when only
+  // the history around the trace changed, e.g. which captures are loaded).
+  const same = current !== undefined && JSON.stringify(withoutHistory(current.message)) === JSON.stringify(withoutHistory(ev.data));
   if (!same) show(ev.data);
+  else if (JSON.stringify(current!.message) !== JSON.stringify(ev.data)) show(ev.data, current!.selected);
 });
+
+installHistoryKeys(
+  () => (current?.message.type === 'showTrace' ? current.message : undefined),
+  (m) => vscode.postMessage(m),
+);
 
 const saved = vscode.getState() as Partial<SavedState> | undefined;
 if (saved && isToWebview(saved.message)) show(saved.message, saved.selected);

@@ -6,6 +6,7 @@ import { causeLine, renderDiagnosis } from './diagnosis';
 import { renderDiagram, type HopRef } from './diagram';
 import { attrs, codicon, el } from './dom';
 import { standaloneSvg } from './exportSvg';
+import { renderHistoryBar } from './history';
 import { DEFAULT_LAYOUT_OPTIONS, layoutTrace, type LabelFont, type LayoutOptions, type PathLayout } from './layout';
 import { detailsView, discardedText, endIcon, flowText, pathLabel, pathsHeading, traceTitle, VERDICT_TEXT } from './text';
 
@@ -76,6 +77,7 @@ export function renderTrace(app: HTMLElement, m: ShowTrace, restored: HopRef | n
     head.append(note);
   }
   if (m.source) head.append(el('p', m.source, 'source'));
+  renderHistoryBar(head, m, host.post);
   app.append(head);
 
   let pathButtons: HTMLButtonElement[] = [];

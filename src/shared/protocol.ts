@@ -3,7 +3,7 @@
 // answers with the current state, so a reloaded webview restores itself. Everything the extension
 // receives is checked at run time (`isFromWebview`): a webview is a browser page, not trusted code.
 import type { CaptureSummary } from '../capture/summary';
-import type { Flow, TraceResult } from '../engine/trace';
+import type { Flow, TraceResult, Verdict } from '../engine/trace';
 
 // The webview may import only src/shared (STYLE.md), so the trace's types reach it from here.
 export type { CopyKind, Diagnosis, Ending, Evidence, Flow, Fork, Hop, Step, StepDetail, StepKind, Trace, TracePath, TraceResult, Unchecked, Verdict } from '../engine/trace';
@@ -29,6 +29,29 @@ export interface TraceRequestInfo {
   size?: number;
   proto?: Flow['proto'];
   port?: number;
+  /** Source port (a reverse trace sends the reply from the server's port). */
+  sport?: number;
+}
+
+/** One trace the path view keeps in its history, as its list shows it (built by src/vscode/model/history.ts). */
+export interface HistoryItem {
+  id: number;
+  /** "web-0 → web-1" */
+  title: string;
+  /** "ICMP, 64 bytes", "TCP port 8080, 1500 bytes" */
+  packet: string;
+  verdict: Verdict;
+  /** The capture it was computed on, as the view's subtitle names it. */
+  source: string;
+  shownAt: number;
+  /** False when the capture it was computed on is no longer the one loaded. */
+  loaded: boolean;
+}
+
+/** The path view's history: recent traces, oldest first, and which one is shown. */
+export interface HistoryView {
+  items: HistoryItem[];
+  current: number;
 }
 
 export interface ShowCapture {
@@ -53,6 +76,15 @@ export interface ShowTrace {
   shownAt?: number;
   /** Which capture the trace was computed from, so its evidence opens that text (not whatever is loaded now). */
   capture?: CaptureRef;
+  /**
+   * Which capture the trace was computed on (a file's content hash, a cluster context's session): a
+   * history entry whose capture is no longer loaded is marked so. Absent before netpath 0.3.
+   */
+  captureId?: string;
+  /** A sentence about how this trace was asked for (a reverse trace says what it reversed). */
+  note?: string;
+  /** The recent traces and where this one is among them (absent: no history, e.g. older saved state). */
+  history?: HistoryView;
 }
 
 /** The capture text a trace was computed from: its digest, a name for the editor tab, the file it was read from (none for a live cluster). */
@@ -60,6 +92,24 @@ export interface CaptureRef {
   digest: string;
   name: string;
   file?: string;
+}
+
+/** One side of a comparison: a trace from the history. */
+export interface CompareSide {
+  id: number;
+  trace: TraceResult;
+  request: TraceRequestInfo;
+  source: string;
+  shownAt?: number;
+  loaded: boolean;
+}
+
+/** Two traces side by side (the webview aligns their hops: webview/compare.ts). */
+export interface ShowCompare {
+  type: 'showCompare';
+  source: string;
+  a: CompareSide;
+  b: CompareSide;
 }
 
 /** One cell of the policy matrix view: the flow's verdict and each direction's. */
@@ -99,7 +149,7 @@ export interface ShowMatrix {
   details?: MatrixDetails;
 }
 
-export type ToWebview = ShowCapture | ShowTrace | ShowMatrix;
+export type ToWebview = ShowCapture | ShowTrace | ShowMatrix | ShowCompare;
 
 /** A line of a probe on a host: where a step's evidence came from. */
 export interface EvidenceRef {
@@ -119,7 +169,13 @@ export type FromWebview =
   | ({ type: 'revealEvidence' } & EvidenceRef)
   /** The policy matrix: explain a cell, or trace its pair. */
   | { type: 'matrixCell'; row: number; col: number }
-  | { type: 'matrixTrace'; row: number; col: number };
+  | { type: 'matrixTrace'; row: number; col: number }
+  /** The path view's history: show the trace with this id again (Back, Forward, the list). */
+  | { type: 'historyGo'; id: number }
+  /** Compare the trace shown with one the user picks from the history. */
+  | { type: 'compare' }
+  /** Trace the packet the other way, from the destination back to the source, on the capture loaded. */
+  | { type: 'reverse' };
 
 /** SVG exports larger than this are refused: the diagram of 256 paths is far smaller. */
 export const MAX_SVG_BYTES = 16 * 1024 * 1024;
@@ -133,7 +189,11 @@ export function isFromWebview(m: unknown): m is FromWebview {
     case 'ready':
     case 'exportJson':
     case 'copyMarkdown':
+    case 'compare':
+    case 'reverse':
       return true;
+    case 'historyGo':
+      return typeof m.id === 'number' && Number.isSafeInteger(m.id) && m.id >= 0;
     case 'exportSvg':
       return typeof m.svg === 'string' && m.svg.length <= MAX_SVG_BYTES && /^\s*(<\?xml[^>]*>\s*)?<svg[\s>]/.test(m.svg);
     case 'revealEvidence':
@@ -158,9 +218,17 @@ export function isToWebview(m: unknown): m is ToWebview {
   if (m.type === 'showTrace') {
     const t = m.trace;
     return isObject(t) && typeof t.verdict === 'string' && Array.isArray(t.hops) && Array.isArray(t.paths) && isObject(t.flow) && isObject(m.request)
-      && (m.hosts === undefined || Array.isArray(m.hosts)) && (m.shownAt === undefined || typeof m.shownAt === 'number');
+      && (m.hosts === undefined || Array.isArray(m.hosts)) && (m.shownAt === undefined || typeof m.shownAt === 'number')
+      && (m.history === undefined || (isObject(m.history) && Array.isArray(m.history.items) && typeof m.history.current === 'number'));
   }
+  if (m.type === 'showCompare') return isCompareSide(m.a) && isCompareSide(m.b);
   return false;
+}
+
+function isCompareSide(v: unknown): v is CompareSide {
+  if (!isObject(v) || !isObject(v.trace) || !isObject(v.request)) return false;
+  const t = v.trace;
+  return typeof v.id === 'number' && typeof v.source === 'string' && typeof v.loaded === 'boolean' && typeof t.verdict === 'string' && Array.isArray(t.hops) && Array.isArray(t.paths) && isObject(t.flow);
 }
 
 /** The hosts a trace visits, with their roles, from the capture's host list (any objects with these fields). */

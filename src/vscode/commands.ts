@@ -10,5 +10,6 @@ export const Commands = {
   refresh: 'netpath.refresh',
   policyMatrix: 'netpath.policyMatrix',
   copyTraceMarkdown: 'netpath.copyTraceMarkdown',
+  compareTraces: 'netpath.compareTraces',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];

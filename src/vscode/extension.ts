@@ -6,7 +6,7 @@ import { loadKube } from './kubeModule';
 import { Commands, type CommandId } from './commands';
 import type { Ctx } from './commands/context';
 import { loadDemo, openCapture, openCaptureFile, refresh, saveCapture, selectContext } from './commands/source';
-import { tracePodPath } from './commands/trace';
+import { compareTraces, tracePanelOptions, tracePodPath } from './commands/trace';
 import { readConfig, watchConfig } from './config';
 import { IpHoverProvider } from './hover/ipHover';
 import { podFromExplorerNode } from './kubernetesExplorer';
@@ -88,9 +88,12 @@ export function activate(context: vscode.ExtensionContext): void {
   // Every trace shown is recorded here as well as in the path view's own webview state: VS Code
   // saves the latter only now and then, so a reload could bring back an older trace (model/restore.ts).
   const TRACE_KEY = 'netpath.lastTrace';
+  const HISTORY_KEY = 'netpath.traceHistory';
   const traceStore: TraceStore = {
     load: () => context.workspaceState.get(TRACE_KEY),
     save: (m) => void context.workspaceState.update(TRACE_KEY, m),
+    loadHistory: () => context.workspaceState.get(HISTORY_KEY),
+    saveHistory: (h) => void context.workspaceState.update(HISTORY_KEY, h),
   };
 
   const ctx: Ctx = {
@@ -148,6 +151,7 @@ export function activate(context: vscode.ExtensionContext): void {
     [Commands.refresh]: () => refresh(ctx),
     [Commands.policyMatrix]: () => policyMatrixCommand(ctx),
     [Commands.copyTraceMarkdown]: () => copyTraceMarkdown(TracePanel.shown()),
+    [Commands.compareTraces]: () => compareTraces(ctx),
   };
   // A command that fails says so in a toast with "Open Output", not only in VS Code's generic one.
   const guarded = (id: string, fn: (...args: unknown[]) => unknown) => async (...args: unknown[]) => {
@@ -171,11 +175,12 @@ export function activate(context: vscode.ExtensionContext): void {
     source.onDidChange(() => {
       updateStatus();
       remember();
+      TracePanel.captureChanged();
     }),
     vscode.window.registerTreeDataProvider('netpath.bridges', bridges),
     vscode.window.registerWebviewPanelSerializer('netpath.trace', {
       deserializeWebviewPanel: async (panel, state) => {
-        TracePanel.revive(context.extensionUri, panel, state, { revealEvidence: (ref, c) => ctx.revealEvidence(ref, c), store: traceStore });
+        TracePanel.revive(context.extensionUri, panel, state, tracePanelOptions(ctx));
       },
     }),
     vscode.languages.registerHoverProvider({ scheme: '*' }, hover),

@@ -6,6 +6,7 @@ import { buildNetwork, simulate, type Network, type TraceOutcome, type TraceRequ
 import type { ClusterApi } from '../kube/api';
 import { ClusterCollector, type ApiNote, type HostReport } from '../kube/collector';
 import type { NetpathConfig } from './config';
+import { textIdentity } from './model/history';
 
 export type SourceKind = { kind: 'none' } | { kind: 'file'; uri: vscode.Uri } | { kind: 'cluster'; context: string };
 
@@ -25,6 +26,11 @@ export class DataSource implements vscode.Disposable {
   private fileText: string | undefined;
   private network: Network | undefined;
   private collector: ClusterCollector | undefined;
+  /**
+   * Which capture is loaded, for the path view's history: a file by its content (reopening an
+   * unchanged file is the same capture), a cluster by its context and when it was (re)connected.
+   */
+  captureId: string | undefined;
 
   constructor(
     private config: NetpathConfig,
@@ -66,6 +72,7 @@ export class DataSource implements vscode.Disposable {
     if (!loaded.ok) return { ok: false, errors: loaded.errors.map((e) => `${e.path}: ${e.message}`) };
     this.collector = undefined;
     this.current = { kind: 'file', uri };
+    this.captureId = `file:${textIdentity(text)}`;
     this.setCapture(loaded.capture, text);
     return { ok: true, warnings: loaded.warnings.map((w) => `${w.path}: ${w.message}`) };
   }
@@ -75,6 +82,7 @@ export class DataSource implements vscode.Disposable {
     const api = await this.connect({ ...this.config, context: context ?? this.config.context });
     this.collector = this.makeCollector(api);
     this.current = { kind: 'cluster', context: api.context };
+    this.captureId = `cluster:${api.context}@${Date.now()}`;
     const sk = await this.collector.skeleton(signalOf(token));
     this.setCapture(sk.capture);
   }
@@ -120,6 +128,7 @@ export class DataSource implements vscode.Disposable {
     if (k.kind === 'file') await this.openFile(k.uri);
     else if (k.kind === 'cluster' && this.collector) {
       this.collector.refresh();
+      this.captureId = `cluster:${k.context}@${Date.now()}`;
       this.setCapture((await this.collector.skeleton(signalOf(token))).capture);
     }
   }

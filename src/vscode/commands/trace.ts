@@ -5,10 +5,12 @@ import { showError, showWarning } from '../notify';
 import { Addr } from '../../net/addr';
 import type { Network, TraceRequest } from '../../engine';
 import { isServiceRef, listServices, resolveServiceRef, serviceIndexOf } from '../../engine/services';
-import { traceHosts } from '../../shared/protocol';
+import { traceHosts, type ShowTrace } from '../../shared/protocol';
 import { destinationEntries, sourceEntries, sourceEntriesExcept, typedAddressEntry, type PickEntry } from '../model/picks';
 import type { Capture } from '../../capture/document';
-import { TracePanel } from '../panels/tracePanel';
+import { isLoaded } from '../model/history';
+import { reverseRequest } from '../model/reverse';
+import { TracePanel, type TracePanelOptions } from '../panels/tracePanel';
 import type { Ctx } from './context';
 
 type Item = vscode.QuickPickItem & { entry?: PickEntry };
@@ -124,7 +126,38 @@ export async function tracePodPath(ctx: Ctx, preset: { from?: string; to?: strin
   const to = dest.ref;
   const packet = preset.packet ?? (preset.from !== undefined && preset.to !== undefined ? { size: 64, proto: 'icmp' as const } : await pickPacket(dest.packet));
   if (!packet) return;
-  const req: TraceRequest = { from, to, ...packet };
+  await runTrace(ctx, { from, to, ...packet });
+}
+
+/** What the path view needs from the extension: evidence lines, the stores, the loaded capture, the reverse trace. */
+export function tracePanelOptions(ctx: Ctx): TracePanelOptions {
+  return {
+    revealEvidence: (ref, capture) => ctx.revealEvidence(ref, capture),
+    store: ctx.traceStore,
+    loadedCapture: () => ctx.source.captureId,
+    reverse: (shown) => reverseTrace(ctx, shown),
+  };
+}
+
+/** netpath: Compare Traces: two traces of the path view's history side by side. */
+export function compareTraces(ctx: Ctx): Promise<void> {
+  return TracePanel.compare(ctx.extensionUri, tracePanelOptions(ctx));
+}
+
+/**
+ * The path view's Reverse: the shown trace's packet from its destination back to its source (see
+ * model/reverse.ts), traced on the capture loaded now, and shown (it enters the history).
+ */
+export async function reverseTrace(ctx: Ctx, shown: ShowTrace): Promise<void> {
+  if (!(await ctx.ensureSource())) return;
+  const r = reverseRequest(shown);
+  const elsewhere = isLoaded(shown, ctx.source.captureId) ? '' : ` The trace reversed was computed on ${shown.source}, a capture no longer loaded; this one is traced on ${ctx.source.label}.`;
+  await runTrace(ctx, r.request, `${r.note}${elsewhere}`);
+}
+
+/** Traces `req` on the loaded capture (or cluster) with progress and cancel, and shows it in the path view. */
+export async function runTrace(ctx: Ctx, req: TraceRequest, note?: string): Promise<void> {
+  const { from, to } = req;
   const answer = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `netpath: tracing ${from} → ${to}`, cancellable: true }, (progress, token) => {
     progress.report({ message: ctx.source.kind.kind === 'cluster' ? 'reading the hosts on the path' : 'tracing' });
     return ctx.source.trace(req, token).catch((e: unknown) => {
@@ -150,7 +183,17 @@ export async function tracePodPath(ctx: Ctx, preset: { from?: string; to?: strin
   const captureRef = ctx.captureRef();
   TracePanel.show(
     ctx.extensionUri,
-    { type: 'showTrace', trace, source: ctx.source.label, request: req, hosts: capture ? traceHosts(trace, capture.hosts) : [], shownAt: Date.now(), ...(captureRef ? { capture: captureRef } : {}) },
-    { revealEvidence: (ref, c) => ctx.revealEvidence(ref, c), store: ctx.traceStore },
+    {
+      type: 'showTrace',
+      trace,
+      source: ctx.source.label,
+      request: req,
+      hosts: capture ? traceHosts(trace, capture.hosts) : [],
+      shownAt: Date.now(),
+      ...(captureRef ? { capture: captureRef } : {}),
+      ...(ctx.source.captureId !== undefined ? { captureId: ctx.source.captureId } : {}),
+      ...(note !== undefined ? { note } : {}),
+    },
+    tracePanelOptions(ctx),
   );
 }

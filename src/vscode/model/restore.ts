@@ -9,12 +9,16 @@
 //     such a value within a fraction of a second).
 // Each carries `shownAt`; the later one wins. The webview's state keeps the selected hop too, so it
 // wins a tie.
+// The path view's history (model/history.ts), when the workspace holds one, is a third record written
+// at the same moments as the extension's and also when the user goes Back or Forward: its current
+// entry is what the view showed last, so it wins (the webview's state, when it is that same trace,
+// keeps its selection).
 import { isToWebview, type ShowTrace } from '../../shared/protocol';
 
 export interface Restored {
   message: ShowTrace;
   /** Which record it came from. */
-  from: 'webview' | 'workspace';
+  from: 'webview' | 'workspace' | 'history';
 }
 
 function asTrace(m: unknown): ShowTrace | undefined {
@@ -25,8 +29,13 @@ function asTrace(m: unknown): ShowTrace | undefined {
  * The trace to revive from the webview's saved state (`{message, selected}` as webview/main.ts saves
  * it) and the extension's stored record; undefined when neither holds a trace.
  */
-export function traceToRestore(webviewState: unknown, stored: unknown): Restored | undefined {
+export function traceToRestore(webviewState: unknown, stored: unknown, historyCurrent?: unknown): Restored | undefined {
   const fromWebview = asTrace((webviewState as { message?: unknown } | undefined)?.message);
+  const fromHistory = asTrace(historyCurrent);
+  if (fromHistory) {
+    const same = fromWebview && fromWebview.shownAt === fromHistory.shownAt && JSON.stringify(fromWebview.request) === JSON.stringify(fromHistory.request);
+    return same ? { message: fromWebview, from: 'webview' } : { message: fromHistory, from: 'history' };
+  }
   const fromWorkspace = asTrace(stored);
   if (fromWebview && (!fromWorkspace || (fromWebview.shownAt ?? 0) >= (fromWorkspace.shownAt ?? 0))) return { message: fromWebview, from: 'webview' };
   return fromWorkspace ? { message: fromWorkspace, from: 'workspace' } : undefined;

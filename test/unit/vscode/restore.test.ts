@@ -47,3 +47,23 @@ describe('restoring the path view after a window reload', () => {
     assert.equal(traceToRestore({ message: { ...newer, shownAt: 'soon' } }, undefined), undefined);
   });
 });
+
+describe('restoring the path view with its history', () => {
+  const older = shown(64, 1_000);
+  const newer = shown(1500, 2_000);
+
+  test("the history's current entry wins (the user went Back to the older trace before the reload)", () => {
+    const r = traceToRestore({ message: newer }, newer, older);
+    assert.equal(r?.from, 'history');
+    assert.equal(r?.message.trace.flow.size, 64);
+  });
+
+  test("the webview's state, when it is that same trace, is kept (with its selected hop)", () => {
+    assert.equal(traceToRestore({ message: older, selected: { path: 0, hop: 2 } }, newer, shown(64, 1_000))?.from, 'webview');
+  });
+
+  test('a damaged history entry is no trace: the two other records decide as before', () => {
+    assert.equal(traceToRestore({ message: older }, newer, { type: 'showTrace' })?.from, 'workspace');
+    assert.equal(traceToRestore(undefined, undefined, undefined), undefined);
+  });
+});
