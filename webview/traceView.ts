@@ -92,16 +92,21 @@ export function renderTrace(app: HTMLElement, m: ShowTrace, restored: HopRef | n
     app.append(section);
   }
 
+  // One path: the diagram top to bottom with the details beside it, both filling the view.
+  app.classList.toggle('vertical', layout.orientation === 'vertical');
+  const body = el('div', undefined, 'trace-body');
   const scroller = attrs(el('section', undefined, 'diagram'), { 'aria-label': 'Diagram' });
-  app.append(scroller);
+  body.append(scroller);
+  app.append(body);
   const details = attrs(el('section', undefined, 'details'), { 'aria-label': 'Steps of the selected hop' });
   // A short announcement of the selection; the pane itself is too long to be read out on every change.
   const status = attrs(el('p', undefined, 'visually-hidden'), { role: 'status', 'aria-live': 'polite' });
-  app.append(details, status);
+  body.append(details);
+  app.append(status);
 
   const revealEvidence = (ref: EvidenceRef) => host.post({ type: 'revealEvidence', ...ref });
   const diagram = renderDiagram(scroller, layout, `Path of a packet from ${traceTitle(t)}: ${VERDICT_TEXT[t.verdict]}`, {
-    select: (at) => select(at, false),
+    select: (at) => select(at, true),
   });
 
   function select(sel: HopRef, reveal: boolean): void {
@@ -115,5 +120,5 @@ export function renderTrace(app: HTMLElement, m: ShowTrace, restored: HopRef | n
 
   svgButton.addEventListener('click', () => host.post({ type: 'exportSvg', svg: standaloneSvg(diagram.svg) }));
   jsonButton.addEventListener('click', () => host.post({ type: 'exportJson' }));
-  select(validSelection(layout, restored) ? restored : initialSelection(layout), false);
+  select(validSelection(layout, restored) ? restored : initialSelection(layout), true);
 }
