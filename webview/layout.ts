@@ -792,7 +792,9 @@ function verticalize(L: PathLayout, opts: LayoutOptions): PathLayout {
     const k = counts.get(b.id) ?? 0;
     counts.set(b.id, k + 1);
     const port = e.port === null ? null : [b.in, ...b.outs].find((p) => p?.id === e.port) ?? null;
-    Object.assign(e, { x: port ? port.x : b.x + b.w, y: port ? port.y : b.y + V_HEAD / 2, labelX: b.x, labelY: b.y + b.h + 14 + k * FOOTER });
+    // A mark on the bottom edge sits where the verdict line starts: the line starts after it.
+    const onBottom = port !== null && port.y >= b.y + b.h;
+    Object.assign(e, { x: port ? port.x : b.x + b.w, y: port ? port.y : b.y + V_HEAD / 2, labelX: onBottom ? Math.max(b.x, port.x + 11) : b.x, labelY: b.y + b.h + 14 + k * FOOTER });
   }
   const lastBox = boxes[boxes.length - 1]!;
   const endsH = Math.max(0, ...[...counts.values()]) * FOOTER;
