@@ -787,17 +787,19 @@ function verticalize(L: PathLayout, opts: LayoutOptions): PathLayout {
     Object.assign(t, { points, x1: x - 8 - t.level * 12, x2: x - 8 - t.level * 12, labelY: first.y + first.h / 2, y2: t.decapBox === null ? last.y + last.h : last.y + last.h / 2 });
   }
   const counts = new Map<string, number>();
+  const bottomMarks = new Set<string>();
   for (const e of L.ends) {
     const b = boxes.find((x) => x.id === e.box)!;
     const k = counts.get(b.id) ?? 0;
     counts.set(b.id, k + 1);
     const port = e.port === null ? null : [b.in, ...b.outs].find((p) => p?.id === e.port) ?? null;
-    // A mark on the bottom edge sits where the verdict line starts: the line starts after it.
+    // A mark on the bottom edge reaches below the box: the verdict line goes under it.
     const onBottom = port !== null && port.y >= b.y + b.h;
-    Object.assign(e, { x: port ? port.x : b.x + b.w, y: port ? port.y : b.y + V_HEAD / 2, labelX: onBottom ? Math.max(b.x, port.x + 11) : b.x, labelY: b.y + b.h + 14 + k * FOOTER });
+    if (onBottom) bottomMarks.add(b.id);
+    Object.assign(e, { x: port ? port.x : b.x + b.w, y: port ? port.y : b.y + V_HEAD / 2, labelX: b.x, labelY: b.y + b.h + (onBottom ? 20 : 14) + k * FOOTER });
   }
   const lastBox = boxes[boxes.length - 1]!;
-  const endsH = Math.max(0, ...[...counts.values()]) * FOOTER;
+  const endsH = Math.max(0, ...[...counts.values()]) * FOOTER + (bottomMarks.size ? 6 : 0);
   return { ...L, orientation: 'vertical', boxes: L.boxes, width: x + W + V_MARGIN, height: Math.max(y, lastBox.y + lastBox.h + endsH) + V_MARGIN };
 }
 

@@ -285,6 +285,17 @@ describe('devices, wire headers and the view', () => {
     ]);
   });
 
+  test('top to bottom, a drop mark on the bottom edge of a box has the verdict line under it, inside the drawing', () => {
+    const { L } = lay('no-fdb-entry');
+    assert.equal(L.orientation, 'vertical');
+    const end = L.ends[0]!;
+    const b = L.boxes.find((x) => x.id === end.box)!;
+    assert.equal(end.dev, 'flannel.1');
+    assert.equal(end.y, b.y + b.h, 'the mark sits on the bottom edge, under flannel.1');
+    assert.ok(end.labelY - 10 > end.y + 7, 'the verdict line starts below the mark');
+    assert.ok(end.labelY + 4 <= L.height, 'and inside the drawing');
+  });
+
   test('forks keep the horizontal lanes, with the devices drawn in each box', () => {
     const { L } = lay('flood');
     assertSane(L);
