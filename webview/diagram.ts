@@ -129,8 +129,8 @@ export function renderDiagram(container: HTMLElement, layout: PathLayout, title:
   const svg = select(svgEl)
     .attr('class', `path-diagram ${layout.orientation}`)
     // The whole drawing's size (an exported copy is drawn at it); on screen CSS sizes the view.
-    .attr('data-width', layout.width)
-    .attr('data-height', layout.height)
+    .attr('width', layout.width)
+    .attr('height', layout.height)
     .attr('role', 'group')
     .attr('aria-roledescription', 'packet path diagram')
     .attr('aria-label', title);

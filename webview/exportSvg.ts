@@ -28,9 +28,6 @@ export function standaloneSvg(live: SVGSVGElement): string {
   for (const t of copy.querySelectorAll('.box-title, .box-subtitle')) t.setAttribute('x', '10');
   // The whole drawing at 1:1, whatever the view's zoom and pan.
   copy.querySelector('.viewport')?.removeAttribute('transform');
-  const w = live.getAttribute('data-width');
-  const h = live.getAttribute('data-height');
-  if (w && h) for (const [k, v] of [['width', w], ['height', h], ['viewBox', `0 0 ${w} ${h}`]] as const) copy.setAttribute(k, v);
   copy.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
   const bg = getComputedStyle(document.body).getPropertyValue('background-color');
   const rect = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
