@@ -1,6 +1,7 @@
 // The details pane: the steps of the selected hop, each with its explanation and the raw probe
 // lines that decided it. Built from a DetailsView (text.ts); all text goes in as textContent.
-import type { EvidenceRef } from '../src/shared/protocol';
+import type { EvidenceRef, StepDetail } from '../src/shared/protocol';
+import { markDeciding } from './deciding';
 import { attrs, codicon, el } from './dom';
 import { endIcon, type DetailsView, type EvidenceLine, type StepView } from './text';
 
@@ -8,7 +9,17 @@ export interface DetailsEvents {
   reveal(ref: EvidenceRef): void;
 }
 
-function evidenceList(lines: EvidenceLine[], events: DetailsEvents): HTMLElement {
+/** An evidence line with the value that decided the step marked (textContent only). */
+function rawLine(raw: string, detail: StepDetail | undefined): HTMLElement {
+  const code = el('code', undefined, 'evidence-raw');
+  for (const seg of markDeciding(raw, detail)) {
+    if (seg.mark) code.append(attrs(el('mark', seg.text, 'deciding'), { title: 'The value that decided this step' }));
+    else code.append(document.createTextNode(seg.text));
+  }
+  return code;
+}
+
+function evidenceList(lines: EvidenceLine[], events: DetailsEvents, detail?: StepDetail): HTMLElement {
   const list = el('ul', undefined, 'evidence');
   for (const line of lines) {
     const li = el('li');
@@ -20,7 +31,7 @@ function evidenceList(lines: EvidenceLine[], events: DetailsEvents): HTMLElement
     } else if (line.location) {
       li.append(el('span', line.location, 'evidence-loc'));
     }
-    li.append(el('code', line.raw, 'evidence-raw'));
+    li.append(detail ? rawLine(line.raw, detail) : el('code', line.raw, 'evidence-raw'));
     list.append(li);
   }
   return list;
@@ -36,7 +47,7 @@ function stepItem(s: StepView, events: DetailsEvents): HTMLElement {
     head.append(badge);
   }
   li.append(head, el('p', s.text, 'step-text'));
-  if (s.evidence.length) li.append(evidenceList(s.evidence, events));
+  if (s.evidence.length) li.append(evidenceList(s.evidence, events, s.detail));
   if (s.candidates.length) {
     const more = attrs(el('vscode-collapsible'), { heading: `${s.candidates.length} other candidate${s.candidates.length === 1 ? '' : 's'} considered` });
     more.append(evidenceList(s.candidates, events));
@@ -61,6 +72,14 @@ export function renderDetails(pane: HTMLElement, view: DetailsView | null, event
     const end = el('p', undefined, `details-end end-${view.end.kind}`);
     end.append(codicon(endIcon(view.end.kind)), el('strong', view.end.verdict), el('span', ` ${view.end.reason}`));
     pane.append(end);
+  }
+  if (view.headers) {
+    const box = attrs(el('section', undefined, 'details-headers'), { 'aria-label': 'Packet headers' });
+    box.append(el('h3', view.headers.title));
+    const list = el('ul');
+    for (const line of view.headers.lines) list.append(el('li', line));
+    box.append(list);
+    pane.append(box);
   }
   const steps = attrs(el('ol', undefined, 'steps'), { 'aria-label': `Steps in ${view.heading}` });
   for (const s of view.steps) steps.append(stepItem(s, events));

@@ -1,8 +1,9 @@
 // Draws a PathLayout into SVG with d3. Hops are focusable boxes (one tab stop, arrow keys move
 // between hops, Enter/Space selects); every label is set with .text(), never .html().
-import { linkHorizontal, select, type Selection } from 'd3';
-import type { EdgeLine, EndMarker, HopBox, NfBadge, PathLayout, TunnelSpan } from './layout';
-import { branchLabel, truncate } from './layout';
+import { linkHorizontal, linkVertical, select, zoom, zoomIdentity, type Selection, type ZoomTransform } from 'd3';
+import { attrs, codicon, el } from './dom';
+import type { DeviceBox, EdgeLabelLine, EdgeLine, EndMarker, HopBox, NfBadge, PathLayout, TunnelSpan } from './layout';
+import { branchLabel, fitView, MIN_LEGIBLE_SCALE, revealOffset, truncate } from './layout';
 import { endLine, endTitle, hopAriaLabel, roleIcon } from './text';
 
 export interface HopRef {
@@ -21,18 +22,26 @@ export interface Diagram {
   setSelection(sel: HopRef, reveal?: boolean): void;
   /** Moves the tab stop (and, with `move`, the keyboard focus) to a hop. */
   setFocus(at: HopRef, move: boolean): void;
+  /** Fits the whole drawing to the view (no smaller than legible), then brings the selected hop into view. */
+  fit(): void;
+  /** Zooms by a factor around the selected hop, keeping it in view. */
+  zoomBy(factor: number): void;
 }
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
-const link = linkHorizontal<[[number, number], [number, number]], [number, number]>()
+const linkH = linkHorizontal<[[number, number], [number, number]], [number, number]>()
+  .source((d) => d[0])
+  .target((d) => d[1]);
+const linkV = linkVertical<[[number, number], [number, number]], [number, number]>()
   .source((d) => d[0])
   .target((d) => d[1]);
 
-function edgePath(e: { x1: number; y1: number; x2: number; y2: number }, inset = 0): string {
-  return link([[e.x1 + inset, e.y1], [e.x2 - inset, e.y2]]) ?? '';
+function edgePath(e: { x1: number; y1: number; x2: number; y2: number }, vertical: boolean, inset = 0): string {
+  return vertical ? (linkV([[e.x1, e.y1 + inset], [e.x2, e.y2 - inset]]) ?? '') : (linkH([[e.x1 + inset, e.y1], [e.x2 - inset, e.y2]]) ?? '');
 }
 
-function tunnelPath(t: TunnelSpan): string {
+function tunnelPath(t: TunnelSpan, vertical: boolean): string {
+  const link = vertical ? linkV : linkH;
   let d = '';
   for (let i = 0; i + 1 < t.points.length; i++) {
     const [x1, y1] = t.points[i]!;
@@ -41,6 +50,20 @@ function tunnelPath(t: TunnelSpan): string {
     d += i % 2 === 0 ? (link([[x1, y1], [x2, y2]]) ?? '') : `M${x1},${y1}L${x2},${y2}`;
   }
   return d;
+}
+
+/** The bracket beside a tunnel: above its boxes (horizontal), down the left gutter (vertical). */
+function bracketPath(t: TunnelSpan, vertical: boolean): string {
+  return vertical ? `M${t.x1 + 5},${t.labelY}H${t.x1}V${t.y2}H${t.x1 + 5}` : `M${t.x1},${t.labelY + 8}V${t.labelY + 3}H${t.x2}V${t.labelY + 8}`;
+}
+
+/** The header lines of a wire, for its tooltip. */
+function headerTitle(e: EdgeLine): string[] {
+  const h = e.headers;
+  if (!h) return [];
+  const lines = [`inner ${h.inner.src ?? '?'} → ${h.inner.dst ?? '?'}${h.inner.dstMac ? `, to MAC ${h.inner.dstMac}` : ''}`];
+  if (h.outer) lines.push(`outer ${h.outer.outerSrc ?? '?'} → ${h.outer.outerDst ?? '?'}${h.outer.port !== null ? ` UDP ${h.outer.port}` : ''}${h.outer.vni !== null ? ` VNI ${h.outer.vni}` : ''}${h.outer.dstMac ? `, to MAC ${h.outer.dstMac}` : ''}`);
+  return lines;
 }
 
 /** The box a hop of a path is drawn in. */
@@ -87,42 +110,62 @@ export function moveFrom(layout: PathLayout, at: HopRef, key: string): HopRef | 
 }
 
 export function renderDiagram(container: HTMLElement, layout: PathLayout, title: string, events: DiagramEvents): Diagram {
+  const vertical = layout.orientation === 'vertical';
   const svgEl = document.createElementNS(SVG_NS, 'svg');
-  container.replaceChildren(svgEl);
+  const controls = attrs(el('div', undefined, 'zoom-controls'), { role: 'toolbar', 'aria-label': 'Zoom' });
+  const zoomButton = (icon: string, label: string, key: string) => {
+    const b = attrs(el('button', undefined, 'zoom-button'), { type: 'button', title: `${label} (${key})`, 'aria-label': label, 'data-zoom': icon });
+    b.append(codicon(icon));
+    controls.append(b);
+    return b;
+  };
+  const inButton = zoomButton('zoom-in', 'Zoom in', '+');
+  const outButton = zoomButton('zoom-out', 'Zoom out', '-');
+  const fitButton = zoomButton('screen-full', 'Fit the path to the view', '0');
+  container.replaceChildren(svgEl, controls);
+  container.classList.toggle('diagram-vertical', vertical);
+  container.style.setProperty('--diagram-width', `${Math.ceil(layout.width)}px`);
+  container.style.setProperty('--diagram-height', `${Math.ceil(layout.height)}px`);
   const svg = select(svgEl)
-    .attr('class', 'path-diagram')
+    .attr('class', `path-diagram ${layout.orientation}`)
+    // The whole drawing's size (an exported copy is drawn at it); on screen CSS sizes the view.
     .attr('width', layout.width)
     .attr('height', layout.height)
-    .attr('viewBox', `0 0 ${layout.width} ${layout.height}`)
     .attr('role', 'group')
     .attr('aria-roledescription', 'packet path diagram')
     .attr('aria-label', title);
   svg.append('title').text(title);
 
   const defs = svg.append('defs');
-  for (const [id, cls] of [['np-arrow', 'arrowhead'], ['np-arrow-on', 'arrowhead on-path']] as const) {
-    defs.append('marker').attr('id', id).attr('viewBox', '0 0 10 10').attr('refX', 9).attr('refY', 5).attr('markerWidth', 7).attr('markerHeight', 7).attr('orient', 'auto-start-reverse')
+  for (const [id, cls, size] of [['np-arrow', 'arrowhead', 7], ['np-arrow-on', 'arrowhead on-path', 7], ['np-arrow-dev', 'arrowhead device-arrowhead', 5]] as const) {
+    defs.append('marker').attr('id', id).attr('viewBox', '0 0 10 10').attr('refX', 9).attr('refY', 5).attr('markerWidth', size).attr('markerHeight', size).attr('orient', 'auto-start-reverse')
       .append('path').attr('class', cls).attr('d', 'M0,0L10,5L0,10z');
   }
 
+  const root = svg.append('g').attr('class', 'viewport');
+
   // Tunnels under everything: a pipe along the edges the outer packet takes, a bracket and a label above.
-  const tunnels = svg.append('g').attr('class', 'tunnels').selectAll<SVGGElement, TunnelSpan>('g').data(layout.tunnels).join('g')
+  const tunnels = root.append('g').attr('class', 'tunnels').selectAll<SVGGElement, TunnelSpan>('g').data(layout.tunnels).join('g')
     .attr('class', (t) => `tunnel tunnel-${t.header.kind}${t.decapBox === null ? ' tunnel-open' : ''}`);
   tunnels.append('title').text((t) => `${t.label}${t.decapBox === null ? ' (the packet does not come out of the tunnel)' : ''}`);
-  tunnels.append('path').attr('class', 'tunnel-pipe').attr('d', tunnelPath);
-  tunnels.append('path').attr('class', 'tunnel-bracket').attr('d', (t) => `M${t.x1},${t.labelY + 8}V${t.labelY + 3}H${t.x2}V${t.labelY + 8}`);
-  tunnels.append('text').attr('class', 'tunnel-label').attr('x', (t) => t.x1 + 6).attr('y', (t) => t.labelY).text((t) => t.label);
+  tunnels.append('path').attr('class', 'tunnel-pipe').attr('d', (t) => tunnelPath(t, vertical));
+  tunnels.append('path').attr('class', 'tunnel-bracket').attr('d', (t) => bracketPath(t, vertical));
+  // Vertical: the label is a line beside the tunnel's first wire (EdgeLabelLine 'tunnel').
+  if (!vertical) tunnels.append('text').attr('class', 'tunnel-label').attr('x', (t) => t.x1 + 6).attr('y', (t) => t.labelY).text((t) => t.label);
 
-  const edges = svg.append('g').attr('class', 'edges').selectAll<SVGGElement, EdgeLine>('g').data(layout.edges).join('g')
+  const edges = root.append('g').attr('class', 'edges').selectAll<SVGGElement, EdgeLine>('g').data(layout.edges).join('g')
     .attr('class', (e) => `edge edge-${e.kind}${e.tunnelled ? ' tunnelled' : ''}${e.inferred ? ' inferred' : ''}`);
-  edges.append('title').text((e) => [e.branch, e.title].filter(Boolean).join(': '));
-  edges.append('path').attr('class', 'edge-line').attr('d', (e) => edgePath(e, 5)).attr('marker-end', 'url(#np-arrow)');
+  edges.append('title').text((e) => [[e.branch, e.title].filter(Boolean).join(': '), ...headerTitle(e)].filter(Boolean).join('\n'));
+  edges.append('path').attr('class', 'edge-line').attr('d', (e) => edgePath(e, vertical, 5)).attr('marker-end', 'url(#np-arrow)');
+  edges.selectAll<SVGTextElement, EdgeLabelLine>('text.wire-line').data((e) => e.lines).join('text')
+    .attr('class', (l) => (l.kind === 'tunnel' ? 'wire-line tunnel-label' : `wire-line wire-${l.kind}`))
+    .attr('x', (l) => l.x).attr('y', (l) => l.y).text((l) => l.text);
   // Above a level or rising edge, below a falling one (it arrives from above).
   edges.filter((e) => e.branch !== null).append('text').attr('class', 'branch-label')
     .attr('x', (e) => (e.x1 + e.x2) / 2).attr('y', (e) => (e.y2 > e.y1 + 1 ? e.y2 + 15 : e.y2 - 7)).attr('text-anchor', 'middle')
     .text((e) => branchLabel(e.branch!));
 
-  const boxes = svg.append('g').attr('class', 'hops').selectAll<SVGGElement, HopBox>('g').data(layout.boxes).join('g')
+  const boxes = root.append('g').attr('class', 'hops').selectAll<SVGGElement, HopBox>('g').data(layout.boxes).join('g')
     .attr('class', (b) => `hop${b.inferred ? ' inferred' : ''}${layout.ends.some((e) => e.box === b.id && e.kind === 'drop') ? ' has-drop' : ''}`)
     .attr('transform', (b) => `translate(${b.x},${b.y})`)
     .attr('data-box', (b) => b.id)
@@ -130,11 +173,21 @@ export function renderDiagram(container: HTMLElement, layout: PathLayout, title:
     .attr('tabindex', -1);
   boxes.append('rect').attr('class', 'box-frame').attr('width', (b) => b.w).attr('height', (b) => b.h).attr('rx', 4);
   boxes.append('text').attr('class', 'role-icon').attr('x', 10).attr('y', 24).text((b) => roleIcon(b.role).glyph);
-  boxes.append('text').attr('class', 'box-title').attr('x', 32).attr('y', 20).text((b) => b.title);
-  boxes.append('text').attr('class', 'box-subtitle').attr('x', 32).attr('y', 35).text((b) => b.subtitle);
+  boxes.append('text').attr('class', 'box-title').attr('x', 32).attr('y', (b) => b.titleY).text((b) => b.title);
+  boxes.append('text').attr('class', 'box-subtitle').attr('x', (b) => b.subX).attr('y', (b) => b.subY).text((b) => b.subtitle);
   boxes.append('title').text((b) => [b.host, b.subtitle, b.inferred ? 'some steps here are inferred, not read from a table' : ''].filter(Boolean).join(' · '));
   boxes.each(function (b) {
     const g = select(this);
+    // The devices the packet passes here, left to right, an arrow between each two.
+    const devs = g.append('g').attr('class', 'devices').attr('aria-hidden', 'true');
+    b.devices.forEach((d, i) => {
+      const next = b.devices[i + 1];
+      if (next) devs.append('path').attr('class', 'device-arrow').attr('d', `M${d.x + d.w - b.x + 2},${d.y + d.h / 2 - b.y}H${next.x - b.x - 3}`).attr('marker-end', 'url(#np-arrow-dev)');
+    });
+    const dev = devs.selectAll<SVGGElement, DeviceBox>('g.device').data(b.devices).join('g').attr('class', (d) => `device device-${d.kind}`);
+    dev.append('title').text((d) => `${d.name}${d.kind === 'dev' ? '' : ` (${d.kind === 'bridge' ? 'bridge' : `${d.kind === 'vxlan' ? 'VXLAN' : d.kind === 'ipip' ? 'IPIP' : 'WireGuard'} tunnel device`})`}`);
+    dev.append('rect').attr('class', 'device-frame').attr('x', (d) => d.x - b.x).attr('y', (d) => d.y - b.y).attr('width', (d) => d.w).attr('height', (d) => d.h).attr('rx', 2);
+    dev.append('text').attr('class', 'device-label').attr('x', (d) => d.x - b.x + d.w / 2).attr('y', (d) => d.y - b.y + d.h / 2 + 4).attr('text-anchor', 'middle').text((d) => d.label);
     const ports = [...(b.in ? [b.in] : []), ...b.outs];
     const p = g.selectAll('g.port').data(ports).join('g').attr('class', (d) => `port port-${d.side}${d.dropOnly ? ' drop-only' : ''}`);
     p.append('rect').attr('class', 'port-mark').attr('x', (d) => d.x - b.x - 4).attr('y', (d) => d.y - b.y - 4).attr('width', 8).attr('height', 8);
@@ -152,7 +205,7 @@ export function renderDiagram(container: HTMLElement, layout: PathLayout, title:
   });
 
   // Where each path ends: a mark on the port (or the box) and the verdict under the box.
-  const ends = svg.append('g').attr('class', 'ends').selectAll<SVGGElement, EndMarker>('g').data(layout.ends).join('g')
+  const ends = root.append('g').attr('class', 'ends').selectAll<SVGGElement, EndMarker>('g').data(layout.ends).join('g')
     .attr('class', (e) => `end end-${e.kind}`);
   ends.append('title').text((e) => endTitle(e));
   ends.append('circle').attr('class', 'end-mark').attr('cx', (e) => e.x).attr('cy', (e) => e.y).attr('r', 7);
@@ -210,22 +263,89 @@ export function renderDiagram(container: HTMLElement, layout: PathLayout, title:
     if (layout.paths[focused.path]?.boxes[focused.hop] !== b.id) focused = visitFor(b, selected.path);
   });
 
+  // Zoom and pan: drag to pan, ctrl/cmd + wheel (or a pinch) to zoom, the wheel alone to pan when
+  // the drawing is larger than the view; the buttons and + - 0 zoom around the selected hop.
+  let transform: ZoomTransform = zoomIdentity;
+  const zoomer = zoom<SVGSVGElement, unknown>()
+    .scaleExtent([0.2, 4])
+    .filter((ev: Event) => (ev.type === 'wheel' ? (ev as WheelEvent).ctrlKey || (ev as WheelEvent).metaKey : !(ev as MouseEvent).button && ev.type !== 'dblclick'))
+    .on('zoom', (ev: { transform: ZoomTransform }) => {
+      transform = ev.transform;
+      root.attr('transform', transform.toString());
+      svgEl.setAttribute('data-scale', transform.k.toFixed(3));
+    });
+  svg.call(zoomer).on('dblclick.zoom', null);
+  svg.on('wheel.pan', (ev: WheelEvent) => {
+    if (ev.ctrlKey || ev.metaKey) return;
+    const { width, height } = viewSize();
+    const overflows = layout.width * transform.k > width + 1 || layout.height * transform.k > height + 1;
+    if (!overflows) return; // the page scrolls
+    ev.preventDefault();
+    zoomer.translateBy(svg, -ev.deltaX / transform.k, -ev.deltaY / transform.k);
+  });
+  const viewSize = () => ({ width: svgEl.clientWidth, height: svgEl.clientHeight });
+  const boxOf = (at: HopRef) => boxAt(layout, at);
+  /** Pans (at the present scale) so the box is inside the view, if it is not. */
+  const reveal = (at: HopRef) => {
+    const b = boxOf(at);
+    if (!b) return;
+    const { width, height } = viewSize();
+    const [dx, dy] = revealOffset({ x: b.x, y: b.y, w: b.w, h: b.h + (layout.ends.some((e) => e.box === b.id) ? 22 : 0) }, { x: transform.x, y: transform.y, k: transform.k }, { width, height });
+    if (dx !== 0 || dy !== 0) zoomer.translateBy(svg, dx / transform.k, dy / transform.k);
+  };
+  inButton.addEventListener('click', () => diagram.zoomBy(1.25));
+  outButton.addEventListener('click', () => diagram.zoomBy(0.8));
+  fitButton.addEventListener('click', () => diagram.fit());
+  container.addEventListener('keydown', (ev: KeyboardEvent) => {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const f = ev.key === '+' || ev.key === '=' ? 1.25 : ev.key === '-' ? 0.8 : 0;
+    if (f) diagram.zoomBy(f);
+    else if (ev.key === '0') diagram.fit();
+    else return;
+    ev.preventDefault();
+  });
+  let lastSize = '';
+  const resized = new ResizeObserver(() => {
+    if (!svgEl.isConnected) {
+      resized.disconnect();
+      return;
+    }
+    const { width, height } = viewSize();
+    const size = `${width}x${height}`;
+    if (width === 0 || height === 0 || size === lastSize) return;
+    lastSize = size;
+    diagram.fit();
+  });
+  resized.observe(svgEl);
+
   const diagram: Diagram = {
     svg: svgEl,
-    setSelection(sel, reveal = false) {
+    setSelection(sel, show = false) {
       selected = sel;
       focused = sel;
       refresh(boxes);
-      if (reveal) nodeAt(sel)?.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });
+      if (show) reveal(sel);
     },
     setFocus(at, move) {
       focused = at;
       refresh(boxes);
       if (move) {
-        const node = nodeAt(at);
-        node?.focus();
-        node?.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });
+        nodeAt(at)?.focus({ preventScroll: true });
+        reveal(at);
       }
+    },
+    fit() {
+      const { width, height } = viewSize();
+      if (width === 0 || height === 0) return;
+      const v = fitView({ width, height }, { width: layout.width, height: layout.height }, MIN_LEGIBLE_SCALE);
+      zoomer.transform(svg, zoomIdentity.translate(v.x, v.y).scale(v.k));
+      reveal(selected);
+    },
+    zoomBy(factor) {
+      const b = boxOf(selected);
+      const at: [number, number] | undefined = b ? [transform.applyX(b.x + b.w / 2), transform.applyY(b.y + b.h / 2)] : undefined;
+      zoomer.scaleBy(svg, factor, at);
+      reveal(selected);
     },
   };
   function nodeAt(at: HopRef): SVGGElement | null {

@@ -100,6 +100,8 @@ export function standaloneSvg(live: SVGSVGElement, header: ExportHeader): string
   const copy = resolvedCopy(live);
   for (const icon of copy.querySelectorAll('.role-icon')) icon.remove();
   for (const t of copy.querySelectorAll('.box-title, .box-subtitle')) t.setAttribute('x', '10');
+  // The whole drawing at 1:1, whatever the view's zoom and pan.
+  copy.querySelector('.viewport')?.removeAttribute('transform');
 
   // The diagram moves down under the title block, which is as wide as the diagram (at least 640).
   const width = Math.max(640, Number(live.getAttribute('width')) || 0);

@@ -6,6 +6,7 @@
 // sentence or label is parsed, so the engine's wording can change without moving a box.
 import type { CopyKind, Hop, HostRole, Step, Trace, TraceHost, TracePath, TraceResult, Verdict } from '../src/shared/protocol';
 import { forkLabels, hopBadges, type NfBadgeFact } from './netfilter';
+import { hopDevices, pathHeaders, wireHeaderLines, type DeviceKind, type WireHeaders } from './devices';
 import { tunnelEvents, tunnelLabel, type TunnelHeader } from './tunnels';
 
 export type { NfBadgeFact } from './netfilter';
@@ -42,8 +43,26 @@ export interface PortBox {
   label: string;
 }
 
+/** A device the packet passes inside a host, drawn as a small box in the host's box. */
+export interface DeviceBox {
+  name: string;
+  kind: DeviceKind;
+  /** The name as drawn (cut to fit). */
+  label: string;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
 export interface HopBox {
   id: string;
+  /** The devices the packet passes here, in order (the first path through the box). */
+  devices: DeviceBox[];
+  /** Where the title and subtitle are drawn, relative to the box. */
+  titleY: number;
+  subX: number;
+  subY: number;
   host: string;
   role: HostRole | null;
   /** Title as drawn (truncated to fit); `host` is the full name. */
@@ -103,6 +122,17 @@ export interface EdgeLine {
   inferred: boolean;
   /** The branch this edge starts, at a fork ("flood cni0 -> veth1"). */
   branch: string | null;
+  /** The packet on this wire (the first path that takes it), as the trace carries it. */
+  headers: WireHeaders | null;
+  /** The lines drawn beside a vertical edge: device pair, inner header, outer header (tunnelled); empty when horizontal. */
+  lines: EdgeLabelLine[];
+}
+
+export interface EdgeLabelLine {
+  kind: 'devs' | 'inner' | 'outer' | 'tunnel';
+  text: string;
+  x: number;
+  y: number;
 }
 
 export interface TunnelSpan {
@@ -125,6 +155,8 @@ export interface TunnelSpan {
   labelY: number;
   /** Nesting depth (a tunnel inside a tunnel is 1). */
   level: number;
+  /** Vertical layout: the bracket runs down the left gutter at `x1` from `labelY` to `y2`. */
+  y2: number;
 }
 
 export interface EndMarker {
@@ -180,6 +212,8 @@ export interface PathLane {
 }
 
 export interface PathLayout {
+  /** Hops left to right (lanes for branches), or top to bottom when the trace is one path. */
+  orientation: 'horizontal' | 'vertical';
   width: number;
   height: number;
   boxes: HopBox[];
@@ -205,6 +239,19 @@ const BADGE_H = 30; // a netfilter badge: two lines
 const BADGE_GAP = 4;
 const BADGE_BOX_MAX_W = 360;
 
+const DEV_ROW = 26; // the row of device boxes under the title
+const DEV_H = 18;
+const DEV_PAD = 5; // name inset in a device box
+const DEV_ARROW = 14; // between two device boxes: room for an arrow
+// Vertical layout (one path, top to bottom).
+const V_HEAD = 22; // title and subtitle on one line
+const V_DEV_ROW = 24;
+const V_MARGIN = 8;
+const V_PORT_X = 18; // the wire runs down the boxes' left side, this far in
+const V_LINE = 12.5; // a label line beside a wire
+const V_BOX_MIN_W = 220;
+const V_BOX_MAX_W = 460;
+
 const sig = (h: Hop): string => `${h.host}\u0000${h.in ?? ''}`;
 
 /** `text` cut to `max` characters with an ellipsis. */
@@ -225,6 +272,39 @@ export function fit(text: string, width: number, font: LabelFont, opts: LayoutOp
     else hi = mid - 1;
   }
   return chars.slice(0, lo).join('') + '…';
+}
+
+/** Width of a chain of device boxes with these labels. */
+function chainWidth(labels: string[], opts: LayoutOptions): number {
+  return labels.reduce((a, l) => a + opts.measure(l, 'mono') + 2 * DEV_PAD, 0) + Math.max(0, labels.length - 1) * DEV_ARROW;
+}
+
+/** Device boxes left to right from (x0, y0), the widest names cut until the chain fits in `maxW`. */
+export function placeDevices(devs: readonly { name: string; kind: DeviceKind }[], x0: number, y0: number, maxW: number, opts: LayoutOptions): DeviceBox[] {
+  const labels = devs.map((d) => d.name);
+  for (let guard = 0; chainWidth(labels, opts) > maxW && guard < 500; guard++) {
+    let wi = 0;
+    labels.forEach((l, i) => {
+      if (opts.measure(l, 'mono') > opts.measure(labels[wi]!, 'mono')) wi = i;
+    });
+    const chars = [...labels[wi]!.replace(/…$/, '')];
+    if (chars.length <= 2) break;
+    labels[wi] = chars.slice(0, -1).join('') + '…';
+  }
+  let x = x0;
+  return devs.map((d, i) => {
+    const w = opts.measure(labels[i]!, 'mono') + 2 * DEV_PAD;
+    const b: DeviceBox = { name: d.name, kind: d.kind, label: labels[i]!, x, y: y0, w, h: DEV_H };
+    x += w + DEV_ARROW;
+    return b;
+  });
+}
+
+/** The devices drawn in a box: its first visit's, without the out device where the box forks. */
+function boxDevices(n: { hop: Hop; outs: Map<string, unknown> }): { name: string; kind: DeviceKind }[] {
+  const devs = hopDevices(n.hop);
+  if (n.outs.size > 1 && devs[devs.length - 1]?.name === n.hop.out) devs.pop();
+  return devs;
 }
 
 const PORT_PAD = 9; // port label inset from the box edge
@@ -368,14 +448,15 @@ export function layoutTrace(trace: TraceResult, hosts: readonly TraceHost[] = []
   }
 
   // 2. Edges (topology first: their branch labels widen the gaps they sit in).
-  interface EdgeTopo { id: string; from: Node; to: Node; dev: string; paths: number[]; crossing: Step | undefined; branch: string | null }
+  interface EdgeTopo { id: string; from: Node; to: Node; dev: string; paths: number[]; crossing: Step | undefined; branch: string | null; headers: WireHeaders | null }
+  const laneWires = lanes.map((l) => pathHeaders(l.hops));
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const topo = new Map<string, EdgeTopo>();
   for (const [pi, lane] of lanes.entries()) {
     for (let hi = 1; hi < lane.hops.length; hi++) {
       const id = `${lane.boxes[hi - 1]}>${lane.boxes[hi]}`;
       const prev = lane.hops[hi - 1]!;
-      const e = topo.get(id) ?? { id, from: byId.get(lane.boxes[hi - 1]!)!, to: byId.get(lane.boxes[hi]!)!, dev: prev.out ?? '', paths: [], crossing: [...prev.steps].reverse().find((s) => s.kind === 'veth' || s.kind === 'underlay'), branch: null };
+      const e = topo.get(id) ?? { id, from: byId.get(lane.boxes[hi - 1]!)!, to: byId.get(lane.boxes[hi]!)!, dev: prev.out ?? '', paths: [], crossing: [...prev.steps].reverse().find((s) => s.kind === 'veth' || s.kind === 'underlay'), branch: null, headers: laneWires[pi]![hi - 1] ?? null };
       e.paths.push(pi);
       topo.set(id, e);
     }
@@ -428,9 +509,11 @@ export function layoutTrace(trace: TraceResult, hosts: readonly TraceHost[] = []
     const m = (t: string) => opts.measure(t, 'mono');
     const portsW = Math.max(m(n.hop.in ?? '') + (outs[0] ? m(outs[0].name) + PORT_SPACE : 0), ...outs.map((o) => m(o.name))) + 2 * PORT_PAD;
     const badgesW = Math.max(0, ...badges.map((b) => Math.max(m(b.fact.title), m(b.fact.sub)) + 2 * PORT_PAD + 8));
-    const want = Math.max(opts.measure(n.hop.host, 'title') + 44, opts.measure(sub, 'subtitle') + 44, portsW, badgesW);
+    const devs = boxDevices(n);
+    const devW = chainWidth(devs.map((d) => d.name), opts) + 2 * PORT_PAD;
+    const want = Math.max(opts.measure(n.hop.host, 'title') + 44, opts.measure(sub, 'subtitle') + 44, portsW, badgesW, devW);
     const badgesH = badges.length ? badges.length * (BADGE_H + BADGE_GAP) + BADGE_GAP : 0;
-    return { n, outs, badges, info, sub, want, h: HEADER_H + Math.max(1, outs.length) * PORT_ROW + badgesH + BOX_PAD };
+    return { n, outs, badges, info, sub, want, devs, h: HEADER_H + DEV_ROW + Math.max(1, outs.length) * PORT_ROW + badgesH + BOX_PAD };
   });
   const depthCount = Math.max(0, ...nodes.map((n) => n.depth + 1));
   const laneCount = Math.max(1, nextLane);
@@ -442,7 +525,7 @@ export function layoutTrace(trace: TraceResult, hosts: readonly TraceHost[] = []
   const gapAfter = colW.map((_, d) => Math.max(GAP, ...[...topo.values()].filter((e) => e.from.depth === d && e.branch !== null).map((e) => opts.measure(branchLabel(e.branch!), 'mono') + 28)));
   const colX: number[] = [];
   colW.forEach((_, d) => colX.push(d === 0 ? MARGIN : colX[d - 1]! + colW[d - 1]! + gapAfter[d - 1]!));
-  const laneH = Array.from({ length: laneCount }, (_, l) => TUNNEL_BAND + Math.max(HEADER_H + PORT_ROW + BOX_PAD, ...sized.filter((s) => s.n.lane === l).map((s) => s.h + Math.max(1, s.n.ends.length) * FOOTER)) + LANE_GAP);
+  const laneH = Array.from({ length: laneCount }, (_, l) => TUNNEL_BAND + Math.max(HEADER_H + DEV_ROW + PORT_ROW + BOX_PAD, ...sized.filter((s) => s.n.lane === l).map((s) => s.h + Math.max(1, s.n.ends.length) * FOOTER)) + LANE_GAP);
   const laneY: number[] = [];
   laneH.forEach((_, l) => laneY.push(l === 0 ? MARGIN : laneY[l - 1]! + laneH[l - 1]!));
 
@@ -453,7 +536,7 @@ export function layoutTrace(trace: TraceResult, hosts: readonly TraceHost[] = []
     const w = colW[n.depth]!;
     const x = colX[n.depth]!;
     const y = laneY[n.lane]! + TUNNEL_BAND;
-    const rowY = (i: number) => y + HEADER_H + i * PORT_ROW + PORT_ROW / 2;
+    const rowY = (i: number) => y + HEADER_H + DEV_ROW + i * PORT_ROW + PORT_ROW / 2;
     // A hop past the first always has an in-port; should the engine ever leave its name null (a far
     // end it cannot name), the port is still drawn, unnamed.
     const hasIn = n.hop.in !== null || n.depth > 0;
@@ -463,6 +546,10 @@ export function layoutTrace(trace: TraceResult, hosts: readonly TraceHost[] = []
       host: n.hop.host,
       role: s.info?.role ?? null,
       title: fit(n.hop.host, w - 44, 'title', opts),
+      devices: placeDevices(s.devs, x + PORT_PAD, y + HEADER_H + (DEV_ROW - DEV_H) / 2 - 2, w - 2 * PORT_PAD, opts),
+      titleY: 20,
+      subX: 32,
+      subY: 35,
       subtitle: s.sub,
       depth: n.depth,
       lane: n.lane,
@@ -486,7 +573,7 @@ export function layoutTrace(trace: TraceResult, hosts: readonly TraceHost[] = []
           titleLabel: fit(b.fact.title, room, 'mono', opts),
           subLabel: fit(b.fact.sub, room, 'mono', opts),
           x: bx,
-          y: y + HEADER_H + Math.max(1, s.outs.length) * PORT_ROW + BADGE_GAP + i * (BADGE_H + BADGE_GAP),
+          y: y + HEADER_H + DEV_ROW + Math.max(1, s.outs.length) * PORT_ROW + BADGE_GAP + i * (BADGE_H + BADGE_GAP),
           w: bw,
           h: BADGE_H,
         };
@@ -515,6 +602,8 @@ export function layoutTrace(trace: TraceResult, hosts: readonly TraceHost[] = []
       title: e.crossing?.text ?? '',
       inferred: e.crossing?.inferred === true,
       branch: e.branch,
+      headers: e.headers,
+      lines: [],
     });
   }
 
@@ -554,6 +643,7 @@ export function layoutTrace(trace: TraceResult, hosts: readonly TraceHost[] = []
         x2: decapped ? last.x + last.w / 2 : last.x + last.w,
         labelY: first.y - 10 - open.length * 14,
         level: open.length,
+        y2: first.y,
       });
     };
     lane.hops.forEach((hop, hi) => {
@@ -603,7 +693,10 @@ export function layoutTrace(trace: TraceResult, hosts: readonly TraceHost[] = []
   const boxList = [...boxes.values()];
   const width = Math.max(...boxList.map((b) => b.x + b.w), 0) + MARGIN + 24;
   const height = laneY[laneCount - 1]! + laneH[laneCount - 1]! + MARGIN - LANE_GAP;
-  return { width, height, boxes: boxList, edges: [...edges.values()], tunnels: [...tunnels.values()], ends, paths: lanes };
+  const L: PathLayout = { orientation: 'horizontal', width, height, boxes: boxList, edges: [...edges.values()], tunnels: [...tunnels.values()], ends, paths: lanes };
+  // One path reads best top to bottom: every hop, its devices and the headers on each wire in a
+  // column that fits beside the details. Forks keep the lanes of the horizontal drawing.
+  return lanes.length === 1 && boxList.length > 0 ? verticalize(L, opts) : L;
 }
 
 function dropDev(lane: PathLane): string | null {
@@ -613,4 +706,128 @@ function dropDev(lane: PathLane): string | null {
 /** Label cut for drawing in a gap between columns. */
 export function branchLabel(branch: string): string {
   return truncate(branch, LABEL_CHARS);
+}
+
+/**
+ * The one-path layout top to bottom, from the horizontal one (same boxes, ports, badges, ends):
+ * the wire runs down the boxes' left side, and beside it, in the gap between two hosts, the device
+ * pair, the inner header and, in a tunnel, the outer one.
+ */
+function verticalize(L: PathLayout, opts: LayoutOptions): PathLayout {
+  const lane = L.paths[0]!;
+  const boxes = lane.boxes.map((id) => L.boxes.find((b) => b.id === id)!);
+  const edgeAfter = (i: number) => (i + 1 < boxes.length ? L.edges.find((e) => e.id === `${boxes[i]!.id}>${boxes[i + 1]!.id}`) : undefined);
+  const tunnelStarting = (e: EdgeLine) => L.tunnels.find((t) => t.edges[0] === e.id);
+  const maxLevel = Math.max(-1, ...L.tunnels.map((t) => t.level));
+  const x = V_MARGIN + (maxLevel + 1) * 12;
+  const m = (t: string) => opts.measure(t, 'mono');
+
+  // The text beside each wire.
+  const texts = boxes.map((b, i) => {
+    const e = edgeAfter(i);
+    if (!e) return [] as { kind: EdgeLabelLine['kind']; text: string }[];
+    const to = boxes[i + 1]!;
+    const out: { kind: EdgeLabelLine['kind']; text: string }[] = [{ kind: 'devs', text: `${b.outs.find((o) => o.id === e.fromPort)?.name || '?'} → ${to.in?.name || '?'}${e.kind === 'veth' ? '  veth' : ''}` }];
+    if (e.headers) {
+      const h = wireHeaderLines(e.headers);
+      out.push({ kind: 'inner', text: h.inner });
+      const t = tunnelStarting(e);
+      if (t) out.push({ kind: 'tunnel', text: `${t.label}${t.header.dev ? `  ${t.header.dev}` : ''}` });
+      else if (h.outer) out.push({ kind: 'outer', text: h.outer });
+    }
+    return out;
+  });
+  const textX = V_PORT_X + 12;
+  const want = Math.max(
+    V_BOX_MIN_W,
+    ...boxes.map((b) => 34 + opts.measure(b.host, 'title') + 8 + opts.measure(b.subtitle, 'subtitle') + 10),
+    ...boxes.map((b) => chainWidth(b.devices.map((d) => d.name), opts) + 2 * PORT_PAD),
+    ...boxes.map((b) => (b.badges.length ? Math.max(...b.badges.map((d) => Math.max(m(d.title), m(d.sub)))) + 2 * PORT_PAD + 8 : 0)),
+    ...texts.flat().map((t) => textX + m(t.text) + 8),
+  );
+  const W = Math.min(V_BOX_MAX_W, want);
+
+  let y = V_MARGIN;
+  boxes.forEach((b, i) => {
+    const dx = x - b.x;
+    const badgesH = b.badges.length ? b.badges.length * (BADGE_H + BADGE_GAP) + BADGE_GAP : 0;
+    const h = V_HEAD + V_DEV_ROW + badgesH + 2;
+    const title = fit(b.host, W - 34 - 8 - Math.min(opts.measure(b.subtitle, 'subtitle'), W / 3), 'title', opts);
+    const inId = b.in?.id;
+    Object.assign(b, { x, y, w: W, h, title, titleY: 17, subX: 34 + opts.measure(title, 'title') + 8, subY: 17 });
+    b.devices = placeDevices(b.devices, x + PORT_PAD, y + V_HEAD, W - 2 * PORT_PAD, opts);
+    if (b.in) Object.assign(b.in, { x: x + V_PORT_X, y, label: '', id: inId });
+    let extra = 0;
+    for (const o of b.outs) {
+      const dev = b.devices.find((d) => d.name === o.name);
+      const px = o.dropOnly ? (dev ? dev.x + dev.w / 2 : x + V_PORT_X + 16 * ++extra) : x + V_PORT_X;
+      Object.assign(o, { x: px, y: y + h, label: '' });
+    }
+    b.badges.forEach((d, k) => Object.assign(d, { x: d.x + dx, y: y + V_HEAD + V_DEV_ROW + BADGE_GAP + k * (BADGE_H + BADGE_GAP) - 2, w: W - 2 * (PORT_PAD - 4) }));
+    y += h + (texts[i]!.length ? 10 + texts[i]!.length * V_LINE : 0);
+  });
+  for (const e of L.edges) {
+    const from = boxes.find((b) => b.id === e.from)!;
+    const to = boxes.find((b) => b.id === e.to)!;
+    const port = from.outs.find((o) => o.id === e.fromPort)!;
+    Object.assign(e, { x1: port.x, y1: port.y, x2: to.in!.x, y2: to.in!.y });
+    const i = boxes.indexOf(from);
+    e.lines = texts[i]!.map((t, k) => ({ kind: t.kind, text: fit(t.text, W - textX - 8, 'mono', opts), x: from.x + textX, y: port.y + 13 + k * V_LINE }));
+  }
+  for (const t of L.tunnels) {
+    const span = t.boxes.map((id) => boxes.find((b) => b.id === id)!);
+    const points: [number, number][] = [];
+    span.forEach((b, i) => {
+      if (i > 0 && b.in) points.push([b.in.x, b.in.y]);
+      const next = L.edges.find((e) => e.id === `${b.id}>${t.boxes[i + 1]}`);
+      if (next) points.push([next.x1, next.y1]);
+    });
+    const first = span[0]!;
+    const last = span[span.length - 1]!;
+    Object.assign(t, { points, x1: x - 8 - t.level * 12, x2: x - 8 - t.level * 12, labelY: first.y + first.h / 2, y2: t.decapBox === null ? last.y + last.h : last.y + last.h / 2 });
+  }
+  const counts = new Map<string, number>();
+  const bottomMarks = new Set<string>();
+  for (const e of L.ends) {
+    const b = boxes.find((x) => x.id === e.box)!;
+    const k = counts.get(b.id) ?? 0;
+    counts.set(b.id, k + 1);
+    const port = e.port === null ? null : [b.in, ...b.outs].find((p) => p?.id === e.port) ?? null;
+    // A mark on the bottom edge reaches below the box: the verdict line goes under it.
+    const onBottom = port !== null && port.y >= b.y + b.h;
+    if (onBottom) bottomMarks.add(b.id);
+    Object.assign(e, { x: port ? port.x : b.x + b.w, y: port ? port.y : b.y + V_HEAD / 2, labelX: b.x, labelY: b.y + b.h + (onBottom ? 20 : 14) + k * FOOTER });
+  }
+  const lastBox = boxes[boxes.length - 1]!;
+  const endsH = Math.max(0, ...[...counts.values()]) * FOOTER + (bottomMarks.size ? 6 : 0);
+  return { ...L, orientation: 'vertical', boxes: L.boxes, width: x + W + V_MARGIN, height: Math.max(y, lastBox.y + lastBox.h + endsH) + V_MARGIN };
+}
+
+/** The smallest label in the diagram is 11px: below this scale it reads smaller than 9px. */
+export const MIN_LEGIBLE_SCALE = 9 / 11;
+
+/**
+ * The zoom that shows a drawing of `content` size whole in `view` (never larger than 1:1, never
+ * smaller than `minScale`): centred across, from the top. What does not fit is reached by panning.
+ */
+export function fitView(view: { width: number; height: number }, content: { width: number; height: number }, minScale: number, maxScale = 1): { k: number; x: number; y: number } {
+  const k = Math.max(minScale, Math.min(maxScale, view.width / content.width, view.height / content.height));
+  const x = content.width * k < view.width ? (view.width - content.width * k) / 2 : 0;
+  return { k, x, y: 0 };
+}
+
+/**
+ * How far (in screen px) to pan so that `box` (drawing coordinates) is inside the view under the
+ * transform `t`, `pad` from the edges; [0, 0] when it already is. A box larger than the view is
+ * aligned to its top left corner.
+ */
+export function revealOffset(box: { x: number; y: number; w: number; h: number }, t: { x: number; y: number; k: number }, view: { width: number; height: number }, pad = 12): [number, number] {
+  const one = (pos: number, size: number, offset: number, extent: number): number => {
+    const a = offset + pos * t.k;
+    const len = size * t.k;
+    if (len + 2 * pad > extent || a < pad) return pad - a;
+    if (a + len > extent - pad) return extent - pad - (a + len);
+    return 0;
+  };
+  return [one(box.x, box.w, t.x, view.width), one(box.y, box.h, t.y, view.height)];
 }

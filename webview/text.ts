@@ -1,7 +1,8 @@
 // Every string the path view shows, built from the trace without touching the DOM (so it is tested
 // under node). Names from the cluster pass through unchanged: they are data, and the renderer puts
 // them into the page with textContent / d3 .text() only, never as markup.
-import type { CopyKind, EvidenceRef, Evidence, HostRole, Step, StepKind, TraceResult, Verdict } from '../src/shared/protocol';
+import type { CopyKind, EvidenceRef, Evidence, Hop, HostRole, Step, StepDetail, StepKind, TraceResult, Verdict } from '../src/shared/protocol';
+import { headerDetails, pathHeaders } from './devices';
 import type { EndKind, EndMarker, HopBox, PathLane, PathLayout } from './layout';
 
 export const VERDICT_TEXT: Record<Verdict, string> = {
@@ -133,6 +134,8 @@ export interface StepView {
   final: boolean;
   evidence: EvidenceLine[];
   candidates: EvidenceLine[];
+  /** The step's typed detail: what marks the deciding value in its evidence (deciding.ts). */
+  detail: StepDetail | undefined;
 }
 
 export interface DetailsView {
@@ -144,6 +147,8 @@ export interface DetailsView {
   /** Which path the steps are from, when the box is on several. */
   path: string | null;
   end: { kind: EndKind; verdict: string; reason: string } | null;
+  /** The packet's headers as it leaves this hop (or, at the last hop, as it arrived), as the trace carries them. */
+  headers: { title: string; lines: string[] } | null;
   steps: StepView[];
 }
 
@@ -155,7 +160,7 @@ function stepView(s: Step, final: boolean): StepView {
   const evidence = evidenceLines(s.records);
   // Evidence text without records (a hand-made trace): still quote it.
   if (evidence.length === 0 && s.evidence) for (const raw of s.evidence.split('\n')) evidence.push({ location: '', raw, ref: null });
-  return { kind: s.kind, tag: stepTag(s), text: s.text, inferred: s.inferred === true, final, evidence, candidates: evidenceLines(s.candidates) };
+  return { kind: s.kind, tag: stepTag(s), text: s.text, inferred: s.inferred === true, final, evidence, candidates: evidenceLines(s.candidates), detail: s.detail };
 }
 
 /** The hook and chain (and rule) of a netfilter step, from its detail. */
@@ -190,6 +195,16 @@ export function detailsView(layout: PathLayout, path: number, hop: number): Deta
     ports: `${h.in !== null ? `in ${h.in}` : hop === 0 ? 'starts here' : 'in by a device the capture does not name'}${h.out === null ? '' : endMarker && endMarker.kind !== 'delivered' && endMarker.dev === h.out ? ` → stops at ${h.out}` : ` → out ${h.out}`}`,
     path: onSeveral ? pathLabel(lane, path) : null,
     end: endMarker ? { kind: endMarker.kind, verdict: VERDICT_TEXT[endMarker.verdict], reason: endMarker.reason } : null,
+    headers: hopHeaders(lane.hops, hop),
     steps: h.steps.map((s, i) => stepView(s, last && i === h.steps.length - 1 && (s.kind === 'drop' || s.kind === 'deliver'))),
   };
+}
+
+/** The headers for the details pane: on the wire after the hop, or into the last one. */
+function hopHeaders(hops: readonly Hop[], hop: number): DetailsView['headers'] {
+  const wires = pathHeaders(hops);
+  const after = wires[hop];
+  if (after) return { title: `Leaving by ${hops[hop]!.out ?? 'its out device'}`, lines: headerDetails(after) };
+  const before = wires[hop - 1];
+  return before ? { title: `As it arrived on ${hops[hop]!.in ?? 'its in device'}`, lines: headerDetails(before) } : null;
 }

@@ -98,19 +98,27 @@ export function renderTrace(app: HTMLElement, m: ShowTrace, restored: HopRef | n
     app.append(section);
   }
 
+  // One path: the diagram top to bottom with the details beside it, both filling the view.
+  app.classList.toggle('vertical', layout.orientation === 'vertical');
+  const body = el('div', undefined, 'trace-body');
   const scroller = attrs(el('section', undefined, 'diagram'), { 'aria-label': 'Diagram' });
-  app.append(scroller);
-  // The causes in full below the diagram (the most likely one is already in the head, beside the verdict).
+  body.append(scroller);
+  app.append(body);
+  // Beside the diagram (below it when there are several paths): every cause in full (the most likely one
+  // is already in the head, beside the verdict), then the selected hop's steps.
+  const side = el('div', undefined, 'side');
   const diagnosis = renderDiagnosis(t, { reveal: (ref) => host.post({ type: 'revealEvidence', ...ref }) });
-  if (diagnosis) app.append(diagnosis);
+  if (diagnosis) side.append(diagnosis);
   const details = attrs(el('section', undefined, 'details'), { 'aria-label': 'Steps of the selected hop' });
   // A short announcement of the selection; the pane itself is too long to be read out on every change.
   const status = attrs(el('p', undefined, 'visually-hidden'), { role: 'status', 'aria-live': 'polite' });
-  app.append(details, status);
+  side.append(details);
+  body.append(side);
+  app.append(status);
 
   const revealEvidence = (ref: EvidenceRef) => host.post({ type: 'revealEvidence', ...ref });
   const diagram = renderDiagram(scroller, layout, `Path of a packet from ${traceTitle(t)}: ${VERDICT_TEXT[t.verdict]}`, {
-    select: (at) => select(at, false),
+    select: (at) => select(at, true),
   });
 
   function select(sel: HopRef, reveal: boolean): void {
@@ -125,5 +133,5 @@ export function renderTrace(app: HTMLElement, m: ShowTrace, restored: HopRef | n
   svgButton.addEventListener('click', () => host.post({ type: 'exportSvg', svg: standaloneSvg(diagram.svg, { title: traceTitle(t), packet: flowText(t), verdict: VERDICT_TEXT[t.verdict], delivered: t.verdict === 'delivered', reason: t.reason }) }));
   mdButton.addEventListener('click', () => host.post({ type: 'copyMarkdown' }));
   jsonButton.addEventListener('click', () => host.post({ type: 'exportJson' }));
-  select(validSelection(layout, restored) ? restored : initialSelection(layout), false);
+  select(validSelection(layout, restored) ? restored : initialSelection(layout), true);
 }

@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import type { Step, TraceResult } from '../../../src/shared/protocol';
-import { fit, layoutTrace, DEFAULT_LAYOUT_OPTIONS, type HopBox, type PathLayout } from '../../../webview/layout';
+import { fit, fitView, layoutTrace, MIN_LEGIBLE_SCALE, revealOffset, DEFAULT_LAYOUT_OPTIONS, type HopBox, type PathLayout } from '../../../webview/layout';
 import { tunnelHeader } from '../../../webview/tunnels';
 import { cases, demo, edit, HOSTILE_POD, message } from './cases';
 
@@ -36,7 +36,9 @@ function assertSane(L: PathLayout): void {
     const port = from.outs.find((o) => o.id === e.fromPort)!;
     assert.deepEqual([e.x1, e.y1], [port.x, port.y], `edge ${e.id} starts at its out-port`);
     assert.deepEqual([e.x2, e.y2], [to.in!.x, to.in!.y], `edge ${e.id} ends at the in-port`);
-    assert.ok(e.x2 > e.x1, `edge ${e.id} runs left to right`);
+    if (L.orientation === 'horizontal') assert.ok(e.x2 > e.x1, `edge ${e.id} runs left to right`);
+    else assert.ok(e.y2 > e.y1, `edge ${e.id} runs top to bottom`);
+    for (const l of e.lines) assert.ok(l.x >= 0 && l.x < L.width && l.y > e.y1 && l.y < e.y2, `edge ${e.id}'s line ${l.text} lies beside it`);
   }
   for (const p of L.paths) assert.equal(p.boxes.length, p.hops.length);
 }
@@ -47,7 +49,8 @@ describe('path layout on the demo capture', () => {
     assertSane(L);
     assert.deepEqual(L.boxes.map((b) => b.host), ['web-0', 'k8s-node1', 'tor', 'k8s-node2', 'web-1']);
     assert.deepEqual(L.boxes.map((b) => b.depth), [0, 1, 2, 3, 4]);
-    assert.ok(L.boxes.every((b, i) => i === 0 || b.x > L.boxes[i - 1]!.x), 'boxes go left to right in visit order');
+    assert.equal(L.orientation, 'vertical', 'one path is drawn top to bottom');
+    assert.ok(L.boxes.every((b, i) => i === 0 || b.y >= L.boxes[i - 1]!.y + L.boxes[i - 1]!.h), 'boxes go top to bottom in visit order');
     t.hops.forEach((h, i) => {
       const b = L.boxes[i]!;
       assert.equal(b.in?.name ?? null, h.in, `${h.host} in-port`);
@@ -75,7 +78,11 @@ describe('path layout on the demo capture', () => {
     const n2 = box(L, 'k8s-node2');
     assert.deepEqual(tun.points[0], [n1.outs[0]!.x, n1.outs[0]!.y]);
     assert.deepEqual(tun.points[tun.points.length - 1], [n2.in!.x, n2.in!.y]);
-    assert.ok(tun.labelY < n1.y, 'the label sits above the boxes');
+    // Top to bottom, the bracket runs down the left gutter from node1 to node2, and the label is the
+    // first tunnelled wire's line, with the device.
+    assert.ok(tun.x1 < n1.x && tun.labelY > n1.y && tun.y2 > n2.y, 'the bracket runs beside the boxes');
+    const first = L.edges.find((e) => e.id === tun.edges[0])!;
+    assert.deepEqual(first.lines.find((l) => l.kind === 'tunnel')?.text, 'VXLAN VNI 1  10.4.7.21 → 10.4.7.22:8472  flannel.1');
   });
 
   test('a delivered path ends with a delivered marker on the destination and nothing dropped', () => {
@@ -255,5 +262,71 @@ describe('tunnel headers from the typed details', () => {
   test('a step with neither a tunnel field nor a detail (a hand-made trace) gives an unknown header, not a guess from its words', () => {
     const h = tunnelHeader({ kind: 'vxlan-encap', text: 'flannel.1 wraps the 64-byte packet in VXLAN (VNI 1) inside UDP to 10.4.7.22:8472 from 10.4.7.21: ...', evidence: '', records: [] });
     assert.deepEqual(h, { kind: 'vxlan', dev: null, outerDst: null, port: null, outerSrc: null, vni: null });
+  });
+});
+
+describe('devices, wire headers and the view', () => {
+  test('one path top to bottom: each box holds its devices in order, inside it, and each wire its device pair and headers', () => {
+    const { L } = lay('pod-to-pod');
+    const n1 = box(L, 'k8s-node1');
+    assert.deepEqual(n1.devices.map((d) => d.label), ['veth53842afe', 'cni0', 'flannel.1', 'eth0']);
+    for (const b of L.boxes) {
+      b.devices.forEach((d, i) => {
+        assert.ok(d.x >= b.x && d.x + d.w <= b.x + b.w && d.y >= b.y && d.y + d.h <= b.y + b.h, `${b.host}: ${d.name} lies inside its box`);
+        if (i > 0) assert.ok(d.x > b.devices[i - 1]!.x + b.devices[i - 1]!.w, `${b.host}: devices left to right`);
+      });
+    }
+    const lines = L.edges.map((e) => e.lines.map((l) => `${l.kind}: ${l.text}`));
+    assert.deepEqual(lines, [
+      ['devs: eth0 → veth53842afe  veth', 'inner: 10.244.0.3 → 10.244.1.3 · MAC 12:f1:86:a7:b2:ae'],
+      ['devs: eth0 → p1', 'inner: 10.244.0.3 → 10.244.1.3 · MAC 42:20:2d:f5:4d:c4', 'tunnel: VXLAN VNI 1  10.4.7.21 → 10.4.7.22:8472  flannel.1'],
+      ['devs: p2 → eth0', 'inner: 10.244.0.3 → 10.244.1.3 · MAC 42:20:2d:f5:4d:c4', 'outer: outer 10.4.7.21 → 10.4.7.22 UDP 8472 VNI 1'],
+      ['devs: veth96603d4d → eth0  veth', 'inner: 10.244.0.3 → 10.244.1.3 · MAC 0a:58:0a:f4:01:03'],
+    ]);
+  });
+
+  test('top to bottom, a drop mark on the bottom edge of a box has the verdict line under it, inside the drawing', () => {
+    const { L } = lay('no-fdb-entry');
+    assert.equal(L.orientation, 'vertical');
+    const end = L.ends[0]!;
+    const b = L.boxes.find((x) => x.id === end.box)!;
+    assert.equal(end.dev, 'flannel.1');
+    assert.equal(end.y, b.y + b.h, 'the mark sits on the bottom edge, under flannel.1');
+    assert.ok(end.labelY - 10 > end.y + 7, 'the verdict line starts below the mark');
+    assert.ok(end.labelY + 4 <= L.height, 'and inside the drawing');
+  });
+
+  test('forks keep the horizontal lanes, with the devices drawn in each box', () => {
+    const { L } = lay('flood');
+    assertSane(L);
+    assert.equal(L.orientation, 'horizontal');
+    assert.ok(L.boxes.every((b) => b.devices.length > 0 && b.devices.every((d) => d.x >= b.x && d.x + d.w <= b.x + b.w)));
+    assert.ok(L.edges.every((e) => e.lines.length === 0 && e.headers !== null));
+  });
+
+  test('long device names are cut to fit the box, never past it', () => {
+    const { L } = lay('hostile');
+    for (const b of L.boxes) for (const d of b.devices) assert.ok(d.x + d.w <= b.x + b.w + 0.01, `${b.host}: ${d.label}`);
+  });
+
+  test('fit: the whole drawing at the largest scale up to 1:1, centred across; never below the legible scale', () => {
+    assert.deepEqual(fitView({ width: 800, height: 600 }, { width: 400, height: 300 }, MIN_LEGIBLE_SCALE), { k: 1, x: 200, y: 0 });
+    const half = fitView({ width: 400, height: 1000 }, { width: 500, height: 450 }, 0.5);
+    assert.equal(half.k, 0.8);
+    assert.equal(half.x, 0);
+    const small = fitView({ width: 300, height: 200 }, { width: 1200, height: 800 }, MIN_LEGIBLE_SCALE);
+    assert.equal(small.k, MIN_LEGIBLE_SCALE);
+    assert.ok(Math.abs(MIN_LEGIBLE_SCALE * 11 - 9) < 1e-9, 'an 11px label is drawn at 9px');
+  });
+
+  test('reveal: no pan when the box is in view; otherwise the least pan that brings it in', () => {
+    const view = { width: 400, height: 300 };
+    assert.deepEqual(revealOffset({ x: 50, y: 50, w: 100, h: 50 }, { x: 0, y: 0, k: 1 }, view), [0, 0]);
+    // Below the view: scrolled up just enough (12 px margin).
+    assert.deepEqual(revealOffset({ x: 50, y: 400, w: 100, h: 50 }, { x: 0, y: 0, k: 1 }, view), [0, 300 - 12 - 450]);
+    // Left of it, at scale 2 with a pan.
+    assert.deepEqual(revealOffset({ x: 10, y: 10, w: 50, h: 20 }, { x: -100, y: 0, k: 2 }, view), [12 - (-100 + 20), 0]);
+    // Larger than the view: its top left corner is shown.
+    assert.deepEqual(revealOffset({ x: 0, y: 100, w: 1000, h: 50 }, { x: 30, y: 0, k: 1 }, view), [12 - 30, 0]);
   });
 });

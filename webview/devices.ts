@@ -1,0 +1,185 @@
+// What the packet passes inside each host and what its headers are on each wire, read from the hops'
+// `in`/`out` and the steps' typed details only (never a sentence). A device is listed once, in the
+// order the packet meets it; a MAC or address the trace does not carry is left out, never made up.
+import type { Hop, Step, StepDetail } from '../src/shared/protocol';
+import { isDecap, isEncap, tunnelHeader, type TunnelHeader } from './tunnels';
+
+export type DeviceKind = 'bridge' | 'vxlan' | 'ipip' | 'wireguard' | 'dev';
+
+export interface HopDevice {
+  name: string;
+  kind: DeviceKind;
+}
+
+/** The devices one step names, in the order the packet meets them there. */
+function stepDevices(d: StepDetail | undefined): HopDevice[] {
+  if (!d) return [];
+  const dev = (name: string | undefined, kind: DeviceKind = 'dev'): HopDevice[] => (name ? [{ name, kind }] : []);
+  switch (d.type) {
+    case 'route':
+      // A local route's device is where the address lives (often lo), not a device the packet crosses.
+      return d.outcome === 'forward' ? dev(d.route.dev) : [];
+    case 'neigh':
+    case 'arp':
+    case 'neigh-failed':
+    case 'mtu':
+    case 'wire':
+    case 'veth-too-big':
+    case 'dev-down':
+    case 'deliver':
+      return dev(d.dev);
+    case 'bridge-own-mac':
+      return [...dev(d.port), ...dev(d.bridge, 'bridge')];
+    case 'fdb-hit':
+      return [...dev(d.inPort), ...dev(d.bridge, 'bridge'), ...dev(d.port)];
+    case 'fdb-local':
+    case 'bridge-xmit':
+    case 'bridge-down':
+    case 'flood':
+      return dev(d.bridge, 'bridge');
+    case 'vxlan-fdb':
+    case 'vxlan-remote':
+    case 'vxlan-encap':
+    case 'vxlan-decap':
+      return dev(d.dev, 'vxlan');
+    case 'ipip-encap':
+    case 'ipip-decap':
+      return dev(d.dev, 'ipip');
+    case 'wg-encap':
+    case 'wg-decap':
+      return dev(d.dev, 'wireguard');
+    default:
+      return [];
+  }
+}
+
+/**
+ * The devices a packet passes in one hop, in order: the one it arrived on, those its steps name, the
+ * one it left by. k8s-node1 of the demo: veth53842afe, cni0, flannel.1, eth0.
+ */
+export function hopDevices(hop: Hop): HopDevice[] {
+  const out: HopDevice[] = [];
+  const add = (d: HopDevice) => {
+    const seen = out.find((x) => x.name === d.name);
+    if (seen) {
+      // A device first met as a plain name is a bridge or tunnel once a later step says so.
+      if (seen.kind === 'dev' && d.kind !== 'dev') seen.kind = d.kind;
+      return;
+    }
+    out.push({ ...d });
+  };
+  if (hop.in !== null) add({ name: hop.in, kind: 'dev' });
+  for (const s of hop.steps) for (const d of stepDevices(s.detail)) add(d);
+  if (hop.out !== null) {
+    const last = out[out.length - 1];
+    if (last?.name !== hop.out) {
+      // Leaving by a device already passed (a hairpin): it is met again at the end.
+      if (out.some((x) => x.name === hop.out)) out.push({ name: hop.out, kind: out.find((x) => x.name === hop.out)!.kind });
+      else add({ name: hop.out, kind: 'dev' });
+    }
+  }
+  return out;
+}
+
+/** The packet on one wire, as far as the trace says. */
+export interface WireHeaders {
+  /** The packet the pods exchange (inside the tunnel, when there is one). */
+  inner: { src: string | null; dst: string | null; dstMac: string | null };
+  /** The outer header on a tunnelled wire. */
+  outer: (TunnelHeader & { dstMac: string | null }) | null;
+}
+
+/** Whether a netfilter step rewrote an address in a way this function cannot follow. */
+function natTo(s: Step): { kind: 'src' | 'dst'; addr: string } | null {
+  const d = s.detail;
+  if (d?.type !== 'netfilter' || d.step.kind !== 'rule') return null;
+  const a = d.step.action;
+  if (a.kind === 'dnat' || a.kind === 'redirect') return { kind: 'dst', addr: a.to.addr };
+  if (a.kind === 'snat' || a.kind === 'masquerade') return { kind: 'src', addr: a.to.addr };
+  return null;
+}
+
+/**
+ * The headers on the wire after each hop of a path (`[i]` is the wire from hop i to hop i+1; the
+ * last hop has none). Inner addresses come from the origin, the route lookups (the destination they
+ * were made for), the source choice, NAT rules and decapsulation; the destination MAC from the
+ * neighbour entry the hop used; the outer header from the encapsulation step. A bridge or switch
+ * hop changes nothing, so what it forwards is what it received.
+ */
+export function pathHeaders(hops: readonly Hop[]): WireHeaders[] {
+  let src: string | null = null;
+  let dst: string | null = null;
+  let innerMac: string | null = null;
+  let outer: (TunnelHeader & { dstMac: string | null }) | null = null;
+  const wires: WireHeaders[] = [];
+  hops.forEach((hop, hi) => {
+    hop.steps.forEach((s, si) => {
+      const d = s.detail;
+      if (isEncap(s)) {
+        outer = { ...tunnelHeader(s, hop.steps.slice(si + 1)), dstMac: null };
+        return;
+      }
+      if (isDecap(s)) {
+        outer = null;
+        if (d?.type === 'vxlan-decap' || d?.type === 'ipip-decap' || d?.type === 'wg-decap') {
+          src = d.src;
+          dst = d.dst;
+        }
+        return;
+      }
+      const nat = natTo(s);
+      if (nat) {
+        if (nat.kind === 'dst') dst = nat.addr;
+        else src = nat.addr;
+        return;
+      }
+      if (!d) return;
+      // While the packet is in a tunnel, lookups and neighbours are for the outer packet.
+      const forOuter = outer !== null;
+      if (d.type === 'origin') {
+        src = d.src ?? null;
+        dst = d.dst;
+      } else if (d.type === 'route' && !forOuter) dst = d.dst;
+      else if (d.type === 'src') {
+        if (!forOuter) src ??= d.addr;
+        else if (outer && outer.outerSrc === null) outer = { ...outer, outerSrc: d.addr };
+      } else if (d.type === 'neigh') {
+        if (forOuter && outer) outer = { ...outer, dstMac: d.lladdr };
+        else innerMac = d.lladdr;
+      } else if (d.type === 'arp' && d.answer.mac !== undefined) {
+        if (forOuter && outer) outer = { ...outer, dstMac: d.answer.mac };
+        else innerMac = d.answer.mac;
+      }
+    });
+    if (hi < hops.length - 1) wires.push({ inner: { src, dst, dstMac: innerMac }, outer });
+  });
+  return wires;
+}
+
+/** "10.244.0.3 → 10.244.1.3" with "?" for an address the trace does not give. */
+export function addrPair(src: string | null, dst: string | null): string {
+  return `${src ?? '?'} → ${dst ?? '?'}`;
+}
+
+/** The compact lines drawn on a wire: the inner packet, then (tunnelled) the outer one. */
+export function wireHeaderLines(h: WireHeaders): { inner: string; outer: string | null } {
+  const inner = `${addrPair(h.inner.src, h.inner.dst)}${h.inner.dstMac ? ` · MAC ${h.inner.dstMac}` : ''}`;
+  if (!h.outer) return { inner, outer: null };
+  const o = h.outer;
+  const udp = o.port !== null ? ` UDP ${o.port}` : '';
+  const vni = o.vni !== null ? ` VNI ${o.vni}` : '';
+  return { inner, outer: `outer ${addrPair(o.outerSrc, o.outerDst)}${udp}${vni}` };
+}
+
+/** The full header lines for the details pane (the packet as it leaves the hop). */
+export function headerDetails(h: WireHeaders): string[] {
+  const lines = [`Inner IP ${addrPair(h.inner.src, h.inner.dst)}`, `Inner destination MAC ${h.inner.dstMac ?? 'not in the trace'}`];
+  if (h.outer) {
+    const o = h.outer;
+    const kind = o.kind === 'vxlan' ? 'VXLAN' : o.kind === 'ipip' ? 'IPIP' : 'WireGuard';
+    lines.push(`Outer IP ${addrPair(o.outerSrc, o.outerDst)}${o.port !== null ? `, UDP port ${o.port}` : ''}`);
+    lines.push(`${kind}${o.dev ? ` by ${o.dev}` : ''}${o.vni !== null ? `, VNI ${o.vni}` : ''}`);
+    lines.push(`Outer destination MAC ${o.dstMac ?? 'not in the trace'}`);
+  }
+  return lines;
+}
