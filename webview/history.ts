@@ -9,13 +9,18 @@ function iconButton(label: string, icon: string, title: string, cls: string): HT
   return attrs(el('vscode-button', label, cls), { secondary: true, icon, title });
 }
 
+/** Back and Forward: the arrow alone (the header has little height to spare), named for screen readers. */
+function arrowButton(label: string, icon: string, title: string, cls: string): HTMLElement {
+  return attrs(el('vscode-button', undefined, cls), { secondary: true, icon, title, 'aria-label': label });
+}
+
 /** Puts the history bar at the top of the path view's header and the provenance line under the source. */
 export function renderHistoryBar(head: HTMLElement, m: ShowTrace, post: (msg: FromWebview) => void): void {
   const bar = attrs(el('div', undefined, 'history-bar'), { role: 'toolbar', 'aria-label': 'Trace history' });
   const h = m.history;
   const { back, forward } = h ? neighbours(h) : {};
-  const backButton = iconButton('Back', 'arrow-left', back ? `Back to ${back.title}, ${back.packet} (Alt+Left)` : 'No earlier trace (Alt+Left)', 'history-back');
-  const forwardButton = iconButton('Forward', 'arrow-right', forward ? `Forward to ${forward.title}, ${forward.packet} (Alt+Right)` : 'No later trace (Alt+Right)', 'history-forward');
+  const backButton = arrowButton('Back', 'arrow-left', back ? `Back to ${back.title}, ${back.packet} (Alt+Left)` : 'No earlier trace (Alt+Left)', 'history-back');
+  const forwardButton = arrowButton('Forward', 'arrow-right', forward ? `Forward to ${forward.title}, ${forward.packet} (Alt+Right)` : 'No later trace (Alt+Right)', 'history-forward');
   attrs(backButton, { disabled: !back });
   attrs(forwardButton, { disabled: !forward });
   if (back) backButton.addEventListener('click', () => post({ type: 'historyGo', id: back.id }));

@@ -76,7 +76,8 @@ export function renderTrace(app: HTMLElement, m: ShowTrace, restored: HopRef | n
     note.append(codicon('warning'), el('span', ' Some steps are inferred: the capture does not hold the table that would decide them. They are marked below.'));
     head.append(note);
   }
-  if (m.source) head.append(el('p', m.source, 'source'));
+  // With a history the provenance line names the capture (and when); without one (older saved state), the source alone.
+  if (m.source && !m.history) head.append(el('p', m.source, 'source'));
   renderHistoryBar(head, m, host.post);
   app.append(head);
 

@@ -102,23 +102,24 @@ export async function markPathViewsStale(vs: VsCode): Promise<void> {
   }
 }
 
-const frameHasTrace = async (frame: Frame, match: (title: string, flow: string) => boolean): Promise<boolean> => {
+const frameHasTrace = async (frame: Frame, match: (title: string, flow: string, verdictClass: string) => boolean): Promise<boolean> => {
   const title = await frame.locator(`${HEAD} h1`).first().textContent({ timeout: 200 }).catch(() => null);
   if (title === null) return false;
   const flow = (await frame.locator(`${HEAD} .flow`).first().textContent({ timeout: 200 }).catch(() => null)) ?? '';
-  return match(title, flow);
+  const verdictClass = (await frame.locator(`${HEAD} .verdict`).first().getAttribute('class', { timeout: 200 }).catch(() => null)) ?? '';
+  return match(title, flow, verdictClass);
 };
 
 /**
  * Waits for a webview that shows the path view with this title (and, with `flow`, a flow line
  * containing it: the panel is reused, so a second trace is told apart by its packet), and reads it.
  */
-export async function waitForPathView(vs: VsCode, title: string, opts: { flow?: string; timeoutMs?: number } = {}): Promise<PathView> {
+export async function waitForPathView(vs: VsCode, title: string, opts: { flow?: string; verdictKind?: string; timeoutMs?: number } = {}): Promise<PathView> {
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   for (;;) {
     for (const frame of vs.page.frames()) {
       if (frame === vs.page.mainFrame()) continue;
-      if (await frameHasTrace(frame, (t, f) => t === title && (opts.flow === undefined || f.includes(opts.flow)))) {
+      if (await frameHasTrace(frame, (t, f, v) => t === title && (opts.flow === undefined || f.includes(opts.flow)) && (opts.verdictKind === undefined || v.split(/\s+/).includes(`verdict-${opts.verdictKind}`)))) {
         // The diagram is drawn in the same task as the header, but be sure the boxes are there.
         await frame.locator('svg.path-diagram g.hop').first().waitFor({ timeout: 10_000 });
         return readPathView(frame);
