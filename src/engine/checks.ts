@@ -12,26 +12,9 @@ import { Addr, Prefix } from '../net/addr';
 import type { FdbRecord, ProbeName } from '../parsers';
 import { neighKey, type Iface, type Netns, type Network } from './network';
 import { evidence, fdbKey } from './netns';
-import type { Evidence } from './trace';
+import type { DiscrepancyKind, Evidence } from './trace';
 
-export type DiscrepancyKind =
-  | 'missing-route'
-  | 'wrong-route'
-  | 'missing-vtep-neigh'
-  | 'wrong-vtep-neigh'
-  | 'missing-vtep-fdb'
-  | 'wrong-vtep-fdb'
-  | 'stale-vtep-fdb'
-  | 'vtep-mac-mismatch'
-  | 'mtu-mismatch'
-  | 'device-down'
-  | 'port-blocked'
-  | 'fdb-not-port'
-  | 'forwarding-disabled'
-  | 'pod-no-route'
-  | 'veth-not-in-bridge'
-  | 'stale-bridge-fdb'
-  | 'missing-forward-accept';
+export type { DiscrepancyKind } from './trace';
 
 /** What a discrepancy is about: matched against a trace's path, and where the tree shows it. */
 export interface DiscrepancySubject {

@@ -197,10 +197,8 @@ export interface Diagnosis {
   searched?: Evidence[];
 }
 
-export type DiagnosisKind =
-  | 'service-port-not-served'
-  | 'policy-denied'
-  // where the tables differ from what the cluster intends (checks.ts)
+/** Where a host's tables differ from what the cluster intends (engine/checks.ts). */
+export type DiscrepancyKind =
   | 'missing-route'
   | 'wrong-route'
   | 'missing-vtep-neigh'
@@ -217,7 +215,13 @@ export type DiagnosisKind =
   | 'pod-no-route'
   | 'veth-not-in-bridge'
   | 'stale-bridge-fdb'
-  | 'missing-forward-accept'
+  | 'missing-forward-accept';
+
+export type DiagnosisKind =
+  | 'service-port-not-served'
+  | 'policy-denied'
+  | DiscrepancyKind
+  // a Service without a ready endpoint, from the API objects
   | 'no-endpoints'
   // the drop explained
   | 'rp-filter'

@@ -24,9 +24,9 @@ function load(text: string): Capture {
 
 const demoText = readFileSync(join(root, 'examples/demo-flannel-vxlan.json'), 'utf8');
 
-/** The demo with one line of one host's probe removed (`to` undefined) or rewritten. */
-function demoWith(host: string, probe: string, line: RegExp, to?: string): Capture {
-  const doc = JSON.parse(demoText) as { hosts: { name: string; probes: Record<string, string> }[] };
+/** A capture's JSON text with one line of one host's probe removed (`to` undefined) or rewritten. */
+function withLine(text: string, host: string, probe: string, line: RegExp, to?: string): Capture {
+  const doc = JSON.parse(text) as { hosts: { name: string; probes: Record<string, string> }[] };
   const h = doc.hosts.find((x) => x.name === host)!;
   const lines = h.probes[probe]!.split('\n');
   const i = lines.findIndex((l) => line.test(l));
@@ -37,18 +37,11 @@ function demoWith(host: string, probe: string, line: RegExp, to?: string): Captu
   return load(JSON.stringify(doc));
 }
 
-/** A lab capture kept in test/fixtures/captures with one line of one host's probe removed or rewritten. */
-function fixtureWith(name: string, host: string, probe: string, line: RegExp, to?: string): Capture {
-  const doc = JSON.parse(gunzipSync(readFileSync(join(root, 'test/fixtures/captures', `${name}.json.gz`))).toString('utf8')) as { hosts: { name: string; probes: Record<string, string> }[] };
-  const h = doc.hosts.find((x) => x.name === host)!;
-  const lines = h.probes[probe]!.split('\n');
-  const i = lines.findIndex((l) => line.test(l));
-  assert.ok(i >= 0, `${host} ${probe} has a line matching ${line}`);
-  if (to === undefined) lines.splice(i, 1);
-  else lines[i] = lines[i]!.replace(line, to);
-  h.probes[probe] = lines.join('\n');
-  return load(JSON.stringify(doc));
-}
+/** The demo with one line removed or rewritten. */
+const demoWith = (host: string, probe: string, line: RegExp, to?: string) => withLine(demoText, host, probe, line, to);
+
+/** A lab capture kept in test/fixtures/captures with one line removed or rewritten. */
+const fixtureWith = (name: string, host: string, probe: string, line: RegExp, to?: string) => withLine(gunzipSync(readFileSync(join(root, 'test/fixtures/captures', `${name}.json.gz`))).toString('utf8'), host, probe, line, to);
 
 function labFault(name: string): Capture {
   return load(gunzipSync(readFileSync(join(root, 'test/fixtures/captures', `${name}.json.gz`))).toString('utf8'));
