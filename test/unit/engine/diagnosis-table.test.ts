@@ -276,3 +276,48 @@ describe('the diagnosis in Markdown (Copy as Markdown, netpath trace --markdown)
     assert.match(md, /\n## Not checked\n\n- NetworkPolicy: the capture holds no NetworkPolicy objects/);
   });
 });
+
+describe('flannel\'s node annotations as the intent', () => {
+  /** The demo with flannel's annotations on its Node objects, as flanneld writes them. */
+  function annotated(macs: Record<string, string>, edit?: (doc: { hosts: { name: string; probes: Record<string, string> }[] }) => void): Capture {
+    const doc = JSON.parse(demoText) as { hosts: { name: string; probes: Record<string, string> }[]; kubernetes: { nodes: { metadata: { name: string; annotations?: Record<string, string> } }[] } };
+    const ips: Record<string, string> = { 'k8s-node1': '10.4.7.21', 'k8s-node2': '10.4.7.22', 'k8s-node3': '10.4.7.23' };
+    for (const n of doc.kubernetes.nodes) {
+      n.metadata.annotations = {
+        'flannel.alpha.coreos.com/backend-type': 'vxlan',
+        'flannel.alpha.coreos.com/backend-data': JSON.stringify({ VNI: 1, VtepMAC: macs[n.metadata.name] }),
+        'flannel.alpha.coreos.com/public-ip': ips[n.metadata.name]!,
+      };
+    }
+    edit?.(doc);
+    return load(JSON.stringify(doc));
+  }
+  const macs = { 'k8s-node1': 'e6:e0:6b:17:9d:8c', 'k8s-node2': '42:20:2d:f5:4d:c4', 'k8s-node3': '26:bb:b0:73:81:6a' };
+
+  test('annotations that match the devices: nothing to report', () => {
+    assert.deepEqual(checksOf(buildNetwork(annotated(macs))).all.map((d) => d.text), []);
+  });
+
+  test('k8s-node2\'s flannel.1 recreated with a new MAC its annotation does not tell: flagged on k8s-node2, and the trace to its pod names it', () => {
+    const c = annotated(macs, (doc) => {
+      const h = doc.hosts.find((x) => x.name === 'k8s-node2')!;
+      h.probes.links = h.probes.links!.replace('link/ether 42:20:2d:f5:4d:c4', 'link/ether 42:20:2d:f5:4d:99');
+    });
+    const net = buildNetwork(c);
+    const d = checksOf(net).byHost.get('k8s-node2')?.find((x) => x.kind === 'vtep-mac-mismatch');
+    assert.ok(d, JSON.stringify(checksOf(net).all.map((x) => x.text)));
+    assert.match(d.text, /k8s-node2's flannel\.1 has MAC 42:20:2d:f5:4d:99, but its node annotation tells the other nodes 42:20:2d:f5:4d:c4/);
+    assert.equal(d.owner, 'flanneld on k8s-node2');
+    const out = simulate(net, web0to1);
+    assert.ok(out.ok);
+    assert.notEqual(out.result.verdict, 'delivered');
+    assert.equal(out.result.diagnosis?.[0]?.kind, 'vtep-mac-mismatch');
+  });
+
+  test('the annotation, not the device, is what peers must hold: a neighbour entry with the device\'s MAC is wrong when the annotation says otherwise', () => {
+    const net = buildNetwork(annotated({ ...macs, 'k8s-node2': '42:20:2d:f5:4d:77' }));
+    const wrong = checksOf(net).byHost.get('k8s-node1')?.find((x) => x.kind === 'wrong-vtep-neigh');
+    assert.ok(wrong);
+    assert.match(wrong.expected, /lladdr 42:20:2d:f5:4d:77 PERMANENT \(kubernetes\.nodes\[1\] annotation flannel\.alpha\.coreos\.com\/backend-data\)/);
+  });
+});
