@@ -70,7 +70,10 @@ export function renderDetails(pane: HTMLElement, view: DetailsView | null, event
   pane.append(head);
   if (view.end) {
     const end = el('p', undefined, `details-end end-${view.end.kind}`);
-    end.append(codicon(endIcon(view.end.kind)), el('strong', view.end.verdict), el('span', ` ${view.end.reason}`));
+    end.append(codicon(endIcon(view.end.kind)), el('strong', view.end.verdict));
+    // The reason once: the step that ended the path says it already (and the head says it for the trace).
+    const said = view.steps.some((st) => st.text === view.end!.reason);
+    if (!said) end.append(el('span', ` ${view.end.reason}`));
     pane.append(end);
   }
   if (view.headers) {
