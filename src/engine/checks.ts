@@ -98,6 +98,10 @@ export function checksOf(net: Network): Checks {
 
 /** The node intents of the capture: capture hosts with role node, merged with the Node objects. */
 export function nodeIntents(net: Network): NodeIntent[] {
+  return contextOf(net).nodes;
+}
+
+function readNodeIntents(net: Network): NodeIntent[] {
   const kube = kubernetesOf(net.capture);
   const objects = new Map<string, KubeNode>(kube.nodes.map((n) => [n.metadata.name, n]));
   const names = new Set<string>([...net.capture.hosts.filter((h) => h.role === 'node').map((h) => h.name), ...objects.keys()]);
@@ -171,17 +175,76 @@ function restartAgent(node: NodeIntent): string {
 
 const ev = (ns: Netns, probe: ProbeName, src: { line: number; raw: string }) => evidence(ns, probe, src);
 
+/** What every per-node check shares, computed once per Network. */
+interface Context {
+  nodes: NodeIntent[];
+  byName: Map<string, NodeIntent>;
+  nodeIps: Map<string, NodeIntent>;
+  /** Per node: its own checks and its pods' (computed on first use). */
+  perNode: Map<string, Discrepancy[]>;
+  /** Per node: what every node's tables say about reaching its pods (discrepanciesFor), on first use. */
+  reaching: Map<string, Discrepancy[]>;
+}
+
+const contexts = new WeakMap<Network, Context>();
+
+function contextOf(net: Network): Context {
+  let c = contexts.get(net);
+  if (!c) {
+    const nodes = readNodeIntents(net);
+    const nodeIps = new Map<string, NodeIntent>();
+    for (const n of nodes) for (const ip of [...n.ips, ...(n.publicIp ? [n.publicIp] : [])]) nodeIps.set(ip, n);
+    c = { nodes, byName: new Map(nodes.map((n) => [n.name, n])), nodeIps, perNode: new Map(), reaching: new Map() };
+    contexts.set(net, c);
+  }
+  return c;
+}
+
 function runChecks(net: Network): Checks {
-  const nodes = nodeIntents(net);
+  const ctx = contextOf(net);
+  const all = ctx.nodes.flatMap((n) => nodeChecks(net, ctx, n));
+  return { nodes: ctx.nodes, all, byHost: groupByHost(all) };
+}
+
+function groupByHost(all: readonly Discrepancy[]): Map<string, Discrepancy[]> {
+  const byHost = new Map<string, Discrepancy[]>();
+  for (const d of all) {
+    const list = byHost.get(d.host) ?? [];
+    list.push(d);
+    byHost.set(d.host, list);
+  }
+  return byHost;
+}
+
+/**
+ * The checks that concern these hosts only: each node's own (against every peer) and its pods', for the
+ * nodes the hosts are or run on. A trace's diagnosis and a tree node need no more than that, which keeps
+ * a failed trace on a big cluster from checking every pair of nodes.
+ */
+export function checksFor(net: Network, hosts: Iterable<string>): Checks {
+  const ctx = contextOf(net);
+  const names = new Set<string>();
+  for (const h of hosts) {
+    const host = net.hosts.get(h)?.host;
+    const node = host?.role === 'pod' ? host.node : h;
+    if (node !== undefined && ctx.byName.has(node)) names.add(node);
+  }
+  const all = [...names].flatMap((name) => nodeChecks(net, ctx, ctx.byName.get(name)!));
+  return { nodes: ctx.nodes, all, byHost: groupByHost(all) };
+}
+
+/** A node's own checks against every peer, and its pods' (host = the pod), memoized. */
+function nodeChecks(net: Network, ctx: Context, n: NodeIntent): Discrepancy[] {
+  const memo = ctx.perNode.get(n.name);
+  if (memo) return memo;
   const all: Discrepancy[] = [];
-  const nodeIps = new Map<string, NodeIntent>();
-  for (const n of nodes) for (const ip of [...n.ips, ...(n.publicIp ? [n.publicIp] : [])]) nodeIps.set(ip, n);
-  for (const n of nodes) {
-    if (!n.ns) continue;
+  const nodes = ctx.nodes;
+  if (n.ns) {
     const peers = nodes.filter((p) => p !== n);
     all.push(...routeChecks(n, peers));
     if (n.vtepDev) {
-      all.push(...vtepChecks(n, peers.filter((p) => p.backend === n.backend), nodeIps));
+      const same = peers.filter((p) => p.backend === n.backend);
+      all.push(...vtepChecks(n, same, ctx.nodeIps), ...staleVtepEntries(n, same, ctx.nodeIps));
       all.push(...mtuChecks(net, n));
     }
     all.push(...deviceChecks(net, n));
@@ -207,14 +270,9 @@ function runChecks(net: Network): Checks {
       });
     }
   }
-  all.push(...podChecks(net, nodes));
-  const byHost = new Map<string, Discrepancy[]>();
-  for (const d of all) {
-    const list = byHost.get(d.host) ?? [];
-    list.push(d);
-    byHost.set(d.host, list);
-  }
-  return { nodes, all, byHost };
+  all.push(...podChecks(net, nodes, n));
+  ctx.perNode.set(n.name, all);
+  return all;
 }
 
 /**
@@ -439,28 +497,6 @@ function vtepChecks(n: NodeIntent, peers: NodeIntent[], nodeIps: Map<string, Nod
       }
     }
   }
-  // Entries that send to an address no node has: left behind by a node that is gone (or renumbered).
-  if (hasFdb) {
-    for (const [k, list] of ns.fdb) {
-      if (!k.startsWith(`${dev.name}|`)) continue;
-      for (const e of list) {
-        // A node's VTEP MAC sent to the wrong address is wrong-vtep-fdb above, not a leftover.
-        if (!e.dst || nodeIps.has(e.dst.toString()) || e.mac === '00:00:00:00:00:00' || peers.some((p) => p.vtepMac?.mac === e.mac.toLowerCase())) continue;
-        out.push({
-          kind: 'stale-vtep-fdb',
-          host: n.name,
-          probe: 'fdb',
-          text: `${n.name}'s ${dev.name} FDB entry for ${e.mac} sends to ${e.dst}, which is no node's address`,
-          expected: `FDB entries on ${dev.name} only for the current nodes' VTEPs`,
-          actual: `"${e.src.raw.trim()}"`,
-          owner,
-          fix: `bridge fdb del ${e.mac} dev ${dev.name} dst ${e.dst} on ${n.name}; ${agentOf(n)} removes the entries of a node that leaves, so check for a node deleted while it was down`,
-          evidence: [ev(ns, 'fdb', e.src)],
-          about: { dev: dev.name, mac: e.mac },
-        });
-      }
-    }
-  }
   // The node's own VTEP against what it told the cluster.
   if (n.vtepMac?.from === 'annotation' && dev.mac && dev.mac.toString() !== n.vtepMac.mac && dev.link) {
     out.push({
@@ -475,6 +511,37 @@ function vtepChecks(n: NodeIntent, peers: NodeIntent[], nodeIps: Map<string, Nod
       evidence: [ev(ns, 'links', dev.link.src)],
       about: { dev: dev.name, mac: n.vtepMac.mac, ...(n.podCIDRs[0] ? { prefix: n.podCIDRs[0].toString(), peer: n.name } : {}) },
     });
+  }
+  return out;
+}
+
+/** FDB entries on a node's VTEP that send to an address no node has: left behind by a node that is gone (or renumbered). */
+function staleVtepEntries(n: NodeIntent, peers: NodeIntent[], nodeIps: Map<string, NodeIntent>): Discrepancy[] {
+  const ns = n.ns!;
+  const dev = n.vtepDev!;
+  const out: Discrepancy[] = [];
+  const owner = ownerOf(n, 'vtep');
+  const peerMacs = new Set(peers.flatMap((p) => (p.vtepMac ? [p.vtepMac.mac] : [])));
+  if (ns.probes.has('fdb')) {
+    for (const [k, list] of ns.fdb) {
+      if (!k.startsWith(`${dev.name}|`)) continue;
+      for (const e of list) {
+        // A node's VTEP MAC sent to the wrong address is wrong-vtep-fdb above, not a leftover.
+        if (!e.dst || nodeIps.has(e.dst.toString()) || e.mac === '00:00:00:00:00:00' || peerMacs.has(e.mac.toLowerCase())) continue;
+        out.push({
+          kind: 'stale-vtep-fdb',
+          host: n.name,
+          probe: 'fdb',
+          text: `${n.name}'s ${dev.name} FDB entry for ${e.mac} sends to ${e.dst}, which is no node's address`,
+          expected: `FDB entries on ${dev.name} only for the current nodes' VTEPs`,
+          actual: `"${e.src.raw.trim()}"`,
+          owner,
+          fix: `bridge fdb del ${e.mac} dev ${dev.name} dst ${e.dst} on ${n.name}; ${agentOf(n)} removes the entries of a node that leaves, so check for a node deleted while it was down`,
+          evidence: [ev(ns, 'fdb', e.src)],
+          about: { dev: dev.name, mac: e.mac },
+        });
+      }
+    }
   }
   return out;
 }
@@ -748,40 +815,52 @@ function fdbNotPort(n: NodeIntent, ns: Netns, br: Iface, e: FdbRecord, port: Ifa
 }
 
 /** A pod (with its own tables) that has no route to other nodes' pods. */
-function podChecks(net: Network, nodes: NodeIntent[]): Discrepancy[] {
+function podChecks(net: Network, nodes: NodeIntent[], node: NodeIntent): Discrepancy[] {
   const out: Discrepancy[] = [];
-  for (const [nodeName, pods] of net.podsOnNode) {
-    const node = nodes.find((n) => n.name === nodeName);
-    const other = nodes.find((n) => n.name !== nodeName && n.podCIDRs.some((p) => p.family === 4));
-    const target = other?.podCIDRs.find((p) => p.family === 4);
-    if (!node || !other || !target) continue;
-    for (const pod of pods) {
-      if (pod.inferred || !pod.probes.has('routes4')) continue;
-      const ans = pod.fib[4].lookup({ dst: target.addr });
-      if (ans.kind === 'route' && ans.route.rec.type === 'unicast') continue;
-      out.push({
-        kind: 'pod-no-route',
-        host: pod.name,
-        probe: 'routes4',
-        text: `${pod.name} has no route to pods on other nodes (${other.name}'s ${target})`,
-        expected: `a default route (or the cluster's pod network) via its node's bridge gateway`,
-        actual: ans.kind === 'route' ? `a ${ans.route.rec.type} route "${ans.route.rec.src.raw.trim()}"` : 'no route matches',
-        owner: ownerOf(node, 'cni'),
-        fix: `recreate the pod: the CNI plugin writes its routes when the sandbox is created`,
-        evidence: [],
-        searched: mainTable(pod),
-        about: { prefix: target.toString(), peer: other.name },
-      });
-    }
+  const other = nodes.find((n) => n.name !== node.name && n.podCIDRs.some((p) => p.family === 4));
+  const target = other?.podCIDRs.find((p) => p.family === 4);
+  if (!other || !target) return out;
+  for (const pod of net.podsOnNode.get(node.name) ?? []) {
+    if (pod.inferred || !pod.probes.has('routes4')) continue;
+    const ans = pod.fib[4].lookup({ dst: target.addr });
+    if (ans.kind === 'route' && ans.route.rec.type === 'unicast') continue;
+    out.push({
+      kind: 'pod-no-route',
+      host: pod.name,
+      probe: 'routes4',
+      text: `${pod.name} has no route to pods on other nodes (${other.name}'s ${target})`,
+      expected: `a default route (or the cluster's pod network) via its node's bridge gateway`,
+      actual: ans.kind === 'route' ? `a ${ans.route.rec.type} route "${ans.route.rec.src.raw.trim()}"` : 'no route matches',
+      owner: ownerOf(node, 'cni'),
+      fix: `recreate the pod: the CNI plugin writes its routes when the sandbox is created`,
+      evidence: [],
+      searched: mainTable(pod),
+      about: { prefix: target.toString(), peer: other.name },
+    });
   }
   return out;
 }
 
 /** The discrepancies that concern reaching `ip` (a pod's address): routes and VTEP entries for its podCIDR. */
 export function discrepanciesFor(net: Network, ip: Addr): Discrepancy[] {
-  return checksOf(net).all.filter((d) => {
-    if (!d.about.prefix) return false;
-    const p = Prefix.parse(d.about.prefix);
-    return p.ok && p.value.contains(ip) && d.kind !== 'pod-no-route';
+  const ctx = contextOf(net);
+  const owner = ctx.nodes.find((n) => n.podCIDRs.some((p) => p.contains(ip)));
+  if (!owner) return [];
+  let found = ctx.reaching.get(owner.name);
+  if (!found) {
+    // Every other node's routes and VTEP entries for the owner's pod network (one peer each: linear),
+    // and the owner's own checks (its VTEP's MAC).
+    found = [];
+    for (const n of ctx.nodes) {
+      if (n === owner || !n.ns) continue;
+      found.push(...routeChecks(n, [owner]));
+      if (n.vtepDev && owner.backend === n.backend) found.push(...vtepChecks(n, [owner], ctx.nodeIps).filter((d) => d.kind !== 'vtep-mac-mismatch'));
+    }
+    found.push(...nodeChecks(net, ctx, owner).filter((d) => d.about.prefix !== undefined));
+    ctx.reaching.set(owner.name, found);
+  }
+  return found.filter((d) => {
+    const p = d.about.prefix !== undefined ? Prefix.parse(d.about.prefix) : undefined;
+    return p?.ok === true && p.value.contains(ip) && d.kind !== 'pod-no-route';
   });
 }

@@ -5,14 +5,24 @@
 import { kubernetesOf } from '../capture/document';
 import { findService, namespacedName, slicesOf, sourceOf } from '../capture/kubernetes';
 import { Addr, Prefix } from '../net/addr';
-import { checksOf, VXLAN4_OVERHEAD, type Discrepancy, type NodeIntent } from './checks';
+import { checksFor, nodeIntents, VXLAN4_OVERHEAD, type Discrepancy, type NodeIntent } from './checks';
 import type { Network } from './network';
 import type { Diagnosis, Evidence, Step, TracePath, TraceResult, Unchecked } from './trace';
 
 /** The diagnosis of a trace that was not delivered, most likely cause first; [] when there is none to give. */
 export function diagnose(net: Network, result: TraceResult): Diagnosis[] {
-  const checks = checksOf(net);
   const failed = result.paths.filter((p) => p.verdict !== 'delivered' && !p.floodCopy);
+  // Only the hosts the failed paths visit and the destination's node can hold the cause: their checks alone.
+  const hosts = new Set<string>((failed.length ? failed : [result]).flatMap((p) => p.hops.map((h) => h.host)));
+  if (result.to.host !== null) hosts.add(result.to.host);
+  for (const p of failed) {
+    const owner = p.endpoint ? net.reported.get(p.endpoint.ip)?.[0] : undefined;
+    if (owner) hosts.add(owner.name);
+  }
+  const target = Addr.parse(result.flow.dst);
+  const targetNode = target.ok ? nodeIntents(net).find((n) => n.podCIDRs.some((c) => c.contains(target.value))) : undefined;
+  if (targetNode) hosts.add(targetNode.name);
+  const checks = checksFor(net, hosts);
   const out: Diagnosis[] = [];
   const seen = new Set<string>();
   const add = (d: Diagnosis) => {

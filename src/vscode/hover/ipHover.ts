@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { serviceIndexOf } from '../../engine/services';
 import { kubernetesOf } from '../../capture/document';
-import { hoverMarkdown, indexAddresses, ipAt, podPolicies, servicesAtAddress, type IpInfo } from '../model/hover';
+import { hoverMarkdown, indexAddresses, ipAt, podPolicies, podProblems, servicesAtAddress, type IpInfo } from '../model/hover';
 import type { DataSource } from '../source';
 import { Commands } from '../commands';
 
@@ -24,7 +24,9 @@ export class IpHoverProvider implements vscode.HoverProvider, vscode.Disposable 
     const snap = this.source.snapshot();
     if (!snap) return undefined;
     this.index ??= indexAddresses(snap.network);
-    const info = this.index.get(hit.ip);
+    const indexed = this.index.get(hit.ip);
+    const problems = indexed ? podProblems(snap.network, indexed) : undefined;
+    const info = indexed && problems ? { ...indexed, problems } : indexed;
     const policies = info?.kind === 'pod' ? podPolicies(kubernetesOf(snap.network.capture), info.ref) : undefined;
     const md = hoverMarkdown(info, servicesAtAddress(serviceIndexOf(snap.network), hit.ip), policies);
     if (!md) return undefined;

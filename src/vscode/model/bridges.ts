@@ -2,7 +2,7 @@
 // the pod behind each port, and each node's tunnels and routes. Problems the tables already show are
 // attached to the node they concern. TreeItems are made from these in the view.
 import type { Host } from '../../capture/document';
-import { checksOf, type Discrepancy } from '../../engine/checks';
+import { checksFor, type Discrepancy } from '../../engine/checks';
 import type { Iface, Netns, Network } from '../../engine/network';
 
 /** A discrepancy the checks found (engine/checks.ts: the same ones a failed trace's diagnosis names). */
@@ -164,9 +164,8 @@ function placed(net: Network, ns: Netns): { node: Problem[]; bridge: Map<string,
   let p = placements.get(ns);
   if (p) return p;
   p = { node: [], bridge: new Map(), dev: new Map() };
-  const checks = checksOf(net);
-  const mine: Discrepancy[] = [...(checks.byHost.get(ns.name) ?? [])];
-  for (const pod of net.podsOnNode.get(ns.name) ?? []) mine.push(...(checks.byHost.get(pod.name) ?? []));
+  // The node's own checks and its pods' (checksFor the node gives both).
+  const mine: Discrepancy[] = checksFor(net, [ns.name]).all;
   for (const d of mine) {
     const problem: Problem = { text: d.text, fix: d.fix, owner: d.owner };
     const dev = d.host === ns.name && d.about.dev !== undefined ? ns.ifaces.get(d.about.dev) : undefined;

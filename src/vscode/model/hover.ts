@@ -2,7 +2,7 @@
 // the cluster's addresses to markdown with command links. It never waits on anything.
 import { Addr } from '../../net/addr';
 import { neighKey, type Network } from '../../engine/network';
-import { checksOf, discrepanciesFor } from '../../engine/checks';
+import { checksFor, discrepanciesFor } from '../../engine/checks';
 import { portEndpoints, servicesAt, type FrontendKind, type ServiceIndex } from '../../engine/services';
 import { podBehindPort } from './bridges';
 import type { KubeSection } from '../../capture/kubernetes';
@@ -52,6 +52,19 @@ export interface IpInfo {
   problems?: string[];
 }
 
+/**
+ * What stands between the cluster and this pod (engine/checks.ts: the tree and a trace's diagnosis say
+ * the same): other nodes' routes and VTEP entries for its pod network, its own port and veth. Asked
+ * per hover, not for the whole index: it reads every node's tables once per pod network.
+ */
+export function podProblems(net: Network, info: IpInfo): string[] | undefined {
+  if (info.kind !== 'pod') return undefined;
+  const a = Addr.parse(info.ip);
+  if (!a.ok) return undefined;
+  const found = [...discrepanciesFor(net, a.value), ...(info.node !== undefined ? checksFor(net, [info.node]).all.filter((d) => d.about.ip === info.ip) : [])].map((d) => d.text);
+  return found.length ? [...new Set(found)] : undefined;
+}
+
 /** Every pod and node address of a capture, with where it plugs in. */
 export function indexAddresses(net: Network): Map<string, IpInfo> {
   const out = new Map<string, IpInfo>();
@@ -79,11 +92,6 @@ export function indexAddresses(net: Network): Map<string, IpInfo> {
             }
           }
         }
-      }
-      const a = Addr.parse(ip);
-      if (a.ok) {
-        const problems = [...discrepanciesFor(net, a.value), ...checksOf(net).all.filter((d) => d.about.ip === ip)].map((d) => d.text);
-        if (problems.length) info.problems = [...new Set(problems)];
       }
       out.set(ip, info);
     }

@@ -248,21 +248,24 @@ describe('what the tables show without tracing', () => {
 describe('the tree, the hover and the diagnosis say the same', () => {
   test('a missing route: the tree marks k8s-node1, the hover on web-1\'s address names it, the trace blames it', async () => {
     const { nodeEntries } = await import('../../../src/vscode/model/bridges');
-    const { indexAddresses, hoverMarkdown } = await import('../../../src/vscode/model/hover');
+    const { indexAddresses, hoverMarkdown, podProblems } = await import('../../../src/vscode/model/hover');
     const net = buildNetwork(DEMO[0]!.capture());
     const sentence = "k8s-node1 has no route to k8s-node2's podCIDR 10.244.1.0/24";
     const node1 = nodeEntries(net).find((n) => n.kind === 'node' && n.node === 'k8s-node1')!;
     assert.ok(node1.kind === 'node');
     assert.deepEqual(node1.problems.map((p) => p.text), [sentence]);
-    const info = indexAddresses(net).get('10.244.1.3');
-    assert.deepEqual(info?.problems, [sentence]);
+    // The hover asks for a pod's problems when it shows (the index of every address does not).
+    const indexed = indexAddresses(net).get('10.244.1.3')!;
+    assert.equal(indexed.problems, undefined);
+    const info = { ...indexed, problems: podProblems(net, indexed)! };
+    assert.deepEqual(info.problems, [sentence]);
     // Markdown-escaped, as every name in a hover is.
     assert.ok(hoverMarkdown(info)!.includes("⚠ k8s\\-node1 has no route to k8s\\-node2's podCIDR 10\\.244\\.1\\.0/24"), hoverMarkdown(info));
     const out = simulate(net, web0to1);
     assert.ok(out.ok);
     assert.equal(out.result.diagnosis?.[0]?.text, sentence);
     // web-0's own address: nothing stands in its way.
-    assert.equal(indexAddresses(net).get('10.244.0.3')?.problems, undefined);
+    assert.equal(podProblems(net, indexAddresses(net).get('10.244.0.3')!), undefined);
   });
 });
 
