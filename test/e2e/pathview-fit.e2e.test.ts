@@ -10,28 +10,10 @@ import { after, before, describe, it } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { repoRoot } from '../../scripts/code-server.mjs';
 import { stepper, VsCode } from './harness';
-import { markPathViewsStale, pickTrace, readDetails, waitForPathView, waitForToastsGone } from './pathView';
+import { markPathViewsStale, readDetails, traceWeb0ToWeb1, waitForPathView, waitForToastsGone } from './pathView';
 
 const skip = process.env.NETPATH_SKIP_E2E === '1' ? 'NETPATH_SKIP_E2E=1' : false;
 
-/**
- * Trace Pod Path web-0 -> web-1 from the palette. On this loaded machine a click on a quick-pick
- * row is now and then lost as the list redraws, and the command ends without the next prompt (the
- * quick input just closes); a user runs the command again, and so does this, once.
- */
-async function traceWeb0ToWeb1(vs: VsCode, opts: { size?: number } = {}): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    await vs.runCommand('netpath: Trace Pod Path');
-    try {
-      await pickTrace(vs, { ns: 'default', pod: 'web-0' }, { ns: 'default', pod: 'web-1' }, opts);
-      return;
-    } catch (e) {
-      if (attempt >= 2) throw e;
-      console.log(`# the trace prompts did not go through (${e instanceof Error ? e.message : String(e)}); running the command again`);
-      await vs.page.keyboard.press('Escape');
-    }
-  }
-}
 
 /** The demo capture with k8s-node1's route to k8s-node2's pod subnet removed. */
 function brokenCapture(): string {
