@@ -6,6 +6,8 @@
 // Pods carry the probes a pod image with iproute2 gives (links, addrs, routes4, neigh); nodes also
 // rules4, fdb and sysctl.
 // Deterministic: the same options give the same text.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { API_VERSION, type Capture, type Host } from '../src/capture/document';
 import { prng } from './generate';
 
@@ -21,6 +23,15 @@ export interface SyntheticOptions {
   underlayNeighCoverage?: number;
   /** Same-node pods each pod holds a neighbour entry for, besides its gateway (default 2). */
   podPeerNeighs?: number;
+  /**
+   * Every probe a collector records, as big as a real cluster's (default false: the routing probes
+   * only). Adds, from the demo capture's own text (examples/demo-flannel-vxlan.json) renumbered for
+   * each host: the whole `sysctl` (IPv4 and IPv6 conf of every device), routes6, rules6, `arp -a`,
+   * `brctl show`, a pod's `bridge fdb`, and on nodes kube-proxy's and flanneld's iptables-save and
+   * nft rules; and a `kubernetes` section (Nodes with flannel's annotations, Pods, the demo's
+   * Services and EndpointSlices).
+   */
+  full?: boolean;
 }
 
 export interface SyntheticPod {
@@ -114,9 +125,10 @@ const CONF_PARAMS: [string, string][] = [
   ['send_redirects', '1'], ['shared_media', '1'], ['src_valid_mark', '0'], ['tag', '0'],
 ];
 
-function sysctlText(ifaces: string[]): string {
+function sysctlText(ifaces: string[], full = false): string {
   const out = ['net.ipv4.ip_forward = 1', 'net.ipv6.conf.all.forwarding = 0'];
-  for (const i of ['all', 'default', ...ifaces.map((x) => x.replace(/\./g, '/'))].sort()) {
+  const names = ['all', 'default', ...ifaces.map((x) => x.replace(/\./g, '/'))].sort();
+  for (const i of names) {
     for (const [p, v] of CONF_PARAMS) {
       let value = v;
       if (i === 'all' && (p === 'accept_redirects' || p === 'accept_source_route')) value = '0';
@@ -124,7 +136,65 @@ function sysctlText(ifaces: string[]): string {
       out.push(`net.ipv4.conf.${i}.${p} = ${value}`);
     }
   }
+  if (full) {
+    // IPv6's conf for every device, as the demo's node prints it for eth0; and br_netfilter.
+    for (const i of names) for (const l of demo().ipv6Conf) out.push(`net.ipv6.conf.${i}.${l}`);
+    out.push('net.bridge.bridge-nf-call-iptables = 1');
+  }
   return out.join('\n') + '\n';
+}
+
+/** What the full capture takes from the demo capture's text. */
+interface DemoText {
+  /** `param = value` of `net.ipv6.conf.eth0.*` on the demo's k8s-node1. */
+  ipv6Conf: string[];
+  iptables: string;
+  nft: string;
+  kubernetes: Record<string, unknown>;
+  /** A pod's `bridge fdb` (multicast entries of eth0 only). */
+  podFdb: string;
+}
+
+let demoText: DemoText | undefined;
+function demo(): DemoText {
+  if (demoText) return demoText;
+  const doc = JSON.parse(readFileSync(join(__dirname, '../examples/demo-flannel-vxlan.json'), 'utf8')) as Capture;
+  const node = doc.hosts.find((h) => h.name === 'k8s-node1')!.probes!;
+  const pod = doc.hosts.find((h) => h.name === 'web-0')!.probes!;
+  demoText = {
+    ipv6Conf: node.sysctl!.split('\n').filter((l) => l.startsWith('net.ipv6.conf.eth0.')).map((l) => l.slice('net.ipv6.conf.eth0.'.length)),
+    iptables: node.iptables!,
+    nft: node.nft!,
+    kubernetes: doc.kubernetes as Record<string, unknown>,
+    podFdb: pod.fdb!,
+  };
+  return demoText;
+}
+
+/** The demo node's rules as node `ip` with podCIDR `cidr` writes them: its address, its podCIDR, the cluster's network. */
+function renumberRules(text: string, ip: string, cidr: string): string {
+  return text.replaceAll('10.244.0.0/16', CLUSTER_CIDR).replaceAll('10.244.0.0/24', cidr).replaceAll('10.4.7.21', ip);
+}
+
+/** `ip -6 route show table all` for these devices: fe80::/64 on each and its link-local address in the local table. */
+function routes6Text(devs: [string, number[]][]): string {
+  const out = devs.map(([d]) => `fe80::/64 dev ${d} proto kernel metric 256 pref medium`);
+  out.push('local ::1 dev lo table local proto kernel metric 0 pref medium');
+  for (const [d, mac] of devs) out.push(`local ${linkLocal(mac)} dev ${d} table local proto kernel metric 0 pref medium`);
+  for (const [d] of devs) out.push(`multicast ff00::/8 dev ${d} table local proto kernel metric 256 pref medium`);
+  return out.join('\n') + '\n';
+}
+const RULES6 = '0:\tfrom all lookup local\n32766:\tfrom all lookup main\n';
+
+/** `arp -a` (net-tools) for the IPv4 entries of `ip neigh` lines. */
+function arpText(neighLines: string[]): string {
+  return (
+    neighLines
+      .map((l) => /^(\S+) dev (\S+) lladdr (\S+)/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null && !m[1]!.includes(':'))
+      .map((m) => `? (${m[1]}) at ${m[3]} [ether] ${m[2] === 'flannel.1' ? 'PERM ' : ''}on ${m[2]}`)
+      .join('\n') + '\n'
+  );
 }
 
 /**
@@ -159,6 +229,7 @@ export function syntheticCapture(opts: SyntheticOptions): SyntheticCluster {
   if (nodes < 2 || nodes > 1000) throw new Error('syntheticCapture: 2..1000 nodes (the podCIDRs come from a /14)');
   if (podsPerNode < 1 || podsPerNode > 250) throw new Error('syntheticCapture: 1..250 pods per node (a /24 each)');
   const rnd = prng(opts.seed ?? 7);
+  const full = opts.full ?? false;
   const coverage = opts.underlayNeighCoverage ?? 1;
   const podPeers = Math.min(opts.podPeerNeighs ?? 2, podsPerNode - 1);
   const byte = () => Math.floor(rnd() * 256);
@@ -290,15 +361,33 @@ export function syntheticCapture(opts: SyntheticOptions): SyntheticCluster {
       );
     }
 
-    return {
+    const devs = ['lo', 'eth0', 'docker0', 'flannel.1', 'cni0', ...n.pods.map((p) => p.vethName)];
+    const probes: Record<string, string> = {
       links: links.join(''),
       addrs: addrs.join(''),
       routes4: routesText,
       rules4: RULES4,
       neigh: neigh.join('\n') + '\n',
       fdb: fdb.join('\n') + '\n',
-      sysctl: sysctlText(['lo', 'eth0', 'docker0', 'flannel.1', 'cni0', ...n.pods.map((p) => p.vethName)]),
+      sysctl: sysctlText(devs, full),
     };
+    if (full) {
+      const cidr = `${ipv4(net)}/24`;
+      Object.assign(probes, {
+        routes6: routes6Text([['eth0', n.eth0Mac], ['flannel.1', n.vtepMac], ['cni0', n.cni0Mac], ...n.pods.map((p): [string, number[]] => [p.vethName, p.vethMac])]),
+        rules6: RULES6,
+        arp: arpText(neigh),
+        brctl:
+          'bridge name\tbridge id\t\tSTP enabled\tinterfaces\n' +
+          n.pods.map((p, k) => (k === 0 ? `cni0\t\t8000.${macOf(n.cni0Mac).replaceAll(':', '')}\tno\t\t${p.vethName}` : `\t\t\t\t\t\t\t${p.vethName}`)).join('\n') +
+          `\ndocker0\t\t8000.${macOf(n.dockerMac).replaceAll(':', '')}\tno\t\t\n`,
+        iptables: renumberRules(demo().iptables, n.ip, cidr),
+        ip6tables: '',
+        nft: renumberRules(demo().nft, n.ip, cidr),
+        ipset: '',
+      });
+    }
+    return probes;
   }
 
   function podProbes(n: NodePlan, i: number, k: number): Record<string, string> {
@@ -329,16 +418,70 @@ export function syntheticCapture(opts: SyntheticOptions): SyntheticCluster {
       const q = n.pods[(k + m * 7) % n.pods.length]!;
       if (q !== p) neigh.push(neighLine(rnd, q.ip, 'eth0', macOf(q.mac), 'STALE'));
     }
-    return { links, addrs, routes4, neigh: neigh.join('\n') + '\n' };
+    const probes: Record<string, string> = { links, addrs, routes4, neigh: neigh.join('\n') + '\n' };
+    if (full) {
+      Object.assign(probes, {
+        routes6: routes6Text([['eth0', p.mac]]),
+        rules4: RULES4,
+        rules6: RULES6,
+        fdb: demo().podFdb,
+        sysctl: sysctlText(['lo', 'eth0'], true),
+        arp: arpText(neigh),
+        brctl: '',
+        iptables: '',
+        ip6tables: '',
+        nft: '',
+        ipset: '',
+      });
+    }
+    return probes;
   }
 
   const capture: Capture = {
     apiVersion: API_VERSION,
     kind: 'Capture',
-    metadata: { cluster: `synthetic-flannel-vxlan-${nodes}x${podsPerNode}`, capturedAt: '2026-11-24T21:59:12Z' },
+    metadata: { cluster: `synthetic-flannel-vxlan-${nodes}x${podsPerNode}${full ? '-full' : ''}`, capturedAt: '2026-11-24T21:59:12Z' },
     hosts,
   };
+  if (full) capture.kubernetes = kubernetesSection(plans);
   return { capture, pods, nodeNames: plans.map((p) => p.name) };
+}
+
+/** The API objects a collector lists: Nodes (with flannel's annotations), Pods, and the demo's namespaces, Services and EndpointSlices. */
+function kubernetesSection(plans: NodePlan[]): Record<string, unknown> {
+  const d = demo().kubernetes;
+  const meta = (name: string, extra: Record<string, unknown> = {}) => ({ name, uid: `00000000-0000-4000-8000-${name.length.toString(16).padStart(4, '0')}${(hashOf(name) >>> 0).toString(16).padStart(8, '0')}`, resourceVersion: '4242', creationTimestamp: '2026-11-24T10:00:00Z', ...extra });
+  const nodes = plans.map((n, i) => ({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: meta(n.name, {
+      labels: { 'kubernetes.io/hostname': n.name, 'kubernetes.io/os': 'linux' },
+      annotations: {
+        'flannel.alpha.coreos.com/backend-data': JSON.stringify({ VNI: 1, VtepMAC: macOf(n.vtepMac) }),
+        'flannel.alpha.coreos.com/backend-type': 'vxlan',
+        'flannel.alpha.coreos.com/kube-subnet-manager': 'true',
+        'flannel.alpha.coreos.com/public-ip': n.ip,
+      },
+    }),
+    spec: { podCIDR: `${ipv4(podNet(i))}/24`, podCIDRs: [`${ipv4(podNet(i))}/24`] },
+    status: { addresses: [{ type: 'InternalIP', address: n.ip }, { type: 'Hostname', address: n.name }] },
+  }));
+  const pods = plans.flatMap((n) =>
+    n.pods.map((p) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: meta(p.host.name, { namespace: p.host.namespace, labels: { app: p.host.name.split('-')[0], 'pod-template-hash': p.host.name.split('-')[1] } }),
+      spec: { nodeName: n.name, containers: [{ name: 'main', image: 'registry.k8s.io/e2e-test-images/agnhost:2.52', ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] }], restartPolicy: 'Always', dnsPolicy: 'ClusterFirst' },
+      status: { phase: 'Running', hostIP: n.ip, hostIPs: [{ ip: n.ip }], podIP: p.ip, podIPs: [{ ip: p.ip }], startTime: '2026-11-24T10:00:00Z' },
+    })),
+  );
+  return { namespaces: d.namespaces, nodes, pods, services: d.services, endpointSlices: d.endpointSlices };
+}
+
+function hashOf(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h;
 }
 
 function shuffle<T>(xs: T[], rnd: () => number): void {

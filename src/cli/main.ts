@@ -3,9 +3,10 @@
 // 3 the packet is dropped, 4 the capture lacks the data to decide (insufficient-data), so that it can
 // gate a script as ping does; 130 a live trace interrupted by Ctrl+C.
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCapture, serializeCapture } from '../capture/document';
+import { parseCapture, serializeCapture, type LoadResult } from '../capture/document';
+import { CaptureSourceError } from '../capture/lazy';
 import { summarizeCapture } from '../capture/summary';
 import { buildNetwork, simulate, type TraceRequest } from '../engine';
 import { KubeError, type ClusterApi } from '../kube/api';
@@ -17,12 +18,18 @@ import { EXIT_BAD_INPUT, EXIT_INSUFFICIENT_DATA, EXIT_DROPPED, EXIT_OK, EXIT_USA
 import { ansi, plain, useColor, type Terminal } from './style';
 import { PROBES, isProbeName, parseProbe, type ProbeName } from '../parsers';
 import { printable, recordsTable, summaryText } from '../capture/text';
+import { openCaptureFile } from '../node/captureFile';
 
 export interface Io {
   out(text: string): void;
   err(text: string): void;
   /** Reads a file, or standard input for `-`. */
   read(path: string): string;
+  /**
+   * Opens a capture file (plain or gzip-compressed JSON) without reading it into one string: its
+   * probe text is read when a trace needs it (node/captureFile.ts). Without it, `read` is used.
+   */
+  openCapture?(path: string): Promise<{ loaded: LoadResult }>;
   /** Path of the bundled demo capture, used when `trace` is given no `--capture`. */
   demoCapture: string;
   /** Writes a file atomically (a temporary file, then a rename): a failed write never leaves half a file. */
@@ -104,10 +111,28 @@ function readInput(io: Io, path: string): string {
   try {
     return io.read(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : e instanceof Error ? e.message : String(e);
-    throw new BadInput(`cannot read ${path === '-' ? 'standard input' : printable(path)}: ${why}`);
+    throw cannotRead(path, e);
   }
+}
+
+function cannotRead(path: string, e: unknown): BadInput {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : e instanceof Error ? e.message : String(e);
+  return new BadInput(`cannot read ${path === '-' ? 'standard input' : printable(path)}: ${why}`);
+}
+
+/** A capture file (or standard input for `-`), validated; a bad one is a BadInput naming every problem. */
+async function loadCapture(io: Io, path: string): Promise<Extract<LoadResult, { ok: true }>> {
+  let loaded: LoadResult;
+  if (io.openCapture && path !== '-') {
+    try {
+      loaded = (await io.openCapture(path)).loaded;
+    } catch (e) {
+      throw cannotRead(path, e);
+    }
+  } else loaded = parseCapture(readInput(io, path));
+  if (!loaded.ok) throw new BadInput(`${path === '-' ? 'standard input' : printable(path)} is not a valid netpath capture:\n${loaded.errors.map((e) => `  ${printable(e.path)}: ${printable(e.message)}`).join('\n')}`);
+  return loaded;
 }
 
 /** `status.code` is what the command's result asks the process to exit with (trace: its verdict). */
@@ -171,9 +196,8 @@ export function buildProgram(io: Io, status: { code: number } = { code: EXIT_OK 
     .argument('<file>', 'capture JSON file, or - for standard input')
     .addOption(new Option('--json', 'print the summary as JSON'))
     .exitOverride()
-    .action((file: string, opts: { json?: boolean }) => {
-      const loaded = parseCapture(readInput(io, file));
-      if (!loaded.ok) throw new BadInput(`${file === '-' ? 'standard input' : printable(file)} is not a valid netpath capture:\n${loaded.errors.map((e) => `  ${printable(e.path)}: ${printable(e.message)}`).join('\n')}`);
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const loaded = await loadCapture(io, file);
       const sum = summarizeCapture(loaded.capture, loaded.warnings);
       io.out(opts.json ? JSON.stringify(sum, null, 2) + '\n' : summaryText(sum));
     });
@@ -217,10 +241,7 @@ export function buildProgram(io: Io, status: { code: number } = { code: EXIT_OK 
         for (const n of r.notes) io.err(`netpath: ${printable(n.message)}\n`);
         if (opts.save) io.write(opts.save, serializeCapture(r.capture));
       } else {
-        const file = opts.capture ?? io.demoCapture;
-        const loaded = parseCapture(readInput(io, file));
-        if (!loaded.ok) throw new BadInput(`${file === '-' ? 'standard input' : printable(file)} is not a valid netpath capture:\n${loaded.errors.map((e) => `  ${printable(e.path)}: ${printable(e.message)}`).join('\n')}`);
-        outcome = simulate(buildNetwork(loaded.capture), req);
+        outcome = simulate(buildNetwork((await loadCapture(io, opts.capture ?? io.demoCapture)).capture), req);
       }
       if (!outcome.ok) throw new BadInput(printable(outcome.error));
       if (opts.json) io.out(JSON.stringify(outcome.result, null, 2) + '\n');
@@ -260,7 +281,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     await program.parseAsync(args, { from: 'user' });
     return status.code;
   } catch (e) {
-    if (e instanceof BadInput) {
+    if (e instanceof BadInput || e instanceof CaptureSourceError) {
       io.err(`netpath: ${e.message}\n`);
       return EXIT_BAD_INPUT;
     }
@@ -272,6 +293,17 @@ export async function run(args: string[], io: Io): Promise<number> {
     io.err(`netpath: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\nPlease report this with the command you ran.\n`);
     return EXIT_BAD_INPUT;
   }
+}
+
+/**
+ * client-node, loaded only for live clusters: the built CLI takes it from its own bundle beside it
+ * (dist/kube.js), so that a trace on a capture does not load it (7 MiB of JavaScript); run from
+ * source, from src/kube. Both paths are computed, so esbuild leaves them out of cli.js.
+ */
+function clientNode(): typeof import('../kube/clientNode') {
+  const bundled = join(__dirname, 'kube.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a separate bundle, loaded at run time
+  return require(existsSync(bundled) ? bundled : join(__dirname, '..', 'kube', 'clientNode')) as typeof import('../kube/clientNode');
 }
 
 function writeAtomically(path: string, text: string): void {
@@ -303,10 +335,10 @@ if (require.main === module) {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
     read: (p) => readFileSync(p === '-' ? 0 : p, 'utf8'),
+    openCapture: openCaptureFile,
     demoCapture: join(__dirname, '..', 'examples', 'demo-flannel-vxlan.json'),
     write: writeAtomically,
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for live clusters, keeping parse/trace on captures fast
-    cluster: (o) => (require('../kube/clientNode') as typeof import('../kube/clientNode')).ClientNodeCluster.fromKubeconfig(o),
+    cluster: (o) => clientNode().ClientNodeCluster.fromKubeconfig(o),
     signal: ac.signal,
     env: process.env,
     stdout: process.stdout,

@@ -10,6 +10,7 @@ import { ipvsLookup, runHook, buildRuleset, type AddrType, type NetfilterProbe, 
 import { parseProbe } from '../parsers';
 import { recentClock } from '../parsers/xtRecent';
 import type { Netns } from './netns';
+import type { Host } from '../capture/document';
 import { inferServiceHook } from './serviceHooks';
 import type { ServiceIndex } from './services';
 import { step } from './walk/stage';
@@ -125,15 +126,15 @@ export class NetfilterAdapter implements NetfilterHooks {
   constructor(private readonly services?: () => ServiceIndex | undefined) {}
 
   /** Whether any host of `hosts` has rules (a Network whose hosts have none gets no evaluator at all). */
-  static hasRules(hosts: Iterable<Netns>): boolean {
-    for (const ns of hosts) if (hostProbes(ns)) return true;
+  static hasRules(hosts: Iterable<Host>): boolean {
+    for (const h of hosts) if (hostProbes(h)) return true;
     return false;
   }
 
   private hostRules(ns: Netns): HostRules | undefined {
     const known = this.rules.get(ns.name);
     if (known !== undefined) return known ?? undefined;
-    const probes = hostProbes(ns);
+    const probes = hostProbes(ns.host);
     if (!probes) {
       this.rules.set(ns.name, null);
       return undefined;
@@ -334,11 +335,11 @@ function recentLists(ns: Netns): NfContext['recent'] {
   return (list, client) => entries.get(`${list}|${client.toString()}`);
 }
 
-function hostProbes(ns: Netns): Partial<Record<NetfilterProbe, string>> | undefined {
+function hostProbes(host: Host): Partial<Record<NetfilterProbe, string>> | undefined {
   const out: Partial<Record<NetfilterProbe, string>> = {};
   let any = false;
   for (const p of RULE_PROBES) {
-    const text = ns.host.probes?.[p];
+    const text = host.probes?.[p];
     if (text !== undefined && text.trim() !== '') {
       out[p] = text;
       any = true;

@@ -69,17 +69,25 @@ export interface Netns {
   inferred?: InferredNetns;
 }
 
+/** An address and the interface that owns it. */
+export interface Owner {
+  ns: Netns;
+  iface: Iface;
+  rec: AddrRecord;
+}
+
 /**
  * The namespaces of a capture and the indexes over them that the topology and every lookup start
- * from (a `Network` without its computed topology).
+ * from (a `Network` without its computed topology). Each namespace is built the first time it is
+ * asked for (`hosts.get`); iterating `hosts` builds them all.
  */
 export interface Namespaces {
   capture: Capture;
-  hosts: Map<string, Netns>;
+  hosts: ReadonlyMap<string, Netns>;
   /** Which pods (not on the host network) run on a node. */
-  podsOnNode: Map<string, Netns[]>;
-  /** Every address owned by an interface, for "who owns this IP": `addr` -> owners. */
-  owners: Map<string, { ns: Netns; iface: Iface; rec: AddrRecord }[]>;
+  podsOnNode: { get(node: string): Netns[] | undefined };
+  /** Every address owned by an interface, for "who owns this IP": `addr` -> owners, in capture order. */
+  owners: { get(addr: string): Owner[] | undefined };
 }
 
 /** A namespace the capture holds no tables for, built from what its node and Kubernetes say. */
@@ -99,28 +107,33 @@ export function evidence(ns: Netns, probe: ProbeName, src: { line: number; raw: 
 export const neighKey = (dev: string, a: Addr) => `${dev}|${a.toString()}`;
 export const fdbKey = (dev: string, mac: string) => `${dev}|${mac.toLowerCase()}`;
 
-function parse<R>(host: Host, probe: ProbeName, issues: Netns['issues']): R[] {
-  const text = host.probes?.[probe];
-  if (text === undefined) return [];
-  const r = parseProbe(probe, text);
-  for (const issue of r.issues) issues.push({ probe, issue });
-  return r.records as R[];
-}
+/** The probes whose parse issues a namespace lists, in this order. */
+const ISSUE_ORDER: readonly ProbeName[] = ['links', 'addrs', 'routes4', 'routes6', 'rules4', 'rules6', 'neigh', 'arp', 'fdb', 'sysctl', 'wg'];
 
+/** The fields `buildNetns` computes only when first read: the tables a trace may never look at. */
+type Tables = Pick<Netns, 'fib' | 'neigh' | 'neighProbe' | 'namedArp' | 'proxies' | 'fdb' | 'sysctl' | 'wg' | 'issues'>;
+const TABLE_FIELDS: readonly (keyof Tables)[] = ['fib', 'neigh', 'neighProbe', 'namedArp', 'proxies', 'fdb', 'sysctl', 'wg', 'issues'];
+
+/**
+ * One namespace of a capture. Its interfaces (`links`, `addrs`) are parsed at once: the network's
+ * indexes and the topology need them. Its tables (routes and rules, neighbours, FDB, sysctls,
+ * WireGuard) are parsed the first time any of them is read, all together, and then kept: a trace
+ * through 3 hosts of a 500-node capture parses 3 hosts' tables. The result is the same either way.
+ */
 export function buildNetns(host: Host): Netns {
-  const issues: Netns['issues'] = [];
   const probes = new Set(Object.keys(host.probes ?? {}).filter(isProbeName));
-  const links = parse<LinkRecord>(host, 'links', issues);
-  const addrs = parse<AddrRecord>(host, 'addrs', issues);
-  const routes4 = parse<RouteRecord>(host, 'routes4', issues);
-  const routes6 = parse<RouteRecord>(host, 'routes6', issues);
-  const rules = [...parse<RuleRecord>(host, 'rules4', issues), ...parse<RuleRecord>(host, 'rules6', issues)];
-  const neighs = parse<NeighRecord>(host, 'neigh', issues);
-  const arps = parse<NeighRecord>(host, 'arp', issues);
-  const fdbs = parse<FdbRecord>(host, 'fdb', issues);
-  const sysctls = parse<SysctlRecord>(host, 'sysctl', issues);
-  const wgRecords = parse<WgInterfaceRecord | WgPeerRecord>(host, 'wg', issues);
-
+  const issuesBy = new Map<ProbeName, ParseIssue[]>();
+  const parse = <R>(probe: ProbeName): R[] => {
+    const text = host.probes?.[probe];
+    if (text === undefined) return [];
+    const r = parseProbe(probe, text);
+    if (r.issues.length) issuesBy.set(probe, r.issues);
+    return r.records as R[];
+  };
+  const links = parse<LinkRecord>('links');
+  const addrs = parse<AddrRecord>('addrs');
+  let routes: { routes4: RouteRecord[]; routes6: RouteRecord[] } | undefined;
+  const routesOf = () => (routes ??= { routes4: parse<RouteRecord>('routes4'), routes6: parse<RouteRecord>('routes6') });
   const ifaces = new Map<string, Iface>();
   const byIndex = new Map<number, Iface>();
   for (const l of links) {
@@ -156,8 +169,8 @@ export function buildNetns(host: Host): Netns {
 
   // A pod read from /proc (no ip, no BusyBox): its routes name its devices, Kubernetes names its IPs.
   // The interfaces are inferred from those, with no MTU limit of their own (the node side still checks).
-  if (host.role === 'pod' && links.length === 0 && addrs.length === 0 && routes4.length + routes6.length > 0) {
-    for (const a of inferPodAddrs(host, [...routes4, ...routes6])) {
+  if (host.role === 'pod' && links.length === 0 && addrs.length === 0 && routesOf().routes4.length + routesOf().routes6.length > 0) {
+    for (const a of inferPodAddrs(host, [...routesOf().routes4, ...routesOf().routes6])) {
       let iface = ifaces.get(a.dev);
       if (!iface) {
         iface = { name: a.dev, ifindex: -1, link: undefined, type: 'veth', mtu: 65535, up: true, lowerUp: true, mac: undefined, master: undefined, noarp: false, addrs: [] };
@@ -167,6 +180,51 @@ export function buildNetns(host: Host): Netns {
       addrs.push(a);
     }
   }
+
+  const ns = { host, name: host.name, ifaces, byIndex, probes } as Netns;
+  defineLazy(ns, () => buildTables(addrs, routesOf, parse, issuesBy));
+  return ns;
+}
+
+/** Makes the table fields of `ns` computed by `make` on the first read (or write) of any of them. */
+function defineLazy(ns: Netns, make: () => Tables): void {
+  let done = false;
+  const materialize = () => {
+    if (done) return;
+    done = true;
+    const t = make();
+    for (const k of TABLE_FIELDS) Object.defineProperty(ns, k, { value: t[k], writable: true, enumerable: true, configurable: true });
+  };
+  for (const k of TABLE_FIELDS) {
+    Object.defineProperty(ns, k, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        materialize();
+        return (ns as unknown as Record<string, unknown>)[k];
+      },
+      set(v: unknown) {
+        materialize();
+        (ns as unknown as Record<string, unknown>)[k] = v;
+      },
+    });
+  }
+}
+
+function buildTables(
+  addrs: AddrRecord[],
+  routesOf: () => { routes4: RouteRecord[]; routes6: RouteRecord[] },
+  parse: <R>(probe: ProbeName) => R[],
+  issuesBy: Map<ProbeName, ParseIssue[]>,
+): Tables {
+  const { routes4, routes6 } = routesOf();
+  const rules = [...parse<RuleRecord>('rules4'), ...parse<RuleRecord>('rules6')];
+  const neighs = parse<NeighRecord>('neigh');
+  const arps = parse<NeighRecord>('arp');
+  const fdbs = parse<FdbRecord>('fdb');
+  const sysctls = parse<SysctlRecord>('sysctl');
+  const wgRecords = parse<WgInterfaceRecord | WgPeerRecord>('wg');
+  const issues: Netns['issues'] = ISSUE_ORDER.flatMap((probe) => (issuesBy.get(probe) ?? []).map((issue) => ({ probe, issue })));
 
   const fib: Record<Family, Fib> = { 4: new Fib(4), 6: new Fib(6) };
   // `ip route show table all` lists IPv6 routes too on current kernels: each route is filed under its
@@ -219,7 +277,7 @@ export function buildNetns(host: Host): Netns {
     wg.set(r.ifname, entry);
   }
   const namedArp = arps.filter((n) => n.hostname !== undefined && !n.proxy);
-  return { host, name: host.name, ifaces, byIndex, fib, neigh, neighProbe, namedArp, proxies, fdb, sysctl, wg, probes, issues };
+  return { fib, neigh, neighProbe, namedArp, proxies, fdb, sysctl, wg, issues };
 }
 
 /** The pod's reported IPs, each on the device its own routes reach it by (the default route's otherwise). */
@@ -276,4 +334,19 @@ export function forwards(p: Iface | undefined): boolean {
   if (p.link !== undefined && !p.lowerUp) return false;
   const state = p.link?.bridgePort?.state;
   return state === undefined || state === 'forwarding';
+}
+
+/**
+ * Every token of `ip addr`, `ip -j addr`, BusyBox or `ifconfig` output that may be an address: cut
+ * at whitespace, quotes, brackets, `/` (prefix length), `%` (zone) and `=`, with `addr:` (ifconfig)
+ * dropped. A superset: Addr.parse decides.
+ */
+export function addressTokens(text: string): string[] {
+  const out: string[] = [];
+  for (let t of text.split(/[\s"',[\]{}()=/%]+/)) {
+    if (t.startsWith('addr:')) t = t.slice(5);
+    if (t.length < 2 || t.length > 45 || !/^[0-9a-fA-F:.]+$/.test(t) || !/[.:]/.test(t)) continue;
+    out.push(t);
+  }
+  return out;
 }

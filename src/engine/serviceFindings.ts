@@ -180,7 +180,7 @@ export function serviceFindings(rs: Ruleset, ix: ServiceIndex, node: string, opt
     return out;
   }
   const local = new Set<string>();
-  for (const [ip, n] of ix.nodeAddrs) if (n === node) local.add(ip);
+  for (const ip of ix.nodeAddrs.of(node)) local.add(ip);
   for (const a of opts.nodeAddrs ?? []) {
     const r = Addr.parse(a);
     if (r.ok) local.add(r.value.toString());
@@ -331,7 +331,7 @@ export function staleServiceFindings(rs: Ruleset, ix: ServiceIndex, node: string
     const mode = modes.get(dst.value.family);
     if (!mode || servicesAt(ix, at.ip, at.port, at.proto).length) return [];
     const local = new Set<string>();
-    for (const [ip, n] of ix.nodeAddrs) if (n === node) local.add(ip);
+    for (const ip of ix.nodeAddrs.of(node)) local.add(ip);
     const src = [...local].map((a) => Addr.must(a)).find((a) => a.family === dst.value.family) ?? Addr.must(dst.value.family === 4 ? '192.0.2.1' : '2001:db8::1');
     const rules = askRules(rs, mode, dst.value.family, src, dst.value, at.port, at.proto, local);
     if (!rules.endpoints.length) return [];

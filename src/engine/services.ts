@@ -22,9 +22,10 @@ import {
   type KubeService,
   type KubeServicePort,
 } from '../capture/kubernetes';
-import { kubernetesOf } from '../capture/document';
+import { kubernetesOf, type Host } from '../capture/document';
 import { Addr, Prefix, type Family } from '../net/addr';
 import type { Network } from './network';
+import { addressTokens } from './netns';
 import type { Evidence } from './trace';
 
 export type ServiceProto = 'tcp' | 'udp' | 'sctp';
@@ -118,7 +119,7 @@ export interface ServiceIndex {
   /** `proto|nodePort` -> the Service port. */
   nodePorts: Map<string, ServiceMatch>;
   /** Node addresses (API Node status and the capture's node hosts) -> node name. */
-  nodeAddrs: Map<string, string>;
+  nodeAddrs: NodeAddrs;
   /** `namespace/name` of a Service -> its endpoints by port name and protocol (`name|PROTO`). */
   endpoints: Map<string, Map<string, ServiceEndpoint[]>>;
   /** Pod IPs the API reports -> `namespace/name`. */
@@ -212,7 +213,57 @@ function endpointOf(slice: KubeEndpointSlice, e: KubeEndpoint, ei: number, addre
  * Builds the index. `nodeAddresses`: node name -> its addresses from the capture (node hosts' `ips`
  * and interface addresses), added to what the API's Node objects report.
  */
-export function buildServiceIndex(kube: KubeSection, nodeAddresses: ReadonlyMap<string, readonly string[]> = new Map(), nodePodCidrs: readonly string[] = []): ServiceIndex {
+/**
+ * The addresses of the capture's nodes (their `ips` and global interface addresses), asked one at a
+ * time so that a 500-node capture need not parse every node to answer for one address.
+ */
+export interface NodeAddressSource {
+  /** The first node (capture order) with this canonical address. */
+  owner(ip: string): string | undefined;
+  /** A node's addresses, canonical, in order. */
+  of(node: string): string[];
+}
+
+function eagerNodeAddresses(m: ReadonlyMap<string, readonly string[]>): NodeAddressSource {
+  const owner = new Map<string, string>();
+  const of = new Map<string, string[]>();
+  for (const [node, ips] of m) {
+    const list: string[] = [];
+    for (const ip of ips) {
+      const k = canon(ip) ?? ip;
+      if (!owner.has(k)) owner.set(k, node);
+      if (!list.includes(k)) list.push(k);
+    }
+    of.set(node, list);
+  }
+  return { owner: (ip) => owner.get(ip), of: (node) => of.get(node) ?? [] };
+}
+
+/** Node addresses -> node name: the API's Node objects first, then the capture's node hosts. */
+export class NodeAddrs {
+  constructor(
+    private readonly api: ReadonlyMap<string, string>,
+    private readonly hosts: NodeAddressSource,
+  ) {}
+
+  get(ip: string): string | undefined {
+    return this.api.get(ip) ?? this.hosts.owner(ip);
+  }
+
+  has(ip: string): boolean {
+    return this.get(ip) !== undefined;
+  }
+
+  /** Every address that names `node`: the API's, then its interfaces' (those no other node claimed first). */
+  of(node: string): string[] {
+    const out: string[] = [];
+    for (const [ip, n] of this.api) if (n === node) out.push(ip);
+    for (const ip of this.hosts.of(node)) if (!this.api.has(ip) && this.hosts.owner(ip) === node && !out.includes(ip)) out.push(ip);
+    return out;
+  }
+}
+
+export function buildServiceIndex(kube: KubeSection, nodeAddresses: ReadonlyMap<string, readonly string[]> | NodeAddressSource = new Map(), nodePodCidrs: readonly string[] = []): ServiceIndex {
   const services = kube.services.map(viewOf).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const byKey = new Map(services.map((s) => [s.key, s]));
   const frontends = new Map<string, ServiceMatch[]>();
@@ -232,9 +283,9 @@ export function buildServiceIndex(kube: KubeSection, nodeAddresses: ReadonlyMap<
       if (p.nodePort !== undefined) nodePorts.set(`${protoOf(p.protocol)}|${p.nodePort}`, { service: s, port: p, via: 'node-port', label });
     }
   }
-  const nodeAddrs = new Map<string, string>();
-  for (const n of kube.nodes) for (const ip of nodeIps(n)) nodeAddrs.set(canon(ip) ?? ip, n.metadata.name);
-  for (const [node, ips] of nodeAddresses) for (const ip of ips) if (!nodeAddrs.has(canon(ip) ?? ip)) nodeAddrs.set(canon(ip) ?? ip, node);
+  const api = new Map<string, string>();
+  for (const n of kube.nodes) for (const ip of nodeIps(n)) api.set(canon(ip) ?? ip, n.metadata.name);
+  const nodeAddrs = new NodeAddrs(api, nodeAddresses instanceof Map ? eagerNodeAddresses(nodeAddresses) : (nodeAddresses as NodeAddressSource));
   const nodeZones = new Map<string, string>();
   for (const n of kube.nodes) {
     const zone = n.metadata.labels['topology.kubernetes.io/zone'];
@@ -515,19 +566,63 @@ export function fromCluster(ix: ServiceIndex, src: Addr): boolean {
   return ix.podCidrs.some((p) => p.addr.family === src.family && p.masked().contains(src)) || (ix.podIps.has(key) && !ix.nodeAddrs.has(key));
 }
 
+/**
+ * The capture's node addresses, without parsing every node: the nodes whose `ips` or `addrs` text
+ * shows an address (a superset, network.ts addressTokens) are built and asked, in capture order.
+ */
+function lazyNodeAddresses(net: Network): NodeAddressSource {
+  const nodes = net.capture.hosts.filter((h) => h.role === 'node');
+  let candidates: Map<string, string[]> | undefined;
+  const owners = new Map<string, string | undefined>();
+  const lists = new Map<string, string[]>();
+  const of = (node: string): string[] => {
+    let list = lists.get(node);
+    if (!list) {
+      const ns = net.hosts.get(node);
+      const all = [...(ns?.host.ips ?? [])];
+      for (const i of ns?.ifaces.values() ?? []) for (const a of i.addrs) if (a.scope === 'global') all.push(a.local.toString());
+      list = [];
+      for (const ip of all) {
+        const k = canon(ip) ?? ip;
+        if (!list.includes(k)) list.push(k);
+      }
+      lists.set(node, list);
+    }
+    return list;
+  };
+  const owner = (ip: string): string | undefined => {
+    if (owners.has(ip)) return owners.get(ip);
+    candidates ??= tokenIndex(nodes);
+    const found = (candidates.get(ip) ?? []).find((n) => of(n).includes(ip));
+    owners.set(ip, found);
+    return found;
+  };
+  return { owner, of };
+}
+
+/** Canonical address -> the hosts (in order) whose `ips` or `addrs` text shows it. */
+function tokenIndex(hosts: readonly Host[]): Map<string, string[]> {
+  const ix = new Map<string, string[]>();
+  for (const h of hosts) {
+    const seen = new Set<string>();
+    for (const t of [...(h.ips ?? []), ...addressTokens(h.probes?.addrs ?? '')]) {
+      const k = canon(t);
+      if (k === undefined || seen.has(k)) continue;
+      seen.add(k);
+      const list = ix.get(k);
+      if (list) list.push(h.name);
+      else ix.set(k, [h.name]);
+    }
+  }
+  return ix;
+}
+
 export function serviceIndexOf(net: Network): ServiceIndex {
   let ix = indexes.get(net);
   if (!ix) {
-    const addrs = new Map<string, string[]>();
     const podCidrs: string[] = [];
-    for (const ns of net.hosts.values()) {
-      if (ns.host.role !== 'node') continue;
-      podCidrs.push(...(ns.host.podCIDRs ?? []));
-      const list = [...(ns.host.ips ?? [])];
-      for (const i of ns.ifaces.values()) for (const a of i.addrs) if (a.scope === 'global') list.push(a.local.toString());
-      addrs.set(ns.host.name, list);
-    }
-    ix = buildServiceIndex(kubernetesOf(net.capture), addrs, podCidrs);
+    for (const h of net.capture.hosts) if (h.role === 'node') podCidrs.push(...(h.podCIDRs ?? []));
+    ix = buildServiceIndex(kubernetesOf(net.capture), lazyNodeAddresses(net), podCidrs);
     indexes.set(net, ix);
   }
   return ix;

@@ -5,6 +5,7 @@
 // each pod whose interfaces the capture does not show (attach.ts).
 import { computeAttachments, type Attachment, type NodeAttachments } from './attach';
 import { ZERO_MAC } from './lookup/fdb';
+import { Mac } from '../net/addr';
 import { fdbKey, forwards, segmentPrefixes, type Iface, type Namespaces, type Netns } from './netns';
 
 /** The far end of a device's wire; `via` says how a pod the capture holds no interfaces for was placed there. */
@@ -33,6 +34,9 @@ export class Topology {
   private readonly segmentCache = new Map<Iface, Endpoint[]>();
   private readonly vxlanCache = new Map<Iface, Endpoint[]>();
   private readonly attachCache = new Map<Netns, NodeAttachments>();
+  /** MAC -> the hosts (not pods; capture indexes, in order) whose `links` text shows it. */
+  private macIndex: Map<string, number[]> | undefined;
+  private readonly segmentToCache = new Map<Iface, Map<string, Wire[]>>();
 
   constructor(private readonly net: Namespaces) {
     for (const l of net.capture.links ?? []) {
@@ -78,9 +82,24 @@ export class Topology {
     return w;
   }
 
+  /**
+   * Whether `dev`'s wire is an implicit segment (the hosts whose NICs share its subnet), decided
+   * without listing them: the same conditions as wires() takes that branch on.
+   */
+  isSegment(ns: Netns, dev: Iface): boolean {
+    const known = this.wireCache.get(dev);
+    if (known) return known.length > 0 && known[0]!.how === 'segment';
+    if ((this.cables.get(`${ns.host.name}|${dev.name}`) ?? []).length) return false;
+    if (dev.type === 'veth' && (this.vethPeers(ns, dev).length > 0 || ns.host.role === 'pod')) return false;
+    if (dev.type !== 'device' && dev.type !== 'veth') return false;
+    return segmentPrefixes(dev).length > 0 && (this.net.capture.links ?? []).length === 0;
+  }
+
   /** The far ends of `dev`'s wire whose MAC is `mac` (on a segment of hundreds of hosts, a map lookup). */
   wiresTo(ns: Netns, dev: Iface, mac: string): Wire[] {
     let byMac = this.byMacCache.get(dev);
+    // A segment: only the hosts that show this MAC are built, not every host on the subnet.
+    if (!byMac && !this.wireCache.has(dev) && this.isSegment(ns, dev)) return this.segmentWiresTo(ns, dev, mac);
     if (!byMac) {
       byMac = new Map();
       for (const w of this.wires(ns, dev)) {
@@ -122,11 +141,67 @@ export class Topology {
     return p;
   }
 
+  /**
+   * wires(ns, dev) of a segment, filtered to the NICs whose MAC is `mac`, in the same order; built
+   * from the hosts whose `links` text shows that MAC (macIndex), not from every host on the subnet.
+   */
+  private segmentWiresTo(ns: Netns, dev: Iface, mac: string): Wire[] {
+    let perMac = this.segmentToCache.get(dev);
+    if (!perMac) {
+      perMac = new Map();
+      this.segmentToCache.set(dev, perMac);
+    }
+    const known = perMac.get(mac);
+    if (known) return known;
+    const hosts = (this.macIndex ??= this.indexMacs()).get(mac) ?? [];
+    const res: Wire[] = [];
+    const seen = new Set<Iface>();
+    for (const p of segmentPrefixes(dev)) {
+      const k = p.toString();
+      for (const i of hosts) {
+        const m = this.net.hosts.get(this.net.capture.hosts[i]!.name);
+        if (!m || m === ns) continue;
+        for (const iface of m.ifaces.values()) {
+          if (iface.type !== 'device' && iface.type !== 'veth') continue;
+          if (seen.has(iface) || iface.mac?.toString() !== mac) continue;
+          if (!segmentPrefixes(iface).some((q) => q.toString() === k)) continue;
+          seen.add(iface);
+          res.push({ ns: m, iface, how: 'segment', inferred: true });
+        }
+      }
+    }
+    perMac.set(mac, res);
+    return res;
+  }
+
+  /** Every MAC-looking token of each non-pod host's `links` text: a superset of its interfaces' MACs. */
+  private indexMacs(): Map<string, number[]> {
+    const ix = new Map<string, number[]>();
+    this.net.capture.hosts.forEach((h, i) => {
+      if (h.role === 'pod') return;
+      const seen = new Set<string>();
+      for (const t of (h.probes?.links ?? '').match(/[0-9a-fA-F]{1,2}(?:[:-][0-9a-fA-F]{1,2}){5}/g) ?? []) {
+        const m = Mac.parse(t);
+        if (!m.ok) continue;
+        const k = m.value.toString();
+        if (seen.has(k)) continue;
+        seen.add(k);
+        const list = ix.get(k);
+        if (list) list.push(i);
+        else ix.set(k, [i]);
+      }
+    });
+    return ix;
+  }
+
   private get subnets(): Map<string, Endpoint[]> {
     if (this.subnetIndex) return this.subnetIndex;
     const ix = new Map<string, Endpoint[]>();
-    for (const ns of this.net.hosts.values()) {
-      if (ns.host.role === 'pod') continue;
+    for (const h of this.net.capture.hosts) {
+      // Pods are never on a node's segment: skip them before building their namespaces.
+      if (h.role === 'pod') continue;
+      const ns = this.net.hosts.get(h.name);
+      if (!ns) continue;
       for (const iface of ns.ifaces.values()) {
         if (iface.type !== 'device' && iface.type !== 'veth') continue;
         for (const p of segmentPrefixes(iface)) {

@@ -36,21 +36,26 @@ export const devQueueXmit: Stage<'dev_queue_xmit'> = (w, _here, { ns, dev, frame
 
 /** A veth or NIC sends the frame on its wire: the far end that takes it, or each candidate port. */
 export const wireXmit: Stage<'wire_xmit'> = (w, here, { ns, dev, frame }) => {
-  const ends = w.net.topology.wires(ns, dev);
-  if (ends.length === 0 || ends[0]!.how === 'segment') {
+  const topo = w.net.topology;
+  // An implicit segment: the frame reaches the NIC that owns the destination MAC. Found by MAC
+  // first, so that a segment of hundreds of nodes is listed only when no NIC has it.
+  const segment = topo.isSegment(ns, dev);
+  let targets = segment && frame.dstMac !== undefined ? topo.wiresTo(ns, dev, frame.dstMac.toString()) : [];
+  if (targets.length === 0) {
+    const ends = topo.wires(ns, dev);
+    if (ends.length === 0 || ends[0]!.how === 'segment') {
+      w.wantOwnersOf(frame.nexthop);
+      w.wantOwnersOf(frame.pkt.dst);
+    }
+    if (ends.length === 0) return drop('insufficient-data', { type: 'unwired', ns: ns.name, dev: dev.name, veth: dev.type === 'veth' }, dev.name, [linkEv(ns, dev)]);
+    targets = ends;
+    if (ends[0]!.how === 'segment') {
+      targets = ends.filter((e) => e.iface.addrs.some((a) => a.local.equals(frame.pkt.dst)));
+      if (targets.length === 0) return drop('insufficient-data', { type: 'segment-no-owner', ns: ns.name, dev: dev.name, ...(frame.dstMac ? { mac: frame.dstMac.toString() } : {}) }, dev.name);
+    }
+  } else {
     w.wantOwnersOf(frame.nexthop);
     w.wantOwnersOf(frame.pkt.dst);
-  }
-  if (ends.length === 0) return drop('insufficient-data', { type: 'unwired', ns: ns.name, dev: dev.name, veth: dev.type === 'veth' }, dev.name, [linkEv(ns, dev)]);
-  let targets = ends;
-  if (ends[0]!.how === 'segment') {
-    // An implicit segment: the frame reaches the NIC that owns the destination MAC.
-    targets = frame.dstMac !== undefined ? w.net.topology.wiresTo(ns, dev, frame.dstMac.toString()) : [];
-    if (targets.length === 0) {
-      const owner = ends.filter((e) => e.iface.addrs.some((a) => a.local.equals(frame.pkt.dst)));
-      targets = owner.length ? owner : [];
-    }
-    if (targets.length === 0) return drop('insufficient-data', { type: 'segment-no-owner', ns: ns.name, dev: dev.name, ...(frame.dstMac ? { mac: frame.dstMac.toString() } : {}) }, dev.name);
   }
   if (targets.length > 1 && targets[0]!.how === 'veth') {
     // Only elimination narrows which port leads to a pod the capture holds no interfaces for: every

@@ -279,11 +279,12 @@ export const ipLocalDeliver: Stage<'ip_local_deliver'> = (w, here, { ns, pkt, ii
     return next({ stage: 'netif_receive_skb', ns, dev: vx, frame: pkt.inner }, { steps: [decap] });
   }
   const t = w.target;
-  const owners = w.net.owners.get(pkt.dst.toString()) ?? [];
   // After a DNAT the path's target is the endpoint the rules chose.
   const endpoint = here.endpoint ? Addr.parse(here.endpoint.ip) : undefined;
   const toEndpoint = endpoint?.ok === true && pkt.dst.equals(endpoint.value);
-  const isTarget = toEndpoint || (pkt.dst.equals(t.dst) && (t.host === null || t.host === ns.name || owners.every((o) => o.ns.name !== t.host)));
+  // The target's address reached on another host is the target, unless the target host owns it too.
+  const targetOwns = (host: string) => [...(w.net.hosts.get(host)?.ifaces.values() ?? [])].some((i) => i.addrs.some((a) => a.local.equals(pkt.dst)));
+  const isTarget = toEndpoint || (pkt.dst.equals(t.dst) && (t.host === null || t.host === ns.name || !targetOwns(t.host)));
   if (isTarget) {
     const a = [...ns.ifaces.values()].flatMap((i) => i.addrs.map((rec) => ({ i, rec }))).find((x) => x.rec.local.equals(pkt.dst));
     // An address inferred for a pod read from /proc has no line of its own (line 0).
