@@ -4,6 +4,7 @@
 // its magic bytes, whatever its name) is gunzipped as it streams and its bytes are kept in memory:
 // a gzip stream cannot be read from the middle.
 import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
 import { CaptureScanner, CaptureSourceError, type ByteSource } from '../capture/lazy';
 import type { LoadResult } from '../capture/document';
@@ -15,6 +16,8 @@ export interface OpenedCapture {
   /** Bytes of JSON read (after gunzip). */
   bytes: number;
   gzip: boolean;
+  /** sha256 of the file's bytes as stored (hex, 32 digits), when asked for. */
+  digest?: string;
   /** Releases the file: probe text not read by then can no longer be read. */
   close(): void;
 }
@@ -93,8 +96,10 @@ const isGzip = (b: Uint8Array, n: number) => n >= 2 && b[0] === 0x1f && b[1] ===
  * Opens a capture file (plain or gzip-compressed JSON). Errors reading the file throw as Node's
  * (ENOENT, EISDIR, EACCES...); a file that is not a capture is `loaded.ok === false`.
  */
-export async function openCaptureFile(path: string): Promise<OpenedCapture> {
+export async function openCaptureFile(path: string, opts: { digest?: boolean } = {}): Promise<OpenedCapture> {
   const fd = openSync(path, 'r');
+  const hash = opts.digest ? createHash('sha256') : undefined;
+  const digest = () => (hash ? { digest: hash.digest('hex').slice(0, 32) } : {});
   let keep = false;
   try {
     const stat = fstatSync(fd);
@@ -102,17 +107,19 @@ export async function openCaptureFile(path: string): Promise<OpenedCapture> {
     const buf = Buffer.allocUnsafe(CHUNK);
     const first = readSync(fd, buf, 0, CHUNK, 0);
     if (isGzip(buf, first)) {
-      const chunks = await gunzipFile(fd, buf, first);
+      const chunks = await gunzipFile(fd, buf, first, hash);
       const scanner = new CaptureScanner();
       for (const c of chunks) scanner.push(c);
       const loaded = scanner.finish(new ChunkSource(chunks));
-      return { loaded, bytes: scanner.size, gzip: true, close: () => undefined };
+      return { loaded, bytes: scanner.size, gzip: true, ...digest(), close: () => undefined };
     }
     const scanner = new CaptureScanner();
     let pos = 0;
     let n = first;
     while (n > 0) {
-      scanner.push(buf.subarray(0, n));
+      const chunk = buf.subarray(0, n);
+      hash?.update(chunk);
+      scanner.push(chunk);
       pos += n;
       n = readSync(fd, buf, 0, CHUNK, pos);
     }
@@ -120,7 +127,7 @@ export async function openCaptureFile(path: string): Promise<OpenedCapture> {
     const loaded = scanner.finish(source);
     keep = loaded.ok;
     if (!keep) source.close();
-    return { loaded, bytes: scanner.size, gzip: false, close: () => source.close() };
+    return { loaded, bytes: scanner.size, gzip: false, ...digest(), close: () => source.close() };
   } finally {
     if (!keep) {
       try {
@@ -133,7 +140,7 @@ export async function openCaptureFile(path: string): Promise<OpenedCapture> {
 }
 
 /** The whole file gunzipped, as the chunks zlib gives. */
-async function gunzipFile(fd: number, buf: Buffer, first: number): Promise<Buffer[]> {
+async function gunzipFile(fd: number, buf: Buffer, first: number, hash?: Hash): Promise<Buffer[]> {
   const gunzip = createGunzip();
   const chunks: Buffer[] = [];
   gunzip.on('data', (c: Buffer) => chunks.push(c));
@@ -144,6 +151,7 @@ async function gunzipFile(fd: number, buf: Buffer, first: number): Promise<Buffe
   let pos = 0;
   let n = first;
   while (n > 0) {
+    hash?.update(buf.subarray(0, n));
     // zlib keeps a reference to what it is given until it has read it: give it its own copy.
     const more = gunzip.write(Buffer.from(buf.subarray(0, n)));
     pos += n;

@@ -4,6 +4,7 @@
 // capture does not change what an older trace's evidence opens. After a window reload only the
 // file is known: it is read again and used only if its digest is still the same.
 import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import * as vscode from 'vscode';
 import type { CaptureRef, EvidenceRef } from '../shared/protocol';
 import { lineAndCharacter, probeLineRange } from './model/captureRange';
@@ -13,18 +14,24 @@ export const CAPTURE_SCHEME = 'netpath-capture';
 /** How many capture texts are held (most recently used first kept); older traces fall back to their file. */
 const KEEP = 8;
 
-export function digestOf(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+/** sha256 (32 hex digits) of a text collected from a cluster, or of a file's bytes as stored. */
+export function digestOf(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex').slice(0, 32);
 }
 
 export class CaptureDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly texts = new Map<string, string>();
 
-  /** Holds `text` (what a trace is computed from now) and returns the reference the trace keeps. */
-  remember(text: string, name: string, file?: vscode.Uri): CaptureRef {
-    const digest = digestOf(text);
-    this.hold(digest, text);
-    return { digest, name: safeName(name), ...(file ? { file: file.toString() } : {}) };
+  /**
+   * The reference a trace keeps: of a capture collected from a cluster, whose text is held here (it
+   * cannot be read again); or of a file, by the digest of its bytes, read again when its evidence is
+   * shown (a file of hundreds of MiB is not kept in memory for every trace).
+   */
+  remember(from: { text: string } | { file: vscode.Uri; digest: string }, name: string): CaptureRef {
+    if ('file' in from) return { digest: from.digest, name: safeName(name), file: from.file.toString() };
+    const digest = digestOf(from.text);
+    this.hold(digest, from.text);
+    return { digest, name: safeName(name) };
   }
 
   private hold(digest: string, text: string): void {
@@ -47,13 +54,15 @@ export class CaptureDocuments implements vscode.TextDocumentContentProvider, vsc
     if (held !== undefined) return { ok: true, text: held };
     if (ref.file === undefined) return { ok: false, reason: `the capture this trace was computed from (${ref.name}) was collected from a cluster and is no longer held (a window reload forgets it). Trace again to see the evidence.` };
     const uri = vscode.Uri.parse(ref.file);
-    let text: string;
+    let bytes: Uint8Array;
     try {
-      text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+      bytes = await vscode.workspace.fs.readFile(uri);
     } catch (e) {
       return { ok: false, reason: `the capture this trace was computed from, ${uri.fsPath}, cannot be read any more (${e instanceof Error ? e.message : String(e)}).` };
     }
-    if (digestOf(text) !== ref.digest) return { ok: false, reason: `${uri.fsPath} has changed since this trace was computed from it, so its line numbers may not match. Trace again to see the evidence.` };
+    if (digestOf(bytes) !== ref.digest) return { ok: false, reason: `${uri.fsPath} has changed since this trace was computed from it, so its line numbers may not match. Trace again to see the evidence.` };
+    // A gzip-compressed capture is shown as the JSON it holds.
+    const text = new TextDecoder().decode(bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes);
     this.hold(ref.digest, text);
     return { ok: true, text };
   }

@@ -129,8 +129,8 @@ export function activate(context: vscode.ExtensionContext): void {
       const c = source.captureText();
       if (!c) return undefined;
       const k = source.kind;
-      const name = c.file ? (c.file.path.split('/').pop() ?? 'capture.json') : k.kind === 'cluster' ? `capture-${k.context}.json` : 'capture.json';
-      return captures.remember(c.text, name, c.file);
+      const name = 'file' in c ? (c.file.path.split('/').pop() ?? 'capture.json') : k.kind === 'cluster' ? `capture-${k.context}.json` : 'capture.json';
+      return captures.remember(c, name);
     },
   };
 

@@ -2,11 +2,13 @@
 // collector. Views and commands ask it; it caches, and tells them when its data changed.
 import * as vscode from 'vscode';
 import { parseCapture, serializeCapture, type Capture } from '../capture/document';
+import { CaptureSourceError } from '../capture/lazy';
+import { openCaptureFile } from '../node/captureFile';
+import { digestOf } from './captureDocuments';
 import { buildNetwork, simulate, type Network, type TraceOutcome, type TraceRequest } from '../engine';
 import type { ClusterApi } from '../kube/api';
 import { ClusterCollector, type ApiNote, type HostReport } from '../kube/collector';
 import type { NetpathConfig } from './config';
-import { textIdentity } from './model/history';
 
 export type SourceKind = { kind: 'none' } | { kind: 'file'; uri: vscode.Uri } | { kind: 'cluster'; context: string };
 
@@ -22,8 +24,12 @@ export class DataSource implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   private current: SourceKind = { kind: 'none' };
   private capture: Capture | undefined;
-  /** The file's own text, when the capture was read from a file (evidence is found in it as written). */
-  private fileText: string | undefined;
+  /**
+   * When the capture was read from a file: the digest of its bytes (evidence is found in the file as
+   * written, read again when asked for), and how to let the file go (its probe text is read from it
+   * as traces need it).
+   */
+  private file: { digest: string; close(): void } | undefined;
   private network: Network | undefined;
   private collector: ClusterCollector | undefined;
   /**
@@ -66,14 +72,28 @@ export class DataSource implements vscode.Disposable {
     return { capture: this.capture, network: this.network };
   }
 
+  /**
+   * Opens a capture file (JSON, or gzip-compressed JSON). A local file is streamed and its probe text
+   * left on disk until a trace reads it (node/captureFile.ts): a 500-node capture is hundreds of MiB.
+   */
   async openFile(uri: vscode.Uri): Promise<{ ok: true; warnings: string[] } | { ok: false; errors: string[] }> {
-    const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
-    const loaded = parseCapture(text);
-    if (!loaded.ok) return { ok: false, errors: loaded.errors.map((e) => `${e.path}: ${e.message}`) };
+    let opened: { loaded: ReturnType<typeof parseCapture>; digest: string; close(): void };
+    if (uri.scheme === 'file') {
+      const o = await openCaptureFile(uri.fsPath, { digest: true });
+      opened = { loaded: o.loaded, digest: o.digest!, close: o.close };
+    } else {
+      const bytes = await vscode.workspace.fs.readFile(uri);
+      opened = { loaded: parseCapture(new TextDecoder().decode(bytes)), digest: digestOf(bytes), close: () => undefined };
+    }
+    const loaded = opened.loaded;
+    if (!loaded.ok) {
+      opened.close();
+      return { ok: false, errors: loaded.errors.map((e) => `${e.path}: ${e.message}`) };
+    }
     this.collector = undefined;
     this.current = { kind: 'file', uri };
-    this.captureId = `file:${textIdentity(text)}`;
-    this.setCapture(loaded.capture, text);
+    this.captureId = `file:${opened.digest}`;
+    this.setCapture(loaded.capture, { digest: opened.digest, close: opened.close });
     return { ok: true, warnings: loaded.warnings.map((w) => `${w.path}: ${w.message}`) };
   }
 
@@ -96,9 +116,11 @@ export class DataSource implements vscode.Disposable {
     this.config = c;
   }
 
-  private setCapture(c: Capture, fileText?: string): void {
+  private setCapture(c: Capture, file?: { digest: string; close(): void }): void {
+    // Traces computed from the old capture keep their results; only its unread probe text goes.
+    if (this.file !== file) this.file?.close();
     this.capture = c;
-    this.fileText = fileText;
+    this.file = file;
     this.network = undefined;
     this.changed.fire();
   }
@@ -119,7 +141,13 @@ export class DataSource implements vscode.Disposable {
     }
     const snap = this.snapshot();
     if (!snap) return { outcome: { ok: false, error: 'No network data yet: open a capture (netpath: Open Network Capture...) or select a cluster context.' }, reports: [], notes: [] };
-    return { outcome: simulate(snap.network, req), reports: [], notes: [] };
+    try {
+      return { outcome: simulate(snap.network, req), reports: [], notes: [] };
+    } catch (e) {
+      // The file's probe text is read as the trace needs it: a file changed on disk is said so.
+      if (e instanceof CaptureSourceError) return { outcome: { ok: false, error: `${e.message} (netpath: Open Network Capture...)` }, reports: [], notes: [] };
+      throw e;
+    }
   }
 
   /** Forgets cached tables and reloads. */
@@ -134,12 +162,12 @@ export class DataSource implements vscode.Disposable {
   }
 
   /**
-   * The capture's text as it stands: a file's own text (with its file), or a live cluster's capture
-   * as collected so far, serialized. What a trace computed now was computed from.
+   * What a trace computed now is computed from: a file (by the digest of its bytes; its text is read
+   * again when evidence is shown), or a live cluster's capture as collected so far, serialized.
    */
-  captureText(): { text: string; file?: vscode.Uri } | undefined {
+  captureText(): { file: vscode.Uri; digest: string } | { text: string } | undefined {
     if (!this.capture) return undefined;
-    if (this.fileText !== undefined && this.current.kind === 'file') return { text: this.fileText, file: this.current.uri };
+    if (this.file && this.current.kind === 'file') return { file: this.current.uri, digest: this.file.digest };
     return { text: serializeCapture(this.capture) };
   }
 
@@ -148,6 +176,7 @@ export class DataSource implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.file?.close();
     void this.collector?.dispose();
     this.changed.dispose();
   }

@@ -116,12 +116,3 @@ export function packetText(f: Flow): string {
   return `${f.proto.toUpperCase()}${f.dport !== undefined ? ` port ${f.dport}` : ''}, ${f.size} bytes`;
 }
 
-/** A short, stable identity of a capture's text (FNV-1a, 32 bits, as hex) with its length. */
-export function textIdentity(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return `${h.toString(16).padStart(8, '0')}-${text.length}`;
-}
