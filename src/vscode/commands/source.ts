@@ -30,7 +30,7 @@ export async function openCaptureFile(ctx: Ctx, uri: vscode.Uri, opts: { overvie
 }
 
 export async function openCapture(ctx: Ctx): Promise<boolean> {
-  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'netpath capture': ['json'] }, title: 'Open Network Capture' });
+  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'netpath capture': ['json', 'gz'] }, title: 'Open Network Capture' });
   return picked?.[0] ? openCaptureFile(ctx, picked[0]) : false;
 }
 
