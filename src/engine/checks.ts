@@ -106,9 +106,9 @@ function readNodeIntents(net: Network): NodeIntent[] {
   const objects = new Map<string, KubeNode>(kube.nodes.map((n) => [n.metadata.name, n]));
   const names = new Set<string>([...net.capture.hosts.filter((h) => h.role === 'node').map((h) => h.name), ...objects.keys()]);
   const out: NodeIntent[] = [];
+  const hostOf = new Map(net.capture.hosts.filter((h) => h.role === 'node').map((h) => [h.name, h]));
   for (const name of names) {
-    const ns = net.hosts.get(name);
-    const host = ns?.host.role === 'node' ? ns.host : undefined;
+    const host = hostOf.get(name);
     const obj = objects.get(name);
     const ann = obj?.metadata.annotations ?? {};
     const internal = obj?.status.addresses.filter((a) => a.type === 'InternalIP').map((a) => a.address) ?? [];
@@ -117,31 +117,60 @@ function readNodeIntents(net: Network): NodeIntent[] {
       .map((c) => Prefix.parse(c))
       .flatMap((r) => (r.ok ? [r.value.masked()] : []));
     const uniq = new Map(cidrs.map((p) => [p.toString(), p]));
-    const ifaces = ns && host ? [...ns.ifaces.values()] : [];
-    const flannelDev = ifaces.find((i) => i.type === 'vxlan' && /^flannel\.\d+$/.test(i.name));
-    const calicoDev = ifaces.find((i) => i.type === 'vxlan' && i.name === 'vxlan.calico');
     const backendAnn = ann[`${FLANNEL}backend-type`];
-    let backend: Backend = 'unknown';
-    if (flannelDev || backendAnn === 'vxlan') backend = 'flannel-vxlan';
-    else if (backendAnn === 'host-gw') backend = 'flannel-host-gw';
-    else if (ifaces.some((i) => i.name === 'vxlan.calico' || i.name === 'tunl0' || i.name.startsWith('cali'))) backend = 'calico';
-    // Calico gives pods addresses from IPAM blocks, not the podCIDR; it blackholes each block affine to the node.
-    const blocks = backend === 'calico' && ns ? ns.fib[4].tableRoutes('main').filter((r) => r.rec.type === 'blackhole' && (r.rec.protocol === 'bird' || r.rec.protocol === '80')).map((r) => r.rec.dst.masked()) : [];
-    const n: NodeIntent = { name, ns: host ? ns : undefined, ips, podCIDRs: blocks.length ? blocks : [...uniq.values()], podNet: blocks.length ? 'IPAM block' : 'podCIDR', backend };
-    const vtepDev = flannelDev ?? calicoDev;
-    if (vtepDev) {
-      n.vtepDev = vtepDev;
-      const a = vtepDev.addrs.find((x) => x.family === 4)?.local.toString();
-      if (a) n.vtepAddr = a;
-    }
     const data = parseBackendData(ann[`${FLANNEL}backend-data`]);
-    if (data?.mac) n.vtepMac = { mac: data.mac, from: 'annotation', where: `${sourceOf(obj!) ?? `node ${name}`} annotation ${FLANNEL}backend-data` };
-    else if (vtepDev?.mac) n.vtepMac = { mac: vtepDev.mac.toString(), from: 'device', where: `${vtepDev.name} on ${name}` };
-    const pub = ann[`${FLANNEL}public-ip`] ?? vtepDev?.link?.vxlan?.local?.toString() ?? ips.find((ip) => !ip.includes(':'));
-    if (pub !== undefined) n.publicIp = pub;
-    out.push(n);
+    // What needs the node's interfaces (or, for Calico, its routes) is worked out when first asked
+    // for: the intents of 500 nodes are read for every diagnosis, the devices of a few.
+    const ns = once(() => (host ? net.hosts.get(name) : undefined));
+    const ifaces = once(() => [...(ns()?.ifaces.values() ?? [])]);
+    const vtepDev = once(() => ifaces().find((i) => i.type === 'vxlan' && /^flannel\.\d+$/.test(i.name)) ?? ifaces().find((i) => i.type === 'vxlan' && i.name === 'vxlan.calico'));
+    const backend = once((): Backend => {
+      if (backendAnn === 'vxlan') return 'flannel-vxlan';
+      const fl = ifaces().some((i) => i.type === 'vxlan' && /^flannel\.\d+$/.test(i.name));
+      if (fl) return 'flannel-vxlan';
+      if (backendAnn === 'host-gw') return 'flannel-host-gw';
+      if (ifaces().some((i) => i.name === 'vxlan.calico' || i.name === 'tunl0' || i.name.startsWith('cali'))) return 'calico';
+      return 'unknown';
+    });
+    // Calico gives pods addresses from IPAM blocks, not the podCIDR; it blackholes each block affine to the node.
+    const blocks = once(() => {
+      const n = backend() === 'calico' ? ns() : undefined;
+      return n ? n.fib[4].tableRoutes('main').filter((r) => r.rec.type === 'blackhole' && (r.rec.protocol === 'bird' || r.rec.protocol === '80')).map((r) => r.rec.dst.masked()) : [];
+    });
+    const intent = { name, ips } as NodeIntent;
+    Object.defineProperties(intent, {
+      ns: { enumerable: true, get: ns },
+      backend: { enumerable: true, get: backend },
+      podCIDRs: { enumerable: true, get: () => (blocks().length ? blocks() : [...uniq.values()]) },
+      podNet: { enumerable: true, get: () => (blocks().length ? 'IPAM block' : 'podCIDR') },
+      vtepDev: { enumerable: true, get: vtepDev },
+      vtepAddr: { enumerable: true, get: () => vtepDev()?.addrs.find((x) => x.family === 4)?.local.toString() },
+      vtepMac: {
+        enumerable: true,
+        get: once(() => {
+          if (data?.mac) return { mac: data.mac, from: 'annotation', where: `${sourceOf(obj!) ?? `node ${name}`} annotation ${FLANNEL}backend-data` };
+          const d = vtepDev();
+          return d?.mac ? { mac: d.mac.toString(), from: 'device', where: `${d.name} on ${name}` } : undefined;
+        }),
+      },
+      publicIp: { enumerable: true, get: once(() => ann[`${FLANNEL}public-ip`] ?? vtepDev()?.link?.vxlan?.local?.toString() ?? ips.find((ip) => !ip.includes(':'))) },
+    });
+    out.push(intent);
   }
   return out;
+}
+
+/** `f`, computed on the first call and then kept. */
+function once<T>(f: () => T): () => T {
+  let done = false;
+  let v: T;
+  return () => {
+    if (!done) {
+      v = f();
+      done = true;
+    }
+    return v;
+  };
 }
 
 function parseBackendData(raw: string | undefined): { mac?: string } | undefined {
@@ -402,7 +431,13 @@ function routeChecks(n: NodeIntent, peers: NodeIntent[]): Discrepancy[] {
 }
 
 /** The gateway a node's route to a peer's pod network names: the peer VTEP's address (flannel: the podCIDR's first). */
+/**
+ * The gateway a node's route and neighbour entry for a peer's pod network use: flanneld writes the
+ * lease subnet's own address (the podCIDR's first), whatever the peer's flannel.1 holds; Calico
+ * the peer's vxlan.calico address.
+ */
 function vtepGateway(peer: NodeIntent, p: Prefix): string {
+  if (peer.backend.startsWith('flannel')) return p.addr.toString();
   return peer.vtepAddr ?? p.addr.toString();
 }
 

@@ -235,10 +235,14 @@ function explainDrop(net: Network, nodes: NodeIntent[], result: TraceResult, p: 
       const mtu = det.type === 'port-too-big' ? det.limit : det.mtu;
       const dev = det.type === 'port-too-big' ? det.port : det.dev;
       const size = det.size;
-      const n = nodes.find((x) => x.vtepDev && x.vtepDev.mtu === mtu) ?? nodes.find((x) => x.vtepDev);
+      // The VTEP whose MTU this is: on the path's nodes first (built already), then anywhere.
+      const onPath = new Set(p.hops.flatMap((h) => [h.host, net.hosts.get(h.host)?.host.node ?? h.host]));
+      const near = nodes.filter((x) => onPath.has(x.name));
+      const n = near.find((x) => x.vtepDev && x.vtepDev.mtu === mtu) ?? nodes.find((x) => x.vtepDev && x.vtepDev.mtu === mtu) ?? near.find((x) => x.vtepDev) ?? nodes.find((x) => x.vtepDev);
       const vx = n?.vtepDev;
       const under = vx && n?.ns ? [...n.ns.ifaces.values()].find((i) => i.addrs.some((a) => a.local.toString() === n.publicIp)) : undefined;
-      const why = vx && vx.mtu === mtu && under ? `${mtu} = ${under.mtu} − ${VXLAN4_OVERHEAD} bytes of VXLAN overhead (outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet 14): flannel gives pods the MTU that still fits ${under.name} once encapsulated` : `${dev} on ${host} carries at most ${mtu} bytes`;
+      // The sum is said only when it holds: a lowered underlay (1400 under a 1450 VTEP) is the checks' mtu-mismatch.
+      const why = vx && vx.mtu === mtu && under && under.mtu - VXLAN4_OVERHEAD === mtu ? `${mtu} = ${under.mtu} − ${VXLAN4_OVERHEAD} bytes of VXLAN overhead (outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet 14): flannel gives pods the MTU that still fits ${under.name} once encapsulated` : `${dev} on ${host} carries at most ${mtu} bytes`;
       const pass = smallestMtu(p) ?? mtu;
       return {
         kind: 'mtu-exceeded',

@@ -5,8 +5,8 @@
 // each pod whose interfaces the capture does not show (attach.ts).
 import { computeAttachments, type Attachment, type NodeAttachments } from './attach';
 import { ZERO_MAC } from './lookup/fdb';
-import { Mac } from '../net/addr';
-import { fdbKey, forwards, segmentPrefixes, type Iface, type Namespaces, type Netns } from './netns';
+import { Addr, Mac } from '../net/addr';
+import { addressTokens, fdbKey, forwards, segmentPrefixes, type Iface, type Namespaces, type Netns } from './netns';
 
 /** The far end of a device's wire; `via` says how a pod the capture holds no interfaces for was placed there. */
 export interface Wire {
@@ -36,6 +36,8 @@ export class Topology {
   private readonly attachCache = new Map<Netns, NodeAttachments>();
   /** MAC -> the hosts (not pods; capture indexes, in order) whose `links` text shows it. */
   private macIndex: Map<string, number[]> | undefined;
+  /** Address -> the hosts (not pods; capture indexes, in order) whose `addrs` text shows it. */
+  private addrIndex: Map<string, number[]> | undefined;
   private readonly segmentToCache = new Map<Iface, Map<string, Wire[]>>();
 
   constructor(private readonly net: Namespaces) {
@@ -153,7 +155,45 @@ export class Topology {
     }
     const known = perMac.get(mac);
     if (known) return known;
-    const hosts = (this.macIndex ??= this.indexMacs()).get(mac) ?? [];
+    const res = this.segmentMembers(ns, dev, (this.macIndex ??= this.indexMacs()).get(mac) ?? [], (i) => i.mac?.toString() === mac);
+    perMac.set(mac, res);
+    return res;
+  }
+
+  /**
+   * The NICs on `dev`'s segment that own `addr` (wires(ns, dev) filtered so, in the same order),
+   * from the hosts whose `addrs` text shows it; [] for a device that is no segment.
+   */
+  segmentOwners(ns: Netns, dev: Iface, addr: Addr): Wire[] {
+    if (!this.isSegment(ns, dev)) return [];
+    const k = addr.toString();
+    return this.segmentMembers(ns, dev, (this.addrIndex ??= this.indexAddrs()).get(k) ?? [], (i) => i.addrs.some((a) => a.local.equals(addr)));
+  }
+
+  /** Whether anything else is on `dev`'s segment (wires(ns, dev) is not empty), building as few hosts as it can. */
+  hasSegmentMember(ns: Netns, dev: Iface): boolean {
+    const known = this.wireCache.get(dev);
+    if (known) return known.length > 0;
+    if (!this.isSegment(ns, dev)) return this.wires(ns, dev).length > 0;
+    const ix = (this.addrIndex ??= this.indexAddrs());
+    for (const p of segmentPrefixes(dev)) {
+      const hosts = new Set<number>();
+      for (const [a, list] of ix) {
+        const parsed = Addr.parse(a);
+        if (parsed.ok && parsed.value.family === p.family && p.contains(parsed.value)) for (const i of list) hosts.add(i);
+      }
+      const k = p.toString();
+      for (const i of [...hosts].sort((x, y) => x - y)) {
+        const m = this.net.hosts.get(this.net.capture.hosts[i]!.name);
+        if (!m || m === ns) continue;
+        for (const iface of m.ifaces.values()) if ((iface.type === 'device' || iface.type === 'veth') && segmentPrefixes(iface).some((q) => q.toString() === k)) return true;
+      }
+    }
+    return false;
+  }
+
+  /** Of the segment's NICs, those on `hosts` (capture indexes, in order) that `keep` says, in wires()' order. */
+  private segmentMembers(ns: Netns, dev: Iface, hosts: readonly number[], keep: (i: Iface) => boolean): Wire[] {
     const res: Wire[] = [];
     const seen = new Set<Iface>();
     for (const p of segmentPrefixes(dev)) {
@@ -163,15 +203,34 @@ export class Topology {
         if (!m || m === ns) continue;
         for (const iface of m.ifaces.values()) {
           if (iface.type !== 'device' && iface.type !== 'veth') continue;
-          if (seen.has(iface) || iface.mac?.toString() !== mac) continue;
+          if (seen.has(iface) || !keep(iface)) continue;
           if (!segmentPrefixes(iface).some((q) => q.toString() === k)) continue;
           seen.add(iface);
           res.push({ ns: m, iface, how: 'segment', inferred: true });
         }
       }
     }
-    perMac.set(mac, res);
     return res;
+  }
+
+  /** Every address-looking token of each non-pod host's `addrs` text: a superset of its NICs' addresses. */
+  private indexAddrs(): Map<string, number[]> {
+    const ix = new Map<string, number[]>();
+    this.net.capture.hosts.forEach((h, i) => {
+      if (h.role === 'pod') return;
+      const seen = new Set<string>();
+      for (const t of addressTokens(h.probes?.addrs ?? '')) {
+        const a = Addr.parse(t);
+        if (!a.ok) continue;
+        const k = a.value.toString();
+        if (seen.has(k)) continue;
+        seen.add(k);
+        const list = ix.get(k);
+        if (list) list.push(i);
+        else ix.set(k, [i]);
+      }
+    });
+    return ix;
   }
 
   /** Every MAC-looking token of each non-pod host's `links` text: a superset of its interfaces' MACs. */

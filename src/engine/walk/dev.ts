@@ -2,6 +2,7 @@
 // IPIP, WireGuard, loopback, dummy), or a veth / NIC puts it on its wire (topology.ts says what is at
 // the far end); netif_receive_skb takes a frame in on the far end: into a bridge, or up to IP.
 import { ifacePrefixes } from '../netns';
+import type { Wire } from '../topology';
 import type { StepDetail } from '../trace';
 import { hook } from './hooks';
 import type { Packet } from './packet';
@@ -40,22 +41,22 @@ export const wireXmit: Stage<'wire_xmit'> = (w, here, { ns, dev, frame }) => {
   // An implicit segment: the frame reaches the NIC that owns the destination MAC. Found by MAC
   // first, so that a segment of hundreds of nodes is listed only when no NIC has it.
   const segment = topo.isSegment(ns, dev);
-  let targets = segment && frame.dstMac !== undefined ? topo.wiresTo(ns, dev, frame.dstMac.toString()) : [];
-  if (targets.length === 0) {
-    const ends = topo.wires(ns, dev);
-    if (ends.length === 0 || ends[0]!.how === 'segment') {
-      w.wantOwnersOf(frame.nexthop);
-      w.wantOwnersOf(frame.pkt.dst);
-    }
-    if (ends.length === 0) return drop('insufficient-data', { type: 'unwired', ns: ns.name, dev: dev.name, veth: dev.type === 'veth' }, dev.name, [linkEv(ns, dev)]);
-    targets = ends;
-    if (ends[0]!.how === 'segment') {
-      targets = ends.filter((e) => e.iface.addrs.some((a) => a.local.equals(frame.pkt.dst)));
-      if (targets.length === 0) return drop('insufficient-data', { type: 'segment-no-owner', ns: ns.name, dev: dev.name, ...(frame.dstMac ? { mac: frame.dstMac.toString() } : {}) }, dev.name);
-    }
-  } else {
+  let targets: Wire[];
+  if (segment) {
     w.wantOwnersOf(frame.nexthop);
     w.wantOwnersOf(frame.pkt.dst);
+    targets = frame.dstMac !== undefined ? topo.wiresTo(ns, dev, frame.dstMac.toString()) : [];
+    // No NIC has the MAC: the one that owns the packet's destination takes it, if any.
+    if (targets.length === 0) targets = topo.segmentOwners(ns, dev, frame.pkt.dst);
+    if (targets.length === 0 && !topo.hasSegmentMember(ns, dev)) return drop('insufficient-data', { type: 'unwired', ns: ns.name, dev: dev.name, veth: dev.type === 'veth' }, dev.name, [linkEv(ns, dev)]);
+    if (targets.length === 0) return drop('insufficient-data', { type: 'segment-no-owner', ns: ns.name, dev: dev.name, ...(frame.dstMac ? { mac: frame.dstMac.toString() } : {}) }, dev.name);
+  } else {
+    targets = topo.wires(ns, dev);
+    if (targets.length === 0) {
+      w.wantOwnersOf(frame.nexthop);
+      w.wantOwnersOf(frame.pkt.dst);
+      return drop('insufficient-data', { type: 'unwired', ns: ns.name, dev: dev.name, veth: dev.type === 'veth' }, dev.name, [linkEv(ns, dev)]);
+    }
   }
   if (targets.length > 1 && targets[0]!.how === 'veth') {
     // Only elimination narrows which port leads to a pod the capture holds no interfaces for: every
