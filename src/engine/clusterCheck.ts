@@ -9,6 +9,7 @@
 // `done` of `total` and stop when the user cancels. Pure and deterministic, like simulate().
 import { kubernetesOf, type Host } from '../capture/document';
 import { nodeIntents, checksFor, type Discrepancy } from './checks';
+import { diagnose } from './diagnose';
 import type { Network } from './network';
 import { listServices, portEndpoints, serviceIndexOf } from './services';
 import type { ServiceFinding } from './serviceFindings';
@@ -248,26 +249,27 @@ export function createClusterCheck(net: Network, opts: ClusterCheckOptions, simu
       return;
     }
     const r = o.result;
-    const withEndpoint = r.paths.filter((p) => p.endpoint && p.probability !== 0 && !p.floodCopy);
+    // Flood copies count here: an endpoint reached by no copy at all is not reached.
+    const withEndpoint = r.paths.filter((p) => p.endpoint && p.probability !== 0);
     if (withEndpoint.length === 0) {
       // No path reached a DNAT to any endpoint: the Service as a whole failed (or, delivered, went nowhere it should).
       const missing = [...job.endpoints.keys()].join(', ');
       if (r.verdict !== 'delivered') record({ ...pair, verdict: r.verdict, dropAt: r.dropAt, reason: r.reason }, r.diagnosis ?? []);
-      else record({ ...pair, verdict: 'wrong-destination', dropAt: null, reason: `delivered, but to no endpoint of the Service: no rule on the way translated it to ${missing}` }, r.diagnosis ?? []);
+      else record({ ...pair, verdict: 'not-translated', dropAt: null, reason: `delivered, but to no endpoint of the Service: no rule on the way translated it to ${missing}` }, []);
       return;
     }
     for (const [ep, node] of job.endpoints) {
-      const paths = withEndpoint.filter((p) => endpointKey(p) === ep || p.endpoint!.ip === ep.slice(0, ep.lastIndexOf(':')));
-      const bad = paths.find((p) => p.verdict !== 'delivered');
+      const ip = ep.slice(0, ep.lastIndexOf(':'));
+      const paths = withEndpoint.filter((p) => endpointKey(p) === ep || p.endpoint!.ip === ip);
       const epPair: CheckPair = { ...pair, endpoint: ep, ...(node !== undefined ? { toNode: node } : {}) };
       if (paths.length === 0) {
-        const ip = ep.slice(0, ep.lastIndexOf(':'));
         const finding = r.findings?.find((x) => x.kind === 'endpoint-missing' && x.endpoint?.ip === ip);
         record({ ...epPair, verdict: 'not-translated', dropAt: null, reason: `no path was translated to ${ep}: the rules the packet met do not send this Service's connections to it` }, [], finding);
         continue;
       }
-      if (!bad) continue;
-      record({ ...epPair, verdict: bad.verdict, dropAt: bad.dropAt, reason: bad.reason }, diagnosisFor(r, bad));
+      if (paths.some((p) => p.verdict === 'delivered')) continue;
+      const bad = paths.find((p) => !p.floodCopy) ?? paths[0]!;
+      record({ ...epPair, verdict: bad.verdict, dropAt: bad.dropAt, reason: bad.reason }, endpointDiagnosis(net, r, paths, bad, ip));
     }
   };
 
@@ -341,12 +343,18 @@ export function causeKey(d: Diagnosis): string {
 
 const endpointKey = (p: TracePath) => (p.endpoint ? (p.endpoint.port !== undefined ? `${p.endpoint.ip}:${p.endpoint.port}` : p.endpoint.ip) : '');
 
-/** The diagnoses that concern one failed path of a Service trace: those on hosts it visits (or the API's), else all. */
-function diagnosisFor(r: TraceResult, p: TracePath): Diagnosis[] {
-  const all = r.diagnosis ?? [];
-  const hosts = new Set(p.hops.map((h) => h.host));
-  const mine = all.filter((d) => hosts.has(d.host) || d.host === 'kubernetes');
-  return mine.length ? mine : all;
+/**
+ * The causes for one endpoint no path delivered to. The trace's own diagnosis when it failed there;
+ * else (the trace counts as delivered when another endpoint is, and a flood copy's end as no failure)
+ * the diagnosis of the trace restricted to that endpoint's paths, copies included: none reached it.
+ */
+function endpointDiagnosis(net: Network, r: TraceResult, paths: TracePath[], bad: TracePath, ip: string): Diagnosis[] {
+  const hosts = new Set(bad.hops.map((h) => h.host));
+  const own = (r.diagnosis ?? []).filter((d) => hosts.has(d.host) || d.host === 'kubernetes');
+  if (r.verdict !== 'delivered' && !bad.floodCopy && own.length) return own;
+  const owner = net.reported.get(ip)?.[0]?.name ?? null;
+  const only: TraceResult = { ...r, verdict: bad.verdict, hops: bad.hops, dropAt: bad.dropAt, reason: bad.reason, to: { host: owner, ip }, flow: { ...r.flow, dst: ip }, paths: paths.map((p) => ({ ...p, floodCopy: false })) };
+  return diagnose(net, only);
 }
 
 /** The key of a group's cause (see causeKey); an undiagnosed failure's is its verdict and where it stopped. */
