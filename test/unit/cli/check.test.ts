@@ -7,6 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { EXIT_BAD_INPUT, EXIT_DROPPED, EXIT_OK, EXIT_USAGE } from '../../../src/cli/exit';
+import { run } from '../../../src/cli/main';
+import { demoCluster, FakeCluster } from '../kube/fake-cluster';
+import { edit } from '../webview/cases';
+import { fakeIo } from './fake-io';
 
 const repo = join(__dirname, '../../..');
 const cli = join(repo, 'dist/cli.js');
@@ -71,5 +75,21 @@ describe('netpath check (the built CLI)', () => {
     const bad = check(demoPath, '--from-node', 'nope');
     assert.equal(bad.status, EXIT_BAD_INPUT);
     assert.match(bad.stderr, /--from-node nope is not a node of this capture; nodes: k8s-node1, k8s-node2, k8s-node3/);
+  });
+
+  test('--context: the live cluster is read once (no probe run twice on a host), then checked the same', async () => {
+    const fake = new FakeCluster(edit(demoCluster(), 'k8s-node1', 'fdb', (ls) => ls.filter((l) => !l.startsWith('42:20:2d:f5:4d:c4 dev flannel.1 '))));
+    const f = fakeIo({});
+    f.io.cluster = () => fake;
+    const code = await run(['check', '--context', 'lab', '--json'], f.io);
+    assert.equal(code, EXIT_DROPPED, f.stderr());
+    const j = JSON.parse(f.stdout()) as { source: string; groups: { cause: { diagnosis: { kind: string; host: string } }; failures: unknown[] }[] };
+    assert.equal(j.source, 'context lab');
+    assert.deepEqual(j.groups.map((g) => [g.cause.diagnosis.kind, g.cause.diagnosis.host]), [['missing-vtep-fdb', 'k8s-node1']]);
+    const runs = fake.execLog.map((e) => `${e.pod} ${e.argv.join(' ')}`);
+    assert.ok(runs.length > 0);
+    assert.equal(new Set(runs).size, runs.length, 'every probe command ran once per host');
+    // Every node was read (its probes ran in some pod on it).
+    assert.match(f.stderr(), /netpath: read \d+ hosts with \d+ exec calls/);
   });
 });
