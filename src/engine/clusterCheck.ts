@@ -180,6 +180,9 @@ export function createClusterCheck(net: Network, opts: ClusterCheckOptions, simu
   const svcSource = srcReps[0];
   if (opts.services !== false && svcSource && kubernetesOf(net.capture).services.length) {
     const ix = serviceIndexOf(net);
+    // simulate() picks the ClusterIP of the family of the source pod's first address: its endpoints are that family's.
+    const first = net.pods.get(svcSource.pod)?.ips?.[0] ?? svcSource.ip;
+    const family = first.includes(':') ? 6 : 4;
     for (const s of listServices(ix)) {
       if (s.untraceable) {
         servicesSkipped.push({ service: s.key, why: s.untraceable });
@@ -188,9 +191,9 @@ export function createClusterCheck(net: Network, opts: ClusterCheckOptions, simu
       const view = ix.byKey.get(s.key)!;
       for (const p of s.ports) {
         const port = view.ports.find((x) => x.name === p.name && x.protocol === p.protocol && x.port === p.port)!;
-        const eps = portEndpoints(ix, view, port).filter((e) => e.ready);
+        const eps = portEndpoints(ix, view, port, family).filter((e) => e.ready);
         if (eps.length === 0) {
-          servicesSkipped.push({ service: p.ref, why: `no ready endpoint in its EndpointSlices (kube-proxy rejects its connections; the Service's pods are not ready or its selector matches none)` });
+          servicesSkipped.push({ service: p.ref, why: `no ready IPv${family} endpoint in its EndpointSlices (kube-proxy rejects its connections; the Service's pods are not ready or its selector matches none)` });
           continue;
         }
         serviceJobs.push({ service: p.label, ref: p.ref, endpoints: new Map(eps.map((e) => [`${e.ip}:${e.port}`, e.nodeName])) });
