@@ -46,7 +46,7 @@ export async function checkCluster(ctx: Ctx, deps: CheckDeps): Promise<ClusterCh
     return run.report();
   });
   if (!report) return undefined;
-  deps.view.show(report);
+  deps.view.show(report, ctx.source.label);
   setProblems(ctx, deps, report);
   await vscode.commands.executeCommand(`${CHECK_VIEW}.focus`);
   const failed = report.failed.pod + report.failed.node + report.failed.service;

@@ -12,9 +12,12 @@ export class CheckView implements vscode.TreeDataProvider<FindingNode>, vscode.D
   private readonly changed = new vscode.EventEmitter<FindingNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private report: ClusterCheckReport | undefined;
+  /** The source the report was computed on (the status bar's words), shown beside the summary. */
+  private source = '';
 
-  show(r: ClusterCheckReport | undefined): void {
+  show(r: ClusterCheckReport | undefined, source = ''): void {
     this.report = r;
+    this.source = source;
     this.changed.fire(undefined);
   }
 
@@ -28,7 +31,8 @@ export class CheckView implements vscode.TreeDataProvider<FindingNode>, vscode.D
     switch (n.kind) {
       case 'summary': {
         const item = new vscode.TreeItem(n.text, C.None);
-        item.tooltip = n.tooltip;
+        if (this.source) item.description = `on ${this.source}`;
+        item.tooltip = this.source ? `Checked on ${this.source}.\n${n.tooltip}` : n.tooltip;
         item.iconPath = new vscode.ThemeIcon('pulse');
         item.contextValue = 'netpath.checkSummary';
         return item;
