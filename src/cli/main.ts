@@ -14,6 +14,7 @@ import { ClusterCollector, type HostReport, type NodeAccess } from '../kube/coll
 import { traceShort, traceText } from './traceText';
 import { traceMarkdown } from '../engine/markdown';
 import { policyCommand } from './policy';
+import { checkCommand } from './check';
 import { EXIT_BAD_INPUT, EXIT_INSUFFICIENT_DATA, EXIT_DROPPED, EXIT_OK, EXIT_USAGE, TRACE_EXIT_HELP, traceExitCode } from './exit';
 import { ansi, plain, useColor, type Terminal } from './style';
 import { PROBES, isProbeName, parseProbe, type ProbeName } from '../parsers';
@@ -41,6 +42,8 @@ export interface Io {
   /** Where trace's colour decision looks (style.ts); without them, no colour unless --color. */
   env?: Readonly<Record<string, string | undefined>>;
   stdout?: Terminal;
+  /** check: a terminal on stderr gets a progress line. */
+  stderr?: Terminal;
 }
 
 interface ClusterFlags {
@@ -270,6 +273,31 @@ export function buildProgram(io: Io, status: { code: number } = { code: EXIT_OK 
     },
     status,
   );
+  checkCommand(
+    addClusterOptions(program.command('check')),
+    {
+      out: (t) => io.out(t),
+      err: (t) => io.err(t),
+      readText: (path) => readInput(io, path),
+      // Every node and pod read once (captureAll), then checked like a capture.
+      liveCapture: async (o) => {
+        // commander hands the action every option addClusterOptions added, as ClusterFlags.
+        const col = collectorFor(io, o as unknown as ClusterFlags);
+        const r = await withCluster(() => col.captureAll(io.signal));
+        const problems = reportLines(r.reports);
+        if (problems) io.err(`netpath: some hosts could not be read:\n${problems}\n`);
+        io.err(`netpath: read ${r.reports.filter((x) => x.via).length} hosts with ${col.execCalls} exec calls\n`);
+        for (const n of r.notes) io.err(`netpath: ${printable(n.message)}\n`);
+        return r.capture;
+      },
+      badInput: (m) => new BadInput(m),
+      ...(io.signal ? { signal: io.signal } : {}),
+      ...(io.env ? { env: io.env } : {}),
+      ...(io.stdout ? { stdout: io.stdout } : {}),
+      ...(io.stderr ? { stderr: io.stderr } : {}),
+    },
+    status,
+  );
   return program;
 }
 
@@ -342,6 +370,7 @@ if (require.main === module) {
     signal: ac.signal,
     env: process.env,
     stdout: process.stdout,
+    stderr: process.stderr,
   };
   void run(process.argv.slice(2), io).then((code) => {
     // An interrupted live trace answered from what it had read so far: not an answer to act on.

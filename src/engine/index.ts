@@ -13,9 +13,11 @@ import type { Netns } from './netns';
 import { NetfilterAdapter } from './netfilterHooks';
 import { findingsForTrace } from './serviceFindings';
 import { applyPolicy } from './policyTrace';
+import { createClusterCheck, type ClusterCheck, type ClusterCheckOptions, type ClusterCheckReport } from './clusterCheck';
 import { isServiceRef, resolveServiceRef, serviceIndexOf, servicesAt, type ServiceMatch } from './services';
 
 export { buildNetwork, type Network } from './network';
+export { causeKey, representatives, type Cause, type CauseGroup, type CheckFailure, type CheckPair, type ClusterCheck, type ClusterCheckOptions, type ClusterCheckReport, type Representative } from './clusterCheck';
 export * from './trace';
 // The netfilter evaluator plugs into the walk's hook points through these (walk/hooks.ts).
 export type { HookCall, HookOutcome, NetfilterHooks } from './walk/packet';
@@ -224,4 +226,19 @@ function markUnvouched(net: Network, result: TraceResult, serviceTarget: () => b
 /** Builds the network and traces in one call (for one-off use; keep the Network to trace many). */
 export function traceCapture(capture: Parameters<typeof buildNetwork>[0], req: TraceRequest): TraceOutcome {
   return simulate(buildNetwork(capture), req);
+}
+
+/**
+ * The whole-cluster check (clusterCheck.ts) as a run: `step(n)` does at most n traces (or nodes' table
+ * checks) and says when it is done, so a shell can show progress, yield and cancel between calls.
+ */
+export function startClusterCheck(net: Network, opts: ClusterCheckOptions = {}): ClusterCheck {
+  return createClusterCheck(net, opts, simulate);
+}
+
+/** The whole check at once (tests, scripts); shells with a UI step startClusterCheck's run. */
+export function runClusterCheck(net: Network, opts: ClusterCheckOptions = {}): ClusterCheckReport {
+  const run = startClusterCheck(net, opts);
+  while (!run.step(1000));
+  return run.report();
 }

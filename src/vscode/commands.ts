@@ -11,5 +11,8 @@ export const Commands = {
   policyMatrix: 'netpath.policyMatrix',
   copyTraceMarkdown: 'netpath.copyTraceMarkdown',
   compareTraces: 'netpath.compareTraces',
+  checkCluster: 'netpath.checkCluster',
+  /** A Cluster Check tree pair row: trace that pair (not in the palette). */
+  checkTracePair: 'netpath.checkTracePair',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];

@@ -17,6 +17,8 @@ import { policyMatrixCommand } from './commands/matrix';
 import { copyTraceMarkdown } from './commands/copy';
 import { CAPTURE_SCHEME, CaptureDocuments } from './captureDocuments';
 import { showError, useOutputChannel } from './notify';
+import { checkCluster, pairArg } from './commands/check';
+import { CHECK_VIEW, CheckView } from './views/checkView';
 
 interface RefArg {
   ref?: string;
@@ -134,6 +136,8 @@ export function activate(context: vscode.ExtensionContext): void {
     },
   };
 
+  const checkView = new CheckView();
+  const checkProblems = vscode.languages.createDiagnosticCollection('netpath-check');
   const table: Record<CommandId, (...args: unknown[]) => unknown> = {
     [Commands.tracePodPath]: () => tracePodPath(ctx),
     [Commands.traceFrom]: async (arg) => {
@@ -152,6 +156,11 @@ export function activate(context: vscode.ExtensionContext): void {
     [Commands.policyMatrix]: () => policyMatrixCommand(ctx),
     [Commands.copyTraceMarkdown]: () => copyTraceMarkdown(TracePanel.shown()),
     [Commands.compareTraces]: () => compareTraces(ctx),
+    [Commands.checkCluster]: () => checkCluster(ctx, { view: checkView, diagnostics: checkProblems, captures }),
+    [Commands.checkTracePair]: (arg) => {
+      const pair = pairArg(arg);
+      return pair ? tracePodPath(ctx, pair) : undefined;
+    },
   };
   // A command that fails says so in a toast with "Open Output", not only in VS Code's generic one.
   const guarded = (id: string, fn: (...args: unknown[]) => unknown) => async (...args: unknown[]) => {
@@ -178,6 +187,9 @@ export function activate(context: vscode.ExtensionContext): void {
       TracePanel.captureChanged();
     }),
     vscode.window.registerTreeDataProvider('netpath.bridges', bridges),
+    checkView,
+    checkProblems,
+    vscode.window.registerTreeDataProvider(CHECK_VIEW, checkView),
     vscode.window.registerWebviewPanelSerializer('netpath.trace', {
       deserializeWebviewPanel: async (panel, state) => {
         TracePanel.revive(context.extensionUri, panel, state, tracePanelOptions(ctx));

@@ -133,6 +133,15 @@ export class DataSource implements vscode.Disposable {
     return report;
   }
 
+  /** A live cluster: every node's and pod's tables, each host read once (Check Cluster); a capture file has them all. */
+  async loadAll(token?: vscode.CancellationToken): Promise<HostReport[]> {
+    if (!this.collector || !this.capture) return [];
+    const names = this.capture.hosts.filter((h) => !(h.role === 'pod' && h.hostNetwork)).map((h) => h.name);
+    const reports = await this.collector.collect(names, { signal: signalOf(token), full: true });
+    this.setCapture(await this.collector.currentCapture(signalOf(token), new Set(names)));
+    return reports;
+  }
+
   async trace(req: TraceRequest, token?: vscode.CancellationToken): Promise<TraceAnswer> {
     if (this.collector) {
       const r = await this.collector.trace(req, signalOf(token));

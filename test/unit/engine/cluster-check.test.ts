@@ -1,0 +1,116 @@
+// The whole-cluster check (engine/clusterCheck.ts) on the demo capture (real lab tables), clean and with
+// one real line removed: every failed pair lands in the group of its first diagnosed cause, one group per
+// cause however many pairs it fails, and the tables' own findings are listed beside the groups.
+import { strict as assert } from 'node:assert';
+import { describe, test } from 'node:test';
+import type { Capture } from '../../../src/capture/document';
+import { buildNetwork, representatives, runClusterCheck, startClusterCheck, type CauseGroup, type ClusterCheckReport } from '../../../src/engine';
+import { demo, edit } from '../webview/cases';
+
+const check = (c: Capture, opts = {}): ClusterCheckReport => runClusterCheck(buildNetwork(c), opts);
+const pairs = (g: CauseGroup) => g.failures.map((f) => `${f.kind} ${f.from} -> ${f.to}${f.endpoint ? ` ${f.endpoint}` : ''}`).sort();
+const diagnosis = (g: CauseGroup) => {
+  assert.equal(g.cause.type, 'diagnosis', `group ${g.key} has a diagnosed cause`);
+  return g.cause.type === 'diagnosis' ? g.cause.diagnosis : undefined!;
+};
+
+/** k8s-node1's flannel.1 loses its FDB entry for k8s-node2's VTEP MAC. */
+const noFdbToNode2 = () => edit(demo(), 'k8s-node1', 'fdb', (ls) => ls.filter((l) => !l.startsWith('42:20:2d:f5:4d:c4 dev flannel.1 ')));
+/** A node loses its route to k8s-node2's podCIDR. */
+const noRouteToNode2 = (c: Capture, node: string) => edit(c, node, 'routes4', (ls) => ls.filter((l) => !l.startsWith('10.244.1.0/24 ')));
+
+describe('netpath check on the demo capture', () => {
+  test('one pod per node stands for it: not hostNetwork, with tables, first by namespace/name', () => {
+    const { reps, withoutPod } = representatives(buildNetwork(demo()));
+    assert.deepEqual(reps.map((r) => `${r.node} ${r.pod} ${r.ip}`), ['k8s-node1 default/web-0 10.244.0.3', 'k8s-node2 default/web-1 10.244.1.3', 'k8s-node3 default/nginx-7c5ddbdf54-2xq8n 10.244.2.2']);
+    assert.deepEqual(withoutPod, []);
+  });
+
+  test('the clean capture: every pair delivered, no group, nothing in the tables', () => {
+    const r = check(demo());
+    assert.equal(r.complete, true);
+    assert.deepEqual(r.traced, { pod: 6, node: 6, service: 7 });
+    assert.deepEqual(r.failed, { pod: 0, node: 0, service: 0 });
+    assert.deepEqual(r.groups, []);
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(r.tables, []);
+    // alertmanager has no ready endpoint: not traced, and said why.
+    assert.deepEqual(r.servicesSkipped.map((s) => s.service), ['svc/monitoring/alertmanager:web']);
+  });
+
+  test('a missing VXLAN FDB entry is ONE group naming the entry, with every pair it fails and no other', () => {
+    const r = check(noFdbToNode2());
+    assert.equal(r.groups.length, 1);
+    const g = r.groups[0]!;
+    const d = diagnosis(g);
+    assert.equal(d.kind, 'missing-vtep-fdb');
+    assert.equal(d.host, 'k8s-node1');
+    assert.match(d.text, /no FDB entry for 42:20:2d:f5:4d:c4, k8s-node2's VTEP at 10\.4\.7\.22/);
+    // web-0 to web-1, and web-0 to each Service endpoint on k8s-node2 (web-1, coredns-q9m4r's three ports).
+    assert.deepEqual(pairs(g), [
+      'pod default/web-0 -> default/web-1',
+      'service default/web-0 -> svc/default/web:http 10.244.1.3:8080',
+      'service default/web-0 -> svc/kube-system/kube-dns:dns 10.244.1.2:53',
+      'service default/web-0 -> svc/kube-system/kube-dns:dns-tcp 10.244.1.2:53',
+      'service default/web-0 -> svc/kube-system/kube-dns:metrics 10.244.1.2:9153',
+    ]);
+    assert.ok(g.failures.every((f) => f.fromNode === 'k8s-node1' && f.toNode === 'k8s-node2' && f.verdict === 'no-fdb-entry'));
+    assert.deepEqual(r.failed, { pod: 1, node: 0, service: 4 });
+    // The tables say it without a trace too, word for word.
+    assert.deepEqual(r.tables.map((t) => `${t.kind} ${t.host} ${t.text}`), [`missing-vtep-fdb k8s-node1 ${d.text}`]);
+  });
+
+  test("one cause that fails pairs from every node (web-1's veth down on k8s-node2) is one group with all of them", () => {
+    const c = edit(demo(), 'k8s-node2', 'links', (ls) => ls.map((l) => (l.startsWith('7: veth96603d4d@if2: ') ? l.replace('<BROADCAST,MULTICAST,UP,LOWER_UP>', '<BROADCAST,MULTICAST>').replace('state UP', 'state DOWN') : l)));
+    const r = check(c);
+    assert.equal(r.groups.length, 1);
+    const g = r.groups[0]!;
+    const d = diagnosis(g);
+    assert.equal(d.kind, 'device-down');
+    assert.equal(d.host, 'k8s-node2');
+    assert.match(d.text, /veth96603d4d is down/);
+    const pods = g.failures.filter((f) => f.kind === 'pod');
+    // Into web-1 from both other nodes, and out of web-1 (its only link is down) to both.
+    assert.deepEqual(pods.map((f) => `${f.fromNode} -> ${f.to}`).sort(), ['k8s-node1 -> default/web-1', 'k8s-node2 -> default/nginx-7c5ddbdf54-2xq8n', 'k8s-node2 -> default/web-0', 'k8s-node3 -> default/web-1']);
+    // The Service trace counts as delivered (web-0 itself is the other endpoint), but its endpoint web-1 is
+    // reached by no copy: that endpoint fails, for the same cause.
+    assert.deepEqual(g.failures.filter((f) => f.kind === 'service').map((f) => f.endpoint), ['10.244.1.3:8080']);
+  });
+
+  test('two nodes each missing their route: two causes, two groups, each with its own pairs', () => {
+    const r = check(noRouteToNode2(noRouteToNode2(demo(), 'k8s-node1'), 'k8s-node3'));
+    const routes = r.groups.filter((g) => g.cause.type === 'diagnosis' && g.cause.diagnosis.kind === 'missing-route');
+    assert.deepEqual(routes.map((g) => diagnosis(g).host).sort(), ['k8s-node1', 'k8s-node3']);
+    for (const g of routes) {
+      const host = diagnosis(g).host;
+      assert.ok(g.failures.some((f) => f.kind === 'pod' && f.toNode === 'k8s-node2'), `${host}'s group has its pod pair to k8s-node2`);
+      assert.ok(g.failures.every((f) => f.fromNode === host), `${host}'s group holds only pairs from ${host}`);
+    }
+    // Nothing is said twice: every failed pair is in exactly one group.
+    const all = r.groups.flatMap(pairs);
+    assert.equal(new Set(all).size, all.length);
+    assert.equal(all.length, r.failed.pod + r.failed.node + r.failed.service);
+  });
+
+  test('stepped: step(n) does at most n units, the partial report says incomplete, and the end is the same as one run', () => {
+    const c = noFdbToNode2();
+    const net = buildNetwork(c);
+    const run = startClusterCheck(net);
+    assert.equal(run.total, 6 + 6 + 7 + 3, 'traces, then one unit per node for its table checks');
+    let steps = 0;
+    while (!run.step(2)) {
+      steps++;
+      assert.ok(run.done <= 2 * steps);
+      assert.equal(run.report().complete, false);
+    }
+    assert.equal(run.done, run.total);
+    assert.deepEqual(run.report(), check(c));
+  });
+
+  test('--from-node: only pairs from that node are traced; every node is still a destination', () => {
+    const r = check(noFdbToNode2(), { fromNodes: ['k8s-node3'] });
+    assert.deepEqual(r.traced, { pod: 2, node: 2, service: 7 });
+    assert.equal(r.groups.length, 0, 'k8s-node3 reaches k8s-node2 through its own FDB entry');
+    assert.equal(r.tables.length, 1, "k8s-node1's missing entry is still in the tables");
+  });
+});
