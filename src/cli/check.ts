@@ -6,7 +6,6 @@
 import type { Command } from 'commander';
 import { CommanderError } from 'commander';
 import type { Capture } from '../capture/document';
-import { parseCapture } from '../capture/document';
 import { printable } from '../capture/text';
 import { buildNetwork, startClusterCheck, type CauseGroup, type CheckFailure, type ClusterCheckReport, type Diagnosis } from '../engine';
 import { EXIT_DROPPED, EXIT_INSUFFICIENT_DATA, EXIT_OK, EXIT_USAGE } from './exit';
@@ -27,7 +26,8 @@ export interface CheckOptions {
 export interface CheckShell {
   out(text: string): void;
   err(text: string): void;
-  readText(path: string): string;
+  /** A capture file (or `-`), validated; its probe text read as the check needs it. Throws the shell's BadInput. */
+  loadCapture(path: string): Promise<Capture>;
   /** A live cluster read whole: every node's and pod's tables, each host read once. */
   liveCapture(opts: CheckOptions): Promise<Capture>;
   badInput(message: string): Error;
@@ -78,11 +78,7 @@ export function checkCommand(cmd: Command, shell: CheckShell, status: { code: nu
       if (!/^(\d+|all)$/.test(opts.pairs)) throw new CommanderError(EXIT_USAGE, 'netpath.usage', `--pairs must be a number or all, got "${printable(opts.pairs)}"`);
       let capture: Capture;
       if (live) capture = await shell.liveCapture(opts);
-      else {
-        const loaded = parseCapture(shell.readText(file!));
-        if (!loaded.ok) throw shell.badInput(`${file === '-' ? 'standard input' : printable(file!)} is not a valid netpath capture:\n${loaded.errors.map((e) => `  ${printable(e.path)}: ${printable(e.message)}`).join('\n')}`);
-        capture = loaded.capture;
-      }
+      else capture = await shell.loadCapture(file!);
       const net = buildNetwork(capture);
       const nodes = new Set(capture.hosts.filter((h) => h.role === 'node').map((h) => h.name));
       const fromNodes = opts.fromNode?.length ? opts.fromNode : undefined;

@@ -278,7 +278,7 @@ export function buildProgram(io: Io, status: { code: number } = { code: EXIT_OK 
     {
       out: (t) => io.out(t),
       err: (t) => io.err(t),
-      readText: (path) => readInput(io, path),
+      loadCapture: async (path) => (await loadCapture(io, path)).capture,
       // Every node and pod read once (captureAll), then checked like a capture.
       liveCapture: async (o) => {
         // commander hands the action every option addClusterOptions added, as ClusterFlags.

@@ -47,7 +47,7 @@ export async function checkCluster(ctx: Ctx, deps: CheckDeps): Promise<ClusterCh
   });
   if (!report) return undefined;
   deps.view.show(report, ctx.source.label);
-  setProblems(ctx, deps, report);
+  await setProblems(ctx, deps, report);
   await vscode.commands.executeCommand(`${CHECK_VIEW}.focus`);
   const failed = report.failed.pod + report.failed.node + report.failed.service;
   const head = report.complete ? '' : 'Cancelled: what was found so far. ';
@@ -57,22 +57,24 @@ export async function checkCluster(ctx: Ctx, deps: CheckDeps): Promise<ClusterCh
   return report;
 }
 
+/** Captures above this size are not read again to place problems on their lines. */
+const PROBLEM_LINES_MAX_BYTES = 64 * 1024 * 1024;
+
 /** Each finding in the Problems panel, on the capture line of its evidence. */
-function setProblems(ctx: Ctx, deps: CheckDeps, report: ClusterCheckReport): void {
+async function setProblems(ctx: Ctx, deps: CheckDeps, report: ClusterCheckReport): Promise<void> {
   deps.diagnostics.clear();
   const captured = ctx.source.captureText();
-  if (!captured) return;
-  let uri: vscode.Uri;
-  if (captured.file) uri = captured.file;
-  else {
-    const ref = ctx.captureRef();
-    if (!ref) return;
-    uri = deps.captures.uriOf(ref);
-  }
-  const text = captured.text;
+  const ref = ctx.captureRef();
+  if (!captured || !ref) return;
+  const uri = 'file' in captured ? captured.file : deps.captures.uriOf(ref);
+  // A file is read again for the lines (unless it is too big to hold as one text: then each problem
+  // sits on the first line and names its evidence in its message).
+  const size = 'file' in captured ? (await vscode.workspace.fs.stat(captured.file).then((s) => s.size, () => Infinity)) : 0;
+  const got = size <= PROBLEM_LINES_MAX_BYTES ? await deps.captures.textOf(ref) : undefined;
+  const text = got?.ok ? got.text : undefined;
   const diags = problemsOf(report).map((p) => {
     let range = new vscode.Range(0, 0, 0, 0);
-    if (p.at) {
+    if (p.at && text !== undefined) {
       const found = probeLineRange(text, p.at.host, p.at.probe, p.at.line);
       if (found.ok) {
         const a = lineAndCharacter(text, found.range.start);
