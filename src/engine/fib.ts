@@ -328,11 +328,12 @@ export class Fib {
       const m = new Table(this.family);
       for (const name of ['local', 'main']) for (const r of this.tables.get(name)?.routes() ?? []) m.add(r);
       m.finish();
+      const tried = [this.rules.slice(0, 1), this.rules.slice(0, 2)];
       m.eachLiveSlot((slot) => {
         const route = slot.winner!;
         if (route.rec.type === 'throw') return;
         const ri = route.rec.table === 'local' ? 0 : 1;
-        slot.answer = { kind: 'route', route, others: slot.others, table: route.rec.table, rule: this.rules[ri]!, rulesTried: this.rules.slice(0, ri + 1) };
+        slot.answer = { kind: 'route', route, others: slot.others, table: route.rec.table, rule: this.rules[ri]!, rulesTried: tried[ri]! };
       });
       this.merged = m;
       // IPv4: the answers by the numbers the trie returns, so a lookup reads one array element.
