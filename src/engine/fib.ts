@@ -25,10 +25,10 @@ interface Slot {
   winner: FibRoute | undefined;
   others: FibRoute[];
   /**
-   * With only the default rules, the answer when this slot decides (made once, then shared);
-   * undefined for a throw route, which sends the lookup on to the next table.
+   * With only the default rules, the answer when this slot decides, made on the first lookup it
+   * decides and then shared; null for a throw route, which sends the lookup on to the next table.
    */
-  answer: FibAnswer | undefined;
+  answer: FibAnswer | null | undefined;
 }
 
 /**
@@ -198,10 +198,6 @@ class Table {
     return undefined;
   }
 
-  eachLiveSlot(f: (slot: Slot) => void): void {
-    for (const m of this.byLen.values()) for (const slot of m.values()) if (slot.winner) f(slot);
-  }
-
   routes(): FibRoute[] {
     return [...this.byLen.values()].flatMap((m) => [...m.values()].flatMap((s) => s.routes));
   }
@@ -265,8 +261,10 @@ export class Fib {
   private merged: Table | undefined;
   /** The merged path's answer when no table has a route (shared, as its other answers are). */
   private noRoute: FibAnswer | undefined;
-  /** IPv4 with the merged table: index 1 + i is the answer for the trie's slot i (undefined: throw). */
-  private mergedV4: (FibAnswer | undefined)[] | undefined;
+  /** IPv4 with the merged table: index 1 + i is the answer for the trie's slot i (as Slot.answer). */
+  private mergedV4: (FibAnswer | null | undefined)[] | undefined;
+  /** The rules a merged-table answer tried: local's alone, or local's and main's. */
+  private mergedTried: readonly FibRule[][] = [];
   /** True when the capture had no rules for this family and the kernel's defaults were assumed. */
   rulesInferred = false;
 
@@ -328,16 +326,10 @@ export class Fib {
       const m = new Table(this.family);
       for (const name of ['local', 'main']) for (const r of this.tables.get(name)?.routes() ?? []) m.add(r);
       m.finish();
-      const tried = [this.rules.slice(0, 1), this.rules.slice(0, 2)];
-      m.eachLiveSlot((slot) => {
-        const route = slot.winner!;
-        if (route.rec.type === 'throw') return;
-        const ri = route.rec.table === 'local' ? 0 : 1;
-        slot.answer = { kind: 'route', route, others: slot.others, table: route.rec.table, rule: this.rules[ri]!, rulesTried: tried[ri]! };
-      });
       this.merged = m;
+      this.mergedTried = [this.rules.slice(0, 1), this.rules.slice(0, 2)];
       // IPv4: the answers by the numbers the trie returns, so a lookup reads one array element.
-      if (this.family === 4) this.mergedV4 = [undefined, ...m.liveSlots.map((slot) => slot.answer)];
+      if (this.family === 4) this.mergedV4 = new Array<FibAnswer | null | undefined>(m.liveSlots.length + 1).fill(undefined);
     }
   }
 
@@ -359,17 +351,31 @@ export class Fib {
     return slot ? { route: slot.winner!, others: slot.others } : undefined;
   }
 
+  /** The merged table's answer when `slot` decides; null for a throw route (on to the default table). */
+  private mergedAnswer(slot: Slot): FibAnswer | null {
+    const route = slot.winner!;
+    if (route.rec.type === 'throw') return null;
+    const ri = route.rec.table === 'local' ? 0 : 1;
+    return { kind: 'route', route, others: slot.others, table: route.rec.table, rule: this.rules[ri]!, rulesTried: this.mergedTried[ri]! };
+  }
+
   /** fib_lookup: walk the rules, look up their tables, honour throw, goto and suppress_prefixlength. */
   lookup(flow: FlowKey): FibAnswer {
     if (this.merged) {
       // local + main as one table, then default (the kernel's fast path without custom rules). The
-      // answer depends on the deciding prefix alone, so each was made once by finish().
+      // answer depends on the deciding prefix alone, so each is made once and then shared.
       if (this.mergedV4 && flow.dst.family === 4) {
-        const a = this.mergedV4[this.merged.lookupV4(flow.dst.v4)];
-        if (a) return a;
+        const i = this.merged.lookupV4(flow.dst.v4);
+        if (i !== 0) {
+          const a = (this.mergedV4[i] ??= this.mergedAnswer(this.merged.liveSlots[i - 1]!));
+          if (a) return a;
+        }
       } else {
         const slot = this.merged.lookup(flow.dst);
-        if (slot?.answer) return slot.answer;
+        if (slot) {
+          const a = (slot.answer ??= this.mergedAnswer(slot));
+          if (a) return a;
+        }
       }
       const d = this.ruleTables[2]?.lookup(flow.dst);
       if (d && d.winner!.rec.type !== 'throw') return (d.answer ??= { kind: 'route', route: d.winner!, others: d.others, table: 'default', rule: this.rules[2]!, rulesTried: this.rules.slice() });
