@@ -115,6 +115,8 @@ const impl = {
   workspace: {
     getConfiguration: () => config,
     onDidChangeConfiguration: () => disposable(),
+    // A content provider for read-only capture views: registering it reads nothing.
+    registerTextDocumentContentProvider: () => disposable(),
   },
   languages: { registerHoverProvider: () => disposable() },
   commands: { registerCommand: (id) => { commands.push(id); return disposable(); } },
@@ -197,27 +199,37 @@ exports.activate = (context) => {
 };
 `;
 
-/** Builds the extension the way `scripts/build.mjs --production` does, into `dir`. */
-async function buildProductionBundle(dir: string): Promise<{ file: string; inputs: { path: string; bytes: number }[] }> {
+/**
+ * Builds the extension the way `scripts/build.mjs --production` does, into `dir`: the entry that
+ * activate() runs (dist/extension.js) and the app it loads on first use (dist/app.js).
+ */
+async function buildProductionBundle(dir: string): Promise<{ file: string; app: string; inputs: { path: string; bytes: number }[] }> {
   const file = join(dir, 'dist', 'extension.js');
-  const result = await build({
-    bundle: true,
-    sourcemap: false,
-    minify: true,
-    logLevel: 'warning',
-    legalComments: 'none',
-    entryPoints: [join(ROOT, 'src', 'vscode', 'extension.ts')],
-    outfile: file,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: ['vscode'],
-    absWorkingDir: ROOT,
-    metafile: true,
-  });
-  const out = Object.values(result.metafile.outputs)[0];
-  const inputs = Object.entries(out?.inputs ?? {}).map(([path, v]) => ({ path, bytes: v.bytesInOutput }));
-  return { file, inputs };
+  const app = join(dir, 'dist', 'app.js');
+  const inputs: { path: string; bytes: number }[] = [];
+  for (const [entry, outfile] of [
+    ['extension.ts', file],
+    ['app.ts', app],
+  ] as const) {
+    const result = await build({
+      bundle: true,
+      sourcemap: false,
+      minify: true,
+      logLevel: 'warning',
+      legalComments: 'none',
+      entryPoints: [join(ROOT, 'src', 'vscode', entry)],
+      outfile,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      external: ['vscode'],
+      absWorkingDir: ROOT,
+      metafile: true,
+    });
+    const out = Object.values(result.metafile.outputs)[0];
+    inputs.push(...Object.entries(out?.inputs ?? {}).map(([path, v]) => ({ path, bytes: v.bytesInOutput })));
+  }
+  return { file, app, inputs };
 }
 
 /** The largest contributors to the bundle, grouped by npm package (or `src/<dir>`). */
@@ -242,19 +254,21 @@ function runChild(childFile: string, bundle: string): ChildResult {
 }
 
 /**
- * Reports the production bundle's size (target < 2 MiB minified) and its activation: the median over
+ * Reports the production bundles' size (target < 2 MiB minified) and the activation: the median over
  * several cold starts of require() + activate() (target < 50 ms), which must make no file, network
  * or process call and register exactly the commands package.json contributes.
  */
 export async function benchExtension(report: Report, opts: { runs?: number } = {}): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'netpath-bench-ext-'));
   try {
-    const { file, inputs } = await buildProductionBundle(dir);
-    const kib = statSync(file).size / 1024;
-    report(
-      kib < BUNDLE_TARGET_KIB ? 'PASS' : 'FAIL',
-      `extension bundle (esbuild, minified, as scripts/build.mjs --production): ${kib.toFixed(0)} KiB (target < ${BUNDLE_TARGET_KIB} KiB); largest: ${topContributors(inputs)}`,
-    );
+    const { file, app, inputs } = await buildProductionBundle(dir);
+    const entryKib = statSync(file).size / 1024;
+    const kib = entryKib + statSync(app).size / 1024;
+    report(kib < BUNDLE_TARGET_KIB ? 'PASS' : 'FAIL', 'extension bundles (esbuild, minified, as scripts/build.mjs --production)', {
+      figure: `${kib.toFixed(0)} KiB`,
+      target: `< ${BUNDLE_TARGET_KIB} KiB`,
+      detail: `dist/extension.js ${entryKib.toFixed(1)} KiB (what activation loads) + dist/app.js ${(kib - entryKib).toFixed(0)} KiB (loaded on first use); largest: ${topContributors(inputs)}`,
+    });
 
     const childFile = join(dir, 'activate-probe.cjs');
     writeFileSync(childFile, CHILD);
@@ -280,11 +294,13 @@ export async function benchExtension(report: Report, opts: { runs?: number } = {
     const total = runs.map((r) => r.requireMs + r.activateMs);
     const med = median(total);
     const first = runs[0]!;
-    report(
-      med < ACTIVATE_TARGET_MS ? 'PASS' : 'FAIL',
-      `extension activation (fresh node, require + activate(), ${runs.length} runs): median ${med.toFixed(1)} ms = require ${median(runs.map((r) => r.requireMs)).toFixed(1)} ms + activate() ${median(runs.map((r) => r.activateMs)).toFixed(2)} ms ` +
-        `(min ${Math.min(...total).toFixed(1)}, max ${Math.max(...total).toFixed(1)}; target < ${ACTIVATE_TARGET_MS} ms)`,
-    );
+    report(med < ACTIVATE_TARGET_MS ? 'PASS' : 'FAIL', `extension activation (fresh node, require + activate(), ${runs.length} runs)`, {
+      figure: `median ${med.toFixed(1)} ms`,
+      target: `< ${ACTIVATE_TARGET_MS} ms`,
+      detail:
+        `require ${median(runs.map((r) => r.requireMs)).toFixed(1)} ms + activate() ${median(runs.map((r) => r.activateMs)).toFixed(2)} ms, ` +
+        `min ${Math.min(...total).toFixed(1)}, max ${Math.max(...total).toFixed(1)} ms`,
+    });
 
     // activate() is a composition root: registrations only, no I/O, no timers.
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { contributes: { commands: { command: string }[]; views: Record<string, { id: string }[]> } };
@@ -298,13 +314,14 @@ export async function benchExtension(report: Report, opts: { runs?: number } = {
     if (JSON.stringify([...first.commands].sort()) !== JSON.stringify(contributed)) problems.push(`registered commands ${JSON.stringify([...first.commands].sort())} != package.json's ${JSON.stringify(contributed)}`);
     if (JSON.stringify([...first.views].sort()) !== JSON.stringify(views)) problems.push(`tree views ${JSON.stringify(first.views)} != package.json's ${JSON.stringify(views)}`);
     if (first.undisposable) problems.push(`${first.undisposable} subscriptions without dispose()`);
-    report(
-      problems.length ? 'FAIL' : 'PASS',
-      problems.length
-        ? `activate() does more than register: ${problems.join('; ')}`
-        : `activate() made no file, network or process call and started no timer (the probe sees them in a control extension); it registered ${first.commands.length} commands and ${first.views.length} tree view ` +
-            `(${first.subscriptions} disposables) with ${first.api.filter((a) => a.includes('.') && !a.startsWith('context.')).join(', ')}`,
-    );
+    report(problems.length ? 'FAIL' : 'PASS', 'activate() only registers', {
+      figure: problems.length ? `${problems.length} problems` : 'no file, network or process call, no timer',
+      target: 'none of them',
+      detail: problems.length
+        ? problems.join('; ')
+        : `the probe sees them in a control extension; it registered ${first.commands.length} commands and ${first.views.length} tree view ` +
+          `(${first.subscriptions} disposables) with ${first.api.filter((a) => a.includes('.') && !a.startsWith('context.')).join(', ')}`,
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

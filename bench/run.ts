@@ -3,12 +3,13 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { parseFdb } from '../src/parsers/fdb';
 import { parseRoutes } from '../src/parsers/routes';
-import { benchDemoTraces, benchKernelFib, benchServiceTrace, benchSynthetic, type Report } from './engine';
+import { benchDemoTraces, benchKernelFib, benchServiceTrace, benchSynthetic } from './engine';
 import { fdbOutput, ipRouteOutput } from './generate';
 import { benchExtension } from './extension';
 import { benchLive } from './live';
 import { benchNetfilter } from './netfilter';
 import { benchPolicy } from './policy';
+import { formatLine, Summary, type Report } from './report';
 
 interface Case {
   name: string;
@@ -71,6 +72,14 @@ const selected = (name: string) => only.length === 0 || only.some((w) => name.to
 
 let passed = 0;
 let failed = 0;
+const summary = new Summary();
+// Every case, the parser cases below and each bench's: one line now, one row of the final table.
+const report: Report = (status, text, measured) => {
+  if (status === 'PASS') passed++;
+  if (status === 'FAIL') failed++;
+  summary.add(status, text, measured);
+  console.log(`${status}  ${formatLine(text, measured)}`);
+};
 // Other work on the machine skews timings (the kernel comparison most): say how busy it was.
 console.log(`node ${process.version}, ${process.arch}, ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 for (const c of cases) {
@@ -78,21 +87,17 @@ for (const c of cases) {
   const m = measure(c);
   const retained = retainedBytes(c);
   const ok = m.median < c.targetMs && m.count === c.expect;
-  if (ok) passed++;
-  else failed++;
-  console.log(
-    `${ok ? 'PASS' : 'FAIL'}  ${c.name}: median ${m.median.toFixed(2)} ms (min ${m.min.toFixed(2)} ms, target < ${c.targetMs} ms), ` +
-      `${m.count} records${m.count === c.expect ? '' : ` (expected ${c.expect})`}, result retains ${globalThis.gc ? mb(retained) : 'n/a (run with --expose-gc)'}, rss ${mb(process.memoryUsage().rss)}`,
-  );
+  report(ok ? 'PASS' : 'FAIL', c.name, {
+    figure: `median ${m.median.toFixed(2)} ms`,
+    target: `< ${c.targetMs} ms`,
+    detail:
+      `min ${m.min.toFixed(2)} ms, ${m.count} records${m.count === c.expect ? '' : ` (expected ${c.expect})`}, ` +
+      `result retains ${globalThis.gc ? mb(retained) : 'n/a (run with --expose-gc)'}, rss ${mb(process.memoryUsage().rss)}`,
+  });
 }
 
 // The path engine: a trace on the demo capture, FIB lookups against the kernel's, a 500-node cluster;
 // then live clusters: the first trace on a 3- and a 50-node lab behind the lab API server.
-const report: Report = (status, text) => {
-  if (status === 'PASS') passed++;
-  if (status === 'FAIL') failed++;
-  console.log(`${status}  ${text}`);
-};
 void (async () => {
   for (const bench of [benchExtension, benchDemoTraces, benchServiceTrace, benchKernelFib, benchSynthetic, benchNetfilter, benchPolicy, benchLive]) {
     if (!selected(bench.name)) continue;
@@ -102,6 +107,7 @@ void (async () => {
       report('FAIL', `${bench.name} threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     }
   }
+  console.log(`\n${summary}\n`);
   console.log(`${passed} passed, ${failed} failed`);
   process.exitCode = failed ? 1 : 0;
 })();

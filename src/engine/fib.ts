@@ -24,16 +24,40 @@ interface Slot {
   /** The first route with a live next hop, or undefined when all are dead. */
   winner: FibRoute | undefined;
   others: FibRoute[];
+  /**
+   * With only the default rules, the answer when this slot decides, made on the first lookup it
+   * decides and then shared; null for a throw route, which sends the lookup on to the next table.
+   */
+  answer: FibAnswer | null | undefined;
 }
 
 /**
  * One routing table: routes grouped by prefix length, then keyed by the prefix's own bits (for IPv4
- * a small integer, so the lookup allocates nothing). Longest length first.
+ * a small integer). IPv4 lookups scan a few masked numbers or walk a multibit trie in one typed
+ * array (fib_trie.c's idea with fixed 4-bit strides): no hashing, nothing allocated. IPv6 probes the
+ * lengths present, longest first.
  */
 class Table {
   private readonly byLen = new Map<number, Map<Key, Slot>>();
-  /** Lengths present, longest first, with their maps (an array: no map lookup per length). */
+  /** IPv6: lengths present, longest first, with their maps (an array: no map lookup per length). */
   private order: { len: number; map: Map<Key, Slot> }[] = [];
+  /**
+   * IPv4, made on the first lookup (most tables of a big capture are never asked): a small table is
+   * scanned, a big one walks a trie. `small` holds [net, mask] per live prefix, longest first.
+   */
+  private small: Int32Array | undefined;
+  /**
+   * IPv4: a multibit trie of 4-bit strides (at most 8 steps, each one cache line). Node n takes 32
+   * numbers from offset 32n, two per value v of its 4 bits: [2v] is 1 + the index in `slots` of the
+   * longest prefix ending inside this node that covers v (0: none), [2v + 1] the offset of the child
+   * for v (0: none; the root is nobody's child).
+   */
+  private trie: Int32Array | undefined;
+  /** IPv4 trie: 1 + the slot of a live default route (/0), or 0. */
+  private rootSlot = 0;
+  /** IPv4: the prefixes with a live route, by the numbers lookupV4 returns (less one). A dead
+   * prefix is left out: the kernel skips it anyway and falls back to a shorter prefix. */
+  private slots: Slot[] = [];
 
   constructor(readonly family: Family) {}
 
@@ -47,10 +71,10 @@ class Table {
     const k = prefixKey(r.rec.dst.addr, len);
     const slot = m.get(k);
     if (slot) slot.routes.push(r);
-    else m.set(k, { routes: [r], winner: undefined, others: [] });
+    else m.set(k, { routes: [r], winner: undefined, others: [], answer: undefined });
   }
 
-  /** Sorts each prefix's routes (lower metric first) and picks each prefix's winner once. */
+  /** Sorts each prefix's routes (lower metric first), picks each prefix's winner once, builds the trie. */
   finish(): void {
     for (const m of this.byLen.values()) {
       for (const slot of m.values()) {
@@ -60,6 +84,71 @@ class Table {
       }
     }
     this.order = [...this.byLen.entries()].sort((a, b) => b[0] - a[0]).map(([len, map]) => ({ len, map }));
+    this.small = undefined;
+    this.trie = undefined;
+    this.slots = [];
+    if (this.family === 4) for (const { map } of this.order) for (const slot of map.values()) if (slot.winner) this.slots.push(slot);
+  }
+
+  /** Up to this many live prefixes a scan beats the trie, in time and in memory (a pod has a handful). */
+  private static readonly SMALL = 12;
+
+  private buildV4(): void {
+    if (this.slots.length <= Table.SMALL) {
+      const small = new Int32Array(2 * this.slots.length);
+      this.slots.forEach((slot, i) => {
+        const len = slot.winner!.rec.dst.length;
+        const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) | 0;
+        small[2 * i] = slot.winner!.rec.dst.addr.v4 & mask;
+        small[2 * i + 1] = mask;
+      });
+      this.small = small;
+    } else this.buildTrie();
+  }
+
+  private buildTrie(): void {
+    let trie = new Int32Array(32 * 8);
+    let used = 32;
+    /** Build only: the length of the prefix behind each slot entry, so that a longer one wins. */
+    let lens = new Int8Array(trie.length / 2);
+    this.rootSlot = 0;
+    this.slots.forEach((slot, i) => {
+      const len = slot.winner!.rec.dst.length;
+      if (len === 0) {
+        this.rootSlot = i + 1;
+        return;
+      }
+      const bits = slot.winner!.rec.dst.addr.v4;
+      let node = 0;
+      let shift = 28;
+      for (; len > 32 - shift; shift -= 4) {
+        const e = node + (((bits >>> shift) & 15) << 1) + 1;
+        if (trie[e] === 0) {
+          if (used + 32 > trie.length) {
+            const t = new Int32Array(trie.length * 2);
+            t.set(trie);
+            trie = t;
+            const l = new Int8Array(trie.length / 2);
+            l.set(lens);
+            lens = l;
+          }
+          trie[e] = used;
+          used += 32;
+        }
+        node = trie[e]!;
+      }
+      // The prefix ends in this node with `r` of its 4 bits: it covers 2^(4 - r) values.
+      const r = len - (28 - shift);
+      const first = (bits >>> shift) & 15 & ~((1 << (4 - r)) - 1);
+      for (let v = first; v < first + (1 << (4 - r)); v++) {
+        const e = node + 2 * v;
+        if (lens[e / 2]! < len) {
+          trie[e] = i + 1;
+          lens[e / 2] = len;
+        }
+      }
+    });
+    this.trie = trie.slice(0, used);
   }
 
   /**
@@ -68,6 +157,40 @@ class Table {
    * same prefix.
    */
   lookup(dst: Addr): Slot | undefined {
+    if (dst.family === 4 && this.family === 4) {
+      const i = this.lookupV4(dst.v4);
+      return i !== 0 ? this.slots[i - 1] : undefined;
+    }
+    return this.lookupV6(dst);
+  }
+
+  /** IPv4: 1 + the index in `liveSlots` of the longest live prefix holding `x`, or 0. */
+  lookupV4(x: number): number {
+    if (this.trie === undefined && this.small === undefined) this.buildV4();
+    const small = this.small;
+    if (small !== undefined) {
+      for (let i = 0; i < small.length; i += 2) if ((x & small[i + 1]!) === small[i]) return i / 2 + 1;
+      return 0;
+    }
+    const trie = this.trie!;
+    let best = this.rootSlot;
+    let node = 0;
+    for (let shift = 28; shift >= 0; shift -= 4) {
+      const e = node + (((x >>> shift) & 15) << 1);
+      const s = trie[e]!;
+      if (s !== 0) best = s;
+      node = trie[e + 1]!;
+      if (node === 0) break;
+    }
+    return best;
+  }
+
+  /** IPv4: the prefixes in the trie, by the numbers lookupV4 returns (less one). */
+  get liveSlots(): readonly Slot[] {
+    return this.slots;
+  }
+
+  private lookupV6(dst: Addr): Slot | undefined {
     for (const { len, map } of this.order) {
       const slot = map.get(prefixKey(dst, len));
       if (slot?.winner) return slot;
@@ -99,13 +222,14 @@ function isDead(r: RouteRecord): boolean {
 
 export type RuleVerdict = 'blackhole' | 'unreachable' | 'prohibit';
 
+/** Answers may be shared between lookups that decide alike: read them, never change them. */
 export type FibAnswer =
   /** A route decided (including blackhole/unreachable/prohibit routes). */
-  | { kind: 'route'; route: FibRoute; others: FibRoute[]; table: string; rule: FibRule; rulesTried: FibRule[] }
+  | { readonly kind: 'route'; readonly route: FibRoute; readonly others: readonly FibRoute[]; readonly table: string; readonly rule: FibRule; readonly rulesTried: readonly FibRule[] }
   /** A rule's own action decided (`ip rule add ... prohibit`). */
-  | { kind: 'rule'; action: RuleVerdict; rule: FibRule; rulesTried: FibRule[] }
+  | { readonly kind: 'rule'; readonly action: RuleVerdict; readonly rule: FibRule; readonly rulesTried: readonly FibRule[] }
   /** No rule produced a route. */
-  | { kind: 'none'; rulesTried: FibRule[] };
+  | { readonly kind: 'none'; readonly rulesTried: readonly FibRule[] };
 
 export interface FlowKey {
   dst: Addr;
@@ -135,6 +259,12 @@ export class Fib {
    * longest-prefix match over both (fib_lookup without fib_has_custom_rules); this is that table.
    */
   private merged: Table | undefined;
+  /** The merged path's answer when no table has a route (shared, as its other answers are). */
+  private noRoute: FibAnswer | undefined;
+  /** IPv4 with the merged table: index 1 + i is the answer for the trie's slot i (as Slot.answer). */
+  private mergedV4: (FibAnswer | null | undefined)[] | undefined;
+  /** The rules a merged-table answer tried: local's alone, or local's and main's. */
+  private mergedTried: readonly FibRule[][] = [];
   /** True when the capture had no rules for this family and the kernel's defaults were assumed. */
   rulesInferred = false;
 
@@ -197,6 +327,9 @@ export class Fib {
       for (const name of ['local', 'main']) for (const r of this.tables.get(name)?.routes() ?? []) m.add(r);
       m.finish();
       this.merged = m;
+      this.mergedTried = [this.rules.slice(0, 1), this.rules.slice(0, 2)];
+      // IPv4: the answers by the numbers the trie returns, so a lookup reads one array element.
+      if (this.family === 4) this.mergedV4 = new Array<FibAnswer | null | undefined>(m.liveSlots.length + 1).fill(undefined);
     }
   }
 
@@ -218,18 +351,35 @@ export class Fib {
     return slot ? { route: slot.winner!, others: slot.others } : undefined;
   }
 
+  /** The merged table's answer when `slot` decides; null for a throw route (on to the default table). */
+  private mergedAnswer(slot: Slot): FibAnswer | null {
+    const route = slot.winner!;
+    if (route.rec.type === 'throw') return null;
+    const ri = route.rec.table === 'local' ? 0 : 1;
+    return { kind: 'route', route, others: slot.others, table: route.rec.table, rule: this.rules[ri]!, rulesTried: this.mergedTried[ri]! };
+  }
+
   /** fib_lookup: walk the rules, look up their tables, honour throw, goto and suppress_prefixlength. */
   lookup(flow: FlowKey): FibAnswer {
     if (this.merged) {
-      // local + main as one table, then default (the kernel's fast path without custom rules).
-      const slot = this.merged.lookup(flow.dst);
-      if (slot && slot.winner!.rec.type !== 'throw') {
-        const ri = slot.winner!.rec.table === 'local' ? 0 : 1;
-        return { kind: 'route', route: slot.winner!, others: slot.others, table: slot.winner!.rec.table, rule: this.rules[ri]!, rulesTried: this.rules.slice(0, ri + 1) };
+      // local + main as one table, then default (the kernel's fast path without custom rules). The
+      // answer depends on the deciding prefix alone, so each is made once and then shared.
+      if (this.mergedV4 && flow.dst.family === 4) {
+        const i = this.merged.lookupV4(flow.dst.v4);
+        if (i !== 0) {
+          const a = (this.mergedV4[i] ??= this.mergedAnswer(this.merged.liveSlots[i - 1]!));
+          if (a) return a;
+        }
+      } else {
+        const slot = this.merged.lookup(flow.dst);
+        if (slot) {
+          const a = (slot.answer ??= this.mergedAnswer(slot));
+          if (a) return a;
+        }
       }
       const d = this.ruleTables[2]?.lookup(flow.dst);
-      if (d && d.winner!.rec.type !== 'throw') return { kind: 'route', route: d.winner!, others: d.others, table: 'default', rule: this.rules[2]!, rulesTried: this.rules.slice() };
-      return { kind: 'none', rulesTried: this.rules.slice() };
+      if (d && d.winner!.rec.type !== 'throw') return (d.answer ??= { kind: 'route', route: d.winner!, others: d.others, table: 'default', rule: this.rules[2]!, rulesTried: this.rules.slice() });
+      return (this.noRoute ??= { kind: 'none', rulesTried: this.rules.slice() });
     }
     const tried: FibRule[] = [];
     let gotoTarget: number | undefined;

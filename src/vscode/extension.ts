@@ -1,210 +1,96 @@
-// Composition root: builds the context and registers the command table, the tree and the hover
-// provider. It does no work and no I/O itself; everything registered is disposed through
-// context.subscriptions.
+// Composition root: registers the command table, the tree, the hover, the path view's serializer and
+// the capture documents, and names the data source in the status bar. It does no work and no I/O
+// itself, and it loads none of the engine: every registration forwards to the app (app.ts, bundled
+// apart as dist/app.js), loaded the first time one of them is used. Everything registered is disposed
+// through context.subscriptions.
 import * as vscode from 'vscode';
-import { loadKube } from './kubeModule';
-import { Commands, type CommandId } from './commands';
-import type { Ctx } from './commands/context';
-import { loadDemo, openCapture, openCaptureFile, refresh, saveCapture, selectContext } from './commands/source';
-import { compareTraces, tracePanelOptions, tracePodPath } from './commands/trace';
-import { readConfig, watchConfig } from './config';
-import { IpHoverProvider } from './hover/ipHover';
-import { podFromExplorerNode } from './kubernetesExplorer';
-import { TracePanel, type TraceStore } from './panels/tracePanel';
-import { DataSource, type SourceKind } from './source';
-import { BridgesView } from './views/bridgesView';
-import { policyMatrixCommand } from './commands/matrix';
-import { copyTraceMarkdown } from './commands/copy';
-import { CAPTURE_SCHEME, CaptureDocuments } from './captureDocuments';
+import type { App } from './app';
+import { CAPTURE_SCHEME } from './captureDocuments';
+import { Commands } from './commands';
+import { showSourceStatus } from './lastSource';
 import { showError, useOutputChannel } from './notify';
-import { checkCluster, pairArg } from './commands/check';
-import { CHECK_VIEW, CheckView } from './views/checkView';
-
-interface RefArg {
-  ref?: string;
-  namespace?: string;
-  pod?: string;
-  ip?: string;
-}
-
-/** A trace endpoint from a tree node, a hover link or a Kubernetes extension Cluster Explorer node. */
-async function refOf(arg: unknown): Promise<string | undefined> {
-  if (typeof arg === 'string') return arg;
-  if (!arg || typeof arg !== 'object') return undefined;
-  const a = arg as RefArg;
-  if (typeof a.ref === 'string') return a.ref;
-  if (typeof a.namespace === 'string' && typeof a.pod === 'string') return `${a.namespace}/${a.pod}`;
-  if (typeof a.ip === 'string') return a.ip;
-  return podFromExplorerNode(arg);
-}
+import type { BridgeNode } from './model/bridges';
+import { CHECK_VIEW } from './views/checkView';
+import type { FindingNode as CheckNode } from './model/checkFindings';
 
 export function activate(context: vscode.ExtensionContext): void {
-  let config = readConfig();
   const output = vscode.window.createOutputChannel('netpath');
   useOutputChannel(output);
-  const captures = new CaptureDocuments();
   const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 10);
-  const source = new DataSource(config, async (c) => (await loadKube(context.extensionUri)).ClientNodeCluster.fromKubeconfig({ kubeconfig: c.kubeconfig || undefined, context: c.context || undefined }));
-  source.extensionUri = context.extensionUri;
   status.command = Commands.openCapture;
-  // The last source is remembered per workspace, and reopened the next time data is needed (lazily:
-  // never at activation), so a window reload keeps working with what the user had open.
-  const SOURCE_KEY = 'netpath.lastSource';
-  const remember = () => {
-    const k = source.kind;
-    const saved = k.kind === 'file' ? { kind: 'file', uri: k.uri.toString() } : k.kind === 'cluster' ? { kind: 'cluster', context: k.context } : undefined;
-    if (saved) void context.workspaceState.update(SOURCE_KEY, saved);
-  };
-  /** The source the workspace last used, as remembered (nothing is opened). */
-  const savedSource = (): SourceKind | undefined => {
-    const saved = context.workspaceState.get<{ kind: string; uri?: string; context?: string }>(SOURCE_KEY);
-    if (saved?.kind === 'file' && typeof saved.uri === 'string') return { kind: 'file', uri: vscode.Uri.parse(saved.uri) };
-    if (saved?.kind === 'cluster' && typeof saved.context === 'string') return { kind: 'cluster', context: saved.context };
-    return undefined;
-  };
-  const reopen = async (): Promise<boolean> => {
-    const saved = savedSource();
-    try {
-      if (saved?.kind === 'file') return await openCaptureFile(ctx, saved.uri, { overview: false });
-      if (saved?.kind === 'cluster') {
-        await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `netpath: reconnecting to ${saved.context}` }, (_p, token) => source.useCluster(saved.context, token));
-        return true;
-      }
-    } catch (e) {
-      output.appendLine(`could not reopen the last source: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    return false;
-  };
-  const updateStatus = () => {
-    // After a reload nothing is loaded until it is needed, but the source is known: name it.
-    const saved = source.kind.kind === 'none' ? savedSource() : undefined;
-    const label = saved ? source.labelOf(saved) : source.label;
-    status.text = `$(type-hierarchy) netpath: ${label}`;
-    status.tooltip = saved
-      ? `netpath data source: ${label} (opened again when first needed)`
-      : source.kind.kind === 'none'
-        ? 'netpath: open a capture or select a cluster context'
-        : `netpath data source: ${label}`;
-    status.show();
-  };
-  // Every trace shown is recorded here as well as in the path view's own webview state: VS Code
-  // saves the latter only now and then, so a reload could bring back an older trace (model/restore.ts).
-  const TRACE_KEY = 'netpath.lastTrace';
-  const HISTORY_KEY = 'netpath.traceHistory';
-  const traceStore: TraceStore = {
-    load: () => context.workspaceState.get(TRACE_KEY),
-    save: (m) => void context.workspaceState.update(TRACE_KEY, m),
-    loadHistory: () => context.workspaceState.get(HISTORY_KEY),
-    saveHistory: (h) => void context.workspaceState.update(HISTORY_KEY, h),
-  };
 
-  const ctx: Ctx = {
-    extensionUri: context.extensionUri,
-    source,
-    output,
-    traceStore,
-    async ensureSource() {
-      if (source.snapshot()) return true;
-      if (await reopen()) return true;
-      const choice = await vscode.window.showQuickPick(
-        [
-          { label: '$(folder-opened) Open Network Capture...', id: 'open' },
-          { label: '$(cloud) Select Context...', id: 'context' },
-          { label: '$(beaker) Load Demo Capture', id: 'demo' },
-        ],
-        { title: 'netpath: where is the network?' },
-      );
-      if (choice?.id === 'open') return openCapture(ctx);
-      if (choice?.id === 'context') return selectContext(ctx, config);
-      if (choice?.id === 'demo') return loadDemo(ctx);
-      return false;
-    },
-    async revealEvidence(ref, capture) {
-      // A trace saved by an older netpath does not say which capture it came from: the capture loaded
-      // now may be another one, so its line would be a guess.
-      const problem = capture
-        ? await captures.reveal(capture, ref)
-        : `netpath: cannot show ${ref.host} ${ref.probe}:${ref.line}: this trace does not record which capture it was computed from (it was saved by an older netpath). Trace again to see the evidence.`;
-      if (problem) void showError(problem);
-    },
-    captureRef() {
-      const c = source.captureText();
-      if (!c) return undefined;
-      const k = source.kind;
-      const name = 'file' in c ? (c.file.path.split('/').pop() ?? 'capture.json') : k.kind === 'cluster' ? `capture-${k.context}.json` : 'capture.json';
-      return captures.remember(c, name);
-    },
-  };
+  let app: App | undefined;
+  let loading: Promise<App> | undefined;
+  const treeChanged = new vscode.EventEmitter<BridgeNode | undefined>();
+  const checkChanged = new vscode.EventEmitter<CheckNode | undefined>();
+  /** The app, loaded and started on first use (a separate bundle: a path esbuild does not follow). */
+  const load = (): Promise<App> =>
+    (loading ??= Promise.resolve()
+      .then(() => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- a separate bundle, loaded at run time
+        const m = require(`${context.extensionUri.fsPath}/dist/app.js`) as typeof import('./app');
+        const started = m.start(context, { output, status });
+        context.subscriptions.push(
+          started.bridges.onDidChangeTreeData((n) => treeChanged.fire(n ?? undefined)),
+          started.checkView.onDidChangeTreeData((n) => checkChanged.fire(n ?? undefined)),
+        );
+        app = started;
+        return started;
+      })
+      .catch((e: unknown) => {
+        loading = undefined;
+        throw e;
+      }));
 
-  const checkView = new CheckView();
-  const checkProblems = vscode.languages.createDiagnosticCollection('netpath-check');
-  const table: Record<CommandId, (...args: unknown[]) => unknown> = {
-    [Commands.tracePodPath]: () => tracePodPath(ctx),
-    [Commands.traceFrom]: async (arg) => {
-      const from = await refOf(arg);
-      return tracePodPath(ctx, from ? { from } : {});
-    },
-    [Commands.traceTo]: async (arg) => {
-      const to = await refOf(arg);
-      return tracePodPath(ctx, to ? { to } : {});
-    },
-    [Commands.openCapture]: () => openCapture(ctx),
-    [Commands.saveCapture]: () => saveCapture(ctx),
-    [Commands.loadDemoCapture]: () => loadDemo(ctx),
-    [Commands.selectContext]: () => selectContext(ctx, config),
-    [Commands.refresh]: () => refresh(ctx),
-    [Commands.policyMatrix]: () => policyMatrixCommand(ctx),
-    [Commands.copyTraceMarkdown]: () => copyTraceMarkdown(TracePanel.shown()),
-    [Commands.compareTraces]: () => compareTraces(ctx),
-    [Commands.checkCluster]: () => checkCluster(ctx, { view: checkView, diagnostics: checkProblems, captures }),
-    [Commands.checkTracePair]: (arg) => {
-      const pair = pairArg(arg);
-      return pair ? tracePodPath(ctx, pair) : undefined;
-    },
-  };
   // A command that fails says so in a toast with "Open Output", not only in VS Code's generic one.
-  const guarded = (id: string, fn: (...args: unknown[]) => unknown) => async (...args: unknown[]) => {
-    try {
-      return await fn(...args);
-    } catch (e) {
-      output.appendLine(`${id} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      void showError(`netpath: ${e instanceof Error ? e.message : String(e)}`);
-      return undefined;
-    }
+  const guarded =
+    (id: string, fn: (...args: unknown[]) => unknown) =>
+    async (...args: unknown[]) => {
+      try {
+        return await fn(...args);
+      } catch (e) {
+        output.appendLine(`${id} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        void showError(`netpath: ${e instanceof Error ? e.message : String(e)}`);
+        return undefined;
+      }
+    };
+
+  const tree: vscode.TreeDataProvider<BridgeNode> = {
+    onDidChangeTreeData: treeChanged.event,
+    getChildren: async (parent) => (await load()).bridges.getChildren(parent),
+    // Asked only for nodes getChildren returned: the app is loaded by then.
+    getTreeItem: (n) => app!.bridges.getTreeItem(n),
+  };
+  // The Cluster Check view shows what a check found: nothing before the app has run one.
+  const checks: vscode.TreeDataProvider<CheckNode> = {
+    onDidChangeTreeData: checkChanged.event,
+    getChildren: (parent) => app?.checkView.getChildren(parent) ?? [],
+    getTreeItem: (n) => app!.checkView.getTreeItem(n),
+  };
+  const hover: vscode.HoverProvider = {
+    // Until the app is loaded nothing is loaded, so there is nothing to say about an address.
+    provideHover: (doc, pos) => app?.hover.provideHover(doc, pos),
+  };
+  const captures: vscode.TextDocumentContentProvider = {
+    provideTextDocumentContent: async (uri) => (await load()).captures.provideTextDocumentContent(uri),
   };
 
-  const bridges = new BridgesView(source, reopen);
-  const hover = new IpHoverProvider(source);
   context.subscriptions.push(
     output,
     status,
-    source,
-    bridges,
-    hover,
-    source.onDidChange(() => {
-      updateStatus();
-      remember();
-      TracePanel.captureChanged();
-    }),
-    vscode.window.registerTreeDataProvider('netpath.bridges', bridges),
-    checkView,
-    checkProblems,
-    vscode.window.registerTreeDataProvider(CHECK_VIEW, checkView),
+    treeChanged,
+    checkChanged,
+    vscode.window.registerTreeDataProvider('netpath.bridges', tree),
+    vscode.window.registerTreeDataProvider(CHECK_VIEW, checks),
     vscode.window.registerWebviewPanelSerializer('netpath.trace', {
-      deserializeWebviewPanel: async (panel, state) => {
-        TracePanel.revive(context.extensionUri, panel, state, tracePanelOptions(ctx));
-      },
+      deserializeWebviewPanel: async (panel, state) => (await load()).revive(panel, state),
     }),
     vscode.languages.registerHoverProvider({ scheme: '*' }, hover),
-    watchConfig((c) => {
-      config = c;
-      source.updateConfig(c);
-    }),
-    captures,
     vscode.workspace.registerTextDocumentContentProvider(CAPTURE_SCHEME, captures),
-    ...Object.entries(table).map(([id, fn]) => vscode.commands.registerCommand(id, guarded(id, fn))),
+    ...Object.values(Commands).map((id) => vscode.commands.registerCommand(id, guarded(id, async (...args) => (await load()).commands[id](...args)))),
   );
-  updateStatus();
+  // After a reload nothing is loaded until it is needed, but the source is known: name it.
+  showSourceStatus(status, { kind: 'none' }, context.workspaceState, context.extensionUri);
 }
 
 export function deactivate(): void {}

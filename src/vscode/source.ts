@@ -9,8 +9,9 @@ import { buildNetwork, simulate, type Network, type TraceOutcome, type TraceRequ
 import type { ClusterApi } from '../kube/api';
 import { ClusterCollector, type ApiNote, type HostReport } from '../kube/collector';
 import type { NetpathConfig } from './config';
+import { sourceLabel, type SourceKind } from './lastSource';
 
-export type SourceKind = { kind: 'none' } | { kind: 'file'; uri: vscode.Uri } | { kind: 'cluster'; context: string };
+export type { SourceKind };
 
 export interface TraceAnswer {
   outcome: TraceOutcome;
@@ -51,15 +52,9 @@ export class DataSource implements vscode.Disposable {
     return this.labelOf(this.current);
   }
 
-  /** How a source is named in the status bar and the path view: the bundled demo by name, a file by its path, a cluster by its context. */
+  /** How a source is named in the status bar and the path view (lastSource.ts). */
   labelOf(k: SourceKind): string {
-    if (k.kind === 'file') return k.uri.path.endsWith('/examples/demo-flannel-vxlan.json') && this.isBundled(k.uri) ? 'demo capture' : vscode.workspace.asRelativePath(k.uri);
-    return k.kind === 'cluster' ? `context ${k.context}` : 'no source';
-  }
-
-  /** The extension's own files (the bundled demo capture) are named, not shown as a long path. */
-  private isBundled(uri: vscode.Uri): boolean {
-    return this.extensionUri !== undefined && uri.path.startsWith(this.extensionUri.path);
+    return sourceLabel(k, this.extensionUri);
   }
 
   /** Set by the extension, to recognise its bundled files. */

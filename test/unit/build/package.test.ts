@@ -23,7 +23,7 @@ test('npm run package builds a .vsix with the three bundles and no sources, test
       .filter((n) => n.startsWith('extension/'))
       .map((n) => n.slice('extension/'.length))
       .sort();
-    for (const f of ['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/webview/main.js', 'dist/webview/main.css', 'media/icon.png', 'examples/demo-flannel-vxlan.json']) assert.ok(listing.includes(f), `${f} missing from the .vsix: ${listing.join(', ')}`);
+    for (const f of ['package.json', 'dist/extension.js', 'dist/app.js', 'dist/cli.js', 'dist/webview/main.js', 'dist/webview/main.css', 'media/icon.png', 'examples/demo-flannel-vxlan.json']) assert.ok(listing.includes(f), `${f} missing from the .vsix: ${listing.join(', ')}`);
     for (const f of listing) assert.ok(!/^(src|test|webview|scripts|node_modules)\/|\.map$|\.ts$/.test(f), `${f} should not be in the .vsix`);
     // The extension bundle is CommonJS for node and leaves `vscode` to the host.
     const ext = readFileSync(join(dir, 'dist/extension.js'), 'utf8');
