@@ -39,6 +39,7 @@ export class Topology {
   /** Address -> the hosts (not pods; capture indexes, in order) whose `addrs` text shows it. */
   private addrIndex: Map<string, number[]> | undefined;
   private readonly segmentToCache = new Map<Iface, Map<string, Wire[]>>();
+  private readonly prefixKeyCache = new WeakMap<Iface, string[]>();
 
   constructor(private readonly net: Namespaces) {
     for (const l of net.capture.links ?? []) {
@@ -192,19 +193,28 @@ export class Topology {
     return false;
   }
 
+  /** segmentPrefixes(iface) as strings, kept per interface (a check asks for the same NICs 250,000 times). */
+  private prefixKeys(iface: Iface): readonly string[] {
+    let k = this.prefixKeyCache.get(iface);
+    if (!k) {
+      k = segmentPrefixes(iface).map((p) => p.toString());
+      this.prefixKeyCache.set(iface, k);
+    }
+    return k;
+  }
+
   /** Of the segment's NICs, those on `hosts` (capture indexes, in order) that `keep` says, in wires()' order. */
   private segmentMembers(ns: Netns, dev: Iface, hosts: readonly number[], keep: (i: Iface) => boolean): Wire[] {
     const res: Wire[] = [];
     const seen = new Set<Iface>();
-    for (const p of segmentPrefixes(dev)) {
-      const k = p.toString();
+    for (const k of this.prefixKeys(dev)) {
       for (const i of hosts) {
         const m = this.net.hosts.get(this.net.capture.hosts[i]!.name);
         if (!m || m === ns) continue;
         for (const iface of m.ifaces.values()) {
           if (iface.type !== 'device' && iface.type !== 'veth') continue;
           if (seen.has(iface) || !keep(iface)) continue;
-          if (!segmentPrefixes(iface).some((q) => q.toString() === k)) continue;
+          if (!this.prefixKeys(iface).includes(k)) continue;
           seen.add(iface);
           res.push({ ns: m, iface, how: 'segment', inferred: true });
         }

@@ -12,6 +12,13 @@ export const err = <T = never>(error: string): Result<T> => ({ ok: false, error 
 const V4_MAX = 0xffffffff;
 const V6_ALL = (1n << 128n) - 1n;
 
+/** The text of IPv4 addresses already printed (bounded: cleared when full), and of IPv6 Addr objects. */
+const TEXT_CACHE_MAX = 1 << 16;
+const V4_TEXT = new Map<number, string>();
+const V6_TEXT = new WeakMap<Addr, string>();
+
+const V4 = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
+
 export class Addr {
   private constructor(
     readonly family: Family,
@@ -34,8 +41,11 @@ export class Addr {
       for (const part of ipaddr.IPv6.parse(body).parts) n = (n << 16n) | BigInt(part);
       return ok(new Addr(6, 0, n, zone));
     }
-    if (!ipaddr.IPv4.isValidFourPartDecimal(s)) return err(`"${text}" is not an IPv4 address (expected four decimal octets)`);
-    const o = ipaddr.IPv4.parse(s).octets;
+    // Four decimal octets without leading zeros (ipaddr.js's isValidFourPartDecimal), read by hand:
+    // names such as `default/web-0` are asked here on every trace, and ipaddr.js rejects them by throwing.
+    const m = V4.exec(s);
+    const o = m ? [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])] : undefined;
+    if (!o || o.some((x) => x > 255)) return err(`"${text}" is not an IPv4 address (expected four decimal octets)`);
     return ok(Addr.fromV4(((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) >>> 0));
   }
 
@@ -90,14 +100,26 @@ export class Addr {
   }
 
   toString(): string {
+    // Addresses are map keys everywhere a trace looks something up: their text is made once.
     if (this.family === 4) {
       const n = this.v4;
-      return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+      let t = V4_TEXT.get(n);
+      if (t === undefined) {
+        if (V4_TEXT.size >= TEXT_CACHE_MAX) V4_TEXT.clear();
+        t = `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+        V4_TEXT.set(n, t);
+      }
+      return t;
     }
-    const parts: number[] = [];
-    for (let i = 7; i >= 0; i--) parts.push(Number((this.v6 >> BigInt(i * 16)) & 0xffffn));
-    const text = ipaddr.IPv6.parse(parts.map((p) => p.toString(16)).join(':')).toString();
-    return this.zone === undefined ? text : `${text}%${this.zone}`;
+    let text = V6_TEXT.get(this);
+    if (text === undefined) {
+      const parts: number[] = [];
+      for (let i = 7; i >= 0; i--) parts.push(Number((this.v6 >> BigInt(i * 16)) & 0xffffn));
+      text = ipaddr.IPv6.parse(parts.map((p) => p.toString(16)).join(':')).toString();
+      if (this.zone !== undefined) text = `${text}%${this.zone}`;
+      V6_TEXT.set(this, text);
+    }
+    return text;
   }
 
   toJSON(): string {

@@ -68,9 +68,9 @@ describe('Node Bridges tree and pod-IP hovers in real VS Code (demo capture)', {
     run('tree', async (vs) => {
       await vs.openViewContainer('netpath');
       // No data yet: the welcome view's button loads the demo (and activates the extension).
-      const welcome = vs.page.locator('.part.sidebar .welcome-view-content');
+      // Node Bridges' welcome (the Cluster Check view below it has its own).
+      const welcome = vs.page.locator('.part.sidebar .welcome-view-content', { hasText: 'No network data yet' });
       await welcome.waitFor({ timeout: 30_000 });
-      assert.match(await welcome.innerText(), /No network data yet/);
       await welcome.locator('.monaco-button', { hasText: 'Load Demo Capture' }).click();
       await rowLocator(vs, 'k8s-node1').waitFor({ timeout: 30_000 });
       const nodes = await bridgeRows(vs);

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
 import { Addr, Mac, Prefix, maskAddr, maskLength } from '../../../src/net/addr';
 
 test('IPv4 parses four decimal octets and rejects other forms', () => {
@@ -91,4 +92,22 @@ test('netmask lengths, and non-contiguous masks refused', () => {
   assert.equal(maskLength(Addr.must('255.255.192.0')), 18);
   assert.equal(maskLength(Addr.must('255.0.255.0')), undefined);
   assert.equal(maskLength(Addr.must('::')), undefined);
+});
+
+test('property: IPv4 is accepted exactly when ipaddr.js calls it four decimal octets (the hand-read fast path)', () => {
+  const octet = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.constantFrom('00', '01', '007', '0x1', '', '-1', '1e2', ' 1', '255', '256', '٣'));
+  const text = fc.oneof(
+    fc.array(octet, { minLength: 1, maxLength: 6 }).map((parts) => parts.join('.')),
+    fc.constantFrom('default/web-0', 'k8s-node1', 'svc/default/web:http', '10.0.0.1 ', '10.0.0.1\n', '1.2.3.4.'),
+    fc.string({ maxLength: 16 }),
+  );
+  fc.assert(
+    fc.property(text, (t) => {
+      const s = t.trim();
+      if (s.includes(':')) return;
+      assert.equal(Addr.parse(t).ok, ipaddr.IPv4.isValidFourPartDecimal(s), JSON.stringify(t));
+      if (Addr.parse(t).ok) assert.equal(Addr.must(t).toString(), ipaddr.IPv4.parse(s).toString());
+    }),
+    { numRuns: 2000 },
+  );
 });
