@@ -7,6 +7,8 @@ import { benchDemoTraces, benchKernelFib, benchServiceTrace, benchSynthetic } fr
 import { fdbOutput, ipRouteOutput } from './generate';
 import { benchExtension } from './extension';
 import { benchLive } from './live';
+import { benchBigCapture } from './big';
+import { benchCheck } from './check';
 import { benchNetfilter } from './netfilter';
 import { benchPolicy } from './policy';
 import { formatLine, Summary, type Report } from './report';
@@ -99,7 +101,7 @@ for (const c of cases) {
 // The path engine: a trace on the demo capture, FIB lookups against the kernel's, a 500-node cluster;
 // then live clusters: the first trace on a 3- and a 50-node lab behind the lab API server.
 void (async () => {
-  for (const bench of [benchExtension, benchDemoTraces, benchServiceTrace, benchKernelFib, benchSynthetic, benchNetfilter, benchPolicy, benchLive]) {
+  for (const bench of [benchExtension, benchDemoTraces, benchServiceTrace, benchKernelFib, benchSynthetic, benchBigCapture, benchCheck, benchNetfilter, benchPolicy, benchLive]) {
     if (!selected(bench.name)) continue;
     try {
       await bench(report);

@@ -66,27 +66,41 @@ export class CaptureScanner {
     if (this.done) throw new Error('CaptureScanner: push after finish');
     const n = chunk.length;
     let i = 0;
-    /** Where the bytes still to copy into the skeleton start (-1: none, inside a probe string). */
-    let copyFrom = this.state === 3 ? -1 : 0;
+    // Outside strings every byte but whitespace is written as it comes; a string (but a probe's) is
+    // copied whole when it ends, or up to the chunk's end.
+    this.room(n);
+    let sk = this.skeleton;
+    let at = this.skeletonBytes;
+    /** Where the current copied string's bytes began in this chunk. */
+    let strFrom = 0;
     /** Where the current key began in this chunk (-1: in an earlier one). */
     let keyFrom = -1;
     while (i < n) {
       if (this.state === 0) {
         const b = chunk[i]!;
+        if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) {
+          i++;
+          continue;
+        }
         const d = this.depth - 1;
         if (b === QUOTE) {
+          this.escaped = false;
           if (d >= 0 && this.isArray[d] === 0 && this.expectKey[d] === 1) {
             this.state = 2;
             keyFrom = i + 1;
             this.keyBytes.length = 0;
           } else if (this.isProbeValue()) {
-            if (i > copyFrom) this.copy(chunk, copyFrom, i);
-            copyFrom = -1;
             this.state = 3;
             this.lazyStart = this.base + i;
+            i++;
+            continue;
           } else this.state = 1;
-          this.escaped = false;
-        } else if (b === 0x7b || b === 0x5b) {
+          sk[at++] = QUOTE;
+          strFrom = i + 1;
+          i++;
+          continue;
+        }
+        if (b === 0x7b || b === 0x5b) {
           this.open(b === 0x5b, d >= 0 && this.isArray[d] === 0 ? this.lastKey[d]! : KEY_OTHER);
         } else if (b === 0x7d || b === 0x5d) {
           if (this.depth > 0) this.depth--;
@@ -95,6 +109,7 @@ export class CaptureScanner {
         } else if (b === 0x2c) {
           if (d >= 0 && this.isArray[d] === 0) this.expectKey[d] = 1;
         }
+        sk[at++] = b;
         i++;
         continue;
       }
@@ -102,21 +117,29 @@ export class CaptureScanner {
       const end = this.stringEnd(chunk, i);
       if (end < 0) {
         if (this.state === 2) this.saveKey(chunk, keyFrom < 0 ? i : keyFrom, n);
+        if (this.state !== 3) {
+          sk.set(chunk.subarray(strFrom, n), at);
+          at += n - strFrom;
+        }
         break;
       }
       if (this.state === 3) {
-        const k = this.starts.length;
+        this.skeletonBytes = at;
+        this.placeholder(this.starts.length);
         this.starts.push(this.lazyStart);
         this.ends.push(this.base + end + 1);
-        this.placeholder(k);
-        copyFrom = end + 1;
-      } else if (this.state === 2) {
-        this.lastKey[this.depth - 1] = keyFrom >= 0 ? kindOf(chunk, keyFrom, end) : this.keyKindAcross(chunk, end);
+        // placeholder() may have grown the skeleton.
+        this.room(n - end);
+        at = this.skeletonBytes;
+        sk = this.skeleton;
+      } else {
+        if (this.state === 2) this.lastKey[this.depth - 1] = keyFrom >= 0 ? kindOf(chunk, keyFrom, end) : this.keyKindAcross(chunk, end);
+        for (let j = strFrom; j <= end; j++) sk[at++] = chunk[j]!;
       }
       this.state = 0;
       i = end + 1;
     }
-    if (copyFrom >= 0 && copyFrom < n) this.copy(chunk, copyFrom, n);
+    this.skeletonBytes = at;
     this.base += n;
   }
 
@@ -218,19 +241,6 @@ export class CaptureScanner {
     const next = new Uint8Array(size);
     next.set(this.skeleton.subarray(0, this.skeletonBytes));
     this.skeleton = next;
-  }
-
-  /** Copies bytes `[from, to)` of `chunk` into the skeleton (the shell may reuse the chunk's buffer). */
-  private copy(chunk: Uint8Array, from: number, to: number): void {
-    this.room(to - from);
-    if (to - from > 256) this.skeleton.set(chunk.subarray(from, to), this.skeletonBytes);
-    else {
-      // Most gaps are a few bytes between two probes: a loop allocates nothing.
-      const s = this.skeleton;
-      let at = this.skeletonBytes;
-      for (let j = from; j < to; j++) s[at++] = chunk[j]!;
-    }
-    this.skeletonBytes += to - from;
   }
 
   /** Writes `"k"` (probe string number k) into the skeleton. */
