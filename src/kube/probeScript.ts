@@ -16,27 +16,38 @@ import type { ProbeName } from '../parsers';
  * commands in PROBE_COMMANDS' order until one exits 0 (`t` fails otherwise, and `||` tries the next).
  * A command the container lacks (`command -v` fails) is one `missing` line; one that ran gives two
  * frames: `@PROBE I out N` followed by its N bytes of stdout and a newline, then `@PROBE I err M exit
- * RC` with its stderr (trailing newlines dropped by `$(...)`; only the first line and "not found" are
- * read). stdout is kept exactly: `printf x` after it stops `$(...)` from dropping its trailing
- * newlines, and `${o%x}` removes that x again. fd 3 is the script's stdout; fd 4 (inside the outer
- * `$(...)`) collects the command's stderr while its stdout goes to the inner `$(...)`. The command
- * redirects its own stderr in a subshell that it replaces (`exec`), so what the shell says about it
- * ("Killed") goes to the exec's stderr, not into the command's: one exec per command would not have it.
- * Without `wc` nothing can be measured: the script says `no-wc` and the collector reads that container
- * one exec per probe.
+ * RC` with M bytes of stderr and a newline. stdout is kept exactly: `printf x` after it stops `$(...)`
+ * from dropping its trailing newlines, and `${o%x}` removes that x again. Each command costs two
+ * processes (the `$(...)` and the command): under load a process is milliseconds, so stderr is not
+ * captured on the way; a command that failed runs once more for its stderr (trailing newlines dropped;
+ * only its first line and "not found" are read), which the shell's own words ("Killed") stay out of.
+ * Byte counts come from `${#var}` where the shell counts bytes under LC_ALL=C (dash, bash, BusyBox
+ * ash), else from `wc -c`; a shell that can do neither says `no-wc` and the collector reads that
+ * container one exec per probe. Probe commands only read: running one twice changes nothing.
  */
 export const PROBE_SCRIPT = [
-  'exec 3>&1',
-  "command -v wc >/dev/null 2>&1 || { printf 'netpath-probes 1 no-wc\\n'; exit 0; }",
+  // Two bytes, one character in UTF-8: where ${#b} is 2 under LC_ALL=C the shell counts bytes itself.
+  "b='\u00e9'",
+  "command -v wc >/dev/null 2>&1 || (LC_ALL=C; [ \"${#b}\" = 2 ]) || { printf 'netpath-probes 1 no-wc\\n'; exit 0; }",
   "printf 'netpath-probes 1\\n'",
+  // The byte count of $1 in n: LC_ALL=C only for ${#}, then as it was (the commands keep the container's locale).
+  'len() {',
+  '  if [ "${LC_ALL+set}" ]; then l=$LC_ALL; LC_ALL=C; n=${#1}; k=${#b}; LC_ALL=$l; else LC_ALL=C; n=${#1}; k=${#b}; unset LC_ALL; fi',
+  '  [ "$k" = 2 ] || n=$(printf %s "$1" | wc -c)',
+  '}',
   't() {',
   '  p=$1 i=$2',
   '  shift 2',
   "  command -v \"$1\" >/dev/null 2>&1 || { printf '@%s %s missing\\n' \"$p\" \"$i\"; return 1; }",
-  "  e=$( { o=$( (exec 2>&4 3>&- 4>&-; exec \"$@\"); r=$?; printf x; exit \"$r\"); r=$?; o=${o%x}; printf '@%s %s out %s\\n' \"$p\" \"$i\" $(printf %s \"$o\" | wc -c) >&3; printf '%s\\n' \"$o\" >&3; exit \"$r\"; } 4>&1 )",
+  '  o=$("$@" 2>/dev/null; r=$?; printf x; exit "$r")',
   '  r=$?',
-  "  printf '@%s %s err %s exit %s\\n' \"$p\" \"$i\" $(printf %s \"$e\" | wc -c) \"$r\"",
-  "  printf '%s\\n' \"$e\"",
+  '  o=${o%x}',
+  '  len "$o"',
+  "  printf '@%s %s out %s\\n%s\\n' \"$p\" \"$i\" $n \"$o\"",
+  '  e=',
+  '  [ "$r" = 0 ] || e=$(exec 2>&1 >/dev/null; exec "$@")',
+  '  len "$e"',
+  "  printf '@%s %s err %s exit %s\\n%s\\n' \"$p\" \"$i\" $n \"$r\" \"$e\"",
   '  return "$r"',
   '}',
   'for probe in "$@"; do',

@@ -127,8 +127,11 @@ describe('the probe script under real shells, with stub tools', () => {
     test(`${name}: every probe reads back exactly as one exec per command gives it`, (t) => {
       const path = which(cmd[0]!);
       if (!path) return t.skip(`${cmd[0]} is not installed`);
+      // In a UTF-8 locale bash and BusyBox count characters: the script must still count bytes.
+      const utf8 = spawnSync(path, [...cmd.slice(1), '-c', PROBE_SCRIPT, 'netpath-probes', ...ALL], { env: { ...env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' } });
       const r = spawnSync(path, [...cmd.slice(1), '-c', PROBE_SCRIPT, 'netpath-probes', ...ALL], { env });
       assert.equal(r.status, 0, r.stderr.toString());
+      assert.equal(utf8.stdout.toString('utf8'), r.stdout.toString('utf8'));
       const parsed = parseScriptOutput(r.stdout, ALL);
       assert.equal(parsed.kind, 'ok', parsed.kind === 'ok' ? '' : parsed.why);
       if (parsed.kind !== 'ok') return;
@@ -154,13 +157,17 @@ describe('the probe script under real shells, with stub tools', () => {
     });
   }
 
-  test('without wc the script says so, and nothing else', (t) => {
-    const dash = which('dash') ?? which('sh');
-    if (!dash) return t.skip('no sh');
-    const r = spawnSync(dash, ['-c', PROBE_SCRIPT, 'netpath-probes', 'links'], { env: { PATH: join(dir, 'none') } });
-    assert.equal(r.stdout.toString(), 'netpath-probes 1 no-wc\n');
-    const p = parseScriptOutput(r.stdout, ['links']);
-    assert.deepEqual(p, { kind: 'unusable', why: 'the container has sh but no wc to measure output with' });
+  test('without wc a shell that counts bytes itself still frames; one that cannot says so and nothing else', (t) => {
+    const dash = which('dash');
+    if (!dash) return t.skip('dash is not installed');
+    const noWc = join(dir, 'no-wc');
+    spawnSync('mkdir', [noWc]);
+    symlinkSync(join(dir, 'bin', 'ip'), join(noWc, 'ip'));
+    const r = spawnSync(dash, ['-c', PROBE_SCRIPT, 'netpath-probes', 'links', 'neigh'], { env: { ...env, PATH: noWc } });
+    const p = parseScriptOutput(r.stdout, ['links', 'neigh']);
+    assert.ok(p.kind === 'ok', p.kind === 'ok' ? '' : p.why);
+    assert.equal(probeRead(p.probes.get('neigh')!).text, UNICODE);
+    assert.deepEqual(parseScriptOutput(Buffer.from('netpath-probes 1 no-wc\n'), ['links']), { kind: 'unusable', why: 'the container has sh but no wc to measure output with' });
   });
 });
 
