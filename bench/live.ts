@@ -1,5 +1,9 @@
 // Live clusters (`npm run bench`): time to first trace on a 3-node and a 50-node lab cluster, and a
-// full capture of the 50-node one. Each lab is a flannel VXLAN data plane built in network
+// full capture of each. On the 3-node lab, the first trace read one exec per host (the probe script,
+// the default) against one exec per probe command (`execMode: 'per-probe'`, what netpath did before):
+// exec calls per host (target at most 2, counted by the lab API server) and the cold trace's time
+// (target at least 3x faster), cold traces of the two modes alternating so that load and warm-up
+// fall on both alike. Each lab is a flannel VXLAN data plane built in network
 // namespaces (test/lab/topology.ts) behind the lab API server (test/lab/apiserver), read by
 // netpath's own ClusterCollector over client-node (kubeconfig, WebSocket exec), as a real cluster
 // would be. The lazy trace must cost the same exec calls whatever the cluster's size: that, and a
@@ -9,14 +13,22 @@
 // root or with NETPATH_SKIP_LAB=1. Run alone: `node --import tsx bench/live.ts`.
 import { availableParallelism, loadavg } from 'node:os';
 import { ClientNodeCluster } from '../src/kube/clientNode';
-import { ClusterCollector, type HostReport } from '../src/kube/collector';
+import { ClusterCollector, type ExecMode, type HostReport } from '../src/kube/collector';
 import { LabApiServer } from '../test/lab/apiserver/server';
 import { Lab, checkPrerequisites, describeMissing, sweepStaleNamespaces, which } from '../test/lab/netns';
 import { buildCluster, settle, type BuiltCluster, type ClusterSpec, type NodeSpec } from '../test/lab/topology';
 import { median, type Report } from './engine';
 
-/** The cluster sizes compared; the full capture is measured on each, the pass condition is on the largest. */
-const SIZES = [3, 50];
+/**
+ * The cluster sizes compared; the full capture is measured on each, the pass condition is on the largest.
+ * NETPATH_BENCH_LIVE_SIZES=3 runs only the 3-node lab (the 50-node one takes minutes to build).
+ */
+const SIZES = process.env.NETPATH_BENCH_LIVE_SIZES ? process.env.NETPATH_BENCH_LIVE_SIZES.split(',').map(Number) : [3, 50];
+/** Cold traces per exec mode in the comparison (alternating), on the smallest lab. */
+const MODE_TRACES = 3;
+/** Targets of issue 12: exec calls per host read, and the first trace's speed-up over one exec per probe. */
+const MAX_EXECS_PER_HOST = 2;
+const MIN_SPEEDUP = 3;
 const PODS_PER_NODE = 2;
 /** Further cold traces after the first, for a median (each with a fresh collector). */
 const MORE_TRACES = 3;
@@ -52,7 +64,10 @@ export function liveClusterSpec(n: number, podsPerNode = PODS_PER_NODE): Cluster
 
 interface TraceRun {
   ms: number;
+  mode: ExecMode;
   execCalls: number;
+  /** Exec calls the server saw, per lab host (a node's are made through its host-network pods). */
+  perHost: Record<string, number>;
   serverExecs: number;
   requests: number;
   verdict: string;
@@ -72,23 +87,34 @@ interface SizeRun {
   serverMs: number;
   first: TraceRun;
   more: TraceRun[];
-  capture?: { ms: number; execCalls: number; serverExecs: number; bytes: number; hosts: number; wanted: number; read: number; errors: string[]; missing: number; dropped: string[] };
+  /** Cold traces in each exec mode, alternating (on the smallest lab only). */
+  modes?: Record<ExecMode, TraceRun[]>;
+  capture?: { ms: number; execCalls: number; serverExecs: number; perHost: Record<string, number>; bytes: number; hosts: number; wanted: number; read: number; errors: string[]; missing: number; dropped: string[] };
   teardownMs: number;
 }
 
 const errorsOf = (reports: HostReport[]) => reports.filter((r) => r.error).map((r) => `${r.host}: ${r.error!.kind} ${r.error!.message}`);
 
+/** Exec calls per lab host among the server's records from `from` on. */
+function execsPerHost(server: LabApiServer, from: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const e of server.execs.slice(from)) out[e.labHost] = (out[e.labHost] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+}
+
 /** One cold trace: a fresh collector (nothing cached), pod on node 1 -> pod on node 2. */
-async function coldTrace(server: LabApiServer): Promise<TraceRun> {
+async function coldTrace(server: LabApiServer, execMode: ExecMode = 'script'): Promise<TraceRun> {
   const execs0 = server.execs.length;
   const req0 = server.requests.length;
   const t0 = performance.now();
-  const col = new ClusterCollector(ClientNodeCluster.fromKubeconfig({ kubeconfig: server.kubeconfigPath }));
+  const col = new ClusterCollector(ClientNodeCluster.fromKubeconfig({ kubeconfig: server.kubeconfigPath }), { execMode });
   const { outcome, reports } = await col.trace({ from: 'default/web-0', to: `default/web-${PODS_PER_NODE}` });
   const took = performance.now() - t0;
   return {
     ms: took,
+    mode: execMode,
     execCalls: col.execCalls,
+    perHost: execsPerHost(server, execs0),
     serverExecs: server.execs.length - execs0,
     requests: server.requests.length - req0,
     verdict: outcome.ok ? outcome.result.verdict : `error: ${outcome.error}`,
@@ -122,6 +148,13 @@ async function runSize(n: number, report: Report): Promise<SizeRun | undefined> 
     const more: TraceRun[] = [];
     for (let i = 0; i < MORE_TRACES; i++) more.push(await coldTrace(server));
     out = { n, namespaces, commands: buildCommands, rss, buildMs, settleMs, serverMs, first, more, teardownMs: 0 };
+    if (n === Math.min(...SIZES)) {
+      const modes: Record<ExecMode, TraceRun[]> = { script: [], 'per-probe': [] };
+      for (let i = 0; i < MODE_TRACES; i++) {
+        for (const m of (i % 2 ? ['script', 'per-probe'] : ['per-probe', 'script']) as ExecMode[]) modes[m].push(await coldTrace(server, m));
+      }
+      out.modes = modes;
+    }
 
     const execs0 = server.execs.length;
     t = performance.now();
@@ -132,6 +165,7 @@ async function runSize(n: number, report: Report): Promise<SizeRun | undefined> 
       ms: capMs,
       execCalls: col.execCalls,
       serverExecs: server.execs.length - execs0,
+      perHost: execsPerHost(server, execs0),
       bytes: Buffer.byteLength(JSON.stringify(capture)),
       hosts: capture.hosts.length,
       // hostNetwork pods (flannel, kube-proxy) share their node's tables: captureAll does not read them.
@@ -159,6 +193,30 @@ async function runSize(n: number, report: Report): Promise<SizeRun | undefined> 
     if (out) out.teardownMs = performance.now() - t;
   }
   return out;
+}
+
+const perHostText = (h: Record<string, number>) => Object.entries(h).map(([host, k]) => `${host} ${k}`).join(', ');
+
+/** The two exec modes side by side: exec calls per host and the cold trace's time, each beside its target. */
+function reportModes(report: Report, name: string, n: number, modes: Record<ExecMode, TraceRun[]>, wantHops: string[]): void {
+  const [script, perProbe] = [modes.script, modes['per-probe']];
+  const wrong = [...script, ...perProbe].filter((x) => x.verdict !== 'delivered' || x.hops.join() !== wantHops.join() || x.errors.length || x.execCalls !== x.serverExecs);
+  const worst = Math.max(...script.flatMap((x) => Object.values(x.perHost)));
+  const hostsSame = script.every((x) => x.hosts.join() === perProbe[0]!.hosts.join());
+  report(
+    worst <= MAX_EXECS_PER_HOST && wrong.length === 0 && hostsSame ? 'PASS' : 'FAIL',
+    `${name}, ${n}-node lab: exec calls per host read for one trace (counted by the lab API server): one exec per host (probe script) ${perHostText(script[0]!.perHost)}, at most ${worst} in ${script.length} traces (target <= ${MAX_EXECS_PER_HOST}); ` +
+      `one exec per probe ${perHostText(perProbe[0]!.perHost)}; ${script[0]!.execCalls} vs ${perProbe[0]!.execCalls} exec calls in all` +
+      `${wrong.length ? `; NOT AS EXPECTED (delivered via ${wantHops.join(' > ')}, no host errors, the collector's count = the server's): ${wrong.map((x) => `${x.mode}: ${x.verdict} via ${x.hops.join(' > ')} ${x.errors.join('; ')}`).join(' | ')}` : ''}` +
+      `${hostsSame ? '' : `; the modes read different hosts: ${script[0]!.hosts.join(' ')} vs ${perProbe[0]!.hosts.join(' ')}`}`,
+  );
+  const [a, b] = [median(script.map((x) => x.ms)), median(perProbe.map((x) => x.ms))];
+  const speedup = b / a;
+  report(
+    speedup >= MIN_SPEEDUP ? 'PASS' : 'FAIL',
+    `${name}, ${n}-node lab: first trace from a cold collector, median of ${script.length} each, alternating: one exec per host ${ms(a)} ms (${script.map((x) => ms(x.ms)).join(', ')}), ` +
+      `one exec per probe ${ms(b)} ms (${perProbe.map((x) => ms(x.ms)).join(', ')}): ${speedup.toFixed(1)}x faster (target >= ${MIN_SPEEDUP}x; load average ${loadavg()[0]!.toFixed(2)}, ${availableParallelism()} CPUs)`,
+  );
 }
 
 function traceText(r: TraceRun): string {
@@ -203,8 +261,15 @@ export async function benchLive(report: Report): Promise<void> {
         `${MORE_TRACES} more cold traces: median ${ms(median(r.more.map((x) => x.ms)))} ms, exec calls ${r.more.map((x) => x.execCalls).join(', ')}` +
         `${bad.length ? `; NOT AS EXPECTED (${wantHops.join(' > ')}, delivered, no host errors, same exec calls as the server saw): ${bad.map((x) => `${x.verdict} via ${x.hops.join(' > ')} ${x.errors.join('; ')}`).join(' | ')}` : ''}`,
     );
+    if (r.modes) reportModes(report, name, r.n, r.modes, wantHops);
     const c = r.capture;
     if (c) {
+      const worst = Math.max(...Object.values(c.perHost));
+      const over = Object.entries(c.perHost).filter(([, k]) => k > MAX_EXECS_PER_HOST);
+      report(
+        over.length === 0 ? 'PASS' : 'FAIL',
+        `${name}, ${n}-node lab: full capture, exec calls per host read: at most ${worst} (target <= ${MAX_EXECS_PER_HOST}) over ${Object.keys(c.perHost).length} hosts${over.length ? `; over the target: ${over.map(([h, k]) => `${h} ${k}`).join(', ')}` : ''}`,
+      );
       const ok = c.errors.length === 0 && c.read === c.wanted && c.execCalls === c.serverExecs;
       report(
         ok ? 'PASS' : 'FAIL',

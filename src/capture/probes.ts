@@ -1,7 +1,8 @@
 // Which command produces each probe. Collectors (the lab, the cluster collector) run these argv
 // arrays inside a host's network namespace; the first that succeeds wins. Commands are argv arrays,
 // never shell strings built from data, so nothing from a cluster can be interpreted by a shell
-// (xt_recent's one fixed script says why it is safe).
+// (xt_recent's one fixed script says why it is safe). The live collector runs a host's commands in one
+// exec through kube/probeScript.ts's fixed script, whose case arms a unit test keeps equal to this table.
 import type { ProbeName } from '../parsers';
 
 export interface ProbeCommand {

@@ -58,6 +58,8 @@ export interface ExecResult {
   stdout: string;
   stderr: string;
   exitCode: number;
+  /** stdout's bytes as the container wrote them, when the transport has them (the probe script's frames count bytes). */
+  stdoutBytes?: Uint8Array;
 }
 
 export interface CallOptions {
@@ -122,7 +124,7 @@ export interface ClusterApi {
   /** A ConfigMap's data, or undefined when it does not exist. */
   readConfigMap(namespace: string, name: string, opts?: CallOptions): Promise<Record<string, string> | undefined>;
   listDaemonSets(opts?: CallOptions): Promise<DaemonSetInfo[]>;
-  /** Runs argv in a container (never through a shell). */
+  /** Runs argv in a container (a shell only for the fixed probe script: probeScript.ts). */
   exec(target: ExecTarget, argv: readonly string[], opts: ExecOptions): Promise<ExecResult>;
   /**
    * Adds an ephemeral debug container to a running pod (it shares the pod's network namespace) and

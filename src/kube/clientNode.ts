@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { KubeError, type CallOptions, type ClusterApi, type DaemonSetInfo, type ExecOptions, type ExecResult, type ExecTarget, type NodeInfo, type PodInfo, type ResourceType } from './api';
 import { listPath, nodeInfoOf, podInfoOf, qualifiedName } from './objects';
+import { describeArgv } from './probeScript';
 
 export interface KubeconfigOptions {
   /** An explicit kubeconfig file; otherwise KUBECONFIG (several files merged) or ~/.kube/config, as kubectl finds it. */
@@ -122,8 +123,11 @@ class Collect extends Writable {
   size(): number {
     return this.chunks.reduce((n, c) => n + c.length, 0);
   }
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
   text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
+    return this.bytes().toString('utf8');
   }
 }
 
@@ -320,7 +324,7 @@ export class ClientNodeCluster implements ClusterApi {
   }
 
   exec(target: ExecTarget, argv: readonly string[], opts: ExecOptions): Promise<ExecResult> {
-    const what = `exec ${argv.join(' ')} in ${target.namespace}/${target.pod}${target.container ? ` (${target.container})` : ''}`;
+    const what = `exec ${describeArgv(argv)} in ${target.namespace}/${target.pod}${target.container ? ` (${target.container})` : ''}`;
     return new Promise<ExecResult>((resolve, reject) => {
       const stdout = new Collect(MAX_OUTPUT);
       const stderr = new Collect(1024 * 1024);
@@ -361,7 +365,8 @@ export class ClientNodeCluster implements ClusterApi {
           ws.on('close', () =>
             finish(() => {
               if (!status) return reject(new KubeError('connection-lost', `${what}: the connection closed before the command finished`, 'The API server or kubelet dropped the stream; try again.'));
-              const r = execResult(status, stdout.text(), stderr.text(), what);
+              const out = stdout.bytes();
+              const r = execResult(status, out, stderr.text(), what);
               if (r instanceof KubeError) reject(r);
               else resolve(r);
             }),
@@ -374,16 +379,17 @@ export class ClientNodeCluster implements ClusterApi {
 }
 
 /** Exit code from the exec Status; a missing binary becomes a KubeError the collector can fall back on. */
-function execResult(s: k8s.V1Status, out: string, err: string, what: string): ExecResult | KubeError {
-  if (s.status === 'Success') return { stdout: out, stderr: err, exitCode: 0 };
+function execResult(s: k8s.V1Status, bytes: Buffer, err: string, what: string): ExecResult | KubeError {
+  const out = bytes.toString('utf8');
+  if (s.status === 'Success') return { stdout: out, stderr: err, exitCode: 0, stdoutBytes: bytes };
   const cause = s.details?.causes?.find((c) => c.reason === 'ExitCode');
   if (s.reason === 'NonZeroExitCode' && cause?.message !== undefined && /^\d+$/.test(cause.message)) {
     const code = Number(cause.message);
-    return { stdout: out, stderr: err, exitCode: code };
+    return { stdout: out, stderr: err, exitCode: code, stdoutBytes: bytes };
   }
   const msg = s.message ?? '';
   if (/executable file not found|no such file or directory|not found in \$PATH/i.test(msg)) {
     return new KubeError('missing-binary', `${what}: ${msg}`, 'The container lacks this tool; netpath tries BusyBox and other pods next.');
   }
-  return { stdout: out, stderr: err + msg, exitCode: 1 };
+  return { stdout: out, stderr: err + msg, exitCode: 1, stdoutBytes: bytes };
 }

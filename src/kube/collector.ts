@@ -9,8 +9,15 @@ import type { ProbeName } from '../parsers';
 import { KubeError, type ClusterApi, type ExecTarget, type NodeInfo, type PodInfo } from './api';
 import { detectCni, type CniInfo } from './cni';
 import { asKubectlItem, listDenied, nodeInfoOf, podInfoOf, qualifiedName, RESOURCE_KEYS, RESOURCES, type KubeObject, type ResourceKey } from './objects';
+import { judgeAttempt, parseScriptOutput, probeRead, probeScriptArgv, type ProbeRead } from './probeScript';
 
 export type NodeAccess = 'host-network-pods' | 'debug-pods' | 'never';
+
+/**
+ * How a host's probes are read: `script` runs them all in one exec (probeScript.ts; a container
+ * without sh falls back to `per-probe` by itself), `per-probe` makes one exec per command.
+ */
+export type ExecMode = 'script' | 'per-probe';
 
 export interface CollectorOptions {
   /** How to get into a node's network namespace: reuse hostNetwork pods, also create debug pods, or never. */
@@ -23,6 +30,8 @@ export interface CollectorOptions {
   concurrency: number;
   /** How long a host's tables are reused before they are read again. */
   cacheTtlMs: number;
+  /** One exec per host (`script`, the default) or one per probe command (benchmarks compare them). */
+  execMode: ExecMode;
   now: () => number;
 }
 
@@ -33,6 +42,7 @@ export const DEFAULT_OPTIONS: CollectorOptions = {
   execTimeoutMs: 10_000,
   concurrency: 8,
   cacheTtlMs: 30_000,
+  execMode: 'script',
   now: () => Date.now(),
 };
 
@@ -72,6 +82,10 @@ export interface HostReport {
   error?: { kind: KubeError['kind'] | 'no-access'; message: string; hint: string };
   /** The host's side is inferred from its node (a pod without tools). */
   inferred?: boolean;
+  /** Exec calls made to read this host (the probe script: 1, or 2 with the probes the first ones call for). */
+  execCalls?: number;
+  /** Why the probes were read one exec per command (the container has no sh, or execMode says so). */
+  perProbe?: string;
 }
 
 export interface Skeleton {
@@ -117,6 +131,8 @@ export class ClusterCollector {
   /** Exec calls made so far (a benchmark and the tests count them). */
   execCalls = 0;
   private swept = false;
+  /** Containers (`namespace/pod/container`) the probe script cannot run in, and why: read one exec per probe. */
+  private readonly noScript = new Map<string, string>();
 
   constructor(
     private readonly api: ClusterApi,
@@ -129,6 +145,7 @@ export class ClusterCollector {
   /** Forgets every cached table and the cluster's object list. */
   refresh(): void {
     this.cache.clear();
+    this.noScript.clear();
     this.skeletonCache = undefined;
   }
 
@@ -306,6 +323,13 @@ export class ClusterCollector {
 
   private async collectHost(host: Host, pods: PodInfo[], probes: ProbeName[], signal: AbortSignal | undefined): Promise<{ probes: Record<string, string>; report: HostReport }> {
     const report: HostReport = { host: host.name, probes: [], missing: [] };
+    const calls = { n: 0 };
+    const got = await this.readHost(host, pods, probes, signal, report, calls);
+    report.execCalls = calls.n;
+    return got;
+  }
+
+  private async readHost(host: Host, pods: PodInfo[], probes: ProbeName[], signal: AbortSignal | undefined, report: HostReport, calls: { n: number }): Promise<{ probes: Record<string, string>; report: HostReport }> {
     const targets: { target: ExecTarget; label: string }[] = [];
     if (host.role === 'node') {
       const onNode = pods
@@ -317,12 +341,28 @@ export class ClusterCollector {
       for (const c of p?.containers ?? []) targets.push({ target: { namespace: host.namespace, pod: host.pod, container: c }, label: `pod ${host.namespace}/${host.pod} (${c})` });
     }
     let lastError: KubeError | undefined;
+    // What the probe script read in each container tried, so that looking again there (for /proc's
+    // routes when no container has ip) costs no exec.
+    const scripted = new Map<string, Map<ProbeName, ProbeRead>>();
+    /** `probe` in a container: with the script, every probe at once; else that probe alone. */
+    const readFirst = async (target: ExecTarget, probe: ProbeName): Promise<Map<ProbeName, ProbeRead>> => {
+      const key = containerKey(target);
+      const seen = scripted.get(key);
+      if (seen) return seen;
+      const all = await this.runScript(target, probes, signal, calls);
+      if (all) {
+        scripted.set(key, all);
+        return all;
+      }
+      return new Map([[probe, await this.runProbe(target, probe, signal, calls)]]);
+    };
     const tryTargets = async (list: { target: ExecTarget; label: string }[], probe: ProbeName = probes[0]!) => {
       for (const t of list) {
         try {
-          const first = await this.runProbe(t.target, probe, signal);
+          const reads = await readFirst(t.target, probe);
+          const first = reads.get(probe)!;
           if (first.text === undefined) continue; // no tools here: try the next container or pod
-          return { t, first, probe };
+          return { t, first, probe, reads };
         } catch (e) {
           if (!(e instanceof KubeError)) throw e;
           lastError = e;
@@ -354,13 +394,18 @@ export class ClusterCollector {
       found = await tryTargets(targets, 'routes4');
     }
     if (!found) {
+      const noScript = targets.map((t) => this.noScript.get(containerKey(t.target))).find((w) => w !== undefined);
+      if (noScript !== undefined && this.opts.execMode === 'script') report.perProbe = noScript;
       report.error = this.noAccess(host, targets.length, lastError);
       if (host.role === 'pod') report.inferred = true;
       return { probes: {}, report };
     }
     report.via = found.t.label;
+    const target = found.t.target;
+    const perProbe = this.opts.execMode === 'per-probe' ? 'execMode per-probe' : this.noScript.get(containerKey(target));
+    if (perProbe !== undefined) report.perProbe = perProbe;
     const out: Record<string, string> = {};
-    const record = (probe: ProbeName, r: { text?: string | undefined; why?: string | undefined }) => {
+    const record = (probe: ProbeName, r: ProbeRead) => {
       if (r.text !== undefined) {
         out[probe] = r.text;
         report.probes.push(probe);
@@ -368,7 +413,8 @@ export class ClusterCollector {
     };
     record(found.probe, found.first);
     const missingTools = new Set<string>();
-    const read = async (p: ProbeName) => [p, await this.runProbe(found.t.target, p, signal, missingTools).catch((e: unknown) => ({ text: undefined, why: e instanceof Error ? e.message : String(e) }))] as const;
+    const failed = (e: unknown): ProbeRead => ({ text: undefined, why: e instanceof Error ? e.message : String(e) });
+    const read = async (p: ProbeName) => [p, found.reads.get(p) ?? (await this.runProbe(target, p, signal, calls, missingTools).catch(failed))] as const;
     for (const [p, r] of await Promise.all(probes.filter((p) => p !== found.probe).map(read))) record(p, r);
     // Probes that matter only given what the first ones showed: WireGuard's peers where a wireguard
     // device exists; on a node, kube-proxy IPVS mode's virtual services where kube-ipvs0 exists, the
@@ -382,7 +428,12 @@ export class ClusterCollector {
       if (/(--match-set|-m set)\b/.test(rules)) more.push('ipset');
       if (/-m recent\b/.test(rules)) more.push('xt_recent');
     }
-    for (const [p, r] of await Promise.all(more.map(read))) record(p, r);
+    if (more.length) {
+      // The second (and last) exec for this host; one whose stream fails leaves each of its probes out with why.
+      const again = await this.runScript(target, more, signal, calls).catch((e: unknown) => new Map(more.map((p) => [p, failed(e)])));
+      const readMore = async (p: ProbeName) => [p, again?.get(p) ?? (await this.runProbe(target, p, signal, calls, missingTools).catch(failed))] as const;
+      for (const [p, r] of await Promise.all(more.map(readMore))) record(p, r);
+    }
     // A netfilter tool the container lacks leaves the probe out; the trace then says what it could not read.
     for (const m of report.missing) if (NETFILTER_PROBES.has(m.probe) && /not found/.test(m.why)) m.why = `${m.why} in ${found.t.label}${this.opts.nodeAccess === 'debug-pods' ? '' : ' (a debug pod with the tool, e.g. netshoot, can read it: allow debug pods)'}`;
     return { probes: out, report };
@@ -401,8 +452,38 @@ export class ClusterCollector {
     };
   }
 
-  /** Runs one probe: the first of its commands that exists wins. `text` undefined: none exists here. */
-  private async runProbe(target: ExecTarget, probe: ProbeName, signal: AbortSignal | undefined, missingTools?: Set<string>): Promise<{ text: string | undefined; why?: string }> {
+  /**
+   * Reads `probes` in one exec with the probe script. Undefined when this container cannot run it (no
+   * sh, no wc, output that is not the script's): that is remembered, and the caller reads the
+   * container one exec per probe. Exec failures (RBAC, timeout, a cut stream) throw, as one probe's would.
+   */
+  private async runScript(target: ExecTarget, probes: readonly ProbeName[], signal: AbortSignal | undefined, calls: { n: number }): Promise<Map<ProbeName, ProbeRead> | undefined> {
+    const key = containerKey(target);
+    if (this.opts.execMode === 'per-probe' || this.noScript.has(key)) return undefined;
+    let r;
+    try {
+      this.execCalls++;
+      calls.n++;
+      r = await this.limiter.run(() => this.api.exec(target, probeScriptArgv(probes), { timeoutMs: this.opts.execTimeoutMs, signal }));
+    } catch (e) {
+      if (e instanceof KubeError && e.kind === 'missing-binary') {
+        this.noScript.set(key, `no sh in the container: ${e.message}`);
+        return undefined;
+      }
+      throw e;
+    }
+    const parsed = parseScriptOutput(r.stdoutBytes ?? Buffer.from(r.stdout, 'utf8'), probes);
+    if (parsed.kind !== 'ok') {
+      const noShell = r.exitCode === 127 || /executable file not found|not found in \$PATH|no such file or directory/i.test(r.stderr);
+      const stderr = r.stderr.trim().split('\n')[0] ?? '';
+      this.noScript.set(key, noShell ? `no sh in the container${stderr ? `: ${stderr}` : ''}` : `the probe script's output could not be used (${parsed.why}; exit ${r.exitCode}${stderr ? `: ${stderr}` : ''})`);
+      return undefined;
+    }
+    return new Map(probes.map((p) => [p, probeRead(parsed.probes.get(p)!)]));
+  }
+
+  /** Runs one probe, one exec per command: the first of its commands that exists wins. `text` undefined: none exists here. */
+  private async runProbe(target: ExecTarget, probe: ProbeName, signal: AbortSignal | undefined, calls: { n: number }, missingTools?: Set<string>): Promise<ProbeRead> {
     const whys: string[] = [];
     for (const cmd of PROBE_COMMANDS[probe]) {
       // `ipset save` not found: `ipset list` is not either (one exec saved per missing tool).
@@ -413,6 +494,7 @@ export class ClusterCollector {
       let r;
       try {
         this.execCalls++;
+        calls.n++;
         r = await this.limiter.run(() => this.api.exec(target, cmd.argv, { timeoutMs: this.opts.execTimeoutMs, signal }));
       } catch (e) {
         if (e instanceof KubeError && e.kind === 'missing-binary') {
@@ -422,13 +504,10 @@ export class ClusterCollector {
         }
         throw e;
       }
-      if (r.exitCode === 0) return { text: r.stdout };
-      if (r.exitCode === 127 || /not found|No such file/i.test(r.stderr)) {
-        whys.push(`${cmd.argv[0]}: not found`);
-        if (r.exitCode === 127) missingTools?.add(cmd.argv[0]!);
-        continue;
-      }
-      whys.push(`${cmd.argv.join(' ')} exited ${r.exitCode}: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+      const j = judgeAttempt({ argv: cmd.argv, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr });
+      if ('text' in j) return { text: j.text };
+      whys.push(j.why);
+      if (j.missingTool) missingTools?.add(cmd.argv[0]!);
     }
     return { text: undefined, why: whys.join('; ') };
   }
@@ -464,6 +543,9 @@ export class ClusterCollector {
     return { namespace: ns, pod: name, container: 'netpath' };
   }
 }
+
+/** A container, as the no-script cache knows it. */
+const containerKey = (t: ExecTarget) => `${t.namespace}/${t.pod}/${t.container ?? ''}`;
 
 /** Pod host names: the pod's own name when it is unique in the cluster, else `namespace/name`. */
 function podHostNames(pods: PodInfo[], nodeNames: Set<string>): Map<PodInfo, string> {

@@ -8,8 +8,8 @@
 // process in the namespace with a private mount namespace where /run/netns is empty, so `ip` prints
 // what it prints in a real container. It is an argv handed to execve, never a shell string.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { accessSync, constants, readlinkSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, statSync, symlinkSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { posix } from 'node:path';
 import type { WebSocket } from 'ws';
@@ -96,6 +96,50 @@ export function resolveInImage(cmd: string, image: ImageSpec): string | undefine
   return undefined;
 }
 
+/**
+ * What a shell in the container finds on its PATH: a directory of links to the executables of the
+ * image's PATH, first one of each name, minus those it lacks. Without it a shell (the collector's
+ * probe script) would find the machine's `ip` in an image that lacks it. Made once per PATH and set
+ * of missing names, under `root`.
+ */
+export class ImageBins {
+  private readonly made = new Map<string, string>();
+
+  constructor(private readonly root: string) {}
+
+  /** The PATH a command in such a container gets: `path` itself when nothing is missing. */
+  pathFor(path: string, lacks: readonly string[]): string {
+    if (lacks.length === 0) return path;
+    const missing = [...new Set(lacks)].sort();
+    const key = createHash('sha256').update(`${path}\0${missing.join('\0')}`).digest('hex').slice(0, 16);
+    const known = this.made.get(key);
+    if (known) return known;
+    const dir = posix.join(this.root, key);
+    if (!existsSync(dir)) {
+      // Built aside and renamed: a command never sees a half-made directory.
+      const tmp = `${dir}.${process.pid}.${randomBytes(4).toString('hex')}`;
+      mkdirSync(tmp, { recursive: true });
+      const seen = new Set(missing);
+      for (const d of path.split(':').filter(Boolean)) {
+        let names: string[];
+        try {
+          names = readdirSync(d);
+        } catch {
+          continue;
+        }
+        for (const name of names) {
+          if (seen.has(name) || !isExecutableFile(posix.join(d, name))) continue;
+          seen.add(name);
+          symlinkSync(posix.join(d, name), posix.join(tmp, name));
+        }
+      }
+      renameSync(tmp, dir);
+    }
+    this.made.set(key, dir);
+    return dir;
+  }
+}
+
 /** Starts argv in a lab host's probe view, streaming. */
 export class LabRunner {
   private readonly pids = new Map<string, number>();
@@ -146,6 +190,8 @@ export interface SessionOptions {
   target: ExecTarget & { labHost: string };
   image: ImageSpec;
   runner: LabRunner;
+  /** The PATH directories of images that lack something (so that a shell lacks it too). */
+  bins: ImageBins;
   /** Exec faults that apply (already counted). */
   faults: Fault[];
   onEnd: (record: ExecRecord) => void;
@@ -225,8 +271,10 @@ export class ExecSession {
       return;
     }
     const { pod, container } = this.o.target;
+    // What the image lacks, and what a fault names as missing, a shell in it does not find either.
+    const lacks = [...(this.o.image.lacks ?? []), ...faults.flatMap((f) => (f.kind === 'exec-missing-binary' && f.binary !== undefined ? [f.binary] : []))];
     const env: NodeJS.ProcessEnv = {
-      PATH: this.o.image.path ?? DEFAULT_CONTAINER_PATH,
+      PATH: this.o.bins.pathFor(this.o.image.path ?? DEFAULT_CONTAINER_PATH, lacks),
       HOSTNAME: pod.spec.hostNetwork ? (pod.spec.nodeName ?? pod.metadata.name) : pod.metadata.name,
       HOME: '/root',
       ...(req.tty ? { TERM: 'xterm' } : {}),

@@ -28,8 +28,11 @@ describeWithLabApi('live trace through the lab API server', { timeoutMs: 180_000
     assert.deepEqual(reports.map((r) => r.host).sort(), ['k8s-node1', 'k8s-node2', 'web-0', 'web-1']);
     assert.ok(reports.every((r) => !r.error), JSON.stringify(reports.filter((r) => r.error)));
     assert.match(report(reports, 'k8s-node1')!.via!, /^pod kube-system\/kube-(flannel-ds|proxy)-\w+ /);
-    // Every exec the server saw was one the collector made, none to node3 or its pods.
+    // Every exec the server saw was one the collector made, none to node3 or its pods: the probe
+    // script, once per host.
     assert.equal(server.execs.length, col.execCalls);
+    assert.deepEqual(server.execs.map((e) => e.labHost).sort(), ['k8s-node1', 'k8s-node2', 'web-0', 'web-1']);
+    assert.ok(server.execs.every((e) => e.command[0] === 'sh' && e.command[3] === 'netpath-probes' && e.outcome === 'exited' && e.exitCode === 0), JSON.stringify(server.execs.map((e) => [e.command.slice(3), e.outcome])));
     assert.ok(!server.execs.some((e) => /node3|nginx|prometheus/.test(`${e.pod} ${e.labHost}`)), JSON.stringify(server.execs.map((e) => e.pod)));
     assert.deepEqual(server.leftoverPods(), []);
 
@@ -48,11 +51,12 @@ describeWithLabApi('live trace through the lab API server', { timeoutMs: 180_000
     for (const node of ['k8s-node1', 'k8s-node2']) {
       const r = report(reports, node)!;
       assert.ok(r.probes.includes('iptables') && r.probes.includes('ip6tables') && r.probes.includes('nft'), JSON.stringify(r));
-      const execs = server.execs.filter((e) => e.labHost === node).map((e) => e.command[0]);
-      assert.ok(execs.includes('iptables-save') && execs.includes('ip6tables-save') && execs.includes('nft'), execs.join(' '));
+      // Asked of the probe script that read the node.
+      const asked = server.execs.filter((e) => e.labHost === node).flatMap((e) => e.command.slice(4));
+      assert.ok(asked.includes('iptables') && asked.includes('ip6tables') && asked.includes('nft'), asked.join(' '));
     }
     // The pods' own namespaces are not asked for rule sets.
-    assert.ok(!server.execs.some((e) => /^web-/.test(e.pod) && /^(iptables-save|ip6tables-save|nft)$/.test(e.command[0] ?? '')));
+    assert.ok(!server.execs.some((e) => /^web-/.test(e.pod) && e.command.slice(4).some((p) => /^(iptables|ip6tables|nft)$/.test(p))));
     assert.equal(server.execs.length, col.execCalls);
     const k = (capture as { kubernetes?: Record<string, { kind?: string; metadata?: { name?: string } }[]> }).kubernetes!;
     assert.ok(k.services!.some((s) => s.kind === 'Service' && s.metadata?.name === 'kube-dns'), JSON.stringify(k.services?.map((s) => s.metadata?.name)));
@@ -120,18 +124,23 @@ describeWithLabApi('live trace through the lab API server', { timeoutMs: 180_000
     const bb = await new ClusterCollector(cluster()).trace({ from: 'default/web-0', to: 'default/web-1' });
     assert.ok(bb.outcome.ok && bb.outcome.result.verdict === 'delivered');
     assert.ok(report(bb.reports, 'web-1')!.probes.includes('links'));
-    assert.ok(server.execs.some((e) => e.pod === 'web-1' && e.command[0] === 'busybox'));
+    // The probe script found no ip and ran BusyBox's: the same tables as BusyBox run one exec per probe.
+    const links = (c: { hosts: { name: string; probes?: Record<string, string> }[] }) => c.hosts.find((h) => h.name === 'web-1')!.probes!.links;
+    const perProbe = await new ClusterCollector(cluster(), { execMode: 'per-probe' }).trace({ from: 'default/web-0', to: 'default/web-1' });
+    assert.ok(server.execs.some((e) => e.pod === 'web-1' && e.command.join(' ') === 'busybox ip link show'));
+    assert.equal(links(bb.capture), links(perProbe.capture));
     // Only `cat` (a Debian-slim image): the kernel's /proc tables, real, and the interface inferred.
     server.reset();
     for (const binary of ['ip', 'busybox', 'route', 'arp', 'sysctl', 'bridge']) server.inject({ kind: 'exec-missing-binary', binary, match: { pod: 'web-1' } });
     const proc = await new ClusterCollector(cluster()).trace({ from: 'default/web-0', to: 'default/web-1' });
     assert.ok(proc.outcome.ok && proc.outcome.result.verdict === 'delivered', proc.outcome.ok ? proc.outcome.result.reason : proc.outcome.error);
     assert.ok(report(proc.reports, 'web-1')!.probes.includes('routes4'));
-    assert.ok(server.execs.some((e) => e.pod === 'web-1' && e.command.join(' ') === 'cat /proc/net/route'));
+    // `cat /proc/net/route`, run by the probe script after ip, BusyBox and route were not found.
+    assert.match(proc.capture.hosts.find((h) => h.name === 'web-1')!.probes!.routes4!, /^Iface\tDestination\tGateway/);
     // Not even cat (distroless): inferred from the node. The pod is still the last hop, entered by
     // its eth0, every step of it inferred; it stays needed, and the collector tried it once.
     server.reset();
-    for (const binary of ['ip', 'busybox', 'route', 'arp', 'sysctl', 'bridge', 'cat']) server.inject({ kind: 'exec-missing-binary', binary, match: { pod: 'web-1' } });
+    for (const binary of ['ip', 'busybox', 'route', 'arp', 'sysctl', 'bridge', 'cat', 'sh']) server.inject({ kind: 'exec-missing-binary', binary, match: { pod: 'web-1' } });
     const none = await new ClusterCollector(cluster()).trace({ from: 'default/web-0', to: 'default/web-1' });
     assert.equal(report(none.reports, 'web-1')!.inferred, true);
     assert.equal(none.reports.filter((r) => r.host === 'web-1').length, 1);
@@ -145,7 +154,7 @@ describeWithLabApi('live trace through the lab API server', { timeoutMs: 180_000
 
   test('a distroless source pod is the first hop, inferred from its node, and the kernel agrees', async () => {
     const { server, lab, built } = get();
-    for (const binary of ['ip', 'busybox', 'route', 'arp', 'sysctl', 'bridge', 'cat']) server.inject({ kind: 'exec-missing-binary', binary, match: { pod: 'web-0' } });
+    for (const binary of ['ip', 'busybox', 'route', 'arp', 'sysctl', 'bridge', 'cat', 'sh']) server.inject({ kind: 'exec-missing-binary', binary, match: { pod: 'web-0' } });
     const { outcome, reports } = await new ClusterCollector(cluster()).trace({ from: 'default/web-0', to: 'default/web-1' });
     assert.equal(report(reports, 'web-0')!.inferred, true);
     assert.ok(outcome.ok && outcome.result.verdict === 'delivered', outcome.ok ? outcome.result.reason : outcome.error);

@@ -1,8 +1,13 @@
 // The lab API server's pure pieces, without a lab (no root needed): selector grammar, the
 // apiserver's duration format, Status shapes, and how an image resolves a command.
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { resolveInImage, runtimeNotFoundMessage } from './exec';
+import { DEFAULT_CONTAINER_PATH } from './model';
+import { ImageBins, resolveInImage, runtimeNotFoundMessage } from './exec';
 import { stableSuffix, stableUid } from './model';
 import { humanDuration } from './resources';
 import { matchFields, matchLabels, parseFieldSelector, parseLabelSelector } from './selectors';
@@ -112,6 +117,20 @@ describe('images', () => {
     assert.equal(resolveInImage('ls', { lacks: ['ls'] }), undefined);
     assert.equal(resolveInImage('ls', { path: '/nonexistent' }), undefined);
     assert.equal(resolveInImage('/nonexistent/ls', {}), undefined);
+  });
+  test('a shell in an image that lacks a command does not find it either; everything else it finds', () => {
+    const root = mkdtempSync(join(tmpdir(), 'netpath-image-bins-'));
+    try {
+      const bins = new ImageBins(root);
+      assert.equal(bins.pathFor(DEFAULT_CONTAINER_PATH, []), DEFAULT_CONTAINER_PATH);
+      const path = bins.pathFor(DEFAULT_CONTAINER_PATH, ['ls', 'ls']);
+      assert.equal(bins.pathFor(DEFAULT_CONTAINER_PATH, ['ls']), path);
+      const sh = resolveInImage('sh', {})!;
+      const r = spawnSync(sh, ['-c', 'command -v ls || echo no-ls; command -v cat'], { env: { PATH: path }, encoding: 'utf8' });
+      assert.equal(r.stdout, `no-ls\n${join(path, 'cat')}\n`);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
   test('the runtime message says what runc says', () => {
     assert.equal(runtimeNotFoundMessage('ip'), 'OCI runtime exec failed: exec failed: unable to start container process: exec: "ip": executable file not found in $PATH: unknown');

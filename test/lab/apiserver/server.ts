@@ -16,7 +16,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { Lab } from '../netns';
 import type { BuiltCluster } from '../topology';
-import { ExecSession, EXEC_PROTOCOLS, LabRunner, parseExecQuery, type ExecRecord } from './exec';
+import { ExecSession, EXEC_PROTOCOLS, ImageBins, LabRunner, parseExecQuery, type ExecRecord } from './exec';
 import { FaultSet, type Fault } from './faults';
 import { ClusterModel, type ImageSpec, type ModelEvent, type PodRecord } from './model';
 import type { KubeObject } from './objects';
@@ -80,6 +80,8 @@ export class LabApiServer {
   private readonly server: Server;
   private readonly wss: WebSocketServer;
   private readonly runner: LabRunner;
+  private readonly binsDir: string;
+  private readonly bins: ImageBins;
   private readonly sockets = new Set<Duplex>();
   private readonly sessions = new Set<ExecSession>();
   private readonly watchers = new Set<Watcher>();
@@ -101,6 +103,8 @@ export class LabApiServer {
     this.caPem = tls.caPem;
     this.model = new ClusterModel(opts.built, { minor: this.minor, caPem: tls.caPem, services: opts.services ?? true });
     this.runner = new LabRunner(opts.lab);
+    this.binsDir = mkdtempSync(join(tmpdir(), 'netpath-apiserver-images-'));
+    this.bins = new ImageBins(this.binsDir);
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (offered) => EXEC_PROTOCOLS.find((p) => offered.has(p)) ?? false });
     this.server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => void this.handle(req, res));
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
@@ -213,6 +217,7 @@ export class LabApiServer {
       this.server.closeAllConnections();
     });
     if (this.ownDir) rmSync(this.dir, { recursive: true, force: true });
+    rmSync(this.binsDir, { recursive: true, force: true });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -495,6 +500,7 @@ export class LabApiServer {
           target: { ...target, labHost },
           image: this.model.imageOf(target.container),
           runner: this.runner,
+          bins: this.bins,
           faults,
           onEnd: (rec) => {
             this.sessions.delete(session);

@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import type { Capture } from '../../../src/capture/document';
 import { KubeError } from '../../../src/kube/api';
-import { ClusterCollector } from '../../../src/kube/collector';
+import { ClusterCollector, type ExecMode } from '../../../src/kube/collector';
 import { demoCluster, FakeCluster } from './fake-cluster';
 
 const demo = demoCluster;
@@ -21,12 +21,14 @@ function withService(c: Capture): Capture {
   return c;
 }
 
-const probesOn = (f: FakeCluster, podPattern: RegExp) => f.execLog.filter((e) => podPattern.test(e.pod)).map((e) => e.argv.join(' '));
+/** The commands that ran in matching pods (in the probe script or one exec each); not those the container lacked. */
+const probesOn = (f: FakeCluster, podPattern: RegExp) => f.ranLog.filter((e) => podPattern.test(e.pod) && !e.missing).map((e) => e.argv.join(' '));
 
-describe('netfilter probes on the nodes a trace needs', () => {
+for (const execMode of ['script', 'per-probe'] as ExecMode[])
+describe(`netfilter probes on the nodes a trace needs (execMode ${execMode})`, () => {
   test('each node on the path gets iptables-save, ip6tables-save and nft list ruleset; pods do not', async () => {
     const fake = new FakeCluster(demo());
-    const col = new ClusterCollector(fake);
+    const col = new ClusterCollector(fake, { execMode });
     const { reports } = await col.trace({ from: 'default/web-0', to: 'default/web-1' });
     for (const node of ['k8s-node1', 'k8s-node2']) {
       const r = reports.find((x) => x.host === node)!;
@@ -51,9 +53,11 @@ describe('netfilter probes on the nodes a trace needs', () => {
     node1.iptables = '*nat\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT\nCOMMIT\n';
     node1.ipvs = 'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\nTCP  10.96.0.20:80 rr\n  -> 10.244.1.3:8080              Masq    1      0          0\n';
     const fake = new FakeCluster(c);
-    const { reports } = await new ClusterCollector(fake).trace({ from: 'default/web-0', to: 'default/web-1' });
+    const { reports } = await new ClusterCollector(fake, { execMode }).trace({ from: 'default/web-0', to: 'default/web-1' });
     const r = reports.find((x) => x.host === 'k8s-node1')!;
     assert.ok(r.probes.includes('ipvs') && r.probes.includes('ipset'), JSON.stringify(r));
+    // The script: one exec for the first probes, one for those they call for.
+    if (execMode === 'script') assert.equal(r.execCalls, 2);
     const ran = probesOn(fake, /kube-flannel-ds-k8s-node1$/);
     assert.deepEqual(ran.filter((a) => /^(ipvsadm|ipset)/.test(a)), ['ipvsadm -Ln', 'ipset save']);
     // node2 has neither: nothing more is run there.
@@ -66,7 +70,7 @@ describe('netfilter probes on the nodes a trace needs', () => {
     c.hosts.find((h) => h.name === 'k8s-node1')!.probes!.iptables += '\n*filter\n-A INPUT -m set --match-set KUBE-NODE-IP dst -j ACCEPT\nCOMMIT\n';
     const fake = new FakeCluster(c);
     fake.faults.set('kube-system/kube-flannel-ds-k8s-node1', { missing: ['nft', 'ipvsadm', 'ipset'] });
-    const { outcome, reports } = await new ClusterCollector(fake).trace({ from: 'default/web-0', to: 'default/web-1' });
+    const { outcome, reports } = await new ClusterCollector(fake, { execMode }).trace({ from: 'default/web-0', to: 'default/web-1' });
     assert.ok(outcome.ok && outcome.result.verdict === 'delivered', outcome.ok ? outcome.result.reason : outcome.error);
     const r = reports.find((x) => x.host === 'k8s-node1')!;
     assert.equal(r.error, undefined);
@@ -75,9 +79,12 @@ describe('netfilter probes on the nodes a trace needs', () => {
     const nft = r.missing.find((m) => m.probe === 'nft')!;
     assert.match(nft.why, /^nft: not found in pod kube-system\/kube-flannel-ds-k8s-node1 \(kube-flannel\)/);
     assert.match(nft.why, /allow debug pods/);
-    // `ipset save` was not found, so `ipset list` (the same binary) was never tried.
-    const ran = probesOn(fake, /kube-flannel-ds-k8s-node1$/);
-    assert.deepEqual(ran.filter((a) => a.startsWith('ipset')), ['ipset save']);
+    assert.equal(r.missing.find((m) => m.probe === 'ipset')!.why.replace(/ in pod .*/, ''), 'ipset: not found; ipset: not found');
+    if (execMode === 'per-probe') {
+      // `ipset save` was not found, so `ipset list` (the same binary) was never asked for: one exec saved.
+      const asked = fake.execLog.filter((e) => /kube-flannel-ds-k8s-node1$/.test(e.pod)).map((e) => e.argv.join(' '));
+      assert.deepEqual(asked.filter((a) => a.startsWith('ipset')), ['ipset save']);
+    }
   });
 });
 

@@ -2,6 +2,8 @@ import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import type { Capture } from '../../../src/capture/document';
 import { ClusterCollector } from '../../../src/kube/collector';
+import { isProbeName } from '../../../src/parsers';
+import { PROBE_SCRIPT } from '../../../src/kube/probeScript';
 import { demoCluster, FakeCluster } from './fake-cluster';
 
 const demo = demoCluster;
@@ -29,8 +31,9 @@ describe('lazy collection from a cluster', () => {
     assert.deepEqual(hostsRead(fake), ['default/web-0', 'default/web-1', 'kube-system/kube-flannel-ds-k8s-node1', 'kube-system/kube-flannel-ds-k8s-node2']);
     assert.deepEqual(reports.map((r) => r.host).sort(), ['k8s-node1', 'k8s-node2', 'web-0', 'web-1']);
     assert.equal(reports.find((r) => r.host === 'k8s-node1')!.via, 'pod kube-system/kube-flannel-ds-k8s-node1 (kube-flannel)');
-    // Every exec is an argv array from the probe table: never a shell.
-    assert.ok(fake.execLog.every((e) => e.argv[0] !== 'sh' && e.argv[0] !== 'bash'));
+    // Every exec is the fixed probe script with probe names as its arguments: one per host on the path.
+    assert.ok(fake.execLog.every((e) => e.argv.length > 4 && e.argv.slice(0, 4).join('\n') === ['sh', '-c', PROBE_SCRIPT, 'netpath-probes'].join('\n') && e.argv.slice(4).every(isProbeName)), JSON.stringify(fake.execLog.map((e) => e.argv.slice(3))));
+    assert.equal(fake.execLog.length, 4);
   });
 
   test('the number of exec calls does not grow with the size of the cluster', async () => {
@@ -68,7 +71,7 @@ describe('lazy collection from a cluster', () => {
     const r = reports.find((x) => x.host === 'web-1')!;
     assert.ok(r.probes.includes('routes4') && r.probes.includes('neigh'), JSON.stringify(r));
     assert.deepEqual(r.missing.map((m) => m.probe).sort(), ['addrs', 'fdb', 'links', 'routes6', 'rules4', 'rules6', 'sysctl']);
-    assert.ok(fake.execLog.some((e) => e.pod === 'default/web-1' && e.argv.join(' ') === 'cat /proc/net/route'));
+    assert.ok(fake.ranLog.some((e) => e.pod === 'default/web-1' && e.argv.join(' ') === 'cat /proc/net/route' && !e.missing));
     const last = outcome.result.hops.at(-1)!;
     assert.equal(last.host, 'web-1');
     assert.ok(last.steps.some((s) => s.kind === 'deliver' && s.inferred));

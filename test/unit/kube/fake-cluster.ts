@@ -8,6 +8,27 @@ import { KubeError, type ClusterApi, type DaemonSetInfo, type ExecOptions, type 
 import { isProbeName } from '../../../src/parsers';
 import { ApiException } from '@kubernetes/client-node';
 import { toKubeError } from '../../../src/kube/clientNode';
+import { PROBE_SCRIPT } from '../../../src/kube/probeScript';
+
+/**
+ * The probe script's framing (probeScript.ts), written the way the script writes it: for the fake's
+ * answers to `sh -c PROBE_SCRIPT`. The real script's output is checked against the parser under real
+ * shells in probe-script.test.ts.
+ */
+export function frameAttempts(probes: { probe: string; attempts: ({ missing: true } | { exitCode: number; stdout: string; stderr: string })[] }[]): string {
+  let out = 'netpath-probes 1\n';
+  for (const { probe, attempts } of probes) {
+    attempts.forEach((a, i) => {
+      if ('missing' in a) {
+        out += `@${probe} ${i} missing\n`;
+        return;
+      }
+      const err = a.stderr.replace(/\n+$/, '');
+      out += `@${probe} ${i} out ${Buffer.byteLength(a.stdout)}\n${a.stdout}\n@${probe} ${i} err ${Buffer.byteLength(err)} exit ${a.exitCode}\n${err}\n`;
+    });
+  }
+  return `${out}netpath-probes end\n`;
+}
 
 /** The demo capture as a cluster sees it: its nodes and pods (a Kubernetes cluster has no switch or router objects, nor links). */
 export function demoCluster(): Capture {
@@ -29,13 +50,18 @@ export interface Fault {
   noCat?: boolean;
   /** The pod disappears (404) at its first exec. */
   vanish?: boolean;
-  /** Executables the container lacks (`ipvsadm`, `nft`): their exec fails as a missing binary. */
+  /** Executables the container lacks (`ipvsadm`, `nft`, `sh`): their exec fails as a missing binary. */
   missing?: string[];
+  /** What reaches the client of the probe script's output (a stream cut short, a shell that misbehaves). */
+  scriptOutput?: (stdout: string) => string;
 }
 
 export class FakeCluster implements ClusterApi {
   readonly context = 'fake';
+  /** Every exec call. */
   readonly execLog: { pod: string; argv: string[] }[] = [];
+  /** Every command tried: each exec's argv, and inside the probe script each command; `missing` when the container lacks it. */
+  readonly ranLog: { pod: string; argv: string[]; missing?: true }[] = [];
   readonly created: string[] = [];
   readonly deleted: string[] = [];
   readonly faults = new Map<string, Fault>();
@@ -168,15 +194,54 @@ export class FakeCluster implements ClusterApi {
       });
     }
     const inDebugContainer = this.ephemeral.get(key) === target.container;
-    if (fault.missing?.includes(argv[0]!) && !inDebugContainer) throw new KubeError('missing-binary', `exec: "${argv[0]}": executable file not found in $PATH`, 'try another');
-    if (fault.noTools && !inDebugContainer && (argv[0] !== 'cat' || fault.noCat)) throw new KubeError('missing-binary', `exec: "${argv[0]}": executable file not found in $PATH`, 'try another');
-    // Which host's tables does this container see?
+    const has = (cmd: string) => inDebugContainer || (!fault.missing?.includes(cmd) && (!fault.noTools || (cmd === 'cat' && !fault.noCat) || (cmd === 'sh' && !fault.noCat)));
+    if (argv[0] === 'sh' && argv[1] === '-c' && argv[2] === PROBE_SCRIPT) {
+      // A shell runs the script: the same tools, the fallbacks tried in order until one exits 0.
+      if (!has('sh')) {
+        this.ranLog.push({ pod: key, argv: [...argv], missing: true });
+        throw new KubeError('missing-binary', `exec: "sh": executable file not found in $PATH`, 'try another');
+      }
+      const host = this.hostSeenBy(target);
+      const framed = argv.slice(4).map((probe) => {
+        const attempts: ({ missing: true } | ExecResult)[] = [];
+        for (const c of isProbeName(probe) ? PROBE_COMMANDS[probe] : []) {
+          if (!has(c.argv[0]!)) {
+            this.ranLog.push({ pod: key, argv: [...c.argv], missing: true });
+            attempts.push({ missing: true });
+            continue;
+          }
+          this.ranLog.push({ pod: key, argv: [...c.argv] });
+          const r = this.answer(host, c.argv);
+          attempts.push(r);
+          if (r.exitCode === 0) break;
+        }
+        return { probe, attempts };
+      });
+      const stdout = frameAttempts(framed);
+      return { stdout: fault.scriptOutput ? fault.scriptOutput(stdout) : stdout, stderr: '', exitCode: 0 };
+    }
+    if (!has(argv[0]!)) {
+      this.ranLog.push({ pod: key, argv: [...argv], missing: true });
+      throw new KubeError('missing-binary', `exec: "${argv[0]}": executable file not found in $PATH`, 'try another');
+    }
+    this.ranLog.push({ pod: key, argv: [...argv] });
+    return this.answer(this.hostSeenBy(target), argv);
+  }
+
+  /** Which host's tables a container sees. */
+  private hostSeenBy(target: ExecTarget): Host {
+    const key = `${target.namespace}/${target.pod}`;
     const debug = this.debugPods.get(key);
     const extra = this.extraPods.find((p) => p.namespace === target.namespace && p.name === target.pod);
     const podHost = this.capture.hosts.find((h) => h.role === 'pod' && h.namespace === target.namespace && (h.pod ?? h.name) === target.pod);
     const hostName = debug?.node ?? extra?.nodeName ?? (podHost?.hostNetwork ? podHost.node : podHost?.name);
     const host = hostName ? this.host(hostName) : undefined;
     if (!host) throw new KubeError('not-found', `pods "${target.pod}" not found`, 'Refresh.', 404);
+    return host;
+  }
+
+  /** A probe command's answer: the host's captured text, or "not found" when the capture lacks it. */
+  private answer(host: Host, argv: readonly string[]): ExecResult {
     for (const [probe, cmds] of Object.entries(PROBE_COMMANDS)) {
       if (!isProbeName(probe) || !cmds.some((c) => c.argv.join(' ') === argv.join(' '))) continue;
       const text = host.probes?.[probe];
