@@ -350,3 +350,30 @@ export function addressTokens(text: string): string[] {
   }
   return out;
 }
+
+/** The canonical addresses among `addressTokens(text)` (and `extra`, such as a host's reported IPs). */
+export function addressKeys(text: string, extra: readonly string[] = []): string[] {
+  const out: string[] = [];
+  for (const t of [...addressTokens(text), ...extra]) {
+    const a = Addr.parse(t);
+    if (a.ok) out.push(a.value.toString());
+  }
+  return out;
+}
+
+/**
+ * Key -> the indexes (in order) of the hosts whose raw text shows it, from `keysOf` (canonical keys,
+ * repeats allowed). A superset index over text nobody has parsed yet: whoever asks verifies the
+ * candidates on their built namespaces.
+ */
+export function candidateIndex(hosts: readonly Host[], keysOf: (h: Host) => Iterable<string>): Map<string, number[]> {
+  const ix = new Map<string, number[]>();
+  hosts.forEach((h, i) => {
+    for (const k of keysOf(h)) {
+      const list = ix.get(k);
+      if (!list) ix.set(k, [i]);
+      else if (list[list.length - 1] !== i) list.push(i);
+    }
+  });
+  return ix;
+}

@@ -4,7 +4,7 @@
 import type { Capture, Host } from '../capture/document';
 import { Addr } from '../net/addr';
 import { hasNoInterfaceTables, inferPodNetns } from './infer';
-import { addressTokens, buildNetns, type Namespaces, type Netns, type Owner } from './netns';
+import { addressKeys, buildNetns, candidateIndex, type Namespaces, type Netns, type Owner } from './netns';
 import { Topology } from './topology';
 import { NetfilterAdapter } from './netfilterHooks';
 import { serviceIndexOf } from './services';
@@ -174,21 +174,7 @@ class Owners {
   }
 
   private scan(): Map<string, number[]> {
-    const ix = new Map<string, number[]>();
-    this.capture.hosts.forEach((h, i) => {
-      const seen = new Set<string>();
-      for (const t of [...addressTokens(h.probes?.addrs ?? ''), ...(h.ips ?? [])]) {
-        const a = Addr.parse(t);
-        if (!a.ok) continue;
-        const k = a.value.toString();
-        if (seen.has(k)) continue;
-        seen.add(k);
-        const list = ix.get(k);
-        if (list) list.push(i);
-        else ix.set(k, [i]);
-      }
-    });
-    return ix;
+    return candidateIndex(this.capture.hosts, (h) => addressKeys(h.probes?.addrs ?? '', h.ips ?? []));
   }
 }
 

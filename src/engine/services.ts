@@ -22,10 +22,10 @@ import {
   type KubeService,
   type KubeServicePort,
 } from '../capture/kubernetes';
-import { kubernetesOf, type Host } from '../capture/document';
+import { kubernetesOf } from '../capture/document';
 import { Addr, Prefix, type Family } from '../net/addr';
 import type { Network } from './network';
-import { addressTokens } from './netns';
+import { addressKeys, candidateIndex } from './netns';
 import type { Evidence } from './trace';
 
 export type ServiceProto = 'tcp' | 'udp' | 'sctp';
@@ -572,7 +572,7 @@ export function fromCluster(ix: ServiceIndex, src: Addr): boolean {
  */
 function lazyNodeAddresses(net: Network): NodeAddressSource {
   const nodes = net.capture.hosts.filter((h) => h.role === 'node');
-  let candidates: Map<string, string[]> | undefined;
+  let candidates: Map<string, number[]> | undefined;
   const owners = new Map<string, string | undefined>();
   const lists = new Map<string, string[]>();
   const of = (node: string): string[] => {
@@ -592,29 +592,12 @@ function lazyNodeAddresses(net: Network): NodeAddressSource {
   };
   const owner = (ip: string): string | undefined => {
     if (owners.has(ip)) return owners.get(ip);
-    candidates ??= tokenIndex(nodes);
-    const found = (candidates.get(ip) ?? []).find((n) => of(n).includes(ip));
+    candidates ??= candidateIndex(nodes, (h) => addressKeys(h.probes?.addrs ?? '', h.ips ?? []));
+    const found = (candidates.get(ip) ?? []).map((i) => nodes[i]!.name).find((n) => of(n).includes(ip));
     owners.set(ip, found);
     return found;
   };
   return { owner, of };
-}
-
-/** Canonical address -> the hosts (in order) whose `ips` or `addrs` text shows it. */
-function tokenIndex(hosts: readonly Host[]): Map<string, string[]> {
-  const ix = new Map<string, string[]>();
-  for (const h of hosts) {
-    const seen = new Set<string>();
-    for (const t of [...(h.ips ?? []), ...addressTokens(h.probes?.addrs ?? '')]) {
-      const k = canon(t);
-      if (k === undefined || seen.has(k)) continue;
-      seen.add(k);
-      const list = ix.get(k);
-      if (list) list.push(h.name);
-      else ix.set(k, [h.name]);
-    }
-  }
-  return ix;
 }
 
 export function serviceIndexOf(net: Network): ServiceIndex {

@@ -6,7 +6,7 @@
 import { computeAttachments, type Attachment, type NodeAttachments } from './attach';
 import { ZERO_MAC } from './lookup/fdb';
 import { Addr, Mac } from '../net/addr';
-import { addressTokens, fdbKey, forwards, segmentPrefixes, type Iface, type Namespaces, type Netns } from './netns';
+import { addressKeys, candidateIndex, fdbKey, forwards, segmentPrefixes, type Iface, type Namespaces, type Netns } from './netns';
 
 /** The far end of a device's wire; `via` says how a pod the capture holds no interfaces for was placed there. */
 export interface Wire {
@@ -225,43 +225,19 @@ export class Topology {
 
   /** Every address-looking token of each non-pod host's `addrs` text: a superset of its NICs' addresses. */
   private indexAddrs(): Map<string, number[]> {
-    const ix = new Map<string, number[]>();
-    this.net.capture.hosts.forEach((h, i) => {
-      if (h.role === 'pod') return;
-      const seen = new Set<string>();
-      for (const t of addressTokens(h.probes?.addrs ?? '')) {
-        const a = Addr.parse(t);
-        if (!a.ok) continue;
-        const k = a.value.toString();
-        if (seen.has(k)) continue;
-        seen.add(k);
-        const list = ix.get(k);
-        if (list) list.push(i);
-        else ix.set(k, [i]);
-      }
-    });
-    return ix;
+    return candidateIndex(this.net.capture.hosts, (h) => (h.role === 'pod' ? [] : addressKeys(h.probes?.addrs ?? '')));
   }
+
 
   /** Every MAC-looking token of each non-pod host's `links` text: a superset of its interfaces' MACs. */
   private indexMacs(): Map<string, number[]> {
-    const ix = new Map<string, number[]>();
-    this.net.capture.hosts.forEach((h, i) => {
-      if (h.role === 'pod') return;
-      const seen = new Set<string>();
-      for (const t of (h.probes?.links ?? '').match(/[0-9a-fA-F]{1,2}(?:[:-][0-9a-fA-F]{1,2}){5}/g) ?? []) {
-        const m = Mac.parse(t);
-        if (!m.ok) continue;
-        const k = m.value.toString();
-        if (seen.has(k)) continue;
-        seen.add(k);
-        const list = ix.get(k);
-        if (list) list.push(i);
-        else ix.set(k, [i]);
-      }
+    const macs = (text: string) => (text.match(/[0-9a-fA-F]{1,2}(?:[:-][0-9a-fA-F]{1,2}){5}/g) ?? []).flatMap((t) => {
+      const m = Mac.parse(t);
+      return m.ok ? [m.value.toString()] : [];
     });
-    return ix;
+    return candidateIndex(this.net.capture.hosts, (h) => (h.role === 'pod' ? [] : macs(h.probes?.links ?? '')));
   }
+
 
   private get subnets(): Map<string, Endpoint[]> {
     if (this.subnetIndex) return this.subnetIndex;
