@@ -160,6 +160,9 @@ interface ServiceJob {
   endpoints: Map<string, string | undefined>;
 }
 
+/** What reading one host's tables counts for in `step()`'s units (one unit is one trace). */
+const READ_UNITS = 50;
+
 /** simulate() (index.ts), passed in: index.ts exports the check, so this module cannot import it back. */
 export type Simulate = (net: Network, req: { from: string; to: string }) => { ok: true; result: TraceResult } | { ok: false; error: string };
 
@@ -201,7 +204,12 @@ export function createClusterCheck(net: Network, opts: ClusterCheckOptions, simu
     }
   }
   const tableNodes = opts.tables === false ? [] : nodeIntents(net).map((n) => n.name);
-  const total = podPairs + nodePairs + serviceJobs.length + tableNodes.length;
+  // First, each node's and each representative's tables are read (parsed), one host per call of
+  // read(): the capture's namespaces are built as traces first reach them (network.ts), and a node of
+  // a 500-node cluster takes as long as ~READ_UNITS traces, which would otherwise all fall into the
+  // first steps and keep a shell from its event loop for seconds.
+  const toRead = [...new Set([...nodes, ...reps.map((r) => net.pods.get(r.pod)?.name ?? r.pod)])].filter((h) => net.hosts.has(h));
+  const total = toRead.length * READ_UNITS + podPairs + nodePairs + serviceJobs.length + tableNodes.length;
 
   const groups = new Map<string, CauseGroup>();
   const errors: { pair: CheckPair; error: string }[] = [];
@@ -276,9 +284,16 @@ export function createClusterCheck(net: Network, opts: ClusterCheckOptions, simu
     }
   };
 
+  let ri = 0;
   const step = (units: number): boolean => {
     let left = units;
     while (left > 0 && done < total) {
+      if (ri < toRead.length) {
+        void net.hosts.get(toRead[ri++]!)?.fib;
+        done += READ_UNITS;
+        left -= READ_UNITS;
+        continue;
+      }
       if (opts.pods !== false && pi < srcReps.length) {
         const a = srcReps[pi]!;
         const b = reps[pj]!;

@@ -37,7 +37,7 @@ export async function checkCluster(ctx: Ctx, deps: CheckDeps): Promise<ClusterCh
       if (token.isCancellationRequested) break;
       const finished = run.step(STEP);
       const pct = (100 * run.done) / Math.max(run.total, 1);
-      progress.report({ increment: pct - shown, message: `${run.done.toLocaleString('en')} of ${run.total.toLocaleString('en')} traces and checks` });
+      progress.report({ increment: pct - shown, message: `${Math.floor(pct)}% of the traces and checks` });
       shown = pct;
       if (finished) break;
       // Let the window (and the cancel button) breathe between steps.
