@@ -114,9 +114,11 @@ export function policyEnforcement(capture: Capture, hosts: ReadonlyMap<string, N
       }
     }
   });
-  for (const ns of hosts.values()) {
-    const h = ns.host;
+  for (const h of capture.hosts) {
+    // Nodes only, looked up by name: pods' namespaces are not built for this.
     if (h.role !== 'node') continue;
+    const ns = hosts.get(h.name);
+    if (!ns) continue;
     for (const iface of ns.ifaces.values()) {
       const d = DEVICES.find((x) => x.re.test(iface.name));
       if (d) add({ name: d.name, what: `device ${iface.name} on ${h.name}`, ...(iface.link ? { evidence: { host: h.name, probe: 'links', line: iface.link.src.line, raw: iface.link.src.raw } } : {}) });

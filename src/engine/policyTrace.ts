@@ -119,9 +119,9 @@ export function applyPolicy(net: Network, flow: Flow, from: Host, paths: TracePa
   };
   // The node each pod of the capture runs on (the API's nodeName where the capture has no host for it).
   const podNodes = new Map<string, string | undefined>();
-  for (const ns of net.hosts.values()) {
-    const ref = podRef(ns.host);
-    if (ref !== undefined) podNodes.set(ref, ns.host.node);
+  for (const h of net.capture.hosts) {
+    const ref = podRef(h);
+    if (ref !== undefined) podNodes.set(ref, h.node);
   }
   const nodeOf = (ref: string) => podNodes.get(ref) ?? policyIndexOf(kube).cluster.byKey.get(ref)?.nodeName;
   for (const p of paths) {

@@ -371,8 +371,10 @@ export class Topology {
     // Between nodes, switches and routers (a lab cabled with veths and no capture links): the one
     // other host whose veth names this one as its peer, both ways. Pods are never guessed.
     const found: Wire[] = [];
-    for (const n of this.net.hosts.values()) {
-      if (n === ns || n.host.role === 'pod') continue;
+    for (const h of this.net.capture.hosts) {
+      if (h.role === 'pod') continue;
+      const n = this.net.hosts.get(h.name);
+      if (!n || n === ns) continue;
       const i = matches(n);
       if (i && i.link?.linkIndex === dev.ifindex) found.push(veth(n, i));
     }

@@ -65,9 +65,13 @@ export function podProblems(net: Network, info: IpInfo): string[] | undefined {
   return found.length ? [...new Set(found)] : undefined;
 }
 
-/** Every pod and node address of a capture, with where it plugs in. */
+/**
+ * Every pod and node address of a capture, with where it plugs in. Where a pod plugs into its node
+ * (bridge, port, MAC) is worked out when that address is first looked up, not for every pod at once:
+ * that reads the node's tables, and a 500-node capture has 15,000 pods.
+ */
 export function indexAddresses(net: Network): Map<string, IpInfo> {
-  const out = new Map<string, IpInfo>();
+  const out = new AddressIndex(net);
   for (const h of net.capture.hosts) {
     if (h.role === 'node') {
       for (const ip of h.ips ?? []) out.set(ip, { ip, kind: 'node', host: h.name, ref: h.name });
@@ -76,27 +80,46 @@ export function indexAddresses(net: Network): Map<string, IpInfo> {
     if (h.role !== 'pod') continue;
     for (const ip of h.ips ?? []) {
       if (h.hostNetwork) continue;
-      const info: IpInfo = { ip, kind: 'pod', host: h.name, ref: `${h.namespace ?? 'default'}/${h.pod ?? h.name}`, node: h.node };
-      const node = h.node !== undefined ? net.hosts.get(h.node) : undefined;
-      if (node) {
-        for (const br of node.ifaces.values()) {
-          if (br.type !== 'bridge') continue;
-          const n = node.neigh.get(neighKey(br.name, Addr.must(ip)));
-          for (const p of node.ifaces.values()) {
-            if (p.master !== br.name) continue;
-            const pod = podBehindPort(net, node, p.name);
-            if (pod?.kind === 'pod' && pod.host === h.name) {
-              info.veth = p.name;
-              info.bridge = br.name;
-              info.mac = pod.mac ?? n?.lladdr;
-            }
-          }
-        }
-      }
-      out.set(ip, info);
+      out.set(ip, { ip, kind: 'pod', host: h.name, ref: `${h.namespace ?? 'default'}/${h.pod ?? h.name}`, node: h.node });
     }
   }
   return out;
+}
+
+class AddressIndex extends Map<string, IpInfo> {
+  private readonly placed = new WeakSet<IpInfo>();
+
+  constructor(private readonly net: Network) {
+    super();
+  }
+
+  override get(ip: string): IpInfo | undefined {
+    const info = super.get(ip);
+    if (info && info.kind === 'pod' && !this.placed.has(info)) {
+      this.placed.add(info);
+      place(this.net, info);
+    }
+    return info;
+  }
+}
+
+/** The bridge, port and MAC a pod's address is behind on its node. */
+function place(net: Network, info: IpInfo): void {
+  const node = info.node !== undefined ? net.hosts.get(info.node) : undefined;
+  if (!node) return;
+  for (const br of node.ifaces.values()) {
+    if (br.type !== 'bridge') continue;
+    const n = node.neigh.get(neighKey(br.name, Addr.must(info.ip)));
+    for (const p of node.ifaces.values()) {
+      if (p.master !== br.name) continue;
+      const pod = podBehindPort(net, node, p.name);
+      if (pod?.kind === 'pod' && pod.host === info.host) {
+        info.veth = p.name;
+        info.bridge = br.name;
+        info.mac = pod.mac ?? n?.lladdr;
+      }
+    }
+  }
 }
 
 const IPV4 = /(?<![\d.])(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}(?![\d.])/g;
