@@ -43,7 +43,8 @@ describe('Check Cluster: the tree and the Problems panel (real VS Code)', { skip
       await vs.chooseFileInDialog(join(vs.workspace, 'broken.json'));
       await vs.webviewFrame('e2e-check');
       await vs.runCommand('netpath: Check Cluster');
-      await vs.openViewContainer('netpath');
+      // The check focuses its view when it is done: wait for that. Opening the container here as well
+      // races it (a click on the container's icon just as the check opens it closes the sidebar).
       const rows = vs.page.locator('.part.sidebar .pane-body .monaco-list-row');
       const row = (text: string) => rows.filter({ has: vs.page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(text)}\\s*$`) }) }).first();
       await row('5 pairs not delivered, 1 cause').waitFor({ timeout: 60_000 });
