@@ -9,18 +9,8 @@ import { Addr, type Family } from '../../../../src/net/addr';
 import { parseRoutes } from '../../../../src/parsers/routes';
 import { parseRules } from '../../../../src/parsers/rules';
 import type { RouteRecord } from '../../../../src/parsers/types';
-
-/** mulberry32: a small deterministic generator, so that a failure names its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The benchmarks' mulberry32: deterministic, so that a failure names its seed.
+import { prng } from '../../../../bench/generate';
 
 const v4 = (n: number) => `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 
