@@ -3,13 +3,14 @@
 // frame goes up to the host, out of the port its MAC is behind, or out of every other port (br_flood);
 // br_forward out of one port (state, then br_dev_queue_push_xmit's MTU check). The bridge family's
 // netfilter hooks and br_netfilter's calls of the inet ones sit where the kernel runs them (hooks.ts).
+import { Mac } from '../../net/addr';
 import { brFdbLookup } from '../lookup/fdb';
 import { isResolved, neighLookup } from '../lookup/neigh';
 import { evidence, forwards, type Iface, type Netns } from '../netns';
 import type { Step } from '../trace';
 import { brNetfilter, bridgeHookCalls, hooks } from './hooks';
 import type { Frame, Packet } from './packet';
-import { drop, entryMac, fibLookup, linkEv, next, routeDevs, routeEv, step, withSteps, type Action, type Goto, type GotoOf, type Stage, type Walk } from './stage';
+import { drop, fibLookup, linkEv, next, routeDevs, routeEv, step, withSteps, type Action, type Goto, type GotoOf, type Stage, type Walk } from './stage';
 
 /** The frame goes up to the host's IP layer on the bridge device (after the bridge family's INPUT). */
 function upTheStack(w: Walk, ns: Netns, br: Iface, inPort: Iface, frame: Frame, steps: Step[]): Action {
@@ -78,7 +79,7 @@ function afterPrerouting(ns: Netns, br: Iface, at: GotoOf<'br_handle_frame'>, p:
     const nexthop = ans.route.rec.gateway ?? p.dst;
     const found = neighLookup(ns, br.name, nexthop);
     if (isResolved(found)) {
-      const mac = entryMac(found.entry, found.lladdr);
+      const mac = Mac.parse(found.lladdr);
       if (mac.ok) {
         const s = step('bridge', { type: 'br-nf-dnat', ns: ns.name, bridge: br.name, dst: p.dst.toString(), how: 'bridged', mac: found.lladdr }, [routeEv(ns, ans.route), evidence(ns, found.probe, found.entry.src)]);
         return { ...done, frame: { pkt: p, dstMac: mac.value, nexthop }, dnat: s };

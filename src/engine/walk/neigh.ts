@@ -7,7 +7,7 @@ import { isResolved, neighLookup, pneighLookup } from '../lookup/neigh';
 import { evidence, type Iface, type Netns } from '../netns';
 import type { Answerer, Evidence, RpFailure } from '../trace';
 import type { Frame, Packet } from './packet';
-import { conf as confValue, drop, entryMac, next, routeDevs, routeEv, routeView, step, type Action, type Stage, type Walk } from './stage';
+import { conf as confValue, drop, macOf, next, routeDevs, routeEv, routeView, step, type Action, type Stage, type Walk } from './stage';
 
 type Ev = Evidence | undefined;
 
@@ -34,7 +34,7 @@ function resolve(w: Walk, ns: Netns, dev: Iface, nexthop: Addr, pkt: Packet, via
     const ev = evidence(ns, found.probe, entry.src);
     const state = entry.state.join(' ') || 'resolved';
     if (isResolved(found)) {
-      const mac = entryMac(entry, found.lladdr);
+      const mac = macOf(w.net, found.lladdr);
       const s = step('neigh', { type: 'neigh', ...where, nud: found.kind, state, lladdr: found.lladdr, ...(entry.confirmed !== undefined ? { confirmed: entry.confirmed } : {}) }, [ev]);
       return xmit({ pkt, dstMac: mac.ok ? mac.value : undefined, nexthop }, s);
     }

@@ -8,7 +8,6 @@ import type { Network } from '../network';
 import type { Iface, Netns } from '../netns';
 import { confValue, evidence } from '../netns';
 import { narrate } from '../narrate';
-import type { NeighRecord } from '../../parsers';
 import type { CopyKind, Evidence, ForkChoice, RouteView, Step, StepDetail, StepKind, Verdict } from '../trace';
 import type { Wire } from '../topology';
 import type { Frame, HookCall, NetfilterHooks, Packet, WalkTarget } from './packet';
@@ -223,10 +222,15 @@ export function conf(ns: Netns, family: Family, iface: string, param: string): R
   return v;
 }
 
-const lladdrs = new WeakMap<NeighRecord, Result<Mac>>();
-/** A neighbour entry's link-layer address as a Mac, parsed once per entry (a Mac does not change). */
-export function entryMac(entry: NeighRecord, lladdr: string): Result<Mac> {
-  let m = lladdrs.get(entry);
-  if (!m) lladdrs.set(entry, (m = Mac.parse(lladdr)));
-  return m;
+const macs = new WeakMap<Network, Map<string, Result<Mac>>>();
+/**
+ * A link-layer address as a neighbour entry prints it, parsed once per network (a Mac does not
+ * change): every node holds an entry for the same few thousand MACs of its cluster.
+ */
+export function macOf(net: Network, lladdr: string): Result<Mac> {
+  let m = macs.get(net);
+  if (!m) macs.set(net, (m = new Map()));
+  let mac = m.get(lladdr);
+  if (!mac) m.set(lladdr, (mac = Mac.parse(lladdr)));
+  return mac;
 }
