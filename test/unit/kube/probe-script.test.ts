@@ -169,6 +169,32 @@ describe('the probe script under real shells, with stub tools', () => {
     assert.equal(probeRead(p.probes.get('neigh')!).text, UNICODE);
     assert.deepEqual(parseScriptOutput(Buffer.from('netpath-probes 1 no-wc\n'), ['links']), { kind: 'unusable', why: 'the container has sh but no wc to measure output with' });
   });
+  test("where the shell counts characters, len counts bytes with wc -c; without wc that shell says no-wc and nothing else", (t) => {
+    const dash = which('dash');
+    if (!dash) return t.skip('dash is not installed');
+    // dash counts bytes; a shell that counts characters sees ${#b} = 1 for the script's two-byte é.
+    // The script with a one-byte $b is that shell, as far as the script can tell.
+    const first = "b='\u00e9'";
+    assert.equal(PROBE_SCRIPT.split('\n')[0], first);
+    const counting = PROBE_SCRIPT.replace(first, "b='x'");
+    const probes: ProbeName[] = ['links', 'addrs', 'routes4', 'neigh'];
+    const real = spawnSync(dash, ['-c', PROBE_SCRIPT, 'netpath-probes', ...probes], { env });
+    const viaWc = spawnSync(dash, ['-c', counting, 'netpath-probes', ...probes], { env });
+    assert.equal(viaWc.status, 0, viaWc.stderr.toString());
+    // The same bytes: UNICODE's bytes counted by wc, not its characters.
+    assert.equal(viaWc.stdout.toString('utf8'), real.stdout.toString('utf8'));
+    const p = parseScriptOutput(viaWc.stdout, probes);
+    assert.ok(p.kind === 'ok', p.kind === 'ok' ? '' : p.why);
+    assert.equal(probeRead(p.probes.get('neigh')!).text, UNICODE);
+    // No wc either: the header says so, and nothing runs.
+    const noWc = join(dir, 'no-wc-counting');
+    spawnSync('mkdir', [noWc]);
+    symlinkSync(join(dir, 'bin', 'ip'), join(noWc, 'ip'));
+    const none = spawnSync(dash, ['-c', counting, 'netpath-probes', ...probes], { env: { ...env, PATH: noWc } });
+    assert.equal(none.stdout.toString('utf8'), 'netpath-probes 1 no-wc\n');
+    assert.deepEqual(parseScriptOutput(none.stdout, probes), { kind: 'unusable', why: 'the container has sh but no wc to measure output with' });
+  });
+
   test('four probes or more run in two halves at once, and give the bytes each probe gives alone', (t) => {
     const dash = which('dash');
     if (!dash) return t.skip('dash is not installed');
