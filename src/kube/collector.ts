@@ -447,11 +447,14 @@ export class ClusterCollector {
     const read = async (p: ProbeName) => [p, found.reads.get(p) ?? (await this.runProbe(target, p, signal, calls, missingTools).catch(failed))] as const;
     for (const [p, r] of await Promise.all(probes.filter((p) => p !== found.probe).map(read))) record(p, r);
     // Probes that matter only given what the first ones showed: WireGuard's peers where a wireguard
-    // device exists; on a node, kube-proxy IPVS mode's virtual services where kube-ipvs0 exists, the
-    // ipsets where a rule matches a set (IPVS mode, Calico), and the `recent` lists where a rule uses
+    // device exists; a bridge's VLAN table where it filters VLANs; on a node, kube-proxy IPVS mode's
+    // virtual services where kube-ipvs0 exists, the ipsets where a rule matches a set (IPVS mode,
+    // Calico), and the `recent` lists where a rule uses
     // them (iptables mode's sessionAffinity ClientIP): which client is pinned to which endpoint.
     const more: ProbeName[] = [];
     if (/\bwireguard\b/.test(out.links ?? '')) more.push('wg');
+    // A VLAN-aware bridge (`ip -d link`: `bridge ... vlan_filtering 1`): its VLAN table.
+    if (/\bvlan_filtering 1\b/.test(out.links ?? '')) more.push('bridgevlan');
     if (probes.includes('nft')) {
       if (/\bkube-ipvs0\b/.test(out.links ?? '')) more.push('ipvs');
       const rules = `${out.iptables ?? ''}\n${out.ip6tables ?? ''}`;

@@ -66,6 +66,7 @@ export const PROBE_SCRIPT = [
   '  fdb) t fdb 0 bridge -s fdb show || t fdb 1 bridge fdb show ;;',
   '  sysctl) t sysctl 0 sysctl -e net.ipv4.ip_forward net.ipv6.conf.all.forwarding net.ipv4.conf net.ipv6.conf net.bridge.bridge-nf-call-iptables || t sysctl 1 busybox sysctl -e net.ipv4.ip_forward net.ipv6.conf.all.forwarding net.ipv4.conf net.ipv6.conf net.bridge.bridge-nf-call-iptables ;;',
   '  brctl) t brctl 0 brctl show ;;',
+  '  bridgevlan) t bridgevlan 0 bridge vlan show ;;',
   '  arp) t arp 0 arp -an ;;',
   '  iptables) t iptables 0 iptables-save ;;',
   '  ip6tables) t ip6tables 0 ip6tables-save ;;',
