@@ -1,6 +1,6 @@
 // Policy routing and the FIB of one network namespace and family: rules in priority order, then
 // longest-prefix match within a table, as net/ipv4/fib_rules.c and fib_trie.c do it.
-import type { AddrRecord, ProbeName, RouteRecord, RuleRecord } from '../parsers';
+import type { AddrRecord, ProbeName, RouteRecord, RouteType, RuleRecord } from '../parsers';
 import { Addr, Prefix, type Family } from '../net/addr';
 
 export interface FibRoute {
@@ -224,8 +224,25 @@ export type RuleVerdict = 'blackhole' | 'unreachable' | 'prohibit';
 
 /** Answers may be shared between lookups that decide alike: read them, never change them. */
 export type FibAnswer =
-  /** A route decided (including blackhole/unreachable/prohibit routes). */
-  | { readonly kind: 'route'; readonly route: FibRoute; readonly others: readonly FibRoute[]; readonly table: string; readonly rule: FibRule; readonly rulesTried: readonly FibRule[] }
+  /**
+   * A route decided (including blackhole/unreachable/prohibit routes). Beside the route, what the
+   * kernel's fib_result hands on (and `ip route get` prints), read off the record once when the
+   * answer is made: its type, and the next hop's device and gateway and the preferred source of a
+   * single-path route (undefined for a multipath one: its hops are in `route.rec.nexthops`, and
+   * fib_select_path picks one). A caller reads these without going through the route record.
+   */
+  | {
+      readonly kind: 'route';
+      readonly route: FibRoute;
+      readonly others: readonly FibRoute[];
+      readonly table: string;
+      readonly rule: FibRule;
+      readonly rulesTried: readonly FibRule[];
+      readonly type: RouteType;
+      readonly dev: string | undefined;
+      readonly gateway: Addr | undefined;
+      readonly prefsrc: Addr | undefined;
+    }
   /** A rule's own action decided (`ip rule add ... prohibit`). */
   | { readonly kind: 'rule'; readonly action: RuleVerdict; readonly rule: FibRule; readonly rulesTried: readonly FibRule[] }
   /** No rule produced a route. */
@@ -265,6 +282,8 @@ export class Fib {
   private mergedV4: (FibAnswer | null | undefined)[] | undefined;
   /** The rules a merged-table answer tried: local's alone, or local's and main's. */
   private mergedTried: readonly FibRule[][] = [];
+  /** Table and device names as answers give them (see intern). */
+  private readonly names = new Map<string, string>();
   /** True when the capture had no rules for this family and the kernel's defaults were assumed. */
   rulesInferred = false;
 
@@ -356,7 +375,38 @@ export class Fib {
     const route = slot.winner!;
     if (route.rec.type === 'throw') return null;
     const ri = route.rec.table === 'local' ? 0 : 1;
-    return { kind: 'route', route, others: slot.others, table: route.rec.table, rule: this.rules[ri]!, rulesTried: this.mergedTried[ri]! };
+    return this.routeAnswer(route, slot.others, route.rec.table, this.rules[ri]!, this.mergedTried[ri]!);
+  }
+
+  /** Every route answer is made here, so all have one shape (one hidden class: monomorphic reads). */
+  private routeAnswer(route: FibRoute, others: readonly FibRoute[], table: string, rule: FibRule, rulesTried: readonly FibRule[]): FibAnswer {
+    const r = route.rec;
+    return {
+      kind: 'route',
+      route,
+      others,
+      table: this.intern(table),
+      rule,
+      rulesTried,
+      type: r.type,
+      dev: r.dev === undefined ? undefined : this.intern(r.dev),
+      gateway: r.gateway,
+      prefsrc: r.prefsrc,
+    };
+  }
+
+  /**
+   * One string per table and device name for all answers: each route record holds its own copy of
+   * `main` or `eth0` (cut from its line), spread over the heap with the record; the shared one stays
+   * in cache, and a Map keyed by it (ifaces by name) finds its hash at hand.
+   */
+  private intern(name: string): string {
+    let s = this.names.get(name);
+    if (s === undefined) {
+      s = name;
+      this.names.set(name, s);
+    }
+    return s;
   }
 
   /** fib_lookup: walk the rules, look up their tables, honour throw, goto and suppress_prefixlength. */
@@ -378,7 +428,7 @@ export class Fib {
         }
       }
       const d = this.ruleTables[2]?.lookup(flow.dst);
-      if (d && d.winner!.rec.type !== 'throw') return (d.answer ??= { kind: 'route', route: d.winner!, others: d.others, table: 'default', rule: this.rules[2]!, rulesTried: this.rules.slice() });
+      if (d && d.winner!.rec.type !== 'throw') return (d.answer ??= this.routeAnswer(d.winner!, d.others, 'default', this.rules[2]!, this.rules.slice()));
       return (this.noRoute ??= { kind: 'none', rulesTried: this.rules.slice() });
     }
     const tried: FibRule[] = [];
@@ -406,7 +456,7 @@ export class Fib {
           const route = found.winner!;
           if (route.rec.type === 'throw') continue;
           if (r.suppressPrefixlength !== undefined && route.rec.dst.length <= r.suppressPrefixlength) continue;
-          return { kind: 'route', route, others: found.others, table: r.table ?? 'main', rule, rulesTried: tried };
+          return this.routeAnswer(route, found.others, r.table ?? 'main', rule, tried);
         }
       }
     }
