@@ -47,14 +47,13 @@ class Table {
    */
   private small: Int32Array | undefined;
   /**
-   * IPv4: a multibit trie of 4-bit strides (at most 8 steps, each one cache line). Node n takes 32
-   * numbers from offset 32n, two per value v of its 4 bits: [2v] is 1 + the index in `slots` of the
-   * longest prefix ending inside this node that covers v (0: none), [2v + 1] the offset of the child
-   * for v (0: none; the root is nobody's child).
+   * IPv4: a multibit trie of 4-bit strides with the answers pushed down to the leaves (fib_trie.c's
+   * idea, with fixed strides): node n is the 16 numbers from offset 16n, one per value v of its 4 bits
+   * and so one cache line; a positive number is the offset of the child for v, any other is minus (1 +
+   * the index in `slots` of the longest prefix that covers v), 0 for none. A lookup reads one number
+   * per level, at most 8, and the whole trie is a few bytes per prefix (64 per node).
    */
   private trie: Int32Array | undefined;
-  /** IPv4 trie: 1 + the slot of a live default route (/0), or 0. */
-  private rootSlot = 0;
   /** IPv4: the prefixes with a live route, by the numbers lookupV4 returns (less one). A dead
    * prefix is left out: the kernel skips it anyway and falls back to a shorter prefix. */
   private slots: Slot[] = [];
@@ -107,47 +106,38 @@ class Table {
   }
 
   private buildTrie(): void {
-    let trie = new Int32Array(32 * 8);
-    let used = 32;
-    /** Build only: the length of the prefix behind each slot entry, so that a longer one wins. */
-    let lens = new Int8Array(trie.length / 2);
-    this.rootSlot = 0;
-    this.slots.forEach((slot, i) => {
-      const len = slot.winner!.rec.dst.length;
-      if (len === 0) {
-        this.rootSlot = i + 1;
-        return;
-      }
-      const bits = slot.winner!.rec.dst.addr.v4;
+    let trie = new Int32Array(16 * 64);
+    let used = 16;
+    // Shortest prefixes first (`slots` is longest first): a prefix then overwrites only entries of
+    // shorter ones, and when it opens a child below an entry, the child starts with that entry's
+    // answer, so every leaf ends holding its longest covering prefix. No object per prefix or node.
+    for (let i = this.slots.length - 1; i >= 0; i--) {
+      const dst = this.slots[i]!.winner!.rec.dst;
+      const len = dst.length;
+      const bits = dst.addr.v4;
       let node = 0;
       let shift = 28;
       for (; len > 32 - shift; shift -= 4) {
-        const e = node + (((bits >>> shift) & 15) << 1) + 1;
-        if (trie[e] === 0) {
-          if (used + 32 > trie.length) {
+        const e = node + ((bits >>> shift) & 15);
+        let child = trie[e]!;
+        if (child <= 0) {
+          if (used + 16 > trie.length) {
             const t = new Int32Array(trie.length * 2);
             t.set(trie);
             trie = t;
-            const l = new Int8Array(trie.length / 2);
-            l.set(lens);
-            lens = l;
           }
-          trie[e] = used;
-          used += 32;
+          trie.fill(child, used, used + 16);
+          trie[e] = child = used;
+          used += 16;
         }
-        node = trie[e]!;
+        node = child;
       }
       // The prefix ends in this node with `r` of its 4 bits: it covers 2^(4 - r) values.
       const r = len - (28 - shift);
       const first = (bits >>> shift) & 15 & ~((1 << (4 - r)) - 1);
-      for (let v = first; v < first + (1 << (4 - r)); v++) {
-        const e = node + 2 * v;
-        if (lens[e / 2]! < len) {
-          trie[e] = i + 1;
-          lens[e / 2] = len;
-        }
-      }
-    });
+      // Its entries hold no child: one would have come from a longer prefix, and none was added yet.
+      trie.fill(-(i + 1), node + first, node + first + (1 << (4 - r)));
+    }
     this.trie = trie.slice(0, used);
   }
 
@@ -173,16 +163,10 @@ class Table {
       return 0;
     }
     const trie = this.trie!;
-    let best = this.rootSlot;
-    let node = 0;
-    for (let shift = 28; shift >= 0; shift -= 4) {
-      const e = node + (((x >>> shift) & 15) << 1);
-      const s = trie[e]!;
-      if (s !== 0) best = s;
-      node = trie[e + 1]!;
-      if (node === 0) break;
-    }
-    return best;
+    let e = trie[(x >>> 28) & 15]!;
+    // No node below the last 4 bits (a prefix has at most 32), so the walk ends by itself.
+    for (let shift = 24; e > 0; shift -= 4) e = trie[e + ((x >>> shift) & 15)]!;
+    return -e;
   }
 
   /** IPv4: the prefixes in the trie, by the numbers lookupV4 returns (less one). */
