@@ -23,7 +23,7 @@ interface Slot {
   routes: FibRoute[];
   /** The first route with a live next hop, or undefined when all are dead. */
   winner: FibRoute | undefined;
-  others: FibRoute[];
+  others: readonly FibRoute[];
   /**
    * With only the default rules, the answer when this slot decides, made on the first lookup it
    * decides and then shared; null for a throw route, which sends the lookup on to the next table.
@@ -70,18 +70,47 @@ class Table {
     const k = prefixKey(r.rec.dst.addr, len);
     const slot = m.get(k);
     if (slot) slot.routes.push(r);
-    else m.set(k, { routes: [r], winner: undefined, others: [], answer: undefined });
+    else m.set(k, { routes: [r], winner: undefined, others: NO_ROUTES, answer: undefined });
   }
 
-  /** Sorts each prefix's routes (lower metric first), picks each prefix's winner once, builds the trie. */
+  /** Sorts each prefix's routes (lower metric first), picks each prefix's winner once. */
   finish(): void {
-    for (const m of this.byLen.values()) {
-      for (const slot of m.values()) {
-        slot.routes.sort((a, b) => (a.rec.metric ?? 0) - (b.rec.metric ?? 0));
-        slot.winner = slot.routes.find((r) => !isDead(r.rec));
-        slot.others = slot.routes.filter((r) => r !== slot.winner);
+    for (const m of this.byLen.values()) for (const slot of m.values()) finishSlot(slot);
+    this.index();
+  }
+
+  /**
+   * The kernel's merged local+main table (fib_lookup without custom rules), from two finished
+   * tables: a prefix only one of them holds keeps that table's slot (most: nothing is copied or
+   * sorted again), a prefix both hold gets one slot with local's routes first, as fib_table_insert
+   * would have them. A shared slot's cached answer is the merged one: with the default rules nothing
+   * else asks local or main for an answer.
+   */
+  merge(first: Table | undefined, second: Table | undefined): void {
+    for (const t of [first, second]) {
+      if (!t) continue;
+      for (const [len, from] of t.byLen) {
+        let m = this.byLen.get(len);
+        if (!m) {
+          m = new Map();
+          this.byLen.set(len, m);
+        }
+        for (const [k, slot] of from) {
+          const there = m.get(k);
+          if (!there) m.set(k, slot);
+          else {
+            const both: Slot = { routes: [...there.routes, ...slot.routes], winner: undefined, others: NO_ROUTES, answer: undefined };
+            finishSlot(both);
+            m.set(k, both);
+          }
+        }
       }
     }
+    this.index();
+  }
+
+  /** The lengths in lookup order and, for IPv4, the live prefixes (longest first); the trie waits for a lookup. */
+  private index(): void {
     this.order = [...this.byLen.entries()].sort((a, b) => b[0] - a[0]).map(([len, map]) => ({ len, map }));
     this.small = undefined;
     this.trie = undefined;
@@ -197,6 +226,23 @@ class Table {
 function prefixKey(a: Addr, len: number): Key {
   if (a.family === 4) return len === 0 ? 0 : a.v4 >>> (32 - len);
   return len === 0 ? 0n : a.v6 >> BigInt(128 - len);
+}
+
+/** Shared by every prefix with a single route (most of them): read, never changed. */
+const NO_ROUTES: readonly FibRoute[] = Object.freeze([]);
+
+const byMetric = (a: FibRoute, b: FibRoute) => (a.rec.metric ?? 0) - (b.rec.metric ?? 0);
+
+function finishSlot(slot: Slot): void {
+  if (slot.routes.length === 1) {
+    const only = slot.routes[0]!;
+    slot.winner = isDead(only.rec) ? undefined : only;
+    slot.others = slot.winner ? NO_ROUTES : slot.routes;
+    return;
+  }
+  slot.routes.sort(byMetric);
+  slot.winner = slot.routes.find((r) => !isDead(r.rec));
+  slot.others = slot.routes.filter((r) => r !== slot.winner);
 }
 
 function isDead(r: RouteRecord): boolean {
@@ -327,8 +373,7 @@ export class Fib {
       this.rules.every((r, i) => r.rec.priority === DEFAULT_RULES[i]![0] && r.rec.table === DEFAULT_RULES[i]![1] && r.rec.action === 'lookup' && !r.rec.not && r.rec.from.length === 0 && r.rec.to === undefined && r.rec.iif === undefined && r.rec.oif === undefined && r.rec.fwmark === undefined && r.rec.suppressPrefixlength === undefined);
     if (defaults) {
       const m = new Table(this.family);
-      for (const name of ['local', 'main']) for (const r of this.tables.get(name)?.routes() ?? []) m.add(r);
-      m.finish();
+      m.merge(this.tables.get('local'), this.tables.get('main'));
       this.merged = m;
       this.mergedTried = [this.rules.slice(0, 1), this.rules.slice(0, 2)];
       // IPv4: the answers by the numbers the trie returns, so a lookup reads one array element.
@@ -349,7 +394,7 @@ export class Fib {
     return this.tables.get(name)?.size ?? 0;
   }
 
-  lookupTable(name: string, dst: Addr): { route: FibRoute; others: FibRoute[] } | undefined {
+  lookupTable(name: string, dst: Addr): { route: FibRoute; others: readonly FibRoute[] } | undefined {
     const slot = this.tables.get(name)?.lookup(dst);
     return slot ? { route: slot.winner!, others: slot.others } : undefined;
   }

@@ -113,6 +113,12 @@ describe('fib_lookup', () => {
           const { fib, routes } = fibOf(family, randomRoutes(family, size, seed * 7 + size));
           for (const dst of randomDestinations(family, size > 100 ? 600 : 200, seed)) {
             assert.equal(describe_(fib.lookup({ dst })), naiveLookup(routes, dst), `seed ${seed}, ${dst.toString()}`);
+            // The merged table shares its slots with local and main: each still answers for itself.
+            for (const table of ['local', 'main']) {
+              const a = fib.lookupTable(table, dst);
+              const n = naiveTable(routes.filter((r) => r.table === table), dst);
+              assert.equal(a ? describeRoute(table, a.route.rec, a.others.map((o) => o.rec)) : 'none', n ? describeRoute(table, n.route, n.others) : 'none', `seed ${seed}, table ${table}, ${dst.toString()}`);
+            }
           }
         }
       });
