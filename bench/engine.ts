@@ -334,10 +334,13 @@ export function benchKernelFib(report: Report): void {
       hosts: [{ name: 'fib-node', role: 'node', probes: { links: probe(PROBE_COMMANDS.links[0]!.argv), addrs: probe(PROBE_COMMANDS.addrs[0]!.argv), routes4 } }],
     };
     const [parsed, parseMs] = time(() => parseRoutes(routes4, 4));
+    // buildNetwork defers a namespace's tables to their first use: the load is that use too (the
+    // routes parsed, the FIB built) and the first lookup (the trie).
     const h0 = settledHeap();
     const [net, loadMs] = time(() => buildNetwork(capture));
+    const [fib, tablesMs] = time(() => net.hosts.get('fib-node')!.fib[4]);
+    const trieMs = time(() => fib.lookup({ dst: Addr.fromV4(ip4(10, 0, 0, 1)) }))[1];
     const retained = settledHeap() - h0;
-    const fib = net.hosts.get('fib-node')!.fib[4];
     const shown = routes4.split('\n').filter((l) => l.trim()).length;
 
     const dsts = lookupDestinations(planned, FIB_LOOKUPS);
@@ -504,12 +507,13 @@ export function benchKernelFib(report: Report): void {
     const mix = [...byKind].sort((a, b) => b[1] - a[1]).map(([k, c]) => `${k} ${((100 * c) / answers.length).toFixed(1)}%`).join(', ');
 
     report(parsed.issues.length === 0 && fib.tableSize('main') > 0 ? 'PASS' : 'FAIL', `FIB load, ${count(planned.length)} routes`, {
-      figure: `parseRoutes ${ms(parseMs)} ms + buildNetwork ${ms(loadMs)} ms`,
+      figure: `buildNetwork ${ms(loadMs)} ms + tables ${ms(tablesMs)} ms + first lookup ${ms(trieMs)} ms`,
       target: 'no parse issues',
       compared: { tool: 'kernel `ip -batch route add`', figure: `${ms(addMs)} ms` },
       detail:
         `\`${PROBE_COMMANDS.routes4[0]!.argv.join(' ')}\` prints ${count(shown)} lines; ${count(parsed.records.length)} records, ${parsed.issues.length} issues; ` +
-        `the network retains ${mib(retained)}; main table ${count(fib.tableSize('main'))} routes`,
+        `parseRoutes alone ${ms(parseMs)} ms; the tables are the routes parsed and the FIB built when first used, the first lookup builds the trie; ` +
+        `the network retains ${mib(retained)} then; main table ${count(fib.tableSize('main'))} routes`,
     });
     const nsPer = (t: number) => `${((t * 1e6) / FIB_LOOKUPS).toFixed(0)} ns`;
     const parsingMs = median(parsingTimes);

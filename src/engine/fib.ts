@@ -49,7 +49,7 @@ class Table {
   /**
    * IPv4: a multibit trie of 4-bit strides with the answers pushed down to the leaves (fib_trie.c's
    * idea, with fixed strides): node n is the 16 numbers from offset 16n, one per value v of its 4 bits
-   * and so one cache line; a positive number is the offset of the child for v, any other is minus (1 +
+   * (64 bytes, a cache line's worth); a positive number is the offset of the child for v, any other is minus (1 +
    * the index in `slots` of the longest prefix that covers v), 0 for none. A lookup reads one number
    * per level, at most 8, and the whole trie is a few bytes per prefix (64 per node).
    */
