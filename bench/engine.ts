@@ -40,6 +40,21 @@ function settledHeap(): number {
   return process.memoryUsage().heapUsed;
 }
 
+/**
+ * CPU time (ms) of this process's reaped children, user and system: from /proc/self/stat (cutime and
+ * cstime, in USER_HZ = 100 ticks per second); undefined off Linux.
+ */
+function childrenCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // Fields after the command name (which may hold spaces), from field 3 (state) on.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[13]) + Number(f[14])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 function time<T>(f: () => T): [T, number] {
   const t0 = performance.now();
   const v = f();
@@ -350,7 +365,8 @@ export function benchKernelFib(report: Report): void {
     // carries it (device, gateway, source address, table; or the errno of a route or rule that
     // refuses), written into a batch of rows that every run reuses, as `ip` prints its answers into
     // one output buffer. The source is chosen as a trace chooses it (walk/ip.ts ipOutput): the route's
-    // prefsrc, else the device's first address of the family that is not link-scoped. One flow key is
+    // prefsrc, else the device's first address of the family that is not link-scoped (for a local
+    // route, the prefsrc else the destination, as ip_route_output gives it). One flow key is
     // filled for each lookup, as `ip` fills one request. The kernel's side also parses its input lines
     // and prints its answers: parsing is timed beside (Addr.parse of each destination's text), printing
     // is not.
@@ -366,12 +382,13 @@ export function benchKernelFib(report: Report): void {
       if (iface) for (const a of iface.addrs) if (a.family === 4 && a.scope !== 'link') return a.local;
       return undefined;
     };
-    const answer = (i: number, a: FibAnswer): void => {
+    const sourceOf = (a: Extract<FibAnswer, { kind: 'route' }>, dst: Addr): Addr | undefined => a.prefsrc ?? (a.type === 'local' ? dst : deviceSource(a.dev));
+    const answer = (i: number, dst: Addr, a: FibAnswer): void => {
       const k = i & (BATCH - 1);
       if (a.kind === 'route' && ERRNO_OF[a.type] === undefined) {
         rowDev[k] = a.dev;
         rowGateway[k] = a.gateway;
-        rowSrc[k] = a.prefsrc ?? deviceSource(a.dev);
+        rowSrc[k] = sourceOf(a, dst);
         rowTable[k] = a.table;
         rowError[k] = undefined;
       } else {
@@ -383,7 +400,7 @@ export function benchKernelFib(report: Report): void {
     const engineRun = () => {
       for (let i = 0; i < addrs.length; i++) {
         flow.dst = addrs[i]!;
-        answer(i, fib.lookup(flow));
+        answer(i, flow.dst, fib.lookup(flow));
       }
     };
     const parsingRun = () => {
@@ -391,11 +408,11 @@ export function benchKernelFib(report: Report): void {
         const dst = Addr.parse(texts[i]!);
         if (!dst.ok) throw new Error(dst.error);
         flow.dst = dst.value;
-        answer(i, fib.lookup(flow));
+        answer(i, flow.dst, fib.lookup(flow));
       }
     };
     // After each timed run, its last batch of rows against the answers' route records (read here, not
-    // in the run): a run that skipped work would leave them wrong.
+    // in the run); the rows are cleared before it, so a run that skipped work would leave them wrong.
     let rowsChecked = 0;
     let rowsWrong = 0;
     const checkRows = () => {
@@ -404,7 +421,8 @@ export function benchKernelFib(report: Report): void {
         const e = engineChosen(answers[i]!, false);
         const rec = answers[i]!.kind === 'route' ? (answers[i] as Extract<FibAnswer, { kind: 'route' }>).route.rec : undefined;
         const row: Chosen = rowError[k] !== undefined ? { error: rowError[k]! } : { type: rec?.type ?? '?', gateway: rowGateway[k]?.toString() ?? '', dev: rowDev[k] ?? '' };
-        const right = same(row, e) && ('error' in e || (rowTable[k] === rec!.table && rowSrc[k] === (rec!.prefsrc ?? deviceSource(rec!.dev))));
+        const src = rec?.prefsrc ?? (rec?.type === 'local' ? addrs[i] : deviceSource(rec?.dev));
+        const right = same(row, e) && ('error' in e || (rowTable[k] === rec!.table && rowSrc[k]?.toString() === src?.toString()));
         rowsChecked++;
         if (!right) rowsWrong++;
       }
@@ -413,10 +431,19 @@ export function benchKernelFib(report: Report): void {
     // sample that short is one slice of the scheduler on a shared machine, and the kernel's samples
     // (seconds each) average the load over their whole run.
     const PASSES = 3;
-    const timedPasses = (run: () => void): number => {
+    // CPU time beside the wall clock: on a busy machine a run's wall time also holds the time it
+    // waited for a CPU, which the kernel's run (its time mostly in system calls) and the engine's do
+    // not wait alike.
+    const engineCpu: number[] = [];
+    const kernelCpu: number[] = [];
+    const timedPasses = (run: () => void, cpu?: number[]): number => {
+      for (const row of [rowDev, rowGateway, rowSrc, rowTable, rowError]) row.fill(undefined);
+      const c0 = process.cpuUsage();
       const t = time(() => {
         for (let p = 0; p < PASSES; p++) run();
       })[1];
+      const c = process.cpuUsage(c0);
+      cpu?.push((c.user + c.system) / 1000 / PASSES);
       checkRows();
       return t / PASSES;
     };
@@ -437,7 +464,10 @@ export function benchKernelFib(report: Report): void {
     const kernelTimes: number[] = [];
     let kernelOut: RunResult | undefined;
     for (let i = 0; i < 3; i++) {
+      const k0 = childrenCpuMs();
       const [r, t] = time(kernelRun);
+      const k1 = childrenCpuMs();
+      if (k0 !== undefined && k1 !== undefined) kernelCpu.push(k1 - k0);
       if (r.spawnError || r.signal) return report('FAIL', `${name}: ip -batch route get did not finish: ${r.spawnError?.message ?? r.signal}`);
       kernelOut ??= r;
       kernelTimes.push(t);
@@ -448,7 +478,7 @@ export function benchKernelFib(report: Report): void {
       // machine meanwhile) leave the engine's tables out of the caches. The kernel's run warms its
       // caches within its own seconds; a run of milliseconds would spend a good part of them cold.
       engineRun();
-      for (let j = 0; j < 3; j++) engineTimes.push(timedPasses(engineRun));
+      for (let j = 0; j < 5; j++) engineTimes.push(timedPasses(engineRun, engineCpu));
       parsingTimes.push(timedPasses(parsingRun));
       const [a, tk] = time(keepRun);
       answers = a;
@@ -495,7 +525,7 @@ export function benchKernelFib(report: Report): void {
       if (Array.isArray(k) && a.kind === 'route' && ERRNO_OF[a.type] === undefined) {
         const w = k[0]!.trim().split(/\s+/);
         const at = w.indexOf('src');
-        if (at >= 0 && w[at + 1] === (a.prefsrc ?? deviceSource(a.dev))?.toString()) srcAgree++;
+        if (at >= 0 && w[at + 1] === sourceOf(a, addrs[i]!)?.toString()) srcAgree++;
         else srcMismatchDevs.add(a.dev ?? '?');
       } else srcAgree++;
     }
@@ -526,6 +556,7 @@ export function benchKernelFib(report: Report): void {
         `${engineTimes.length} samples of ${PASSES} passes; ${rowsWrong === 0 ? `the last ${count(BATCH)} answers of every run written out right` : `${count(rowsWrong)} of ${count(rowsChecked)} answers checked written out wrong`}; ` +
         `parsing each destination from text too: median ${ms(parsingMs)} ms, ${(kernelMs / parsingMs).toFixed(1)}x; ${ms(median(keepTimes))} ms when all answers are kept; ` +
         `kernel median ${ms(kernelMs)} ms, min ${ms(Math.min(...kernelTimes))} max ${ms(Math.max(...kernelTimes))} ms, ${kernelTimes.length} runs of one \`ip -batch\` of \`route get\` lines; ` +
+        (kernelCpu.length ? `in CPU time (user + system) kernel median ${ms(median(kernelCpu))} ms, engine ${ms(median(engineCpu))} ms: ${(median(kernelCpu) / median(engineCpu)).toFixed(1)}x; ` : '') +
         `src as the kernel's on ${count(srcAgree)}/${count(dsts.length)}${srcMismatchDevs.size ? ` (the others leave by ${[...srcMismatchDevs].join(', ')})` : ''}; decided by ${mix}`,
     });
     report(agreeAll === dsts.length && !plain.problem ? 'PASS' : 'FAIL', 'FIB results agree with `ip route get` (type, gateway, device, or the error)', {

@@ -48,10 +48,10 @@ class Table {
   private small: Int32Array | undefined;
   /**
    * IPv4: a multibit trie of 4-bit strides with the answers pushed down to the leaves (fib_trie.c's
-   * idea, with fixed strides): node n is the 16 numbers from offset 16n, one per value v of its 4 bits
-   * (64 bytes, a cache line's worth); a positive number is the offset of the child for v, any other is minus (1 +
-   * the index in `slots` of the longest prefix that covers v), 0 for none. A lookup reads one number
-   * per level, at most 8, and the whole trie is a few bytes per prefix (64 per node).
+   * idea, with fixed strides): node n is the 16 numbers from offset 16n, one per value v of its 4
+   * bits (64 bytes, a cache line's worth). A positive number is the offset of the child for v; any
+   * other is minus (1 + the index in `slots` of the longest prefix that covers v), 0 for none. A
+   * lookup reads one number per level, at most 8.
    */
   private trie: Int32Array | undefined;
   /** IPv4: the prefixes with a live route, by the numbers lookupV4 returns (less one). A dead
@@ -312,7 +312,7 @@ export class Fib {
   private mergedV4: (FibAnswer | null | undefined)[] | undefined;
   /** The rules a merged-table answer tried: local's alone, or local's and main's. */
   private mergedTried: readonly FibRule[][] = [];
-  /** Table and device names as answers give them (see intern). */
+  /** Table and device names and route types as answers give them (see intern). */
   private readonly names = new Map<string, string>();
   /** True when the capture had no rules for this family and the kernel's defaults were assumed. */
   rulesInferred = false;
@@ -417,7 +417,7 @@ export class Fib {
       table: this.intern(table),
       rule,
       rulesTried,
-      type: r.type,
+      type: this.intern(r.type) as RouteType,
       dev: r.dev === undefined ? undefined : this.intern(r.dev),
       gateway: r.gateway,
       prefsrc: r.prefsrc,
@@ -425,9 +425,10 @@ export class Fib {
   }
 
   /**
-   * One string per table and device name for all answers: each route record holds its own copy of
-   * `main` or `eth0` (cut from its line), spread over the heap with the record; the shared one stays
-   * in cache, and a Map keyed by it (ifaces by name) finds its hash at hand.
+   * One string per table name, device name and route type for all answers: each route record holds
+   * its own copy of `main`, `eth0` or `blackhole` (cut from its line), spread over the heap with the
+   * record; the shared one stays in cache, and a Map keyed by it (ifaces by name) finds its hash at
+   * hand.
    */
   private intern(name: string): string {
     let s = this.names.get(name);
