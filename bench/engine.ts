@@ -431,9 +431,9 @@ export function benchKernelFib(report: Report): void {
     // sample that short is one slice of the scheduler on a shared machine, and the kernel's samples
     // (seconds each) average the load over their whole run.
     const PASSES = 3;
-    // CPU time beside the wall clock: on a busy machine a run's wall time also holds the time it
-    // waited for a CPU, which the kernel's run (its time mostly in system calls) and the engine's do
-    // not wait alike.
+    // CPU time (user + system) beside the wall clock: the kernel's `ip` is off the CPU for part of
+    // its run (about a third, measured: its pipes, netlink), the engine's run is on it throughout; and
+    // on a busy machine a run's wall time also holds the time it waited for a CPU.
     const engineCpu: number[] = [];
     const kernelCpu: number[] = [];
     const timedPasses = (run: () => void, cpu?: number[]): number => {
