@@ -398,6 +398,13 @@ function readSection(raw: unknown): KubeSection {
         return;
       }
       const clean = withoutNulls(item);
+      // Pods are most of a big cluster's section: read by hand when plainly well-formed, else by the schema.
+      const plain = list === 'pods' ? plainPod(clean as Obj) : undefined;
+      if (plain) {
+        sources.set(plain, base);
+        target.push(plain);
+        return;
+      }
       const r = schema.safeParse(clean);
       if (!r.success) {
         // One issue per problem, each saying which object is left out.
@@ -414,6 +421,167 @@ function readSection(raw: unknown): KubeSection {
     if (!(KUBE_LISTS as string[]).includes(k)) out.issues.push({ path: `kubernetes.${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}`, message: `unknown list "${k}" is ignored` });
   }
   return out;
+}
+
+/** One object read by its list's schema alone (nulls removed first), as readKubernetes does without the hand reader: undefined when it does not validate. */
+export function readBySchema(list: KubeListName, item: unknown): object | undefined {
+  const r = (LISTS[list] as z.ZodType<object>).safeParse(withoutNulls(item));
+  return r.success ? r.data : undefined;
+}
+
+// ---- pods without the schema ----------------------------------------------------------------------
+// A 500-node cluster has some 15,000 pods, and the schema takes about 25 µs each (0.3 s of a cold
+// trace). Pods as the API prints them are read here by hand instead, into exactly what podSchema
+// gives (same fields, defaults, key order, unknown fields kept); anything this reader is not sure of
+// (a wrong type, an odd key) returns undefined and goes to the schema, which also words the issue.
+// test/unit/capture/kubernetes-plain.test.ts holds the two to the same output.
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const optStr = (v: unknown) => v === undefined || typeof v === 'string';
+const isPort = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535;
+
+/** Copies a loose object's fields that its schema does not name onto `to`, in order; false on a key the schema is left to handle. */
+function copyRest(from: Obj, known: ReadonlySet<string>, to: Obj): boolean {
+  for (const k of Object.keys(from)) {
+    if (k === '__proto__') return false;
+    if (!known.has(k)) to[k] = from[k];
+  }
+  return true;
+}
+
+function plainStringMap(v: unknown): Obj | undefined {
+  if (v === undefined) return {};
+  if (!isObj(v)) return undefined;
+  const out: Obj = {};
+  for (const k of Object.keys(v)) {
+    const x = v[k];
+    if (k === '__proto__' || typeof x !== 'string') return undefined;
+    out[k] = x;
+  }
+  return out;
+}
+
+const META_KEYS = new Set(['name', 'namespace', 'uid', 'labels', 'annotations', 'deletionTimestamp']);
+function plainMeta(m: unknown): Obj | undefined {
+  if (!isObj(m)) return undefined;
+  const { name, namespace, uid, deletionTimestamp } = m;
+  if (typeof name !== 'string' || name.length === 0) return undefined;
+  if (namespace !== undefined && (typeof namespace !== 'string' || namespace.length === 0)) return undefined;
+  if (!optStr(uid) || !optStr(deletionTimestamp)) return undefined;
+  const labels = plainStringMap(m.labels);
+  const annotations = plainStringMap(m.annotations);
+  if (!labels || !annotations) return undefined;
+  const out: Obj = { name };
+  if (namespace !== undefined) out.namespace = namespace;
+  if (uid !== undefined) out.uid = uid;
+  out.labels = labels;
+  out.annotations = annotations;
+  if (deletionTimestamp !== undefined) out.deletionTimestamp = deletionTimestamp;
+  if (!copyRest(m, META_KEYS, out)) return undefined;
+  if (namespace === undefined) out.namespace = 'default';
+  return out;
+}
+
+const PORT_KEYS = new Set(['name', 'containerPort', 'protocol', 'hostPort', 'hostIP']);
+function plainContainerPort(p: unknown): Obj | undefined {
+  if (!isObj(p)) return undefined;
+  const { name, containerPort, protocol, hostPort, hostIP } = p;
+  if (!optStr(name) || !isPort(containerPort) || !optStr(hostIP)) return undefined;
+  if (protocol !== undefined && !(PROTOCOLS as readonly unknown[]).includes(protocol)) return undefined;
+  if (hostPort !== undefined && !isPort(hostPort)) return undefined;
+  const out: Obj = {};
+  if (name !== undefined) out.name = name;
+  out.containerPort = containerPort;
+  out.protocol = protocol ?? 'TCP';
+  if (hostPort !== undefined) out.hostPort = hostPort;
+  if (hostIP !== undefined) out.hostIP = hostIP;
+  return copyRest(p, PORT_KEYS, out) ? out : undefined;
+}
+
+const CONTAINER_KEYS = new Set(['name', 'ports']);
+function plainContainers(v: unknown): Obj[] | undefined {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) return undefined;
+  const out: Obj[] = [];
+  for (const c of v) {
+    if (!isObj(c) || typeof c.name !== 'string') return undefined;
+    const ports: Obj[] = [];
+    if (c.ports !== undefined) {
+      if (!Array.isArray(c.ports)) return undefined;
+      for (const p of c.ports) {
+        const port = plainContainerPort(p);
+        if (!port) return undefined;
+        ports.push(port);
+      }
+    }
+    const one: Obj = { name: c.name, ports };
+    if (!copyRest(c, CONTAINER_KEYS, one)) return undefined;
+    out.push(one);
+  }
+  return out;
+}
+
+const SPEC_KEYS = new Set(['nodeName', 'hostNetwork', 'containers', 'initContainers']);
+function plainPodSpec(s: unknown): Obj | undefined {
+  if (s === undefined) return { hostNetwork: false, containers: [], initContainers: [] };
+  if (!isObj(s)) return undefined;
+  const { nodeName, hostNetwork } = s;
+  if (!optStr(nodeName) || (hostNetwork !== undefined && typeof hostNetwork !== 'boolean')) return undefined;
+  const containers = plainContainers(s.containers);
+  const initContainers = plainContainers(s.initContainers);
+  if (!containers || !initContainers) return undefined;
+  const out: Obj = {};
+  if (nodeName !== undefined) out.nodeName = nodeName;
+  out.hostNetwork = hostNetwork ?? false;
+  out.containers = containers;
+  out.initContainers = initContainers;
+  return copyRest(s, SPEC_KEYS, out) ? out : undefined;
+}
+
+const STATUS_KEYS = new Set(['phase', 'podIP', 'podIPs', 'hostIP']);
+const POD_IP_KEYS = new Set(['ip']);
+function plainPodStatus(s: unknown): Obj | undefined {
+  if (s === undefined) return { podIPs: [] };
+  if (!isObj(s)) return undefined;
+  const { phase, podIP, podIPs, hostIP } = s;
+  if (!optStr(phase) || !optStr(hostIP) || (podIP !== undefined && !(typeof podIP === 'string' && isIp(podIP)))) return undefined;
+  let ips: Obj[] | undefined;
+  if (podIPs !== undefined) {
+    if (!Array.isArray(podIPs)) return undefined;
+    ips = [];
+    for (const e of podIPs) {
+      if (!isObj(e) || typeof e.ip !== 'string' || !isIp(e.ip)) return undefined;
+      const one: Obj = { ip: e.ip };
+      if (!copyRest(e, POD_IP_KEYS, one)) return undefined;
+      ips.push(one);
+    }
+  }
+  const out: Obj = {};
+  if (phase !== undefined) out.phase = phase;
+  if (podIP !== undefined) out.podIP = podIP;
+  if (ips !== undefined) out.podIPs = ips;
+  if (hostIP !== undefined) out.hostIP = hostIP;
+  if (!copyRest(s, STATUS_KEYS, out)) return undefined;
+  if (ips === undefined) out.podIPs = podIP !== undefined ? [{ ip: podIP }] : [];
+  return out;
+}
+
+const POD_KEYS = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+/**
+ * A Pod (nulls already removed) read by hand into what podSchema would give, or undefined when it
+ * is not plainly well-formed: then the schema reads it (and says what is wrong). Exported for the
+ * test that holds the two to the same output.
+ */
+export function plainPod(p: Obj): KubePod | undefined {
+  const { apiVersion, kind } = p;
+  if (!optStr(apiVersion) || (kind !== undefined && kind !== 'Pod')) return undefined;
+  const metadata = plainMeta(p.metadata);
+  const spec = metadata && plainPodSpec(p.spec);
+  const status = spec && plainPodStatus(p.status);
+  if (!status) return undefined;
+  const out: Obj = { apiVersion: apiVersion ?? 'v1', kind: 'Pod', metadata, spec, status };
+  return copyRest(p, POD_KEYS, out) ? (out as KubePod) : undefined;
 }
 
 // ---- accessors -----------------------------------------------------------------------------------------

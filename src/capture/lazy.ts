@@ -287,7 +287,8 @@ export class CaptureScanner {
     for (const h of loaded.capture.hosts) {
       const probes = h.probes;
       if (!probes) continue;
-      const ranges: Record<string, number> = {};
+      // No prototype: a probe named "__proto__" or "toString" is a probe like any other.
+      const ranges = Object.create(null) as Record<string, number>;
       for (const [name, mark] of Object.entries(probes)) {
         const k = Number(mark);
         if (!Number.isInteger(k) || k < 0 || k >= starts.length) throw new Error(`CaptureScanner: probe ${h.name}.${name} has no range (${mark})`);

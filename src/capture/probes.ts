@@ -68,6 +68,8 @@ export const PROBE_COMMANDS: Readonly<Record<ProbeName, readonly ProbeCommand[]>
     { argv: ['busybox', 'sysctl', '-e', ...SYSCTL_KEYS], form: 'busybox' },
   ],
   brctl: [{ argv: ['brctl', 'show'], form: 'bridge-utils' }],
+  // A VLAN-aware bridge's VLAN table (optional; only where a bridge has vlan_filtering 1).
+  bridgevlan: [{ argv: ['bridge', 'vlan', 'show'], form: 'iproute2' }],
   arp: [{ argv: ['arp', '-an'], form: 'net-tools' }],
   iptables: [{ argv: ['iptables-save'], form: 'iptables' }],
   ip6tables: [{ argv: ['ip6tables-save'], form: 'iptables' }],

@@ -40,6 +40,8 @@ export function recordRow(r: ProbeRecord): string[] {
       return [s(r.src.line), 'fdb', r.mac, kv([['dev', r.dev], ['master', r.master], ['vlan', r.vlan], ['dst', r.dst], ['vni', r.vni], ['port', r.port], ['self', r.self], ['state', r.state], ['flags', r.flags]])];
     case 'bridge-port':
       return [s(r.src.line), 'bridge-port', r.bridge, kv([['port', r.port ?? '(none)'], ['id', r.bridgeId], ['stp', r.stp ? 'yes' : 'no']])];
+    case 'bridge-vlan':
+      return [s(r.src.line), 'bridge-vlan', r.port, kv([['vlan', r.vlanEnd !== undefined ? `${r.vlan}-${r.vlanEnd}` : r.vlan], ['pvid', r.pvid], ['untagged', r.untagged], ['state', r.state]])];
     case 'sysctl':
       return [s(r.src.line), 'sysctl', r.key, r.value];
     case 'iptables-chain':

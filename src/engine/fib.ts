@@ -1,6 +1,6 @@
 // Policy routing and the FIB of one network namespace and family: rules in priority order, then
 // longest-prefix match within a table, as net/ipv4/fib_rules.c and fib_trie.c do it.
-import type { AddrRecord, ProbeName, RouteRecord, RuleRecord } from '../parsers';
+import type { AddrRecord, ProbeName, RouteRecord, RouteType, RuleRecord } from '../parsers';
 import { Addr, Prefix, type Family } from '../net/addr';
 
 export interface FibRoute {
@@ -23,7 +23,7 @@ interface Slot {
   routes: FibRoute[];
   /** The first route with a live next hop, or undefined when all are dead. */
   winner: FibRoute | undefined;
-  others: FibRoute[];
+  others: readonly FibRoute[];
   /**
    * With only the default rules, the answer when this slot decides, made on the first lookup it
    * decides and then shared; null for a throw route, which sends the lookup on to the next table.
@@ -47,14 +47,13 @@ class Table {
    */
   private small: Int32Array | undefined;
   /**
-   * IPv4: a multibit trie of 4-bit strides (at most 8 steps, each one cache line). Node n takes 32
-   * numbers from offset 32n, two per value v of its 4 bits: [2v] is 1 + the index in `slots` of the
-   * longest prefix ending inside this node that covers v (0: none), [2v + 1] the offset of the child
-   * for v (0: none; the root is nobody's child).
+   * IPv4: a multibit trie of 4-bit strides with the answers pushed down to the leaves (fib_trie.c's
+   * idea, with fixed strides): node n is the 16 numbers from offset 16n, one per value v of its 4
+   * bits (64 bytes, a cache line's worth). A positive number is the offset of the child for v; any
+   * other is minus (1 + the index in `slots` of the longest prefix that covers v), 0 for none. A
+   * lookup reads one number per level, at most 8.
    */
   private trie: Int32Array | undefined;
-  /** IPv4 trie: 1 + the slot of a live default route (/0), or 0. */
-  private rootSlot = 0;
   /** IPv4: the prefixes with a live route, by the numbers lookupV4 returns (less one). A dead
    * prefix is left out: the kernel skips it anyway and falls back to a shorter prefix. */
   private slots: Slot[] = [];
@@ -71,18 +70,47 @@ class Table {
     const k = prefixKey(r.rec.dst.addr, len);
     const slot = m.get(k);
     if (slot) slot.routes.push(r);
-    else m.set(k, { routes: [r], winner: undefined, others: [], answer: undefined });
+    else m.set(k, { routes: [r], winner: undefined, others: NO_ROUTES, answer: undefined });
   }
 
-  /** Sorts each prefix's routes (lower metric first), picks each prefix's winner once, builds the trie. */
+  /** Sorts each prefix's routes (lower metric first), picks each prefix's winner once. */
   finish(): void {
-    for (const m of this.byLen.values()) {
-      for (const slot of m.values()) {
-        slot.routes.sort((a, b) => (a.rec.metric ?? 0) - (b.rec.metric ?? 0));
-        slot.winner = slot.routes.find((r) => !isDead(r.rec));
-        slot.others = slot.routes.filter((r) => r !== slot.winner);
+    for (const m of this.byLen.values()) for (const slot of m.values()) finishSlot(slot);
+    this.index();
+  }
+
+  /**
+   * The kernel's merged local+main table (fib_lookup without custom rules), from two finished
+   * tables: a prefix only one of them holds keeps that table's slot (most: nothing is copied or
+   * sorted again), a prefix both hold gets one slot with local's routes first, as fib_table_insert
+   * would have them. A shared slot's cached answer is the merged one: with the default rules nothing
+   * else asks local or main for an answer.
+   */
+  merge(first: Table | undefined, second: Table | undefined): void {
+    for (const t of [first, second]) {
+      if (!t) continue;
+      for (const [len, from] of t.byLen) {
+        let m = this.byLen.get(len);
+        if (!m) {
+          m = new Map();
+          this.byLen.set(len, m);
+        }
+        for (const [k, slot] of from) {
+          const there = m.get(k);
+          if (!there) m.set(k, slot);
+          else {
+            const both: Slot = { routes: [...there.routes, ...slot.routes], winner: undefined, others: NO_ROUTES, answer: undefined };
+            finishSlot(both);
+            m.set(k, both);
+          }
+        }
       }
     }
+    this.index();
+  }
+
+  /** The lengths in lookup order and, for IPv4, the live prefixes (longest first); the trie waits for a lookup. */
+  private index(): void {
     this.order = [...this.byLen.entries()].sort((a, b) => b[0] - a[0]).map(([len, map]) => ({ len, map }));
     this.small = undefined;
     this.trie = undefined;
@@ -107,47 +135,38 @@ class Table {
   }
 
   private buildTrie(): void {
-    let trie = new Int32Array(32 * 8);
-    let used = 32;
-    /** Build only: the length of the prefix behind each slot entry, so that a longer one wins. */
-    let lens = new Int8Array(trie.length / 2);
-    this.rootSlot = 0;
-    this.slots.forEach((slot, i) => {
-      const len = slot.winner!.rec.dst.length;
-      if (len === 0) {
-        this.rootSlot = i + 1;
-        return;
-      }
-      const bits = slot.winner!.rec.dst.addr.v4;
+    let trie = new Int32Array(16 * 64);
+    let used = 16;
+    // Shortest prefixes first (`slots` is longest first): a prefix then overwrites only entries of
+    // shorter ones, and when it opens a child below an entry, the child starts with that entry's
+    // answer, so every leaf ends holding its longest covering prefix. No object per prefix or node.
+    for (let i = this.slots.length - 1; i >= 0; i--) {
+      const dst = this.slots[i]!.winner!.rec.dst;
+      const len = dst.length;
+      const bits = dst.addr.v4;
       let node = 0;
       let shift = 28;
       for (; len > 32 - shift; shift -= 4) {
-        const e = node + (((bits >>> shift) & 15) << 1) + 1;
-        if (trie[e] === 0) {
-          if (used + 32 > trie.length) {
+        const e = node + ((bits >>> shift) & 15);
+        let child = trie[e]!;
+        if (child <= 0) {
+          if (used + 16 > trie.length) {
             const t = new Int32Array(trie.length * 2);
             t.set(trie);
             trie = t;
-            const l = new Int8Array(trie.length / 2);
-            l.set(lens);
-            lens = l;
           }
-          trie[e] = used;
-          used += 32;
+          trie.fill(child, used, used + 16);
+          trie[e] = child = used;
+          used += 16;
         }
-        node = trie[e]!;
+        node = child;
       }
       // The prefix ends in this node with `r` of its 4 bits: it covers 2^(4 - r) values.
       const r = len - (28 - shift);
       const first = (bits >>> shift) & 15 & ~((1 << (4 - r)) - 1);
-      for (let v = first; v < first + (1 << (4 - r)); v++) {
-        const e = node + 2 * v;
-        if (lens[e / 2]! < len) {
-          trie[e] = i + 1;
-          lens[e / 2] = len;
-        }
-      }
-    });
+      // Its entries hold no child: one would have come from a longer prefix, and none was added yet.
+      trie.fill(-(i + 1), node + first, node + first + (1 << (4 - r)));
+    }
     this.trie = trie.slice(0, used);
   }
 
@@ -173,16 +192,10 @@ class Table {
       return 0;
     }
     const trie = this.trie!;
-    let best = this.rootSlot;
-    let node = 0;
-    for (let shift = 28; shift >= 0; shift -= 4) {
-      const e = node + (((x >>> shift) & 15) << 1);
-      const s = trie[e]!;
-      if (s !== 0) best = s;
-      node = trie[e + 1]!;
-      if (node === 0) break;
-    }
-    return best;
+    let e = trie[(x >>> 28) & 15]!;
+    // No node below the last 4 bits (a prefix has at most 32), so the walk ends by itself.
+    for (let shift = 24; e > 0; shift -= 4) e = trie[e + ((x >>> shift) & 15)]!;
+    return -e;
   }
 
   /** IPv4: the prefixes in the trie, by the numbers lookupV4 returns (less one). */
@@ -215,6 +228,23 @@ function prefixKey(a: Addr, len: number): Key {
   return len === 0 ? 0n : a.v6 >> BigInt(128 - len);
 }
 
+/** Shared by every prefix with a single route (most of them): read, never changed. */
+const NO_ROUTES: readonly FibRoute[] = Object.freeze([]);
+
+const byMetric = (a: FibRoute, b: FibRoute) => (a.rec.metric ?? 0) - (b.rec.metric ?? 0);
+
+function finishSlot(slot: Slot): void {
+  if (slot.routes.length === 1) {
+    const only = slot.routes[0]!;
+    slot.winner = isDead(only.rec) ? undefined : only;
+    slot.others = slot.winner ? NO_ROUTES : slot.routes;
+    return;
+  }
+  slot.routes.sort(byMetric);
+  slot.winner = slot.routes.find((r) => !isDead(r.rec));
+  slot.others = slot.routes.filter((r) => r !== slot.winner);
+}
+
 function isDead(r: RouteRecord): boolean {
   if (r.nexthops?.length) return r.nexthops.every((n) => n.flags.includes('dead'));
   return r.flags.includes('dead');
@@ -224,8 +254,25 @@ export type RuleVerdict = 'blackhole' | 'unreachable' | 'prohibit';
 
 /** Answers may be shared between lookups that decide alike: read them, never change them. */
 export type FibAnswer =
-  /** A route decided (including blackhole/unreachable/prohibit routes). */
-  | { readonly kind: 'route'; readonly route: FibRoute; readonly others: readonly FibRoute[]; readonly table: string; readonly rule: FibRule; readonly rulesTried: readonly FibRule[] }
+  /**
+   * A route decided (including blackhole/unreachable/prohibit routes). Beside the route, what the
+   * kernel's fib_result hands on (and `ip route get` prints), read off the record once when the
+   * answer is made: its type, and the next hop's device and gateway and the preferred source of a
+   * single-path route (undefined for a multipath one: its hops are in `route.rec.nexthops`, and
+   * fib_select_path picks one). A caller reads these without going through the route record.
+   */
+  | {
+      readonly kind: 'route';
+      readonly route: FibRoute;
+      readonly others: readonly FibRoute[];
+      readonly table: string;
+      readonly rule: FibRule;
+      readonly rulesTried: readonly FibRule[];
+      readonly type: RouteType;
+      readonly dev: string | undefined;
+      readonly gateway: Addr | undefined;
+      readonly prefsrc: Addr | undefined;
+    }
   /** A rule's own action decided (`ip rule add ... prohibit`). */
   | { readonly kind: 'rule'; readonly action: RuleVerdict; readonly rule: FibRule; readonly rulesTried: readonly FibRule[] }
   /** No rule produced a route. */
@@ -265,6 +312,8 @@ export class Fib {
   private mergedV4: (FibAnswer | null | undefined)[] | undefined;
   /** The rules a merged-table answer tried: local's alone, or local's and main's. */
   private mergedTried: readonly FibRule[][] = [];
+  /** Table and device names and route types as answers give them (see intern). */
+  private readonly names = new Map<string, string>();
   /** True when the capture had no rules for this family and the kernel's defaults were assumed. */
   rulesInferred = false;
 
@@ -324,8 +373,7 @@ export class Fib {
       this.rules.every((r, i) => r.rec.priority === DEFAULT_RULES[i]![0] && r.rec.table === DEFAULT_RULES[i]![1] && r.rec.action === 'lookup' && !r.rec.not && r.rec.from.length === 0 && r.rec.to === undefined && r.rec.iif === undefined && r.rec.oif === undefined && r.rec.fwmark === undefined && r.rec.suppressPrefixlength === undefined);
     if (defaults) {
       const m = new Table(this.family);
-      for (const name of ['local', 'main']) for (const r of this.tables.get(name)?.routes() ?? []) m.add(r);
-      m.finish();
+      m.merge(this.tables.get('local'), this.tables.get('main'));
       this.merged = m;
       this.mergedTried = [this.rules.slice(0, 1), this.rules.slice(0, 2)];
       // IPv4: the answers by the numbers the trie returns, so a lookup reads one array element.
@@ -346,7 +394,7 @@ export class Fib {
     return this.tables.get(name)?.size ?? 0;
   }
 
-  lookupTable(name: string, dst: Addr): { route: FibRoute; others: FibRoute[] } | undefined {
+  lookupTable(name: string, dst: Addr): { route: FibRoute; others: readonly FibRoute[] } | undefined {
     const slot = this.tables.get(name)?.lookup(dst);
     return slot ? { route: slot.winner!, others: slot.others } : undefined;
   }
@@ -356,7 +404,39 @@ export class Fib {
     const route = slot.winner!;
     if (route.rec.type === 'throw') return null;
     const ri = route.rec.table === 'local' ? 0 : 1;
-    return { kind: 'route', route, others: slot.others, table: route.rec.table, rule: this.rules[ri]!, rulesTried: this.mergedTried[ri]! };
+    return this.routeAnswer(route, slot.others, route.rec.table, this.rules[ri]!, this.mergedTried[ri]!);
+  }
+
+  /** Every route answer is made here, so all have one shape (one hidden class: monomorphic reads). */
+  private routeAnswer(route: FibRoute, others: readonly FibRoute[], table: string, rule: FibRule, rulesTried: readonly FibRule[]): FibAnswer {
+    const r = route.rec;
+    return {
+      kind: 'route',
+      route,
+      others,
+      table: this.intern(table),
+      rule,
+      rulesTried,
+      type: this.intern(r.type) as RouteType,
+      dev: r.dev === undefined ? undefined : this.intern(r.dev),
+      gateway: r.gateway,
+      prefsrc: r.prefsrc,
+    };
+  }
+
+  /**
+   * One string per table name, device name and route type for all answers: each route record holds
+   * its own copy of `main`, `eth0` or `blackhole` (cut from its line), spread over the heap with the
+   * record; the shared one stays in cache, and a Map keyed by it (ifaces by name) finds its hash at
+   * hand.
+   */
+  private intern(name: string): string {
+    let s = this.names.get(name);
+    if (s === undefined) {
+      s = name;
+      this.names.set(name, s);
+    }
+    return s;
   }
 
   /** fib_lookup: walk the rules, look up their tables, honour throw, goto and suppress_prefixlength. */
@@ -378,7 +458,7 @@ export class Fib {
         }
       }
       const d = this.ruleTables[2]?.lookup(flow.dst);
-      if (d && d.winner!.rec.type !== 'throw') return (d.answer ??= { kind: 'route', route: d.winner!, others: d.others, table: 'default', rule: this.rules[2]!, rulesTried: this.rules.slice() });
+      if (d && d.winner!.rec.type !== 'throw') return (d.answer ??= this.routeAnswer(d.winner!, d.others, 'default', this.rules[2]!, this.rules.slice()));
       return (this.noRoute ??= { kind: 'none', rulesTried: this.rules.slice() });
     }
     const tried: FibRule[] = [];
@@ -406,7 +486,7 @@ export class Fib {
           const route = found.winner!;
           if (route.rec.type === 'throw') continue;
           if (r.suppressPrefixlength !== undefined && route.rec.dst.length <= r.suppressPrefixlength) continue;
-          return { kind: 'route', route, others: found.others, table: r.table ?? 'main', rule, rulesTried: tried };
+          return this.routeAnswer(route, found.others, r.table ?? 'main', rule, tried);
         }
       }
     }

@@ -23,6 +23,9 @@ export interface Endpoint {
   iface: Iface;
 }
 
+/** Anything shaped like a MAC address in text (six groups of one or two hex digits). */
+const MAC_TOKEN = /[0-9a-fA-F]{1,2}(?:[:-][0-9a-fA-F]{1,2}){5}/g;
+
 export class Topology {
   /** Capture links by `host|dev` -> the other ends. */
   private readonly cables = new Map<string, { host: string; dev: string }[]>();
@@ -231,10 +234,7 @@ export class Topology {
 
   /** Every MAC-looking token of each non-pod host's `links` text: a superset of its interfaces' MACs. */
   private indexMacs(): Map<string, number[]> {
-    const macs = (text: string) => (text.match(/[0-9a-fA-F]{1,2}(?:[:-][0-9a-fA-F]{1,2}){5}/g) ?? []).flatMap((t) => {
-      const m = Mac.parse(t);
-      return m.ok ? [m.value.toString()] : [];
-    });
+    const macs = (text: string) => (text.match(MAC_TOKEN) ?? []).flatMap((t) => Mac.text(t) ?? []);
     return candidateIndex(this.net.capture.hosts, (h) => (h.role === 'pod' ? [] : macs(h.probes?.links ?? '')));
   }
 

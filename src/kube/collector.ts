@@ -126,6 +126,7 @@ export class ClusterCollector {
   private readonly opts: CollectorOptions;
   private readonly limiter: Limiter;
   private skeletonCache: Skeleton | undefined;
+  private skeletonPending: { hosts: Promise<HostList>; skeleton: Promise<Skeleton> } | undefined;
   private readonly cache = new Map<string, Cached>();
   private readonly debugPods: { namespace: string; name: string }[] = [];
   /** Exec calls made so far (a benchmark and the tests count them). */
@@ -147,6 +148,7 @@ export class ClusterCollector {
     this.cache.clear();
     this.noScript.clear();
     this.skeletonCache = undefined;
+    this.skeletonPending = undefined;
   }
 
   /**
@@ -156,32 +158,49 @@ export class ClusterCollector {
    * note naming the verb and resource to grant; only Nodes and Pods are indispensable.
    */
   async skeleton(signal?: AbortSignal): Promise<Skeleton> {
+    return this.startSkeleton(signal).skeleton;
+  }
+
+  /**
+   * The skeleton, and before it the hosts alone (they need only the Nodes and Pods lists), so that a
+   * trace can start reading its first hosts while the other lists (Services, EndpointSlices,
+   * NetworkPolicies, DaemonSets, the flannel ConfigMap) are still on their way. Every list is asked
+   * for at once. One listing at a time: a caller during it shares it.
+   */
+  private startSkeleton(signal: AbortSignal | undefined): { hosts: Promise<HostList>; skeleton: Promise<Skeleton> } {
     const s = this.skeletonCache;
-    if (s && this.opts.now() - s.at < this.opts.cacheTtlMs) return s;
+    if (s && this.opts.now() - s.at < this.opts.cacheTtlMs) return { hosts: Promise.resolve({ hosts: s.capture.hosts, pods: s.pods, nodes: s.nodes }), skeleton: Promise.resolve(s) };
+    if (this.skeletonPending) return this.skeletonPending;
     const notes: ApiNote[] = [];
-    const lists = await Promise.all(RESOURCE_KEYS.map((k) => this.listResource(k, notes, signal)));
-    const [daemonSets, flannelConfig] = await Promise.all([this.api.listDaemonSets({ signal }), this.api.readConfigMap('kube-system', 'kube-flannel-cfg', { signal })]);
-    const kubernetes: Partial<Record<ResourceKey, KubeObject[]>> = {};
-    RESOURCE_KEYS.forEach((k, i) => {
-      const items = lists[i];
-      if (items) kubernetes[k] = items;
-    });
-    const nodes = (kubernetes.nodes ?? []).map(nodeInfoOf);
-    const pods = (kubernetes.pods ?? []).map(podInfoOf);
-    const cni = detectCni({ daemonSets, nodes, flannelConfig });
-    const names = podHostNames(pods, new Set(nodes.map((n) => n.name)));
-    const hosts: Host[] = nodes.map((n) => ({ name: n.name, role: 'node', ips: n.internalIPs, podCIDRs: n.podCIDRs }));
-    for (const p of pods) {
-      if (!p.nodeName || !nodes.some((n) => n.name === p.nodeName)) continue;
-      if (p.phase !== 'Running' && p.phase !== 'Pending') continue;
-      hosts.push({ name: names.get(p)!, role: 'pod', node: p.nodeName, namespace: p.namespace, pod: p.name, hostNetwork: p.hostNetwork, ips: p.podIPs });
-    }
-    const doc = { apiVersion: API_VERSION, kind: 'Capture', metadata: { cluster: this.api.context, capturedAt: new Date(this.opts.now()).toISOString(), cni }, hosts, kubernetes };
-    const v = validateCapture(doc);
-    if (!v.ok) throw new KubeError('server', `the cluster's objects do not make a valid capture: ${v.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, 'Please report this with `kubectl get nodes,pods -A -o wide`.');
-    const out: Skeleton = { at: this.opts.now(), capture: v.capture, pods, nodes, cni, notes };
-    this.skeletonCache = out;
-    return out;
+    const lists = RESOURCE_KEYS.map((k) => this.listResource(k, notes, signal));
+    const daemonSets = this.api.listDaemonSets({ signal });
+    const flannelConfig = this.api.readConfigMap('kube-system', 'kube-flannel-cfg', { signal });
+    const at = (k: ResourceKey) => lists[RESOURCE_KEYS.indexOf(k)]!;
+    const hosts = Promise.all([at('nodes'), at('pods')]).then(([n, p]) => hostList((n ?? []).map(nodeInfoOf), (p ?? []).map(podInfoOf)));
+    const skeleton = (async (): Promise<Skeleton> => {
+      const [items, ds, fc, hl] = await Promise.all([Promise.all(lists), daemonSets, flannelConfig, hosts]);
+      const kubernetes: Partial<Record<ResourceKey, KubeObject[]>> = {};
+      RESOURCE_KEYS.forEach((k, i) => {
+        const list = items[i];
+        if (list) kubernetes[k] = list;
+      });
+      const cni = detectCni({ daemonSets: ds, nodes: hl.nodes, flannelConfig: fc });
+      const doc = { apiVersion: API_VERSION, kind: 'Capture', metadata: { cluster: this.api.context, capturedAt: new Date(this.opts.now()).toISOString(), cni }, hosts: hl.hosts, kubernetes };
+      const v = validateCapture(doc);
+      if (!v.ok) throw new KubeError('server', `the cluster's objects do not make a valid capture: ${v.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, 'Please report this with `kubectl get nodes,pods -A -o wide`.');
+      const out: Skeleton = { at: this.opts.now(), capture: v.capture, pods: hl.pods, nodes: hl.nodes, cni, notes };
+      this.skeletonCache = out;
+      return out;
+    })();
+    const pending = { hosts, skeleton };
+    this.skeletonPending = pending;
+    const done = () => {
+      if (this.skeletonPending === pending) this.skeletonPending = undefined;
+    };
+    skeleton.then(done, done);
+    // A failed list is reported by whoever awaits the skeleton; the hosts may be awaited alone.
+    hosts.catch(() => undefined);
+    return pending;
   }
 
   /** One kind of object, as kubectl prints it; undefined (with a note) when optional and refused or not served. */
@@ -208,12 +227,12 @@ export class ClusterCollector {
 
   /** Reads the tables of the named hosts (in parallel, bounded), from cache when fresh. */
   async collect(hostNames: readonly string[], opts: { signal?: AbortSignal | undefined; full?: boolean } = {}): Promise<HostReport[]> {
-    const sk = await this.skeleton(opts.signal);
+    const sk = await this.startSkeleton(opts.signal).hosts;
     return Promise.all(
       hostNames.map(async (name) => {
         const hit = this.cache.get(name);
         if (hit && this.opts.now() - hit.at < this.opts.cacheTtlMs) return hit.report;
-        const host = sk.capture.hosts.find((h) => h.name === name);
+        const host = sk.hosts.find((h) => h.name === name);
         if (!host) return { host: name, probes: [], missing: [], error: { kind: 'not-found' as const, message: `${name} is not a node or pod of the cluster`, hint: 'Refresh and pick another.' } };
         const base = opts.full ? FULL_PROBES : TRACE_PROBES;
         const probes = host.role === 'node' ? [...base, ...NODE_NETFILTER_PROBES.filter((p) => !base.includes(p))] : base;
@@ -262,8 +281,11 @@ export class ClusterCollector {
 
   private async traceLazily(req: TraceRequest, signal?: AbortSignal): Promise<{ outcome: TraceOutcome; reports: HostReport[]; capture: Capture; notes: ApiNote[] }> {
     await this.sweepOnce(signal);
-    const sk = await this.skeleton(signal);
-    const first = sk.capture.hosts.find((h) => h.name === req.from || (h.role === 'pod' && `${h.namespace}/${h.pod}` === req.from) || h.ips?.includes(req.from));
+    // The source and its node are read as soon as the Nodes and Pods lists are in, while the other
+    // lists the engine needs are still on their way.
+    const listing = this.startSkeleton(signal);
+    const { hosts } = await listing.hosts;
+    const first = hosts.find((h) => h.name === req.from || (h.role === 'pod' && `${h.namespace}/${h.pod}` === req.from) || h.ips?.includes(req.from));
     const wanted = new Set<string>();
     if (first) {
       wanted.add(first.name);
@@ -271,10 +293,18 @@ export class ClusterCollector {
     }
     const tried = new Set<string>();
     const reports: HostReport[] = [];
+    let sk: Skeleton | undefined;
     for (let round = 0; round < 12; round++) {
       const todo = [...wanted].filter((h) => !tried.has(h));
       for (const h of todo) tried.add(h);
-      reports.push(...(await this.collect(todo, { signal })));
+      if (!sk) {
+        // Both settle before either's failure is thrown: no read goes on after the trace has ended.
+        const [got, listed] = await Promise.allSettled([this.collect(todo, { signal }), listing.skeleton]);
+        if (got.status === 'rejected') throw got.reason;
+        if (listed.status === 'rejected') throw listed.reason;
+        reports.push(...got.value);
+        sk = listed.value;
+      } else reports.push(...(await this.collect(todo, { signal })));
       const capture = await this.currentCapture(signal, tried);
       const outcome = simulate(buildNetwork(capture), req);
       if (!outcome.ok) return { outcome, reports, capture, notes: sk.notes };
@@ -286,7 +316,7 @@ export class ClusterCollector {
       for (const h of next) wanted.add(h);
     }
     const capture = await this.currentCapture(signal, tried);
-    return { outcome: simulate(buildNetwork(capture), req), reports, capture, notes: sk.notes };
+    return { outcome: simulate(buildNetwork(capture), req), reports, capture, notes: sk?.notes ?? [] };
   }
 
   /** Every node and pod (for `netpath capture`). */
@@ -417,11 +447,14 @@ export class ClusterCollector {
     const read = async (p: ProbeName) => [p, found.reads.get(p) ?? (await this.runProbe(target, p, signal, calls, missingTools).catch(failed))] as const;
     for (const [p, r] of await Promise.all(probes.filter((p) => p !== found.probe).map(read))) record(p, r);
     // Probes that matter only given what the first ones showed: WireGuard's peers where a wireguard
-    // device exists; on a node, kube-proxy IPVS mode's virtual services where kube-ipvs0 exists, the
-    // ipsets where a rule matches a set (IPVS mode, Calico), and the `recent` lists where a rule uses
+    // device exists; a bridge's VLAN table where it filters VLANs; on a node, kube-proxy IPVS mode's
+    // virtual services where kube-ipvs0 exists, the ipsets where a rule matches a set (IPVS mode,
+    // Calico), and the `recent` lists where a rule uses
     // them (iptables mode's sessionAffinity ClientIP): which client is pinned to which endpoint.
     const more: ProbeName[] = [];
     if (/\bwireguard\b/.test(out.links ?? '')) more.push('wg');
+    // A VLAN-aware bridge (`ip -d link`: `bridge ... vlan_filtering 1`): its VLAN table.
+    if (/\bvlan_filtering 1\b/.test(out.links ?? '')) more.push('bridgevlan');
     if (probes.includes('nft')) {
       if (/\bkube-ipvs0\b/.test(out.links ?? '')) more.push('ipvs');
       const rules = `${out.iptables ?? ''}\n${out.ip6tables ?? ''}`;
@@ -546,6 +579,25 @@ export class ClusterCollector {
 
 /** A container, as the no-script cache knows it. */
 const containerKey = (t: ExecTarget) => `${t.namespace}/${t.pod}/${t.container ?? ''}`;
+
+/** The hosts of a capture, from the Nodes and Pods lists alone. */
+interface HostList {
+  hosts: Host[];
+  pods: PodInfo[];
+  nodes: NodeInfo[];
+}
+
+/** Nodes, then the running and pending pods on known nodes, as capture hosts without tables. */
+function hostList(nodes: NodeInfo[], pods: PodInfo[]): HostList {
+  const names = podHostNames(pods, new Set(nodes.map((n) => n.name)));
+  const hosts: Host[] = nodes.map((n) => ({ name: n.name, role: 'node', ips: n.internalIPs, podCIDRs: n.podCIDRs }));
+  for (const p of pods) {
+    if (!p.nodeName || !nodes.some((n) => n.name === p.nodeName)) continue;
+    if (p.phase !== 'Running' && p.phase !== 'Pending') continue;
+    hosts.push({ name: names.get(p)!, role: 'pod', node: p.nodeName, namespace: p.namespace, pod: p.name, hostNetwork: p.hostNetwork, ips: p.podIPs });
+  }
+  return { hosts, pods, nodes };
+}
 
 /** Pod host names: the pod's own name when it is unique in the cluster, else `namespace/name`. */
 function podHostNames(pods: PodInfo[], nodeNames: Set<string>): Map<PodInfo, string> {

@@ -225,6 +225,9 @@ export function maskLength(mask: Addr): number | undefined {
   return len;
 }
 
+/** Six two-digit hex octets, `:` or `-` between them. */
+const MAC17 = /^[0-9a-fA-F]{2}(?:[:-][0-9a-fA-F]{2}){5}$/;
+
 export class Mac {
   /** The text, made once: a MAC is compared and looked up by it (an FDB key, a segment's NIC) many times. */
   #text: string | undefined;
@@ -236,6 +239,16 @@ export class Mac {
     const parts = text.trim().split(/[:-]/);
     if (parts.length !== 6 || !parts.every((p) => /^[0-9a-fA-F]{1,2}$/.test(p))) return err(`"${text}" is not a MAC address (six hex octets expected)`);
     return ok(new Mac(parts.map((p) => parseInt(p, 16))));
+  }
+
+  /**
+   * Mac.parse(text).toString() without building a Mac (undefined where parse fails): indexes read
+   * thousands of MACs out of `ip link` text.
+   */
+  static text(text: string): string | undefined {
+    if (MAC17.test(text)) return (text.includes('-') ? text.replaceAll('-', ':') : text).toLowerCase();
+    const m = Mac.parse(text);
+    return m.ok ? m.value.toString() : undefined;
   }
 
   static must(text: string): Mac {

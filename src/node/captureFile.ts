@@ -126,16 +126,10 @@ export async function openCaptureFile(path: string, opts: { digest?: boolean } =
     const source = new FileSource(path, fd, stat);
     const loaded = scanner.finish(source);
     keep = loaded.ok;
-    if (!keep) source.close();
-    return { loaded, bytes: scanner.size, gzip: false, ...digest(), close: () => source.close() };
+    // Not a capture: the file is closed below, once (a second close could close a descriptor reused meanwhile).
+    return { loaded, bytes: scanner.size, gzip: false, ...digest(), close: keep ? () => source.close() : () => undefined };
   } finally {
-    if (!keep) {
-      try {
-        closeSync(fd);
-      } catch {
-        // Already closed by the source.
-      }
-    }
+    if (!keep) closeSync(fd);
   }
 }
 

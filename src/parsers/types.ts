@@ -366,6 +366,26 @@ export interface BridgePortRecord {
   src: Source;
 }
 
+// ---- bridge vlan show -------------------------------------------------------------------------
+
+/** One VLAN (or range of VLANs) of a port of a VLAN-aware bridge (`bridge vlan show`). */
+export interface BridgeVlanRecord {
+  kind: 'bridge-vlan';
+  /** The bridge port, or the bridge itself for its own (`self`) VLANs. */
+  port: string;
+  /** The VLAN id, or the first of a range. */
+  vlan: number;
+  /** The last id of a range (`10-20`); absent for one VLAN. */
+  vlanEnd?: number;
+  /** Untagged frames that arrive on the port are taken into this VLAN (the port's PVID). */
+  pvid: boolean;
+  /** Frames of this VLAN leave the port without a tag ("Egress Untagged"). */
+  untagged: boolean;
+  /** `bridge -d vlan show`: the VLAN's STP state on the port (forwarding, learning, blocking ...). */
+  state?: string;
+  src: Source;
+}
+
 // ---- sysctl -----------------------------------------------------------------------------------
 
 export interface SysctlRecord {
@@ -678,6 +698,7 @@ export type ProbeRecord =
   | NeighRecord
   | FdbRecord
   | BridgePortRecord
+  | BridgeVlanRecord
   | SysctlRecord
   | IptablesChainRecord
   | IptablesRuleRecord

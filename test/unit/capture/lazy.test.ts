@@ -1,7 +1,7 @@
 // The streamed capture (capture/lazy.ts, node/captureFile.ts): the same capture as JSON.parse gives,
 // whatever the chunking, with probe text read back from the bytes only when asked for.
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, utimesSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -166,8 +166,33 @@ describe('capture files', () => {
     assert.match(truncated, /gzip|truncated|unexpected end/i);
     const notJson = join(dir, 'not.json');
     writeFileSync(notJson, 'hosts: []\n');
+    // The file is closed once, not twice (closeSync throws EBADF on a second close), and never leaked.
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const before = fds();
     const r = await openCaptureFile(notJson);
     assert.equal(r.loaded.ok, false);
+    r.close();
+    const notCapture = join(dir, 'not-capture.json');
+    writeFileSync(notCapture, JSON.stringify({ apiVersion: 'netpath/v1', kind: 'Capture', hosts: 'none' }));
+    const r2 = await openCaptureFile(notCapture);
+    assert.equal(r2.loaded.ok, false);
+    assert.equal(fds(), before);
+  });
+
+  test('probes named like Object.prototype\'s members ("__proto__", "toString") are probes like any other', async () => {
+    const doc = { apiVersion: 'netpath/v1', kind: 'Capture', hosts: [{ name: 'n1', role: 'node', probes: { links: 'a', toString: 'b', constructor: 'c' } as Record<string, string> }, { name: 'n2', role: 'node', probes: { links: 'd' } as Record<string, string> }] };
+    const text = JSON.stringify(doc).replace('"links":"a"', '"links":"a","__proto__":"p"');
+    const eager = JSON.parse(text) as { hosts: { probes: Record<string, string> }[] };
+    const c = must(parseCaptureBytes(enc(text)));
+    for (const i of [0, 1]) {
+      const lazy = c.hosts[i]!.probes!;
+      assert.deepEqual(Object.keys(lazy), Object.keys(eager.hosts[i]!.probes));
+      for (const k of Object.keys(eager.hosts[i]!.probes)) assert.equal(lazy[k], eager.hosts[i]!.probes[k], k);
+    }
+    assert.deepEqual(Object.keys(c.hosts[0]!.probes!), ['links', '__proto__', 'toString', 'constructor']);
+    // A host without them has no such probe (not Object.prototype's function read as a byte range).
+    assert.equal(c.hosts[1]!.probes!.toString, undefined);
+    assert.equal('toString' in c.hosts[1]!.probes!, false);
   });
 
   test('a capture written back (serializeCapture) from a lazy one is the file it came from, probe for probe', async () => {

@@ -169,6 +169,61 @@ describe('the probe script under real shells, with stub tools', () => {
     assert.equal(probeRead(p.probes.get('neigh')!).text, UNICODE);
     assert.deepEqual(parseScriptOutput(Buffer.from('netpath-probes 1 no-wc\n'), ['links']), { kind: 'unusable', why: 'the container has sh but no wc to measure output with' });
   });
+  test("where the shell counts characters, len counts bytes with wc -c; without wc that shell says no-wc and nothing else", (t) => {
+    const dash = which('dash');
+    if (!dash) return t.skip('dash is not installed');
+    // dash counts bytes; a shell that counts characters sees ${#b} = 1 for the script's two-byte é.
+    // The script with a one-byte $b is that shell, as far as the script can tell.
+    const first = "b='\u00e9'";
+    assert.equal(PROBE_SCRIPT.split('\n')[0], first);
+    const counting = PROBE_SCRIPT.replace(first, "b='x'");
+    const probes: ProbeName[] = ['links', 'addrs', 'routes4', 'neigh'];
+    const real = spawnSync(dash, ['-c', PROBE_SCRIPT, 'netpath-probes', ...probes], { env });
+    const viaWc = spawnSync(dash, ['-c', counting, 'netpath-probes', ...probes], { env });
+    assert.equal(viaWc.status, 0, viaWc.stderr.toString());
+    // The same bytes: UNICODE's bytes counted by wc, not its characters.
+    assert.equal(viaWc.stdout.toString('utf8'), real.stdout.toString('utf8'));
+    const p = parseScriptOutput(viaWc.stdout, probes);
+    assert.ok(p.kind === 'ok', p.kind === 'ok' ? '' : p.why);
+    assert.equal(probeRead(p.probes.get('neigh')!).text, UNICODE);
+    // No wc either: the header says so, and nothing runs.
+    const noWc = join(dir, 'no-wc-counting');
+    spawnSync('mkdir', [noWc]);
+    symlinkSync(join(dir, 'bin', 'ip'), join(noWc, 'ip'));
+    const none = spawnSync(dash, ['-c', counting, 'netpath-probes', ...probes], { env: { ...env, PATH: noWc } });
+    assert.equal(none.stdout.toString('utf8'), 'netpath-probes 1 no-wc\n');
+    assert.deepEqual(parseScriptOutput(none.stdout, probes), { kind: 'unusable', why: 'the container has sh but no wc to measure output with' });
+  });
+
+  test('four probes or more run in two halves at once, and give the bytes each probe gives alone', (t) => {
+    const dash = which('dash');
+    if (!dash) return t.skip('dash is not installed');
+    const run = (probes: readonly ProbeName[], e: NodeJS.ProcessEnv = env) => spawnSync(dash, ['-c', PROBE_SCRIPT, 'netpath-probes', ...probes], { env: e });
+    // One exec's bytes are those of its probes one at a time (fewer than four: one after the other), in the order asked.
+    const whole = run(ALL);
+    assert.equal(whole.status, 0, whole.stderr.toString());
+    const alone = ALL.map((p) => run([p]).stdout.toString('utf8').replace(/^netpath-probes 1\n/, '').replace(/netpath-probes end\n$/, ''));
+    assert.equal(whole.stdout.toString('utf8'), `netpath-probes 1\n${alone.join('')}netpath-probes end\n`);
+    // At once: the first half's first command (links) sees a file that a command of the second half
+    // (sysctl) makes; one after the other, it would wait 10 s for it and say so.
+    const sync = join(dir, 'sync');
+    spawnSync('mkdir', [sync]);
+    const ip = ['#!/bin/sh', 'case "$*" in', "'-d link show') i=0; while [ ! -e \"$SYNC/second\" ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i + 1)); done; [ -e \"$SYNC/second\" ] && echo 'saw the second half' || echo 'alone' ;;", '*) echo "$*" ;;', 'esac'].join('\n');
+    writeFileSync(join(sync, 'ip'), `${ip}\n`);
+    writeFileSync(join(sync, 'sysctl'), '#!/bin/sh\n: >"$SYNC/second"\necho sysctl\n');
+    chmodSync(join(sync, 'ip'), 0o755);
+    chmodSync(join(sync, 'sysctl'), 0o755);
+    symlinkSync(which('sleep')!, join(sync, 'sleep'));
+    const probes: ProbeName[] = ['links', 'addrs', 'routes4', 'routes6', 'rules4', 'rules6', 'neigh', 'fdb', 'sysctl'];
+    const started = Date.now();
+    const r = run(probes, { PATH: sync, SYNC: sync });
+    const p = parseScriptOutput(r.stdout, probes);
+    assert.ok(p.kind === 'ok', p.kind === 'ok' ? '' : p.why);
+    assert.equal(probeRead(p.probes.get('links')!).text, 'saw the second half\n');
+    assert.ok(Date.now() - started < 9_000);
+    assert.equal(probeRead(p.probes.get('sysctl')!).text, 'sysctl\n');
+    assert.deepEqual(probeRead(p.probes.get('rules6')!), { text: '-6 rule show\n' });
+  });
 });
 
 // ---- the framing parser ----------------------------------------------------------------------

@@ -63,6 +63,21 @@ test('MAC addresses', () => {
   assert.equal(JSON.stringify({ m }), '{"m":"0a:58:0a:f4:01:0a"}');
 });
 
+test('property: Mac.text is Mac.parse(text).toString(), or undefined where parse fails', () => {
+  const octet = fc.stringMatching(/^[0-9a-fA-F]{1,3}$/);
+  const sep = fc.constantFrom(':', '-', '.', '');
+  const token = fc.tuple(fc.array(fc.tuple(octet, sep), { minLength: 5, maxLength: 7 }), octet).map(([xs, last]) => xs.map(([o, s]) => o + s).join('') + last);
+  fc.assert(
+    fc.property(fc.oneof(token, fc.string()), (t) => {
+      const m = Mac.parse(t);
+      assert.equal(Mac.text(t), m.ok ? m.value.toString() : undefined, t);
+    }),
+    { numRuns: 5000 },
+  );
+  assert.equal(Mac.text('0A-58-0a-F4-01-0A'), '0a:58:0a:f4:01:0a');
+  assert.equal(Mac.text('a:b:c:d:e:f'), '0a:0b:0c:0d:0e:0f');
+});
+
 test('property: IPv4 and IPv6 text round-trips', () => {
   fc.assert(fc.property(fc.ipV4(), (s) => Addr.must(s).toString() === s));
   fc.assert(fc.property(fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), (n) => Addr.must(Addr.fromV6(n).toString()).v6 === n));

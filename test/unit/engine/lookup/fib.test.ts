@@ -86,7 +86,13 @@ function naiveLookup(routes: RouteRecord[], dst: Addr): string {
 }
 
 const describeRoute = (table: string, route: RouteRecord, others: readonly RouteRecord[]) => `${table}: ${route.src.raw} | others: ${others.map((o) => o.src.raw).join(' ; ')}`;
-const describe_ = (a: FibAnswer) => (a.kind === 'route' ? describeRoute(a.table, a.route.rec, a.others.map((o) => o.rec)) : a.kind);
+/** Also checks that a route answer's own fields say what its route record says. */
+const describe_ = (a: FibAnswer) => {
+  if (a.kind !== 'route') return a.kind;
+  const r = a.route.rec;
+  assert.deepEqual({ type: a.type, dev: a.dev, gateway: a.gateway?.toString(), prefsrc: a.prefsrc?.toString() }, { type: r.type, dev: r.dev, gateway: r.gateway?.toString(), prefsrc: r.prefsrc?.toString() }, r.src.raw);
+  return describeRoute(a.table, r, a.others.map((o) => o.rec));
+};
 
 function fibOf(family: Family, lines: string[], rules?: string): { fib: Fib; routes: RouteRecord[] } {
   const parsed = parseRoutes(lines.join('\n'), family);
@@ -107,6 +113,12 @@ describe('fib_lookup', () => {
           const { fib, routes } = fibOf(family, randomRoutes(family, size, seed * 7 + size));
           for (const dst of randomDestinations(family, size > 100 ? 600 : 200, seed)) {
             assert.equal(describe_(fib.lookup({ dst })), naiveLookup(routes, dst), `seed ${seed}, ${dst.toString()}`);
+            // The merged table shares its slots with local and main: each still answers for itself.
+            for (const table of ['local', 'main']) {
+              const a = fib.lookupTable(table, dst);
+              const n = naiveTable(routes.filter((r) => r.table === table), dst);
+              assert.equal(a ? describeRoute(table, a.route.rec, a.others.map((o) => o.rec)) : 'none', n ? describeRoute(table, n.route, n.others) : 'none', `seed ${seed}, table ${table}, ${dst.toString()}`);
+            }
           }
         }
       });
@@ -129,6 +141,7 @@ describe('fib_lookup', () => {
       const a = fib.lookupTable('100', dst);
       assert.equal(a ? describeRoute('100', a.route.rec, a.others.map((o) => o.rec)) : 'none', t100 ? describeRoute('100', t100.route, t100.others) : 'none', dst.toString());
       const ans = fib.lookup({ dst });
+      describe_(ans);
       if (ans.kind === 'route') assert.ok(ans.rulesTried.length >= 1 && ans.route.rec.dst.contains(dst));
     }
   });
@@ -138,4 +151,35 @@ describe('fib_lookup', () => {
     const a = fib.lookup({ dst: Addr.must('10.1.2.3') });
     assert.equal(fib.lookup({ dst: Addr.must('10.1.2.3') }), a);
   });
+
+  test("a route answer carries what `ip route get` prints: type, table, device, gateway and prefsrc, read off the route once", () => {
+    const lines = [
+      '10.1.0.0/16 via 10.9.0.1 dev eth0 proto bird',
+      '10.2.0.0/24 dev eth1 proto kernel scope link src 10.2.0.7',
+      'blackhole 10.3.0.0/26 proto bird',
+      '10.5.0.0/16 proto static',
+      '\tnexthop via 10.9.0.5 dev eth0 weight 1',
+      '\tnexthop via 10.9.0.6 dev eth1 weight 1',
+      '10.6.0.0/16 via 10.9.0.9 dev eth2 table default',
+      'local 10.2.0.7 dev eth1 table local proto kernel scope host src 10.2.0.7',
+    ];
+    const fields = (a: FibAnswer) => (a.kind === 'route' ? { type: a.type, table: a.table, dev: a.dev, gateway: a.gateway?.toString(), prefsrc: a.prefsrc?.toString() } : a.kind);
+    const expected = {
+      '10.1.7.7': { type: 'unicast', table: 'main', dev: 'eth0', gateway: '10.9.0.1', prefsrc: undefined },
+      '10.2.0.9': { type: 'unicast', table: 'main', dev: 'eth1', gateway: undefined, prefsrc: '10.2.0.7' },
+      '10.2.0.7': { type: 'local', table: 'local', dev: 'eth1', gateway: undefined, prefsrc: '10.2.0.7' },
+      '10.3.0.1': { type: 'blackhole', table: 'main', dev: undefined, gateway: undefined, prefsrc: undefined },
+      // Multipath: the hops are the route's, and fib_select_path picks one.
+      '10.5.1.1': { type: 'unicast', table: 'main', dev: undefined, gateway: undefined, prefsrc: undefined },
+      '10.6.1.1': { type: 'unicast', table: 'default', dev: 'eth2', gateway: '10.9.0.9', prefsrc: undefined },
+      '10.7.1.1': 'none',
+    };
+    // The default rules (the merged local+main table, its answers shared), then a custom rule (an
+    // answer made per lookup): both say the same.
+    for (const rules of [undefined, '0:\tfrom all lookup local\n100:\tfrom all fwmark 0x1 lookup 100\n32766:\tfrom all lookup main\n32767:\tfrom all lookup default']) {
+      const { fib } = fibOf(4, lines, rules);
+      for (const [dst, want] of Object.entries(expected)) assert.deepEqual(fields(fib.lookup({ dst: Addr.must(dst) })), want, `${dst}, ${rules ? 'custom rules' : 'default rules'}`);
+    }
+  });
 });
+
