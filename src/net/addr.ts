@@ -229,6 +229,9 @@ export function maskLength(mask: Addr): number | undefined {
 const MAC17 = /^[0-9a-fA-F]{2}(?:[:-][0-9a-fA-F]{2}){5}$/;
 
 export class Mac {
+  /** The text, made once: a MAC is compared and looked up by it (an FDB key, a segment's NIC) many times. */
+  #text: string | undefined;
+
   private constructor(readonly octets: readonly number[]) {}
 
   /** Parses `0a:58:0a:f4:01:0a` (also with `-` separators), any case. */
@@ -271,7 +274,7 @@ export class Mac {
   }
 
   toString(): string {
-    return this.octets.map((o) => o.toString(16).padStart(2, '0')).join(':');
+    return (this.#text ??= this.octets.map((o) => o.toString(16).padStart(2, '0')).join(':'));
   }
 
   toJSON(): string {

@@ -4,11 +4,11 @@
 // (device, source address, rp_filter), the MTU, and local delivery (or a tunnel's decapsulation).
 import { Addr, type Family } from '../../net/addr';
 import { gatewayByName } from '../names';
-import { confValue, evidence, type Iface, type Netns } from '../netns';
+import { evidence, type Iface, type Netns } from '../netns';
 import type { Evidence, Step, StepDetail } from '../trace';
 import { hook, hooks, ipvsPoint } from './hooks';
 import type { Packet } from './packet';
-import { drop, fibLookup, linkEv, next, routeDevs, routeEv, routeView, step, withSteps, type Action, type Goto, type HookCall, type RouteAnswer, type Stage, type Walk } from './stage';
+import { conf as confValue, drop, fibLookup, linkEv, next, routeDevs, routeEv, routeView, step, withSteps, type Action, type Goto, type HookCall, type RouteAnswer, type Stage, type Walk } from './stage';
 
 /** A socket in `ns` sends `pkt` (sendmsg -> ip_local_out): the packet's first step, then the route. */
 export const sockSendmsg: Stage<'sock_sendmsg'> = (_w, _here, { ns, pkt }) => {
@@ -28,7 +28,7 @@ function ruleStep(ns: Netns, pkt: Packet, ans: ReturnType<typeof fibLookup>): St
   if (ans.kind === 'none') return [];
   const fib = ns.fib[pkt.dst.family];
   const rule = ans.rule;
-  const nonDefault = !fib.rulesInferred && fib.ruleList.some((r) => !['local', 'main', 'default'].includes(r.rec.table ?? '') || r.rec.action !== 'lookup');
+  const nonDefault = !fib.rulesInferred && fib.ruleList.some((r) => (r.rec.table !== 'local' && r.rec.table !== 'main' && r.rec.table !== 'default') || r.rec.action !== 'lookup');
   if (!nonDefault && (rule.rec.table === 'main' || rule.rec.table === 'local')) return [];
   const detail: StepDetail = ans.kind === 'rule'
     ? { type: 'rule', priority: rule.rec.priority, action: ans.action, gaveNoRoute: [] }
@@ -283,13 +283,20 @@ export const ipLocalDeliver: Stage<'ip_local_deliver'> = (w, here, { ns, pkt, ii
   const endpoint = here.endpoint ? Addr.parse(here.endpoint.ip) : undefined;
   const toEndpoint = endpoint?.ok === true && pkt.dst.equals(endpoint.value);
   // The target's address reached on another host is the target, unless the target host owns it too.
-  const targetOwns = (host: string) => [...(w.net.hosts.get(host)?.ifaces.values() ?? [])].some((i) => i.addrs.some((a) => a.local.equals(pkt.dst)));
+  const targetOwns = (host: string) => ownAddress(w.net.hosts.get(host), pkt.dst) !== undefined;
   const isTarget = toEndpoint || (pkt.dst.equals(t.dst) && (t.host === null || t.host === ns.name || !targetOwns(t.host)));
   if (isTarget) {
-    const a = [...ns.ifaces.values()].flatMap((i) => i.addrs.map((rec) => ({ i, rec }))).find((x) => x.rec.local.equals(pkt.dst));
+    const a = ownAddress(ns, pkt.dst);
     // An address inferred for a pod read from /proc has no line of its own (line 0).
     const inferredAddr = a !== undefined && a.rec.src.line === 0;
     return { kind: 'deliver', detail: { type: 'deliver', ns: ns.name, dst: pkt.dst.toString(), ...(a ? { dev: a.i.name } : {}) }, records: [a && !inferredAddr ? evidence(ns, 'addrs', a.rec.src) : undefined], inferred: inferredAddr };
   }
   return drop('wrong-destination', { type: 'not-target', ns: ns.name, dst: pkt.dst.toString(), target: t.host ?? t.dst.toString() }, iif?.name ?? null);
 };
+
+/** The first interface (in order) with `addr` as one of its addresses, and that address. */
+function ownAddress(ns: Netns | undefined, addr: Addr): { i: Iface; rec: Iface['addrs'][number] } | undefined {
+  if (!ns) return undefined;
+  for (const i of ns.ifaces.values()) for (const rec of i.addrs) if (rec.local.equals(addr)) return { i, rec };
+  return undefined;
+}

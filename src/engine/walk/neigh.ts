@@ -2,12 +2,12 @@
 // with no usable entry the kernel asks the segment (ARP, neighbour discovery), and who would answer
 // is read from the other hosts' tables: the address's owner, a proxy neighbour entry, or proxy_arp —
 // which ignores a request whose sender fails its rp_filter (arp_process -> ip_route_input_noref).
-import { Mac, type Addr } from '../../net/addr';
+import type { Addr, Mac } from '../../net/addr';
 import { isResolved, neighLookup, pneighLookup } from '../lookup/neigh';
-import { confValue, evidence, type Iface, type Netns } from '../netns';
+import { evidence, type Iface, type Netns } from '../netns';
 import type { Answerer, Evidence, RpFailure } from '../trace';
 import type { Frame, Packet } from './packet';
-import { drop, next, routeDevs, routeEv, routeView, step, type Action, type Stage, type Walk } from './stage';
+import { conf as confValue, drop, macOf, next, routeDevs, routeEv, routeView, step, type Action, type Stage, type Walk } from './stage';
 
 type Ev = Evidence | undefined;
 
@@ -34,7 +34,7 @@ function resolve(w: Walk, ns: Netns, dev: Iface, nexthop: Addr, pkt: Packet, via
     const ev = evidence(ns, found.probe, entry.src);
     const state = entry.state.join(' ') || 'resolved';
     if (isResolved(found)) {
-      const mac = Mac.parse(found.lladdr);
+      const mac = macOf(w.net, found.lladdr);
       const s = step('neigh', { type: 'neigh', ...where, nud: found.kind, state, lladdr: found.lladdr, ...(entry.confirmed !== undefined ? { confirmed: entry.confirmed } : {}) }, [ev]);
       return xmit({ pkt, dstMac: mac.ok ? mac.value : undefined, nexthop }, s);
     }

@@ -2,11 +2,11 @@
 // (an `Action`): continue to the next stage, fork into several (ECMP next hops, flood copies, VXLAN
 // copies, candidate ports, netfilter outcomes), deliver, or drop — with the typed steps it adds. The
 // driver (driver.ts) runs the stages and keeps the paths; the stages themselves keep no state.
-import type { Addr } from '../../net/addr';
+import { Mac, type Addr, type Family, type Result } from '../../net/addr';
 import type { FibAnswer, FibRoute } from '../fib';
 import type { Network } from '../network';
 import type { Iface, Netns } from '../netns';
-import { evidence } from '../netns';
+import { confValue, evidence } from '../netns';
 import { narrate } from '../narrate';
 import type { CopyKind, Evidence, ForkChoice, RouteView, Step, StepDetail, StepKind, Verdict } from '../trace';
 import type { Wire } from '../topology';
@@ -136,8 +136,27 @@ export type Stage<S extends Goto['stage']> = (w: Walk, here: Here, at: GotoOf<S>
 
 // ---- helpers the stages share ---------------------------------------------------------------
 
+/** Off while a walk runs for its verdict only (`unnarrated`): steps then carry no sentence and no evidence text. */
+let narrating = true;
+
+/**
+ * Runs `walk` with steps that carry their detail but no sentence (`text` ''), no evidence (`evidence`
+ * '', `records` []). For a caller that needs only where each path ends (the cluster check's
+ * verdicts): no decision of the walk reads a step's text or evidence.
+ */
+export function unnarrated<T>(walk: () => T): T {
+  const was = narrating;
+  narrating = false;
+  try {
+    return walk();
+  } finally {
+    narrating = was;
+  }
+}
+
 /** A step: its sentence made from its detail, its evidence lines. */
 export function step(kind: StepKind, detail: StepDetail, records: Ev[] = [], extra: Partial<Step> = {}): Step {
+  if (!narrating) return { kind, text: '', evidence: '', records: [], ...extra, detail };
   const recs = records.filter((r): r is Evidence => r !== undefined);
   return { kind, text: narrate(detail), evidence: recs.map((r) => r.raw).join('\n'), records: recs, ...extra, detail };
 }
@@ -154,7 +173,7 @@ export function withSteps(steps: Step[], a: Action): Action {
 }
 
 export function linkEv(ns: Netns, iface: Iface | undefined): Ev {
-  return iface?.link ? evidence(ns, 'links', iface.link.src) : undefined;
+  return narrating && iface?.link ? evidence(ns, 'links', iface.link.src) : undefined;
 }
 
 export function routeEv(ns: Netns, r: FibRoute): Evidence {
@@ -184,4 +203,34 @@ export function routeDevs(r: FibRoute): string[] {
 /** fib_lookup for `pkt` in `ns`: locally created packets use `lo` as the input device and no source when unset. */
 export function fibLookup(ns: Netns, pkt: Packet, iif: string | null, oif?: string): FibAnswer {
   return ns.fib[pkt.dst.family].lookup({ dst: pkt.dst, src: iif === null && pkt.src.isUnspecified() ? undefined : pkt.src, iif: iif ?? 'lo', oif, fwmark: pkt.mark, proto: pkt.proto, dport: pkt.dport });
+}
+
+/**
+ * confValue (netns.ts), kept per namespace: a namespace's sysctl table does not change once read, and
+ * every packet a node forwards asks for the same few (rp_filter, forwarding, proxy_arp of a device).
+ * The answer is shared: callers copy its evidence, never change it.
+ */
+const confs = new WeakMap<Netns, Map<string, Map<string, ReturnType<typeof confValue>>>>();
+export function conf(ns: Netns, family: Family, iface: string, param: string): ReturnType<typeof confValue> {
+  let byDev = confs.get(ns);
+  if (!byDev) confs.set(ns, (byDev = new Map()));
+  let m = byDev.get(iface);
+  if (!m) byDev.set(iface, (m = new Map()));
+  const k = family === 4 ? param : `${param}/6`;
+  let v = m.get(k);
+  if (!v) m.set(k, (v = confValue(ns, family, iface, param)));
+  return v;
+}
+
+const macs = new WeakMap<Network, Map<string, Result<Mac>>>();
+/**
+ * A link-layer address as a neighbour entry prints it, parsed once per network (a Mac does not
+ * change): every node holds an entry for the same few thousand MACs of its cluster.
+ */
+export function macOf(net: Network, lladdr: string): Result<Mac> {
+  let m = macs.get(net);
+  if (!m) macs.set(net, (m = new Map()));
+  let mac = m.get(lladdr);
+  if (!mac) m.set(lladdr, (mac = Mac.parse(lladdr)));
+  return mac;
 }

@@ -2,9 +2,13 @@
 // one real line removed: every failed pair lands in the group of its first diagnosed cause, one group per
 // cause however many pairs it fails, and the tables' own findings are listed beside the groups.
 import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { Capture } from '../../../src/capture/document';
-import { buildNetwork, representatives, runClusterCheck, startClusterCheck, type CauseGroup, type ClusterCheckReport } from '../../../src/engine';
+import { gunzipSync } from 'node:zlib';
+import { parseCapture, type Capture } from '../../../src/capture/document';
+import { buildNetwork, representatives, runClusterCheck, simulate, startClusterCheck, type CauseGroup, type ClusterCheckReport, type Network } from '../../../src/engine';
+import { createClusterCheck } from '../../../src/engine/clusterCheck';
 import { demo, edit } from '../webview/cases';
 
 const check = (c: Capture, opts = {}): ClusterCheckReport => runClusterCheck(buildNetwork(c), opts);
@@ -97,12 +101,13 @@ describe('netpath check on the demo capture', () => {
     const net = buildNetwork(c);
     const run = startClusterCheck(net);
     // 3 nodes and 3 pods read first (50 units each: a host's tables cost about as much as 50
-    // traces), then the traces, then one unit per node for its table checks.
-    assert.equal(run.total, 6 * 50 + 6 + 6 + 7 + 3);
+    // traces), then the traces, then 50 units per node for its table checks (as costly).
+    assert.equal(run.total, 6 * 50 + 6 + 6 + 7 + 3 * 50);
     let before = 0;
     while (!run.step(2)) {
-      // A read is never split: a step does n units, or one read.
-      assert.ok(run.done - before === 2 || run.done - before === 50, `a step did ${run.done - before} units`);
+      // A read (or a node's table checks) is never split: a step does at most n units, or one read.
+      const did = run.done - before;
+      assert.ok(did === 1 || did === 2 || did === 50, `a step did ${did} units`);
       before = run.done;
       assert.equal(run.report().complete, false);
     }
@@ -115,5 +120,76 @@ describe('netpath check on the demo capture', () => {
     assert.deepEqual(r.traced, { pod: 2, node: 2, service: 7 });
     assert.equal(r.groups.length, 0, 'k8s-node3 reaches k8s-node2 through its own FDB entry');
     assert.equal(r.tables.length, 1, "k8s-node1's missing entry is still in the tables");
+  });
+});
+
+/** The lab's fault captures (test/fixtures/captures): real kernels' tables, one fault each. */
+function faultCaptures(): { name: string; capture: Capture }[] {
+  const dir = join(__dirname, '../../fixtures/captures');
+  return readdirSync(dir)
+    .filter((f) => f.startsWith('demo-fault-') && f.endsWith('.json.gz'))
+    .sort()
+    .map((f) => {
+      const r = parseCapture(gunzipSync(readFileSync(join(dir, f))).toString('utf8'));
+      if (!r.ok) throw new Error(`${f} does not validate`);
+      return { name: f, capture: r.capture };
+    });
+}
+
+/** The check as it was before lean traces: every pair traced by plain simulate(), whatever it asks for. */
+function plainCheck(net: Network): ClusterCheckReport {
+  const run = createClusterCheck(net, {}, (n, req) => simulate(n, req));
+  while (!run.step(1000));
+  return run.report();
+}
+
+describe('netpath check with lean traces finds what plain traces find', () => {
+  test('every lab fault capture, and the demo with several faults at once: the same report, group for group and pair for pair', () => {
+    const cases = [
+      ...faultCaptures(),
+      // Three causes at once: node1's FDB entry for node2's VTEP, node3's route to node2's pods, web-1's veth down.
+      {
+        name: 'demo with three faults',
+        capture: edit(noRouteToNode2(noFdbToNode2(), 'k8s-node3'), 'k8s-node2', 'links', (ls) => ls.map((l) => (l.startsWith('7: veth96603d4d@if2: ') ? l.replace('<BROADCAST,MULTICAST,UP,LOWER_UP>', '<BROADCAST,MULTICAST>').replace('state UP', 'state DOWN') : l))),
+      },
+    ];
+    assert.ok(cases.length >= 15, `the fault captures are there (${cases.length})`);
+    let failing = 0;
+    const kinds = new Set<string>();
+    for (const c of cases) {
+      const lean = runClusterCheck(buildNetwork(c.capture));
+      const plain = plainCheck(buildNetwork(c.capture));
+      assert.deepEqual(lean, plain, c.name);
+      if (lean.groups.length) failing++;
+      for (const g of lean.groups) kinds.add(g.cause.type === 'diagnosis' ? g.cause.diagnosis.kind : g.cause.type);
+    }
+    // Not a comparison of empty reports: most captures fail pairs, for many different causes.
+    assert.ok(failing >= 12, `${failing} captures with failed pairs`);
+    assert.ok(kinds.size >= 8, `causes: ${[...kinds].join(', ')}`);
+  });
+
+  test('simulate lean: a delivered pair keeps its verdict and paths but no sentences; a failed pair is the full trace', () => {
+    const net = buildNetwork(demo());
+    const ok = simulate(net, { from: 'default/web-0', to: '10.244.1.3' }, { lean: true });
+    const full = simulate(net, { from: 'default/web-0', to: '10.244.1.3' });
+    assert.ok(ok.ok && full.ok);
+    assert.equal(ok.result.verdict, 'delivered');
+    assert.deepEqual(ok.result.hops.map((h) => `${h.host} ${h.in} ${h.out} ${h.steps.map((s) => s.kind).join(',')}`), full.result.hops.map((h) => `${h.host} ${h.in} ${h.out} ${h.steps.map((s) => s.kind).join(',')}`));
+    assert.ok(ok.result.hops.every((h) => h.steps.every((s) => s.text === '' && s.evidence === '' && s.records.length === 0)));
+    assert.ok(full.result.hops.every((h) => h.steps.every((s) => s.text !== '')));
+    assert.equal(ok.result.unchecked, undefined);
+
+    const broken = buildNetwork(noFdbToNode2());
+    const leanFail = simulate(broken, { from: 'default/web-0', to: '10.244.1.3' }, { lean: true });
+    const plainFail = simulate(broken, { from: 'default/web-0', to: '10.244.1.3' });
+    assert.ok(leanFail.ok && leanFail.result.verdict === 'no-fdb-entry');
+    assert.deepEqual(leanFail, plainFail);
+  });
+
+  test('a plain trace after lean ones is told in full (lean mode does not leak out of its call)', () => {
+    const net = buildNetwork(demo());
+    const before = simulate(net, { from: 'default/web-0', to: '10.244.2.2' });
+    simulate(net, { from: 'default/web-0', to: '10.244.2.2' }, { lean: true });
+    assert.deepEqual(simulate(net, { from: 'default/web-0', to: '10.244.2.2' }), before);
   });
 });
