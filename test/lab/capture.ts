@@ -90,9 +90,10 @@ function hostEntry(h: LabHost, probes: Record<string, string>): Capture['hosts']
 
 /** Captures every host of a built cluster. A missing tool is not fatal: that probe is left out and reported. */
 export async function captureLab(lab: Lab, built: BuiltCluster, opts: CaptureOptions = {}): Promise<LabCapture> {
-  // The lab kernel has no WireGuard module, so there is never a `wg` table to read. The `recent` lists
-  // are read, as a collector reads them, only where a rule uses them: a caller that sets such rules asks.
-  const probes = opts.probes ?? PROBES.filter((p) => p !== 'wg' && p !== 'xt_recent');
+  // The lab kernel has no WireGuard module and no bridge VLAN filtering, so there is never a `wg` or a
+  // `bridgevlan` table to read. The `recent` lists are read, as a collector reads them, only where a
+  // rule uses them: a caller that sets such rules asks.
+  const probes = opts.probes ?? PROBES.filter((p) => p !== 'wg' && p !== 'xt_recent' && p !== 'bridgevlan');
   const commands = opts.commands ?? PROBE_COMMANDS;
   const jobs = built.hosts.flatMap((h) => probes.map((p) => () => runProbe(lab, h.name, p, commands[p])));
   const results = await pool(jobs, opts.concurrency ?? 16);
