@@ -14,7 +14,7 @@
 // blank line after each port and `eth1\tNone` for a port without VLANs; `bridge -d vlan show` adds a
 // `state forwarding ...` line under each VLAN. JSON: `[{"ifname","vlans":[{"vlan","vlanEnd","flags"}]}]`;
 // 2016-2018 printed an object keyed by port name, and for a few months `"pvid": null, "untagged": null`.
-import { Collector, type Line, isObject, lines, num, str, tokens } from './common';
+import { Collector, type Line, isObject, jsonDocument, lines, num, str, tokens } from './common';
 import type { BridgeVlanRecord, ParseResult } from './types';
 
 const RANGE = /^(\d{1,4})(?:-(\d{1,4}))?$/;
@@ -96,11 +96,9 @@ function vlanRange(first: number, end: number | undefined): [number, number] | s
 
 function parseJson(text: string): ParseResult<BridgeVlanRecord> {
   const c = new Collector<BridgeVlanRecord>('json');
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    c.issues.push({ line: 1, raw: text.trimStart().split('\n')[0]!.slice(0, 200), message: `not valid JSON: ${e instanceof Error ? e.message : String(e)}` });
+  const { doc, issue } = jsonDocument(text);
+  if (issue) {
+    c.issues.push(issue);
     return c.result();
   }
   // [{"ifname": ..., "vlans": [...]}] since 2018; {"eth0": [...]} before.

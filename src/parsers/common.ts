@@ -86,6 +86,16 @@ export function jsonElements(text: string): { elements: JsonElement[]; issue?: P
   };
 }
 
+/** A JSON form that is one document (not an array of records): the value, or the issue that says where it is not valid JSON. */
+export function jsonDocument(text: string): { doc: unknown; issue?: undefined } | { doc?: undefined; issue: ParseIssue } {
+  try {
+    return { doc: JSON.parse(text) as unknown };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    return { issue: { line: lineOfJsonError(text, message), raw: firstLine(text), message: `not valid JSON: ${message}` } };
+  }
+}
+
 function firstLine(text: string): string {
   return text.trimStart().split('\n')[0]!.slice(0, 200);
 }

@@ -6,7 +6,7 @@
 // Text is read line by line inside `table F N { ... }` blocks, a set's `elements = { ... }` joined across
 // lines until its braces close. A statement this reader does not know is kept as `{unknown: text}` up to
 // the next statement it knows, so the rest of the rule is still read; the engine names such rules.
-import { Collector, type Line, isObject, lines, num, str } from './common';
+import { Collector, type Line, isObject, jsonDocument, lines, num, str } from './common';
 import type {
   NftChainRecord,
   NftElement,
@@ -622,11 +622,9 @@ function natText(type: 'dnat' | 'snat' | 'masquerade' | 'redirect', p: TokParser
 
 function parseNftJson(text: string): ParseResult<Rec> {
   const c = new Collector<Rec>('nft-json');
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    c.issues.push({ line: 1, raw: text.trimStart().split('\n')[0]!.slice(0, 200), message: `not valid JSON: ${e instanceof Error ? e.message : String(e)}` });
+  const { doc, issue } = jsonDocument(text);
+  if (issue) {
+    c.issues.push(issue);
     return c.result();
   }
   const items = isObject(doc) && Array.isArray(doc.nftables) ? (doc.nftables as unknown[]) : undefined;
