@@ -315,8 +315,30 @@ export function segmentPrefixes(iface: Iface): Prefix[] {
 }
 
 
+export interface ConfValue {
+  value: number | undefined;
+  all: number | undefined;
+  evidence: Evidence[];
+}
+
+/**
+ * Answers of confValue, per namespace: its sysctl table does not change once read, and every packet a
+ * node forwards asks for the same few (rp_filter, forwarding, proxy_arp of a device). Shared: callers
+ * copy the evidence, never change it.
+ */
+const confs = new WeakMap<Netns, Map<string, ConfValue>>();
+
 /** Reads a per-interface IPv4/IPv6 conf value, with `all`, as the kernel combines them for `param`. */
-export function confValue(ns: Netns, family: Family, iface: string, param: string): { value: number | undefined; all: number | undefined; evidence: Evidence[] } {
+export function confValue(ns: Netns, family: Family, iface: string, param: string): ConfValue {
+  let known = confs.get(ns);
+  if (!known) confs.set(ns, (known = new Map()));
+  const key = `${family} ${iface} ${param}`;
+  let v = known.get(key);
+  if (!v) known.set(key, (v = readConf(ns, family, iface, param)));
+  return v;
+}
+
+function readConf(ns: Netns, family: Family, iface: string, param: string): ConfValue {
   const one = ns.sysctl.get(`net.ipv${family}.conf.${iface}.${param}`);
   const all = ns.sysctl.get(`net.ipv${family}.conf.all.${param}`);
   const ev = [one, all].filter((x) => x !== undefined).map((x) => evidence(ns, 'sysctl', x.rec.src));

@@ -4,11 +4,11 @@
 // (device, source address, rp_filter), the MTU, and local delivery (or a tunnel's decapsulation).
 import { Addr, type Family } from '../../net/addr';
 import { gatewayByName } from '../names';
-import { evidence, type Iface, type Netns } from '../netns';
+import { confValue, evidence, type Iface, type Netns } from '../netns';
 import type { Evidence, Step, StepDetail } from '../trace';
 import { hook, hooks, ipvsPoint } from './hooks';
 import type { Packet } from './packet';
-import { conf as confValue, drop, fibLookup, linkEv, next, routeDevs, routeEv, routeView, step, withSteps, type Action, type Goto, type HookCall, type RouteAnswer, type Stage, type Walk } from './stage';
+import { drop, fibLookup, linkEv, next, routeDevs, routeEv, routeView, step, withSteps, type Action, type Goto, type HookCall, type RouteAnswer, type Stage, type Walk } from './stage';
 
 /** A socket in `ns` sends `pkt` (sendmsg -> ip_local_out): the packet's first step, then the route. */
 export const sockSendmsg: Stage<'sock_sendmsg'> = (_w, _here, { ns, pkt }) => {

@@ -4,10 +4,10 @@
 // which ignores a request whose sender fails its rp_filter (arp_process -> ip_route_input_noref).
 import type { Addr, Mac } from '../../net/addr';
 import { isResolved, neighLookup, pneighLookup } from '../lookup/neigh';
-import { evidence, type Iface, type Netns } from '../netns';
+import { confValue, evidence, type Iface, type Netns } from '../netns';
 import type { Answerer, Evidence, RpFailure } from '../trace';
 import type { Frame, Packet } from './packet';
-import { conf as confValue, drop, macOf, next, routeDevs, routeEv, routeView, step, type Action, type Stage, type Walk } from './stage';
+import { drop, macOf, next, routeDevs, routeEv, routeView, step, type Action, type Stage, type Walk } from './stage';
 
 type Ev = Evidence | undefined;
 

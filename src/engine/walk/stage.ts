@@ -2,11 +2,11 @@
 // (an `Action`): continue to the next stage, fork into several (ECMP next hops, flood copies, VXLAN
 // copies, candidate ports, netfilter outcomes), deliver, or drop — with the typed steps it adds. The
 // driver (driver.ts) runs the stages and keeps the paths; the stages themselves keep no state.
-import { Mac, type Addr, type Family, type Result } from '../../net/addr';
+import { Mac, type Addr, type Result } from '../../net/addr';
 import type { FibAnswer, FibRoute } from '../fib';
 import type { Network } from '../network';
 import type { Iface, Netns } from '../netns';
-import { confValue, evidence } from '../netns';
+import { evidence } from '../netns';
 import { narrate } from '../narrate';
 import type { CopyKind, Evidence, ForkChoice, RouteView, Step, StepDetail, StepKind, Verdict } from '../trace';
 import type { Wire } from '../topology';
@@ -203,23 +203,6 @@ export function routeDevs(r: FibRoute): string[] {
 /** fib_lookup for `pkt` in `ns`: locally created packets use `lo` as the input device and no source when unset. */
 export function fibLookup(ns: Netns, pkt: Packet, iif: string | null, oif?: string): FibAnswer {
   return ns.fib[pkt.dst.family].lookup({ dst: pkt.dst, src: iif === null && pkt.src.isUnspecified() ? undefined : pkt.src, iif: iif ?? 'lo', oif, fwmark: pkt.mark, proto: pkt.proto, dport: pkt.dport });
-}
-
-/**
- * confValue (netns.ts), kept per namespace: a namespace's sysctl table does not change once read, and
- * every packet a node forwards asks for the same few (rp_filter, forwarding, proxy_arp of a device).
- * The answer is shared: callers copy its evidence, never change it.
- */
-const confs = new WeakMap<Netns, Map<string, Map<string, ReturnType<typeof confValue>>>>();
-export function conf(ns: Netns, family: Family, iface: string, param: string): ReturnType<typeof confValue> {
-  let byDev = confs.get(ns);
-  if (!byDev) confs.set(ns, (byDev = new Map()));
-  let m = byDev.get(iface);
-  if (!m) byDev.set(iface, (m = new Map()));
-  const k = family === 4 ? param : `${param}/6`;
-  let v = m.get(k);
-  if (!v) m.set(k, (v = confValue(ns, family, iface, param)));
-  return v;
 }
 
 const macs = new WeakMap<Network, Map<string, Result<Mac>>>();
