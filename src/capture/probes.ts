@@ -18,6 +18,19 @@ export interface ProbeCommand {
 export const SYSCTL_KEYS = ['net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding', 'net.ipv4.conf', 'net.ipv6.conf', 'net.bridge.bridge-nf-call-iptables'] as const;
 
 /**
+ * The settings the engine reads and no others (a node with 100 interfaces has some 9,000 `conf` keys;
+ * sysctl reading them all was a third of a node's probe time): the global switches, then `rp_filter`,
+ * `forwarding` and `proxy_arp` of every interface, `all` and `default` included, as the spec asks. A
+ * fixed script (the one other probe run through a shell, after xt_recent): interface names reach
+ * sysctl only through the glob, one argument each, never re-read by the shell, and each starts with
+ * `net/`, so none is taken for an option. Given a path with slashes, procps-ng's sysctl prints the
+ * key as `sysctl -a` does (an interface's dots as slashes: `net.ipv4.conf.flannel/1.rp_filter`). `-e`
+ * passes over what the kernel lacks (no br_netfilter, IPv6 disabled: an unmatched glob stays a
+ * pattern that names no file). Where /proc/sys or sysctl is missing the full key list is tried next.
+ */
+export const SYSCTL_SCRIPT = 'cd /proc/sys && exec sysctl -e net.ipv4.ip_forward net.ipv6.conf.all.forwarding net.bridge.bridge-nf-call-iptables net/ipv4/conf/*/rp_filter net/ipv4/conf/*/forwarding net/ipv4/conf/*/proxy_arp net/ipv6/conf/*/forwarding';
+
+/**
  * The `recent` match's lists (kube-proxy's sessionAffinity ClientIP) and the kernel's clock their times
  * count in (optional; only where a rule uses `-m recent`). The one probe run through a shell, to read a
  * directory of files in one exec: the script is fixed, and the list names (which anyone with
@@ -64,6 +77,7 @@ export const PROBE_COMMANDS: Readonly<Record<ProbeName, readonly ProbeCommand[]>
     { argv: ['bridge', 'fdb', 'show'], form: 'iproute2' },
   ],
   sysctl: [
+    { argv: ['sh', '-c', SYSCTL_SCRIPT], form: 'procps' },
     { argv: ['sysctl', '-e', ...SYSCTL_KEYS], form: 'procps' },
     { argv: ['busybox', 'sysctl', '-e', ...SYSCTL_KEYS], form: 'busybox' },
   ],

@@ -9,7 +9,7 @@ import type { ProbeName } from '../parsers';
 import { KubeError, type ClusterApi, type ExecTarget, type NodeInfo, type PodInfo } from './api';
 import { detectCni, type CniInfo } from './cni';
 import { asKubectlItem, listDenied, nodeInfoOf, podInfoOf, qualifiedName, RESOURCE_KEYS, RESOURCES, type KubeObject, type ResourceKey } from './objects';
-import { judgeAttempt, parseScriptOutput, probeRead, probeScriptArgv, type ProbeRead } from './probeScript';
+import { judgeAttempt, newMarker, parseScriptOutput, probeRead, probeScriptArgv, type ProbeRead } from './probeScript';
 
 export type NodeAccess = 'host-network-pods' | 'debug-pods' | 'never';
 
@@ -134,6 +134,8 @@ export class ClusterCollector {
   private swept = false;
   /** Containers (`namespace/pod/container`) the probe script cannot run in, and why: read one exec per probe. */
   private readonly noScript = new Map<string, string>();
+  /** Containers known to have no `sh`: their probes' shell forms (sysctl's first) are not tried. */
+  private readonly noShell = new Set<string>();
 
   constructor(
     private readonly api: ClusterApi,
@@ -147,6 +149,7 @@ export class ClusterCollector {
   refresh(): void {
     this.cache.clear();
     this.noScript.clear();
+    this.noShell.clear();
     this.skeletonCache = undefined;
     this.skeletonPending = undefined;
   }
@@ -442,7 +445,7 @@ export class ClusterCollector {
       } else report.missing.push({ probe, why: r.why ?? 'no command for it worked' });
     };
     record(found.probe, found.first);
-    const missingTools = new Set<string>();
+    const missingTools = new Set<string>(this.noShell.has(containerKey(target)) ? ['sh'] : []);
     const failed = (e: unknown): ProbeRead => ({ text: undefined, why: e instanceof Error ? e.message : String(e) });
     const read = async (p: ProbeName) => [p, found.reads.get(p) ?? (await this.runProbe(target, p, signal, calls, missingTools).catch(failed))] as const;
     for (const [p, r] of await Promise.all(probes.filter((p) => p !== found.probe).map(read))) record(p, r);
@@ -494,21 +497,24 @@ export class ClusterCollector {
     const key = containerKey(target);
     if (this.opts.execMode === 'per-probe' || this.noScript.has(key)) return undefined;
     let r;
+    const marker = newMarker();
     try {
       this.execCalls++;
       calls.n++;
-      r = await this.limiter.run(() => this.api.exec(target, probeScriptArgv(probes), { timeoutMs: this.opts.execTimeoutMs, signal }));
+      r = await this.limiter.run(() => this.api.exec(target, probeScriptArgv(probes, marker), { timeoutMs: this.opts.execTimeoutMs, signal }));
     } catch (e) {
       if (e instanceof KubeError && e.kind === 'missing-binary') {
         this.noScript.set(key, `no sh in the container: ${e.message}`);
+        this.noShell.add(key);
         return undefined;
       }
       throw e;
     }
-    const parsed = parseScriptOutput(r.stdoutBytes ?? Buffer.from(r.stdout, 'utf8'), probes);
+    const parsed = parseScriptOutput(r.stdoutBytes ?? Buffer.from(r.stdout, 'utf8'), probes, marker);
     if (parsed.kind !== 'ok') {
       const noShell = r.exitCode === 127 || /executable file not found|not found in \$PATH|no such file or directory/i.test(r.stderr);
       const stderr = r.stderr.trim().split('\n')[0] ?? '';
+      if (noShell) this.noShell.add(key);
       this.noScript.set(key, noShell ? `no sh in the container${stderr ? `: ${stderr}` : ''}` : `the probe script's output could not be used (${parsed.why}; exit ${r.exitCode}${stderr ? `: ${stderr}` : ''})`);
       return undefined;
     }

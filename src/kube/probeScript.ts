@@ -4,53 +4,48 @@
 // is a WebSocket upgrade through the API server and the kubelet; nine of them per host were seconds
 // of round trips on a real cluster.
 //
-// The script is a constant: nothing from the cluster reaches it. Its only arguments are probe names
-// from netpath's own closed list, each matched by a `case` arm and never evaluated. Output is framed
-// by byte counts (`wc -c`), never by scanning for a marker, so a command that prints the markers
-// (an interface alias, an iptables comment) cannot forge a frame.
+// The script is a constant: nothing from the cluster reaches it. Its arguments are a frame marker the
+// collector draws at random for each exec (128 bits, hex) and probe names from netpath's own closed
+// list, each matched by a `case` arm and never evaluated. A command's output ends where the marker's
+// line for that command comes, so nothing a cluster holds can forge a frame: an interface alias, an
+// iptables comment or a route protocol name was written before the marker existed. (A program the
+// script runs could read the marker from the script's argv and forge later frames of the same exec,
+// but such a program is the container's own tool, whose output is that host's tables anyway; it
+// cannot reach another host's.)
+import { randomBytes } from 'node:crypto';
 import { PROBE_COMMANDS } from '../capture/probes';
 import type { ProbeName } from '../parsers';
 
 /**
- * The probe script, run as `sh -c PROBE_SCRIPT netpath-probes PROBE...`. For each probe it tries its
- * commands in PROBE_COMMANDS' order until one exits 0 (`t` fails otherwise, and `||` tries the next).
- * A command the container lacks (`command -v` fails) is one `missing` line; one that ran gives two
- * frames: `@PROBE I out N` followed by its N bytes of stdout and a newline, then `@PROBE I err M exit
- * RC` with M bytes of stderr and a newline. stdout is kept exactly: `printf x` after it stops `$(...)`
- * from dropping its trailing newlines, and `${o%x}` removes that x again. Each command costs two
- * processes (the `$(...)` and the command): under load a process is milliseconds, so stderr is not
- * captured on the way; a command that failed runs once more for its stderr (trailing newlines dropped;
- * only its first line and "not found" are read), which the shell's own words ("Killed") stay out of.
- * Byte counts come from `${#var}` where the shell counts bytes under LC_ALL=C (dash, bash, BusyBox
- * ash), else from `wc -c`; a shell that can do neither says `no-wc` and the collector reads that
- * container one exec per probe. Probe commands only read: running one twice changes nothing, and
- * running two at once changes nothing either: four probes or more run in two halves at once (the
- * commands' own run time is most of an exec's, and a host's probes would otherwise use one CPU),
- * their frames written in the order asked.
+ * The probe script, run as `sh -c PROBE_SCRIPT netpath-probes MARKER PROBE...`. For each probe it
+ * tries its commands in PROBE_COMMANDS' order until one exits 0 (`t` fails otherwise, and `||` tries
+ * the next). A command the container lacks (`command -v` fails) is one line, `@MARKER PROBE I
+ * missing`; one that ran writes its stdout straight out, then a newline and `@MARKER PROBE I exit
+ * RC`. stdout is kept exactly: the newline before the marker's line is the script's, whatever the
+ * output ended with. A command that failed runs once more for its stderr (under load a process is
+ * milliseconds, so stderr is not kept on the way; only its first line and "not found" are read),
+ * written the same way and closed by `@MARKER PROBE I err`; the shell's own words ("Killed") go to
+ * the exec's stderr, not into it. One process per command: capturing output in `$(...)` to count
+ * its bytes cost a second process and string copies, a third of a node's probe time. Probe commands
+ * only read: running one twice changes nothing, and running two at once changes nothing either: four
+ * probes or more run in two halves at once (the commands' own run time is most of an exec's, and a
+ * host's probes would otherwise use one CPU), the second half held in a variable until the first is
+ * out, so frames come in the order asked.
  */
 export const PROBE_SCRIPT = [
-  // Two bytes, one character in UTF-8: where ${#b} is 2 under LC_ALL=C the shell counts bytes itself.
-  "b='\u00e9'",
-  "command -v wc >/dev/null 2>&1 || (LC_ALL=C; [ \"${#b}\" = 2 ]) || { printf 'netpath-probes 1 no-wc\\n'; exit 0; }",
-  "printf 'netpath-probes 1\\n'",
-  // The byte count of $1 in n: LC_ALL=C only for ${#}, then as it was (the commands keep the container's locale).
-  'len() {',
-  '  if [ "${LC_ALL+set}" ]; then l=$LC_ALL; LC_ALL=C; n=${#1}; k=${#b}; LC_ALL=$l; else LC_ALL=C; n=${#1}; k=${#b}; unset LC_ALL; fi',
-  '  [ "$k" = 2 ] || n=$(printf %s "$1" | wc -c)',
-  '}',
+  'm=$1',
+  'shift',
+  "printf 'netpath-probes 2\\n'",
   't() {',
   '  p=$1 i=$2',
   '  shift 2',
-  "  command -v \"$1\" >/dev/null 2>&1 || { printf '@%s %s missing\\n' \"$p\" \"$i\"; return 1; }",
-  '  o=$("$@" 2>/dev/null; r=$?; printf x; exit "$r")',
+  "  command -v \"$1\" >/dev/null 2>&1 || { printf '@%s %s %s missing\\n' \"$m\" \"$p\" \"$i\"; return 1; }",
+  '  "$@" 2>/dev/null',
   '  r=$?',
-  '  o=${o%x}',
-  '  len "$o"',
-  "  printf '@%s %s out %s\\n%s\\n' \"$p\" \"$i\" $n \"$o\"",
-  '  e=',
-  '  [ "$r" = 0 ] || e=$(exec 2>&1 >/dev/null; exec "$@")',
-  '  len "$e"',
-  "  printf '@%s %s err %s exit %s\\n%s\\n' \"$p\" \"$i\" $n \"$r\" \"$e\"",
+  "  printf '\\n@%s %s %s exit %s\\n' \"$m\" \"$p\" \"$i\" \"$r\"",
+  '  [ "$r" = 0 ] && return 0',
+  '  (exec 2>&1 >/dev/null; exec "$@")',
+  "  printf '\\n@%s %s %s err\\n' \"$m\" \"$p\" \"$i\"",
   '  return "$r"',
   '}',
   // One probe: its commands in PROBE_COMMANDS' order until one exits 0.
@@ -64,7 +59,7 @@ export const PROBE_SCRIPT = [
   '  rules6) t rules6 0 ip -6 rule show ;;',
   '  neigh) t neigh 0 ip -s neigh show || t neigh 1 ip neigh show || t neigh 2 busybox ip neigh show || t neigh 3 cat /proc/net/arp ;;',
   '  fdb) t fdb 0 bridge -s fdb show || t fdb 1 bridge fdb show ;;',
-  '  sysctl) t sysctl 0 sysctl -e net.ipv4.ip_forward net.ipv6.conf.all.forwarding net.ipv4.conf net.ipv6.conf net.bridge.bridge-nf-call-iptables || t sysctl 1 busybox sysctl -e net.ipv4.ip_forward net.ipv6.conf.all.forwarding net.ipv4.conf net.ipv6.conf net.bridge.bridge-nf-call-iptables ;;',
+  "  sysctl) t sysctl 0 sh -c 'cd /proc/sys && exec sysctl -e net.ipv4.ip_forward net.ipv6.conf.all.forwarding net.bridge.bridge-nf-call-iptables net/ipv4/conf/*/rp_filter net/ipv4/conf/*/forwarding net/ipv4/conf/*/proxy_arp net/ipv6/conf/*/forwarding' || t sysctl 1 sysctl -e net.ipv4.ip_forward net.ipv6.conf.all.forwarding net.ipv4.conf net.ipv6.conf net.bridge.bridge-nf-call-iptables || t sysctl 2 busybox sysctl -e net.ipv4.ip_forward net.ipv6.conf.all.forwarding net.ipv4.conf net.ipv6.conf net.bridge.bridge-nf-call-iptables ;;",
   '  brctl) t brctl 0 brctl show ;;',
   '  bridgevlan) t bridgevlan 0 bridge vlan show ;;',
   '  arp) t arp 0 arp -an ;;',
@@ -79,8 +74,8 @@ export const PROBE_SCRIPT = [
   '  esac',
   '}',
   // Four probes or more run in two halves at once: the first in a background job straight to stdout,
-  // the second meanwhile into a variable (kept whole as `t` keeps a command's output), printed once
-  // the first has ended. The bytes are those of one after the other.
+  // the second meanwhile into a variable (`printf x` keeps its trailing newlines from `$(...)`),
+  // printed once the first has ended. The bytes are those of one after the other.
   'if [ $# -ge 4 ]; then',
   '  h=$((($# + 1) / 2))',
   '  {',
@@ -109,15 +104,22 @@ export const PROBE_SCRIPT = [
 
 /** `$0` of the script: what `ps` in the container shows. */
 const SCRIPT_NAME = 'netpath-probes';
+const MARKER = /^[0-9a-f]{32}$/;
 
-/** The argv that reads `probes` in one exec. */
-export function probeScriptArgv(probes: readonly ProbeName[]): string[] {
-  return ['sh', '-c', PROBE_SCRIPT, SCRIPT_NAME, ...probes];
+/** A frame marker for one exec: 128 random bits, which no output written before the exec can hold. */
+export function newMarker(): string {
+  return randomBytes(16).toString('hex');
 }
 
-/** An argv as messages show it: the probe script by name and its probes, not its text. */
+/** The argv that reads `probes` in one exec, its frames marked with `marker` (newMarker()). */
+export function probeScriptArgv(probes: readonly ProbeName[], marker: string): string[] {
+  if (!MARKER.test(marker)) throw new Error(`probeScriptArgv: the marker must be 32 hex digits (newMarker()), not ${JSON.stringify(marker)}`);
+  return ['sh', '-c', PROBE_SCRIPT, SCRIPT_NAME, marker, ...probes];
+}
+
+/** An argv as messages show it: the probe script by name and its probes, not its text or marker. */
 export function describeArgv(argv: readonly string[]): string {
-  if (argv[0] === 'sh' && argv[1] === '-c' && argv[2] === PROBE_SCRIPT) return `sh -c <netpath probe script> ${argv.slice(4).join(' ')}`;
+  if (argv[0] === 'sh' && argv[1] === '-c' && argv[2] === PROBE_SCRIPT) return `sh -c <netpath probe script> ${argv.slice(5).join(' ')}`;
   return argv.join(' ');
 }
 
@@ -158,98 +160,93 @@ export function probeRead(attempts: readonly Attempt[]): ProbeRead {
 export type ScriptOutput =
   /** Every probe asked for, in order, with the attempts of its commands. */
   | { kind: 'ok'; probes: Map<ProbeName, Attempt[]> }
-  /** The script could not measure output (no `wc`): read this container one exec per probe. */
+  /** Not the script's output at all (another shell's words, nothing): read this container one exec per probe. */
   | { kind: 'unusable'; why: string }
   /** Not the script's framing, or cut short: `why` says where; `probes` holds those read in full before it. */
   | { kind: 'broken'; why: string; probes: Map<ProbeName, Attempt[]> };
 
-const HEADER = 'netpath-probes 1';
+const HEADER = 'netpath-probes 2';
 const END = 'netpath-probes end';
-/** Longest header line the script writes (a probe name, numbers): anything longer is not a header. */
-const MAX_HEADER = 120;
 
 /**
- * Reads the script's output back into each probe's attempts. Strict: every frame must name the probe
+ * Reads the script's output back into each probe's attempts. Strict: every frame must be the probe
  * and command expected next (the probes in the order asked, each command in PROBE_COMMANDS' order,
- * stopping after one that exited 0), every byte count must be there in full, and the end line must
- * close it. Content is skipped by its count, never searched, so output that contains the markers is
- * only output. `bytes` is the exec's stdout as sent (byte counts are bytes, not UTF-16 units).
+ * stopping after one that exited 0), each output must be closed by its own marker line, and the end
+ * line must close it all. A command's output is everything up to the newline before its marker line:
+ * the marker is searched for with the probe and command it must name, so any other text is output.
+ * `bytes` is the exec's stdout as sent; `marker` the one the argv carried.
  */
-export function parseScriptOutput(bytes: Uint8Array, probes: readonly ProbeName[]): ScriptOutput {
+export function parseScriptOutput(bytes: Uint8Array, probes: readonly ProbeName[], marker: string): ScriptOutput {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 0;
   const done = new Map<ProbeName, Attempt[]>();
   const shown = (s: string) => JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}...` : s);
   const broken = (why: string): ScriptOutput => ({ kind: 'broken', why: `${why} (byte ${at} of ${buf.length})`, probes: done });
-  /** Why there is no header line where one is due: the output ended, or what is there is too long for one. */
-  let noLine = '';
-  /** The next line, without its newline; undefined (with `noLine` saying why) at the end or when longer than a header. */
-  const line = (): string | undefined => {
-    const nl = buf.indexOf(10, at);
-    if (nl < 0 || nl - at > MAX_HEADER) {
-      noLine = nl < 0 && buf.length - at <= MAX_HEADER ? (at === buf.length ? 'the output ends' : 'the output ends inside a frame header') : 'a line too long for a frame header is';
-      return undefined;
-    }
-    const s = buf.toString('utf8', at, nl);
+  const startsWith = (text: string) => buf.length - at >= Buffer.byteLength(text) && buf.toString('utf8', at, at + Buffer.byteLength(text)) === text;
+  /** The bytes up to `\n` + `closing` (which must end its line), and past it; or where it ends instead. */
+  const upTo = (closing: string): { text: string; line: string } | undefined => {
+    const end = buf.indexOf(`\n${closing}`, at);
+    if (end < 0) return undefined;
+    const nl = buf.indexOf(10, end + 1);
+    if (nl < 0) return undefined;
+    const text = buf.toString('utf8', at, end);
+    const line = buf.toString('utf8', end + 1, nl);
     at = nl + 1;
-    return s;
-  };
-  /** `n` bytes of content and the newline the script writes after them. */
-  const content = (n: number, what: string): string | ScriptOutput => {
-    if (at + n + 1 > buf.length) return broken(`the output ends inside ${what}: ${n} bytes announced, ${Math.max(0, buf.length - at)} there; the stream was cut`);
-    if (buf[at + n] !== 10) return broken(`${what} is not followed by a newline after its ${n} bytes`);
-    const s = buf.toString('utf8', at, at + n);
-    at += n + 1;
-    return s;
+    return { text, line };
   };
 
-  const first = line();
-  if (first === `${HEADER} no-wc`) return { kind: 'unusable', why: 'the container has sh but no wc to measure output with' };
-  if (first !== HEADER) {
-    const head = buf.toString('utf8', 0, Math.min(buf.length, 200)).split('\n')[0]!;
-    return { kind: 'unusable', why: `the output does not start with the probe script's header "${HEADER}"${head ? ` but ${shown(head)}` : ' (it is empty)'}` };
-  }
+  const headerEnd = buf.indexOf(10);
+  const first = headerEnd < 0 ? buf.toString('utf8', 0, Math.min(buf.length, 200)) : buf.toString('utf8', 0, Math.min(headerEnd, 200));
+  if (first !== HEADER) return { kind: 'unusable', why: `the output does not start with the probe script's header "${HEADER}"${first ? ` but ${shown(first)}` : ' (it is empty)'}` };
+  at = headerEnd + 1;
   for (const probe of probes) {
     const cmds = PROBE_COMMANDS[probe];
     const attempts: Attempt[] = [];
     for (let i = 0; i < cmds.length; i++) {
       const argv = cmds[i]!.argv;
       const what = `${probe}'s command ${i + 1} (${argv.join(' ')})`;
-      const start = at;
-      const h = line();
-      if (h === undefined) return broken(`${noLine} where ${what} was due`);
-      if (h === `@${probe} ${i} missing`) {
+      const tag = `@${marker} ${probe} ${i}`;
+      if (startsWith(`${tag} missing\n`)) {
+        at += Buffer.byteLength(`${tag} missing\n`);
         attempts.push({ argv, missing: true });
         continue;
       }
-      const out = new RegExp(`^@${probe} ${i} out (\\d+)$`).exec(h);
-      if (!out) {
+      const start = at;
+      const out = upTo(`${tag} exit `);
+      const code = out && /^@[0-9a-f]+ \S+ \d+ exit (\d+)$/.exec(out.line);
+      if (!out || !code) {
         at = start;
-        return broken(`expected ${what}, found ${shown(h)}`);
+        // What this exec's next marker line says instead, if the output gets that far.
+        const found = startsWith(`@${marker} `) ? at : buf.indexOf(`\n@${marker} `, at) + 1 || -1;
+        if (found < 0) return broken(`the output ends before ${what} was closed; the stream was cut`);
+        const nl = buf.indexOf(10, found);
+        if (nl < 0) return broken(`the output ends inside a marker line where ${what} was due; the stream was cut`);
+        return broken(`expected ${what}, found ${shown(buf.toString('utf8', found, nl))}`);
       }
-      const stdout = content(Number(out[1]), `the stdout of ${what}`);
-      if (typeof stdout !== 'string') return stdout;
-      const errStart = at;
-      const eh = line();
-      const err = eh === undefined ? null : new RegExp(`^@${probe} ${i} err (\\d+) exit (\\d+)$`).exec(eh);
-      if (!err) {
-        at = errStart;
-        return broken(eh === undefined ? `${noLine} where the exit status of ${what} was due` : `expected the exit status of ${what}, found ${shown(eh)}`);
+      const exitCode = Number(code[1]);
+      let stderr = '';
+      if (exitCode !== 0) {
+        const errStart = at;
+        const err = upTo(`${tag} err`);
+        if (!err || err.line !== `${tag} err`) {
+          at = errStart;
+          return broken(`the output ends before the stderr of ${what} was closed; the stream was cut`);
+        }
+        stderr = err.text;
       }
-      const stderr = content(Number(err[1]), `the stderr of ${what}`);
-      if (typeof stderr !== 'string') return stderr;
-      const exitCode = Number(err[2]);
-      attempts.push({ argv, exitCode, stdout, stderr });
+      attempts.push({ argv, exitCode, stdout: out.text, stderr });
       if (exitCode === 0) break;
     }
     done.set(probe, attempts);
   }
   const endStart = at;
-  const end = line();
+  const nl = buf.indexOf(10, at);
+  const end = nl < 0 ? undefined : buf.toString('utf8', at, nl);
   if (end !== END) {
     at = endStart;
-    return broken(end === undefined ? `${noLine} where the end line was due` : `expected the end line after the last probe, found ${shown(end)}`);
+    return broken(end === undefined ? 'the output ends where the end line was due' : `expected the end line after the last probe, found ${shown(end)}`);
   }
+  at = nl + 1;
   if (at !== buf.length) return broken(`${buf.length - at} bytes after the end line`);
   return { kind: 'ok', probes: done };
 }

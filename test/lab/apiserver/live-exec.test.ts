@@ -107,10 +107,21 @@ describeWithLabApi('one exec per host through the lab API server', { timeoutMs: 
     // REACHABLE to STALE between the two reads: the full capture above compares them exactly).
     server.reset();
     const withSh = await collector().trace({ from: 'default/web-0', to: 'default/web-1' });
-    const probes = (c: Capture, host: string) =>
-      JSON.stringify(c.hosts.find((h) => h.name === host)!.probes)
+    // Without sh, sysctl's first form (a shell globbing the settings the engine reads) cannot run and
+    // the full key list is read instead: the settings the engine reads are compared, in order.
+    const engineSysctl = (text: string | undefined) =>
+      (text ?? '')
+        .split('\n')
+        .filter((l) => /^(net\.ipv4\.ip_forward|net\.ipv6\.conf\.all\.forwarding|net\.bridge\.bridge-nf-call-iptables|net\.ipv4\.conf\.[^.]+\.(rp_filter|forwarding|proxy_arp)|net\.ipv6\.conf\.[^.]+\.forwarding) = /.test(l))
+        .sort()
+        .join('\n');
+    const probes = (c: Capture, host: string) => {
+      const p = c.hosts.find((h) => h.name === host)!.probes!;
+      return JSON.stringify({ ...p, sysctl: engineSysctl(p.sysctl) })
         .replace(/\bused \d+(\/\d+)*/g, 'used N')
         .replace(/\b(REACHABLE|STALE|DELAY|PROBE)\b/g, 'STATE');
+    };
+    assert.ok(engineSysctl(withSh.capture.hosts.find((h) => h.name === 'web-1')!.probes!.sysctl).includes('net.ipv4.conf.eth0.rp_filter = '));
     for (const pod of ['web-0', 'web-1']) assert.equal(probes(again.capture, pod), probes(withSh.capture, pod), pod);
   });
 });

@@ -38,7 +38,7 @@ describeWithLabApi('live trace to a Service through the lab API server', { timeo
     assert.equal(dnat.records[0]!.probe, 'iptables');
     assert.match(dnat.records[0]!.raw, /-j DNAT --to-destination 10\.244\.[01]\.2:53$/);
     // In the one exec that read k8s-node1: the probe script, asked for iptables among the rest.
-    assert.ok(server.execs.some((e) => e.labHost === 'k8s-node1' && e.command[0] === 'sh' && e.command.slice(4).includes('iptables')));
+    assert.ok(server.execs.some((e) => e.labHost === 'k8s-node1' && e.command[0] === 'sh' && e.command.slice(5).includes('iptables')));
     assert.equal(server.execs.length, col.execCalls);
     assert.deepEqual(server.leftoverPods(), []);
   });

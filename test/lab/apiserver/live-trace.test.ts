@@ -52,11 +52,11 @@ describeWithLabApi('live trace through the lab API server', { timeoutMs: 180_000
       const r = report(reports, node)!;
       assert.ok(r.probes.includes('iptables') && r.probes.includes('ip6tables') && r.probes.includes('nft'), JSON.stringify(r));
       // Asked of the probe script that read the node.
-      const asked = server.execs.filter((e) => e.labHost === node).flatMap((e) => e.command.slice(4));
+      const asked = server.execs.filter((e) => e.labHost === node).flatMap((e) => e.command.slice(5));
       assert.ok(asked.includes('iptables') && asked.includes('ip6tables') && asked.includes('nft'), asked.join(' '));
     }
     // The pods' own namespaces are not asked for rule sets.
-    assert.ok(!server.execs.some((e) => /^web-/.test(e.pod) && e.command.slice(4).some((p) => /^(iptables|ip6tables|nft)$/.test(p))));
+    assert.ok(!server.execs.some((e) => /^web-/.test(e.pod) && e.command.slice(5).some((p) => /^(iptables|ip6tables|nft)$/.test(p))));
     assert.equal(server.execs.length, col.execCalls);
     const k = (capture as { kubernetes?: Record<string, { kind?: string; metadata?: { name?: string } }[]> }).kubernetes!;
     assert.ok(k.services!.some((s) => s.kind === 'Service' && s.metadata?.name === 'kube-dns'), JSON.stringify(k.services?.map((s) => s.metadata?.name)));

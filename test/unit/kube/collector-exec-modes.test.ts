@@ -73,7 +73,7 @@ describe('the probe script and one exec per probe give the same capture', () => 
     const s = SCENARIOS[1]!;
     const { reports, fake } = await run({ ...s, faults: {} }, 'script', false);
     assert.deepEqual(Object.fromEntries(reports.map((r) => [r.host, r.execCalls])), { 'web-0': 1, 'k8s-node1': 2, 'k8s-node2': 1, 'web-1': 1 });
-    const node1 = fake.execLog.filter((e) => e.pod === 'kube-system/kube-flannel-ds-k8s-node1').map((e) => e.argv.slice(4));
+    const node1 = fake.execLog.filter((e) => e.pod === 'kube-system/kube-flannel-ds-k8s-node1').map((e) => e.argv.slice(5));
     assert.deepEqual(node1, [
       ['links', 'addrs', 'routes4', 'routes6', 'rules4', 'rules6', 'neigh', 'fdb', 'sysctl', 'iptables', 'ip6tables', 'nft'],
       ['ipvs', 'ipset'],
@@ -111,7 +111,7 @@ describe('a container without a shell', () => {
     cut.faults.set('kube-system/kube-flannel-ds-k8s-node2', { scriptOutput: (s) => s.slice(0, Math.floor(s.length / 2)) });
     const { reports, capture } = await new ClusterCollector(cut, { now: () => NOW }).trace({ from: 'default/web-0', to: 'default/web-1' });
     const r = reports.find((x) => x.host === 'k8s-node2')!;
-    assert.match(r.perProbe ?? '', /^the probe script's output could not be used \(the output ends inside the stdout of \w+'s command 1 \([^)]+\): \d+ bytes announced, \d+ there; the stream was cut \(byte \d+ of \d+\); exit 0\)$/);
+    assert.match(r.perProbe ?? '', /^the probe script's output could not be used \(the output ends (before \w+'s command 1 \(.+\) was closed|inside a marker line where \w+'s command 1 \(.+\) was due); the stream was cut \(byte \d+ of \d+\); exit 0\)$/);
     const healthy = await new ClusterCollector(new FakeCluster(demoCluster()), { now: () => NOW }).trace({ from: 'default/web-0', to: 'default/web-1' });
     assert.equal(serializeCapture(capture), serializeCapture(healthy.capture));
   });

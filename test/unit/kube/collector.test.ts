@@ -32,7 +32,9 @@ describe('lazy collection from a cluster', () => {
     assert.deepEqual(reports.map((r) => r.host).sort(), ['k8s-node1', 'k8s-node2', 'web-0', 'web-1']);
     assert.equal(reports.find((r) => r.host === 'k8s-node1')!.via, 'pod kube-system/kube-flannel-ds-k8s-node1 (kube-flannel)');
     // Every exec is the fixed probe script with probe names as its arguments: one per host on the path.
-    assert.ok(fake.execLog.every((e) => e.argv.length > 4 && e.argv.slice(0, 4).join('\n') === ['sh', '-c', PROBE_SCRIPT, 'netpath-probes'].join('\n') && e.argv.slice(4).every(isProbeName)), JSON.stringify(fake.execLog.map((e) => e.argv.slice(3))));
+    assert.ok(fake.execLog.every((e) => e.argv.length > 5 && e.argv.slice(0, 4).join('\n') === ['sh', '-c', PROBE_SCRIPT, 'netpath-probes'].join('\n') && /^[0-9a-f]{32}$/.test(e.argv[4]!) && e.argv.slice(5).every(isProbeName)), JSON.stringify(fake.execLog.map((e) => e.argv.slice(3))));
+    // A marker of its own for every exec.
+    assert.equal(new Set(fake.execLog.map((e) => e.argv[4])).size, fake.execLog.length);
     assert.equal(fake.execLog.length, 4);
   });
 

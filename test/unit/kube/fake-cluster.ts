@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCapture, type Capture, type Host } from '../../../src/capture/document';
-import { PROBE_COMMANDS } from '../../../src/capture/probes';
+import { PROBE_COMMANDS, SYSCTL_SCRIPT } from '../../../src/capture/probes';
 import { KubeError, type ClusterApi, type DaemonSetInfo, type ExecOptions, type ExecResult, type ExecTarget, type NodeInfo, type PodInfo, type ResourceType } from '../../../src/kube/api';
 import { isProbeName } from '../../../src/parsers';
 import { ApiException } from '@kubernetes/client-node';
@@ -15,20 +15,24 @@ import { PROBE_SCRIPT } from '../../../src/kube/probeScript';
  * answers to `sh -c PROBE_SCRIPT`. The real script's output is checked against the parser under real
  * shells in probe-script.test.ts.
  */
-export function frameAttempts(probes: { probe: string; attempts: ({ missing: true } | { exitCode: number; stdout: string; stderr: string })[] }[]): string {
-  let out = 'netpath-probes 1\n';
+export function frameAttempts(probes: { probe: string; attempts: ({ missing: true } | { exitCode: number; stdout: string; stderr: string })[] }[], marker: string = TEST_MARKER): string {
+  let out = 'netpath-probes 2\n';
   for (const { probe, attempts } of probes) {
     attempts.forEach((a, i) => {
+      const tag = `@${marker} ${probe} ${i}`;
       if ('missing' in a) {
-        out += `@${probe} ${i} missing\n`;
+        out += `${tag} missing\n`;
         return;
       }
-      const err = a.stderr.replace(/\n+$/, '');
-      out += `@${probe} ${i} out ${Buffer.byteLength(a.stdout)}\n${a.stdout}\n@${probe} ${i} err ${Buffer.byteLength(err)} exit ${a.exitCode}\n${err}\n`;
+      out += `${a.stdout}\n${tag} exit ${a.exitCode}\n`;
+      if (a.exitCode !== 0) out += `${a.stderr}\n${tag} err\n`;
     });
   }
   return `${out}netpath-probes end\n`;
 }
+
+/** The marker frameAttempts uses unless told another: what a test's probeScriptArgv/parseScriptOutput pair passes. */
+export const TEST_MARKER = '0123456789abcdef0123456789abcdef';
 
 /** The demo capture as a cluster sees it: its nodes and pods (a Kubernetes cluster has no switch or router objects, nor links). */
 export function demoCluster(): Capture {
@@ -195,6 +199,8 @@ export class FakeCluster implements ClusterApi {
     }
     const inDebugContainer = this.ephemeral.get(key) === target.container;
     const has = (cmd: string) => inDebugContainer || (!fault.missing?.includes(cmd) && (!fault.noTools || (cmd === 'cat' && !fault.noCat) || (cmd === 'sh' && !fault.noCat)));
+    // sysctl's first form is a shell running sysctl: without sysctl the shell says so, as dash does.
+    const shellLacks = (argv: readonly string[]): ExecResult | undefined => (argv[0] === 'sh' && argv[2] === SYSCTL_SCRIPT && !has('sysctl') ? { stdout: '', stderr: 'sh: 1: exec: sysctl: not found\n', exitCode: 127 } : undefined);
     if (argv[0] === 'sh' && argv[1] === '-c' && argv[2] === PROBE_SCRIPT) {
       // A shell runs the script: the same tools, the fallbacks tried in order until one exits 0.
       if (!has('sh')) {
@@ -202,7 +208,7 @@ export class FakeCluster implements ClusterApi {
         throw new KubeError('missing-binary', `exec: "sh": executable file not found in $PATH`, 'try another');
       }
       const host = this.hostSeenBy(target);
-      const framed = argv.slice(4).map((probe) => {
+      const framed = argv.slice(5).map((probe) => {
         const attempts: ({ missing: true } | ExecResult)[] = [];
         for (const c of isProbeName(probe) ? PROBE_COMMANDS[probe] : []) {
           if (!has(c.argv[0]!)) {
@@ -211,13 +217,13 @@ export class FakeCluster implements ClusterApi {
             continue;
           }
           this.ranLog.push({ pod: key, argv: [...c.argv] });
-          const r = this.answer(host, c.argv);
+          const r = shellLacks(c.argv) ?? this.answer(host, c.argv);
           attempts.push(r);
           if (r.exitCode === 0) break;
         }
         return { probe, attempts };
       });
-      const stdout = frameAttempts(framed);
+      const stdout = frameAttempts(framed, argv[4]);
       return { stdout: fault.scriptOutput ? fault.scriptOutput(stdout) : stdout, stderr: '', exitCode: 0 };
     }
     if (!has(argv[0]!)) {
@@ -225,7 +231,7 @@ export class FakeCluster implements ClusterApi {
       throw new KubeError('missing-binary', `exec: "${argv[0]}": executable file not found in $PATH`, 'try another');
     }
     this.ranLog.push({ pod: key, argv: [...argv] });
-    return this.answer(this.hostSeenBy(target), argv);
+    return shellLacks(argv) ?? this.answer(this.hostSeenBy(target), argv);
   }
 
   /** Which host's tables a container sees. */
