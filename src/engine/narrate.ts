@@ -284,10 +284,11 @@ function sentence(d: StepDetail): string {
       const inText = d.inPort ? `${d.inPort} is a port of bridge ${d.bridge}. ` : '';
       const nic = d.nic ? `${d.nic.host}'s ${d.nic.dev}` : '';
       const why = d.why === 'miss'
-        ? `${inText}${d.bridge} is a Linux bridge: ${d.mac} is not in its forwarding table${d.vlan !== undefined ? ` for VLAN ${d.vlan}` : ''}${d.fdbKnown ? '' : ' (the capture has no fdb probe)'}, so it floods the frame${d.vlan !== undefined ? ` within VLAN ${d.vlan}` : ''}`
+        ? `${inText}${d.bridge} is a Linux bridge: ${d.mac} is not in its forwarding table${d.vlan !== undefined ? ` for VLAN ${d.vlan}` : ''}${d.fdbKnown ? '' : ' (the capture has no fdb probe)'}, so it floods the frame`
         : `${inText}${d.bridge} is a Linux bridge: the frame is for ${nic}, whose MAC the capture does not show, so no entry of its forwarding table can match it and the frame is followed as a flood`;
       const after = d.why === 'miss' ? '' : `; in the kernel the bridge learnt that MAC's port from the ARP/ND answer, and only the copy that reaches ${nic} is taken`;
-      return `${why} to ${d.ports.length ? `every other port (${d.ports.join(', ')})` : 'no port: it has none besides the one the frame came in on'}${after}.`;
+      const every = d.vlan !== undefined ? `every other port in VLAN ${d.vlan}` : 'every other port';
+      return `${why} to ${d.ports.length ? `${every} (${d.ports.join(', ')})` : 'no port: it has none besides the one the frame came in on'}${after}.`;
     }
     case 'bridge-down':
       return `Bridge ${d.bridge} in ${d.ns} is down.`;
