@@ -114,7 +114,7 @@ export const neighKey = (dev: string, a: Addr) => `${dev}|${a.toString()}`;
 export const fdbKey = (dev: string, mac: string) => `${dev}|${mac.toLowerCase()}`;
 
 /** The probes whose parse issues a namespace lists, in this order. */
-const ISSUE_ORDER: readonly ProbeName[] = ['links', 'addrs', 'routes4', 'routes6', 'rules4', 'rules6', 'neigh', 'arp', 'fdb', 'sysctl', 'wg'];
+const ISSUE_ORDER: readonly ProbeName[] = ['links', 'addrs', 'routes4', 'routes6', 'rules4', 'rules6', 'neigh', 'arp', 'fdb', 'bridgevlan', 'sysctl', 'wg'];
 
 /** The fields `buildNetns` computes only when first read: the tables a trace may never look at. */
 type Tables = Pick<Netns, 'fib' | 'neigh' | 'neighProbe' | 'namedArp' | 'proxies' | 'fdb' | 'bridgeVlans' | 'sysctl' | 'wg' | 'issues'>;

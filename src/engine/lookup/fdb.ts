@@ -13,7 +13,7 @@ export type BridgeFdbAnswer =
    * Not in the table (`known`: the capture has the fdb probe, so the absence is real). `otherVlans`:
    * the MAC's entries in other VLANs, which a lookup in this one does not match.
    */
-  | { kind: 'miss'; known: boolean; otherVlans: FdbRecord[] };
+  | { kind: 'miss'; known: boolean; otherVlans?: FdbRecord[] };
 
 /**
  * br_fdb_find_rcu(br, addr, vid) for a frame to `mac` in VLAN `vid` on bridge `br`: entries are per
@@ -30,7 +30,8 @@ export function brFdbLookup(ns: Netns, br: Iface, mac: Mac, fromPort: boolean, v
   if (local && fromPort) return { kind: 'local', entry: local };
   const hit = entries.find((e) => e !== local && e.dev !== br.name && (e.state !== 'dynamic' || forwards(ns.ifaces.get(e.dev))));
   if (hit) return { kind: 'hit', entry: hit };
-  return { kind: 'miss', known: ns.probes.has('fdb'), otherVlans: all.filter((e) => (e.vlan ?? 0) !== vid) };
+  const otherVlans = all.filter((e) => (e.vlan ?? 0) !== vid);
+  return { kind: 'miss', known: ns.probes.has('fdb'), ...(otherVlans.length ? { otherVlans } : {}) };
 }
 
 export const ZERO_MAC = '00:00:00:00:00:00';

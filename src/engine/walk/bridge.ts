@@ -94,7 +94,7 @@ function brSwitch(w: Walk, ns: Netns, br: Iface, inPort: Iface | undefined, fram
     }
     return next({ stage: 'br_forward', ns, br, inPort, port, frame }, { steps });
   }
-  return flood(w, ns, br, inPort, frame, { why: 'miss', mac: mac.toString(), fdbKnown: found.known }, !found.known, found.otherVlans);
+  return flood(w, ns, br, inPort, frame, { why: 'miss', mac: mac.toString(), fdbKnown: found.known }, !found.known, found.otherVlans ?? []);
 }
 
 /**

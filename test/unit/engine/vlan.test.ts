@@ -14,6 +14,8 @@ import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { validateCapture, type Capture, type Host } from '../../../src/capture/document';
 import { buildNetwork, simulate, type TraceResult } from '../../../src/engine';
+import { brFdbLookup } from '../../../src/engine/lookup/fdb';
+import { Mac } from '../../../src/net/addr';
 import type { StepDetail } from '../../../src/engine/trace';
 import { ACCESS, cable, capture, demoVlan, endHost, MAC, router, TRUNK, vlanSwitch, type SwitchDef } from './vlan-captures';
 
@@ -178,6 +180,31 @@ describe('VLAN-aware bridge (br_allowed_ingress, per-VLAN FDB, br_allowed_egress
     assert.equal(r2.verdict, 'vlan-filtered');
     assert.deepEqual(last(r2).detail, { type: 'vlan-filtered', ns: 'switch', bridge: 'br0', port: 'br0', at: 'up', why: 'not-member', vlan: 10, member: ['1 PVID untagged'] });
     assert.match(r2.diagnosis!.find((d) => d.kind === 'vlan-filtered')!.fix, /bridge vlan add dev br0 vid 10 self/);
+  });
+
+  test('br_fdb_find_rcu(br, addr, vid): an entry matches its own VLAN only; one without `vlan` is vid 0', () => {
+    const c = capture('v', [sw({ fdb: [`${MAC.c} dev swp4 vlan 10 master br0 `, `${MAC.c} dev swp2 vlan 20 master br0 `, `${MAC.b} dev swp2 master br0 `] })], []);
+    const ns = buildNetwork(c).hosts.get('switch')!;
+    const br = ns.ifaces.get('br0')!;
+    const mac = (m: string) => (Mac.parse(m) as { ok: true; value: Mac }).value;
+    const port = (a: ReturnType<typeof brFdbLookup>) => (a.kind === 'hit' ? a.entry.dev : a.kind);
+    assert.equal(port(brFdbLookup(ns, br, mac(MAC.c), true, 10)), 'swp4');
+    assert.equal(port(brFdbLookup(ns, br, mac(MAC.c), true, 20)), 'swp2');
+    const miss = brFdbLookup(ns, br, mac(MAC.c), true, 30);
+    assert.deepEqual(miss.kind === 'miss' && miss.otherVlans?.map((e) => [e.dev, e.vlan]), [['swp4', 10], ['swp2', 20]]);
+    assert.equal(port(brFdbLookup(ns, br, mac(MAC.b), true, 0)), 'swp2');
+    assert.equal(port(brFdbLookup(ns, br, mac(MAC.b), true, 20)), 'miss');
+  });
+
+  test("the host's VLAN table lists its parse issues with the others (a line bridge vlan show never prints)", () => {
+    const c = capture('v', [sw()], []);
+    c.hosts[0]!.probes!.bridgevlan += 'swp9              5000\n';
+    const ns = buildNetwork(c).hosts.get('switch')!;
+    assert.deepEqual(
+      ns.issues.map((i) => [i.probe, i.issue.line]),
+      [['bridgevlan', 8]],
+    );
+    assert.equal(ns.bridgeVlans.get('swp3')!.length, 2);
   });
 
   test('a VLAN-filtering bridge without the bridgevlan probe is insufficient-data, naming the probe', () => {
