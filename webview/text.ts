@@ -24,6 +24,7 @@ export const VERDICT_TEXT: Record<Verdict, string> = {
   filtered: 'filtered',
   rejected: 'rejected',
   'policy-denied': 'denied by NetworkPolicy',
+  'vlan-filtered': 'VLAN not allowed',
 };
 
 /** Codicon names (and their glyphs, for the SVG where a CSS class cannot reach). */

@@ -221,8 +221,42 @@ export type StepDetail = (
       /** A segment: its prefix, and the address the frame is for there. */
       segment?: string;
       to?: string;
+      /** The 802.1Q tags (VLAN ids) on the frame as it crosses, outermost first; absent when untagged. */
+      vlans?: number[];
     }
   | { type: 'veth-too-big'; ns: string; dev: string; size: number; mtu: number }
+  // ---- 802.1Q (net/8021q) -----------------------------------------------------------------------
+  /** vlan_dev_hard_start_xmit: the VLAN device `dev` pushes tag `id` and hands the frame to `parent`. */
+  | { type: 'vlan-push'; ns: string; dev: string; parent: string; id: number; protocol?: string }
+  /** vlan_do_receive: a frame tagged `id` arrives on `parent`; the VLAN device `dev` takes it, the tag popped. */
+  | { type: 'vlan-pop'; ns: string; dev: string; parent: string; id: number }
+  /** A VLAN device whose lower device or id the capture does not show (no `ip -d link`). */
+  | { type: 'vlan-parent-unknown'; ns: string; dev: string; parent?: string }
+  /**
+   * A tagged frame on `dev` with no VLAN device for its outer tag: the kernel marks it PACKET_OTHERHOST
+   * and ip_rcv drops it. `devices`: the VLAN devices `dev` has, by id; `unknown`: upper devices of
+   * `dev` whose kind the capture does not show (then it cannot say).
+   */
+  | { type: 'vlan-no-dev'; ns: string; dev: string; id: number; devices: { dev: string; id: number }[]; unknown?: string[] }
+  // ---- VLAN-aware bridges (vlan_filtering 1) ----------------------------------------------------
+  /** br_allowed_ingress let the frame in on `port` (the bridge itself for its own VLANs) in `vlan`: an untagged frame took the port's PVID, a tagged one is a member. */
+  | { type: 'vlan-ingress'; ns: string; bridge: string; port: string; vlan: number; how: 'pvid' | 'tagged' }
+  /** br_handle_vlan on the way out of `port` (the bridge itself: up to the host): the tag stays, or is stripped (Egress Untagged). */
+  | { type: 'vlan-egress'; ns: string; bridge: string; port: string; vlan: number; tagged: boolean }
+  /**
+   * A VLAN-aware bridge drops the frame: at ingress (no PVID for an untagged frame, or the tag's VLAN
+   * is not on the port), at egress (the VLAN is not on the out port), or up to the host (not among the
+   * bridge's own VLANs). `member`: the port's VLANs as `bridge vlan show` lists them (empty: none).
+   */
+  | { type: 'vlan-filtered'; ns: string; bridge: string; port: string; at: 'ingress' | 'egress' | 'up'; why: 'no-pvid' | 'not-member' | 'state'; vlan?: number; state?: string; member: string[] }
+  /**
+   * br_flood within `vlan` found no other port that is a member of it (should_deliver ->
+   * br_allowed_egress): `ports` are the other forwarding ports, none in the VLAN; `fdb`: where the
+   * forwarding table has the MAC in other VLANs.
+   */
+  | { type: 'vlan-flood-none'; ns: string; bridge: string; vlan: number; inPort?: string; mac?: string; ports: string[]; fdb?: { port: string; vlan: number }[] }
+  /** A VLAN-filtering bridge on a host whose capture has no `bridgevlan` probe: its VLAN table is unknown. */
+  | { type: 'vlan-table-missing'; ns: string; bridge: string; probe: 'bridgevlan' }
   // ---- netif_receive_skb -------------------------------------------------------------------------
   | { type: 'netns-inferred'; ns: string; facts: InferredNetnsFacts }
   | { type: 'rx-down'; ns: string; dev: string }
@@ -235,7 +269,7 @@ export type StepDetail = (
   | { type: 'bridge-xmit'; ns: string; bridge: string; mac?: string }
   | { type: 'bridge-own-mac'; ns: string; bridge: string; port: string; mac: string }
   | { type: 'fdb-local'; ns: string; bridge: string; port?: string; mac: string }
-  | { type: 'fdb-hit'; ns: string; bridge: string; inPort?: string; mac: string; port: string; state: 'permanent' | 'static' | 'learned'; age?: number }
+  | { type: 'fdb-hit'; ns: string; bridge: string; inPort?: string; mac: string; port: string; state: 'permanent' | 'static' | 'learned'; age?: number; vlan?: number }
   | { type: 'hairpin'; bridge: string; port: string }
   | {
       type: 'flood';
@@ -249,6 +283,8 @@ export type StepDetail = (
       mac?: string;
       fdbKnown?: boolean;
       nic?: { host: string; dev: string };
+      /** A VLAN-aware bridge floods within this VLAN only (its member ports). */
+      vlan?: number;
     }
   | { type: 'bridge-down'; ns: string; bridge: string }
   | { type: 'bridge-no-mac'; bridge: string }

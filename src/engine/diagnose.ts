@@ -168,7 +168,7 @@ function dropStep(p: TracePath): { step: Step; host: string } | undefined {
   return undefined;
 }
 
-const DROP_TYPES = new Set(['rp-filter-drop', 'forwarding-disabled', 'no-route', 'vxlan-fdb-miss', 'mtu', 'veth-too-big', 'port-too-big', 'neigh-failed', 'neigh-unanswered', 'nf-verdict', 'rp-filter-drop', 'route-reject', 'no-routes-captured']);
+const DROP_TYPES = new Set(['vlan-filtered', 'vlan-flood-none', 'vlan-no-dev', 'vlan-table-missing', 'rp-filter-drop', 'forwarding-disabled', 'no-route', 'vxlan-fdb-miss', 'mtu', 'veth-too-big', 'port-too-big', 'neigh-failed', 'neigh-unanswered', 'nf-verdict', 'rp-filter-drop', 'route-reject', 'no-routes-captured']);
 
 /** What the drop itself says, explained: the table searched, whose VTEP a MAC is, where an MTU comes from. */
 function explainDrop(net: Network, nodes: NodeIntent[], result: TraceResult, p: TracePath): Diagnosis | undefined {
@@ -329,6 +329,69 @@ function explainDrop(net: Network, nodes: NodeIntent[], result: TraceResult, p: 
         actual: 'no routes probe',
         owner: 'the capture',
         fix: `capture again with ${host}'s tables (netpath's collector runs ip route there; a pod without iproute2 is read through its node)`,
+      };
+    case 'vlan-filtered': {
+      const who = det.port === det.bridge ? `bridge ${det.bridge} itself (self)` : `port ${det.port}`;
+      const self = det.port === det.bridge ? ' self' : '';
+      const has = det.member.length ? det.member.join(', ') : 'no VLAN';
+      const fix =
+        det.why === 'no-pvid'
+          ? `give ${det.port} a PVID for the VLAN its untagged hosts belong to: bridge vlan add dev ${det.port} vid VID pvid untagged${self}; or have them send tagged frames`
+          : det.why === 'state'
+            ? `find why VLAN ${det.vlan} is ${det.state} on ${det.port} (STP / MST per VLAN): bridge -d vlan show dev ${det.port}`
+            : `add VLAN ${det.vlan} to ${who}: bridge vlan add dev ${det.port} vid ${det.vlan}${self}${det.at === 'egress' ? ' (add untagged if the host behind it sends untagged frames)' : ''}; or fix the VLAN the frame is in`;
+      return {
+        kind: 'vlan-filtered',
+        host,
+        probe: 'bridgevlan',
+        text:
+          det.why === 'no-pvid'
+            ? `${host}'s VLAN-aware bridge ${det.bridge} drops untagged frames on ${who}: it has no PVID`
+            : `${host}'s VLAN-aware bridge ${det.bridge} does not allow VLAN ${det.vlan} on ${who} (${det.at === 'ingress' ? 'as the frame comes in' : det.at === 'up' ? 'up to the host' : 'on the way out'})`,
+        expected: det.why === 'no-pvid' ? `a PVID on ${det.port}` : `VLAN ${det.vlan} on ${det.port}${det.why === 'state' ? ' in state forwarding' : ''}`,
+        actual: `${det.port}: ${has}`,
+        owner: ownerHere('the switch configuration'),
+        fix,
+        ...(records.length ? { evidence: records } : {}),
+      };
+    }
+    case 'vlan-flood-none':
+      return {
+        kind: 'vlan-filtered',
+        host,
+        probe: 'bridgevlan',
+        text: `${host}'s VLAN-aware bridge ${det.bridge} has no port besides ${det.inPort ?? 'the sender'} in VLAN ${det.vlan}${det.fdb?.length ? `; ${det.mac} is in ${det.fdb.map((e) => `VLAN ${e.vlan} behind ${e.port}`).join(', ')}` : ''}`,
+        expected: det.fdb?.length ? `sender and receiver in the same VLAN (or a router between VLAN ${det.vlan} and VLAN ${det.fdb[0]!.vlan})` : `a port in VLAN ${det.vlan} towards ${det.mac ?? 'the destination'}`,
+        actual: `VLAN ${det.vlan} on no other port of ${det.bridge} (${det.ports.join(', ')})`,
+        owner: ownerHere('the switch configuration'),
+        fix: det.fdb?.length
+          ? `put both ends in one VLAN (bridge vlan add dev ${det.fdb[0]!.port} vid ${det.vlan} pvid untagged, if ${det.fdb[0]!.port} should be in VLAN ${det.vlan}), or route between the VLANs`
+          : `add VLAN ${det.vlan} to the port towards the destination: bridge vlan add dev PORT vid ${det.vlan}`,
+        ...(records.length ? { evidence: records } : {}),
+      };
+    case 'vlan-no-dev':
+      if (det.unknown?.length) return undefined;
+      return {
+        kind: 'wrong-destination',
+        host,
+        probe: 'links',
+        text: `A frame tagged VLAN ${det.id} reaches ${det.dev} of ${host}, which has no VLAN device for id ${det.id}${det.devices.length ? ` (only ${det.devices.map((v) => `${v.dev}: ${v.id}`).join(', ')})` : ''}`,
+        expected: `a VLAN device for VLAN ${det.id} on ${det.dev}, or the frame sent untagged or in VLAN ${det.devices.map((v) => v.id).join('/') || 'of this host'}`,
+        actual: `tag ${det.id}`,
+        owner: ownerHere('the host network configuration'),
+        fix: `ip link add link ${det.dev} name ${det.dev}.${det.id} type vlan id ${det.id} on ${host} (and move its address there); or fix the VLAN the sender tags with (the trunk or switch port upstream)`,
+        ...(records.length ? { evidence: records } : {}),
+      };
+    case 'vlan-table-missing':
+      return {
+        kind: 'insufficient-data',
+        host,
+        probe: 'bridgevlan',
+        text: `${host}'s bridge ${det.bridge} filters by VLAN, and the capture holds no bridge vlan show of ${host}`,
+        expected: `${host}'s bridgevlan probe in the capture`,
+        actual: 'no bridgevlan probe',
+        owner: 'the capture',
+        fix: `capture again with the bridgevlan probe (bridge vlan show) on ${host}; netpath's collector runs it when a bridge has vlan_filtering 1`,
       };
     default:
       return undefined;

@@ -205,9 +205,47 @@ function sentence(d: StepDetail): string {
           ? `${d.dev} is one end of a veth pair whose other end, ${d.peerDev} in ${d.peer}, has MTU ${d.peerMtu}${via}.`
           : `${d.dev} is one end of a veth pair; the frame comes out of the other end, ${d.peerDev} in ${d.peer}${via}.`;
       }
-      if (d.how === 'link') return `${d.dev} is cabled to ${d.peer} ${d.peerDev} (capture links).`;
-      return `${d.dev} sends the frame onto the ${d.segment ?? 'shared'} segment, where ${d.peer} ${d.peerDev} has ${d.to}.`;
+      const tags = d.vlans?.length ? ` The frame carries 802.1Q tag${d.vlans.length > 1 ? 's' : ''} VLAN ${d.vlans.join(' / ')}.` : '';
+      if (d.how === 'link') return `${d.dev} is cabled to ${d.peer} ${d.peerDev} (capture links).${tags}`;
+      return `${d.dev} sends the frame onto the ${d.segment ?? 'shared'} segment, where ${d.peer} ${d.peerDev} has ${d.to}.${tags}`;
     }
+    case 'vlan-push':
+      return `${d.dev} is a VLAN device (id ${d.id}${d.protocol ? `, ${d.protocol}` : ''}) on ${d.parent}: it adds the tag VLAN ${d.id} to the frame and sends it out of ${d.parent}.`;
+    case 'vlan-pop':
+      return `The frame arrives on ${d.parent} tagged VLAN ${d.id}; ${d.dev} is ${d.parent}'s VLAN device for id ${d.id}, so it takes the frame with the tag removed.`;
+    case 'vlan-parent-unknown':
+      return d.parent === undefined
+        ? `${d.dev} in ${d.ns} is a VLAN device whose lower device or id the capture does not show (capture ip -d link).`
+        : `${d.dev} in ${d.ns} is a VLAN device on ${d.parent}, which ${d.ns}'s links do not show (or its VLAN id is missing: capture ip -d link).`;
+    case 'vlan-no-dev': {
+      const has = d.devices.length ? `its VLAN devices are ${d.devices.map((v) => `${v.dev} (${v.id})`).join(', ')}` : 'it has no VLAN device';
+      return d.unknown?.length
+        ? `The frame arrives on ${d.dev} in ${d.ns} tagged VLAN ${d.id}; ${has}, and the kind of ${d.unknown.join(', ')} on it is not in the capture (capture ip -d link), so whether one takes VLAN ${d.id} is unknown.`
+        : `The frame arrives on ${d.dev} in ${d.ns} tagged VLAN ${d.id}, but ${has}: no VLAN device takes VLAN ${d.id}, so the kernel treats the frame as for another host and drops it.`;
+    }
+    case 'vlan-ingress':
+      return d.how === 'pvid'
+        ? `${d.bridge} filters by VLAN: the frame came in untagged on ${d.port === d.bridge ? 'the bridge itself' : d.port}, so it takes that port's PVID, VLAN ${d.vlan}.`
+        : `${d.bridge} filters by VLAN: the frame came in tagged VLAN ${d.vlan} on ${d.port === d.bridge ? 'the bridge itself' : d.port}, which is a member of VLAN ${d.vlan}.`;
+    case 'vlan-egress':
+      return d.port === d.bridge
+        ? `VLAN ${d.vlan} is one of bridge ${d.bridge}'s own VLANs${d.tagged ? ', tagged: the frame goes up to the host with its tag' : ', untagged: the frame goes up to the host without its tag'}.`
+        : `Port ${d.port} is a member of VLAN ${d.vlan}${d.tagged ? ', tagged: the frame leaves with its tag' : ' (Egress Untagged): the frame leaves without its tag'}.`;
+    case 'vlan-filtered': {
+      const who = d.port === d.bridge ? `bridge ${d.bridge} itself` : `port ${d.port} of ${d.bridge}`;
+      const has = d.member.length ? `its VLANs: ${d.member.join(', ')}` : 'it has no VLAN at all in bridge vlan show';
+      if (d.why === 'no-pvid') return `The frame comes in untagged on ${who}, which has no PVID (${has}): the VLAN-aware bridge drops it.`;
+      if (d.why === 'state') return `VLAN ${d.vlan} is in state ${d.state} on ${who}: it does not forward.`;
+      if (d.at === 'ingress') return `The frame comes in tagged VLAN ${d.vlan} on ${who}, which is not a member of VLAN ${d.vlan} (${has}): the VLAN-aware bridge drops it.`;
+      if (d.at === 'up') return `The frame is in VLAN ${d.vlan}, which is not one of ${who}'s own VLANs (${has}): it does not go up to the host.`;
+      return `The frame is in VLAN ${d.vlan}, but ${who} is not a member of VLAN ${d.vlan} (${has}): the bridge does not send it out there.`;
+    }
+    case 'vlan-flood-none': {
+      const fdb = d.fdb?.length ? ` Its forwarding table has ${d.mac} only in ${d.fdb.map((e) => `VLAN ${e.vlan} behind ${e.port}`).join(', ')}.` : '';
+      return `${d.bridge} floods the frame${d.mac ? ` for ${d.mac}` : ''} within VLAN ${d.vlan} only, and none of its other ports (${d.ports.join(', ')}) is a member of VLAN ${d.vlan}: the frame goes nowhere.${fdb}`;
+    }
+    case 'vlan-table-missing':
+      return `Bridge ${d.bridge} in ${d.ns} filters by VLAN (vlan_filtering 1), but the capture has no ${d.probe} probe (bridge vlan show) of ${d.ns}: which VLANs its ports carry is unknown.`;
     case 'veth-too-big':
       return `The ${d.size}-byte packet is larger than ${d.dev}'s MTU ${d.mtu} allows (up to ${d.mtu + 4} bytes cross a veth): it is dropped as it arrives, and the sender sees "No buffer space available".`;
     case 'netns-inferred':
@@ -238,7 +276,7 @@ function sentence(d: StepDetail): string {
       return `${d.port ? `${d.port} is a port of bridge ${d.bridge}; its` : `Bridge ${d.bridge}'s`} forwarding table marks ${d.mac} as a local address, so the frame goes up to ${d.ns}'s IP layer on ${d.bridge}.`;
     case 'fdb-hit': {
       const how = d.state === 'learned' && d.age !== undefined ? `learned ${d.age} s ago` : d.state;
-      return `${d.inPort ? `${d.inPort} is a port of bridge ${d.bridge}. ` : ''}${d.bridge} is a Linux bridge: it looked up ${d.mac} in its forwarding table and found it behind port ${d.port}, ${how}.`;
+      return `${d.inPort ? `${d.inPort} is a port of bridge ${d.bridge}. ` : ''}${d.bridge} is a Linux bridge: it looked up ${d.mac}${d.vlan !== undefined ? ` in VLAN ${d.vlan}` : ''} in its forwarding table and found it behind port ${d.port}, ${how}.`;
     }
     case 'hairpin':
       return `${d.port} has hairpin mode on, so the bridge sends the frame back out of the port it came in on.`;
@@ -246,10 +284,11 @@ function sentence(d: StepDetail): string {
       const inText = d.inPort ? `${d.inPort} is a port of bridge ${d.bridge}. ` : '';
       const nic = d.nic ? `${d.nic.host}'s ${d.nic.dev}` : '';
       const why = d.why === 'miss'
-        ? `${inText}${d.bridge} is a Linux bridge: ${d.mac} is not in its forwarding table${d.fdbKnown ? '' : ' (the capture has no fdb probe)'}, so it floods the frame`
+        ? `${inText}${d.bridge} is a Linux bridge: ${d.mac} is not in its forwarding table${d.vlan !== undefined ? ` for VLAN ${d.vlan}` : ''}${d.fdbKnown ? '' : ' (the capture has no fdb probe)'}, so it floods the frame`
         : `${inText}${d.bridge} is a Linux bridge: the frame is for ${nic}, whose MAC the capture does not show, so no entry of its forwarding table can match it and the frame is followed as a flood`;
       const after = d.why === 'miss' ? '' : `; in the kernel the bridge learnt that MAC's port from the ARP/ND answer, and only the copy that reaches ${nic} is taken`;
-      return `${why} to ${d.ports.length ? `every other port (${d.ports.join(', ')})` : 'no port: it has none besides the one the frame came in on'}${after}.`;
+      const every = d.vlan !== undefined ? `every other port in VLAN ${d.vlan}` : 'every other port';
+      return `${why} to ${d.ports.length ? `${every} (${d.ports.join(', ')})` : 'no port: it has none besides the one the frame came in on'}${after}.`;
     }
     case 'bridge-down':
       return `Bridge ${d.bridge} in ${d.ns} is down.`;

@@ -7,6 +7,7 @@ import {
   isProbeName,
   parseProbe,
   type AddrRecord,
+  type BridgeVlanRecord,
   type FdbRecord,
   type LinkRecord,
   type NeighRecord,
@@ -58,6 +59,11 @@ export interface Netns {
   namedArp: NeighRecord[];
   /** Bridge FDB entries by `bridge|mac` (entries with `master`), VXLAN entries by `dev|mac` (self). */
   fdb: Map<string, FdbRecord[]>;
+  /**
+   * A VLAN-aware bridge's VLAN table (`bridgevlan` probe, `bridge vlan show`) by port name, the bridge
+   * itself among them for its own (`self`) VLANs. Empty when the capture has no such probe.
+   */
+  bridgeVlans: Map<string, BridgeVlanRecord[]>;
   /** sysctl values by key with interface names unmangled (`net.ipv4.conf.flannel.1.rp_filter`). */
   sysctl: Map<string, { value: string; rec: SysctlRecord }>;
   /** WireGuard devices by name (from the `wg` probe): their own key and port, and their peers. */
@@ -108,11 +114,11 @@ export const neighKey = (dev: string, a: Addr) => `${dev}|${a.toString()}`;
 export const fdbKey = (dev: string, mac: string) => `${dev}|${mac.toLowerCase()}`;
 
 /** The probes whose parse issues a namespace lists, in this order. */
-const ISSUE_ORDER: readonly ProbeName[] = ['links', 'addrs', 'routes4', 'routes6', 'rules4', 'rules6', 'neigh', 'arp', 'fdb', 'sysctl', 'wg'];
+const ISSUE_ORDER: readonly ProbeName[] = ['links', 'addrs', 'routes4', 'routes6', 'rules4', 'rules6', 'neigh', 'arp', 'fdb', 'bridgevlan', 'sysctl', 'wg'];
 
 /** The fields `buildNetns` computes only when first read: the tables a trace may never look at. */
-type Tables = Pick<Netns, 'fib' | 'neigh' | 'neighProbe' | 'namedArp' | 'proxies' | 'fdb' | 'sysctl' | 'wg' | 'issues'>;
-const TABLE_FIELDS: readonly (keyof Tables)[] = ['fib', 'neigh', 'neighProbe', 'namedArp', 'proxies', 'fdb', 'sysctl', 'wg', 'issues'];
+type Tables = Pick<Netns, 'fib' | 'neigh' | 'neighProbe' | 'namedArp' | 'proxies' | 'fdb' | 'bridgeVlans' | 'sysctl' | 'wg' | 'issues'>;
+const TABLE_FIELDS: readonly (keyof Tables)[] = ['fib', 'neigh', 'neighProbe', 'namedArp', 'proxies', 'fdb', 'bridgeVlans', 'sysctl', 'wg', 'issues'];
 
 /**
  * One namespace of a capture. Its interfaces (`links`, `addrs`) are parsed at once: the network's
@@ -223,6 +229,7 @@ function buildTables(
   const arps = parse<NeighRecord>('arp');
   const fdbs = parse<FdbRecord>('fdb');
   const sysctls = parse<SysctlRecord>('sysctl');
+  const vlanRecords = parse<BridgeVlanRecord>('bridgevlan');
   const wgRecords = parse<WgInterfaceRecord | WgPeerRecord>('wg');
   const issues: Netns['issues'] = ISSUE_ORDER.flatMap((probe) => (issuesBy.get(probe) ?? []).map((issue) => ({ probe, issue })));
 
@@ -264,6 +271,12 @@ function buildTables(
     if (list) list.push(e);
     else fdb.set(k, [e]);
   }
+  const bridgeVlans = new Map<string, BridgeVlanRecord[]>();
+  for (const v of vlanRecords) {
+    const list = bridgeVlans.get(v.port);
+    if (list) list.push(v);
+    else bridgeVlans.set(v.port, [v]);
+  }
   const sysctl = new Map<string, { value: string; rec: SysctlRecord }>();
   for (const s of sysctls) {
     const key = s.conf ? `net.ipv${s.conf.family}.conf.${s.conf.iface}.${s.conf.param}` : s.key;
@@ -277,7 +290,7 @@ function buildTables(
     wg.set(r.ifname, entry);
   }
   const namedArp = arps.filter((n) => n.hostname !== undefined && !n.proxy);
-  return { fib, neigh, neighProbe, namedArp, proxies, fdb, sysctl, wg, issues };
+  return { fib, neigh, neighProbe, namedArp, proxies, fdb, bridgeVlans, sysctl, wg, issues };
 }
 
 /** The pod's reported IPs, each on the device its own routes reach it by (the default route's otherwise). */

@@ -27,6 +27,10 @@ export const VERDICTS = [
   'rejected',
   // a NetworkPolicy the cluster's CNI enforces denies the flow (known from the API objects).
   'policy-denied',
+  // a VLAN-aware bridge does not allow the frame's VLAN on a port (br_allowed_ingress / br_allowed_egress,
+  // or a flood with no member port). The kernel frees these skbs with no VLAN-specific reason in
+  // include/net/dropreason-core.h (kfree_skb, SKB_DROP_REASON_NOT_SPECIFIED): the name is netpath's.
+  'vlan-filtered',
 ] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
@@ -50,6 +54,7 @@ export type StepKind =
   | 'arp' // neighbour resolved by asking the segment (no table entry)
   | 'veth' // the frame crosses a veth pair
   | 'bridge' // a Linux bridge received or sent the frame
+  | 'vlan' // an 802.1Q tag pushed, popped, or a VLAN-aware bridge's PVID and egress rules
   | 'fdb' // bridge / VXLAN forwarding table lookup
   | 'flood'
   | 'vxlan-encap'
@@ -231,7 +236,9 @@ export type DiagnosisKind =
   | 'neighbor-failed'
   | 'filtered'
   | 'rejected'
-  | 'insufficient-data';
+  | 'insufficient-data'
+  | 'vlan-filtered'
+  | 'wrong-destination';
 
 /** Something a trace did not check, delivered or not: said so that "delivered" is not read as "nothing can stop it". */
 export interface Unchecked {

@@ -9,22 +9,29 @@ export type BridgeFdbAnswer =
   | { kind: 'local'; entry: FdbRecord }
   /** The MAC is behind a port (learned, static or permanent). */
   | { kind: 'hit'; entry: FdbRecord }
-  /** Not in the table (`known`: the capture has the fdb probe, so the absence is real). */
-  | { kind: 'miss'; known: boolean };
+  /**
+   * Not in the table (`known`: the capture has the fdb probe, so the absence is real). `otherVlans`:
+   * the MAC's entries in other VLANs, which a lookup in this one does not match.
+   */
+  | { kind: 'miss'; known: boolean; otherVlans?: FdbRecord[] };
 
 /**
- * br_fdb_find for a frame to `mac` on bridge `br`. A local entry counts for a frame that came in on a
+ * br_fdb_find_rcu(br, addr, vid) for a frame to `mac` in VLAN `vid` on bridge `br`: entries are per
+ * (MAC, VLAN), so an entry of another VLAN does not match, and one without a VLAN matches only vid 0
+ * (every frame on a bridge without vlan_filtering: br_allowed_ingress leaves vid 0 there). A local entry counts for a frame that came in on a
  * port (br_handle_frame); a frame the host sends into the bridge (br_dev_xmit) is looked up among the
  * ports only. A learned entry on a port that is down or not forwarding is skipped: the kernel flushes
  * those (br_fdb_delete_by_port), and a capture taken before that may still list them.
  */
-export function brFdbLookup(ns: Netns, br: Iface, mac: Mac, fromPort: boolean): BridgeFdbAnswer {
-  const entries = ns.fdb.get(fdbKey(br.name, mac.toString())) ?? [];
+export function brFdbLookup(ns: Netns, br: Iface, mac: Mac, fromPort: boolean, vid = 0): BridgeFdbAnswer {
+  const all = ns.fdb.get(fdbKey(br.name, mac.toString())) ?? [];
+  const entries = all.every((e) => (e.vlan ?? 0) === vid) ? all : all.filter((e) => (e.vlan ?? 0) === vid);
   const local = entries.find((e) => e.dev === br.name || (e.state === 'permanent' && ns.ifaces.get(e.dev)?.mac?.equals(mac)));
   if (local && fromPort) return { kind: 'local', entry: local };
   const hit = entries.find((e) => e !== local && e.dev !== br.name && (e.state !== 'dynamic' || forwards(ns.ifaces.get(e.dev))));
   if (hit) return { kind: 'hit', entry: hit };
-  return { kind: 'miss', known: ns.probes.has('fdb') };
+  const otherVlans = all.filter((e) => (e.vlan ?? 0) !== vid);
+  return { kind: 'miss', known: ns.probes.has('fdb'), ...(otherVlans.length ? { otherVlans } : {}) };
 }
 
 export const ZERO_MAC = '00:00:00:00:00:00';

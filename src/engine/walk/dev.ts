@@ -7,6 +7,7 @@ import type { StepDetail } from '../trace';
 import { hook } from './hooks';
 import type { Packet } from './packet';
 import { drop, linkEv, next, step, type Stage } from './stage';
+import { vlanDevXmit, vlanDoReceive } from './vlan';
 
 /** dev_queue_xmit by device type (the driver has checked the frame for a forwarding loop). */
 export const devQueueXmit: Stage<'dev_queue_xmit'> = (w, _here, { ns, dev, frame }) => {
@@ -30,6 +31,8 @@ export const devQueueXmit: Stage<'dev_queue_xmit'> = (w, _here, { ns, dev, frame
     case 'veth':
     case 'device':
       return next({ stage: 'wire_xmit', ns, dev, frame });
+    case 'vlan':
+      return vlanDevXmit(ns, dev, frame);
     default:
       return drop('insufficient-data', { type: 'unsupported-dev', dev: dev.name, devType: dev.type }, dev.name, [linkEv(ns, dev)]);
   }
@@ -89,7 +92,7 @@ export const wireCross: Stage<'wire_cross'> = (w, _here, { ns, dev, end, frame }
     for (const p of end.via.ports) for (const a of node.byPort.get(p) ?? []) w.settles.add(a.pod.name);
   }
   const records = [linkEv(ns, dev), linkEv(end.ns, end.iface), ...(end.via?.basis ?? [])].filter((r, i, all) => r === undefined || all.findIndex((x) => x?.host === r.host && x.probe === r.probe && x.line === r.line) === i);
-  const wire = { type: 'wire' as const, how: end.how, ns: ns.name, dev: dev.name, peer: end.ns.name, peerDev: end.iface.name, ...(end.via ? { via: end.via.facts } : {}) };
+  const wire = { type: 'wire' as const, how: end.how, ns: ns.name, dev: dev.name, peer: end.ns.name, peerDev: end.iface.name, ...(end.via ? { via: end.via.facts } : {}), ...(frame.vlans?.length ? { vlans: [...frame.vlans] } : {}) };
   const extra = end.inferred ? { inferred: true } : {};
   const enter = { ns: end.ns, dev: end.iface.name };
   if (end.how === 'veth' && frame.pkt.size > end.iface.mtu + 4) {
@@ -106,6 +109,9 @@ export const wireCross: Stage<'wire_cross'> = (w, _here, { ns, dev, end, frame }
 /** netif_receive_skb: a bridge port hands the frame to its bridge; an interface takes frames for its own MAC up to IP. */
 export const netifReceiveSkb: Stage<'netif_receive_skb'> = (_w, _here, { ns, dev, frame }) => {
   if (!dev.up) return drop('link-down', { type: 'rx-down', ns: ns.name, dev: dev.name }, dev.name, [linkEv(ns, dev)]);
+  // A tagged frame: its VLAN device takes it first (vlan_do_receive runs before a bridge's rx_handler).
+  const tagged = frame.vlans?.length ? vlanDoReceive(ns, dev, frame) : undefined;
+  if (tagged) return tagged;
   if (dev.master !== undefined) {
     const br = ns.ifaces.get(dev.master);
     if (!br) return drop('insufficient-data', { type: 'master-unknown', ns: ns.name, dev: dev.name, master: dev.master }, dev.name);

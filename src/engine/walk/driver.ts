@@ -158,7 +158,7 @@ export class Walker implements Walk {
    * A loop that never lowers the TTL (bridges only) would go round for ever: it is stopped.
    */
   private xmitGuard(c: Cursor, { ns, dev, frame }: Extract<Goto, { stage: 'dev_queue_xmit' }>): Action | undefined {
-    const crumb = `${ns.name}|${dev.name}|${frame.pkt.src}|${frame.pkt.dst}|${frame.pkt.vni ?? ''}|${frame.dstMac ?? (frame.dstNic ? `${frame.dstNic.ns.name}/${frame.dstNic.iface.name}` : '')}`;
+    const crumb = `${ns.name}|${dev.name}|${frame.pkt.src}|${frame.pkt.dst}|${frame.pkt.vni ?? ''}|${frame.dstMac ?? (frame.dstNic ? `${frame.dstNic.ns.name}/${frame.dstNic.iface.name}` : '')}${frame.vlans?.length ? `|${frame.vlans.join('.')}` : ''}`;
     if (c.loop) {
       if (ns.name === c.loop.host && dev.name === c.loop.dev) c.loop.sends++;
       if (++c.loop.total > MAX_LOOP_SENDS) return { kind: 'drop', verdict: 'loop', detail: { type: 'l2-loop', hosts: [...c.loop.hosts] }, dev: dev.name };

@@ -52,6 +52,13 @@ export interface Frame {
    * ARP/ND (a pod whose namespace is inferred): that interface. Only it takes the frame.
    */
   dstNic?: { ns: Netns; iface: Iface } | undefined;
+  /**
+   * The 802.1Q tags on the frame (VLAN ids), outermost first; absent for an untagged frame. A VLAN
+   * device pushes one (vlan_dev_hard_start_xmit), vlan_do_receive pops one, a VLAN-aware bridge gives
+   * an untagged frame its port's PVID (br_allowed_ingress) and strips it where the VLAN leaves untagged
+   * (br_handle_vlan).
+   */
+  vlans?: readonly number[] | undefined;
 }
 
 export interface WalkTarget {
