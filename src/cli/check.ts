@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { CommanderError } from 'commander';
 import type { Capture } from '../capture/document';
 import { printable } from '../capture/text';
-import { buildNetwork, startClusterCheck, type CauseGroup, type CheckFailure, type ClusterCheckReport, type Diagnosis } from '../engine';
+import { buildNetwork, mergeClusterChecks, startClusterCheck, type CauseGroup, type CheckFailure, type ClusterCheckOptions, type ClusterCheckReport, type Diagnosis } from '../engine';
 import { EXIT_DROPPED, EXIT_INSUFFICIENT_DATA, EXIT_OK, EXIT_USAGE } from './exit';
 import { ansi, plain, useColor, type Style, type Terminal } from './style';
 
@@ -20,6 +20,7 @@ export interface CheckOptions {
   nodePairs?: boolean;
   color?: boolean;
   pairs: string;
+  jobs?: string;
 }
 
 /** What the command needs from its shell (main.ts). */
@@ -37,6 +38,15 @@ export interface CheckShell {
   stdout?: Terminal;
   /** A terminal on stderr gets a progress line. */
   stderr?: Terminal;
+  /**
+   * Running the check of a capture file in worker threads (node/checkParts.ts), each one part of it
+   * (clusterCheck.ts's `part`); absent where there are none (the extension, tests' fake shells).
+   */
+  parts?: {
+    /** How many parts a capture of `nodes` nodes is worth when --jobs does not say. */
+    defaultJobs(nodes: number): number;
+    run(file: string, opts: ClusterCheckOptions, jobs: number, onProgress: (done: number, total: number) => void, signal?: AbortSignal): Promise<ClusterCheckReport[]>;
+  };
 }
 
 export const CHECK_EXIT_HELP = `Exit status:
@@ -50,6 +60,8 @@ export const CHECK_EXIT_HELP = `Exit status:
 
 /** Units of work per step: traces (or one node's table checks) between two looks at the event loop. */
 const STEP = 500;
+/** The same in a worker (between two looks at its messages, a stop, and two progress reports). */
+export const CHECK_PART_STEP = STEP;
 
 /** Each group lists this many pairs; --pairs all lists every one. */
 const DEFAULT_PAIRS = 5;
@@ -64,6 +76,7 @@ export function checkCommand(cmd: Command, shell: CheckShell, status: { code: nu
     .option('--no-services', 'skip the Service traces')
     .option('--no-node-pairs', 'skip the node-to-node traces')
     .option('--pairs <n>', 'pairs listed per cause in the text output (a number, or all)', String(DEFAULT_PAIRS))
+    .option('--jobs <n>', 'worker threads for a capture file, each tracing from its share of the nodes (default: one per CPU, up to 4, from 100 nodes; 1: no workers)')
     .option('--color', 'colour the output even when stdout is not a terminal')
     .option('--no-color', 'never colour the output')
     .addHelpText(
@@ -76,6 +89,7 @@ export function checkCommand(cmd: Command, shell: CheckShell, status: { code: nu
       if (live && file !== undefined) throw new CommanderError(EXIT_USAGE, 'netpath.usage', 'give either a capture file or a cluster (--context/--kubeconfig), not both');
       if (!live && file === undefined) throw new CommanderError(EXIT_USAGE, 'netpath.usage', 'check needs a capture file (or a cluster: --context/--kubeconfig)');
       if (!/^(\d+|all)$/.test(opts.pairs)) throw new CommanderError(EXIT_USAGE, 'netpath.usage', `--pairs must be a number or all, got "${printable(opts.pairs)}"`);
+      if (opts.jobs !== undefined && !/^[1-9]\d{0,2}$/.test(opts.jobs)) throw new CommanderError(EXIT_USAGE, 'netpath.usage', `--jobs must be a whole number from 1, got "${printable(opts.jobs)}"`);
       let capture: Capture;
       if (live) capture = await shell.liveCapture(opts);
       else capture = await shell.loadCapture(file!);
@@ -85,18 +99,29 @@ export function checkCommand(cmd: Command, shell: CheckShell, status: { code: nu
       for (const n of fromNodes ?? []) {
         if (!nodes.has(n)) throw shell.badInput(`--from-node ${printable(n)} is not a node of this capture; nodes: ${[...nodes].slice(0, 12).join(', ')}${nodes.size > 12 ? `, ... (${nodes.size} in all)` : ''}`);
       }
-      const run = startClusterCheck(net, { ...(fromNodes ? { fromNodes } : {}), services: opts.services !== false, nodes: opts.nodePairs !== false });
+      const checkOpts: ClusterCheckOptions = { ...(fromNodes ? { fromNodes } : {}), services: opts.services !== false, nodes: opts.nodePairs !== false };
       const progress = shell.stderr?.isTTY === true;
-      for (;;) {
-        if (shell.signal?.aborted) break;
-        const finished = run.step(STEP);
-        if (progress) shell.err(`\rnetpath check: ${run.done.toLocaleString('en')}/${run.total.toLocaleString('en')} (${Math.floor((100 * run.done) / Math.max(run.total, 1))}%)`);
-        if (finished) break;
-        // Let Ctrl+C (and the progress line) through between steps.
-        await new Promise<void>((resolve) => setImmediate(resolve));
+      const show = (done: number, total: number) => {
+        if (progress) shell.err(`\rnetpath check: ${done.toLocaleString('en')}/${total.toLocaleString('en')} (${Math.floor((100 * done) / Math.max(total, 1))}%)`);
+      };
+      // A capture file can be checked in worker threads (a live cluster's capture is in memory only).
+      const jobs = live || file === '-' || !shell.parts ? 1 : opts.jobs !== undefined ? Number(opts.jobs) : shell.parts.defaultJobs(nodes.size);
+      let report: ClusterCheckReport;
+      if (jobs > 1) {
+        report = mergeClusterChecks(net, await shell.parts!.run(file!, checkOpts, jobs, show, shell.signal));
+      } else {
+        const run = startClusterCheck(net, checkOpts);
+        for (;;) {
+          if (shell.signal?.aborted) break;
+          const finished = run.step(STEP);
+          show(run.done, run.total);
+          if (finished) break;
+          // Let Ctrl+C (and the progress line) through between steps.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        report = run.report();
       }
       if (progress) shell.err('\r\x1b[K');
-      const report = run.report();
       if (opts.json) shell.out(JSON.stringify(checkJson(report, live ? `context ${opts.context ?? '(current)'}` : file!), null, 2) + '\n');
       else {
         const style = useColor({ flag: opts.color, env: shell.env ?? {}, stdout: shell.stdout }) ? ansi : plain;

@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { parseCapture, serializeCapture, type LoadResult } from '../capture/document';
 import { CaptureSourceError } from '../capture/lazy';
 import { summarizeCapture } from '../capture/summary';
@@ -14,12 +15,13 @@ import { ClusterCollector, type HostReport, type NodeAccess } from '../kube/coll
 import { traceShort, traceText } from './traceText';
 import { traceMarkdown } from '../engine/markdown';
 import { policyCommand } from './policy';
-import { checkCommand } from './check';
+import { checkCommand, CHECK_PART_STEP, type CheckShell } from './check';
 import { EXIT_BAD_INPUT, EXIT_INSUFFICIENT_DATA, EXIT_DROPPED, EXIT_OK, EXIT_USAGE, TRACE_EXIT_HELP, traceExitCode } from './exit';
 import { ansi, plain, useColor, type Terminal } from './style';
 import { PROBES, isProbeName, parseProbe, type ProbeName } from '../parsers';
 import { printable, recordsTable, summaryText } from '../capture/text';
 import { openCaptureFile } from '../node/captureFile';
+import { defaultCheckJobs, runCheckParts } from '../node/checkParts';
 
 export interface Io {
   out(text: string): void;
@@ -31,6 +33,8 @@ export interface Io {
    * probe text is read when a trace needs it (node/captureFile.ts). Without it, `read` is used.
    */
   openCapture?(path: string): Promise<{ loaded: LoadResult }>;
+  /** The check of a capture file in worker threads (node/checkParts.ts); absent: the check runs here. */
+  checkParts?: CheckShell['parts'];
   /** Path of the bundled demo capture, used when `trace` is given no `--capture`. */
   demoCapture: string;
   /** Writes a file atomically (a temporary file, then a rename): a failed write never leaves half a file. */
@@ -295,6 +299,7 @@ export function buildProgram(io: Io, status: { code: number } = { code: EXIT_OK 
       ...(io.env ? { env: io.env } : {}),
       ...(io.stdout ? { stdout: io.stdout } : {}),
       ...(io.stderr ? { stderr: io.stderr } : {}),
+      ...(io.checkParts ? { parts: io.checkParts } : {}),
     },
     status,
   );
@@ -344,7 +349,8 @@ function writeAtomically(path: string, text: string): void {
   }
 }
 
-if (require.main === module) {
+// Not in a worker thread: the check's workers load this bundle for its check code (node/checkParts.ts).
+if (require.main === module && isMainThread) {
   // `netpath trace ... | head`: a closed pipe is not an error.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -364,6 +370,7 @@ if (require.main === module) {
     err: (t) => process.stderr.write(t),
     read: (p) => readFileSync(p === '-' ? 0 : p, 'utf8'),
     openCapture: openCaptureFile,
+    checkParts: { defaultJobs: defaultCheckJobs, run: (file, opts, jobs, onProgress, signal) => runCheckParts({ file, opts, jobs, step: CHECK_PART_STEP, onProgress, ...(signal ? { signal } : {}) }) },
     demoCapture: join(__dirname, '..', 'examples', 'demo-flannel-vxlan.json'),
     write: writeAtomically,
     cluster: (o) => clientNode().ClientNodeCluster.fromKubeconfig(o),

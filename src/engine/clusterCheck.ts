@@ -79,6 +79,12 @@ export interface ClusterCheckOptions {
   services?: boolean;
   /** Table checks (checks.ts) of every node; default on. */
   tables?: boolean;
+  /**
+   * One part of the check, for running it in `of` processes or threads at once (mergeClusterChecks
+   * puts the parts back together): the pod and node pairs from every `of`-th source, starting at the
+   * `index`-th; the Service traces and the table checks in part 0 only.
+   */
+  part?: { index: number; of: number };
 }
 
 export interface ClusterCheckReport {
@@ -181,8 +187,12 @@ export function createClusterCheck(net: Network, opts: ClusterCheckOptions, simu
   const { reps, withoutPod } = representatives(net);
   const nodes = nodeNames(net);
   const from = opts.fromNodes ? new Set(opts.fromNodes) : undefined;
-  const srcReps = reps.filter((r) => !from || from.has(r.node));
-  const srcNodes = nodes.filter((n) => !from || from.has(n));
+  const part = opts.part ?? { index: 0, of: 1 };
+  if (!Number.isInteger(part.of) || part.of < 1 || !Number.isInteger(part.index) || part.index < 0 || part.index >= part.of) throw new Error(`createClusterCheck: part ${part.index} of ${part.of} is not a part`);
+  const mine = (_: unknown, i: number) => i % part.of === part.index;
+  const allSrcReps = reps.filter((r) => !from || from.has(r.node));
+  const srcReps = allSrcReps.filter(mine);
+  const srcNodes = nodes.filter((n) => !from || from.has(n)).filter(mine);
   const podPairs = opts.pods === false ? 0 : srcReps.length * reps.length - srcReps.filter((r) => reps.includes(r)).length;
   const addrs = nodes.map((n) => nodeAddress(net, n));
   const nodePairs = opts.nodes === false ? 0 : srcNodes.length * nodes.length - srcNodes.length;
@@ -190,8 +200,8 @@ export function createClusterCheck(net: Network, opts: ClusterCheckOptions, simu
   const servicesSkipped: { service: string; why: string }[] = [];
   const serviceJobs: ServiceJob[] = [];
   // The Service traces start at the first representative traced from (a pod of the pod network).
-  const svcSource = srcReps[0];
-  if (opts.services !== false && svcSource && kubernetesOf(net.capture).services.length) {
+  const svcSource = allSrcReps[0];
+  if (opts.services !== false && part.index === 0 && svcSource && kubernetesOf(net.capture).services.length) {
     const ix = serviceIndexOf(net);
     // simulate() picks the ClusterIP of the family of the source pod's first address: its endpoints are that family's.
     const first = net.pods.get(svcSource.pod)?.ips?.[0] ?? svcSource.ip;
@@ -213,7 +223,7 @@ export function createClusterCheck(net: Network, opts: ClusterCheckOptions, simu
       }
     }
   }
-  const tableNodes = opts.tables === false ? [] : nodeIntents(net).map((n) => n.name);
+  const tableNodes = opts.tables === false || part.index !== 0 ? [] : nodeIntents(net).map((n) => n.name);
   // First, each node's and each representative's tables are read (parsed), one host per call of
   // read(): the capture's namespaces are built as traces first reach them (network.ts), and a node of
   // a 500-node cluster takes as long as ~READ_UNITS traces, which would otherwise all fall into the
@@ -354,7 +364,7 @@ export function createClusterCheck(net: Network, opts: ClusterCheckOptions, simu
     withoutPod,
     traced: { ...traced },
     failed: { ...failed },
-    groups: [...groups.values()].sort((a, b) => b.failures.length - a.failures.length || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
+    groups: sortGroups([...groups.values()].map((g) => ({ ...g, alsoNamed: sortByCause(g.alsoNamed) }))),
     errors: [...errors],
     tables: [...tables],
     servicesSkipped,
@@ -367,6 +377,62 @@ export function createClusterCheck(net: Network, opts: ClusterCheckOptions, simu
     },
     step,
     report,
+  };
+}
+
+/** Most pairs first, then by key. */
+const sortGroups = (gs: CauseGroup[]) => gs.sort((a, b) => b.failures.length - a.failures.length || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+/** Diagnoses in the order of their causeKey: the same whatever order the pairs naming them were traced in. */
+const sortByCause = (ds: Diagnosis[]) => ds.map((d) => [causeKey(d), d] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
+
+/**
+ * The parts of one check (its `part` option, 0..of-1, each run on the same capture with the same
+ * options) as one report, the same as the whole check run at once would give: counts summed, each
+ * cause's pairs and the refused traces back in the order one run traces them (pod pairs by source
+ * then destination, in node order, then node pairs, then Services), a cause said as the first pair
+ * naming it says it. `complete` only when every part is.
+ */
+export function mergeClusterChecks(net: Network, parts: readonly ClusterCheckReport[]): ClusterCheckReport {
+  const first = parts[0];
+  if (!first) throw new Error('mergeClusterChecks: no parts');
+  const nodeIx = new Map(nodeNames(net).map((n, i) => [n, i]));
+  const kindIx = { pod: 0, node: 1, service: 2 } as const;
+  // Pod pairs go by representative, node pairs by node: both follow node order. Services keep part 0's order.
+  const rank = (p: CheckPair): [number, number, number] => (p.kind === 'service' ? [2, 0, 0] : [kindIx[p.kind], nodeIx.get(p.fromNode) ?? 0, nodeIx.get(p.toNode ?? '') ?? 0]);
+  const before = (a: CheckPair, b: CheckPair) => {
+    const x = rank(a);
+    const y = rank(b);
+    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+  };
+  const sum = (k: 'traced' | 'failed') => ({ pod: parts.reduce((n, r) => n + r[k].pod, 0), node: parts.reduce((n, r) => n + r[k].node, 0), service: parts.reduce((n, r) => n + r[k].service, 0) });
+  const groups = new Map<string, CauseGroup>();
+  for (const r of parts) {
+    for (const g of r.groups) {
+      const had = groups.get(g.key);
+      if (!had) {
+        groups.set(g.key, { ...g, failures: [...g.failures], alsoNamed: [...g.alsoNamed] });
+        continue;
+      }
+      // The cause as the pair traced first says it.
+      if (before(g.failures[0]!, had.failures[0]!) < 0) had.cause = g.cause;
+      had.failures.push(...g.failures);
+      for (const d of g.alsoNamed) if (!had.alsoNamed.some((x) => causeKey(x) === causeKey(d))) had.alsoNamed.push(d);
+    }
+  }
+  for (const g of groups.values()) {
+    g.failures.sort(before);
+    g.alsoNamed = sortByCause(g.alsoNamed);
+  }
+  return {
+    complete: parts.every((r) => r.complete),
+    representatives: first.representatives,
+    withoutPod: first.withoutPod,
+    traced: sum('traced'),
+    failed: sum('failed'),
+    groups: sortGroups([...groups.values()]),
+    errors: parts.flatMap((r) => r.errors).sort((a, b) => before(a.pair, b.pair)),
+    tables: parts.flatMap((r) => r.tables),
+    servicesSkipped: first.servicesSkipped,
   };
 }
 

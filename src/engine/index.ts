@@ -18,7 +18,7 @@ import { createClusterCheck, type ClusterCheck, type ClusterCheckOptions, type C
 import { isServiceRef, resolveServiceRef, serviceIndexOf, servicesAt, type ServiceMatch } from './services';
 
 export { buildNetwork, type Network } from './network';
-export { causeKey, representatives, type Cause, type CauseGroup, type CheckFailure, type CheckPair, type ClusterCheck, type ClusterCheckOptions, type ClusterCheckReport, type Representative } from './clusterCheck';
+export { causeKey, mergeClusterChecks, representatives, type Cause, type CauseGroup, type CheckFailure, type CheckPair, type ClusterCheck, type ClusterCheckOptions, type ClusterCheckReport, type Representative } from './clusterCheck';
 export * from './trace';
 // The netfilter evaluator plugs into the walk's hook points through these (walk/hooks.ts).
 export type { HookCall, HookOutcome, NetfilterHooks } from './walk/packet';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { parseCapture, type Capture } from '../../../src/capture/document';
-import { buildNetwork, representatives, runClusterCheck, simulate, startClusterCheck, type CauseGroup, type ClusterCheckReport, type Network } from '../../../src/engine';
+import { buildNetwork, mergeClusterChecks, representatives, runClusterCheck, simulate, startClusterCheck, type CauseGroup, type ClusterCheckReport, type Network } from '../../../src/engine';
 import { createClusterCheck } from '../../../src/engine/clusterCheck';
 import { demo, edit } from '../webview/cases';
 
@@ -142,6 +142,33 @@ function plainCheck(net: Network): ClusterCheckReport {
   while (!run.step(1000));
   return run.report();
 }
+
+describe('a check run in parts (one per worker) and merged is the check run at once', () => {
+  test('every lab fault capture and the demo with three faults, in 2 and 3 parts: the same report, pair for pair and in the same order', () => {
+    const cases = [...faultCaptures(), { name: 'demo with three faults', capture: edit(noRouteToNode2(noFdbToNode2(), 'k8s-node3'), 'k8s-node2', 'links', (ls) => ls.map((l) => (l.startsWith('7: veth96603d4d@if2: ') ? l.replace('<BROADCAST,MULTICAST,UP,LOWER_UP>', '<BROADCAST,MULTICAST>').replace('state UP', 'state DOWN') : l))) }];
+    let multiPart = 0;
+    for (const c of cases) {
+      const whole = runClusterCheck(buildNetwork(c.capture));
+      for (const of of [2, 3]) {
+        // Each part on a network of its own, as each worker builds one.
+        const parts = Array.from({ length: of }, (_, index) => runClusterCheck(buildNetwork(c.capture), { part: { index, of } }));
+        // Every part traced something of its own: the pairs are shared out, not repeated.
+        assert.equal(parts.reduce((n, r) => n + r.traced.pod + r.traced.node, 0), whole.traced.pod + whole.traced.node, c.name);
+        assert.ok(parts.every((r) => r.traced.pod + r.traced.node > 0), c.name);
+        assert.ok(parts.slice(1).every((r) => r.traced.service === 0 && r.tables.length === 0), "Services and table checks are part 0's");
+        if (parts.filter((r) => r.groups.length).length > 1) multiPart++;
+        assert.deepEqual(mergeClusterChecks(buildNetwork(c.capture), parts), whole, `${c.name} in ${of} parts`);
+      }
+    }
+    // Not only captures whose failures all fall in one part: causes whose pairs come from several parts are merged.
+    assert.ok(multiPart >= 5, `${multiPart} cases with failures in more than one part`);
+  });
+
+  test('a part that is not one is refused', () => {
+    const net = buildNetwork(demo());
+    for (const part of [{ index: 2, of: 2 }, { index: -1, of: 2 }, { index: 0, of: 0 }, { index: 0.5, of: 2 }]) assert.throws(() => runClusterCheck(net, { part }), /is not a part/);
+  });
+});
 
 describe('netpath check with lean traces finds what plain traces find', () => {
   test('every lab fault capture, and the demo with several faults at once: the same report, group for group and pair for pair', () => {
