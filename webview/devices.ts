@@ -4,7 +4,29 @@
 import type { Hop, Step, StepDetail } from '../src/shared/protocol';
 import { isDecap, isEncap, tunnelHeader, type TunnelHeader } from './tunnels';
 
-export type DeviceKind = 'bridge' | 'vxlan' | 'ipip' | 'wireguard' | 'dev';
+export type DeviceKind = 'bridge' | 'vxlan' | 'ipip' | 'wireguard' | 'vlan' | 'dev';
+
+/** A vlan-push (vlan_dev_hard_start_xmit) or vlan-pop (vlan_do_receive) step's facts. */
+export interface VlanStepFacts {
+  type: 'vlan-push' | 'vlan-pop';
+  /** The 802.1Q sub-interface (eth0.10) and its lower device (eth0). */
+  dev: string;
+  parent: string;
+  id: number;
+}
+
+/**
+ * The facts of a vlan-push or vlan-pop step, read by shape: the engine adds these detail types with
+ * issue 13, and a trace from a netpath that has them must be drawn by one that does not list them yet.
+ */
+export function vlanStep(d: StepDetail | undefined): VlanStepFacts | null {
+  if (!d) return null;
+  const t: string = d.type;
+  if (t !== 'vlan-push' && t !== 'vlan-pop') return null;
+  const r = d as unknown as Record<string, unknown>;
+  if (typeof r.dev !== 'string' || typeof r.parent !== 'string' || typeof r.id !== 'number') return null;
+  return { type: t, dev: r.dev, parent: r.parent, id: r.id };
+}
 
 export interface HopDevice {
   name: string;
@@ -15,6 +37,9 @@ export interface HopDevice {
 function stepDevices(d: StepDetail | undefined): HopDevice[] {
   if (!d) return [];
   const dev = (name: string | undefined, kind: DeviceKind = 'dev'): HopDevice[] => (name ? [{ name, kind }] : []);
+  const v = vlanStep(d);
+  // Egress tags on the sub-interface and hands the frame to its parent; ingress the parent gives it up.
+  if (v) return v.type === 'vlan-push' ? [...dev(v.dev, 'vlan'), ...dev(v.parent)] : [...dev(v.parent), ...dev(v.dev, 'vlan')];
   switch (d.type) {
     case 'route':
       // A local route's device is where the address lives (often lo), not a device the packet crosses.
@@ -87,6 +112,30 @@ export interface WireHeaders {
   inner: { src: string | null; dst: string | null; dstMac: string | null };
   /** The outer header on a tunnelled wire. */
   outer: (TunnelHeader & { dstMac: string | null }) | null;
+  /** The 802.1Q tags on the frame on this wire, outermost first, when it is tagged (absent: untagged). */
+  vlans?: number[];
+}
+
+/** "VLAN 10", or stacked tags outermost first: "802.1Q 100.10". */
+export function vlanLabel(vlans: readonly number[] | undefined): string {
+  if (!vlans?.length) return 'untagged';
+  return vlans.length === 1 ? `VLAN ${vlans[0]}` : `802.1Q ${vlans.join('.')}`;
+}
+
+/** The tooltip of a wire's VLAN label: tagged (with which tags) or untagged. */
+export function vlanTitle(vlans: readonly number[] | undefined): string {
+  if (!vlans?.length) return 'Untagged: the frame carries no 802.1Q tag on this wire';
+  if (vlans.length === 1) return `Tagged: the frame carries the 802.1Q tag of VLAN ${vlans[0]} on this wire`;
+  return `Tagged ${vlans.length} times: the frame carries 802.1Q tags ${vlans.map((v) => `VLAN ${v}`).join(', ')} on this wire (outermost first)`;
+}
+
+/** The tags on the wire a hop's frame crosses, from its wire step (the last one: the crossing it leaves by). */
+function wireVlans(hop: Hop): number[] | undefined {
+  for (let i = hop.steps.length - 1; i >= 0; i--) {
+    const d = hop.steps[i]!.detail;
+    if (d?.type === 'wire') return d.vlans?.length ? [...d.vlans] : undefined;
+  }
+  return undefined;
 }
 
 /** Whether a netfilter step rewrote an address in a way this function cannot follow. */
@@ -151,7 +200,10 @@ export function pathHeaders(hops: readonly Hop[]): WireHeaders[] {
         else innerMac = d.answer.mac;
       }
     });
-    if (hi < hops.length - 1) wires.push({ inner: { src, dst, dstMac: innerMac }, outer });
+    if (hi < hops.length - 1) {
+      const vlans = wireVlans(hop);
+      wires.push({ inner: { src, dst, dstMac: innerMac }, outer, ...(vlans ? { vlans } : {}) });
+    }
   });
   return wires;
 }
@@ -181,5 +233,6 @@ export function headerDetails(h: WireHeaders): string[] {
     lines.push(`${kind}${o.dev ? ` by ${o.dev}` : ''}${o.vni !== null ? `, VNI ${o.vni}` : ''}`);
     lines.push(`Outer destination MAC ${o.dstMac ?? 'not in the trace'}`);
   }
+  if (h.vlans) lines.push(h.vlans.length === 1 ? `802.1Q tag: VLAN ${h.vlans[0]}` : `802.1Q tags (outermost first): ${h.vlans.map((v) => `VLAN ${v}`).join(', ')}`);
   return lines;
 }

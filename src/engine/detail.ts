@@ -221,6 +221,8 @@ export type StepDetail = (
       /** A segment: its prefix, and the address the frame is for there. */
       segment?: string;
       to?: string;
+      /** The 802.1Q tags on the frame as it crosses, outermost first; absent: untagged. */
+      vlans?: number[];
     }
   | { type: 'veth-too-big'; ns: string; dev: string; size: number; mtu: number }
   // ---- netif_receive_skb -------------------------------------------------------------------------
