@@ -10,6 +10,7 @@ import { describe, test } from 'node:test';
 import { parseCapture, type Capture } from '../../../src/capture/document';
 import { buildNetwork, type Network } from '../../../src/engine';
 import { childrenOf, deviceText, nodeEntries, podOnWords, portVlanWords, type BridgeNode } from '../../../src/vscode/model/bridges';
+import { hoverMarkdown, indexAddresses, mdEscape } from '../../../src/vscode/model/hover';
 
 const repo = join(__dirname, '../../..');
 /** A fixture's `ip` text: the lines after its `---` (the ones above cite where it comes from). */
@@ -121,5 +122,20 @@ describe('Node Bridges tree: bonds, VLANs, macvlan/ipvlan', () => {
       assert.ok(k.every((x) => ['bridge', 'tunnel', 'routes'].includes(x.kind)), n.kind === 'node' ? n.node : '');
       for (const b of k.filter((x) => x.kind === 'bridge')) for (const p of childrenOf(plain, b)) assert.ok(p.kind !== 'port' || !('vlan' in p));
     }
+  });
+});
+
+describe('hover on a pod address whose interface is a macvlan', () => {
+  test('says which device of which node it hangs from, and in which mode; a veth pod says nothing of the kind', () => {
+    const net = withDevices();
+    const ix = indexAddresses(net);
+    const info = ix.get('192.168.50.10')!;
+    assert.deepEqual(info.on, { type: 'macvlan', dev: 'eth0', mode: 'bridge', parent: 'eth3' });
+    assert.equal(info.mac, '6e:0d:3f:11:22:33');
+    const md = hoverMarkdown(info)!;
+    assert.ok(md.includes(mdEscape('eth0 is a macvlan in bridge mode on eth3 of k8s-node1')), md);
+    const web = ix.get('10.244.0.3')!;
+    assert.equal(web.on, undefined);
+    assert.ok(!hoverMarkdown(web)!.includes('macvlan'));
   });
 });
