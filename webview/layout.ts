@@ -726,12 +726,14 @@ export function layoutTrace(trace: TraceResult, hosts: readonly TraceHost[] = []
 }
 
 /**
- * A wire's VLAN label, above the middle of the edge; a branch label sits above a level or rising edge
- * (below a falling one), so with one there the VLAN goes a line higher.
+ * A wire's VLAN label, midway across and just above the level the edge arrives at: over a level
+ * edge; beside a falling or rising one, clear of the edges that leave the same box level (a label at
+ * the start's level would sit on a sibling's wire). A branch label sits there above a level or rising
+ * edge (below a falling one), so with one the VLAN goes a line higher.
  */
 function edgeVlan(vlans: readonly number[] | undefined, a: { x: number; y: number }, b: { x: number; y: number }, branch: boolean): EdgeVlan {
   const branchAbove = branch && !(b.y > a.y + 1);
-  return { vlans: [...(vlans ?? [])], label: vlanLabel(vlans), title: vlanTitle(vlans), x: (a.x + b.x) / 2, y: Math.min(a.y, b.y) - 7 - (branchAbove ? 14 : 0) };
+  return { vlans: [...(vlans ?? [])], label: vlanLabel(vlans), title: vlanTitle(vlans), x: (a.x + b.x) / 2, y: b.y - 7 - (branchAbove ? 14 : 0) };
 }
 
 function dropDev(lane: PathLane): string | null {

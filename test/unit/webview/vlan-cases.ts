@@ -2,7 +2,7 @@
 // is merged (this branch's engine does not produce them yet): the wire step's `vlans`, and the
 // `vlan-push` / `vlan-pop` steps of a sub-interface. The article's picture: host-a on an access port
 // of VLAN 10, host-b on one of VLAN 20, a router with eth0.10 and eth0.20 on the switch's trunk.
-import type { Hop, Step, StepDetail, TraceResult } from '../../../src/shared/protocol';
+import type { Hop, ShowTrace, Step, StepDetail, TraceHost, TraceResult } from '../../../src/shared/protocol';
 
 const wire = (ns: string, dev: string, peer: string, peerDev: string, vlans?: number[]): Step => ({
   kind: 'underlay',
@@ -69,4 +69,36 @@ export function traceOf(hops: Hop[]): TraceResult {
     inferred: false,
     needs: [],
   };
+}
+
+/** Two lanes: the demo path, and a flood copy at the switch that leaves with stacked tags (QinQ) to host-c. */
+export function vlanForkTrace(): TraceResult {
+  const hops = vlanDemoHops();
+  const copy: Hop[] = [
+    hops[0]!,
+    { ...hops[1]!, out: 'swp4', steps: [hops[1]!.steps[0]!, { ...hops[1]!.steps[1]!, detail: { type: 'wire', how: 'link', ns: 'switch', dev: 'swp4', peer: 'host-c', peerDev: 'eth0', vlans: [100, 10] } }] },
+    { host: 'host-c', in: 'eth0', out: null, steps: [] },
+  ];
+  const base = traceOf(hops);
+  return {
+    ...base,
+    paths: [
+      { ...base.paths[0]!, branch: 'flood br0 -> swp3', forks: [{ kind: 'flood', label: 'flood br0 -> swp3' }] as never },
+      { verdict: 'wrong-destination', hops: copy, dropAt: { host: 'host-c', dev: 'eth0' }, reason: 'not for host-c', ending: 'discarded', branch: 'flood br0 -> swp4', floodCopy: true, forks: [{ kind: 'flood', label: 'flood br0 -> swp4' }] as never },
+    ],
+  };
+}
+
+const HOSTS: TraceHost[] = [
+  { name: 'host-a', role: 'node' },
+  { name: 'switch', role: 'switch' },
+  { name: 'router', role: 'router' },
+  { name: 'host-b', role: 'node' },
+  { name: 'host-c', role: 'node' },
+];
+
+/** The path view's messages for both traces (the browser test and the preview). */
+export function vlanMessages(): Record<string, ShowTrace> {
+  const msg = (trace: TraceResult): ShowTrace => ({ type: 'showTrace', trace, source: 'hand-made VLAN trace', request: { from: 'host-a', to: '192.168.20.2' }, hosts: HOSTS });
+  return { vlan: msg(traceOf(vlanDemoHops())), 'vlan-fork': msg(vlanForkTrace()) };
 }

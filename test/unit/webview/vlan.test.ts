@@ -3,11 +3,11 @@
 // and the tag in the details pane's headers. Hand-made traces (vlan-cases.ts) in the engine's shape.
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
-import type { Hop, TraceResult } from '../../../src/shared/protocol';
+import type { Hop } from '../../../src/shared/protocol';
 import { headerDetails, hopDevices, pathHeaders, vlanLabel, vlanStep, vlanTitle } from '../../../webview/devices';
 import { DEFAULT_LAYOUT_OPTIONS, layoutTrace } from '../../../webview/layout';
 import { cases } from './cases';
-import { traceOf, vlanDemoHops } from './vlan-cases';
+import { traceOf, vlanDemoHops, vlanForkTrace } from './vlan-cases';
 
 const devs = (h: Hop) => hopDevices(h).map((d) => `${d.name}${d.kind === 'dev' ? '' : `:${d.kind}`}`);
 
@@ -83,17 +83,7 @@ describe('VLAN labels in the layout', () => {
   });
 
   test('several paths (horizontal): the label sits between the two boxes above the wire, and the gap is wide enough for it', () => {
-    const hops = vlanDemoHops();
-    // A flood copy at the switch that leaves tagged (stacked, QinQ) by another port: two lanes.
-    const copy: Hop[] = [hops[0]!, { ...hops[1]!, out: 'swp4', steps: [hops[1]!.steps[0]!, { ...hops[1]!.steps[1]!, detail: { type: 'wire', how: 'link', ns: 'switch', dev: 'swp4', peer: 'host-c', peerDev: 'eth0', vlans: [100, 10] } }] }, { host: 'host-c', in: 'eth0', out: null, steps: [] }];
-    const base = traceOf(hops);
-    const t: TraceResult = {
-      ...base,
-      paths: [
-        { ...base.paths[0]!, branch: 'flood br0 -> swp3', forks: [{ kind: 'flood', label: 'flood br0 -> swp3' }] as never },
-        { verdict: 'wrong-destination', hops: copy, dropAt: { host: 'host-c', dev: 'eth0' }, reason: 'not for host-c', ending: 'discarded', branch: 'flood br0 -> swp4', floodCopy: true, forks: [{ kind: 'flood', label: 'flood br0 -> swp4' }] as never },
-      ],
-    };
+    const t = vlanForkTrace();
     const L = layoutTrace(t);
     assert.equal(L.orientation, 'horizontal');
     const byLabel = (label: string) => L.edges.filter((e) => e.vlan?.label === label);
@@ -104,11 +94,14 @@ describe('VLAN labels in the layout', () => {
       assert.ok(v, `${e.id} has a VLAN label`);
       const w = DEFAULT_LAYOUT_OPTIONS.measure(v.label, 'mono');
       assert.ok(v.x - w / 2 >= e.x1 && v.x + w / 2 <= e.x2, `${e.id}: "${v.label}" fits between the boxes`);
-      assert.ok(v.y < Math.min(e.y1, e.y2), `${e.id}: above the wire`);
+      assert.ok(v.y < e.y2, `${e.id}: above the level the wire arrives at`);
+      // A falling wire's label is below the middle of its curve: not on the sibling wire that leaves level.
+      if (e.y2 > e.y1 + 1) assert.ok(v.y > (e.y1 + e.y2) / 2 && v.y > e.y1 + 20, `${e.id}: clear of the wires leaving ${e.from} level`);
       // A branch label sits above a level or rising edge: the VLAN label goes a line higher.
       if (e.branch !== null && !(e.y2 > e.y1 + 1)) assert.ok(v.y <= Math.min(e.y1, e.y2) - 21, `${e.id}: clear of the branch label`);
     }
     assert.ok(L.edges.some((e) => e.branch !== null), 'the fork labels its branches');
+    assert.ok(L.edges.some((e) => e.y2 > e.y1 + 1 && e.vlan!.label === '802.1Q 100.10'), 'the QinQ copy falls to its lane');
     assert.ok(L.edges.every((e) => e.lines.length === 0), 'horizontal edges carry no side lines');
   });
 });
