@@ -80,7 +80,8 @@ function stepDevices(d: StepDetail | undefined): HopDevice[] {
 
 /**
  * The devices a packet passes in one hop, in order: the one it arrived on, those its steps name, the
- * one it left by. k8s-node1 of the demo: veth53842afe, cni0, flannel.1, eth0.
+ * one it left by (for a VLAN device that tagged the frame: its parent). k8s-node1 of the demo:
+ * veth53842afe, cni0, flannel.1, eth0.
  */
 export function hopDevices(hop: Hop): HopDevice[] {
   const out: HopDevice[] = [];
@@ -93,14 +94,28 @@ export function hopDevices(hop: Hop): HopDevice[] {
     }
     out.push({ ...d });
   };
+  // A VLAN device that tags the frame hands it to its parent: the frame leaves by the parent, even
+  // when it came in by it (router on a stick: eth0 -> eth0.10 -> eth0.20 -> eth0) or the hop names the
+  // VLAN device as its out device.
+  const pushedTo = new Map<string, string>();
   if (hop.in !== null) add({ name: hop.in, kind: 'dev' });
-  for (const s of hop.steps) for (const d of stepDevices(s.detail)) add(d);
-  if (hop.out !== null) {
+  for (const s of hop.steps) {
+    const v = vlanStep(s.detail);
+    if (v?.type === 'vlan-push') {
+      add({ name: v.dev, kind: 'vlan' });
+      if (out[out.length - 1]?.name !== v.parent) out.push({ name: v.parent, kind: out.find((x) => x.name === v.parent)?.kind ?? 'dev' });
+      pushedTo.set(v.dev, v.parent);
+      continue;
+    }
+    for (const d of stepDevices(s.detail)) add(d);
+  }
+  const leave = hop.out !== null ? (pushedTo.get(hop.out) ?? hop.out) : null;
+  if (leave !== null) {
     const last = out[out.length - 1];
-    if (last?.name !== hop.out) {
+    if (last?.name !== leave) {
       // Leaving by a device already passed (a hairpin): it is met again at the end.
-      if (out.some((x) => x.name === hop.out)) out.push({ name: hop.out, kind: out.find((x) => x.name === hop.out)!.kind });
-      else add({ name: hop.out, kind: 'dev' });
+      if (out.some((x) => x.name === leave)) out.push({ name: leave, kind: out.find((x) => x.name === leave)!.kind });
+      else add({ name: leave, kind: 'dev' });
     }
   }
   return out;

@@ -42,6 +42,14 @@ describe('VLAN sub-interfaces among the devices of a hop', () => {
     assert.deepEqual(devs(router), ['eth0', 'eth0.10:vlan', 'eth0.20:vlan', 'eth0']);
   });
 
+  test('a hop whose out device is the VLAN device (as the engine names it) still ends at the parent the frame leaves by', () => {
+    const router = { ...vlanDemoHops()[2]!, out: 'eth0.20' };
+    assert.deepEqual(devs(router), ['eth0', 'eth0.10:vlan', 'eth0.20:vlan', 'eth0']);
+    // A host that only tags (its route out eth0.20, in on another device): eth1 -> eth0.20 -> eth0.
+    const tagger = { ...router, in: 'eth1', steps: router.steps.slice(1) };
+    assert.deepEqual(devs(tagger), ['eth1', 'eth0.20:vlan', 'eth0']);
+  });
+
   test('vlan-push and vlan-pop are read by shape; anything else (or a malformed one) is not a VLAN step', () => {
     const [pop, , push] = vlanDemoHops()[2]!.steps;
     assert.deepEqual(vlanStep(pop!.detail), { type: 'vlan-pop', dev: 'eth0.10', parent: 'eth0', id: 10 });
