@@ -4,7 +4,29 @@
 import type { Hop, Step, StepDetail } from '../src/shared/protocol';
 import { isDecap, isEncap, tunnelHeader, type TunnelHeader } from './tunnels';
 
-export type DeviceKind = 'bridge' | 'vxlan' | 'ipip' | 'wireguard' | 'dev';
+export type DeviceKind = 'bridge' | 'vxlan' | 'ipip' | 'wireguard' | 'vlan' | 'dev';
+
+/** A vlan-push (vlan_dev_hard_start_xmit) or vlan-pop (vlan_do_receive) step's facts. */
+export interface VlanStepFacts {
+  type: 'vlan-push' | 'vlan-pop';
+  /** The 802.1Q sub-interface (eth0.10) and its lower device (eth0). */
+  dev: string;
+  parent: string;
+  id: number;
+}
+
+/**
+ * The facts of a vlan-push or vlan-pop step, read by shape: the engine adds these detail types with
+ * issue 13, and a trace from a netpath that has them must be drawn by one that does not list them yet.
+ */
+export function vlanStep(d: StepDetail | undefined): VlanStepFacts | null {
+  if (!d) return null;
+  const t: string = d.type;
+  if (t !== 'vlan-push' && t !== 'vlan-pop') return null;
+  const r = d as unknown as Record<string, unknown>;
+  if (typeof r.dev !== 'string' || typeof r.parent !== 'string' || typeof r.id !== 'number') return null;
+  return { type: t, dev: r.dev, parent: r.parent, id: r.id };
+}
 
 export interface HopDevice {
   name: string;
@@ -15,6 +37,9 @@ export interface HopDevice {
 function stepDevices(d: StepDetail | undefined): HopDevice[] {
   if (!d) return [];
   const dev = (name: string | undefined, kind: DeviceKind = 'dev'): HopDevice[] => (name ? [{ name, kind }] : []);
+  const v = vlanStep(d);
+  // Egress tags on the sub-interface and hands the frame to its parent; ingress the parent gives it up.
+  if (v) return v.type === 'vlan-push' ? [...dev(v.dev, 'vlan'), ...dev(v.parent)] : [...dev(v.parent), ...dev(v.dev, 'vlan')];
   switch (d.type) {
     case 'route':
       // A local route's device is where the address lives (often lo), not a device the packet crosses.
@@ -55,7 +80,8 @@ function stepDevices(d: StepDetail | undefined): HopDevice[] {
 
 /**
  * The devices a packet passes in one hop, in order: the one it arrived on, those its steps name, the
- * one it left by. k8s-node1 of the demo: veth53842afe, cni0, flannel.1, eth0.
+ * one it left by (for a VLAN device that tagged the frame: its parent). k8s-node1 of the demo:
+ * veth53842afe, cni0, flannel.1, eth0.
  */
 export function hopDevices(hop: Hop): HopDevice[] {
   const out: HopDevice[] = [];
@@ -68,14 +94,28 @@ export function hopDevices(hop: Hop): HopDevice[] {
     }
     out.push({ ...d });
   };
+  // A VLAN device that tags the frame hands it to its parent: the frame leaves by the parent, even
+  // when it came in by it (router on a stick: eth0 -> eth0.10 -> eth0.20 -> eth0) or the hop names the
+  // VLAN device as its out device.
+  const pushedTo = new Map<string, string>();
   if (hop.in !== null) add({ name: hop.in, kind: 'dev' });
-  for (const s of hop.steps) for (const d of stepDevices(s.detail)) add(d);
-  if (hop.out !== null) {
+  for (const s of hop.steps) {
+    const v = vlanStep(s.detail);
+    if (v?.type === 'vlan-push') {
+      add({ name: v.dev, kind: 'vlan' });
+      if (out[out.length - 1]?.name !== v.parent) out.push({ name: v.parent, kind: out.find((x) => x.name === v.parent)?.kind ?? 'dev' });
+      pushedTo.set(v.dev, v.parent);
+      continue;
+    }
+    for (const d of stepDevices(s.detail)) add(d);
+  }
+  const leave = hop.out !== null ? (pushedTo.get(hop.out) ?? hop.out) : null;
+  if (leave !== null) {
     const last = out[out.length - 1];
-    if (last?.name !== hop.out) {
+    if (last?.name !== leave) {
       // Leaving by a device already passed (a hairpin): it is met again at the end.
-      if (out.some((x) => x.name === hop.out)) out.push({ name: hop.out, kind: out.find((x) => x.name === hop.out)!.kind });
-      else add({ name: hop.out, kind: 'dev' });
+      if (out.some((x) => x.name === leave)) out.push({ name: leave, kind: out.find((x) => x.name === leave)!.kind });
+      else add({ name: leave, kind: 'dev' });
     }
   }
   return out;
@@ -87,6 +127,30 @@ export interface WireHeaders {
   inner: { src: string | null; dst: string | null; dstMac: string | null };
   /** The outer header on a tunnelled wire. */
   outer: (TunnelHeader & { dstMac: string | null }) | null;
+  /** The 802.1Q tags on the frame on this wire, outermost first, when it is tagged (absent: untagged). */
+  vlans?: number[];
+}
+
+/** "VLAN 10", or stacked tags outermost first: "802.1Q 100.10". */
+export function vlanLabel(vlans: readonly number[] | undefined): string {
+  if (!vlans?.length) return 'untagged';
+  return vlans.length === 1 ? `VLAN ${vlans[0]}` : `802.1Q ${vlans.join('.')}`;
+}
+
+/** The tooltip of a wire's VLAN label: tagged (with which tags) or untagged. */
+export function vlanTitle(vlans: readonly number[] | undefined): string {
+  if (!vlans?.length) return 'Untagged: the frame carries no 802.1Q tag on this wire';
+  if (vlans.length === 1) return `Tagged: the frame carries the 802.1Q tag of VLAN ${vlans[0]} on this wire`;
+  return `Tagged ${vlans.length} times: the frame carries 802.1Q tags ${vlans.map((v) => `VLAN ${v}`).join(', ')} on this wire (outermost first)`;
+}
+
+/** The tags on the wire a hop's frame crosses, from its wire step (the last one: the crossing it leaves by). */
+function wireVlans(hop: Hop): number[] | undefined {
+  for (let i = hop.steps.length - 1; i >= 0; i--) {
+    const d = hop.steps[i]!.detail;
+    if (d?.type === 'wire') return d.vlans?.length ? [...d.vlans] : undefined;
+  }
+  return undefined;
 }
 
 /** Whether a netfilter step rewrote an address in a way this function cannot follow. */
@@ -151,7 +215,10 @@ export function pathHeaders(hops: readonly Hop[]): WireHeaders[] {
         else innerMac = d.answer.mac;
       }
     });
-    if (hi < hops.length - 1) wires.push({ inner: { src, dst, dstMac: innerMac }, outer });
+    if (hi < hops.length - 1) {
+      const vlans = wireVlans(hop);
+      wires.push({ inner: { src, dst, dstMac: innerMac }, outer, ...(vlans ? { vlans } : {}) });
+    }
   });
   return wires;
 }
@@ -181,5 +248,6 @@ export function headerDetails(h: WireHeaders): string[] {
     lines.push(`${kind}${o.dev ? ` by ${o.dev}` : ''}${o.vni !== null ? `, VNI ${o.vni}` : ''}`);
     lines.push(`Outer destination MAC ${o.dstMac ?? 'not in the trace'}`);
   }
+  if (h.vlans) lines.push(h.vlans.length === 1 ? `802.1Q tag: VLAN ${h.vlans[0]}` : `802.1Q tags (outermost first): ${h.vlans.map((v) => `VLAN ${v}`).join(', ')}`);
   return lines;
 }

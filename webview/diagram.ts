@@ -157,9 +157,19 @@ export function renderDiagram(container: HTMLElement, layout: PathLayout, title:
     .attr('class', (e) => `edge edge-${e.kind}${e.tunnelled ? ' tunnelled' : ''}${e.inferred ? ' inferred' : ''}`);
   edges.append('title').text((e) => [[e.branch, e.title].filter(Boolean).join(': '), ...headerTitle(e)].filter(Boolean).join('\n'));
   edges.append('path').attr('class', 'edge-line').attr('d', (e) => edgePath(e, vertical, 5)).attr('marker-end', 'url(#np-arrow)');
-  edges.selectAll<SVGTextElement, EdgeLabelLine>('text.wire-line').data((e) => e.lines).join('text')
-    .attr('class', (l) => (l.kind === 'tunnel' ? 'wire-line tunnel-label' : `wire-line wire-${l.kind}`))
+  const wireLines = edges.selectAll<SVGTextElement, EdgeLabelLine>('text.wire-line').data((e) => e.lines).join('text')
+    .attr('class', (l) => (l.kind === 'tunnel' ? 'wire-line tunnel-label' : `wire-line wire-${l.kind}${l.tagged ? ' tagged' : ''}`))
     .attr('x', (l) => l.x).attr('y', (l) => l.y).text((l) => l.text);
+  // The VLAN line says tagged or untagged in its own tooltip (a child title overrides the edge's).
+  wireLines.filter((l) => l.title !== undefined).append('title').text((l) => l.title!);
+  // Horizontal: the tags above the middle of the wire.
+  if (!vertical) {
+    edges.filter((e) => e.vlan !== undefined).append('text')
+      .attr('class', (e) => `wire-line wire-vlan${e.vlan!.vlans.length ? ' tagged' : ''}`)
+      .attr('x', (e) => e.vlan!.x).attr('y', (e) => e.vlan!.y).attr('text-anchor', 'middle')
+      .text((e) => e.vlan!.label)
+      .append('title').text((e) => e.vlan!.title);
+  }
   // Above a level or rising edge, below a falling one (it arrives from above).
   edges.filter((e) => e.branch !== null).append('text').attr('class', 'branch-label')
     .attr('x', (e) => (e.x1 + e.x2) / 2).attr('y', (e) => (e.y2 > e.y1 + 1 ? e.y2 + 15 : e.y2 - 7)).attr('text-anchor', 'middle')
@@ -185,7 +195,7 @@ export function renderDiagram(container: HTMLElement, layout: PathLayout, title:
       if (next) devs.append('path').attr('class', 'device-arrow').attr('d', `M${d.x + d.w - b.x + 2},${d.y + d.h / 2 - b.y}H${next.x - b.x - 3}`).attr('marker-end', 'url(#np-arrow-dev)');
     });
     const dev = devs.selectAll<SVGGElement, DeviceBox>('g.device').data(b.devices).join('g').attr('class', (d) => `device device-${d.kind}`);
-    dev.append('title').text((d) => `${d.name}${d.kind === 'dev' ? '' : ` (${d.kind === 'bridge' ? 'bridge' : `${d.kind === 'vxlan' ? 'VXLAN' : d.kind === 'ipip' ? 'IPIP' : 'WireGuard'} tunnel device`})`}`);
+    dev.append('title').text((d) => `${d.name}${d.kind === 'dev' ? '' : ` (${d.kind === 'bridge' ? 'bridge' : d.kind === 'vlan' ? '802.1Q VLAN sub-interface' : `${d.kind === 'vxlan' ? 'VXLAN' : d.kind === 'ipip' ? 'IPIP' : 'WireGuard'} tunnel device`})`}`);
     dev.append('rect').attr('class', 'device-frame').attr('x', (d) => d.x - b.x).attr('y', (d) => d.y - b.y).attr('width', (d) => d.w).attr('height', (d) => d.h).attr('rx', 2);
     dev.append('text').attr('class', 'device-label').attr('x', (d) => d.x - b.x + d.w / 2).attr('y', (d) => d.y - b.y + d.h / 2 + 4).attr('text-anchor', 'middle').text((d) => d.label);
     const ports = [...(b.in ? [b.in] : []), ...b.outs];

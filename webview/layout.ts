@@ -6,7 +6,7 @@
 // sentence or label is parsed, so the engine's wording can change without moving a box.
 import type { CopyKind, Hop, HostRole, Step, Trace, TraceHost, TracePath, TraceResult, Verdict } from '../src/shared/protocol';
 import { forkLabels, hopBadges, type NfBadgeFact } from './netfilter';
-import { hopDevices, pathHeaders, wireHeaderLines, type DeviceKind, type WireHeaders } from './devices';
+import { hopDevices, pathHeaders, vlanLabel, vlanTitle, wireHeaderLines, type DeviceKind, type WireHeaders } from './devices';
 import { tunnelEvents, tunnelLabel, type TunnelHeader } from './tunnels';
 
 export type { NfBadgeFact } from './netfilter';
@@ -124,13 +124,33 @@ export interface EdgeLine {
   branch: string | null;
   /** The packet on this wire (the first path that takes it), as the trace carries it. */
   headers: WireHeaders | null;
-  /** The lines drawn beside a vertical edge: device pair, inner header, outer header (tunnelled); empty when horizontal. */
+  /** The lines drawn beside a vertical edge: device pair, VLAN, inner header, outer header (tunnelled); empty when horizontal. */
   lines: EdgeLabelLine[];
+  /**
+   * In a trace where some wire carries an 802.1Q tag: this wire's tags ("VLAN 10", or "untagged"),
+   * so the push, the trunk and the pop read along the path. Absent in a trace without tags.
+   */
+  vlan?: EdgeVlan;
+}
+
+export interface EdgeVlan {
+  /** Outermost first; empty: untagged. */
+  vlans: number[];
+  label: string;
+  /** Tagged or untagged, for the tooltip. */
+  title: string;
+  /** Horizontal layout: where the label is drawn (middle anchor); vertical: it is one of `lines`. */
+  x: number;
+  y: number;
 }
 
 export interface EdgeLabelLine {
-  kind: 'devs' | 'inner' | 'outer' | 'tunnel';
+  kind: 'devs' | 'vlan' | 'inner' | 'outer' | 'tunnel';
   text: string;
+  /** Its own tooltip, when it has one (the VLAN line: tagged or untagged). */
+  title?: string;
+  /** The VLAN line of a tagged wire. */
+  tagged?: boolean;
   x: number;
   y: number;
 }
@@ -450,6 +470,7 @@ export function layoutTrace(trace: TraceResult, hosts: readonly TraceHost[] = []
   // 2. Edges (topology first: their branch labels widen the gaps they sit in).
   interface EdgeTopo { id: string; from: Node; to: Node; dev: string; paths: number[]; crossing: Step | undefined; branch: string | null; headers: WireHeaders | null }
   const laneWires = lanes.map((l) => pathHeaders(l.hops));
+  const tagged = laneWires.some((ws) => ws.some((w) => w.vlans !== undefined));
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const topo = new Map<string, EdgeTopo>();
   for (const [pi, lane] of lanes.entries()) {
@@ -522,7 +543,11 @@ export function layoutTrace(trace: TraceResult, hosts: readonly TraceHost[] = []
     const col = sized.filter((s) => s.n.depth === d);
     return Math.min(col.some((s) => s.badges.length) ? BADGE_BOX_MAX_W : BOX_MAX_W, Math.max(BOX_MIN_W, ...col.map((s) => s.want)));
   });
-  const gapAfter = colW.map((_, d) => Math.max(GAP, ...[...topo.values()].filter((e) => e.from.depth === d && e.branch !== null).map((e) => opts.measure(branchLabel(e.branch!), 'mono') + 28)));
+  const gapAfter = colW.map((_, d) => Math.max(
+    GAP,
+    ...[...topo.values()].filter((e) => e.from.depth === d && e.branch !== null).map((e) => opts.measure(branchLabel(e.branch!), 'mono') + 28),
+    ...(tagged ? [...topo.values()].filter((e) => e.from.depth === d).map((e) => opts.measure(vlanLabel(e.headers?.vlans), 'mono') + 28) : []),
+  ));
   const colX: number[] = [];
   colW.forEach((_, d) => colX.push(d === 0 ? MARGIN : colX[d - 1]! + colW[d - 1]! + gapAfter[d - 1]!));
   const laneH = Array.from({ length: laneCount }, (_, l) => TUNNEL_BAND + Math.max(HEADER_H + DEV_ROW + PORT_ROW + BOX_PAD, ...sized.filter((s) => s.n.lane === l).map((s) => s.h + Math.max(1, s.n.ends.length) * FOOTER)) + LANE_GAP);
@@ -604,6 +629,7 @@ export function layoutTrace(trace: TraceResult, hosts: readonly TraceHost[] = []
       branch: e.branch,
       headers: e.headers,
       lines: [],
+      ...(tagged ? { vlan: edgeVlan(e.headers?.vlans, port, to.in, e.branch !== null) } : {}),
     });
   }
 
@@ -699,6 +725,17 @@ export function layoutTrace(trace: TraceResult, hosts: readonly TraceHost[] = []
   return lanes.length === 1 && boxList.length > 0 ? verticalize(L, opts) : L;
 }
 
+/**
+ * A wire's VLAN label, midway across and just above the level the edge arrives at: over a level
+ * edge; beside a falling or rising one, clear of the edges that leave the same box level (a label at
+ * the start's level would sit on a sibling's wire). A branch label sits there above a level or rising
+ * edge (below a falling one), so with one the VLAN goes a line higher.
+ */
+function edgeVlan(vlans: readonly number[] | undefined, a: { x: number; y: number }, b: { x: number; y: number }, branch: boolean): EdgeVlan {
+  const branchAbove = branch && !(b.y > a.y + 1);
+  return { vlans: [...(vlans ?? [])], label: vlanLabel(vlans), title: vlanTitle(vlans), x: (a.x + b.x) / 2, y: b.y - 7 - (branchAbove ? 14 : 0) };
+}
+
 function dropDev(lane: PathLane): string | null {
   return lane.end === 'delivered' ? null : (lane.dropAt?.dev ?? null);
 }
@@ -725,9 +762,10 @@ function verticalize(L: PathLayout, opts: LayoutOptions): PathLayout {
   // The text beside each wire.
   const texts = boxes.map((b, i) => {
     const e = edgeAfter(i);
-    if (!e) return [] as { kind: EdgeLabelLine['kind']; text: string }[];
+    if (!e) return [] as { kind: EdgeLabelLine['kind']; text: string; title?: string; tagged?: boolean }[];
     const to = boxes[i + 1]!;
-    const out: { kind: EdgeLabelLine['kind']; text: string }[] = [{ kind: 'devs', text: `${b.outs.find((o) => o.id === e.fromPort)?.name || '?'} → ${to.in?.name || '?'}${e.kind === 'veth' ? '  veth' : ''}` }];
+    const out: { kind: EdgeLabelLine['kind']; text: string; title?: string; tagged?: boolean }[] = [{ kind: 'devs', text: `${b.outs.find((o) => o.id === e.fromPort)?.name || '?'} → ${to.in?.name || '?'}${e.kind === 'veth' ? '  veth' : ''}` }];
+    if (e.vlan) out.push({ kind: 'vlan', text: e.vlan.label, title: e.vlan.title, tagged: e.vlan.vlans.length > 0 });
     if (e.headers) {
       const h = wireHeaderLines(e.headers);
       out.push({ kind: 'inner', text: h.inner });
@@ -772,7 +810,9 @@ function verticalize(L: PathLayout, opts: LayoutOptions): PathLayout {
     const port = from.outs.find((o) => o.id === e.fromPort)!;
     Object.assign(e, { x1: port.x, y1: port.y, x2: to.in!.x, y2: to.in!.y });
     const i = boxes.indexOf(from);
-    e.lines = texts[i]!.map((t, k) => ({ kind: t.kind, text: fit(t.text, W - textX - 8, 'mono', opts), x: from.x + textX, y: port.y + 13 + k * V_LINE }));
+    e.lines = texts[i]!.map((t, k) => ({ kind: t.kind, text: fit(t.text, W - textX - 8, 'mono', opts), ...(t.title !== undefined ? { title: t.title } : {}), ...(t.tagged ? { tagged: true } : {}), x: from.x + textX, y: port.y + 13 + k * V_LINE }));
+    const vl = e.lines.find((l) => l.kind === 'vlan');
+    if (e.vlan && vl) Object.assign(e.vlan, { x: vl.x, y: vl.y });
   }
   for (const t of L.tunnels) {
     const span = t.boxes.map((id) => boxes.find((b) => b.id === id)!);

@@ -148,6 +148,18 @@ function findingLines(r: TraceResult, lineWidth: number): Piece[][] {
   return lines;
 }
 
+/** The 802.1Q tags on the wire a hop's frame leaves by (its last wire step), outermost first; absent: untagged. */
+function wireVlans(h: Hop): readonly number[] | undefined {
+  for (let i = h.steps.length - 1; i >= 0; i--) {
+    const d = h.steps[i]!.detail;
+    if (d?.type === 'wire') return d.vlans?.length ? d.vlans : undefined;
+  }
+  return undefined;
+}
+
+/** `[vlan 10]`, stacked tags outermost first `[vlan 100.10]`. */
+const vlanTag = (vlans: readonly number[]) => `[vlan ${vlans.join('.')}]`;
+
 export function traceText(r: TraceResult, style: Style = plain, lineWidth = 100): string {
   const lines: Piece[][] = [];
   const f = r.flow;
@@ -164,7 +176,8 @@ export function traceText(r: TraceResult, style: Style = plain, lineWidth = 100)
   for (const n of r.dataplanes ?? []) lines.push(['  ', ['inferred', dataplaneNote(n)]]);
   lines.push([]);
   r.hops.forEach((h, i) => {
-    lines.push([`${String(i + 1).padStart(2)}. `, ['host', h.host], `   in ${h.in ?? '-'}   out ${h.out ?? '-'}`]);
+    const tags = wireVlans(h);
+    lines.push([`${String(i + 1).padStart(2)}. `, ['host', h.host], `   in ${h.in ?? '-'}   out ${h.out ?? '-'}${tags ? ` ${vlanTag(tags)}` : ''}`]);
     for (const s of h.steps) {
       // At least one space after a long kind (tunnel-encap*), so the sentence never runs into it.
       const pad = ' '.repeat(Math.max(1, 12 - s.kind.length - markWidth(s)));
@@ -219,7 +232,12 @@ export function traceShort(r: TraceResult, style: Style = plain): string {
   const all = blocks.flatMap((b) => b.hops);
   const hostW = Math.max(0, ...all.map((h) => width(h.host)));
   const inW = Math.max(0, ...all.map((h) => width(h.in ?? '-')));
-  const outW = Math.max(0, ...all.map((h) => width(h.out ?? '-')));
+  // A column of tags when some wire is tagged (a trace without VLANs prints as it always has).
+  const tagOf = (h: Hop) => {
+    const v = wireVlans(h);
+    return v ? ` ${vlanTag(v)}` : '';
+  };
+  const outW = Math.max(0, ...all.map((h) => width(h.out ?? '-') + tagOf(h).length));
   const pad = (t: string, w: number) => ' '.repeat(Math.max(0, w - width(t)));
   const lines: Piece[][] = [];
   blocks.forEach((b, bi) => {
@@ -228,7 +246,7 @@ export function traceShort(r: TraceResult, style: Style = plain): string {
     b.hops.forEach((h, i) => {
       const stops = i === b.hops.length - 1 && b.trace.verdict !== 'delivered';
       const inDev = h.in ?? '-';
-      const outDev = h.out ?? '-';
+      const outDev = `${h.out ?? '-'}${tagOf(h)}`;
       const s = stops ? undefined : decisiveStep(h);
       const what: Piece[] = stops
         ? [[verdictRole(b.trace.verdict, b.copyDiscarded), b.trace.verdict.toUpperCase()], ...(b.trace.dropAt?.dev ? [` at ${b.trace.dropAt.dev}`] : [])]

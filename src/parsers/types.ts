@@ -119,7 +119,9 @@ export interface LinkRecord {
   bridge?: { stpState?: number; vlanFiltering?: boolean; ageingTime?: number };
   /** bridge_slave details: port state and learning/flood flags. */
   bridgePort?: { state?: string; learning?: boolean; flood?: boolean; hairpin?: boolean };
-  bond?: { mode?: string };
+  bond?: { mode?: string; activeSlave?: string; xmitHashPolicy?: string };
+  macvlan?: { mode: string };
+  ipvlan?: { mode: string; flag?: string };
   /** bond_slave details: ACTIVE/BACKUP and the MII link status. */
   bondPort?: { state?: string; miiStatus?: string };
   /** `alias TEXT` (the interface description). */

@@ -4,7 +4,7 @@ import { Addr } from '../../net/addr';
 import { neighKey, type Network } from '../../engine/network';
 import { checksFor, discrepanciesFor } from '../../engine/checks';
 import { portEndpoints, servicesAt, type FrontendKind, type ServiceIndex } from '../../engine/services';
-import { podBehindPort } from './bridges';
+import { podBehindPort, upperWords, type UpperOf } from './bridges';
 import type { KubeSection } from '../../capture/kubernetes';
 import { hasPolicies, policyIndexOf } from '../../engine/policy';
 
@@ -48,6 +48,8 @@ export interface IpInfo {
   veth?: string | undefined;
   bridge?: string | undefined;
   mac?: string | undefined;
+  /** The pod's interface is a macvlan/ipvlan or an 802.1Q sub-interface on this device of its node. */
+  on?: (UpperOf & { parent?: string }) | undefined;
   /** What stands between the cluster and this pod (engine/checks.ts: the tree and a trace's diagnosis say the same). */
   problems?: string[];
 }
@@ -119,6 +121,16 @@ function place(net: Network, info: IpInfo): void {
         info.mac = pod.mac ?? n?.lladdr;
       }
     }
+  }
+  // No veth: the pod's interface may be a macvlan/ipvlan or VLAN device whose parent is on the node.
+  const ns = net.hosts.get(info.host);
+  const eth = ns ? [...ns.ifaces.values()].find((i) => i.addrs.some((a) => a.local.toString() === info.ip)) : undefined;
+  if (eth && (eth.type === 'macvlan' || eth.type === 'ipvlan' || eth.type === 'vlan')) {
+    const l = eth.link;
+    const mode = eth.type === 'macvlan' ? l?.macvlan?.mode : eth.type === 'ipvlan' ? l?.ipvlan?.mode : undefined;
+    const parent = l?.linkIndex !== undefined ? node.byIndex.get(l.linkIndex)?.name : undefined;
+    info.on = { type: eth.type, dev: eth.name, ...(mode ? { mode } : {}), ...(eth.type === 'vlan' && l?.vlan ? { id: l.vlan.id } : {}), ...(parent ? { parent } : {}) };
+    info.mac ??= eth.mac?.toString();
   }
 }
 
@@ -232,6 +244,7 @@ function hostMarkdown(info: IpInfo): string {
     if (where) lines.push(where);
     const wire = [info.veth ? `veth ${mdEscape(info.veth)}` : undefined, info.bridge ? `bridge ${mdEscape(info.bridge)}` : undefined, info.mac ? `MAC ${mdEscape(info.mac)}` : undefined].filter(Boolean).join(' · ');
     if (wire) lines.push(wire);
+    if (info.on) lines.push(mdEscape(`${info.on.dev} is ${upperWords(info.on)}${info.on.parent ? ` on ${info.on.parent}` : ''}${info.node ? ` of ${info.node}` : ''}`));
     for (const p of info.problems ?? []) lines.push(`⚠ ${mdEscape(p)}`);
   } else {
     lines.push(`**${info.kind}** \`${info.ref.replace(/`/g, "'")}\` — ${mdEscape(info.ip)}`);

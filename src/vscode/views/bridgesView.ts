@@ -1,7 +1,7 @@
 // The Node Bridges tree: nodes are plain tagged data (model/bridges.ts); TreeItems are made only in
 // getTreeItem; contextValue drives the menus. A live cluster's node is read when it is expanded.
 import * as vscode from 'vscode';
-import { childrenOf, nodeEntries, type BridgeNode } from '../model/bridges';
+import { childrenOf, deviceText, nodeEntries, podOnWords, portVlanWords, type BridgeNode } from '../model/bridges';
 import type { DataSource } from '../source';
 
 export class BridgesView implements vscode.TreeDataProvider<BridgeNode>, vscode.Disposable {
@@ -59,9 +59,9 @@ export class BridgesView implements vscode.TreeDataProvider<BridgeNode>, vscode.
       }
       case 'port': {
         const item = new vscode.TreeItem(n.name, C.Expanded);
-        item.description = `${n.up ? 'up' : 'DOWN'}${n.state ? ` · ${n.state}` : ''} · mtu ${n.mtu}`;
+        item.description = `${n.up ? 'up' : 'DOWN'}${n.state ? ` · ${n.state}` : ''}${n.vlan ? ` · VLAN ${n.vlan.id} on ${n.vlan.parent}` : ''} · mtu ${n.mtu}`;
         item.iconPath = warn ?? new vscode.ThemeIcon('plug');
-        item.tooltip = tip([`port ${n.name} of ${n.bridge} on ${n.node}`, ...problems.map((p) => `⚠ ${p.text}`)]);
+        item.tooltip = tip([`port ${n.name} of ${n.bridge} on ${n.node}`, ...portVlanWords(n), ...problems.map((p) => `⚠ ${p.text}`)]);
         item.contextValue = 'netpath.port';
         return item;
       }
@@ -71,7 +71,7 @@ export class BridgesView implements vscode.TreeDataProvider<BridgeNode>, vscode.
         const item = new vscode.TreeItem(`${n.ip ? `${n.ip} · ` : ''}${n.namespace}/${n.pod}`, C.None);
         item.description = (n.mac ?? '') + (n.inferred ? `${n.mac ? ' ' : ''}(inferred)` : '');
         item.iconPath = new vscode.ThemeIcon('package');
-        item.tooltip = tip([`pod ${n.namespace}/${n.pod} behind ${n.port} on ${n.node}`, `IP ${n.ip ?? '?'}`, `MAC ${n.mac ?? '?'}`]);
+        item.tooltip = tip([podOnWords(n), `IP ${n.ip ?? '?'}`, `MAC ${n.mac ?? '?'}`]);
         item.contextValue = 'netpath.pod';
         return item;
       }
@@ -99,6 +99,22 @@ export class BridgesView implements vscode.TreeDataProvider<BridgeNode>, vscode.
         const item = new vscode.TreeItem(n.text, C.None);
         item.tooltip = tip([`${n.node} routes4 line ${n.line}`, n.text]);
         item.iconPath = new vscode.ThemeIcon('arrow-small-right');
+        return item;
+      }
+      case 'bond':
+      case 'slave':
+      case 'lower':
+      case 'vlan':
+      case 'macvlan': {
+        // Label, description and tooltip come from the pure model (tested there); the icon and state here.
+        const t = deviceText(n);
+        const state = n.kind === 'slave' || n.kind === 'macvlan' ? C.None : n.kind === 'vlan' ? C.Collapsed : n.kind === 'bond' && n.slaves === 0 ? C.Collapsed : C.Expanded;
+        const item = new vscode.TreeItem(t.label, state);
+        item.description = t.description;
+        const icon = { bond: 'link', slave: n.kind === 'slave' && n.state === 'ACTIVE' ? 'pass-filled' : 'circle-large-outline', lower: 'symbol-interface', vlan: 'tag', macvlan: 'type-hierarchy-sub' }[n.kind];
+        item.iconPath = warn ?? new vscode.ThemeIcon(icon);
+        item.tooltip = tip([...t.tooltip, ...problems.map((p) => `⚠ ${p.text}`)]);
+        item.contextValue = `netpath.${n.kind}`;
         return item;
       }
       case 'message': {

@@ -7,11 +7,13 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { cases } from './cases';
 import { startPreview, THEMES, type Theme } from './preview-server';
+import { vlanMessages } from './vlan-cases';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const out = args.find((a) => !a.startsWith('--')) ?? join(__dirname, '../../../test-artifacts/webview');
-  const all = cases();
+  // The hand-made VLAN traces too (the engine gives no tags on this branch yet).
+  const all = { ...cases(), ...vlanMessages() };
   const preview = await startPreview(all);
   if (args.includes('--serve')) {
     for (const c of Object.keys(all)) console.log(preview.url(c));

@@ -1,0 +1,141 @@
+// The Node Bridges tree with the devices real nodes have (issue 13): a bond with its slaves (ACTIVE/
+// BACKUP, MII status), VLAN sub-interfaces under their parent with their id, macvlan/ipvlan devices
+// with their parent and mode, and a pod whose interface is a macvlan shown under the node device it
+// hangs from. Fixtures: `ip -d link` lines in iproute2's print format (test/fixtures/tree, sources
+// cited there) added to the demo capture's k8s-node1.
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { parseCapture, type Capture } from '../../../src/capture/document';
+import { buildNetwork, type Network } from '../../../src/engine';
+import { childrenOf, deviceText, nodeEntries, podOnWords, portVlanWords, type BridgeNode } from '../../../src/vscode/model/bridges';
+import { hoverMarkdown, indexAddresses, mdEscape } from '../../../src/vscode/model/hover';
+
+const repo = join(__dirname, '../../..');
+/** A fixture's `ip` text: the lines after its `---` (the ones above cite where it comes from). */
+const fixture = (name: string) => readFileSync(join(repo, 'test/fixtures/tree', name), 'utf8').split('\n---\n')[1]!;
+
+function demo(): Capture {
+  const r = parseCapture(readFileSync(join(repo, 'examples/demo-flannel-vxlan.json'), 'utf8'));
+  if (!r.ok) throw new Error('demo');
+  return r.capture;
+}
+
+/** The demo with k8s-node1's extra devices and a Multus-style macvlan pod on it. */
+function withDevices(): Network {
+  const c = demo();
+  const node = c.hosts.find((h) => h.name === 'k8s-node1')!;
+  node.probes!.links = `${node.probes!.links!.trimEnd()}\n${fixture('node-bond-vlan-macvlan.txt')}`;
+  c.hosts.push({
+    name: 'mv-pod',
+    role: 'pod',
+    node: 'k8s-node1',
+    namespace: 'net',
+    pod: 'mv-pod',
+    hostNetwork: false,
+    ips: ['192.168.50.10'],
+    probes: {
+      links: fixture('pod-macvlan.txt'),
+      addrs: '2: eth0@if24: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 9000 qdisc noqueue state UP group default qlen 1000\n    link/ether 6e:0d:3f:11:22:33 brd ff:ff:ff:ff:ff:ff link-netnsid 0\n    inet 192.168.50.10/24 brd 192.168.50.255 scope global eth0\n       valid_lft forever preferred_lft forever\n',
+    },
+  } as Capture['hosts'][number]);
+  const net = buildNetwork(c);
+  // The macvlan/ipvlan modes: the links parser of this branch does not read them yet (the bond
+  // helper's parser fills these fields with the merge); set as `macvlan mode bridge` and
+  // `ipvlan  mode l3 bridge` in the fixture say.
+  const ns = net.hosts.get('k8s-node1')!;
+  ns.ifaces.get('mv0')!.link!.macvlan ??= { mode: 'bridge' };
+  ns.ifaces.get('ipvl0')!.link!.ipvlan ??= { mode: 'l3', flag: 'bridge' };
+  net.hosts.get('mv-pod')!.ifaces.get('eth0')!.link!.macvlan ??= { mode: 'bridge' };
+  return net;
+}
+
+const named = (list: BridgeNode[]) => list.map((n) => `${n.kind}:${'name' in n ? n.name : n.kind === 'pod' ? n.pod : ''}`);
+const find = <K extends BridgeNode['kind']>(list: BridgeNode[], kind: K, name: string) => {
+  const n = list.find((x) => x.kind === kind && 'name' in x && x.name === name) as Extract<BridgeNode, { kind: K }> | undefined;
+  assert.ok(n, `no ${kind} ${name} in ${named(list).join(', ')}`);
+  return n;
+};
+
+describe('Node Bridges tree: bonds, VLANs, macvlan/ipvlan', () => {
+  const net = withDevices();
+  const node1 = nodeEntries(net)[0]!;
+  const kids = childrenOf(net, node1);
+
+  test('the node lists its bond and the NIC that carries VLANs and macvlans, between the bridges and the tunnels', () => {
+    assert.deepEqual(named(kids), ['bridge:docker0', 'bridge:cni0', 'bridge:br300', 'bond:bond0', 'lower:eth3', 'tunnel:flannel.1', 'routes:']);
+    // Slaves, bond0.100 and the devices on eth3 are not entries of the node: they sit under their parent.
+    assert.ok(!named(kids).some((k) => /eth1|eth2|bond0\.100|mv0|ipvl0|eth3\.300/.test(k)));
+  });
+
+  test('a bond: its mode, active slave and hash policy, then each slave with ACTIVE/BACKUP and MII status, then its VLAN', () => {
+    const bond = find(kids, 'bond', 'bond0');
+    assert.deepEqual([bond.mode, bond.slaves, bond.up], ['active-backup', 2, true]);
+    const under = childrenOf(net, bond);
+    assert.deepEqual(named(under), ['slave:eth1', 'slave:eth2', 'vlan:bond0.100']);
+    const [eth1, eth2] = under as Extract<BridgeNode, { kind: 'slave' }>[];
+    assert.deepEqual([eth1!.state, eth1!.miiStatus, eth1!.up], ['ACTIVE', 'UP', true]);
+    assert.deepEqual([eth2!.state, eth2!.miiStatus, eth2!.up], ['BACKUP', 'DOWN', false]);
+    assert.deepEqual(deviceText(eth1!), { label: 'eth1', description: 'ACTIVE · MII UP · mtu 1500', tooltip: ['slave eth1 of bond bond0 on k8s-node1', 'ACTIVE, MII link UP'] });
+    assert.equal(deviceText(eth2!).description, 'BACKUP · MII DOWN · mtu 1500 · DOWN');
+    assert.equal(deviceText(bond).description, 'bond · active-backup · 2 slaves · mtu 1500');
+    // The bond helper's parser adds the active slave and hash policy: shown when present.
+    assert.equal(deviceText({ ...bond, activeSlave: 'eth1', xmitHashPolicy: 'layer2' }).description, 'bond · active-backup · 2 slaves · active eth1 · mtu 1500');
+    assert.deepEqual(deviceText({ ...bond, activeSlave: 'eth1', xmitHashPolicy: 'layer2' }).tooltip, ['bond bond0 on k8s-node1', 'mode active-backup, xmit_hash_policy layer2', 'active slave eth1']);
+  });
+
+  test('a VLAN sub-interface under its parent, labelled with its id', () => {
+    const vlan = find(childrenOf(net, find(kids, 'bond', 'bond0')), 'vlan', 'bond0.100');
+    assert.deepEqual([vlan.id, vlan.protocol, vlan.parent], [100, '802.1Q', 'bond0']);
+    const t = deviceText(vlan);
+    assert.equal(t.label, 'bond0.100 (VLAN 100)');
+    assert.equal(t.description, '802.1Q on bond0 · mtu 1500');
+    assert.match(t.tooltip[0]!, /VLAN 100 on bond0/);
+  });
+
+  test('the NIC eth3: its macvlan and ipvlan with their modes, its VLAN that is a bridge port, and the pod whose eth0 is a macvlan on it', () => {
+    const eth3 = find(kids, 'lower', 'eth3');
+    assert.equal(eth3.uppers, 4);
+    const under = childrenOf(net, eth3);
+    assert.deepEqual(named(under), ['macvlan:mv0', 'macvlan:ipvl0', 'vlan:eth3.300', 'pod:mv-pod']);
+    assert.equal(deviceText(find(under, 'macvlan', 'mv0')).description, 'macvlan bridge on eth3 · mtu 9000');
+    assert.equal(deviceText(find(under, 'macvlan', 'ipvl0')).description, 'ipvlan l3 bridge on eth3 · mtu 9000');
+    assert.deepEqual(deviceText(find(under, 'macvlan', 'ipvl0')).tooltip, ['ipvl0 on k8s-node1: an ipvlan in l3 mode (bridge) on eth3']);
+    assert.equal(deviceText(find(under, 'vlan', 'eth3.300')).description, '802.1Q on eth3 · port of br300 · mtu 9000');
+    const pod = under.find((n) => n.kind === 'pod') as Extract<BridgeNode, { kind: 'pod' }>;
+    assert.deepEqual([pod.namespace, pod.pod, pod.ip, pod.mac, pod.port, pod.inferred], ['net', 'mv-pod', '192.168.50.10', '6e:0d:3f:11:22:33', 'eth3', false]);
+    assert.deepEqual(pod.on, { type: 'macvlan', dev: 'eth0', mode: 'bridge' });
+    assert.equal(podOnWords(pod), 'pod net/mv-pod on eth3 of k8s-node1: its eth0 is a macvlan in bridge mode on eth3');
+  });
+
+  test('a bridge port that is a VLAN sub-interface says so', () => {
+    const port = find(childrenOf(net, find(kids, 'bridge', 'br300')), 'port', 'eth3.300');
+    assert.deepEqual(port.vlan, { id: 300, parent: 'eth3' });
+    assert.match(portVlanWords(port)[0]!, /^eth3\.300 is the 802\.1Q sub-interface for VLAN 300 on eth3/);
+  });
+
+  test('the demo\'s own nodes have none of these entries, and their ports no VLAN', () => {
+    const plain = buildNetwork(demo());
+    for (const n of nodeEntries(plain)) {
+      const k = childrenOf(plain, n);
+      assert.ok(k.every((x) => ['bridge', 'tunnel', 'routes'].includes(x.kind)), n.kind === 'node' ? n.node : '');
+      for (const b of k.filter((x) => x.kind === 'bridge')) for (const p of childrenOf(plain, b)) assert.ok(p.kind !== 'port' || !('vlan' in p));
+    }
+  });
+});
+
+describe('hover on a pod address whose interface is a macvlan', () => {
+  test('says which device of which node it hangs from, and in which mode; a veth pod says nothing of the kind', () => {
+    const net = withDevices();
+    const ix = indexAddresses(net);
+    const info = ix.get('192.168.50.10')!;
+    assert.deepEqual(info.on, { type: 'macvlan', dev: 'eth0', mode: 'bridge', parent: 'eth3' });
+    assert.equal(info.mac, '6e:0d:3f:11:22:33');
+    const md = hoverMarkdown(info)!;
+    assert.ok(md.includes(mdEscape('eth0 is a macvlan in bridge mode on eth3 of k8s-node1')), md);
+    const web = ix.get('10.244.0.3')!;
+    assert.equal(web.on, undefined);
+    assert.ok(!hoverMarkdown(web)!.includes('macvlan'));
+  });
+});
