@@ -37,6 +37,7 @@ export class Topology {
   private readonly segmentCache = new Map<Iface, Endpoint[]>();
   private readonly vxlanCache = new Map<Iface, Endpoint[]>();
   private readonly attachCache = new Map<Netns, NodeAttachments>();
+  private readonly upperCache = new Map<Netns, Map<Iface, Endpoint[]>>();
   /** MAC -> the hosts (not pods; capture indexes, in order) whose `links` text shows it. */
   private macIndex: Map<string, number[]> | undefined;
   /** Address -> the hosts (not pods; capture indexes, in order) whose `addrs` text shows it. */
@@ -66,6 +67,50 @@ export class Topology {
       perNs.set(bridge, list);
     }
     return list;
+  }
+
+  /**
+   * The lower device of a macvlan/ipvlan (`name@lower` in its own namespace, or, for one moved into a
+   * pod (Multus), `eth0@ifN` with `link-netnsid`: ifindex N in the pod's node, as a pod's veth is
+   * paired). Undefined when the capture does not show it.
+   */
+  lowerOf(ns: Netns, dev: Iface): Endpoint | undefined {
+    const l = dev.link;
+    if (!l) return undefined;
+    if (l.link !== undefined) {
+      const same = ns.ifaces.get(l.link);
+      return same ? { ns, iface: same } : undefined;
+    }
+    if (l.linkIndex === undefined || ns.host.role !== 'pod' || ns.host.node === undefined) return undefined;
+    const node = this.net.hosts.get(ns.host.node);
+    const iface = node?.byIndex.get(l.linkIndex);
+    return node && iface ? { ns: node, iface } : undefined;
+  }
+
+  /**
+   * The macvlan/ipvlan devices whose lower device is `lower`: in its namespace, and moved into the pods
+   * of its node. Asked on every frame received, so built once per namespace, and only the pods whose
+   * `links` text names such a device are built for it.
+   */
+  uppersOf(ns: Netns, lower: Iface): Endpoint[] {
+    let perNs = this.upperCache.get(ns);
+    if (!perNs) {
+      perNs = new Map();
+      this.upperCache.set(ns, perNs);
+      const add = (l: Iface | undefined, e: Endpoint) => {
+        if (l) perNs!.set(l, [...(perNs!.get(l) ?? []), e]);
+      };
+      for (const i of ns.ifaces.values()) if (isUpper(i) && i.link?.link !== undefined) add(ns.ifaces.get(i.link.link), { ns, iface: i });
+      if (ns.host.role === 'node') {
+        for (const h of this.net.capture.hosts) {
+          if (h.role !== 'pod' || h.node !== ns.name || !UPPER_WORD.test(h.probes?.links ?? '')) continue;
+          const pod = this.net.hosts.get(h.name);
+          if (!pod) continue;
+          for (const i of pod.ifaces.values()) if (isUpper(i) && i.link?.link === undefined && i.link?.linkIndex !== undefined) add(ns.byIndex.get(i.link.linkIndex), { ns: pod, iface: i });
+        }
+      }
+    }
+    return perNs.get(lower) ?? [];
   }
 
   /** The attachments of the pods on `node` whose interfaces the capture does not show. */
@@ -380,4 +425,12 @@ export class Topology {
     }
     return found.length === 1 ? found : [];
   }
+}
+
+/** The kind words of `ip -d link` (or JSON `info_kind`) that make a device an upper device. */
+const UPPER_WORD = /\b(?:macvlan|macvtap|ipvlan|ipvtap)\b/;
+
+/** A macvlan/macvtap or ipvlan/ipvtap device. */
+export function isUpper(i: Iface): boolean {
+  return i.type === 'macvlan' || i.type === 'macvtap' || i.type === 'ipvlan' || i.type === 'ipvtap';
 }
