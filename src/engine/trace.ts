@@ -233,6 +233,8 @@ export type DiagnosisKind =
   | 'neighbor-failed'
   | 'filtered'
   | 'rejected'
+  | 'wrong-destination'
+  | 'link-down'
   | 'insufficient-data';
 
 /** Something a trace did not check, delivered or not: said so that "delivered" is not read as "nothing can stop it". */

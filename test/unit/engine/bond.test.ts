@@ -184,9 +184,13 @@ describe('802.3ad and balance-xor (bond_3ad_xor_xmit: slaves->arr[bond_xmit_hash
   });
 
   test('layer2 and layer2+3 from the MACs (bond_eth_hash: h_dest[5] ^ h_source[5] ^ ETH_P_IP)', () => {
-    const pkt = { src: Addr.parse('10.10.0.1').value!, dst: Addr.parse('10.10.0.2').value!, proto: 'tcp' as const, sport: 1, dport: 2, size: 64, ttl: 64, df: true, mark: 0, connection: 'new' as const };
-    const src = Mac.parse('52:54:00:0a:00:10').value!;
-    const dst = Mac.parse('52:54:00:0b:00:20').value!;
+    const ok = <T>(r: { ok: true; value: T } | { ok: false; error: string }): T => {
+      if (!r.ok) throw new Error(r.error);
+      return r.value;
+    };
+    const pkt = { src: ok(Addr.parse('10.10.0.1')), dst: ok(Addr.parse('10.10.0.2')), proto: 'tcp' as const, sport: 1, dport: 2, size: 64, ttl: 64, df: true, mark: 0, connection: 'new' as const };
+    const src = ok(Mac.parse('52:54:00:0a:00:10'));
+    const dst = ok(Mac.parse('52:54:00:0b:00:20'));
     // 0x20 ^ 0x10 ^ 0x0800 = 0x0830
     assert.equal(bondXmitHash('layer2', pkt, src, dst), 0x0830);
     // layer2+3: 0x0830 ^ 0x03000000 = 0x03000830; ^>>16 (0x0300) = 0x03000b30; ^>>8 (0x0003000b) = 0x03030b3b
@@ -208,5 +212,23 @@ describe('balance-rr (bond_rr_gen_slave_id: each packet the next slave)', () => 
       ],
     );
     assert.match(r.paths[0]!.hops[0]!.steps.find((s) => s.kind === 'bond')!.text, /balance-rr sends each packet out of the next slave in turn; each of eth0, eth1 is followed/);
+  });
+});
+
+describe('diagnosis', () => {
+  test('a frame on a backup slave names both ends\' bonding configuration', () => {
+    const r = trace(capture({ bond: `${bondLine('active-backup', 'active_slave eth1 ')} layer2`, eth0: { state: 'BACKUP' }, eth1: { state: 'ACTIVE' } }));
+    const d = r.diagnosis?.[0];
+    assert.ok(d);
+    assert.equal(d.kind, 'link-down');
+    assert.equal(d.host, 'node-b');
+    assert.match(d.text, /on eth1, a BACKUP slave of bond0 \(active-backup\)/);
+  });
+
+  test('no usable slave: each slave and its MII status', () => {
+    const r = trace(capture({ eth0: { state: 'ACTIVE', up: false }, eth1: { state: 'BACKUP', up: false } }));
+    const d = r.diagnosis?.[0];
+    assert.ok(d);
+    assert.equal(d.actual, 'eth0: down, mii_status DOWN; eth1: down, mii_status DOWN');
   });
 });
