@@ -142,7 +142,7 @@ export class Topology {
     if (known) return known.length > 0 && known[0]!.how === 'segment';
     if ((this.cables.get(`${ns.host.name}|${dev.name}`) ?? []).length) return false;
     if (dev.type === 'veth' && (this.vethPeers(ns, dev).length > 0 || ns.host.role === 'pod')) return false;
-    if (dev.type !== 'device' && dev.type !== 'veth') return false;
+    if (!onSegment(dev)) return false;
     return segmentPrefixes(dev).length > 0 && (this.net.capture.links ?? []).length === 0;
   }
 
@@ -235,7 +235,7 @@ export class Topology {
       for (const i of [...hosts].sort((x, y) => x - y)) {
         const m = this.net.hosts.get(this.net.capture.hosts[i]!.name);
         if (!m || m === ns) continue;
-        for (const iface of m.ifaces.values()) if ((iface.type === 'device' || iface.type === 'veth') && segmentPrefixes(iface).some((q) => q.toString() === k)) return true;
+        for (const iface of m.ifaces.values()) if (onSegment(iface) && segmentPrefixes(iface).some((q) => q.toString() === k)) return true;
       }
     }
     return false;
@@ -260,7 +260,7 @@ export class Topology {
         const m = this.net.hosts.get(this.net.capture.hosts[i]!.name);
         if (!m || m === ns) continue;
         for (const iface of m.ifaces.values()) {
-          if (iface.type !== 'device' && iface.type !== 'veth') continue;
+          if (!onSegment(iface)) continue;
           if (seen.has(iface) || !keep(iface)) continue;
           if (!this.prefixKeys(iface).includes(k)) continue;
           seen.add(iface);
@@ -293,7 +293,7 @@ export class Topology {
       const ns = this.net.hosts.get(h.name);
       if (!ns) continue;
       for (const iface of ns.ifaces.values()) {
-        if (iface.type !== 'device' && iface.type !== 'veth') continue;
+        if (!onSegment(iface)) continue;
         for (const p of segmentPrefixes(iface)) {
           const k = p.toString();
           const list = ix.get(k) ?? [];
@@ -356,7 +356,7 @@ export class Topology {
       // A node's uplink can be a veth too (a VM's or a lab's): without its peer, fall back to the subnet.
       if (ns.host.role === 'pod') return [];
     }
-    if (dev.type === 'device' || dev.type === 'veth') {
+    if (onSegment(dev)) {
       // No cabling in the capture: hosts whose NICs share a subnet with this one are one L2 segment.
       // Link-local prefixes (fe80::/64 on every NIC) say nothing about which hosts share a wire.
       const mine = segmentPrefixes(dev);
@@ -429,6 +429,14 @@ export class Topology {
 
 /** The kind words of `ip -d link` (or JSON `info_kind`) that make a device an upper device. */
 const UPPER_WORD = /\b(?:macvlan|macvtap|ipvlan|ipvtap)\b/;
+
+/**
+ * A device whose addresses put it on an implicit L2 segment: a NIC, a veth, or a bond (whose slaves
+ * carry no addresses of their own: without capture links the bond stands for them on the segment).
+ */
+function onSegment(i: Iface): boolean {
+  return i.type === 'device' || i.type === 'veth' || i.type === 'bond';
+}
 
 /** A macvlan/macvtap or ipvlan/ipvtap device. */
 export function isUpper(i: Iface): boolean {

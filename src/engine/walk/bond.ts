@@ -7,7 +7,7 @@
 import type { Mac } from '../../net/addr';
 import type { Iface, Netns } from '../netns';
 import type { Frame, Packet } from './packet';
-import { drop, linkEv, next, step, type Action, type Here, type Walk } from './stage';
+import { drop, linkEv, next, step, type Action, type Goto, type Here, type Walk } from './stage';
 
 /** The transmit hash policies (iproute2's xmit_hash_policy_tbl, the kernel's BOND_XMIT_POLICY_*). */
 export type XmitHashPolicy = 'layer2' | 'layer3+4' | 'layer2+3' | 'encap2+3' | 'encap3+4' | 'vlan+srcmac';
@@ -85,7 +85,7 @@ export function bondXmit(w: Walk, here: Here, ns: Netns, bond: Iface, frame: Fra
     return drop('link-down', { type: 'bond-no-slave', ns: ns.name, bond: bond.name, mode, slaves: view }, bond.name, [...ev, ...slaves.map((s) => linkEv(ns, s))]);
   }
   const out = (slave: Iface, detail: Extract<Parameters<typeof step>[1], { type: 'bond-xmit' }>): Action =>
-    next({ stage: 'dev_queue_xmit', ns, dev: slave, frame }, { out: slave.name, steps: [step('bond', detail, [...ev, linkEv(ns, slave)])] });
+    next(viaSlave(w, ns, bond, slave, frame), { out: slave.name, steps: [step('bond', detail, [...ev, linkEv(ns, slave)])] });
   const base = { type: 'bond-xmit' as const, ns: ns.name, bond: bond.name, mode };
   if (mode === 'active-backup') {
     // bond->curr_active_slave: what `active_slave` names; else the slave whose state is ACTIVE.
@@ -96,22 +96,32 @@ export function bondXmit(w: Walk, here: Here, ns: Netns, bond: Iface, frame: Fra
     if (active) return out(active, { ...base, slave: active.name, how: 'active-state' });
     if (usable.length === 1) return out(usable[0]!, { ...base, slave: usable[0]!.name, how: 'only-slave' });
     // No active slave in the capture and several could be: each is followed.
-    return spread(here, ns, bond, mode, usable, frame, 'load');
+    return spread(w, here, ns, bond, mode, usable, frame, 'load');
   }
   if (usable.length === 1) return out(usable[0]!, { ...base, slave: usable[0]!.name, how: 'only-slave' });
   if (mode === 'balance-xor' || mode === '802.3ad') {
     const policy = bond.link?.bond?.xmitHashPolicy ?? 'layer2';
     const hash = bondXmitHash(policy, frame.pkt, bond.mac, frame.dstMac);
-    if (hash === undefined) return spread(here, ns, bond, mode, usable, frame, 'hash-inputs', policy);
+    if (hash === undefined) return spread(w, here, ns, bond, mode, usable, frame, 'hash-inputs', policy);
     const index = hash % usable.length;
     const slave = usable[index]!;
     return out(slave, { ...base, slave: slave.name, how: 'hash', policy, hash, index, of: usable.length, slaves: usable.map((s) => s.name) });
   }
-  return spread(here, ns, bond, mode, usable, frame, mode === 'balance-rr' ? 'round-robin' : mode === 'broadcast' ? 'broadcast' : 'load');
+  return spread(w, here, ns, bond, mode, usable, frame, mode === 'balance-rr' ? 'round-robin' : mode === 'broadcast' ? 'broadcast' : 'load');
+}
+
+/**
+ * Out of the slave; but a slave the capture does not cable (no `links`) leads nowhere known: the
+ * bond's own implicit segment (its subnet's NICs and bonds) is then the far end, as for any NIC.
+ */
+function viaSlave(w: Walk, ns: Netns, bond: Iface, slave: Iface, frame: Frame): Goto {
+  const topo = w.net.topology;
+  if (topo.wires(ns, slave).length === 0 && topo.isSegment(ns, bond)) return { stage: 'wire_xmit', ns, dev: bond, frame };
+  return { stage: 'dev_queue_xmit', ns, dev: slave, frame };
 }
 
 /** One path per usable slave, each as likely as the others (a broadcast bond's are copies, each sent). */
-function spread(here: Here, ns: Netns, bond: Iface, mode: string, usable: Iface[], frame: Frame, why: 'round-robin' | 'load' | 'hash-inputs' | 'broadcast', policy?: string): Action {
+function spread(w: Walk, here: Here, ns: Netns, bond: Iface, mode: string, usable: Iface[], frame: Frame, why: 'round-robin' | 'load' | 'hash-inputs' | 'broadcast', policy?: string): Action {
   const steps = [step('bond', { type: 'bond-spread', ns: ns.name, bond: bond.name, mode, why, ...(policy ? { policy } : {}), slaves: usable.map((s) => s.name) }, [linkEv(ns, bond)])];
   return {
     kind: 'fork',
@@ -120,7 +130,7 @@ function spread(here: Here, ns: Netns, bond: Iface, mode: string, usable: Iface[
       fork: { kind: 'bond' as const, host: ns.name, bond: bond.name, slave: s.name, of: usable.length },
       floodCopy: here.floodCopy,
       ...(why === 'broadcast' ? {} : { probability: 1 / usable.length }),
-      next: { stage: 'dev_queue_xmit' as const, ns, dev: s, frame },
+      next: viaSlave(w, ns, bond, s, frame),
     })),
   };
 }

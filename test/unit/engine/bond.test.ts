@@ -71,7 +71,7 @@ local ${n.ip} dev bond0 table local proto kernel scope host src ${n.ip}
   };
 }
 
-function capture(a: Partial<BondNode>, b: Partial<BondNode> = {}): Capture {
+function capture(a: Partial<BondNode>, b: Partial<BondNode> = {}, cabled = true): Capture {
   const na: BondNode = { name: 'node-a', ip: '10.10.0.1', mac: '52:54:00:0a:00:10', bond: `${bondLine('active-backup', 'active_slave eth0 ')} layer2`, eth0: { state: 'ACTIVE' }, eth1: { state: 'BACKUP' }, ...a };
   const nb: BondNode = { name: 'node-b', ip: '10.10.0.2', mac: '52:54:00:0b:00:20', bond: `${bondLine('active-backup', 'active_slave eth0 ')} layer2`, eth0: { state: 'ACTIVE' }, eth1: { state: 'BACKUP' }, ...b };
   const doc = {
@@ -79,10 +79,14 @@ function capture(a: Partial<BondNode>, b: Partial<BondNode> = {}): Capture {
     kind: 'Capture',
     metadata: { cluster: 'bonds' },
     hosts: [host(na, nb), host(nb, na)],
-    links: [
-      { a: { host: 'node-a', dev: 'eth0' }, b: { host: 'node-b', dev: 'eth0' } },
-      { a: { host: 'node-a', dev: 'eth1' }, b: { host: 'node-b', dev: 'eth1' } },
-    ],
+    ...(cabled
+      ? {
+          links: [
+            { a: { host: 'node-a', dev: 'eth0' }, b: { host: 'node-b', dev: 'eth0' } },
+            { a: { host: 'node-a', dev: 'eth1' }, b: { host: 'node-b', dev: 'eth1' } },
+          ],
+        }
+      : {}),
   };
   const r = validateCapture(doc);
   if (!r.ok) throw new Error(JSON.stringify(r.errors));
@@ -139,6 +143,16 @@ describe('active-backup (bond_xmit_activebackup_slave_get: curr_active_slave)', 
     assert.deepEqual(r.dropAt, { host: 'node-b', dev: 'eth1' });
     assert.equal(details(r, 'bond-inactive-slave')[0]!.state, 'BACKUP');
     assert.match(r.reason, /eth1 is a BACKUP slave of bond0 \(active-backup\).*RX_HANDLER_EXACT/);
+  });
+});
+
+describe('without capture links', () => {
+  test('the slaves are not cabled: the bonds stand for them on their subnet (an implicit segment, inferred)', () => {
+    const r = trace(capture({}, {}, false));
+    assert.equal(r.verdict, 'delivered', r.reason);
+    assert.equal(details(r, 'bond-xmit')[0]!.slave, 'eth0');
+    const w = details(r, 'wire')[0]!;
+    assert.deepEqual([w.how, w.dev, w.peer, w.peerDev, w.segment], ['segment', 'bond0', 'node-b', 'bond0', '10.10.0.0/24']);
   });
 });
 
