@@ -128,8 +128,8 @@ function spread(w: Walk, here: Here, ns: Netns, bond: Iface, mode: string, usabl
     steps,
     branches: usable.map((s) => ({
       fork: { kind: 'bond' as const, host: ns.name, bond: bond.name, slave: s.name, of: usable.length },
-      floodCopy: here.floodCopy,
-      ...(why === 'broadcast' ? {} : { probability: 1 / usable.length }),
+      // broadcast mode sends every copy (bond_xmit_broadcast): a copy that reaches a host it is not for is no failure.
+      ...(why === 'broadcast' ? { floodCopy: true, copy: 'flood' as const } : { floodCopy: here.floodCopy, probability: 1 / usable.length }),
       next: viaSlave(w, ns, bond, s, frame),
     })),
   };

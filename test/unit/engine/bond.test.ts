@@ -246,3 +246,18 @@ describe('diagnosis', () => {
     assert.equal(d.actual, 'eth0: down, mii_status DOWN; eth1: down, mii_status DOWN');
   });
 });
+
+describe('broadcast (bond_xmit_broadcast: a copy out of every slave)', () => {
+  test('every slave sends a copy: copies, not alternatives (no probability)', () => {
+    const bc: Partial<BondNode> = { bond: `${bondLine('broadcast')} layer2`, eth0: { state: 'ACTIVE' }, eth1: { state: 'ACTIVE' } };
+    const r = trace(capture(bc, bc));
+    assert.equal(r.verdict, 'delivered', r.reason);
+    assert.deepEqual(
+      r.paths.map((p) => [p.floodCopy, p.copy, p.probability]),
+      [
+        [true, 'flood', undefined],
+        [true, 'flood', undefined],
+      ],
+    );
+  });
+});
