@@ -1,6 +1,7 @@
 // The device layer: dev_queue_xmit hands the frame to the device's own transmit (a bridge, VXLAN,
-// IPIP, WireGuard, loopback, dummy), or a veth / NIC puts it on its wire (topology.ts says what is at
-// the far end); netif_receive_skb takes a frame in on the far end: into a bridge, or up to IP.
+// IPIP, WireGuard, loopback, dummy, a bond or macvlan/ipvlan: bond.ts, macvlan.ts), or a veth / NIC
+// puts it on its wire (topology.ts says what is at the far end); netif_receive_skb takes a frame in on
+// the far end: to a macvlan/ipvlan on it, into a bridge or bond, or up to IP.
 import { ifacePrefixes } from '../netns';
 import type { Wire } from '../topology';
 import type { StepDetail } from '../trace';
