@@ -38,6 +38,7 @@ export class Topology {
   private readonly vxlanCache = new Map<Iface, Endpoint[]>();
   private readonly attachCache = new Map<Netns, NodeAttachments>();
   private readonly upperCache = new Map<Netns, Map<Iface, Endpoint[]>>();
+  private readonly podUpperCache = new Map<Netns, Map<Iface, Endpoint[]>>();
   /** MAC -> the hosts (not pods; capture indexes, in order) whose `links` text shows it. */
   private macIndex: Map<string, number[]> | undefined;
   /** Address -> the hosts (not pods; capture indexes, in order) whose `addrs` text shows it. */
@@ -87,30 +88,45 @@ export class Topology {
     return node && iface ? { ns: node, iface } : undefined;
   }
 
-  /**
-   * The macvlan/ipvlan devices whose lower device is `lower`: in its namespace, and moved into the pods
-   * of its node. Asked on every frame received, so built once per namespace, and only the pods whose
-   * `links` text names such a device are built for it.
-   */
+  /** The macvlan/ipvlan devices whose lower device is `lower`: in its namespace, and moved into the pods of its node. */
   uppersOf(ns: Netns, lower: Iface): Endpoint[] {
+    return [...this.localUppersOf(ns, lower), ...this.podUppersOf(ns, lower)];
+  }
+
+  /** The macvlan/ipvlan devices on `lower` in its own namespace (`name@lower`), indexed once per namespace. */
+  localUppersOf(ns: Netns, lower: Iface): Endpoint[] {
     let perNs = this.upperCache.get(ns);
     if (!perNs) {
       perNs = new Map();
-      this.upperCache.set(ns, perNs);
-      const add = (l: Iface | undefined, e: Endpoint) => {
-        if (l) perNs!.set(l, [...(perNs!.get(l) ?? []), e]);
-      };
-      for (const i of ns.ifaces.values()) if (isUpper(i) && i.link?.link !== undefined) add(ns.ifaces.get(i.link.link), { ns, iface: i });
-      if (ns.host.role === 'node') {
-        for (const h of this.net.capture.hosts) {
-          if (h.role !== 'pod' || h.node !== ns.name || !UPPER_WORD.test(h.probes?.links ?? '')) continue;
-          const pod = this.net.hosts.get(h.name);
-          if (!pod) continue;
-          for (const i of pod.ifaces.values()) if (isUpper(i) && i.link?.link === undefined && i.link?.linkIndex !== undefined) add(ns.byIndex.get(i.link.linkIndex), { ns: pod, iface: i });
-        }
+      for (const i of ns.ifaces.values()) {
+        const l = isUpper(i) && i.link?.link !== undefined ? ns.ifaces.get(i.link.link) : undefined;
+        if (l) perNs.set(l, [...(perNs.get(l) ?? []), { ns, iface: i }]);
       }
+      this.upperCache.set(ns, perNs);
     }
     return perNs.get(lower) ?? [];
+  }
+
+  /**
+   * The macvlan/ipvlan devices on `lower` moved into the pods of its node (`eth0@ifN`, N its ifindex),
+   * indexed once per node from the pods' namespaces (which a node's veth peers need anyway).
+   */
+  podUppersOf(ns: Netns, lower: Iface): Endpoint[] {
+    // A pod's macvlan/ipvlan sits on a node's NIC, bond or VLAN device (Multus' `master`), never on a
+    // veth or bridge: frames a node takes from its pods' veths need not build the other pods.
+    if (ns.host.role !== 'node' || !POD_LOWER_TYPES.has(lower.type)) return [];
+    let perNode = this.podUpperCache.get(ns);
+    if (!perNode) {
+      perNode = new Map();
+      for (const pod of this.net.podsOnNode.get(ns.name) ?? []) {
+        for (const i of pod.ifaces.values()) {
+          const l = isUpper(i) && i.link?.link === undefined && i.link?.linkIndex !== undefined ? ns.byIndex.get(i.link.linkIndex) : undefined;
+          if (l) perNode.set(l, [...(perNode.get(l) ?? []), { ns: pod, iface: i }]);
+        }
+      }
+      this.podUpperCache.set(ns, perNode);
+    }
+    return perNode.get(lower) ?? [];
   }
 
   /** The attachments of the pods on `node` whose interfaces the capture does not show. */
@@ -427,9 +443,6 @@ export class Topology {
   }
 }
 
-/** The kind words of `ip -d link` (or JSON `info_kind`) that make a device an upper device. */
-const UPPER_WORD = /\b(?:macvlan|macvtap|ipvlan|ipvtap)\b/;
-
 /**
  * A device whose addresses put it on an implicit L2 segment: a NIC, a veth, or a bond (whose slaves
  * carry no addresses of their own: without capture links the bond stands for them on the segment).
@@ -437,6 +450,9 @@ const UPPER_WORD = /\b(?:macvlan|macvtap|ipvlan|ipvtap)\b/;
 function onSegment(i: Iface): boolean {
   return i.type === 'device' || i.type === 'veth' || i.type === 'bond';
 }
+
+/** The devices a pod's macvlan/ipvlan can have as its lower device in the node. */
+const POD_LOWER_TYPES = new Set(['device', 'bond', 'vlan', 'team']);
 
 /** A macvlan/macvtap or ipvlan/ipvtap device. */
 export function isUpper(i: Iface): boolean {

@@ -87,9 +87,14 @@ export function upperXmit(w: Walk, ns: Netns, dev: Iface, frame: Frame): Action 
  * address. Undefined: no upper device takes it, the lower device does (RX_HANDLER_PASS).
  */
 export function upperRx(w: Walk, ns: Netns, dev: Iface, frame: Frame): Action | undefined {
-  const uppers = w.net.topology.uppersOf(ns, dev);
-  if (uppers.length === 0) return undefined;
+  const topo = w.net.topology;
   const mac = frame.dstMac;
+  // Asked on every frame a device receives: the pods' devices only when the frame may be for one of
+  // them (a MAC not the device's own, or a packet for an address this namespace does not own).
+  const forPods = (mac !== undefined && dev.mac !== undefined && !mac.equals(dev.mac) && !mac.isBroadcast() && !mac.isMulticast()) || !ownedIn(ns, frame.pkt.dst);
+  const local = topo.localUppersOf(ns, dev);
+  const uppers = forPods ? [...local, ...topo.podUppersOf(ns, dev)] : local;
+  if (uppers.length === 0) return undefined;
   const take = (u: Endpoint, by: 'mac' | 'ip' | 'passthru'): Action => {
     const s = step('macvlan', { type: 'macvlan-rx', driver: driverOf(u.iface), ns: ns.name, lower: dev.name, upperNs: u.ns.name, upper: u.iface.name, mode: modeOf(u.iface), by }, [linkEv(ns, dev), linkEv(u.ns, u.iface)]);
     const enter = enterIf(ns, u);
