@@ -265,6 +265,62 @@ export type StepDetail = (
   | { type: 'otherhost'; ns: string; dev: string; why: 'mac'; mac: string; devMac: string }
   | { type: 'otherhost'; ns: string; dev: string; why: 'nic'; nic: { host: string; dev: string } }
   | { type: 'otherhost'; ns: string; dev: string; why: 'address'; mac: string; nexthop: string }
+  // ---- bonds (drivers/net/bonding), macvlan and ipvlan (drivers/net/macvlan.c, drivers/net/ipvlan) ----
+  /**
+   * bond_start_xmit: the slave the bond sends the frame out of. `how`: the active slave of an
+   * active-backup bond (named by `active_slave`, or the slave whose state is ACTIVE), the transmit
+   * hash (`hash`, `index` into the `of` usable slaves), or the only usable slave.
+   */
+  | {
+      type: 'bond-xmit';
+      ns: string;
+      bond: string;
+      mode: string;
+      slave: string;
+      how: 'active-slave' | 'active-state' | 'hash' | 'only-slave';
+      policy?: string;
+      hash?: number;
+      index?: number;
+      of?: number;
+      /** The usable slaves in the order the hash indexes them (ifindex order: the capture does not show enslave order). */
+      slaves?: string[];
+    }
+  /** The bond's choice is not fixed by the capture: one path per usable slave follows (balance-rr, tlb/alb, a hash whose inputs are missing, broadcast). */
+  | { type: 'bond-spread'; ns: string; bond: string; mode: string; why: 'round-robin' | 'load' | 'hash-inputs' | 'broadcast'; policy?: string; slaves: string[] }
+  /** No slave can carry the frame: each slave and why not. */
+  | { type: 'bond-no-slave'; ns: string; bond: string; mode: string; slaves: { name: string; up: boolean; mii?: string; state?: string }[] }
+  /** bond_handle_frame: a frame that arrived on a slave is the bond's. */
+  | { type: 'bond-rx'; ns: string; bond: string; slave: string; state?: string }
+  /** bond_handle_frame on an inactive (BACKUP) slave: RX_HANDLER_EXACT, no protocol takes it. */
+  | { type: 'bond-inactive-slave'; ns: string; bond: string; slave: string; mode: string; state: string }
+  /**
+   * A macvlan or ipvlan sends: to a sibling on the same lower device directly (macvlan bridge mode by
+   * MAC, macvlan_queue_xmit; ipvlan by the owner of the destination IP, ipvlan_addr_lookup), or out of
+   * the lower device (`to: 'lower'`); ipvlan l3/l3s routes in the lower device's namespace (`to: 'route'`).
+   */
+  | {
+      type: 'macvlan-xmit';
+      driver: 'macvlan' | 'ipvlan';
+      ns: string;
+      dev: string;
+      mode: string;
+      flag?: string;
+      lower: string;
+      lowerNs: string;
+      to: 'sibling' | 'lower' | 'route' | 'lower-stack';
+      sibling?: { ns: string; dev: string };
+    }
+  /** macvlan_handle_frame / ipvlan_handle_frame on the lower device: the upper device that owns the destination takes the frame. */
+  | { type: 'macvlan-rx'; driver: 'macvlan' | 'ipvlan'; ns: string; lower: string; upperNs: string; upper: string; mode: string; by: 'mac' | 'ip' | 'passthru' }
+  /** A macvlan/ipvlan whose lower device the capture does not identify. */
+  | { type: 'macvlan-no-lower'; driver: 'macvlan' | 'ipvlan'; ns: string; dev: string; lower?: string; linkIndex?: number }
+  /**
+   * A macvlan/ipvlan sends to an address of its own lower device's namespace: the frame goes out of
+   * the lower device's transmit, never into its receive path, so that namespace never sees it.
+   */
+  | { type: 'macvlan-to-lower'; driver: 'macvlan' | 'ipvlan'; ns: string; dev: string; mode: string; lower: string; lowerNs: string; addr: string }
+  /** ipvlan private: slaves on one lower device do not talk to each other. */
+  | { type: 'ipvlan-private'; ns: string; dev: string; sibling: { ns: string; dev: string }; addr: string }
   // ---- bridge ------------------------------------------------------------------------------------
   | { type: 'bridge-xmit'; ns: string; bridge: string; mac?: string }
   | { type: 'bridge-own-mac'; ns: string; bridge: string; port: string; mac: string }
@@ -469,6 +525,8 @@ export type ForkChoice =
   | { kind: 'vxlan'; host: string; dev: string; vtep: string; default: boolean }
   /** One of the ports that may lead to a pod the capture holds no interfaces for. */
   | { kind: 'candidate'; host: string; dev: string; peer: string; peerDev: string; of: number }
+  /** One slave of a bond whose choice the capture does not fix (balance-rr, tlb/alb, a hash without its inputs). */
+  | { kind: 'bond'; host: string; bond: string; slave: string; of: number }
   /** One outcome of the rules at a netfilter hook (a random choice: a Service endpoint, say). */
   | { kind: 'netfilter'; host: string; hook: NfHook; choice: number; probability: number; endpoint?: { ip: string; port?: number } };
 

@@ -319,6 +319,45 @@ function explainDrop(net: Network, nodes: NodeIntent[], result: TraceResult, p: 
         fix: `sysctl -w ${det.sysctl}=1 on ${host}, and find what set it to 0`,
         ...(records.length ? { evidence: records } : {}),
       };
+    case 'macvlan-to-lower':
+      return {
+        kind: 'wrong-destination',
+        host: det.lowerNs,
+        probe: 'links',
+        text: `${det.lowerNs} never receives what ${det.ns}'s ${det.driver} ${det.dev} sends: ${det.dev} sits on ${det.lowerNs}'s ${det.lower}, and a ${det.driver}${det.driver === 'ipvlan' ? ` in mode ${det.mode}` : ''} sends only out of ${det.lower}'s transmit (to its wire or its sibling ${det.driver}s), never up ${det.lower}'s own stack, so ${det.addr} is unreachable from it by design`,
+        expected: `a path from ${det.dev} to ${det.addr} that enters ${det.lowerNs}'s stack`,
+        actual: `${det.dev} (${det.driver} ${det.mode}) on ${det.lower} of ${det.lowerNs}`,
+        owner: `the node's own network configuration on ${det.lowerNs} (the ${det.driver} CNI's parent interface)`,
+        fix:
+          det.driver === 'macvlan'
+            ? `give the host its own macvlan interface on ${det.lower} (ip link add mv-host link ${det.lower} type macvlan mode bridge; move ${det.lowerNs}'s address for this subnet onto it, or route the pods' addresses through it), so the host is a sibling bridge-mode macvlan`
+            : `use ipvlan mode l2, where a frame for the shared MAC that no slave owns goes up ${det.lower}'s stack, or give the host an ipvlan interface of its own on ${det.lower}`,
+        ...(records.length ? { evidence: records } : {}),
+      };
+    case 'bond-no-slave':
+      return {
+        kind: 'link-down',
+        host,
+        probe: 'links',
+        text: `${det.bond} on ${host} (${det.mode}) has no slave whose link is up: ${det.slaves.map((x) => `${x.name}${x.up ? '' : ' has no carrier'}${x.mii && x.mii !== 'UP' ? ` (mii_status ${x.mii})` : ''}`).join(', ') || 'no slaves at all'}`,
+        expected: `at least one slave of ${det.bond} up with mii_status UP`,
+        actual: det.slaves.map((x) => `${x.name}: ${x.up ? 'up' : 'down'}${x.mii ? `, mii_status ${x.mii}` : ''}`).join('; ') || 'no slaves',
+        owner: `the node's own network configuration on ${host} and its cabling`,
+        fix: `check the cables and switch ports of ${det.slaves.map((x) => x.name).join(', ') || det.bond} (ip link show; cat /proc/net/bonding/${det.bond})`,
+        ...(records.length ? { evidence: records } : {}),
+      };
+    case 'bond-inactive-slave':
+      return {
+        kind: 'link-down',
+        host,
+        probe: 'links',
+        text: `The frame reaches ${host} on ${det.slave}, a ${det.state} slave of ${det.bond} (${det.mode}); an inactive slave's frames go to no protocol, so the sender's active slave is cabled to a port that is backup here`,
+        expected: `the sender's active slave and ${det.bond}'s active slave on the same link (or all_slaves_active 1)`,
+        actual: `${det.slave} ${det.state}`,
+        owner: `the bonding configuration of both ends (active_slave / primary)`,
+        fix: `make the two ends agree on the active link (ip link set ${det.bond} type bond active_slave ${det.slave} on ${host}, or set primary on both ends)`,
+        ...(records.length ? { evidence: records } : {}),
+      };
     case 'no-routes-captured':
       return {
         kind: 'insufficient-data',

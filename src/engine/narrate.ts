@@ -252,6 +252,61 @@ function sentence(d: StepDetail): string {
       return inferredNetnsText(d.facts);
     case 'rx-down':
       return `${d.dev} in ${d.ns} is down: the frame is dropped on arrival.`;
+    case 'bond-xmit': {
+      const onto = `${d.bond} in ${d.ns} (${d.mode}) sends the frame out of ${d.slave}`;
+      switch (d.how) {
+        case 'active-slave':
+          return `${onto}, its active slave (active_slave ${d.slave}).`;
+        case 'active-state':
+          return `${onto}, the slave in state ACTIVE.`;
+        case 'only-slave':
+          return `${onto}, the only slave that is up.`;
+        case 'hash':
+          return `${onto}: bond_xmit_hash (${d.policy}) of this flow is ${d.hash}, and ${d.hash} mod ${d.of} = ${d.index} picks ${d.slave} of the usable slaves ${(d.slaves ?? []).join(', ')} (taken in ifindex order: the capture does not show the order they were enslaved in).`;
+      }
+      break;
+    }
+    case 'bond-spread': {
+      const why = {
+        'round-robin': 'balance-rr sends each packet out of the next slave in turn',
+        load: `${d.mode} spreads flows by the slaves' current load, which a capture does not hold`,
+        'hash-inputs': `the ${d.policy ?? 'transmit'} hash needs header fields this flow does not give (an ICMP id, inner headers, a VLAN)`,
+        broadcast: 'broadcast mode sends a copy out of every slave',
+      }[d.why];
+      return `${d.bond} in ${d.ns} (${d.mode}): ${why}; each of ${d.slaves.join(', ')} is followed.`;
+    }
+    case 'bond-no-slave': {
+      const each = d.slaves.map((x) => `${x.name} ${!x.up ? 'down' : x.mii !== undefined && x.mii !== 'UP' ? `mii_status ${x.mii}` : (x.state ?? 'unusable')}`);
+      return `${d.bond} in ${d.ns} (${d.mode}) has no slave that can send: ${each.length ? each.join(', ') : 'it has no slaves'}. The frame is dropped.`;
+    }
+    case 'bond-rx':
+      return `${d.slave} is a slave of ${d.bond}${d.state ? ` (${d.state})` : ''}: bond_handle_frame hands the frame to ${d.bond}.`;
+    case 'bond-inactive-slave':
+      return `${d.slave} is a ${d.state} slave of ${d.bond} (${d.mode}): bond_handle_frame delivers frames on an inactive slave only to handlers bound to that slave exactly (RX_HANDLER_EXACT), so IP never sees it and it is dropped.`;
+    case 'macvlan-xmit': {
+      const what = `${d.dev} in ${d.ns} (${d.driver} ${d.mode}${d.flag ? ` ${d.flag}` : ''} on ${d.lower} of ${d.lowerNs})`;
+      switch (d.to) {
+        case 'sibling':
+          return d.driver === 'macvlan'
+            ? `${what} sends the frame straight to ${d.sibling!.dev} in ${d.sibling!.ns}, the bridge-mode macvlan on the same lower device with its destination MAC (macvlan_queue_xmit).`
+            : `${what} hands the packet straight to ${d.sibling!.dev} in ${d.sibling!.ns}, the ipvlan on the same lower device that owns its destination address (ipvlan_addr_lookup).`;
+        case 'lower':
+          return `${what} sends the frame out of ${d.lower} onto its wire${d.driver === 'macvlan' && d.mode === 'vepa' ? ' (vepa: only a hairpinning switch sends it back)' : ''}.`;
+        case 'route':
+          return `${what}: no sibling owns the destination, so the packet is routed in ${d.lowerNs} out of ${d.lower} (ipvlan_process_outbound).`;
+        case 'lower-stack':
+          return `${what}: the frame is for the shared MAC and no sibling owns the destination, so it goes up ${d.lower}'s own stack in ${d.lowerNs} (dev_forward_skb).`;
+      }
+      break;
+    }
+    case 'macvlan-rx':
+      return `${d.lower} in ${d.ns} hands the frame to ${d.upper} in ${d.upperNs}, the ${d.driver} (${d.mode}) ${d.by === 'mac' ? 'whose MAC it is for' : d.by === 'ip' ? 'that owns its destination address' : 'in passthru mode'}; ${d.lower} itself never sees it.`;
+    case 'macvlan-no-lower':
+      return `${d.dev} in ${d.ns} is a ${d.driver} device, but the capture does not show its lower device${d.lower ? ` ${d.lower}` : d.linkIndex !== undefined ? ` (ifindex ${d.linkIndex} in its node)` : ''}; the path stops here.`;
+    case 'macvlan-to-lower':
+      return `${d.dev} in ${d.ns} (${d.driver} ${d.mode}) sends to ${d.addr}, an address of ${d.lowerNs}, whose ${d.lower} is ${d.dev}'s own lower device: ${d.driver === 'macvlan' ? 'macvlan_queue_xmit' : 'ipvlan'} puts the frame on ${d.lower}'s transmit, never on its receive path, so ${d.lowerNs} never sees it (a ${d.driver} cannot reach its own host).`;
+    case 'ipvlan-private':
+      return `${d.dev} in ${d.ns} is an ipvlan in private mode: the packet for ${d.addr}, owned by ${d.sibling.dev} in ${d.sibling.ns} on the same lower device, is dropped.`;
     case 'master-unknown':
       return d.masterType === undefined
         ? `${d.dev} is enslaved to ${d.master}, which ${d.ns}'s links do not show.`
@@ -495,6 +550,8 @@ export function forkLabel(f: ForkChoice): string {
       return `vxlan ${f.dev} -> ${f.vtep}`;
     case 'candidate':
       return `${f.dev} -> ${f.peer} ${f.peerDev} (one of ${f.of})`;
+    case 'bond':
+      return `bond ${f.bond} -> ${f.slave} (one of ${f.of})`;
     case 'netfilter': {
       const pct = `${(f.probability * 100).toFixed(f.probability < 0.1 ? 1 : 0)}%`;
       const ep = f.endpoint ? (f.endpoint.port === undefined ? f.endpoint.ip : f.endpoint.ip.includes(':') ? `[${f.endpoint.ip}]:${f.endpoint.port}` : `${f.endpoint.ip}:${f.endpoint.port}`) : undefined;

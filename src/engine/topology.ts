@@ -37,6 +37,8 @@ export class Topology {
   private readonly segmentCache = new Map<Iface, Endpoint[]>();
   private readonly vxlanCache = new Map<Iface, Endpoint[]>();
   private readonly attachCache = new Map<Netns, NodeAttachments>();
+  private readonly upperCache = new Map<Netns, Map<Iface, Endpoint[]>>();
+  private readonly podUpperCache = new Map<Netns, Map<Iface, Endpoint[]>>();
   /** MAC -> the hosts (not pods; capture indexes, in order) whose `links` text shows it. */
   private macIndex: Map<string, number[]> | undefined;
   /** Address -> the hosts (not pods; capture indexes, in order) whose `addrs` text shows it. */
@@ -68,6 +70,65 @@ export class Topology {
     return list;
   }
 
+  /**
+   * The lower device of a macvlan/ipvlan (`name@lower` in its own namespace, or, for one moved into a
+   * pod (Multus), `eth0@ifN` with `link-netnsid`: ifindex N in the pod's node, as a pod's veth is
+   * paired). Undefined when the capture does not show it.
+   */
+  lowerOf(ns: Netns, dev: Iface): Endpoint | undefined {
+    const l = dev.link;
+    if (!l) return undefined;
+    if (l.link !== undefined) {
+      const same = ns.ifaces.get(l.link);
+      return same ? { ns, iface: same } : undefined;
+    }
+    if (l.linkIndex === undefined || ns.host.role !== 'pod' || ns.host.node === undefined) return undefined;
+    const node = this.net.hosts.get(ns.host.node);
+    const iface = node?.byIndex.get(l.linkIndex);
+    return node && iface ? { ns: node, iface } : undefined;
+  }
+
+  /** The macvlan/ipvlan devices whose lower device is `lower`: in its namespace, and moved into the pods of its node. */
+  uppersOf(ns: Netns, lower: Iface): Endpoint[] {
+    return [...this.localUppersOf(ns, lower), ...this.podUppersOf(ns, lower)];
+  }
+
+  /** The macvlan/ipvlan devices on `lower` in its own namespace (`name@lower`), indexed once per namespace. */
+  localUppersOf(ns: Netns, lower: Iface): Endpoint[] {
+    let perNs = this.upperCache.get(ns);
+    if (!perNs) {
+      perNs = new Map();
+      for (const i of ns.ifaces.values()) {
+        const l = isUpper(i) && i.link?.link !== undefined ? ns.ifaces.get(i.link.link) : undefined;
+        if (l) perNs.set(l, [...(perNs.get(l) ?? []), { ns, iface: i }]);
+      }
+      this.upperCache.set(ns, perNs);
+    }
+    return perNs.get(lower) ?? [];
+  }
+
+  /**
+   * The macvlan/ipvlan devices on `lower` moved into the pods of its node (`eth0@ifN`, N its ifindex),
+   * indexed once per node from the pods' namespaces (which a node's veth peers need anyway).
+   */
+  podUppersOf(ns: Netns, lower: Iface): Endpoint[] {
+    // A pod's macvlan/ipvlan sits on a node's NIC, bond or VLAN device (Multus' `master`), never on a
+    // veth or bridge: frames a node takes from its pods' veths need not build the other pods.
+    if (ns.host.role !== 'node' || !POD_LOWER_TYPES.has(lower.type)) return [];
+    let perNode = this.podUpperCache.get(ns);
+    if (!perNode) {
+      perNode = new Map();
+      for (const pod of this.net.podsOnNode.get(ns.name) ?? []) {
+        for (const i of pod.ifaces.values()) {
+          const l = isUpper(i) && i.link?.link === undefined && i.link?.linkIndex !== undefined ? ns.byIndex.get(i.link.linkIndex) : undefined;
+          if (l) perNode.set(l, [...(perNode.get(l) ?? []), { ns: pod, iface: i }]);
+        }
+      }
+      this.podUpperCache.set(ns, perNode);
+    }
+    return perNode.get(lower) ?? [];
+  }
+
   /** The attachments of the pods on `node` whose interfaces the capture does not show. */
   attachments(node: Netns): NodeAttachments {
     let a = this.attachCache.get(node);
@@ -97,7 +158,7 @@ export class Topology {
     if (known) return known.length > 0 && known[0]!.how === 'segment';
     if ((this.cables.get(`${ns.host.name}|${dev.name}`) ?? []).length) return false;
     if (dev.type === 'veth' && (this.vethPeers(ns, dev).length > 0 || ns.host.role === 'pod')) return false;
-    if (dev.type !== 'device' && dev.type !== 'veth') return false;
+    if (!onSegment(dev)) return false;
     return segmentPrefixes(dev).length > 0 && (this.net.capture.links ?? []).length === 0;
   }
 
@@ -190,7 +251,7 @@ export class Topology {
       for (const i of [...hosts].sort((x, y) => x - y)) {
         const m = this.net.hosts.get(this.net.capture.hosts[i]!.name);
         if (!m || m === ns) continue;
-        for (const iface of m.ifaces.values()) if ((iface.type === 'device' || iface.type === 'veth') && segmentPrefixes(iface).some((q) => q.toString() === k)) return true;
+        for (const iface of m.ifaces.values()) if (onSegment(iface) && segmentPrefixes(iface).some((q) => q.toString() === k)) return true;
       }
     }
     return false;
@@ -215,7 +276,7 @@ export class Topology {
         const m = this.net.hosts.get(this.net.capture.hosts[i]!.name);
         if (!m || m === ns) continue;
         for (const iface of m.ifaces.values()) {
-          if (iface.type !== 'device' && iface.type !== 'veth') continue;
+          if (!onSegment(iface)) continue;
           if (seen.has(iface) || !keep(iface)) continue;
           if (!this.prefixKeys(iface).includes(k)) continue;
           seen.add(iface);
@@ -248,7 +309,7 @@ export class Topology {
       const ns = this.net.hosts.get(h.name);
       if (!ns) continue;
       for (const iface of ns.ifaces.values()) {
-        if (iface.type !== 'device' && iface.type !== 'veth') continue;
+        if (!onSegment(iface)) continue;
         for (const p of segmentPrefixes(iface)) {
           const k = p.toString();
           const list = ix.get(k) ?? [];
@@ -311,7 +372,7 @@ export class Topology {
       // A node's uplink can be a veth too (a VM's or a lab's): without its peer, fall back to the subnet.
       if (ns.host.role === 'pod') return [];
     }
-    if (dev.type === 'device' || dev.type === 'veth') {
+    if (onSegment(dev)) {
       // No cabling in the capture: hosts whose NICs share a subnet with this one are one L2 segment.
       // Link-local prefixes (fe80::/64 on every NIC) say nothing about which hosts share a wire.
       const mine = segmentPrefixes(dev);
@@ -380,4 +441,20 @@ export class Topology {
     }
     return found.length === 1 ? found : [];
   }
+}
+
+/**
+ * A device whose addresses put it on an implicit L2 segment: a NIC, a veth, or a bond (whose slaves
+ * carry no addresses of their own: without capture links the bond stands for them on the segment).
+ */
+function onSegment(i: Iface): boolean {
+  return i.type === 'device' || i.type === 'veth' || i.type === 'bond';
+}
+
+/** The devices a pod's macvlan/ipvlan can have as its lower device in the node. */
+const POD_LOWER_TYPES = new Set(['device', 'bond', 'vlan', 'team']);
+
+/** A macvlan/macvtap or ipvlan/ipvtap device. */
+export function isUpper(i: Iface): boolean {
+  return i.type === 'macvlan' || i.type === 'macvtap' || i.type === 'ipvlan' || i.type === 'ipvtap';
 }

@@ -62,6 +62,8 @@ export type StepKind =
   | 'tunnel-encap' // IPIP or WireGuard
   | 'tunnel-decap'
   | 'underlay' // the frame leaves on a NIC to another host
+  | 'bond' // a bond picks its slave, or takes a frame from one
+  | 'macvlan' // a macvlan or ipvlan sends to a sibling or its lower device, or takes a frame from it
   | 'deliver'
   | 'drop'
   | 'netfilter' // a netfilter hook's chains and rules
@@ -238,7 +240,8 @@ export type DiagnosisKind =
   | 'rejected'
   | 'insufficient-data'
   | 'vlan-filtered'
-  | 'wrong-destination';
+  | 'wrong-destination'
+  | 'link-down';
 
 /** Something a trace did not check, delivered or not: said so that "delivered" is not read as "nothing can stop it". */
 export interface Unchecked {

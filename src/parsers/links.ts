@@ -240,9 +240,13 @@ const VXLAN_KEYS = new Set(['id', 'group', 'remote', 'local', 'dev', 'dstport', 
 const TUNNEL_KEYS = new Set(['remote', 'local', 'dev', 'ttl', 'hoplimit', 'tos', 'id', 'dstport', 'encaplimit', 'tclass', 'flowlabel', 'key', 'ikey', 'okey']);
 const VLAN_KEYS = new Set(['protocol', 'id']);
 const BRIDGE_KEYS = new Set(['stp_state', 'vlan_filtering', 'ageing_time']);
-const BOND_KEYS = new Set(['mode']);
+const BOND_KEYS = new Set(['mode', 'active_slave', 'xmit_hash_policy', 'miimon', 'all_slaves_active']);
+const MACVLAN_KEYS = new Set(['mode', 'flag', 'bcqueuelen', 'usedbcqueuelen', 'bclim', 'macaddr']);
+const IPVLAN_KEYS = new Set(['mode']);
+/** The ipvlan flag word some iproute2 versions print after the mode (IPVLAN_F_PRIVATE, IPVLAN_F_VEPA, else bridge). */
+const IPVLAN_FLAGS = ['bridge', 'private', 'vepa'] as const;
 const BRIDGE_PORT_KEYS = new Set(['state', 'learning', 'flood', 'hairpin', 'priority', 'cost']);
-const BOND_PORT_KEYS = new Set(['state', 'mii_status']);
+const BOND_PORT_KEYS = new Set(['state', 'mii_status', 'link_failure_count', 'perm_hwaddr', 'queue_id', 'prio', 'ad_aggregator_id', 'ad_actor_oper_port_state', 'ad_partner_oper_port_state']);
 
 /** The kind line (`vxlan id 1 ...`): fills type-specific fields; returns problems with the line. */
 function kindLine(rec: LinkRecord, toks: string[]): string[] {
@@ -282,8 +286,20 @@ function kindLine(rec: LinkRecord, toks: string[]): string[] {
     const vf = uint(m.get('vlan_filtering'));
     rec.bridge = dropUndefined({ stpState: uint(m.get('stp_state')), vlanFiltering: vf === undefined ? undefined : vf !== 0, ageingTime: uint(m.get('ageing_time')) });
   } else if (kind === 'bond') {
-    const mode = pairs(toks, 1, BOND_KEYS).get('mode');
-    rec.bond = mode ? { mode } : {};
+    const m = pairs(toks, 1, BOND_KEYS);
+    const asa = uint(m.get('all_slaves_active'));
+    rec.bond = dropUndefined({ mode: m.get('mode') || undefined, activeSlave: m.get('active_slave') || undefined, xmitHashPolicy: m.get('xmit_hash_policy') || undefined, miimon: uint(m.get('miimon')), allSlavesActive: asa === undefined ? undefined : asa !== 0 });
+  } else if (kind === 'macvlan' || kind === 'macvtap') {
+    const m = pairs(toks, 1, MACVLAN_KEYS);
+    const mode = m.get('mode');
+    if (!mode) return [`${kind} line without \`mode MODE\``];
+    rec.macvlan = m.has('nopromisc') ? { mode, nopromisc: true } : { mode };
+  } else if (kind === 'ipvlan' || kind === 'ipvtap') {
+    const m = pairs(toks, 1, IPVLAN_KEYS);
+    const mode = m.get('mode');
+    if (!mode) return [`${kind} line without \`mode MODE\``];
+    const flag = IPVLAN_FLAGS.find((f) => m.has(f));
+    rec.ipvlan = flag ? { mode, flag } : { mode };
   } else if (TUNNEL_KINDS.has(kind)) {
     const m = pairs(toks, 1, TUNNEL_KEYS);
     const t: TunnelInfo = {};
@@ -334,7 +350,7 @@ function slaveLine(rec: LinkRecord, toks: string[]): void {
     rec.bridgePort = dropUndefined({ state: m.get('state'), learning: onOff(m.get('learning')), flood: onOff(m.get('flood')), hairpin: onOff(m.get('hairpin')) });
   } else if (kind === 'bond_slave') {
     const m = pairs(toks, 1, BOND_PORT_KEYS);
-    rec.bondPort = dropUndefined({ state: m.get('state'), miiStatus: m.get('mii_status') });
+    rec.bondPort = dropUndefined({ state: m.get('state'), miiStatus: m.get('mii_status'), linkFailureCount: uint(m.get('link_failure_count')), permHwaddr: m.get('perm_hwaddr')?.toLowerCase() });
   }
 }
 
@@ -429,7 +445,18 @@ function linkinfoFromJson(rec: LinkRecord, li: Record<string, unknown>, problems
     } else if (kind === 'bridge') {
       rec.bridge = dropUndefined({ stpState: num(d.stp_state), vlanFiltering: boolish(d.vlan_filtering), ageingTime: num(d.ageing_time) });
     } else if (kind === 'bond') {
-      rec.bond = str(d.mode) ? { mode: str(d.mode) } : {};
+      // active_slave is a name (or a number when `ip` cannot name the ifindex).
+      const active = str(d.active_slave) ?? (num(d.active_slave) !== undefined ? String(num(d.active_slave)) : undefined);
+      rec.bond = dropUndefined({ mode: str(d.mode), activeSlave: active, xmitHashPolicy: str(d.xmit_hash_policy), miimon: num(d.miimon), allSlavesActive: boolish(d.all_slaves_active) });
+    } else if (kind === 'macvlan' || kind === 'macvtap') {
+      const mode = str(d.mode);
+      if (mode === undefined) problems.push(`${kind} info_data without mode`);
+      else rec.macvlan = d.nopromisc === true ? { mode, nopromisc: true } : { mode };
+    } else if (kind === 'ipvlan' || kind === 'ipvtap') {
+      const mode = str(d.mode);
+      const flag = IPVLAN_FLAGS.find((f) => d[f] === true);
+      if (mode === undefined) problems.push(`${kind} info_data without mode`);
+      else rec.ipvlan = flag ? { mode, flag } : { mode };
     } else if (TUNNEL_KINDS.has(kind)) {
       rec.tunnel = dropUndefined<TunnelInfo>({
         remote: addrOf(str(d.remote) ?? str(d.remote6), 'remote', problems),
@@ -446,7 +473,7 @@ function linkinfoFromJson(rec: LinkRecord, li: Record<string, unknown>, problems
     if (slave === 'bridge') {
       rec.bridgePort = dropUndefined({ state: str(s.state), learning: boolish(s.learning), flood: boolish(s.flood), hairpin: boolish(s.hairpin) });
     } else if (slave === 'bond') {
-      rec.bondPort = dropUndefined({ state: str(s.state), miiStatus: str(s.mii_status) });
+      rec.bondPort = dropUndefined({ state: str(s.state), miiStatus: str(s.mii_status), linkFailureCount: num(s.link_failure_count), permHwaddr: str(s.perm_hwaddr)?.toLowerCase() });
     }
   }
 }

@@ -119,11 +119,23 @@ export interface LinkRecord {
   bridge?: { stpState?: number; vlanFiltering?: boolean; ageingTime?: number };
   /** bridge_slave details: port state and learning/flood flags. */
   bridgePort?: { state?: string; learning?: boolean; flood?: boolean; hairpin?: boolean };
-  bond?: { mode?: string; activeSlave?: string; xmitHashPolicy?: string };
-  macvlan?: { mode: string };
+  /**
+   * bond details (iproute2 ip/iplink_bond.c bond_print_opt): the mode (`balance-rr`, `active-backup`,
+   * `balance-xor`, `broadcast`, `802.3ad`, `balance-tlb`, `balance-alb`), the active slave (printed by
+   * name, or by ifindex when `ip` cannot name it), the transmit hash policy (`layer2`, `layer3+4`,
+   * `layer2+3`, `encap2+3`, `encap3+4`, `vlan+srcmac`), the MII polling interval and whether backup
+   * slaves take frames too (`all_slaves_active`).
+   */
+  bond?: { mode?: string; activeSlave?: string; xmitHashPolicy?: string; miimon?: number; allSlavesActive?: boolean };
+  /**
+   * bond_slave details (ip/iplink_bond_slave.c): ACTIVE/BACKUP, the MII link status, how often the
+   * link failed, and the slave's own (permanent) MAC, which the bond may have replaced.
+   */
+  bondPort?: { state?: string; miiStatus?: string; linkFailureCount?: number; permHwaddr?: string };
+  /** macvlan/macvtap details (ip/iplink_macvlan.c): `private`, `vepa`, `bridge`, `passthru` or `source`; `nopromisc` (passthru). */
+  macvlan?: { mode: string; nopromisc?: boolean };
+  /** ipvlan/ipvtap details (ip/iplink_ipvlan.c): mode `l2`, `l3` or `l3s`; the `bridge`/`private`/`vepa` flag where printed. */
   ipvlan?: { mode: string; flag?: string };
-  /** bond_slave details: ACTIVE/BACKUP and the MII link status. */
-  bondPort?: { state?: string; miiStatus?: string };
   /** `alias TEXT` (the interface description). */
   ifalias?: string;
   /** `altname NAME` lines. */

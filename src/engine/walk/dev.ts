@@ -1,16 +1,19 @@
 // The device layer: dev_queue_xmit hands the frame to the device's own transmit (a bridge, VXLAN,
-// IPIP, WireGuard, loopback, dummy), or a veth / NIC puts it on its wire (topology.ts says what is at
-// the far end); netif_receive_skb takes a frame in on the far end: into a bridge, or up to IP.
+// IPIP, WireGuard, loopback, dummy, a bond or macvlan/ipvlan: bond.ts, macvlan.ts), or a veth / NIC
+// puts it on its wire (topology.ts says what is at the far end); netif_receive_skb takes a frame in on
+// the far end: to a macvlan/ipvlan on it, into a bridge or bond, or up to IP.
 import { ifacePrefixes } from '../netns';
 import type { Wire } from '../topology';
 import type { StepDetail } from '../trace';
+import { bondHandleFrame, bondXmit } from './bond';
 import { hook } from './hooks';
+import { upperRx, upperXmit } from './macvlan';
 import type { Packet } from './packet';
 import { drop, linkEv, next, step, type Stage } from './stage';
 import { vlanDevXmit, vlanDoReceive } from './vlan';
 
 /** dev_queue_xmit by device type (the driver has checked the frame for a forwarding loop). */
-export const devQueueXmit: Stage<'dev_queue_xmit'> = (w, _here, { ns, dev, frame }) => {
+export const devQueueXmit: Stage<'dev_queue_xmit'> = (w, here, { ns, dev, frame }) => {
   switch (dev.type) {
     case 'bridge':
       // br_dev_xmit: the host sends into its bridge.
@@ -26,6 +29,13 @@ export const devQueueXmit: Stage<'dev_queue_xmit'> = (w, _here, { ns, dev, frame
       return next({ stage: 'ipip_xmit', ns, dev, frame });
     case 'wireguard':
       return next({ stage: 'wg_xmit', ns, dev, frame });
+    case 'bond':
+      return bondXmit(w, here, ns, dev, frame);
+    case 'macvlan':
+    case 'macvtap':
+    case 'ipvlan':
+    case 'ipvtap':
+      return upperXmit(w, ns, dev, frame);
     case 'dummy':
       return drop('blackhole', { type: 'dummy', dev: dev.name }, dev.name, [linkEv(ns, dev)]);
     case 'veth':
@@ -107,14 +117,18 @@ export const wireCross: Stage<'wire_cross'> = (w, _here, { ns, dev, end, frame }
 };
 
 /** netif_receive_skb: a bridge port hands the frame to its bridge; an interface takes frames for its own MAC up to IP. */
-export const netifReceiveSkb: Stage<'netif_receive_skb'> = (_w, _here, { ns, dev, frame }) => {
+export const netifReceiveSkb: Stage<'netif_receive_skb'> = (w, _here, { ns, dev, frame }) => {
   if (!dev.up) return drop('link-down', { type: 'rx-down', ns: ns.name, dev: dev.name }, dev.name, [linkEv(ns, dev)]);
   // A tagged frame: its VLAN device takes it first (vlan_do_receive runs before a bridge's rx_handler).
   const tagged = frame.vlans?.length ? vlanDoReceive(ns, dev, frame) : undefined;
   if (tagged) return tagged;
+  // The lower device of macvlans/ipvlans: their rx_handler gives them the frames that are theirs.
+  const upper = upperRx(w, ns, dev, frame);
+  if (upper) return upper;
   if (dev.master !== undefined) {
     const br = ns.ifaces.get(dev.master);
     if (!br) return drop('insufficient-data', { type: 'master-unknown', ns: ns.name, dev: dev.name, master: dev.master }, dev.name);
+    if (br.type === 'bond') return bondHandleFrame(ns, dev, br, frame);
     if (br.type !== 'bridge') return drop('insufficient-data', { type: 'master-unknown', ns: ns.name, dev: dev.name, master: dev.master, masterType: br.type }, dev.name);
     const state = dev.link?.bridgePort?.state;
     if (state !== undefined && state !== 'forwarding') return drop('link-down', { type: 'port-blocked', bridge: br.name, port: dev.name, state, at: 'ingress' }, dev.name, [linkEv(ns, dev)]);

@@ -127,11 +127,11 @@ test('wireguard, ipip, vlan, bond and dummy kind lines (iproute2 6.1 format)', (
   const vlan = byName(records, 'bond0.100');
   assert.equal(vlan.link, 'bond0');
   assert.deepEqual(vlan.vlan, { id: 100, protocol: '802.1Q' });
-  assert.deepEqual(byName(records, 'bond0').bond, { mode: 'active-backup' });
+  assert.deepEqual(byName(records, 'bond0').bond, { mode: 'active-backup', activeSlave: 'eth0', xmitHashPolicy: 'layer2', miimon: 100, allSlavesActive: false });
   const eth1 = byName(records, 'eth1');
   assert.equal(eth1.master, 'bond0');
   assert.equal(eth1.slaveKind, 'bond_slave');
-  assert.deepEqual(eth1.bondPort, { state: 'BACKUP', miiStatus: 'UP' });
+  assert.deepEqual(eth1.bondPort, { state: 'BACKUP', miiStatus: 'UP', linkFailureCount: 1, permHwaddr: '52:54:00:ab:cd:ef' });
   assert.deepEqual(eth1.altnames, ['enp1s0f1']); // after two `vf` lines
   const dummy0 = byName(records, 'dummy0');
   assert.equal(dummy0.type, 'dummy');
@@ -153,7 +153,7 @@ test('older -d output: stats lines, openvswitch_slave, gre tunnels, vxlan extern
   assert.equal(String(gre1.tunnel?.remote), '172.168.10.25');
   assert.equal(gre1.tunnel?.ttl, 255);
   assert.equal(String(byName(records, 'geneve0').tunnel?.remote), '192.168.43.254');
-  assert.deepEqual(byName(records, 'eth0_2').bondPort, { state: 'ACTIVE', miiStatus: 'UP' });
+  assert.deepEqual(byName(records, 'eth0_2').bondPort, { state: 'ACTIVE', miiStatus: 'UP', linkFailureCount: 0, permHwaddr: '00:90:fa:8d:36:22' });
   assert.equal(byName(records, 'ovs-system').type, 'openvswitch');
 });
 
@@ -184,8 +184,28 @@ test('plain, -o and -d text forms agree on the header and link-line fields', () 
   const plain = withoutSrc(parseLinks(body('lab-plain')).records);
   const oneline = withoutSrc(parseLinks(body('lab-oneline')).records);
   assert.deepEqual(oneline, plain);
-  const detail = parseLinks(body('lab-detail')).records.map(({ src: _s, type: _t, vxlan: _v, bridge: _b, bridgePort: _p, slaveKind: _k, ...rest }) => rest);
+  const detail = parseLinks(body('lab-detail')).records.map(({ src: _s, type: _t, vxlan: _v, bridge: _b, bridgePort: _p, slaveKind: _k, macvlan: _m, ...rest }) => rest);
   assert.deepEqual(JSON.parse(JSON.stringify(detail)), plain);
+});
+
+test('bond, bond_slave, macvlan and ipvlan details, text and JSON (iplink_bond.c, iplink_bond_slave.c, iplink_macvlan.c, iplink_ipvlan.c)', () => {
+  const text = parseLinks(body('bond-macvlan-ipvlan'));
+  assert.deepEqual(text.issues, []);
+  assert.deepEqual(byName(text.records, 'bond0').bond, { mode: '802.3ad', xmitHashPolicy: 'layer3+4', miimon: 100, allSlavesActive: false });
+  assert.deepEqual(byName(text.records, 'ens1f1').bondPort, { state: 'BACKUP', miiStatus: 'DOWN', linkFailureCount: 3, permHwaddr: 'b4:96:91:0a:11:21' });
+  assert.deepEqual(byName(text.records, 'mvpriv').macvlan, { mode: 'private' });
+  assert.equal(byName(text.records, 'mvpriv').link, 'bond0');
+  assert.deepEqual(byName(text.records, 'mvpass').macvlan, { mode: 'passthru', nopromisc: true });
+  assert.deepEqual(byName(text.records, 'ipvl3').ipvlan, { mode: 'l3', flag: 'private' });
+  assert.deepEqual(byName(text.records, 'ipvl2').ipvlan, { mode: 'l2' }); // no flag word printed: none guessed
+  const json = parseLinks(body('bond-macvlan-ipvlan-json'));
+  assert.deepEqual(byName(json.records, 'bond0').bond, { mode: 'active-backup', activeSlave: 'eno1', xmitHashPolicy: 'layer2', miimon: 100, allSlavesActive: false });
+  assert.deepEqual(byName(json.records, 'eno2').bondPort, { state: 'BACKUP', miiStatus: 'UP', linkFailureCount: 1, permHwaddr: '3c:ec:ef:01:02:04' });
+  assert.deepEqual(byName(json.records, 'mvbr').macvlan, { mode: 'vepa', nopromisc: true });
+  assert.deepEqual(byName(json.records, 'ipv').ipvlan, { mode: 'l3s', flag: 'vepa' });
+  // A macvlan without its mode is kept (its kind and lower device) and reported.
+  assert.equal(byName(json.records, 'mvbad').macvlan, undefined);
+  assert.deepEqual(json.issues.map((i) => i.message), ['mvbad: macvlan info_data without mode']);
 });
 
 test('BusyBox `ip link`: no state, and a self-referencing `veth0@veth0` is not a link', () => {
