@@ -79,8 +79,10 @@ describe('Node Bridges tree: bonds, VLANs, macvlan/ipvlan', () => {
     assert.deepEqual([eth2!.state, eth2!.miiStatus, eth2!.up], ['BACKUP', 'DOWN', false]);
     assert.deepEqual(deviceText(eth1!), { label: 'eth1', description: 'ACTIVE · MII UP · mtu 1500', tooltip: ['slave eth1 of bond bond0 on k8s-node1', 'ACTIVE, MII link UP'] });
     assert.equal(deviceText(eth2!).description, 'BACKUP · MII DOWN · mtu 1500 · DOWN');
-    assert.equal(deviceText(bond).description, 'bond · active-backup · 2 slaves · mtu 1500');
-    // The bond helper's parser adds the active slave and hash policy: shown when present.
+    // The links parser gives the active slave (the fixture's `active_slave eth1`): shown when present.
+    assert.equal(bond.activeSlave, 'eth1');
+    assert.equal(deviceText(bond).description, 'bond · active-backup · 2 slaves · active eth1 · mtu 1500');
+    assert.equal(deviceText({ ...bond, activeSlave: undefined }).description, 'bond · active-backup · 2 slaves · mtu 1500');
     assert.equal(deviceText({ ...bond, activeSlave: 'eth1', xmitHashPolicy: 'layer2' }).description, 'bond · active-backup · 2 slaves · active eth1 · mtu 1500');
     assert.deepEqual(deviceText({ ...bond, activeSlave: 'eth1', xmitHashPolicy: 'layer2' }).tooltip, ['bond bond0 on k8s-node1', 'mode active-backup, xmit_hash_policy layer2', 'active slave eth1']);
   });
