@@ -216,10 +216,12 @@ function describeCalico(): void {
       const node2Mac = t.built.plan.nodes[1]!.vtepMac;
       assert.ok(probe(c, 'node1', 'neigh').some((l) => new RegExp(`^10\\.48\\.166\\.128 dev vxlan\\.calico lladdr ${node2Mac} .*PERMANENT$`).test(l)), probe(c, 'node1', 'neigh').join('\n'));
       assert.ok(probe(c, 'node1', 'fdb').some((l) => new RegExp(`^${node2Mac} dev vxlan\\.calico dst 10\\.4\\.9\\.22 .*self permanent$`).test(l)), probe(c, 'node1', 'fdb').join('\n'));
+      // The settings the engine reads, as Calico sets them on its veth (the probe reads no others: route_localnet, which Calico also sets, is not among them).
       const sysctl = probe(c, 'node1', 'sysctl');
-      for (const kv of [`net.ipv4.conf.${frontendCali}.proxy_arp = 1`, `net.ipv4.conf.${frontendCali}.forwarding = 1`, `net.ipv4.conf.${frontendCali}.rp_filter = 1`, `net.ipv4.conf.${frontendCali}.route_localnet = 1`]) {
+      for (const kv of [`net.ipv4.conf.${frontendCali}.proxy_arp = 1`, `net.ipv4.conf.${frontendCali}.forwarding = 1`, `net.ipv4.conf.${frontendCali}.rp_filter = 1`]) {
         assert.ok(sysctl.includes(kv), `${kv} missing`);
       }
+      assert.equal(t.lab.execIn('node1', ['sysctl', '-n', `net.ipv4.conf.${frontendCali}.route_localnet`]).trim(), '1', 'the lab set up Calico as Felix does');
       const pod = probe(c, 'frontend-0', 'routes4');
       assert.ok(pod.includes(`default via ${CALICO_POD_GATEWAY} dev eth0`), pod.join('\n'));
       assert.ok(pod.includes(`${CALICO_POD_GATEWAY} dev eth0 scope link`), pod.join('\n'));
