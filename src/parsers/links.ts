@@ -241,9 +241,14 @@ const TUNNEL_KEYS = new Set(['remote', 'local', 'dev', 'ttl', 'hoplimit', 'tos',
 const VLAN_KEYS = new Set(['protocol', 'id']);
 const BRIDGE_KEYS = new Set(['stp_state', 'vlan_filtering', 'ageing_time']);
 const BOND_KEYS = new Set(['mode', 'active_slave', 'xmit_hash_policy', 'miimon', 'all_slaves_active']);
-const MACVLAN_KEYS = new Set(['mode', 'flag', 'bcqueuelen', 'usedbcqueuelen', 'bclim', 'macaddr']);
+/** ip/iplink_macvlan.c macvlan_print_opt: `mode %s `, the bare words `nopromisc `/`nodst `, `bcqueuelen %lu `, `usedbcqueuelen %lu `, `bclim %d `, then in source mode `remotes (N) MAC ...`. */
+const MACVLAN_KEYS = new Set(['mode', 'bcqueuelen', 'usedbcqueuelen', 'bclim']);
 const IPVLAN_KEYS = new Set(['mode']);
-/** The ipvlan flag word some iproute2 versions print after the mode (IPVLAN_F_PRIVATE, IPVLAN_F_VEPA, else bridge). */
+/**
+ * The ipvlan flag word after the mode (ip/iplink_ipvlan.c ipvlan_print_opt: IPVLAN_F_PRIVATE, else
+ * IPVLAN_F_VEPA, else bridge), printed whenever the kernel sends IFLA_IPVLAN_FLAGS (kernel 4.15+;
+ * iproute2 since commit 1ef5c952). Older kernels send none and the line has no flag word.
+ */
 const IPVLAN_FLAGS = ['bridge', 'private', 'vepa'] as const;
 const BRIDGE_PORT_KEYS = new Set(['state', 'learning', 'flood', 'hairpin', 'priority', 'cost']);
 const BOND_PORT_KEYS = new Set(['state', 'mii_status', 'link_failure_count', 'perm_hwaddr', 'queue_id', 'prio', 'ad_aggregator_id', 'ad_actor_oper_port_state', 'ad_partner_oper_port_state']);
@@ -280,7 +285,8 @@ function kindLine(rec: LinkRecord, toks: string[]): string[] {
     const m = pairs(toks, 1, VLAN_KEYS);
     const id = uint(m.get('id'));
     if (id === undefined) return ['vlan line without `id N`'];
-    rec.vlan = m.get('protocol') ? { id, protocol: m.get('protocol') } : { id };
+    const protocol = vlanProtocol(m.get('protocol'));
+    rec.vlan = protocol ? { id, protocol } : { id };
   } else if (kind === 'bridge') {
     const m = pairs(toks, 1, BRIDGE_KEYS);
     const vf = uint(m.get('vlan_filtering'));
@@ -336,6 +342,15 @@ function addrOf(s: string | undefined, what: string, problems: string[]): Addr |
     return undefined;
   }
   return r.value.isUnspecified() ? undefined : r.value;
+}
+
+/**
+ * ip/iplink_vlan.c vlan_print_opt prints the protocol by ll_proto_n2a (`802.1Q`, `802.1ad`), but the
+ * literal `802.1q` when the kernel sends no IFLA_VLAN_PROTOCOL (before 3.10): the same ETH_P_8021Q.
+ */
+function vlanProtocol(s: string | undefined): string | undefined {
+  if (!s) return undefined;
+  return s === '802.1q' ? '802.1Q' : s;
 }
 
 function onOff(s: string | undefined): boolean | undefined {
@@ -441,7 +456,10 @@ function linkinfoFromJson(rec: LinkRecord, li: Record<string, unknown>, problems
     } else if (kind === 'vlan') {
       const id = num(d.id);
       if (id === undefined) problems.push('vlan info_data without id');
-      else rec.vlan = str(d.protocol) ? { id, protocol: str(d.protocol) } : { id };
+      else {
+        const protocol = vlanProtocol(str(d.protocol));
+        rec.vlan = protocol ? { id, protocol } : { id };
+      }
     } else if (kind === 'bridge') {
       rec.bridge = dropUndefined({ stpState: num(d.stp_state), vlanFiltering: boolish(d.vlan_filtering), ageingTime: num(d.ageing_time) });
     } else if (kind === 'bond') {

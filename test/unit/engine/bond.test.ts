@@ -2,7 +2,10 @@
 // judge here: golden captures built by hand in the shapes `ip -d link` prints (iproute2
 // ip/iplink_bond.c bond_print_opt, ip/iplink_bond_slave.c bond_slave_print_opt; the same lines as
 // test/fixtures/parsers/links/constructed-kinds.txt and rhel-ovs-bond-gre-stats.txt, the latter from a
-// public report), with each expected verdict derived from the kernel functions named in the test.
+// public report, and public-bond-active-backup.txt, from a netdev report), with each expected verdict
+// derived from the kernel functions named in the test. In 802.3ad mode the kernel adds the LACP
+// attributes (bond_fill_info: ad_info, ad_actor_sys_prio, ...; bond_fill_slave_info: ad_aggregator_id,
+// the actor/partner port states), which iproute2 prints as in bond-macvlan-ipvlan.txt.
 // Two nodes whose bonds are cabled back to back: eth0 to eth0, eth1 to eth1 (capture links).
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
@@ -32,26 +35,36 @@ interface BondNode {
 
 const bondLine = (mode: string, extra = '') => `mode ${mode} ${extra}miimon 100 updelay 0 downdelay 0 peer_notify_delay 0 use_carrier 1 arp_interval 0 arp_missed_max 2 arp_validate none arp_all_targets any primary_reselect always fail_over_mac none xmit_hash_policy`;
 
-function slaveBlock(idx: number, dev: string, mac: string, perm: string, s: Slave): string {
+/** bond_slave_print_opt's 802.3ad words: a port in the bond's aggregator (61: active, aggregating, in sync, collecting, distributing), or one whose link is down (its own aggregator, the partner defaulted). */
+const lacpPort = (up: boolean) =>
+  up
+    ? 'ad_aggregator_id 1 ad_actor_oper_port_state 61 ad_actor_oper_port_state_str <active,aggregating,in_sync,collecting,distributing> ad_partner_oper_port_state 61 ad_partner_oper_port_state_str <active,aggregating,in_sync,collecting,distributing> '
+    : 'ad_aggregator_id 2 ad_actor_oper_port_state 69 ad_actor_oper_port_state_str <active,aggregating,defaulted> ad_partner_oper_port_state 1 ad_partner_oper_port_state_str <active> ';
+
+function slaveBlock(idx: number, dev: string, mac: string, perm: string, s: Slave, lacp: boolean): string {
   const up = s.up ?? true;
   return `${idx}: ${dev}: <${up ? '' : 'NO-CARRIER,'}BROADCAST,MULTICAST,SLAVE,UP${up ? ',LOWER_UP' : ''}> mtu 1500 qdisc fq_codel master bond0 state ${up ? 'UP' : 'DOWN'} mode DEFAULT group default qlen 1000
     link/ether ${mac} brd ff:ff:ff:ff:ff:ff${D}
-    bond_slave state ${s.state} mii_status ${up ? 'UP' : 'DOWN'} link_failure_count ${up ? 0 : 1} perm_hwaddr ${perm} queue_id 0 prio 0 addrgenmode eui64 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 `;
+    bond_slave state ${s.state} mii_status ${up ? 'UP' : 'DOWN'} link_failure_count ${up ? 0 : 1} perm_hwaddr ${perm} queue_id 0 prio 0 ${lacp ? lacpPort(up) : ''}addrgenmode eui64 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 `;
 }
 
 function host(n: BondNode, peer: BondNode) {
   const perm = (k: number) => n.mac.replace(/..$/, (x) => (parseInt(x, 16) + k).toString(16).padStart(2, '0'));
+  const lacp = n.bond.startsWith('mode 802.3ad ');
+  const ports = [n.eth0, n.eth1].filter((s) => s.up ?? true).length;
+  // bond_print_opt's ad_info (the active aggregator: its ports, keys and the partner's system MAC), then the actor system settings.
+  const adInfo = `ad_aggregator 1 ad_num_ports ${ports} ad_actor_key 9 ad_partner_key 9 ad_partner_mac ${peer.mac} ad_actor_sys_prio 65535 ad_user_port_key 0 ad_actor_system 00:00:00:00:00:00 `;
   return {
     name: n.name,
     role: 'node' as const,
     ips: [n.ip],
     probes: {
       links: `${lo}
-${slaveBlock(2, 'eth0', n.mac, perm(0), n.eth0)}
-${slaveBlock(3, 'eth1', n.mac, perm(1), n.eth1)}
+${slaveBlock(2, 'eth0', n.mac, perm(0), n.eth0, lacp)}
+${slaveBlock(3, 'eth1', n.mac, perm(1), n.eth1, lacp)}
 4: bond0: <BROADCAST,MULTICAST,MASTER,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000
     link/ether ${n.mac} brd ff:ff:ff:ff:ff:ff${D}
-    bond ${n.bond} resend_igmp 1 num_grat_arp 1 all_slaves_active 0 min_links 0 lp_interval 1 packets_per_slave 1 lacp_active on lacp_rate slow ad_select stable tlb_dynamic_lb 1 addrgenmode eui64 numtxqueues 16 numrxqueues 16 gso_max_size 65536 gso_max_segs 65535 
+    bond ${n.bond} resend_igmp 1 num_grat_arp 1 all_slaves_active 0 min_links 0 lp_interval 1 packets_per_slave 1 lacp_active on lacp_rate slow ad_select stable ${lacp ? adInfo : ''}tlb_dynamic_lb 1 addrgenmode eui64 numtxqueues 16 numrxqueues 16 gso_max_size 65536 gso_max_segs 65535 
 `,
       addrs: `1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000
     link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00

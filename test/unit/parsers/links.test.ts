@@ -195,17 +195,85 @@ test('bond, bond_slave, macvlan and ipvlan details, text and JSON (iplink_bond.c
   assert.deepEqual(byName(text.records, 'ens1f1').bondPort, { state: 'BACKUP', miiStatus: 'DOWN', linkFailureCount: 3, permHwaddr: 'b4:96:91:0a:11:21' });
   assert.deepEqual(byName(text.records, 'mvpriv').macvlan, { mode: 'private' });
   assert.equal(byName(text.records, 'mvpriv').link, 'bond0');
+  // print_slave_oper_state's `ad_actor_oper_port_state_str <active,...>` words are read past, not taken for values.
+  assert.deepEqual(byName(text.records, 'ens1f0').bondPort, { state: 'ACTIVE', miiStatus: 'UP', linkFailureCount: 0, permHwaddr: 'b4:96:91:0a:11:20' });
   assert.deepEqual(byName(text.records, 'mvpass').macvlan, { mode: 'passthru', nopromisc: true });
+  assert.equal(byName(text.records, 'mvpass').link, 'ens2f0');
   assert.deepEqual(byName(text.records, 'ipvl3').ipvlan, { mode: 'l3', flag: 'private' });
-  assert.deepEqual(byName(text.records, 'ipvl2').ipvlan, { mode: 'l2' }); // no flag word printed: none guessed
+  // A kernel before 4.15 sends no IFLA_IPVLAN_FLAGS: no flag word printed, none guessed.
+  const old = parseLinks(body('ipvlan-before-flags'));
+  assert.deepEqual(old.issues, []);
+  assert.deepEqual(byName(old.records, 'ipvl2').ipvlan, { mode: 'l2' });
   const json = parseLinks(body('bond-macvlan-ipvlan-json'));
   assert.deepEqual(byName(json.records, 'bond0').bond, { mode: 'active-backup', activeSlave: 'eno1', xmitHashPolicy: 'layer2', miimon: 100, allSlavesActive: false });
   assert.deepEqual(byName(json.records, 'eno2').bondPort, { state: 'BACKUP', miiStatus: 'UP', linkFailureCount: 1, permHwaddr: '3c:ec:ef:01:02:04' });
-  assert.deepEqual(byName(json.records, 'mvbr').macvlan, { mode: 'vepa', nopromisc: true });
+  assert.deepEqual(byName(json.records, 'mvbr').macvlan, { mode: 'passthru', nopromisc: true });
   assert.deepEqual(byName(json.records, 'ipv').ipvlan, { mode: 'l3s', flag: 'vepa' });
   // A macvlan without its mode is kept (its kind and lower device) and reported.
   assert.equal(byName(json.records, 'mvbad').macvlan, undefined);
   assert.deepEqual(json.issues.map((i) => i.message), ['mvbad: macvlan info_data without mode']);
+});
+
+test('public capture: an active-backup bond and its two veth slaves (netdev, Jonathan Toppins 2022)', () => {
+  const r = parseLinks(body('public-bond-active-backup'));
+  assert.deepEqual(r.issues, []);
+  assert.deepEqual(r.records.map((x) => x.ifname), ['bond0', 'link1_1', 'link2_1']);
+  const bond0 = byName(r.records, 'bond0');
+  assert.equal(bond0.type, 'bond');
+  // arp_ip_target's comma list and `primary link1_1` sit among the words; miimon 0 is a value, not absent.
+  assert.deepEqual(bond0.bond, { mode: 'active-backup', activeSlave: 'link1_1', xmitHashPolicy: 'layer2', miimon: 0, allSlavesActive: false });
+  const s1 = byName(r.records, 'link1_1');
+  // A veth enslaved to the bond: its kind line is `veth`, its port line `bond_slave`.
+  assert.equal(s1.type, 'veth');
+  assert.equal(s1.master, 'bond0');
+  assert.equal(s1.slaveKind, 'bond_slave');
+  assert.equal(s1.linkIndex, 10);
+  assert.equal(s1.linkNetns, 'ns1');
+  assert.deepEqual(s1.bondPort, { state: 'BACKUP', miiStatus: 'DOWN', linkFailureCount: 466, permHwaddr: 'b6:19:b6:e3:29:c5' });
+  assert.deepEqual(byName(r.records, 'link2_1').bondPort, { state: 'BACKUP', miiStatus: 'UP', linkFailureCount: 0, permHwaddr: 'aa:48:a3:a3:2b:2b' });
+  // The -s counters under RX:/TX: are not lines of the block.
+  assert.equal(byName(r.records, 'link2_1').src.line, 12);
+});
+
+test('public captures: ipvlan in a Multus pod (`ipvlan  mode l2 bridge`) and the flag word of iproute2 1ef5c952 (`private`)', () => {
+  const pod = parseLinks(body('public-ipvlan-multus'));
+  assert.deepEqual(pod.issues, []);
+  const net1 = byName(pod.records, 'net1');
+  assert.equal(net1.type, 'ipvlan');
+  assert.deepEqual(net1.ipvlan, { mode: 'l2', flag: 'bridge' });
+  assert.equal(net1.linkIndex, 26); // the lower device is in the node's netns
+  assert.equal(net1.link, undefined);
+  assert.equal(net1.address, '00:1a:4a:16:06:77');
+  const priv = parseLinks(body('public-ipvlan-private'));
+  assert.deepEqual(priv.issues, []);
+  const ipvl0 = byName(priv.records, 'ipvl0');
+  assert.deepEqual(ipvl0.ipvlan, { mode: 'l2', flag: 'private' });
+  assert.equal(ipvl0.link, 'eth0');
+  assert.equal(ipvl0.up, false);
+});
+
+test('public capture: a source-mode macvlan with its remotes (Linux commit 8b61fba50390)', () => {
+  const r = parseLinks(body('public-macvlan-source'));
+  assert.deepEqual(r.issues, []);
+  const mv = byName(r.records, 'macvlan0');
+  assert.equal(mv.type, 'macvlan');
+  // `remotes (1) 01:00:00:00:00:00` after the mode is read past.
+  assert.deepEqual(mv.macvlan, { mode: 'source' });
+  assert.equal(mv.link, 'eth0');
+  assert.equal(mv.address, '2e:ac:fd:2d:69:f8');
+});
+
+test('vlan protocol: the `802.1q` vlan_print_opt prints when the kernel sends no protocol is 802.1Q', () => {
+  const text = (proto: string) => `5: eth0.7@eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000
+    link/ether 52:54:00:12:34:56 brd ff:ff:ff:ff:ff:ff promiscuity 0
+    vlan protocol ${proto} id 7 <REORDER_HDR> addrgenmode eui64
+`;
+  assert.deepEqual(parseLinks(text('802.1q')).records[0]!.vlan, { id: 7, protocol: '802.1Q' });
+  assert.deepEqual(parseLinks(text('802.1Q')).records[0]!.vlan, { id: 7, protocol: '802.1Q' });
+  assert.deepEqual(parseLinks(text('802.1ad')).records[0]!.vlan, { id: 7, protocol: '802.1ad' });
+  const json = (proto: string) => JSON.stringify([{ ifindex: 5, ifname: 'eth0.7', link: 'eth0', flags: ['UP'], mtu: 1500, linkinfo: { info_kind: 'vlan', info_data: { protocol: proto, id: 7, flags: ['REORDER_HDR'] } } }]);
+  assert.deepEqual(parseLinks(json('802.1q')).records[0]!.vlan, { id: 7, protocol: '802.1Q' });
+  assert.deepEqual(parseLinks(json('802.1ad')).records[0]!.vlan, { id: 7, protocol: '802.1ad' });
 });
 
 test('BusyBox `ip link`: no state, and a self-referencing `veth0@veth0` is not a link', () => {
