@@ -64,7 +64,7 @@ describe('Node Bridges tree: bonds, VLANs, macvlan/ipvlan', () => {
   const kids = childrenOf(net, node1);
 
   test('the node lists its bond and the NIC that carries VLANs and macvlans, between the bridges and the tunnels', () => {
-    assert.deepEqual(named(kids), ['bridge:docker0', 'bridge:cni0', 'bridge:br300', 'bond:bond0', 'lower:eth3', 'tunnel:flannel.1', 'routes:']);
+    assert.deepEqual(named(kids), ['bridge:docker0', 'bridge:cni0', 'bridge:br300', 'bond:bond0', 'lower:eth3', 'lower:eth4', 'tunnel:flannel.1', 'routes:']);
     // Slaves, bond0.100 and the devices on eth3 are not entries of the node: they sit under their parent.
     assert.ok(!named(kids).some((k) => /eth1|eth2|bond0\.100|mv0|ipvl0|eth3\.300/.test(k)));
   });
@@ -96,14 +96,19 @@ describe('Node Bridges tree: bonds, VLANs, macvlan/ipvlan', () => {
     assert.match(t.tooltip[0]!, /VLAN 100 on bond0/);
   });
 
-  test('the NIC eth3: its macvlan and ipvlan with their modes, its VLAN that is a bridge port, and the pod whose eth0 is a macvlan on it', () => {
+  test('the NICs eth3 and eth4: a macvlan and an ipvlan with their modes, a VLAN that is a bridge port, and the pod whose eth0 is a macvlan', () => {
     const eth3 = find(kids, 'lower', 'eth3');
-    assert.equal(eth3.uppers, 4);
+    assert.equal(eth3.uppers, 3);
     const under = childrenOf(net, eth3);
-    assert.deepEqual(named(under), ['macvlan:mv0', 'macvlan:ipvl0', 'vlan:eth3.300', 'pod:mv-pod']);
+    assert.deepEqual(named(under), ['macvlan:mv0', 'vlan:eth3.300', 'pod:mv-pod']);
     assert.equal(deviceText(find(under, 'macvlan', 'mv0')).description, 'macvlan bridge on eth3 · mtu 9000');
-    assert.equal(deviceText(find(under, 'macvlan', 'ipvl0')).description, 'ipvlan l3 bridge on eth3 · mtu 9000');
-    assert.deepEqual(deviceText(find(under, 'macvlan', 'ipvl0')).tooltip, ['ipvl0 on k8s-node1: an ipvlan in l3 mode (bridge) on eth3']);
+    // A NIC carries macvlans or ipvlans, never both (one rx_handler): the ipvlan is on eth4.
+    const eth4 = find(kids, 'lower', 'eth4');
+    assert.equal(eth4.uppers, 1);
+    const on4 = childrenOf(net, eth4);
+    assert.deepEqual(named(on4), ['macvlan:ipvl0']);
+    assert.equal(deviceText(find(on4, 'macvlan', 'ipvl0')).description, 'ipvlan l3 bridge on eth4 · mtu 9000');
+    assert.deepEqual(deviceText(find(on4, 'macvlan', 'ipvl0')).tooltip, ['ipvl0 on k8s-node1: an ipvlan in l3 mode (bridge) on eth4']);
     assert.equal(deviceText(find(under, 'vlan', 'eth3.300')).description, '802.1Q on eth3 · port of br300 · mtu 9000');
     const pod = under.find((n) => n.kind === 'pod') as Extract<BridgeNode, { kind: 'pod' }>;
     assert.deepEqual([pod.namespace, pod.pod, pod.ip, pod.mac, pod.port, pod.inferred], ['net', 'mv-pod', '192.168.50.10', '6e:0d:3f:11:22:33', 'eth3', false]);
