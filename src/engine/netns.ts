@@ -341,6 +341,17 @@ export interface ConfValue {
  */
 const confs = new WeakMap<Netns, Map<string, ConfValue>>();
 
+/** Whether `iface` has `addr` as one of its own addresses. */
+export function hasAddress(iface: Iface, addr: Addr): boolean {
+  return iface.addrs.some((a) => a.local.equals(addr));
+}
+
+/** Whether some interface of `ns` has `addr` as its own address (a local address of the namespace). */
+export function ownsAddress(ns: Netns, addr: Addr): boolean {
+  for (const i of ns.ifaces.values()) if (hasAddress(i, addr)) return true;
+  return false;
+}
+
 /** Reads a per-interface IPv4/IPv6 conf value, with `all`, as the kernel combines them for `param`. */
 export function confValue(ns: Netns, family: Family, iface: string, param: string): ConfValue {
   let known = confs.get(ns);

@@ -6,7 +6,7 @@
 import { computeAttachments, type Attachment, type NodeAttachments } from './attach';
 import { ZERO_MAC } from './lookup/fdb';
 import { Addr, Mac } from '../net/addr';
-import { addressKeys, candidateIndex, fdbKey, forwards, segmentPrefixes, type Iface, type Namespaces, type Netns } from './netns';
+import { addressKeys, candidateIndex, fdbKey, forwards, hasAddress, segmentPrefixes, type Iface, type Namespaces, type Netns } from './netns';
 
 /** The far end of a device's wire; `via` says how a pod the capture holds no interfaces for was placed there. */
 export interface Wire {
@@ -112,9 +112,7 @@ export class Topology {
    * indexed once per node from the pods' namespaces (which a node's veth peers need anyway).
    */
   podUppersOf(ns: Netns, lower: Iface): Endpoint[] {
-    // A pod's macvlan/ipvlan sits on a node's NIC, bond or VLAN device (Multus' `master`), never on a
-    // veth or bridge: frames a node takes from its pods' veths need not build the other pods.
-    if (ns.host.role !== 'node' || !POD_LOWER_TYPES.has(lower.type)) return [];
+    if (!this.mayCarryPodUppers(ns, lower)) return [];
     let perNode = this.podUpperCache.get(ns);
     if (!perNode) {
       perNode = new Map();
@@ -127,6 +125,14 @@ export class Topology {
       this.podUpperCache.set(ns, perNode);
     }
     return perNode.get(lower) ?? [];
+  }
+
+  /**
+   * Whether pods' macvlan/ipvlan devices can sit on `lower`: a node's NIC, bond or VLAN device (Multus'
+   * `master`), never a veth or bridge, so frames a node takes from its pods' veths build no other pod.
+   */
+  mayCarryPodUppers(ns: Netns, lower: Iface): boolean {
+    return ns.host.role === 'node' && POD_LOWER_TYPES.has(lower.type);
   }
 
   /** The attachments of the pods on `node` whose interfaces the capture does not show. */
@@ -232,7 +238,7 @@ export class Topology {
   segmentOwners(ns: Netns, dev: Iface, addr: Addr): Wire[] {
     if (!this.isSegment(ns, dev)) return [];
     const k = addr.toString();
-    return this.segmentMembers(ns, dev, (this.addrIndex ??= this.indexAddrs()).get(k) ?? [], (i) => i.addrs.some((a) => a.local.equals(addr)));
+    return this.segmentMembers(ns, dev, (this.addrIndex ??= this.indexAddrs()).get(k) ?? [], (i) => hasAddress(i, addr));
   }
 
   /** Whether anything else is on `dev`'s segment (wires(ns, dev) is not empty), building as few hosts as it can. */

@@ -2,7 +2,7 @@
 // IPIP, WireGuard, loopback, dummy, a bond or macvlan/ipvlan: bond.ts, macvlan.ts), or a veth / NIC
 // puts it on its wire (topology.ts says what is at the far end); netif_receive_skb takes a frame in on
 // the far end: to a macvlan/ipvlan on it, into a bridge or bond, or up to IP.
-import { ifacePrefixes } from '../netns';
+import { hasAddress, ifacePrefixes } from '../netns';
 import type { Wire } from '../topology';
 import type { StepDetail } from '../trace';
 import { bondHandleFrame, bondXmit } from './bond';
@@ -141,7 +141,7 @@ export const netifReceiveSkb: Stage<'netif_receive_skb'> = (w, _here, { ns, dev,
   if (frame.dstNic && frame.dstNic.iface !== dev) {
     return drop('wrong-destination', { type: 'otherhost', ns: ns.name, dev: dev.name, why: 'nic', nic: { host: frame.dstNic.ns.name, dev: frame.dstNic.iface.name } }, dev.name, [linkEv(ns, dev)]);
   }
-  if (mac && !dev.mac && ns.inferred && frame.nexthop && !dev.addrs.some((a) => a.local.equals(frame.nexthop!)) && !mac.isBroadcast() && !mac.isMulticast()) {
+  if (mac && !dev.mac && ns.inferred && frame.nexthop && !hasAddress(dev, frame.nexthop) && !mac.isBroadcast() && !mac.isMulticast()) {
     // A pod whose MAC the capture does not show takes frames only for the addresses it has.
     return drop('wrong-destination', { type: 'otherhost', ns: ns.name, dev: dev.name, why: 'address', mac: mac.toString(), nexthop: frame.nexthop.toString() }, dev.name, [], true);
   }

@@ -6,8 +6,7 @@
 // ipvlan_handle_frame) gives the frame to the upper device whose MAC / address it is for. Neither ever
 // puts an upper device's frame on its lower device's receive path, so a macvlan (and an l3 ipvlan)
 // cannot reach the addresses of its own host's namespace.
-import type { Addr } from '../../net/addr';
-import type { Iface, Netns } from '../netns';
+import { hasAddress, ownsAddress, type Iface, type Netns } from '../netns';
 import type { Endpoint } from '../topology';
 import type { Frame } from './packet';
 import { drop, linkEv, next, step, type Action, type Walk } from './stage';
@@ -17,8 +16,6 @@ type Driver = 'macvlan' | 'ipvlan';
 const driverOf = (i: Iface): Driver => (i.type.startsWith('macv') ? 'macvlan' : 'ipvlan');
 /** The kernel's defaults when the mode is not printed: MACVLAN_MODE_VEPA, IPVLAN_MODE_L3. */
 const modeOf = (i: Iface): string => i.link?.macvlan?.mode ?? i.link?.ipvlan?.mode ?? (driverOf(i) === 'macvlan' ? 'vepa' : 'l3');
-const owns = (i: Iface, a: Addr) => i.addrs.some((r) => r.local.equals(a));
-const ownedIn = (ns: Netns, a: Addr) => [...ns.ifaces.values()].some((i) => owns(i, a));
 
 /** The frame or packet enters `to`: a hop of its own when that is another namespace. */
 const enterIf = (from: Netns, to: Endpoint) => (to.ns === from ? {} : { enter: { ns: to.ns, dev: to.iface.name } });
@@ -54,13 +51,13 @@ export function upperXmit(w: Walk, ns: Netns, dev: Iface, frame: Frame): Action 
       // For the lower device's own MAC, or an address of its namespace: out of the wire, never back in.
       if (low.iface.mac?.equals(mac)) return toLower((frame.nexthop ?? pkt.dst).toString());
     }
-    if (frame.nexthop && ownedIn(low.ns, frame.nexthop)) return toLower(frame.nexthop.toString());
+    if (frame.nexthop && ownsAddress(low.ns, frame.nexthop)) return toLower(frame.nexthop.toString());
     return outOfLower();
   }
 
   // ipvlan: the slaves share the lower device's MAC; the destination address decides (ipvlan_addr_lookup).
   const vepa = flag === 'vepa';
-  const owner = siblings.find((u) => owns(u.iface, pkt.dst));
+  const owner = siblings.find((u) => hasAddress(u.iface, pkt.dst));
   const toSibling = (sib: Endpoint): Action =>
     flag === 'private'
       ? drop('wrong-destination', { type: 'ipvlan-private', ns: ns.name, dev: dev.name, sibling: { ns: sib.ns.name, dev: sib.iface.name }, addr: pkt.dst.toString() }, dev.name, [...ev, linkEv(sib.ns, sib.iface)])
@@ -77,7 +74,7 @@ export function upperXmit(w: Walk, ns: Netns, dev: Iface, frame: Frame): Action 
   }
   // ipvlan_xmit_mode_l3 (l3, l3s): a sibling's address, else routed in the lower namespace (ipvlan_process_outbound).
   if (!vepa && owner) return toSibling(owner);
-  if (ownedIn(low.ns, pkt.dst)) return toLower(pkt.dst.toString());
+  if (ownsAddress(low.ns, pkt.dst)) return toLower(pkt.dst.toString());
   return next({ stage: 'ip_route_output', ns: low.ns, pkt, oif: low.iface.name }, { out: dev.name, steps: [step('macvlan', { ...base, to: 'route' }, ev)], ...enterIf(ns, low) });
 }
 
@@ -89,9 +86,10 @@ export function upperXmit(w: Walk, ns: Netns, dev: Iface, frame: Frame): Action 
 export function upperRx(w: Walk, ns: Netns, dev: Iface, frame: Frame): Action | undefined {
   const topo = w.net.topology;
   const mac = frame.dstMac;
-  // Asked on every frame a device receives: the pods' devices only when the frame may be for one of
-  // them (a MAC not the device's own, or a packet for an address this namespace does not own).
-  const forPods = (mac !== undefined && dev.mac !== undefined && !mac.equals(dev.mac) && !mac.isBroadcast() && !mac.isMulticast()) || !ownedIn(ns, frame.pkt.dst);
+  // Asked on every frame a device receives: the pods' devices only on a device they can sit on, and
+  // only when the frame may be for one of them (a MAC not the device's own, or a packet for an address
+  // this namespace does not own).
+  const forPods = topo.mayCarryPodUppers(ns, dev) && ((mac !== undefined && dev.mac !== undefined && !mac.equals(dev.mac) && !mac.isBroadcast() && !mac.isMulticast()) || !ownsAddress(ns, frame.pkt.dst));
   const local = topo.localUppersOf(ns, dev);
   const uppers = forPods ? [...local, ...topo.podUppersOf(ns, dev)] : local;
   if (uppers.length === 0) return undefined;
@@ -107,7 +105,7 @@ export function upperRx(w: Walk, ns: Netns, dev: Iface, frame: Frame): Action | 
     const byMac = macvlans.find((u) => u.iface.mac?.equals(mac) && modeOf(u.iface) !== 'source');
     if (byMac) return take(byMac, 'mac');
   }
-  const ipv = uppers.find((u) => driverOf(u.iface) === 'ipvlan' && owns(u.iface, frame.pkt.dst));
+  const ipv = uppers.find((u) => driverOf(u.iface) === 'ipvlan' && hasAddress(u.iface, frame.pkt.dst));
   if (ipv) return take(ipv, 'ip');
   return undefined;
 }

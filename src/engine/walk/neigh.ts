@@ -4,7 +4,7 @@
 // which ignores a request whose sender fails its rp_filter (arp_process -> ip_route_input_noref).
 import type { Addr, Mac } from '../../net/addr';
 import { isResolved, neighLookup, pneighLookup } from '../lookup/neigh';
-import { confValue, evidence, type Iface, type Netns } from '../netns';
+import { confValue, evidence, ownsAddress, type Iface, type Netns } from '../netns';
 import type { Answerer, Evidence, RpFailure } from '../trace';
 import type { Frame, Packet } from './packet';
 import { drop, macOf, next, routeDevs, routeEv, routeView, step, type Action, type Stage, type Walk } from './stage';
@@ -70,7 +70,7 @@ function resolve(w: Walk, ns: Netns, dev: Iface, nexthop: Addr, pkt: Packet, via
  */
 function arpSender(ns: Netns, dev: Iface, pkt: Packet): Addr | undefined {
   if (pkt.dst.family !== 4) return undefined;
-  const local = !pkt.src.isUnspecified() && [...ns.ifaces.values()].some((i) => i.addrs.some((a) => a.local.equals(pkt.src)));
+  const local = !pkt.src.isUnspecified() && ownsAddress(ns, pkt.src);
   return local ? pkt.src : dev.addrs.find((a) => a.family === 4 && a.scope !== 'host')?.local;
 }
 
