@@ -90,7 +90,7 @@ export function brAllowedEgress(ns: Netns, br: Iface, port: string, frame: Frame
     return { ok: false, action: drop('vlan-filtered', d, port, vlanEv(ns, port)) };
   }
   const s = step('vlan', { type: 'vlan-egress', ns: ns.name, bridge: br.name, port, vlan: vid, tagged: !rec.untagged }, vlanEv(ns, port, rec));
-  return { ok: true, frame: rec.untagged ? { ...frame, vlans: frame.vlans!.slice(1) } : frame, steps: [s] };
+  return { ok: true, frame: rec.untagged ? popped(frame) : frame, steps: [s] };
 }
 
 /** The frame without its outer tag; `vlans` left out when none remain. */
