@@ -263,8 +263,8 @@ export class ClusterCollector {
   }
 
   /**
-   * Traces lazily: the source (and its node) first, then whatever hosts the engine says it needs,
-   * until it needs nothing more or nothing new can be read.
+   * Traces lazily: both ends (the source and destination pods and their nodes) first, then whatever
+   * hosts the engine says it needs, until it needs nothing more or nothing new can be read.
    */
   async trace(req: TraceRequest, signal?: AbortSignal): Promise<{ outcome: TraceOutcome; reports: HostReport[]; capture: Capture; notes: ApiNote[] }> {
     try {
@@ -288,12 +288,15 @@ export class ClusterCollector {
     // lists the engine needs are still on their way.
     const listing = this.startSkeleton(signal);
     const { hosts } = await listing.hosts;
-    const first = hosts.find((h) => h.name === req.from || (h.role === 'pod' && `${h.namespace}/${h.pod}` === req.from) || h.ips?.includes(req.from));
+    const named = (spec: string) => hosts.find((h) => h.name === spec || (h.role === 'pod' && `${h.namespace}/${h.pod}` === spec) || h.ips?.includes(spec));
     const wanted = new Set<string>();
-    if (first) {
-      wanted.add(first.name);
-      if (first.role === 'pod' && first.node) wanted.add(first.node);
-    }
+    // Both ends at once: the source pod and its node, and the destination pod (unless it shares its
+    // node's tables) and its node. Nearly every trace walks to the destination, and its node's tables
+    // also serve the diagnosis of one that does not; reading them with the source's saves two rounds.
+    const [first, last] = [named(req.from), named(req.to)];
+    if (first) wanted.add(first.name);
+    if (last && !(last.role === 'pod' && last.hostNetwork)) wanted.add(last.name);
+    for (const end of [first, last]) if (end?.role === 'pod' && end.node) wanted.add(end.node);
     const tried = new Set<string>();
     const reports: HostReport[] = [];
     let sk: Skeleton | undefined;

@@ -2,8 +2,8 @@
 // the commands an operator or a broken agent would run (as test/lab/fault-cases.ts does), then
 // netpath's collector reads the lab through the lab API server (client-node, WebSocket exec) and
 // traces lazily, and one real packet of the same flow is observed (test/lab/oracle.ts). The kernel
-// decides; the live trace must agree with it (compareWithEngine), read only the hosts the packet
-// reaches, and leave no debug pod behind. Every case is repaired, and the lab proven healthy again,
+// decides; the live trace must agree with it (compareWithEngine), read only both ends and the hosts
+// the packet reaches, and leave no debug pod behind. Every case is repaired, and the lab proven healthy again,
 // before the next. A fresh collector per case, so nothing is cached across a fault.
 import { strict as assert } from 'node:assert';
 import { before, test } from 'node:test';
@@ -26,7 +26,10 @@ interface LiveFault {
   repair: (lab: Lab, built: BuiltCluster) => void;
   /** What the kernel does with web-0 -> web-1 (10.244.1.3), 84 bytes: where and why it drops it. */
   drop: { host: string; verdict: Verdict };
-  /** Exactly the hosts the lazy trace reads (the packet's hosts up to the drop; not the switch). */
+  /**
+   * Exactly the hosts the lazy trace reads: both ends (web-0 and its node, web-1 and its node, read at
+   * once) and the packet's hosts up to the drop (not the switch).
+   */
   reads: string[];
 }
 
@@ -59,7 +62,7 @@ const CASES: LiveFault[] = [
     apply: (lab, b) => lab.bridge(N1, 'fdb', 'del', node(b, N2).vtepMac, 'dev', 'flannel.1', 'dst', node(b, N2).ip, 'self'),
     repair: (lab, b) => restorePeer(lab, b, N1, N2),
     drop: { host: N1, verdict: 'no-fdb-entry' },
-    reads: ['web-0', N1],
+    reads: ['web-0', N1, N2, 'web-1'],
   },
   {
     name: "node1's VXLAN FDB entry for node2's VTEP pointing at node3",
@@ -67,21 +70,21 @@ const CASES: LiveFault[] = [
     repair: (lab, b) => restorePeer(lab, b, N1, N2),
     drop: { host: N3, verdict: 'wrong-destination' },
     // The lazy trace follows the packet to node3, a host the healthy path never reads.
-    reads: ['web-0', N1, N3],
+    reads: ['web-0', N1, N2, 'web-1', N3],
   },
   {
     name: 'blackhole route for 10.244.1.0/24 on node1',
     apply: (lab) => lab.ip(N1, 'route', 'replace', 'blackhole', '10.244.1.0/24'),
     repair: (lab, b) => restorePeer(lab, b, N1, N2),
     drop: { host: N1, verdict: 'blackhole' },
-    reads: ['web-0', N1],
+    reads: ['web-0', N1, N2, 'web-1'],
   },
   {
     name: 'net.ipv4.ip_forward=0 on node2',
     apply: (lab) => lab.sysctl(N2, 'net.ipv4.ip_forward=0'),
     repair: (lab) => lab.sysctl(N2, 'net.ipv4.ip_forward=1'),
     drop: { host: N2, verdict: 'forwarding-disabled' },
-    reads: ['web-0', N1, N2],
+    reads: ['web-0', N1, N2, 'web-1'],
   },
   {
     name: 'strict rp_filter on node2 with the route back to web-0 via eth0',
@@ -96,7 +99,7 @@ const CASES: LiveFault[] = [
       restorePeer(lab, b, N2, N1);
     },
     drop: { host: N2, verdict: 'rp-filter' },
-    reads: ['web-0', N1, N2],
+    reads: ['web-0', N1, N2, 'web-1'],
   },
 ];
 

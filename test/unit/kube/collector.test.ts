@@ -38,6 +38,28 @@ describe('lazy collection from a cluster', () => {
     assert.equal(fake.execLog.length, 4);
   });
 
+  test('both ends are read at once: a trace dropped at the source node has still read the destination and its node, and nothing else', async () => {
+    const c = demo();
+    const node1 = c.hosts.find((h) => h.name === 'k8s-node1')!.probes!;
+    node1.routes4 = node1.routes4!.replace('10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink', 'blackhole 10.244.1.0/24');
+    const fake = new FakeCluster(c);
+    // The destination by IP: the pod that holds it, and its node.
+    const { outcome, reports } = await new ClusterCollector(fake).trace({ from: 'default/web-0', to: '10.244.1.3' });
+    assert.ok(outcome.ok);
+    assert.equal(outcome.result.verdict, 'blackhole', outcome.result.reason);
+    assert.deepEqual(outcome.result.hops.map((h) => h.host), ['web-0', 'k8s-node1']);
+    assert.deepEqual(hostsRead(fake), ['default/web-0', 'default/web-1', 'kube-system/kube-flannel-ds-k8s-node1', 'kube-system/kube-flannel-ds-k8s-node2']);
+    assert.deepEqual(reports.map((r) => r.host).sort(), ['k8s-node1', 'k8s-node2', 'web-0', 'web-1']);
+    assert.equal(fake.execLog.length, 4);
+  });
+
+  test('a node as the destination: its own tables are read with the source\'s, no pod of it', async () => {
+    const fake = new FakeCluster(demo());
+    const { outcome } = await new ClusterCollector(fake).trace({ from: 'default/web-0', to: 'k8s-node3' });
+    assert.ok(outcome.ok && outcome.result.verdict === 'delivered', outcome.ok ? outcome.result.reason : outcome.error);
+    assert.deepEqual(hostsRead(fake), ['default/web-0', 'kube-system/kube-flannel-ds-k8s-node1', 'kube-system/kube-flannel-ds-k8s-node3']);
+  });
+
   test('the number of exec calls does not grow with the size of the cluster', async () => {
     const small = new FakeCluster(demo());
     await new ClusterCollector(small).trace({ from: 'default/web-0', to: 'default/web-1' });
