@@ -26,7 +26,8 @@ export type BridgeNode =
   /** A device that is neither bridge nor bond but carries VLAN sub-interfaces or macvlan/ipvlan devices (a NIC). */
   | { kind: 'lower'; node: string; name: string; type?: string; mtu: number; up: boolean; uppers: number; problems: Problem[] }
   /** An 802.1Q sub-interface under its parent (`eth0.100@eth0 ... vlan protocol 802.1Q id 100`). */
-  | { kind: 'vlan'; node: string; name: string; id: number; protocol?: string; parent: string; master?: string; mtu: number; up: boolean; problems: Problem[] }
+  /** `uppers`: the devices and pods on the VLAN device (macvlans, stacked VLANs), listed under it. */
+  | { kind: 'vlan'; node: string; name: string; id: number; protocol?: string; parent: string; master?: string; mtu: number; up: boolean; uppers: number; problems: Problem[] }
   /** A macvlan or ipvlan device under its parent, with its mode. */
   | { kind: 'macvlan'; node: string; name: string; type: 'macvlan' | 'ipvlan'; mode?: string; flag?: string; parent: string; mtu: number; up: boolean; problems: Problem[] }
   | { kind: 'tunnel'; node: string; name: string; type: string; vni?: number; local?: string; dstport?: number; mtu: number; up: boolean; problems: Problem[] }
@@ -203,7 +204,7 @@ function uppers(net: Network, ns: Netns, dev: Iface): BridgeNode[] {
     if (i.link?.link !== dev.name) continue;
     if (i.type === 'vlan' && i.link.vlan) {
       const v = i.link.vlan;
-      out.push({ kind: 'vlan', node: ns.name, name: i.name, id: v.id, ...(v.protocol ? { protocol: v.protocol } : {}), parent: dev.name, ...(i.master ? { master: i.master } : {}), mtu: i.mtu, up: i.up && i.lowerUp, problems: problems(i) });
+      out.push({ kind: 'vlan', node: ns.name, name: i.name, id: v.id, ...(v.protocol ? { protocol: v.protocol } : {}), parent: dev.name, ...(i.master ? { master: i.master } : {}), mtu: i.mtu, up: i.up && i.lowerUp, uppers: uppers(net, ns, i).length, problems: problems(i) });
     } else if (i.type === 'macvlan' || i.type === 'ipvlan') {
       const m = i.type === 'macvlan' ? i.link.macvlan : i.link.ipvlan;
       const flag = i.type === 'ipvlan' ? i.link.ipvlan?.flag : undefined;

@@ -108,7 +108,7 @@ export class BridgesView implements vscode.TreeDataProvider<BridgeNode>, vscode.
       case 'macvlan': {
         // Label, description and tooltip come from the pure model (tested there); the icon and state here.
         const t = deviceText(n);
-        const state = n.kind === 'slave' || n.kind === 'macvlan' ? C.None : n.kind === 'vlan' ? C.Collapsed : n.kind === 'bond' && n.slaves === 0 ? C.Collapsed : C.Expanded;
+        const state = n.kind === 'slave' || n.kind === 'macvlan' || (n.kind === 'vlan' && n.uppers === 0) ? C.None : n.kind === 'bond' && n.slaves === 0 ? C.Collapsed : C.Expanded;
         const item = new vscode.TreeItem(t.label, state);
         item.description = t.description;
         const icon = { bond: 'link', slave: n.kind === 'slave' && n.state === 'ACTIVE' ? 'pass-filled' : 'circle-large-outline', lower: 'symbol-interface', vlan: 'tag', macvlan: 'type-hierarchy-sub' }[n.kind];

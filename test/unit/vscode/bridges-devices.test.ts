@@ -40,15 +40,7 @@ function withDevices(): Network {
       addrs: '2: eth0@if24: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 9000 qdisc noqueue state UP group default qlen 1000\n    link/ether 6e:0d:3f:11:22:33 brd ff:ff:ff:ff:ff:ff link-netnsid 0\n    inet 192.168.50.10/24 brd 192.168.50.255 scope global eth0\n       valid_lft forever preferred_lft forever\n',
     },
   } as Capture['hosts'][number]);
-  const net = buildNetwork(c);
-  // The macvlan/ipvlan modes: the links parser of this branch does not read them yet (the bond
-  // helper's parser fills these fields with the merge); set as `macvlan mode bridge` and
-  // `ipvlan  mode l3 bridge` in the fixture say.
-  const ns = net.hosts.get('k8s-node1')!;
-  ns.ifaces.get('mv0')!.link!.macvlan ??= { mode: 'bridge' };
-  ns.ifaces.get('ipvl0')!.link!.ipvlan ??= { mode: 'l3', flag: 'bridge' };
-  net.hosts.get('mv-pod')!.ifaces.get('eth0')!.link!.macvlan ??= { mode: 'bridge' };
-  return net;
+  return buildNetwork(c);
 }
 
 const named = (list: BridgeNode[]) => list.map((n) => `${n.kind}:${'name' in n ? n.name : n.kind === 'pod' ? n.pod : ''}`);
@@ -90,6 +82,8 @@ describe('Node Bridges tree: bonds, VLANs, macvlan/ipvlan', () => {
   test('a VLAN sub-interface under its parent, labelled with its id', () => {
     const vlan = find(childrenOf(net, find(kids, 'bond', 'bond0')), 'vlan', 'bond0.100');
     assert.deepEqual([vlan.id, vlan.protocol, vlan.parent], [100, '802.1Q', 'bond0']);
+    // Nothing sits on it: a leaf of the tree (no expand arrow).
+    assert.equal(vlan.uppers, 0);
     const t = deviceText(vlan);
     assert.equal(t.label, 'bond0.100 (VLAN 100)');
     assert.equal(t.description, '802.1Q on bond0 · mtu 1500');
@@ -114,6 +108,23 @@ describe('Node Bridges tree: bonds, VLANs, macvlan/ipvlan', () => {
     assert.deepEqual([pod.namespace, pod.pod, pod.ip, pod.mac, pod.port, pod.inferred], ['net', 'mv-pod', '192.168.50.10', '6e:0d:3f:11:22:33', 'eth3', false]);
     assert.deepEqual(pod.on, { type: 'macvlan', dev: 'eth0', mode: 'bridge' });
     assert.equal(podOnWords(pod), 'pod net/mv-pod on eth3 of k8s-node1: its eth0 is a macvlan in bridge mode on eth3');
+  });
+
+  test('a macvlan on a VLAN sub-interface is listed under the VLAN, which then counts it', () => {
+    const c = demo();
+    const node = c.hosts.find((h) => h.name === 'k8s-node1')!;
+    const mv1 =
+      '30: mv1@bond0.100: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000\n' +
+      '    link/ether 9a:1c:5e:00:01:02 brd ff:ff:ff:ff:ff:ff promiscuity 0  allmulti 0 minmtu 68 maxmtu 65535 \n' +
+      '    macvlan mode private bcqueuelen 1000 usedbcqueuelen 1000 addrgenmode eui64 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 \n';
+    node.probes!.links = `${node.probes!.links!.trimEnd()}\n${fixture('node-bond-vlan-macvlan.txt').trimEnd()}\n${mv1}`;
+    const n = buildNetwork(c);
+    const node1 = nodeEntries(n)[0]!;
+    const vlan = find(childrenOf(n, find(childrenOf(n, node1), 'bond', 'bond0')), 'vlan', 'bond0.100');
+    assert.equal(vlan.uppers, 1);
+    const under = childrenOf(n, vlan);
+    assert.deepEqual(named(under), ['macvlan:mv1']);
+    assert.equal(deviceText(find(under, 'macvlan', 'mv1')).description, 'macvlan private on bond0.100 · mtu 1500');
   });
 
   test('a bridge port that is a VLAN sub-interface says so', () => {
