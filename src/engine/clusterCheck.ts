@@ -133,9 +133,26 @@ export function representatives(net: Network): { reps: Representative[]; without
   }
   const reps: Representative[] = [];
   const withoutPod: { node: string; why: string }[] = [];
+  // 0 when the capture holds some table of the pod, else 1; asked once per pod, reading its probes
+  // only up to the first that is not empty (a capture file's probe text is read from disk on access).
+  const tablesKnown = new Map<Host, 0 | 1>();
+  const hasTables = (h: Host): 0 | 1 => {
+    let v = tablesKnown.get(h);
+    if (v === undefined) {
+      v = 1;
+      for (const name in h.probes ?? {}) {
+        const t = h.probes![name];
+        if (typeof t === 'string' && t.trim() !== '') {
+          v = 0;
+          break;
+        }
+      }
+      tablesKnown.set(h, v);
+    }
+    return v;
+  };
   for (const node of nodeNames(net)) {
     const pods = byNode.get(node) ?? [];
-    const hasTables = (h: Host) => (h.probes && Object.values(h.probes).some((t) => typeof t === 'string' && t.trim() !== '') ? 0 : 1);
     pods.sort((a, b) => hasTables(a) - hasTables(b) || (podRef(a) < podRef(b) ? -1 : podRef(a) > podRef(b) ? 1 : 0));
     const pick = pods[0];
     if (!pick) {

@@ -30,6 +30,37 @@ describe('netpath check on the demo capture', () => {
     assert.deepEqual(withoutPod, []);
   });
 
+  test('choosing them reads a pod\'s probes once at most, and only up to the first that is not empty (a capture file reads each from disk)', () => {
+    const c = demo();
+    const reads = new Map<string, number>();
+    for (const h of c.hosts) {
+      if (h.role !== 'pod' || !h.probes) continue;
+      const name = h.name;
+      // As a capture file's lazy probes: every read of a probe is a read of the file.
+      h.probes = new Proxy(h.probes, {
+        get(t, k) {
+          reads.set(name, (reads.get(name) ?? 0) + 1);
+          return Reflect.get(t, k) as unknown;
+        },
+      });
+    }
+    // coredns' links empty: its first non-empty probe is the next one.
+    const coredns = c.hosts.find((h) => h.name === 'coredns-6d8c4cb4d-xk7t2')!;
+    const probes = { ...coredns.probes };
+    coredns.probes = new Proxy({ ...probes, links: '' } as Record<string, string>, {
+      get(t, k) {
+        reads.set(coredns.name, (reads.get(coredns.name) ?? 0) + 1);
+        return Reflect.get(t, k) as unknown;
+      },
+    });
+    const net = buildNetwork(c);
+    reads.clear();
+    const { reps } = representatives(net);
+    assert.equal(reps.length, 3);
+    assert.equal(reads.get('coredns-6d8c4cb4d-xk7t2'), 2);
+    for (const [host, n] of reads) if (host !== 'coredns-6d8c4cb4d-xk7t2') assert.equal(n, 1, host);
+  });
+
   test('the clean capture: every pair delivered, no group, nothing in the tables', () => {
     const r = check(demo());
     assert.equal(r.complete, true);
