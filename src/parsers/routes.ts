@@ -378,10 +378,14 @@ function routeLine(l: Line, t: string[]): Draft {
   return d;
 }
 
+/** The value after the keyword t[k]. A plain function: a closure made per line costs that on every line. */
+function valueAfter(t: string[], k: number): string {
+  return t[k + 1] ?? bad(`\`${t[k]}\` at the end of the line needs a value`);
+}
+
 /** Reads `keyword value` attributes from t[i..] into the route (or into the next hop a `nexthop` word opened). */
 function attributes(d: Draft, t: string[], i: number): void {
   let nh: Nexthop | undefined;
-  const value = (k: number): string => t[k + 1] ?? bad(`\`${t[k]}\` at the end of the line needs a value`);
   while (i < t.length) {
     const w = t[i]!;
     switch (w) {
@@ -391,14 +395,14 @@ function attributes(d: Draft, t: string[], i: number): void {
         i++;
         break;
       case 'via': {
-        let v = value(i);
+        let v = valueAfter(t, i);
         let n = 2;
         let explicit = false;
         if (/^[a-z][a-z0-9]*$/.test(v)) {
           // `via inet6 fe80::1` (an IPv4 route through an IPv6 next hop) or another family word.
           explicit = true;
           n = 3;
-          const host = value(i + 1);
+          const host = valueAfter(t, i + 1);
           if (v !== 'inet' && v !== 'inet6') {
             i += n;
             break;
@@ -413,72 +417,72 @@ function attributes(d: Draft, t: string[], i: number): void {
         break;
       }
       case 'dev':
-        if (nh) nh.dev = value(i);
-        else d.dev = value(i);
+        if (nh) nh.dev = valueAfter(t, i);
+        else d.dev = valueAfter(t, i);
         i += 2;
         break;
       case 'weight': {
-        const n = count(value(i)) ?? bad(`weight "${t[i + 1]}" is not a number`);
+        const n = count(valueAfter(t, i)) ?? bad(`weight "${t[i + 1]}" is not a number`);
         // A weight outside a `nexthop` (a single-hop multipath route printed on one line) is dropped.
         if (nh) nh.weight = n;
         i += 2;
         break;
       }
       case 'table':
-        d.table = value(i);
+        d.table = valueAfter(t, i);
         i += 2;
         break;
       case 'proto':
-        d.protocol = value(i);
+        d.protocol = valueAfter(t, i);
         i += 2;
         break;
       case 'scope':
-        d.scope = value(i);
+        d.scope = valueAfter(t, i);
         i += 2;
         break;
       case 'src':
-        d.prefsrc = addr(value(i), 'src');
+        d.prefsrc = addr(valueAfter(t, i), 'src');
         seen(d, d.prefsrc);
         i += 2;
         break;
       case 'from':
-        d.from = prefix(value(i)) ?? bad(`from "${t[i + 1]}" is not a prefix`);
+        d.from = prefix(valueAfter(t, i)) ?? bad(`from "${t[i + 1]}" is not a prefix`);
         d.seenFamily ??= d.from.family;
         i += 2;
         break;
       case 'metric':
-        d.metric = count(value(i)) ?? bad(`metric "${t[i + 1]}" is not a number`);
+        d.metric = count(valueAfter(t, i)) ?? bad(`metric "${t[i + 1]}" is not a number`);
         i += 2;
         break;
       case 'tos':
       case 'dsfield':
-        d.tos = value(i);
+        d.tos = valueAfter(t, i);
         i += 2;
         break;
       case 'nhid':
-        d.nhid = count(value(i)) ?? bad(`nhid "${t[i + 1]}" is not a number`);
+        d.nhid = count(valueAfter(t, i)) ?? bad(`nhid "${t[i + 1]}" is not a number`);
         i += 2;
         break;
       case 'expires': {
-        const m = /^(-?\d+)(?:sec)?$/.exec(value(i)) ?? bad(`expires "${t[i + 1]}" is not a number of seconds`);
+        const m = /^(-?\d+)(?:sec)?$/.exec(valueAfter(t, i)) ?? bad(`expires "${t[i + 1]}" is not a number of seconds`);
         d.expires = Number(m[1]);
         i += 2;
         break;
       }
       case 'pref':
-        d.pref = value(i);
+        d.pref = valueAfter(t, i);
         d.ipv6Hint = true;
         i += 2;
         break;
       case 'error': {
-        const m = /^-?\d+$/.exec(value(i)) ?? bad(`error "${t[i + 1]}" is not a number`);
+        const m = /^-?\d+$/.exec(valueAfter(t, i)) ?? bad(`error "${t[i + 1]}" is not a number`);
         d.error = signed32(Number(m[0]));
         i += 2;
         break;
       }
       case 'realm':
       case 'realms':
-        d.flow = realms(value(i));
+        d.flow = realms(valueAfter(t, i));
         i += 2;
         break;
       case 'cache': {
@@ -498,7 +502,7 @@ function attributes(d: Draft, t: string[], i: number): void {
         while (i < t.length && t[i] !== 'nexthop') i++;
         break;
       case 'encap': {
-        d.encap = value(i);
+        d.encap = valueAfter(t, i);
         i += 2;
         while (i < t.length && !ENCAP_END.has(t[i]!)) i++;
         break;
