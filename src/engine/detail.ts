@@ -147,7 +147,12 @@ export type StepDetail = (
   // ---- ip_output ---------------------------------------------------------------------------------
   | { type: 'route-dev-unknown'; ns: string; dev?: string }
   | { type: 'dev-down'; ns: string; dev: string; state: 'down' | 'no-carrier' }
-  | { type: 'src'; addr: string; from: 'route' | 'device' | 'destination'; dev: string }
+  /**
+   * `from`: the route's src, the destination itself (a local route), an address of the out device
+   * (`nexthop` when its subnet holds the next hop, as inet_select_addr prefers), or, when the out device
+   * has none in the route's scope, the namespace's first (`addrDev`, the device it is on).
+   */
+  | { type: 'src'; addr: string; from: 'route' | 'device' | 'destination' | 'namespace'; dev: string; addrDev?: string; nexthop?: string }
   | { type: 'mtu'; ns: string; dev: string; size: number; mtu: number; result: 'fragment' | 'too-big'; inferredMtu?: boolean }
   // ---- neigh_output ------------------------------------------------------------------------------
   | {

@@ -154,7 +154,17 @@ function sentence(d: StepDetail): string {
     case 'dev-down':
       return `${d.dev} in ${d.ns} is ${d.state === 'no-carrier' ? 'up but has no carrier (NO-CARRIER)' : 'administratively down'}, so nothing can be sent on it.`;
     case 'src':
-      return `The kernel picks ${d.addr} as the source address (${d.from === 'route' ? "the route's src" : d.from === 'destination' ? 'a local destination is its own source' : `the first address on ${d.dev}`}).`;
+      return `The kernel picks ${d.addr} as the source address (${
+        d.from === 'route'
+          ? "the route's src"
+          : d.from === 'destination'
+            ? 'a local destination is its own source'
+            : d.from === 'namespace'
+              ? `${d.dev} has no address of its own in the route's scope, so the kernel takes the first one in the namespace: ${d.addrDev ?? '?'}'s`
+              : d.nexthop
+                ? `the address on ${d.dev} whose subnet holds the next hop ${d.nexthop}`
+                : `the first address on ${d.dev}`
+      }).`;
     case 'mtu':
       return d.result === 'fragment'
         ? `The packet (${d.size} bytes) is larger than ${d.dev}'s MTU ${d.mtu}; without DF the kernel fragments it.`

@@ -9,7 +9,7 @@ import { Addr, type Family } from '../net/addr';
 import { ipvsLookup, runHook, buildRuleset, type AddrType, type NetfilterProbe, type NfContext, type NfEvidence, type NfOutcome, type NfPacket, type NfStep, type RecentEntry, type RuleAction, type Ruleset, type RulesetNote } from './netfilter';
 import { parseProbe } from '../parsers';
 import { recentClock } from '../parsers/xtRecent';
-import type { Netns } from './netns';
+import { inetSelectAddr, type Netns } from './netns';
 import type { Host } from '../capture/document';
 import { inferServiceHook } from './serviceHooks';
 import type { ServiceIndex } from './services';
@@ -52,10 +52,15 @@ function addrType(ns: Netns, addr: Addr): AddrType | undefined {
   return 'unicast';
 }
 
-/** inet_select_addr(dev, dst, RT_SCOPE_UNIVERSE): a primary address of the family on the device in dst's subnet, else the first one. */
+/**
+ * MASQUERADE's new source: for IPv4 inet_select_addr(dev, nexthop, RT_SCOPE_UNIVERSE), as
+ * nf_nat_masquerade_ipv4 asks (a device without a global address takes the namespace's first); for
+ * IPv6 a usable primary address of the device in dst's subnet, else its first.
+ */
 function masqueradeAddress(ns: Netns, dev: string, family: Family, dst: Addr): Addr | undefined {
   const iface = ns.ifaces.get(dev);
   if (!iface) return undefined;
+  if (family === 4) return inetSelectAddr(ns, iface, dst, 0)?.addr;
   const usable = iface.addrs.filter((a) => a.family === family && a.scope !== 'host' && a.scope !== 'link' && !a.flags.includes('secondary') && !a.flags.includes('tentative') && !a.flags.includes('dadfailed'));
   return (usable.find((a) => a.prefix.masked().contains(dst)) ?? usable[0])?.local;
 }

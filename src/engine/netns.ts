@@ -352,6 +352,54 @@ export function ownsAddress(ns: Netns, addr: Addr): boolean {
   return false;
 }
 
+/**
+ * An address or route scope as the kernel numbers it (RT_SCOPE_*): universe (global) 0, site 200,
+ * link 253, host 254, nowhere 255; a smaller number reaches further. Unprinted is universe, as
+ * iproute2 leaves out `scope global`.
+ */
+export function scopeRank(scope: string | undefined): number {
+  switch (scope) {
+    case undefined:
+    case 'global':
+    case 'universe':
+      return 0;
+    case 'site':
+      return 200;
+    case 'link':
+      return 253;
+    case 'host':
+      return 254;
+    case 'nowhere':
+      return 255;
+    default: {
+      const n = Number(scope);
+      return Number.isInteger(n) && n >= 0 && n <= 255 ? n : 0;
+    }
+  }
+}
+
+/**
+ * inet_select_addr(dev, dst, scope): the IPv4 source the kernel gives a packet that leaves by `dev`.
+ * Of the device's primary (not `secondary`) addresses whose scope is within `scope`, the one whose
+ * subnet holds `dst` (the next hop), else the first. A device with none, such as a Calico veth, lends
+ * none: then the first primary address of any device in the namespace, in ifindex order (lo first),
+ * that is not link-scoped and is within `scope`. `via` says which device the address is on.
+ */
+export function inetSelectAddr(ns: Netns, dev: Iface, dst: Addr | undefined, scope: number): { addr: Addr; rec: AddrRecord; via: Iface; matched: boolean } | undefined {
+  const primary = (i: Iface) => i.addrs.filter((a) => a.family === 4 && !a.flags.includes('secondary') && scopeRank(a.scope) <= scope);
+  const own = primary(dev);
+  if (own.length) {
+    const hit = dst ? own.find((a) => a.prefix.masked().contains(dst)) : undefined;
+    const rec = hit ?? own[0]!;
+    return { addr: rec.local, rec, via: dev, matched: hit !== undefined };
+  }
+  for (const i of [...ns.ifaces.values()].sort((a, b) => a.ifindex - b.ifindex)) {
+    const rec = primary(i).find((x) => scopeRank(x.scope) !== 253);
+    if (rec) return { addr: rec.local, rec, via: i, matched: false };
+  }
+  return undefined;
+}
+
 /** Reads a per-interface IPv4/IPv6 conf value, with `all`, as the kernel combines them for `param`. */
 export function confValue(ns: Netns, family: Family, iface: string, param: string): ConfValue {
   let known = confs.get(ns);

@@ -259,6 +259,26 @@ function describeCalico(): void {
       }
     });
 
+    test("a node's own packets: the source address is the one the kernel picks (ip route get), also through a cali veth, which has no address", () => {
+      // inet_select_addr: a cali veth lends no address, so the kernel takes the namespace's first
+      // outside lo's host scope (eth0's); vxlan.calico's own /32 for the peer's block; eth0's for the gateway.
+      const cases: [string, string][] = [
+        ['node1', '10.48.97.1'],
+        ['node1', '10.48.97.2'],
+        ['node1', '10.48.166.129'],
+        ['node1', '10.4.9.1'],
+        ['node2', '10.48.166.129'],
+        ['node2', '10.48.97.2'],
+      ];
+      const rows = cases.map(([from, to]) => ({ from, to, kernel: /\bsrc (\S+)/.exec(t.lab.ip(from, 'route', 'get', to))?.[1], engine: trace(t.net, from, to).flow.src }));
+      const text = rows.map((x) => `${x.from} -> ${x.to}: kernel ${x.kernel}, engine ${x.engine}`).join('\n');
+      assert.deepEqual(rows.filter((x) => x.kernel === undefined || x.kernel !== x.engine), [], text);
+      assert.deepEqual(rows.map((x) => x.kernel), ['10.4.9.21', '10.4.9.21', '10.48.97.0', '10.4.9.21', '10.4.9.22', '10.48.166.128'], text);
+      const src = stepOf(trace(t.net, 'node1', '10.48.97.2'), 'node1', 'src');
+      assert.match(src.text, new RegExp(`${cali('shop', 'cart-0')} has no address of its own in the route's scope, so the kernel takes the first one in the namespace: eth0's`));
+      assert.match(src.evidence, /inet 10\.4\.9\.21\/24 .*eth0/);
+    });
+
     test('and back: checkout-0 -> frontend-0 through node2, vxlan.calico, tor, node1', async () => {
       const { r } = await agree(t, t.net, 'checkout-0', '10.48.97.1');
       assert.deepEqual(hostsOf(r), ['checkout-0', 'node2', 'tor', 'node1', 'frontend-0']);

@@ -4,11 +4,11 @@
 // (device, source address, rp_filter), the MTU, and local delivery (or a tunnel's decapsulation).
 import { Addr, type Family } from '../../net/addr';
 import { gatewayByName } from '../names';
-import { confValue, evidence, type Iface, type Netns } from '../netns';
+import { confValue, evidence, inetSelectAddr, scopeRank, type Iface, type Netns } from '../netns';
 import type { Evidence, Step, StepDetail } from '../trace';
 import { hook, hooks, ipvsPoint } from './hooks';
 import type { Packet } from './packet';
-import { drop, fibLookup, linkEv, next, routeDevs, routeEv, routeView, step, withSteps, type Action, type Goto, type HookCall, type RouteAnswer, type Stage, type Walk } from './stage';
+import { addrEv, drop, fibLookup, linkEv, next, routeDevs, routeEv, routeView, step, withSteps, type Action, type Goto, type HookCall, type RouteAnswer, type Stage, type Walk } from './stage';
 
 /** A socket in `ns` sends `pkt` (sendmsg -> ip_local_out): the packet's first step, then the route. */
 export const sockSendmsg: Stage<'sock_sendmsg'> = (_w, _here, { ns, pkt }) => {
@@ -223,13 +223,17 @@ export const ipOutput: Stage<'ip_output'> = (w, here, { ns, iif, pkt, gateway, d
     return drop('link-down', { type: 'dev-down', ns: ns.name, dev: dev.name, state: dev.up ? 'no-carrier' : 'down' }, dev.name, [linkEv(ns, dev)], false, { out });
   }
   const steps: Step[] = [];
-  // Source address: the route's prefsrc, else the packet's own (set by the originating socket).
+  // Source address (a packet created here): the route's prefsrc, else inet_select_addr within the
+  // route's scope for IPv4; for IPv6 the device's first address that is not link-local.
   if (pkt.src.isUnspecified()) {
-    const chosen = r.rec.prefsrc ?? dev.addrs.find((a) => a.family === pkt.dst.family && a.scope !== 'link')?.local;
+    const v4 = pkt.dst.family === 4 && !r.rec.prefsrc ? inetSelectAddr(ns, dev, gateway, scopeRank(r.rec.scope)) : undefined;
+    const chosen = r.rec.prefsrc ?? (pkt.dst.family === 4 ? v4?.addr : dev.addrs.find((a) => a.family === pkt.dst.family && a.scope !== 'link')?.local);
     if (chosen) {
       if (here.hops === 1 && !pkt.inner) w.pickedSrc ??= chosen;
       pkt = { ...pkt, src: chosen };
-      steps.push(step('src', { type: 'src', addr: chosen.toString(), from: r.rec.prefsrc ? 'route' : 'device', dev: dev.name }, [r.rec.prefsrc ? routeEv(ns, r) : undefined]));
+      const from = r.rec.prefsrc ? 'route' : v4 && v4.via !== dev ? 'namespace' : 'device';
+      const detail: StepDetail = { type: 'src', addr: chosen.toString(), from, dev: dev.name, ...(v4 && v4.via !== dev ? { addrDev: v4.via.name } : {}), ...(v4?.matched && gateway ? { nexthop: gateway.toString() } : {}) };
+      steps.push(step('src', detail, [r.rec.prefsrc ? routeEv(ns, r) : addrEv(ns, v4?.rec)]));
     }
   }
   // rp_filter applies to received packets (fib_validate_source), checked against the input device.

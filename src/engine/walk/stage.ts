@@ -176,6 +176,11 @@ export function linkEv(ns: Netns, iface: Iface | undefined): Ev {
   return narrating && iface?.link ? evidence(ns, 'links', iface.link.src) : undefined;
 }
 
+/** The `addrs` line of an address record (none while tracing lean). */
+export function addrEv(ns: Netns, rec: { src: { line: number; raw: string } } | undefined): Ev {
+  return narrating && rec ? evidence(ns, 'addrs', rec.src) : undefined;
+}
+
 export function routeEv(ns: Netns, r: FibRoute): Evidence {
   return evidence(ns, r.probe, r.rec.src);
 }
