@@ -1,4 +1,5 @@
 // Helpers shared by the probe parsers: line splitting, JSON-form detection, issue collection.
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import type { ParseIssue, ParseResult, ProbeFormat, Source } from './types';
 
 export interface Line {
@@ -76,8 +77,7 @@ export function jsonElements(text: string): { elements: JsonElement[]; issue?: P
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    return { elements: [], issue: { line: lineOfJsonError(text, message), raw: firstLine(text), message: `not valid JSON: ${message}` } };
+    return { elements: [], issue: jsonIssue(text, e) };
   }
   if (!Array.isArray(doc)) return { elements: [], issue: { line: 1, raw: firstLine(text), message: 'JSON form must be an array of objects' } };
   const starts = topLevelElementLines(text);
@@ -91,8 +91,7 @@ export function jsonDocument(text: string): { doc: unknown; issue?: undefined } 
   try {
     return { doc: JSON.parse(text) as unknown };
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    return { issue: { line: lineOfJsonError(text, message), raw: firstLine(text), message: `not valid JSON: ${message}` } };
+    return { issue: jsonIssue(text, e) };
   }
 }
 
@@ -100,10 +99,27 @@ function firstLine(text: string): string {
   return text.trimStart().split('\n')[0]!.slice(0, 200);
 }
 
-function lineOfJsonError(text: string, message: string): number {
-  const m = /position (\d+)/.exec(message);
-  if (!m) return 1;
-  return text.slice(0, Number(m[1])).split('\n').length;
+/**
+ * The issue of text JSON.parse refused, at the line where it stops being JSON. Node 20's messages
+ * give no position for most errors, so the place is found again by jsonc-parser held to strict JSON
+ * (no comments, no trailing commas); the message names the line, column and what was expected there.
+ */
+function jsonIssue(text: string, e: unknown): ParseIssue {
+  const message = e instanceof Error ? e.message : String(e);
+  const errors: ParseError[] = [];
+  parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const first = errors[0];
+  const at = first?.offset ?? Number(/position (\d+)/.exec(message)?.[1] ?? NaN);
+  if (!Number.isFinite(at)) return { line: 1, raw: firstLine(text), message: `not valid JSON: ${message}` };
+  const before = text.slice(0, at);
+  const line = before.split('\n').length;
+  const column = at - (before.lastIndexOf('\n') + 1) + 1;
+  const raw = (text.split('\n')[line - 1] ?? '').replace(/\r$/, '').slice(0, 200);
+  // V8's words without the copy of the text or the offset it may add ("Unexpected token '}', "[..." is
+  // not valid JSON"; "... in JSON at position 18"): the line and column say where.
+  const head = message.replace(/, ".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '');
+  const what = head && head !== message.trim() ? head : first ? printParseErrorCode(first.error).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase() : message;
+  return { line, raw, message: `not valid JSON: ${what} (line ${line}, column ${column})` };
 }
 
 /** Line numbers where each top-level array element begins (depth-1 `{` or scalar). */

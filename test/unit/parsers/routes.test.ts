@@ -254,6 +254,16 @@ describe('parseRoutes: iproute2 text and JSON', () => {
     assert.equal(broken.records.length, 0);
     assert.equal(broken.issues.length, 1);
     assert.match(broken.issues[0]!.message, /^not valid JSON/);
+    // `ip -j -p` cut short or edited by hand: the issue points at the line where it stops being JSON,
+    // with the column (Node 20's own message gives no position for most errors).
+    const pretty = ['[ {', '        "dst": "10.0.0.0/8",', '        "dev": "eth0"', '    },{', '        "dst": "default"', '        "gateway": "10.0.0.1"', '    } ]'].join('\n');
+    const bad = parseRoutes(pretty, 4).issues;
+    assert.equal(bad.length, 1);
+    assert.equal(bad[0]!.line, 6, JSON.stringify(bad));
+    assert.equal(bad[0]!.raw, '        "gateway": "10.0.0.1"');
+    assert.match(bad[0]!.message, /^not valid JSON: .* \(line 6, column 9\)$/);
+    const cut = parseRoutes(pretty.split('\n').slice(0, 5).join('\n'), 4).issues;
+    assert.deepEqual([cut[0]!.line, cut[0]!.raw], [5, '        "dst": "default"'], JSON.stringify(cut));
   });
 
   test('empty input', () => {
