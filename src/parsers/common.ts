@@ -1,5 +1,6 @@
 // Helpers shared by the probe parsers: line splitting, JSON-form detection, issue collection.
-import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
+// The ESM build: bundlers inline it, where the UMD build's `main` requires its parts at run time.
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
 import type { ParseIssue, ParseResult, ProbeFormat, Source } from './types';
 
 export interface Line {
@@ -117,7 +118,7 @@ function jsonIssue(text: string, e: unknown): ParseIssue {
   const raw = (text.split('\n')[line - 1] ?? '').replace(/\r$/, '').slice(0, 200);
   // V8's words without the copy of the text or the offset it may add ("Unexpected token '}', "[..." is
   // not valid JSON"; "... in JSON at position 18"): the line and column say where.
-  const head = message.replace(/, ".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '');
+  const head = message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '');
   const what = head && head !== message.trim() ? head : first ? printParseErrorCode(first.error).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase() : message;
   return { line, raw, message: `not valid JSON: ${what} (line ${line}, column ${column})` };
 }

@@ -482,15 +482,23 @@ export class VsCode {
     return (await this.treeItems()).map((i) => i.label);
   }
 
-  /** The visible rows of the sidebar's tree views: label, description and whether expanded. */
-  async treeItems(): Promise<{ label: string; description: string; expanded: boolean | undefined }[]> {
-    const rows = await this.page.locator('.part.sidebar .pane-body .monaco-list-row').all();
-    return Promise.all(
-      rows.map(async (row) => {
-        const part = (sel: string) => row.locator(sel).first().innerText({ timeout: 1000 }).catch(() => '');
-        const expanded = await row.getAttribute('aria-expanded');
-        return { label: (await part('.label-name')).trim(), description: (await part('.label-description')).trim(), expanded: expanded === null ? undefined : expanded === 'true' };
-      }),
+  /**
+   * The visible rows of the sidebar's tree views, top to bottom (the list reuses its row elements, so
+   * their order in the page is not the order on screen): label, description, depth (aria-level) and
+   * whether expanded (undefined: a leaf, no arrow).
+   */
+  async treeItems(): Promise<{ label: string; description: string; level: number; expanded: boolean | undefined }[]> {
+    return this.page.locator('.part.sidebar .pane-body .monaco-list-row').evaluateAll((els) =>
+      els
+        .map((r) => ({
+          label: (r.querySelector('.label-name')?.textContent ?? '').trim(),
+          description: (r.querySelector('.label-description')?.textContent ?? '').trim(),
+          level: Number(r.getAttribute('aria-level') ?? '0'),
+          expanded: r.getAttribute('aria-expanded') === null ? undefined : r.getAttribute('aria-expanded') === 'true',
+          top: Number.parseFloat((r as unknown as { style: { top: string } }).style.top || '0'),
+        }))
+        .sort((a, b) => a.top - b.top)
+        .map(({ top: _top, ...row }) => row),
     );
   }
 

@@ -37,21 +37,7 @@ describe('Node Bridges tree and pod-IP hovers in real VS Code (demo capture)', {
   const run = stepper(() => vs);
 
   /** The rows of the Node Bridges view with their depth (aria-level), top to bottom. */
-  const bridgeRows = async (vs: VsCode): Promise<Row[]> => {
-    const rows = vs.page.locator('.part.sidebar .pane-body .monaco-list-row');
-    return rows.evaluateAll((els) =>
-      els
-        .map((r) => ({
-          label: (r.querySelector('.label-name')?.textContent ?? '').trim(),
-          description: (r.querySelector('.label-description')?.textContent ?? '').trim(),
-          level: Number(r.getAttribute('aria-level') ?? '0'),
-          expanded: r.getAttribute('aria-expanded') === null ? undefined : r.getAttribute('aria-expanded') === 'true',
-          top: Number.parseFloat(r.style.top || '0'),
-        }))
-        .sort((a, b) => a.top - b.top)
-        .map(({ top: _top, ...row }) => row),
-    );
-  };
+  const bridgeRows = (vs: VsCode): Promise<Row[]> => vs.treeItems();
   const rowLocator = (vs: VsCode, label: string) =>
     vs.page.locator('.part.sidebar .pane-body .monaco-list-row').filter({ has: vs.page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) }) }).first();
 

@@ -8,35 +8,17 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { devicesCaptureDoc } from '../fixtures/tree/devices';
 import { escapeRegExp, stepper, VsCode } from './harness';
 import { acceptPacket, selectHop, waitForPathView, waitForQuickTitle, waitForToastsGone } from './pathView';
 
 const skip = process.env.NETPATH_SKIP_E2E === '1' ? 'NETPATH_SKIP_E2E=1' : false;
 const root = join(__dirname, '../..');
 
-/** A fixture's `ip` text: the lines after its `---` (the ones above cite where it comes from). */
-const fixture = (name: string) => readFileSync(join(root, 'test/fixtures/tree', name), 'utf8').split('\n---\n')[1]!;
-
 /** The flannel demo with k8s-node1's bond, VLANs, macvlan and ipvlan, and a Multus-style macvlan pod on eth3. */
 function devicesCapture(): string {
-  const doc = JSON.parse(readFileSync(join(root, 'examples/demo-flannel-vxlan.json'), 'utf8')) as { metadata: Record<string, unknown>; hosts: Record<string, unknown>[] };
+  const doc = devicesCaptureDoc();
   doc.metadata.cluster = 'e2e-devices';
-  const node = doc.hosts.find((h) => h.name === 'k8s-node1') as { probes: Record<string, string> };
-  node.probes.links = `${node.probes.links!.trimEnd()}\n${fixture('node-bond-vlan-macvlan.txt')}`;
-  doc.hosts.push({
-    name: 'mv-pod',
-    role: 'pod',
-    node: 'k8s-node1',
-    namespace: 'net',
-    pod: 'mv-pod',
-    hostNetwork: false,
-    ips: ['192.168.50.10'],
-    probes: {
-      links: fixture('pod-macvlan.txt'),
-      addrs:
-        '2: eth0@if24: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 9000 qdisc noqueue state UP group default qlen 1000\n    link/ether 6e:0d:3f:11:22:33 brd ff:ff:ff:ff:ff:ff link-netnsid 0\n    inet 192.168.50.10/24 brd 192.168.50.255 scope global eth0\n       valid_lft forever preferred_lft forever\n',
-    },
-  });
   return JSON.stringify(doc, null, 2);
 }
 
@@ -53,19 +35,7 @@ describe('VLANs, bonds and macvlans in real VS Code', { skip, timeout: 5 * 60_00
   const run = stepper(() => vs);
 
   /** The rows of the sidebar's tree views with their depth (aria-level), top to bottom. */
-  const rows = async (vs: VsCode): Promise<Row[]> =>
-    vs.page.locator('.part.sidebar .pane-body .monaco-list-row').evaluateAll((els) =>
-      els
-        .map((r) => ({
-          label: (r.querySelector('.label-name')?.textContent ?? '').trim(),
-          description: (r.querySelector('.label-description')?.textContent ?? '').trim(),
-          level: Number(r.getAttribute('aria-level') ?? '0'),
-          expanded: r.getAttribute('aria-expanded') === null ? undefined : r.getAttribute('aria-expanded') === 'true',
-          top: Number.parseFloat((r as { style: { top: string } }).style.top || '0'),
-        }))
-        .sort((a, b) => a.top - b.top)
-        .map(({ top: _top, ...row }) => row),
-    );
+  const rows = (vs: VsCode): Promise<Row[]> => vs.treeItems();
   const row = (vs: VsCode, label: string) =>
     vs.page.locator('.part.sidebar .pane-body .monaco-list-row').filter({ has: vs.page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) }) }).first();
 

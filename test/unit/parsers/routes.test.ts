@@ -264,6 +264,9 @@ describe('parseRoutes: iproute2 text and JSON', () => {
     assert.match(bad[0]!.message, /^not valid JSON: .* \(line 6, column 9\)$/);
     const cut = parseRoutes(pretty.split('\n').slice(0, 5).join('\n'), 4).issues;
     assert.deepEqual([cut[0]!.line, cut[0]!.raw], [5, '        "dst": "default"'], JSON.stringify(cut));
+    // V8 quotes the text around the error (`..."t",\n"dev":}]" is not valid JSON`): left out, the line and column say where.
+    const value = parseRoutes('[\n{"dst":"default",\n"dev":}]', 4).issues[0]!;
+    assert.deepEqual([value.line, value.raw, value.message], [3, '"dev":}]', "not valid JSON: Unexpected token '}' (line 3, column 7)"]);
   });
 
   test('empty input', () => {

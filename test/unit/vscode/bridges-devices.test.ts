@@ -11,10 +11,10 @@ import { parseCapture, type Capture } from '../../../src/capture/document';
 import { buildNetwork, type Network } from '../../../src/engine';
 import { childrenOf, deviceText, nodeEntries, podOnWords, portVlanWords, type BridgeNode } from '../../../src/vscode/model/bridges';
 import { hoverMarkdown, indexAddresses, mdEscape } from '../../../src/vscode/model/hover';
+import { devicesCaptureDoc, treeFixture } from '../../fixtures/tree/devices';
 
 const repo = join(__dirname, '../../..');
-/** A fixture's `ip` text: the lines after its `---` (the ones above cite where it comes from). */
-const fixture = (name: string) => readFileSync(join(repo, 'test/fixtures/tree', name), 'utf8').split('\n---\n')[1]!;
+const fixture = treeFixture;
 
 function demo(): Capture {
   const r = parseCapture(readFileSync(join(repo, 'examples/demo-flannel-vxlan.json'), 'utf8'));
@@ -24,23 +24,9 @@ function demo(): Capture {
 
 /** The demo with k8s-node1's extra devices and a Multus-style macvlan pod on it. */
 function withDevices(): Network {
-  const c = demo();
-  const node = c.hosts.find((h) => h.name === 'k8s-node1')!;
-  node.probes!.links = `${node.probes!.links!.trimEnd()}\n${fixture('node-bond-vlan-macvlan.txt')}`;
-  c.hosts.push({
-    name: 'mv-pod',
-    role: 'pod',
-    node: 'k8s-node1',
-    namespace: 'net',
-    pod: 'mv-pod',
-    hostNetwork: false,
-    ips: ['192.168.50.10'],
-    probes: {
-      links: fixture('pod-macvlan.txt'),
-      addrs: '2: eth0@if24: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 9000 qdisc noqueue state UP group default qlen 1000\n    link/ether 6e:0d:3f:11:22:33 brd ff:ff:ff:ff:ff:ff link-netnsid 0\n    inet 192.168.50.10/24 brd 192.168.50.255 scope global eth0\n       valid_lft forever preferred_lft forever\n',
-    },
-  } as Capture['hosts'][number]);
-  return buildNetwork(c);
+  const r = parseCapture(JSON.stringify(devicesCaptureDoc()));
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return buildNetwork(r.capture);
 }
 
 const named = (list: BridgeNode[]) => list.map((n) => `${n.kind}:${'name' in n ? n.name : n.kind === 'pod' ? n.pod : ''}`);
