@@ -113,6 +113,10 @@ export class Topology {
    */
   podUppersOf(ns: Netns, lower: Iface): Endpoint[] {
     if (!this.mayCarryPodUppers(ns, lower)) return [];
+    return this.podUpperIndex(ns).get(lower) ?? [];
+  }
+
+  private podUpperIndex(ns: Netns): Map<Iface, Endpoint[]> {
     let perNode = this.podUpperCache.get(ns);
     if (!perNode) {
       perNode = new Map();
@@ -124,15 +128,20 @@ export class Topology {
       }
       this.podUpperCache.set(ns, perNode);
     }
-    return perNode.get(lower) ?? [];
+    return perNode;
   }
 
   /**
    * Whether pods' macvlan/ipvlan devices can sit on `lower`: a node's NIC, bond or VLAN device (Multus'
-   * `master`), never a veth or bridge, so frames a node takes from its pods' veths build no other pod.
+   * `master`), or a veth cabled to a switch by the capture's links that a pod's device names as its
+   * lower (the NIC of a node that is itself a namespace, as in the netns lab); never a bridge or a
+   * bridge's port (macvlan_port_create: its rx_handler is taken), and not the veths of the node's pods,
+   * so frames a node takes from them build no other pod.
    */
   mayCarryPodUppers(ns: Netns, lower: Iface): boolean {
-    return ns.host.role === 'node' && POD_LOWER_TYPES.has(lower.type);
+    if (ns.host.role !== 'node') return false;
+    if (POD_LOWER_TYPES.has(lower.type)) return true;
+    return lower.type === 'veth' && lower.master === undefined && this.cables.has(`${ns.name}|${lower.name}`) && this.podUpperIndex(ns).has(lower);
   }
 
   /** The attachments of the pods on `node` whose interfaces the capture does not show. */

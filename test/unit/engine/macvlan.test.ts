@@ -39,6 +39,8 @@ interface Opts {
   hairpin?: boolean;
   /** The ifindex in its node that pod-a's eth0 names (`@ifN`). */
   podALink?: number;
+  /** The nodes' eth0 is a veth cabled to the switch (a node that is a namespace, as in the netns lab). */
+  nodeNic?: 'veth';
 }
 
 /** Everyone's neighbour entries: in ipvlan the pods share their node's MAC. */
@@ -93,8 +95,10 @@ function node(o: Opts, name: NodeName) {
     ips: [n.ip],
     probes: {
       links: `${lo}
-2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP mode DEFAULT group default qlen 1000
-    link/ether ${n.mac} brd ff:ff:ff:ff:ff:ff${D}
+${o.nodeNic === 'veth' ? `2: eth0@if${name === 'node-1' ? 2 : 3}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000
+    link/ether ${n.mac} brd ff:ff:ff:ff:ff:ff link-netnsid 1${D}
+    veth addrgenmode eui64 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 ` : `2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP mode DEFAULT group default qlen 1000
+    link/ether ${n.mac} brd ff:ff:ff:ff:ff:ff${D}`}
 `,
       addrs: `${loAddr}
 2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP group default qlen 1000
@@ -158,13 +162,25 @@ const details = (r: TraceResult, type: string) => r.hops.flatMap((h) => h.steps.
 const kinds = (r: TraceResult) => r.hops.map((h) => `${h.host}:${h.steps.map((s) => s.kind).join(',')}`);
 
 describe('macvlan', () => {
-  test('bridge mode, pod to pod on one lower device: straight to the sibling (macvlan_queue_xmit, macvlan_hash_lookup)', () => {
+  test('bridge mode, pod to pod on one lower device: onto the lower device\'s receive path, which gives it to the sibling (macvlan_queue_xmit: dev_forward_skb(lowerdev))', () => {
     const r = trace(capture({ driver: 'macvlan', kind: 'mode bridge' }), 'default/pod-a', '10.20.0.102');
     assert.equal(r.verdict, 'delivered', r.reason);
-    assert.deepEqual(r.hops.map((h) => h.host), ['pod-a', 'pod-b']);
+    // The lab's kernel counts the frame on the node's eth0 ingress (test/lab/macvlan.test.ts): the node is a hop.
+    assert.deepEqual(r.hops.map((h) => [h.host, h.in, h.out]), [['pod-a', null, 'eth0'], ['node-1', 'eth0', null], ['pod-b', 'eth0', null]]);
     const x = details(r, 'macvlan-xmit')[0]!;
     assert.deepEqual([x.to, x.lower, x.lowerNs, x.sibling], ['sibling', 'eth0', 'node-1', { ns: 'pod-b', dev: 'eth0' }]);
-    assert.match(r.hops[0]!.steps.find((s) => s.kind === 'macvlan')!.text, /straight to eth0 in pod-b, the bridge-mode macvlan on the same lower device/);
+    assert.match(r.hops[0]!.steps.find((s) => s.kind === 'macvlan')!.text, /the destination MAC is eth0's in pod-b, a bridge-mode macvlan on the same lower device, so macvlan_queue_xmit puts the frame on eth0's receive path \(dev_forward_skb\)/);
+    const rx = details(r, 'macvlan-rx')[0]!;
+    assert.deepEqual([rx.lower, rx.upperNs, rx.by], ['eth0', 'pod-b', 'mac']);
+  });
+
+  test('a node NIC that is a veth cabled to the switch (a node that is itself a namespace) carries its pods\' macvlans too', () => {
+    const r = trace(capture({ driver: 'macvlan', kind: 'mode bridge', nodeNic: 'veth' }), 'default/pod-a', '10.20.0.103');
+    assert.equal(r.verdict, 'delivered', r.reason);
+    assert.deepEqual(r.hops.map((h) => h.host), ['pod-a', 'tor', 'node-2', 'pod-c']);
+    assert.equal(details(r, 'macvlan-rx')[0]!.by, 'mac');
+    const sib = trace(capture({ driver: 'macvlan', kind: 'mode bridge', nodeNic: 'veth' }), 'default/pod-a', '10.20.0.102');
+    assert.deepEqual(sib.hops.map((h) => h.host), ['pod-a', 'node-1', 'pod-b']);
   });
 
   test('private mode, pod to pod: out of the lower device; the switch does not send it back out of p1 (br_forward: hairpin off)', () => {
@@ -190,16 +206,26 @@ describe('macvlan', () => {
     assert.deepEqual(kinds(r).slice(2), ['node-2:macvlan', 'pod-c:route,deliver']);
   });
 
-  test('a macvlan pod cannot reach its own node: the frame goes out of eth0, never into it', () => {
+  test('a macvlan pod cannot reach its own node: the frame goes out of eth0, never into it, and the switch does not send it back', () => {
     const r = trace(capture({ driver: 'macvlan', kind: 'mode bridge' }), 'default/pod-a', '10.20.0.11');
     assert.equal(r.verdict, 'wrong-destination');
-    assert.deepEqual(r.dropAt, { host: 'pod-a', dev: 'eth0' });
-    assert.match(r.reason, /10\.20\.0\.11, an address of node-1, whose eth0 is eth0's own lower device: macvlan_queue_xmit puts the frame on eth0's transmit, never on its receive path, so node-1 never sees it/);
+    // As the lab's kernel did (test/lab/macvlan.test.ts): out of the lower device, dropped by the switch.
+    assert.deepEqual(r.dropAt, { host: 'tor', dev: 'p1' });
+    assert.deepEqual(r.hops.map((h) => h.host), ['pod-a', 'tor']);
+    assert.equal(details(r, 'hairpin-off').length, 1);
+    assert.match(r.hops[0]!.steps.find((s) => s.kind === 'macvlan')!.text, /10\.20\.0\.11, an address of node-1, whose eth0 is eth0's own lower device: macvlan_queue_xmit puts the frame on eth0's transmit, never on its receive path, so it leaves on eth0's wire and node-1 sees it only if the switch sends it back/);
     const d = r.diagnosis?.[0];
     assert.ok(d, 'a diagnosis');
     assert.match(d.text, /node-1 never receives what pod-a's macvlan eth0 sends/);
     assert.match(d.fix, /give the host its own macvlan interface on eth0 \(ip link add mv-host link eth0 type macvlan mode bridge/);
     assert.equal(d.host, 'node-1');
+  });
+
+  test('a macvlan pod reaches its own node through a hairpinning switch: back in on eth0, no macvlan claims the node\'s MAC, node-1 takes it', () => {
+    const r = trace(capture({ driver: 'macvlan', kind: 'mode bridge', hairpin: true }), 'default/pod-a', '10.20.0.11');
+    assert.equal(r.verdict, 'delivered', r.reason);
+    assert.deepEqual(r.hops.map((h) => h.host), ['pod-a', 'tor', 'node-1']);
+    assert.equal(details(r, 'macvlan-rx').length, 0);
   });
 
   test('the node reaches other nodes\' macvlan pods: node-1 -> pod-c', () => {
