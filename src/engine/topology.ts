@@ -350,6 +350,16 @@ export class Topology {
     for (const next of this.wires(ns, dev)) push(next.ns, next.iface);
     if (dev.type === 'bridge') for (const p of this.ports(ns, dev.name)) push(ns, p);
     if (dev.type === 'vxlan') for (const v of this.vxlanPeers(ns, dev)) push(v.ns, v.iface);
+    if (isMacvlan(dev)) {
+      // macvlan_queue_xmit of a broadcast: a bridge-mode macvlan hands it to its bridge-mode siblings
+      // (macvlan_broadcast), every mode sends it out of the lower device onto its wire; the lower's
+      // own stack never sees it, so the lower is not on the segment.
+      const low = this.lowerOf(ns, dev);
+      if (!low) return [];
+      seen.add(`${low.ns.name}|${low.iface.name}`);
+      if (macvlanMode(dev) === 'bridge') for (const u of this.uppersOf(low.ns, low.iface)) if (u.iface !== dev && isMacvlan(u.iface) && macvlanMode(u.iface) === 'bridge') push(u.ns, u.iface);
+      for (const next of this.wires(low.ns, low.iface)) push(next.ns, next.iface);
+    }
     while (queue.length) {
       const { ns: n, iface: i } = queue.shift()!;
       if (i.master !== undefined) {
@@ -367,6 +377,9 @@ export class Topology {
       }
       out.push({ ns: n, iface: i });
       if (i.type === 'bridge') for (const p of this.ports(n, i.name)) push(n, p);
+      // A broadcast from the wire reaches the lower device and every macvlan on it (macvlan_handle_frame
+      // -> macvlan_broadcast_enqueue, any mode but source).
+      for (const u of this.uppersOf(n, i)) if (isMacvlan(u.iface) && macvlanMode(u.iface) !== 'source') push(u.ns, u.iface);
       for (const next of this.wires(n, i)) push(next.ns, next.iface);
     }
     return out;
@@ -468,6 +481,10 @@ function onSegment(i: Iface): boolean {
 
 /** The devices a pod's macvlan/ipvlan can have as its lower device in the node. */
 const POD_LOWER_TYPES = new Set(['device', 'bond', 'vlan', 'team']);
+
+const isMacvlan = (i: Iface): boolean => i.type === 'macvlan' || i.type === 'macvtap';
+/** The kernel's default when the mode is not printed: MACVLAN_MODE_VEPA. */
+const macvlanMode = (i: Iface): string => i.link?.macvlan?.mode ?? 'vepa';
 
 /** A macvlan/macvtap or ipvlan/ipvtap device. */
 export function isUpper(i: Iface): boolean {

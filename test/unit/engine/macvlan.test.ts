@@ -41,6 +41,8 @@ interface Opts {
   podALink?: number;
   /** The nodes' eth0 is a veth cabled to the switch (a node that is a namespace, as in the netns lab). */
   nodeNic?: 'veth';
+  /** No neighbour entries anywhere: every first packet asks ARP. */
+  noNeigh?: boolean;
 }
 
 /** Everyone's neighbour entries: in ipvlan the pods share their node's MAC. */
@@ -51,7 +53,7 @@ function macOf(o: Opts, ip: string): string {
 }
 const allIps = [...Object.values(NODE).map((n) => n.ip), ...PODS.map((p) => p.ip)];
 const neighOf = (o: Opts, self: string, dev: string) =>
-  allIps
+  o.noNeigh ? '' : allIps
     .filter((ip) => ip !== self)
     .map((ip) => `${ip} dev ${dev} lladdr ${macOf(o, ip)} REACHABLE\n`)
     .join('');
@@ -232,6 +234,30 @@ describe('macvlan', () => {
     const r = trace(capture({ driver: 'macvlan', kind: 'mode bridge' }), 'node-1', '10.20.0.103');
     assert.equal(r.verdict, 'delivered', r.reason);
     assert.deepEqual(r.hops.map((h) => h.host), ['node-1', 'tor', 'node-2', 'pod-c']);
+  });
+
+  test('ARP from a bridge-mode macvlan: its bridge-mode sibling gets the broadcast (macvlan_broadcast) and answers; the node owning the lower does not', () => {
+    const r = trace(capture({ driver: 'macvlan', kind: 'mode bridge', noNeigh: true }), 'default/pod-a', '10.20.0.102');
+    assert.equal(r.verdict, 'delivered', r.reason);
+    assert.deepEqual(r.hops.map((h) => h.host), ['pod-a', 'node-1', 'pod-b']);
+    assert.match(r.hops[0]!.steps.find((s) => s.kind === 'arp')!.text, /pod-b/);
+    const home = trace(capture({ driver: 'macvlan', kind: 'mode bridge', noNeigh: true }), 'default/pod-a', '10.20.0.11');
+    assert.equal(home.verdict, 'neighbor-failed', home.reason);
+  });
+
+  test('ARP from a private-mode macvlan: out of the lower only, the sibling never hears it (neighbor-failed); a pod on another node does', () => {
+    const r = trace(capture({ driver: 'macvlan', kind: 'mode private', noNeigh: true }), 'default/pod-a', '10.20.0.102');
+    assert.equal(r.verdict, 'neighbor-failed', r.reason);
+    assert.deepEqual(r.dropAt, { host: 'pod-a', dev: 'eth0' });
+    const across = trace(capture({ driver: 'macvlan', kind: 'mode private', noNeigh: true }), 'default/pod-a', '10.20.0.103');
+    assert.equal(across.verdict, 'delivered', across.reason);
+    assert.deepEqual(across.hops.map((h) => h.host), ['pod-a', 'tor', 'node-2', 'pod-c']);
+  });
+
+  test('ARP from a node reaches the macvlan pods on the other nodes\' lower devices (the broadcast from the wire goes to every macvlan)', () => {
+    const r = trace(capture({ driver: 'macvlan', kind: 'mode bridge', noNeigh: true }), 'node-1', '10.20.0.103');
+    assert.equal(r.verdict, 'delivered', r.reason);
+    assert.match(r.hops[0]!.steps.find((s) => s.kind === 'arp')!.text, /pod-c/);
   });
 
   test('a pod whose lower device is not in its node: insufficient-data, saying so', () => {
