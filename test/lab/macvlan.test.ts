@@ -3,22 +3,29 @@
 // switch `tor2`; pods get a net1 that is a macvlan of their node's eth1. Each case reconfigures what it
 // needs in place, captures, traces with the engine, sends ONE real packet (oracle.ts) and compares.
 //
-// What the kernel did, which the engine must agree with:
+// What the kernel (6.18 here) did, which the engine must agree with:
 //   - bridge mode, two pods on node1's eth1: macvlan_queue_xmit finds the sibling's MAC in the port's
 //     hash and hands the frame to the lower device's receive path (dev_forward_skb(lowerdev): "send
 //     to lowerdev first for its network taps"), whose rx_handler gives it to the sibling. node1's eth1
-//     receives it (its netdev ingress hook counts it); tor2 never sees it.
+//     receives it (its netdev ingress hook counts it); tor2 never sees it. With the neighbours
+//     forgotten, the ARP broadcast reaches the bridge-mode sibling (macvlan_broadcast), which answers.
 //   - private mode: the pair's ARP broadcast goes out of eth1 only (macvlan_broadcast is for bridge
-//     mode), tor2 does not send it back out of the port it came in (hairpin off): the ARP fails and the
-//     packet is dropped at its source (neighbor-failed). With neighbour entries pre-seeded (PERMANENT)
-//     the one packet is sent: out of eth1, and tor2 drops it (its FDB puts the destination behind the
-//     same port).
-//   - vepa mode: every frame goes out of eth1; with hairpin off on tor2's port it is dropped there,
-//     with hairpin on it comes back in on eth1 and macvlan_handle_frame gives it to the sibling.
-//   - a pod to its own node's eth1 address: the frame goes out of eth1 to tor2, never up eth1's own
-//     stack; tor2 drops it (same port) and node1 never receives it.
+//     mode) and tor2 does not send it back out of the port it came in on (hairpin off): the ARP fails
+//     and the packet is dropped at its source (neighbor-failed). With hairpin on the broadcast does come
+//     back, but macvlan_handle_frame gives a private macvlan's own broadcast back only to itself: ARP
+//     still fails. With neighbour entries pre-seeded (PERMANENT) the one packet is sent: out of eth1,
+//     and tor2 drops it (its FDB puts the destination behind the same port); with hairpin on it comes
+//     back and IS delivered, since macvlan_handle_frame checks no source for unicast (ip-link(8) says
+//     private mode blocks siblings "even if the external switch supports hairpin mode": true of
+//     broadcasts, so of ARP, not of a unicast whose neighbour entry exists).
+//   - vepa mode (neighbours pre-seeded): every frame goes out of eth1; with hairpin off on tor2's port
+//     it is dropped there, with hairpin on it comes back in on eth1 and goes to the sibling by MAC.
+//   - a pod to its own node's eth1 address (neighbour pre-seeded; ARP would fail as in private mode):
+//     the frame goes out of eth1 to tor2, never up eth1's own stack; tor2 drops it (same port) and
+//     node1 never receives it. With hairpin on it comes back, no macvlan has that MAC, node1 takes it.
 //   - across nodes: out of node1's eth1, through tor2, into node2's eth1, whose rx_handler gives it to
-//     the passthru macvlan (the one macvlan of a passthru port takes every frame).
+//     the passthru macvlan (the one macvlan of a passthru port takes every frame), and back; node1 with
+//     no neighbour entries ARPs across tor2 and the passthru pod answers.
 //
 // Needs root, network namespaces and nft (the oracle's per-device counters). Without them this test
 // FAILS with what is missing, unless NETPATH_SKIP_LAB=1 is set, in which case it is skipped.
