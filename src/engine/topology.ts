@@ -141,7 +141,7 @@ export class Topology {
   mayCarryPodUppers(ns: Netns, lower: Iface): boolean {
     if (ns.host.role !== 'node') return false;
     if (POD_LOWER_TYPES.has(lower.type)) return true;
-    return lower.type === 'veth' && lower.master === undefined && this.cables.has(`${ns.name}|${lower.name}`) && this.podUpperIndex(ns).has(lower);
+    return lower.type === 'veth' && lower.master === undefined && this.cables.has(`${ns.host.name}|${lower.name}`) && this.podUpperIndex(ns).has(lower);
   }
 
   /** The attachments of the pods on `node` whose interfaces the capture does not show. */

@@ -23,6 +23,7 @@
 //   - a pod to its own node's eth1 address (neighbour pre-seeded; ARP would fail as in private mode):
 //     the frame goes out of eth1 to tor2, never up eth1's own stack; tor2 drops it (same port) and
 //     node1 never receives it. With hairpin on it comes back, no macvlan has that MAC, node1 takes it.
+//     The other way, node1's ARP for its own pod leaves by eth1 and never reaches eth1's macvlans.
 //   - across nodes: out of node1's eth1, through tor2, into node2's eth1, whose rx_handler gives it to
 //     the passthru macvlan (the one macvlan of a passthru port takes every frame), and back; node1 with
 //     no neighbour entries ARPs across tor2 and the passthru pod answers.
@@ -126,13 +127,14 @@ function describeMacvlan(): void {
 
     // Fewer and faster ARP probes in mv-a (1 broadcast, 100 ms) so the kernel gives up at once; the
     // verdict is the same as with the default 3 x 1 s.
-    const quickArp = {
+    const quickArpOn = (h: string, dev: string) => ({
       apply: () => {
-        t.lab.ip('mv-a', 'neigh', 'flush', 'dev', 'net1');
-        t.lab.sysctl('mv-a', 'net.ipv4.neigh.net1.ucast_solicit=0', 'net.ipv4.neigh.net1.mcast_solicit=1', 'net.ipv4.neigh.net1.retrans_time_ms=100');
+        t.lab.ip(h, 'neigh', 'flush', 'dev', dev);
+        t.lab.sysctl(h, `net.ipv4.neigh.${dev}.ucast_solicit=0`, `net.ipv4.neigh.${dev}.mcast_solicit=1`, `net.ipv4.neigh.${dev}.retrans_time_ms=100`);
       },
-      undo: () => t.lab.sysctl('mv-a', 'net.ipv4.neigh.net1.ucast_solicit=3', 'net.ipv4.neigh.net1.mcast_solicit=3', 'net.ipv4.neigh.net1.retrans_time_ms=1000'),
-    };
+      undo: () => t.lab.sysctl(h, `net.ipv4.neigh.${dev}.ucast_solicit=3`, `net.ipv4.neigh.${dev}.mcast_solicit=3`, `net.ipv4.neigh.${dev}.retrans_time_ms=1000`),
+    });
+    const quickArp = quickArpOn('mv-a', 'net1');
 
     test('the lab as the macvlan plugin leaves it: net1@ifN in the pod, lower in the node (link-netnsid), mode printed by ip -d link', () => {
       const links = host(t.capture, 'mv-a').probes!.links!;
@@ -258,6 +260,15 @@ function describeMacvlan(): void {
         assert.equal(r.verdict, 'delivered', explain(r));
         assert.deepEqual(hostsOf(r), ['node1', 'tor2', 'node2', 'mv-c']);
         assert.match(stepOf(r, 'node1', 'arp').text, /mv-c/);
+      });
+    });
+
+    test('node1 -> its own pod mv-a: node1\'s ARP broadcast leaves by eth1 and never reaches eth1\'s own macvlans (only what comes in from the wire does): neighbor-failed at node1', async () => {
+      await withFault(t, quickArpOn('node1', 'eth1'), async (net) => {
+        const { obs, r } = await agree(t, net, 'node1', A);
+        assert.equal(r.verdict, 'neighbor-failed', explain(r));
+        assert.deepEqual(r.dropAt, { host: 'node1', dev: 'eth1' });
+        assert.ok(obs.neighChanges.some((n) => n.host === 'node1' && n.dst === A && /FAILED/.test(n.after)), describeObservation(obs));
       });
     });
 

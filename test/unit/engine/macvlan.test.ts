@@ -1,9 +1,9 @@
-// macvlan and ipvlan pods (Multus): golden captures. This machine's lab does not run them as pods, so
-// the captures are built by hand in the shapes `ip -d link` prints inside a pod whose interface is a
-// macvlan/ipvlan moved there (`eth0@if2 ... link-netnsid 0` then `macvlan mode bridge ...`, as
-// test/fixtures/parsers/links/lab-detail.txt shows for mv0 on this machine and iproute2's
-// ip/iplink_macvlan.c / ip/iplink_ipvlan.c print), with each expected verdict derived from the kernel
-// functions named in the test. Two nodes, each with eth0 cabled to a top-of-rack switch `tor` (a
+// macvlan and ipvlan pods (Multus): golden captures built by hand in the shapes `ip -d link` prints
+// inside a pod whose interface is a macvlan/ipvlan moved there (`eth0@if2 ... link-netnsid 0` then
+// `macvlan mode bridge ...`, as test/fixtures/parsers/links/lab-detail.txt shows for mv0 on this
+// machine and iproute2's ip/iplink_macvlan.c / ip/iplink_ipvlan.c print), with each expected verdict
+// derived from the kernel functions named in the test. The macvlan cases are also judged by a real
+// kernel in test/lab/macvlan.test.ts (this machine's kernel has no ipvlan, so those are not). Two nodes, each with eth0 cabled to a top-of-rack switch `tor` (a
 // Linux bridge br0, port p1 to node-1, p2 to node-2; its FDB has learned every MAC).
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
