@@ -378,8 +378,10 @@ export class Topology {
       out.push({ ns: n, iface: i });
       if (i.type === 'bridge') for (const p of this.ports(n, i.name)) push(n, p);
       // A broadcast from the wire reaches the lower device and every macvlan on it (macvlan_handle_frame
-      // -> macvlan_broadcast_enqueue, any mode but source).
-      for (const u of this.uppersOf(n, i)) if (isMacvlan(u.iface) && macvlanMode(u.iface) !== 'source') push(u.ns, u.iface);
+      // -> macvlan_broadcast_enqueue, any mode but source). Those in its own namespace are listed here;
+      // those moved into pods are found from the address asked for (hearsWire), so that a segment of
+      // many nodes does not build every node's pods.
+      for (const u of this.localUppersOf(n, i)) if (hearsWire(u.iface)) push(u.ns, u.iface);
       for (const next of this.wires(n, i)) push(next.ns, next.iface);
     }
     return out;
@@ -485,6 +487,8 @@ const POD_LOWER_TYPES = new Set(['device', 'bond', 'vlan', 'team']);
 const isMacvlan = (i: Iface): boolean => i.type === 'macvlan' || i.type === 'macvtap';
 /** The kernel's default when the mode is not printed: MACVLAN_MODE_VEPA. */
 const macvlanMode = (i: Iface): string => i.link?.macvlan?.mode ?? 'vepa';
+/** A macvlan that gets the broadcasts its lower device receives from the wire (every mode but source). */
+export const hearsWire = (i: Iface): boolean => isMacvlan(i) && macvlanMode(i) !== 'source';
 
 /** A macvlan/macvtap or ipvlan/ipvtap device. */
 export function isUpper(i: Iface): boolean {
