@@ -357,8 +357,21 @@ export class Topology {
       const low = this.lowerOf(ns, dev);
       if (!low) return [];
       seen.add(`${low.ns.name}|${low.iface.name}`);
-      if (macvlanMode(dev) === 'bridge') for (const u of this.uppersOf(low.ns, low.iface)) if (u.iface !== dev && isMacvlan(u.iface) && macvlanMode(u.iface) === 'bridge') push(u.ns, u.iface);
-      for (const next of this.wires(low.ns, low.iface)) push(next.ns, next.iface);
+      const mode = macvlanMode(dev);
+      const siblings = this.uppersOf(low.ns, low.iface).filter((u) => u.iface !== dev && hearsWire(u.iface));
+      if (mode === 'bridge') for (const u of siblings) if (macvlanMode(u.iface) === 'bridge') push(u.ns, u.iface);
+      const wire = this.wires(low.ns, low.iface);
+      for (const next of wire) push(next.ns, next.iface);
+      // A switch port with hairpin on sends the broadcast back out to the lower device, whose
+      // macvlan_handle_frame knows it by its source: a private macvlan's own broadcast goes back only
+      // to itself; a vepa one's to the lower and the other vepa and bridge macvlans; a bridge one's to
+      // the lower and the vepa macvlans (the bridge ones had it on the way out).
+      const reflected = wire.some((x) => x.iface.master !== undefined && x.iface.link?.bridgePort?.hairpin === true && forwards(x.iface));
+      if (reflected && mode !== 'private') {
+        out.push(low);
+        const takes = mode === 'vepa' ? ['vepa', 'bridge'] : ['vepa'];
+        for (const u of siblings) if (takes.includes(macvlanMode(u.iface))) push(u.ns, u.iface);
+      }
     }
     while (queue.length) {
       const { ns: n, iface: i } = queue.shift()!;

@@ -20,6 +20,9 @@
 //     broadcasts, so of ARP, not of a unicast whose neighbour entry exists).
 //   - vepa mode (neighbours pre-seeded): every frame goes out of eth1; with hairpin off on tor2's port
 //     it is dropped there, with hairpin on it comes back in on eth1 and goes to the sibling by MAC.
+//     With neighbours forgotten and hairpin on, the ARP broadcast comes back too, and eth1 gives a vepa
+//     macvlan's broadcast to the other vepa and bridge macvlans and to its own stack: mv-b answers,
+//     and so does node1 for its eth1 address (the one way a macvlan reaches its own host).
 //   - a pod to its own node's eth1 address (neighbour pre-seeded; ARP would fail as in private mode):
 //     the frame goes out of eth1 to tor2, never up eth1's own stack; tor2 drops it (same port) and
 //     node1 never receives it. With hairpin on it comes back, no macvlan has that MAC, node1 takes it.
@@ -222,6 +225,22 @@ function describeMacvlan(): void {
         assert.match(stepOf(r, 'node1', 'macvlan').text, /eth1 in node1 hands the frame to net1 in mv-b/);
         const port = mv.nodes.get('node1')!.port;
         assert.deepEqual([rx(obs, 'tor2', port), tx(obs, 'tor2', port), tx(obs, 'node1', 'eth1'), rx(obs, 'node1', 'eth1')], [1, 1, 1, 1], describeObservation(obs));
+      });
+    });
+
+    test('vepa mode, neighbours forgotten, hairpin on: tor2 sends the ARP broadcast back, eth1 gives a vepa macvlan\'s broadcast to the other vepa and bridge macvlans, mv-b answers (delivered)', async () => {
+      await withFault(t, inMode('vepa', both(quickArp, hairpin(true))), async (net) => {
+        const { r } = await agree(t, net, 'mv-a', B);
+        assert.equal(r.verdict, 'delivered', explain(r));
+        assert.deepEqual(hostsOf(r), ['mv-a', 'tor2', 'node1', 'mv-b']);
+      });
+    });
+
+    test('vepa mode, neighbours forgotten, hairpin on, to its own node\'s eth1 address: the reflected broadcast also goes up eth1 (RX_HANDLER_PASS), node1 answers, and the packet goes out and back to it (delivered)', async () => {
+      await withFault(t, inMode('vepa', both(quickArp, hairpin(true))), async (net) => {
+        const { r } = await agree(t, net, 'mv-a', NODE1);
+        assert.equal(r.verdict, 'delivered', explain(r));
+        assert.deepEqual(hostsOf(r), ['mv-a', 'tor2', 'node1']);
       });
     });
 

@@ -254,6 +254,18 @@ describe('macvlan', () => {
     assert.deepEqual(across.hops.map((h) => h.host), ['pod-a', 'tor', 'node-2', 'pod-c']);
   });
 
+  test('ARP with a hairpinning switch: a vepa macvlan\'s broadcast comes back to the lower, which gives it to its siblings and its own stack; a private one\'s only to itself', () => {
+    const vepa = capture({ driver: 'macvlan', kind: 'mode vepa', hairpin: true, noNeigh: true });
+    const r = trace(vepa, 'default/pod-a', '10.20.0.102');
+    assert.equal(r.verdict, 'delivered', r.reason);
+    assert.deepEqual(r.hops.map((h) => h.host), ['pod-a', 'tor', 'node-1', 'pod-b']);
+    const home = trace(vepa, 'default/pod-a', '10.20.0.11');
+    assert.equal(home.verdict, 'delivered', home.reason);
+    assert.match(home.hops[0]!.steps.find((s) => s.kind === 'arp')!.text, /node-1/);
+    const priv = trace(capture({ driver: 'macvlan', kind: 'mode private', hairpin: true, noNeigh: true }), 'default/pod-a', '10.20.0.102');
+    assert.equal(priv.verdict, 'neighbor-failed', priv.reason);
+  });
+
   test('ARP from a node reaches the macvlan pods on the other nodes\' lower devices (the broadcast from the wire goes to every macvlan)', () => {
     const r = trace(capture({ driver: 'macvlan', kind: 'mode bridge', noNeigh: true }), 'node-1', '10.20.0.103');
     assert.equal(r.verdict, 'delivered', r.reason);
