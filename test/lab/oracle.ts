@@ -82,11 +82,15 @@
 //        received, nothing sent, IPv4 untouched   wrong-destination (a frame for another MAC: ip_rcv_core
 //                                                 drops PACKET_OTHERHOST before counting InReceives)
 //        received on bridge ports only, nothing   dropped inside the bridge (br_forward: port MTU, port
-//          sent, IPv4 untouched                   state; no counter) -> mtu-exceeded / link-down / no-fdb-entry
+//          sent, IPv4 untouched                   state, or the destination behind the port it came in on
+//                                                 with hairpin off; no counter) -> mtu-exceeded / link-down /
+//                                                 no-fdb-entry / wrong-destination
 //        IPv4 InReceives and nothing else         a silent IP drop: blackhole (a blackhole route on input
 //                                                 is ip_error with EINVAL, which counts nothing)
 //      A send the socket refuses never reaches a device: the errno decides (ENETUNREACH no-route,
-//      EHOSTUNREACH unreachable, EINVAL blackhole, EACCES prohibit, EMSGSIZE mtu-exceeded).
+//      EHOSTUNREACH unreachable, EINVAL blackhole, EACCES prohibit, EMSGSIZE mtu-exceeded). A packet
+//      the socket took that never left the source (its ARP went unanswered) is judged at the source by
+//      the same counters: Icmp OutDestUnreachs and a neighbour entry gone FAILED -> neighbor-failed.
 //   Before sending, every namespace's route cache is flushed (PMTU learned from an earlier probe would
 //   otherwise stop the next one at its source; the capture cannot show it), unless told otherwise.
 //   A packet parked on an unresolved neighbour waits in the ARP queue for up to
