@@ -172,7 +172,10 @@ const DROP_TYPES = new Set(['vlan-filtered', 'vlan-flood-none', 'vlan-no-dev', '
 
 /** What the drop itself says, explained: the table searched, whose VTEP a MAC is, where an MTU comes from. */
 function explainDrop(net: Network, nodes: NodeIntent[], result: TraceResult, p: TracePath): Diagnosis | undefined {
-  const found = dropStep(p);
+  // A macvlan's frame for its own lower device left on the wire and died wherever the wire took it (a
+  // switch that does not hairpin): that it was sent there at all is the cause.
+  const sentHome = p.hops.flatMap((h) => h.steps.filter((s) => s.detail?.type === 'macvlan-to-lower').map((step) => ({ step, host: h.host })))[0];
+  const found = sentHome ?? dropStep(p);
   const det = found?.step.detail;
   if (!found || !det) return undefined;
   const host = found.host;
@@ -324,7 +327,7 @@ function explainDrop(net: Network, nodes: NodeIntent[], result: TraceResult, p: 
         kind: 'wrong-destination',
         host: det.lowerNs,
         probe: 'links',
-        text: `${det.lowerNs} never receives what ${det.ns}'s ${det.driver} ${det.dev} sends: ${det.dev} sits on ${det.lowerNs}'s ${det.lower}, and a ${det.driver}${det.driver === 'ipvlan' ? ` in mode ${det.mode}` : ''} sends only out of ${det.lower}'s transmit (to its wire or its sibling ${det.driver}s), never up ${det.lower}'s own stack, so ${det.addr} is unreachable from it by design`,
+        text: `${det.lowerNs} never receives what ${det.ns}'s ${det.driver} ${det.dev} sends: ${det.dev} sits on ${det.lowerNs}'s ${det.lower}, and a ${det.driver}${det.driver === 'ipvlan' ? ` in mode ${det.mode}` : ''} sends only out of ${det.lower}'s transmit (to its wire or its sibling ${det.driver}s), never up ${det.lower}'s own stack, so ${det.addr} is unreachable from it ${det.driver === 'macvlan' ? "unless the switch sends the frame back out of the port it came in on" : 'by design'}`,
         expected: `a path from ${det.dev} to ${det.addr} that enters ${det.lowerNs}'s stack`,
         actual: `${det.dev} (${det.driver} ${det.mode}) on ${det.lower} of ${det.lowerNs}`,
         owner: `the node's own network configuration on ${det.lowerNs} (the ${det.driver} CNI's parent interface)`,

@@ -298,7 +298,7 @@ function sentence(d: StepDetail): string {
       switch (d.to) {
         case 'sibling':
           return d.driver === 'macvlan'
-            ? `${what} sends the frame straight to ${d.sibling!.dev} in ${d.sibling!.ns}, the bridge-mode macvlan on the same lower device with its destination MAC (macvlan_queue_xmit).`
+            ? `${what}: the destination MAC is ${d.sibling!.dev}'s in ${d.sibling!.ns}, a bridge-mode macvlan on the same lower device, so macvlan_queue_xmit puts the frame on ${d.lower}'s receive path (dev_forward_skb) instead of its wire, and ${d.lower} hands it to ${d.sibling!.dev}.`
             : `${what} hands the packet straight to ${d.sibling!.dev} in ${d.sibling!.ns}, the ipvlan on the same lower device that owns its destination address (ipvlan_addr_lookup).`;
         case 'lower':
           return `${what} sends the frame out of ${d.lower} onto its wire${d.driver === 'macvlan' && d.mode === 'vepa' ? ' (vepa: only a hairpinning switch sends it back)' : ''}.`;
@@ -314,7 +314,9 @@ function sentence(d: StepDetail): string {
     case 'macvlan-no-lower':
       return `${d.dev} in ${d.ns} is a ${d.driver} device, but the capture does not show its lower device${d.lower ? ` ${d.lower}` : d.linkIndex !== undefined ? ` (ifindex ${d.linkIndex} in its node)` : ''}; the path stops here.`;
     case 'macvlan-to-lower':
-      return `${d.dev} in ${d.ns} (${d.driver} ${d.mode}) sends to ${d.addr}, an address of ${d.lowerNs}, whose ${d.lower} is ${d.dev}'s own lower device: ${d.driver === 'macvlan' ? 'macvlan_queue_xmit' : 'ipvlan'} puts the frame on ${d.lower}'s transmit, never on its receive path, so ${d.lowerNs} never sees it (a ${d.driver} cannot reach its own host).`;
+      return d.driver === 'macvlan'
+        ? `${d.dev} in ${d.ns} (macvlan ${d.mode}) sends to ${d.addr}, an address of ${d.lowerNs}, whose ${d.lower} is ${d.dev}'s own lower device: macvlan_queue_xmit puts the frame on ${d.lower}'s transmit, never on its receive path, so it leaves on ${d.lower}'s wire and ${d.lowerNs} sees it only if the switch sends it back out of the port it came in on (hairpin).`
+        : `${d.dev} in ${d.ns} (ipvlan ${d.mode}) sends to ${d.addr}, an address of ${d.lowerNs}, whose ${d.lower} is ${d.dev}'s own lower device: ipvlan puts the packet on ${d.lower}'s transmit, never on its receive path, so ${d.lowerNs} never sees it (an ipvlan cannot reach its own host).`;
     case 'ipvlan-private':
       return `${d.dev} in ${d.ns} is an ipvlan in private mode: the packet for ${d.addr}, owned by ${d.sibling.dev} in ${d.sibling.ns} on the same lower device, is dropped.`;
     case 'master-unknown':

@@ -113,6 +113,10 @@ export class Topology {
    */
   podUppersOf(ns: Netns, lower: Iface): Endpoint[] {
     if (!this.mayCarryPodUppers(ns, lower)) return [];
+    return this.podUpperIndex(ns).get(lower) ?? [];
+  }
+
+  private podUpperIndex(ns: Netns): Map<Iface, Endpoint[]> {
     let perNode = this.podUpperCache.get(ns);
     if (!perNode) {
       perNode = new Map();
@@ -124,15 +128,20 @@ export class Topology {
       }
       this.podUpperCache.set(ns, perNode);
     }
-    return perNode.get(lower) ?? [];
+    return perNode;
   }
 
   /**
    * Whether pods' macvlan/ipvlan devices can sit on `lower`: a node's NIC, bond or VLAN device (Multus'
-   * `master`), never a veth or bridge, so frames a node takes from its pods' veths build no other pod.
+   * `master`), or a veth cabled to a switch by the capture's links that a pod's device names as its
+   * lower (the NIC of a node that is itself a namespace, as in the netns lab); never a bridge or a
+   * bridge's port (macvlan_port_create: its rx_handler is taken), and not the veths of the node's pods,
+   * so frames a node takes from them build no other pod.
    */
   mayCarryPodUppers(ns: Netns, lower: Iface): boolean {
-    return ns.host.role === 'node' && POD_LOWER_TYPES.has(lower.type);
+    if (ns.host.role !== 'node') return false;
+    if (POD_LOWER_TYPES.has(lower.type)) return true;
+    return lower.type === 'veth' && lower.master === undefined && this.cables.has(`${ns.host.name}|${lower.name}`) && this.podUpperIndex(ns).has(lower);
   }
 
   /** The attachments of the pods on `node` whose interfaces the capture does not show. */
@@ -341,6 +350,29 @@ export class Topology {
     for (const next of this.wires(ns, dev)) push(next.ns, next.iface);
     if (dev.type === 'bridge') for (const p of this.ports(ns, dev.name)) push(ns, p);
     if (dev.type === 'vxlan') for (const v of this.vxlanPeers(ns, dev)) push(v.ns, v.iface);
+    if (isMacvlan(dev)) {
+      // macvlan_queue_xmit of a broadcast: a bridge-mode macvlan hands it to its bridge-mode siblings
+      // (macvlan_broadcast), every mode sends it out of the lower device onto its wire; the lower's
+      // own stack never sees it, so the lower is not on the segment.
+      const low = this.lowerOf(ns, dev);
+      if (!low) return [];
+      seen.add(`${low.ns.name}|${low.iface.name}`);
+      const mode = macvlanMode(dev);
+      const siblings = this.uppersOf(low.ns, low.iface).filter((u) => u.iface !== dev && hearsWire(u.iface));
+      if (mode === 'bridge') for (const u of siblings) if (macvlanMode(u.iface) === 'bridge') push(u.ns, u.iface);
+      const wire = this.wires(low.ns, low.iface);
+      for (const next of wire) push(next.ns, next.iface);
+      // A switch port with hairpin on sends the broadcast back out to the lower device, whose
+      // macvlan_handle_frame knows it by its source: a private macvlan's own broadcast goes back only
+      // to itself; a vepa one's to the lower and the other vepa and bridge macvlans; a bridge one's to
+      // the lower and the vepa macvlans (the bridge ones had it on the way out).
+      const reflected = wire.some((x) => x.iface.master !== undefined && x.iface.link?.bridgePort?.hairpin === true && forwards(x.iface));
+      if (reflected && mode !== 'private') {
+        out.push(low);
+        const takes = mode === 'vepa' ? ['vepa', 'bridge'] : ['vepa'];
+        for (const u of siblings) if (takes.includes(macvlanMode(u.iface))) push(u.ns, u.iface);
+      }
+    }
     while (queue.length) {
       const { ns: n, iface: i } = queue.shift()!;
       if (i.master !== undefined) {
@@ -358,6 +390,11 @@ export class Topology {
       }
       out.push({ ns: n, iface: i });
       if (i.type === 'bridge') for (const p of this.ports(n, i.name)) push(n, p);
+      // A broadcast from the wire reaches the lower device and every macvlan on it (macvlan_handle_frame
+      // -> macvlan_broadcast_enqueue, any mode but source). Those in its own namespace are listed here;
+      // those moved into pods are found from the address asked for (hearsWire), so that a segment of
+      // many nodes does not build every node's pods.
+      for (const u of this.localUppersOf(n, i)) if (hearsWire(u.iface)) push(u.ns, u.iface);
       for (const next of this.wires(n, i)) push(next.ns, next.iface);
     }
     return out;
@@ -459,6 +496,12 @@ function onSegment(i: Iface): boolean {
 
 /** The devices a pod's macvlan/ipvlan can have as its lower device in the node. */
 const POD_LOWER_TYPES = new Set(['device', 'bond', 'vlan', 'team']);
+
+const isMacvlan = (i: Iface): boolean => i.type === 'macvlan' || i.type === 'macvtap';
+/** The kernel's default when the mode is not printed: MACVLAN_MODE_VEPA. */
+const macvlanMode = (i: Iface): string => i.link?.macvlan?.mode ?? 'vepa';
+/** A macvlan that gets the broadcasts its lower device receives from the wire (every mode but source). */
+export const hearsWire = (i: Iface): boolean => isMacvlan(i) && macvlanMode(i) !== 'source';
 
 /** A macvlan/macvtap or ipvlan/ipvtap device. */
 export function isUpper(i: Iface): boolean {

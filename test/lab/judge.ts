@@ -34,13 +34,18 @@ export function ping(lab: Lab, built: BuiltCluster, from: string, to: string): s
   return `${from} -> ${to}: no reply\n${out}`;
 }
 
-/** Builds a topology, waits for DAD, proves it with round-trip pings, runs `prepare`, captures it. */
-export async function bringUp(spec: ClusterSpec, proof: [string, string][], prepare: (lab: Lab) => void = () => {}): Promise<Running> {
+/**
+ * Builds a topology, waits for DAD, proves it with round-trip pings, runs `prepare`, captures it.
+ * `extend` adds to the built cluster before anything is proved (a second network: multus.ts) and
+ * returns the cluster with its new hosts, cables and addresses.
+ */
+export async function bringUp(spec: ClusterSpec, proof: [string, string][], prepare: (lab: Lab) => void = () => {}, extend?: (lab: Lab, built: BuiltCluster) => BuiltCluster): Promise<Running> {
   sweepStaleNamespaces();
   const lab = new Lab();
   try {
     const t = Date.now();
-    const built = buildCluster(lab, spec);
+    const base = buildCluster(lab, spec);
+    const built = extend ? extend(lab, base) : base;
     await settle(lab);
     const buildMs = Date.now() - t;
     const failed = proof.map(([from, to]) => ping(lab, built, from, to)).filter((x): x is string => x !== undefined);

@@ -82,11 +82,15 @@
 //        received, nothing sent, IPv4 untouched   wrong-destination (a frame for another MAC: ip_rcv_core
 //                                                 drops PACKET_OTHERHOST before counting InReceives)
 //        received on bridge ports only, nothing   dropped inside the bridge (br_forward: port MTU, port
-//          sent, IPv4 untouched                   state; no counter) -> mtu-exceeded / link-down / no-fdb-entry
+//          sent, IPv4 untouched                   state, or the destination behind the port it came in on
+//                                                 with hairpin off; no counter) -> mtu-exceeded / link-down /
+//                                                 no-fdb-entry / wrong-destination
 //        IPv4 InReceives and nothing else         a silent IP drop: blackhole (a blackhole route on input
 //                                                 is ip_error with EINVAL, which counts nothing)
 //      A send the socket refuses never reaches a device: the errno decides (ENETUNREACH no-route,
-//      EHOSTUNREACH unreachable, EINVAL blackhole, EACCES prohibit, EMSGSIZE mtu-exceeded).
+//      EHOSTUNREACH unreachable, EINVAL blackhole, EACCES prohibit, EMSGSIZE mtu-exceeded). A packet
+//      the socket took that never left the source (its ARP went unanswered) is judged at the source by
+//      the same counters: Icmp OutDestUnreachs and a neighbour entry gone FAILED -> neighbor-failed.
 //   Before sending, every namespace's route cache is flushed (PMTU learned from an earlier probe would
 //   otherwise stop the next one at its source; the capture cannot show it), unless told otherwise.
 //   A packet parked on an unresolved neighbour waits in the ARP queue for up to
@@ -577,7 +581,9 @@ function analyse(
     drops.push({ host: flow.from, dev: null, counter: 'sendmsg', verdicts: sendErrorVerdicts(text), detail: `the socket refused the packet: ${text}` });
   }
 
-  const seen = hosts.filter((h) => rxOn(h).length > 0 || (h === flow.from && txOn(h).length > 0));
+  // The source is looked at even when nothing left it (and its socket took the packet): a packet that
+  // dies on its own neighbour queue (ARP unanswered) is counted only there.
+  const seen = hosts.filter((h) => rxOn(h).length > 0 || (h === flow.from && (txOn(h).length > 0 || !sendErr)));
   /** Hosts whose interface took the frame off the wire but dropped it before any hook ran. */
   const reachedOnly = new Set<string>();
   for (const h of seen) {
@@ -659,8 +665,10 @@ function analyse(
       continue;
     }
     if (rx.length > 0 && l3in.length === 0) {
-      drops.push({ host: h, dev: null, counter: 'none (inside the bridge)', verdicts: ['mtu-exceeded', 'link-down', 'no-fdb-entry'],
-        detail: `${h} received the probe on bridge port(s) ${rx.map((x) => x.dev).join(', ')} and forwarded it nowhere (br_forward drops on port MTU or state without a counter)` });
+      // wrong-destination: the FDB puts the destination behind the port the frame came in on and
+      // hairpin is off (br_forward's should_deliver), e.g. a macvlan's frame for its own lower device.
+      drops.push({ host: h, dev: null, counter: 'none (inside the bridge)', verdicts: ['mtu-exceeded', 'link-down', 'no-fdb-entry', 'wrong-destination'],
+        detail: `${h} received the probe on bridge port(s) ${rx.map((x) => x.dev).join(', ')} and forwarded it nowhere (br_forward drops on port MTU or state, or for a destination behind the port it came in on with hairpin off, without a counter)` });
       continue;
     }
     if (rx.length > 0) {

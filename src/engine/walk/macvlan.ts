@@ -1,11 +1,13 @@
 // macvlan (drivers/net/macvlan.c) and ipvlan (drivers/net/ipvlan): devices stacked on a lower device,
 // often moved into a pod (Multus). Egress: macvlan_queue_xmit hands a bridge-mode frame for a sibling's
-// MAC straight to it and sends everything else out of the lower device; ipvlan_queue_xmit finds the
-// sibling that owns the destination address (ipvlan_addr_lookup), else l2 sends by MAC and l3/l3s
-// routes in the lower device's namespace. Ingress: the lower device's rx_handler (macvlan_handle_frame,
-// ipvlan_handle_frame) gives the frame to the upper device whose MAC / address it is for. Neither ever
-// puts an upper device's frame on its lower device's receive path, so a macvlan (and an l3 ipvlan)
-// cannot reach the addresses of its own host's namespace.
+// MAC to the lower device's receive path (dev_forward_skb(lowerdev), "for its network taps"), whose
+// rx_handler gives it to the sibling, and sends everything else out of the lower device; ipvlan_queue_xmit
+// finds the sibling that owns the destination address (ipvlan_addr_lookup), else l2 sends by MAC and
+// l3/l3s routes in the lower device's namespace. Ingress: the lower device's rx_handler
+// (macvlan_handle_frame, ipvlan_handle_frame) gives the frame to the upper device whose MAC / address it
+// is for. A frame a macvlan sends to its lower device's own MAC leaves on the wire like any other: the
+// lower's stack sees it only if the switch sends it back (hairpin); an l3 ipvlan cannot reach the
+// addresses of its own host's namespace at all.
 import { hasAddress, ownsAddress, type Iface, type Netns } from '../netns';
 import type { Endpoint } from '../topology';
 import type { Frame } from './packet';
@@ -42,16 +44,21 @@ export function upperXmit(w: Walk, ns: Netns, dev: Iface, frame: Frame): Action 
   if (driver === 'macvlan') {
     if (mac && !mac.isMulticast() && !mac.isBroadcast()) {
       if (mode === 'bridge') {
-        // macvlan_hash_lookup(port, h_dest): a bridge-mode sibling takes it directly.
+        // macvlan_hash_lookup(port, h_dest): for a bridge-mode sibling, dev_forward_skb(lowerdev) puts
+        // the frame on the lower device's receive path, and its rx_handler (upperRx) gives it to the sibling.
         const sib = siblings.find((u) => u.iface.mac?.equals(mac) && modeOf(u.iface) === 'bridge');
         if (sib) {
-          return next({ stage: 'netif_receive_skb', ns: sib.ns, dev: sib.iface, frame }, { out: dev.name, steps: [step('macvlan', { ...base, to: 'sibling', sibling: { ns: sib.ns.name, dev: sib.iface.name } }, [...ev, linkEv(sib.ns, sib.iface)])], ...enterIf(ns, sib) });
+          return next({ stage: 'netif_receive_skb', ns: low.ns, dev: low.iface, frame }, { out: dev.name, steps: [step('macvlan', { ...base, to: 'sibling', sibling: { ns: sib.ns.name, dev: sib.iface.name } }, [...ev, linkEv(sib.ns, sib.iface)])], ...enterIf(ns, low) });
         }
       }
-      // For the lower device's own MAC, or an address of its namespace: out of the wire, never back in.
-      if (low.iface.mac?.equals(mac)) return toLower((frame.nexthop ?? pkt.dst).toString());
     }
-    if (frame.nexthop && ownsAddress(low.ns, frame.nexthop)) return toLower(frame.nexthop.toString());
+    // For the lower device's own MAC or an address of its namespace: out of the wire like any frame
+    // (macvlan_queue_xmit never hands it to the lower's own stack); only a switch that sends it back
+    // out of the port it came in on (hairpin) returns it, and then the lower device takes it.
+    const forLower = mac !== undefined && low.iface.mac?.equals(mac) ? (frame.nexthop ?? pkt.dst) : frame.nexthop && ownsAddress(low.ns, frame.nexthop) ? frame.nexthop : undefined;
+    if (forLower) {
+      return next({ stage: 'dev_queue_xmit', ns: low.ns, dev: low.iface, frame }, { out: dev.name, steps: [step('macvlan', { type: 'macvlan-to-lower', driver, ns: ns.name, dev: dev.name, mode, lower: low.iface.name, lowerNs: low.ns.name, addr: forLower.toString() }, ev)] });
+    }
     return outOfLower();
   }
 

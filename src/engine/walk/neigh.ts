@@ -5,6 +5,7 @@
 import type { Addr, Mac } from '../../net/addr';
 import { isResolved, neighLookup, pneighLookup } from '../lookup/neigh';
 import { confValue, evidence, ownsAddress, type Iface, type Netns } from '../netns';
+import { hearsWire } from '../topology';
 import type { Answerer, Evidence, RpFailure } from '../trace';
 import type { Frame, Packet } from './packet';
 import { drop, macOf, next, routeDevs, routeEv, routeView, step, type Action, type Stage, type Walk } from './stage';
@@ -84,6 +85,13 @@ function askSegment(w: Walk, ns: Netns, dev: Iface, ip: Addr, sender?: Addr, ref
   for (const ep of reach) {
     const owned = ep.iface.addrs.find((a) => a.local.equals(ip));
     if (owned) return { who: who(ep, 'owner'), mac: ep.iface.mac, ev: evidence(ep.ns, 'addrs', owned.src), nic: ep };
+  }
+  // A pod's macvlan hears what its lower device hears from the wire (macvlan_handle_frame): asked from
+  // the address's owners, whose lower device must be on the segment.
+  for (const o of w.net.owners.get(ip.toString()) ?? []) {
+    if (o.ns.host.role !== 'pod' || !hearsWire(o.iface)) continue;
+    const low = w.net.topology.lowerOf(o.ns, o.iface);
+    if (low && reach.some((e) => e.ns === low.ns && e.iface === low.iface)) return { who: who(o, 'owner'), mac: o.iface.mac, ev: evidence(o.ns, 'addrs', o.rec.src), nic: o };
   }
   for (const ep of reach) {
     const proxy = pneighLookup(ep.ns, ep.iface.name, ip);

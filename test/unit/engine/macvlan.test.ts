@@ -1,9 +1,9 @@
-// macvlan and ipvlan pods (Multus): golden captures. This machine's lab does not run them as pods, so
-// the captures are built by hand in the shapes `ip -d link` prints inside a pod whose interface is a
-// macvlan/ipvlan moved there (`eth0@if2 ... link-netnsid 0` then `macvlan mode bridge ...`, as
-// test/fixtures/parsers/links/lab-detail.txt shows for mv0 on this machine and iproute2's
-// ip/iplink_macvlan.c / ip/iplink_ipvlan.c print), with each expected verdict derived from the kernel
-// functions named in the test. Two nodes, each with eth0 cabled to a top-of-rack switch `tor` (a
+// macvlan and ipvlan pods (Multus): golden captures built by hand in the shapes `ip -d link` prints
+// inside a pod whose interface is a macvlan/ipvlan moved there (`eth0@if2 ... link-netnsid 0` then
+// `macvlan mode bridge ...`, as test/fixtures/parsers/links/lab-detail.txt shows for mv0 on this
+// machine and iproute2's ip/iplink_macvlan.c / ip/iplink_ipvlan.c print), with each expected verdict
+// derived from the kernel functions named in the test. The macvlan cases are also judged by a real
+// kernel in test/lab/macvlan.test.ts (this machine's kernel has no ipvlan, so those are not). Two nodes, each with eth0 cabled to a top-of-rack switch `tor` (a
 // Linux bridge br0, port p1 to node-1, p2 to node-2; its FDB has learned every MAC).
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
@@ -39,6 +39,10 @@ interface Opts {
   hairpin?: boolean;
   /** The ifindex in its node that pod-a's eth0 names (`@ifN`). */
   podALink?: number;
+  /** The nodes' eth0 is a veth cabled to the switch (a node that is a namespace, as in the netns lab). */
+  nodeNic?: 'veth';
+  /** No neighbour entries anywhere: every first packet asks ARP. */
+  noNeigh?: boolean;
 }
 
 /** Everyone's neighbour entries: in ipvlan the pods share their node's MAC. */
@@ -49,7 +53,7 @@ function macOf(o: Opts, ip: string): string {
 }
 const allIps = [...Object.values(NODE).map((n) => n.ip), ...PODS.map((p) => p.ip)];
 const neighOf = (o: Opts, self: string, dev: string) =>
-  allIps
+  o.noNeigh ? '' : allIps
     .filter((ip) => ip !== self)
     .map((ip) => `${ip} dev ${dev} lladdr ${macOf(o, ip)} REACHABLE\n`)
     .join('');
@@ -93,8 +97,10 @@ function node(o: Opts, name: NodeName) {
     ips: [n.ip],
     probes: {
       links: `${lo}
-2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP mode DEFAULT group default qlen 1000
-    link/ether ${n.mac} brd ff:ff:ff:ff:ff:ff${D}
+${o.nodeNic === 'veth' ? `2: eth0@if${name === 'node-1' ? 2 : 3}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000
+    link/ether ${n.mac} brd ff:ff:ff:ff:ff:ff link-netnsid 1${D}
+    veth addrgenmode eui64 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 ` : `2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP mode DEFAULT group default qlen 1000
+    link/ether ${n.mac} brd ff:ff:ff:ff:ff:ff${D}`}
 `,
       addrs: `${loAddr}
 2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP group default qlen 1000
@@ -158,13 +164,25 @@ const details = (r: TraceResult, type: string) => r.hops.flatMap((h) => h.steps.
 const kinds = (r: TraceResult) => r.hops.map((h) => `${h.host}:${h.steps.map((s) => s.kind).join(',')}`);
 
 describe('macvlan', () => {
-  test('bridge mode, pod to pod on one lower device: straight to the sibling (macvlan_queue_xmit, macvlan_hash_lookup)', () => {
+  test('bridge mode, pod to pod on one lower device: onto the lower device\'s receive path, which gives it to the sibling (macvlan_queue_xmit: dev_forward_skb(lowerdev))', () => {
     const r = trace(capture({ driver: 'macvlan', kind: 'mode bridge' }), 'default/pod-a', '10.20.0.102');
     assert.equal(r.verdict, 'delivered', r.reason);
-    assert.deepEqual(r.hops.map((h) => h.host), ['pod-a', 'pod-b']);
+    // The lab's kernel counts the frame on the node's eth0 ingress (test/lab/macvlan.test.ts): the node is a hop.
+    assert.deepEqual(r.hops.map((h) => [h.host, h.in, h.out]), [['pod-a', null, 'eth0'], ['node-1', 'eth0', null], ['pod-b', 'eth0', null]]);
     const x = details(r, 'macvlan-xmit')[0]!;
     assert.deepEqual([x.to, x.lower, x.lowerNs, x.sibling], ['sibling', 'eth0', 'node-1', { ns: 'pod-b', dev: 'eth0' }]);
-    assert.match(r.hops[0]!.steps.find((s) => s.kind === 'macvlan')!.text, /straight to eth0 in pod-b, the bridge-mode macvlan on the same lower device/);
+    assert.match(r.hops[0]!.steps.find((s) => s.kind === 'macvlan')!.text, /the destination MAC is eth0's in pod-b, a bridge-mode macvlan on the same lower device, so macvlan_queue_xmit puts the frame on eth0's receive path \(dev_forward_skb\)/);
+    const rx = details(r, 'macvlan-rx')[0]!;
+    assert.deepEqual([rx.lower, rx.upperNs, rx.by], ['eth0', 'pod-b', 'mac']);
+  });
+
+  test('a node NIC that is a veth cabled to the switch (a node that is itself a namespace) carries its pods\' macvlans too', () => {
+    const r = trace(capture({ driver: 'macvlan', kind: 'mode bridge', nodeNic: 'veth' }), 'default/pod-a', '10.20.0.103');
+    assert.equal(r.verdict, 'delivered', r.reason);
+    assert.deepEqual(r.hops.map((h) => h.host), ['pod-a', 'tor', 'node-2', 'pod-c']);
+    assert.equal(details(r, 'macvlan-rx')[0]!.by, 'mac');
+    const sib = trace(capture({ driver: 'macvlan', kind: 'mode bridge', nodeNic: 'veth' }), 'default/pod-a', '10.20.0.102');
+    assert.deepEqual(sib.hops.map((h) => h.host), ['pod-a', 'node-1', 'pod-b']);
   });
 
   test('private mode, pod to pod: out of the lower device; the switch does not send it back out of p1 (br_forward: hairpin off)', () => {
@@ -190,11 +208,14 @@ describe('macvlan', () => {
     assert.deepEqual(kinds(r).slice(2), ['node-2:macvlan', 'pod-c:route,deliver']);
   });
 
-  test('a macvlan pod cannot reach its own node: the frame goes out of eth0, never into it', () => {
+  test('a macvlan pod cannot reach its own node: the frame goes out of eth0, never into it, and the switch does not send it back', () => {
     const r = trace(capture({ driver: 'macvlan', kind: 'mode bridge' }), 'default/pod-a', '10.20.0.11');
     assert.equal(r.verdict, 'wrong-destination');
-    assert.deepEqual(r.dropAt, { host: 'pod-a', dev: 'eth0' });
-    assert.match(r.reason, /10\.20\.0\.11, an address of node-1, whose eth0 is eth0's own lower device: macvlan_queue_xmit puts the frame on eth0's transmit, never on its receive path, so node-1 never sees it/);
+    // As the lab's kernel did (test/lab/macvlan.test.ts): out of the lower device, dropped by the switch.
+    assert.deepEqual(r.dropAt, { host: 'tor', dev: 'p1' });
+    assert.deepEqual(r.hops.map((h) => h.host), ['pod-a', 'tor']);
+    assert.equal(details(r, 'hairpin-off').length, 1);
+    assert.match(r.hops[0]!.steps.find((s) => s.kind === 'macvlan')!.text, /10\.20\.0\.11, an address of node-1, whose eth0 is eth0's own lower device: macvlan_queue_xmit puts the frame on eth0's transmit, never on its receive path, so it leaves on eth0's wire and node-1 sees it only if the switch sends it back/);
     const d = r.diagnosis?.[0];
     assert.ok(d, 'a diagnosis');
     assert.match(d.text, /node-1 never receives what pod-a's macvlan eth0 sends/);
@@ -202,10 +223,53 @@ describe('macvlan', () => {
     assert.equal(d.host, 'node-1');
   });
 
+  test('a macvlan pod reaches its own node through a hairpinning switch: back in on eth0, no macvlan claims the node\'s MAC, node-1 takes it', () => {
+    const r = trace(capture({ driver: 'macvlan', kind: 'mode bridge', hairpin: true }), 'default/pod-a', '10.20.0.11');
+    assert.equal(r.verdict, 'delivered', r.reason);
+    assert.deepEqual(r.hops.map((h) => h.host), ['pod-a', 'tor', 'node-1']);
+    assert.equal(details(r, 'macvlan-rx').length, 0);
+  });
+
   test('the node reaches other nodes\' macvlan pods: node-1 -> pod-c', () => {
     const r = trace(capture({ driver: 'macvlan', kind: 'mode bridge' }), 'node-1', '10.20.0.103');
     assert.equal(r.verdict, 'delivered', r.reason);
     assert.deepEqual(r.hops.map((h) => h.host), ['node-1', 'tor', 'node-2', 'pod-c']);
+  });
+
+  test('ARP from a bridge-mode macvlan: its bridge-mode sibling gets the broadcast (macvlan_broadcast) and answers; the node owning the lower does not', () => {
+    const r = trace(capture({ driver: 'macvlan', kind: 'mode bridge', noNeigh: true }), 'default/pod-a', '10.20.0.102');
+    assert.equal(r.verdict, 'delivered', r.reason);
+    assert.deepEqual(r.hops.map((h) => h.host), ['pod-a', 'node-1', 'pod-b']);
+    assert.match(r.hops[0]!.steps.find((s) => s.kind === 'arp')!.text, /pod-b/);
+    const home = trace(capture({ driver: 'macvlan', kind: 'mode bridge', noNeigh: true }), 'default/pod-a', '10.20.0.11');
+    assert.equal(home.verdict, 'neighbor-failed', home.reason);
+  });
+
+  test('ARP from a private-mode macvlan: out of the lower only, the sibling never hears it (neighbor-failed); a pod on another node does', () => {
+    const r = trace(capture({ driver: 'macvlan', kind: 'mode private', noNeigh: true }), 'default/pod-a', '10.20.0.102');
+    assert.equal(r.verdict, 'neighbor-failed', r.reason);
+    assert.deepEqual(r.dropAt, { host: 'pod-a', dev: 'eth0' });
+    const across = trace(capture({ driver: 'macvlan', kind: 'mode private', noNeigh: true }), 'default/pod-a', '10.20.0.103');
+    assert.equal(across.verdict, 'delivered', across.reason);
+    assert.deepEqual(across.hops.map((h) => h.host), ['pod-a', 'tor', 'node-2', 'pod-c']);
+  });
+
+  test('ARP with a hairpinning switch: a vepa macvlan\'s broadcast comes back to the lower, which gives it to its siblings and its own stack; a private one\'s only to itself', () => {
+    const vepa = capture({ driver: 'macvlan', kind: 'mode vepa', hairpin: true, noNeigh: true });
+    const r = trace(vepa, 'default/pod-a', '10.20.0.102');
+    assert.equal(r.verdict, 'delivered', r.reason);
+    assert.deepEqual(r.hops.map((h) => h.host), ['pod-a', 'tor', 'node-1', 'pod-b']);
+    const home = trace(vepa, 'default/pod-a', '10.20.0.11');
+    assert.equal(home.verdict, 'delivered', home.reason);
+    assert.match(home.hops[0]!.steps.find((s) => s.kind === 'arp')!.text, /node-1/);
+    const priv = trace(capture({ driver: 'macvlan', kind: 'mode private', hairpin: true, noNeigh: true }), 'default/pod-a', '10.20.0.102');
+    assert.equal(priv.verdict, 'neighbor-failed', priv.reason);
+  });
+
+  test('ARP from a node reaches the macvlan pods on the other nodes\' lower devices (the broadcast from the wire goes to every macvlan)', () => {
+    const r = trace(capture({ driver: 'macvlan', kind: 'mode bridge', noNeigh: true }), 'node-1', '10.20.0.103');
+    assert.equal(r.verdict, 'delivered', r.reason);
+    assert.match(r.hops[0]!.steps.find((s) => s.kind === 'arp')!.text, /pod-c/);
   });
 
   test('a pod whose lower device is not in its node: insufficient-data, saying so', () => {
