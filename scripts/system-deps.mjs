@@ -19,6 +19,8 @@ const needs = [
   { cmd: 'rg', pkg: 'ripgrep' },
   { cmd: 'nft', pkg: 'nftables' },
   { cmd: 'ipset', pkg: 'ipset' },
+  // The ipvs probe's tool: the lab's kernel has no ip_vs, and the capture test expects ipvsadm to say so.
+  { cmd: 'ipvsadm', pkg: 'ipvsadm' },
   { cmd: 'python3', pkg: 'python3' },
 ];
 
