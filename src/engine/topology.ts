@@ -133,15 +133,18 @@ export class Topology {
 
   /**
    * Whether pods' macvlan/ipvlan devices can sit on `lower`: a node's NIC, bond or VLAN device (Multus'
-   * `master`), or a veth cabled to a switch by the capture's links that a pod's device names as its
-   * lower (the NIC of a node that is itself a namespace, as in the netns lab); never a bridge or a
-   * bridge's port (macvlan_port_create: its rx_handler is taken), and not the veths of the node's pods,
-   * so frames a node takes from them build no other pod.
+   * `master`), or a veth that a pod's device names as its lower and that is the node's own NIC: cabled
+   * to a switch by the capture's links (a node that is itself a namespace, as in the netns lab) or
+   * holding the node's InternalIP (a kind node, whose eth0 is a veth into a bridge the capture does not
+   * hold); never a bridge or a bridge's port (macvlan_port_create: its rx_handler is taken), and not the
+   * veths of the node's pods, so frames a node takes from them build no other pod.
    */
   mayCarryPodUppers(ns: Netns, lower: Iface): boolean {
     if (ns.host.role !== 'node') return false;
     if (POD_LOWER_TYPES.has(lower.type)) return true;
-    return lower.type === 'veth' && lower.master === undefined && this.cables.has(`${ns.host.name}|${lower.name}`) && this.podUpperIndex(ns).has(lower);
+    if (lower.type !== 'veth' || lower.master !== undefined) return false;
+    const nodeNic = this.cables.has(`${ns.host.name}|${lower.name}`) || lower.addrs.some((a) => ns.host.ips?.includes(a.local.toString()));
+    return nodeNic && this.podUpperIndex(ns).has(lower);
   }
 
   /** The attachments of the pods on `node` whose interfaces the capture does not show. */

@@ -43,6 +43,8 @@ interface Opts {
   nodeNic?: 'veth';
   /** No neighbour entries anywhere: every first packet asks ARP. */
   noNeigh?: boolean;
+  /** The capture has no links (cables): a kind node's eth0 goes to a bridge outside the capture. */
+  noCables?: boolean;
 }
 
 /** Everyone's neighbour entries: in ipvlan the pods share their node's MAC. */
@@ -144,10 +146,14 @@ function capture(o: Opts): Capture {
     kind: 'Capture',
     metadata: { cluster: `multus-${o.driver}` },
     hosts: [node(o, 'node-1'), node(o, 'node-2'), tor(o), ...PODS.map((p) => pod(o, p))],
-    links: [
-      { a: { host: 'node-1', dev: 'eth0' }, b: { host: 'tor', dev: 'p1' } },
-      { a: { host: 'node-2', dev: 'eth0' }, b: { host: 'tor', dev: 'p2' } },
-    ],
+    ...(o.noCables
+      ? {}
+      : {
+          links: [
+            { a: { host: 'node-1', dev: 'eth0' }, b: { host: 'tor', dev: 'p1' } },
+            { a: { host: 'node-2', dev: 'eth0' }, b: { host: 'tor', dev: 'p2' } },
+          ],
+        }),
   };
   const r = validateCapture(doc);
   if (!r.ok) throw new Error(JSON.stringify(r.errors));
@@ -183,6 +189,21 @@ describe('macvlan', () => {
     assert.equal(details(r, 'macvlan-rx')[0]!.by, 'mac');
     const sib = trace(capture({ driver: 'macvlan', kind: 'mode bridge', nodeNic: 'veth' }), 'default/pod-a', '10.20.0.102');
     assert.deepEqual(sib.hops.map((h) => h.host), ['pod-a', 'node-1', 'pod-b']);
+  });
+
+  test('a kind node: eth0 is a veth into a bridge the capture does not hold, and it holds the node\'s InternalIP: it carries its pods\' macvlans', () => {
+    const kind = capture({ driver: 'macvlan', kind: 'mode bridge', nodeNic: 'veth', noCables: true });
+    const r = trace(kind, 'default/pod-a', '10.20.0.102');
+    assert.equal(r.verdict, 'delivered', r.reason);
+    assert.deepEqual(r.hops.map((h) => h.host), ['pod-a', 'node-1', 'pod-b']);
+    // Without the InternalIP on it, a veth with no cable is no NIC of the node (it could be a pod's
+    // veth): the pods on it are not looked for, and the frame goes out to a wire nobody owns.
+    const other = kind.hosts.find((h) => h.name === 'node-1')!;
+    other.ips = ['10.99.0.1'];
+    const lost = trace(kind, 'default/pod-a', '10.20.0.102');
+    assert.equal(lost.verdict, 'insufficient-data');
+    assert.deepEqual(lost.hops.map((h) => h.host), ['pod-a']);
+    assert.equal(lost.hops[0]!.steps.at(-1)!.detail?.type, 'segment-no-owner');
   });
 
   test('private mode, pod to pod: out of the lower device; the switch does not send it back out of p1 (br_forward: hairpin off)', () => {
