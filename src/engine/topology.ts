@@ -360,9 +360,9 @@ export class Topology {
       const low = this.lowerOf(ns, dev);
       if (!low) return [];
       seen.add(`${low.ns.name}|${low.iface.name}`);
-      const mode = macvlanMode(dev);
+      const mode = upperMode(dev);
       const siblings = this.uppersOf(low.ns, low.iface).filter((u) => u.iface !== dev && hearsWire(u.iface));
-      if (mode === 'bridge') for (const u of siblings) if (macvlanMode(u.iface) === 'bridge') push(u.ns, u.iface);
+      if (mode === 'bridge') for (const u of siblings) if (upperMode(u.iface) === 'bridge') push(u.ns, u.iface);
       const wire = this.wires(low.ns, low.iface);
       for (const next of wire) push(next.ns, next.iface);
       // A switch port with hairpin on sends the broadcast back out to the lower device, whose
@@ -373,7 +373,7 @@ export class Topology {
       if (reflected && mode !== 'private') {
         out.push(low);
         const takes = mode === 'vepa' ? ['vepa', 'bridge'] : ['vepa'];
-        for (const u of siblings) if (takes.includes(macvlanMode(u.iface))) push(u.ns, u.iface);
+        for (const u of siblings) if (takes.includes(upperMode(u.iface))) push(u.ns, u.iface);
       }
     }
     while (queue.length) {
@@ -500,11 +500,13 @@ function onSegment(i: Iface): boolean {
 /** The devices a pod's macvlan/ipvlan can have as its lower device in the node. */
 const POD_LOWER_TYPES = new Set(['device', 'bond', 'vlan', 'team']);
 
-const isMacvlan = (i: Iface): boolean => i.type === 'macvlan' || i.type === 'macvtap';
-/** The kernel's default when the mode is not printed: MACVLAN_MODE_VEPA. */
-const macvlanMode = (i: Iface): string => i.link?.macvlan?.mode ?? 'vepa';
+/** The driver of an upper device (isUpper): macvlan/macvtap or ipvlan/ipvtap. */
+export const upperDriver = (i: Iface): 'macvlan' | 'ipvlan' => (i.type.startsWith('macv') ? 'macvlan' : 'ipvlan');
+/** An upper device's mode; the kernel's defaults when it is not printed: MACVLAN_MODE_VEPA, IPVLAN_MODE_L3. */
+export const upperMode = (i: Iface): string => i.link?.macvlan?.mode ?? i.link?.ipvlan?.mode ?? (upperDriver(i) === 'macvlan' ? 'vepa' : 'l3');
+const isMacvlan = (i: Iface): boolean => isUpper(i) && upperDriver(i) === 'macvlan';
 /** A macvlan that gets the broadcasts its lower device receives from the wire (every mode but source). */
-export const hearsWire = (i: Iface): boolean => isMacvlan(i) && macvlanMode(i) !== 'source';
+export const hearsWire = (i: Iface): boolean => isMacvlan(i) && upperMode(i) !== 'source';
 
 /** A macvlan/macvtap or ipvlan/ipvtap device. */
 export function isUpper(i: Iface): boolean {

@@ -231,8 +231,9 @@ export const ipOutput: Stage<'ip_output'> = (w, here, { ns, iif, pkt, gateway, d
     if (chosen) {
       if (here.hops === 1 && !pkt.inner) w.pickedSrc ??= chosen;
       pkt = { ...pkt, src: chosen };
-      const from = r.rec.prefsrc ? 'route' : v4 && v4.via !== dev ? 'namespace' : 'device';
-      const detail: StepDetail = { type: 'src', addr: chosen.toString(), from, dev: dev.name, ...(v4 && v4.via !== dev ? { addrDev: v4.via.name } : {}), ...(v4?.matched && gateway ? { nexthop: gateway.toString() } : {}) };
+      const lent = v4 && v4.via !== dev ? v4.via : undefined;
+      const from = r.rec.prefsrc ? 'route' : lent ? 'namespace' : 'device';
+      const detail: StepDetail = { type: 'src', addr: chosen.toString(), from, dev: dev.name, ...(lent ? { addrDev: lent.name } : {}), ...(v4?.matched && gateway ? { nexthop: gateway.toString() } : {}) };
       steps.push(step('src', detail, [r.rec.prefsrc ? routeEv(ns, r) : addrEv(ns, v4?.rec)]));
     }
   }

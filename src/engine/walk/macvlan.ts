@@ -9,36 +9,30 @@
 // lower's stack sees it only if the switch sends it back (hairpin); an l3 ipvlan cannot reach the
 // addresses of its own host's namespace at all.
 import { hasAddress, ownsAddress, type Iface, type Netns } from '../netns';
-import type { Endpoint } from '../topology';
+import { upperDriver, upperMode, type Endpoint } from '../topology';
 import type { Frame } from './packet';
 import { drop, linkEv, next, step, type Action, type Walk } from './stage';
-
-type Driver = 'macvlan' | 'ipvlan';
-
-const driverOf = (i: Iface): Driver => (i.type.startsWith('macv') ? 'macvlan' : 'ipvlan');
-/** The kernel's defaults when the mode is not printed: MACVLAN_MODE_VEPA, IPVLAN_MODE_L3. */
-const modeOf = (i: Iface): string => i.link?.macvlan?.mode ?? i.link?.ipvlan?.mode ?? (driverOf(i) === 'macvlan' ? 'vepa' : 'l3');
 
 /** The frame or packet enters `to`: a hop of its own when that is another namespace. */
 const enterIf = (from: Netns, to: Endpoint) => (to.ns === from ? {} : { enter: { ns: to.ns, dev: to.iface.name } });
 
 /** dev_queue_xmit on a macvlan or ipvlan. */
 export function upperXmit(w: Walk, ns: Netns, dev: Iface, frame: Frame): Action {
-  const driver = driverOf(dev);
+  const driver = upperDriver(dev);
   const topo = w.net.topology;
   const low = topo.lowerOf(ns, dev);
   if (!low) {
     const l = dev.link;
     return drop('insufficient-data', { type: 'macvlan-no-lower', driver, ns: ns.name, dev: dev.name, ...(l?.link !== undefined ? { lower: l.link } : {}), ...(l?.linkIndex !== undefined ? { linkIndex: l.linkIndex } : {}) }, dev.name, [linkEv(ns, dev)]);
   }
-  const mode = modeOf(dev);
+  const mode = upperMode(dev);
   const flag = dev.link?.ipvlan?.flag;
   const base = { type: 'macvlan-xmit' as const, driver, ns: ns.name, dev: dev.name, mode, ...(flag ? { flag } : {}), lower: low.iface.name, lowerNs: low.ns.name };
   const ev = [linkEv(ns, dev), linkEv(low.ns, low.iface)];
   const pkt = frame.pkt;
   const toLower = (addr: string) => drop('wrong-destination', { type: 'macvlan-to-lower', driver, ns: ns.name, dev: dev.name, mode, lower: low.iface.name, lowerNs: low.ns.name, addr }, dev.name, ev);
   const outOfLower = () => next({ stage: 'dev_queue_xmit', ns: low.ns, dev: low.iface, frame }, { out: dev.name, steps: [step('macvlan', { ...base, to: 'lower' }, ev)] });
-  const siblings = topo.uppersOf(low.ns, low.iface).filter((u) => u.iface !== dev && driverOf(u.iface) === driver);
+  const siblings = topo.uppersOf(low.ns, low.iface).filter((u) => u.iface !== dev && upperDriver(u.iface) === driver);
   const mac = frame.dstMac;
 
   if (driver === 'macvlan') {
@@ -46,7 +40,7 @@ export function upperXmit(w: Walk, ns: Netns, dev: Iface, frame: Frame): Action 
       if (mode === 'bridge') {
         // macvlan_hash_lookup(port, h_dest): for a bridge-mode sibling, dev_forward_skb(lowerdev) puts
         // the frame on the lower device's receive path, and its rx_handler (upperRx) gives it to the sibling.
-        const sib = siblings.find((u) => u.iface.mac?.equals(mac) && modeOf(u.iface) === 'bridge');
+        const sib = siblings.find((u) => u.iface.mac?.equals(mac) && upperMode(u.iface) === 'bridge');
         if (sib) {
           return next({ stage: 'netif_receive_skb', ns: low.ns, dev: low.iface, frame }, { out: dev.name, steps: [step('macvlan', { ...base, to: 'sibling', sibling: { ns: sib.ns.name, dev: sib.iface.name } }, [...ev, linkEv(sib.ns, sib.iface)])], ...enterIf(ns, low) });
         }
@@ -101,18 +95,18 @@ export function upperRx(w: Walk, ns: Netns, dev: Iface, frame: Frame): Action | 
   const uppers = forPods ? [...local, ...topo.podUppersOf(ns, dev)] : local;
   if (uppers.length === 0) return undefined;
   const take = (u: Endpoint, by: 'mac' | 'ip' | 'passthru'): Action => {
-    const s = step('macvlan', { type: 'macvlan-rx', driver: driverOf(u.iface), ns: ns.name, lower: dev.name, upperNs: u.ns.name, upper: u.iface.name, mode: modeOf(u.iface), by }, [linkEv(ns, dev), linkEv(u.ns, u.iface)]);
+    const s = step('macvlan', { type: 'macvlan-rx', driver: upperDriver(u.iface), ns: ns.name, lower: dev.name, upperNs: u.ns.name, upper: u.iface.name, mode: upperMode(u.iface), by }, [linkEv(ns, dev), linkEv(u.ns, u.iface)]);
     const enter = enterIf(ns, u);
     return by === 'ip' ? next({ stage: 'ip_rcv', ns: u.ns, iif: u.iface, pkt: frame.pkt }, { steps: [s], ...enter }) : next({ stage: 'netif_receive_skb', ns: u.ns, dev: u.iface, frame }, { steps: [s], ...enter });
   };
-  const macvlans = uppers.filter((u) => driverOf(u.iface) === 'macvlan');
-  const passthru = macvlans.find((u) => modeOf(u.iface) === 'passthru');
+  const macvlans = uppers.filter((u) => upperDriver(u.iface) === 'macvlan');
+  const passthru = macvlans.find((u) => upperMode(u.iface) === 'passthru');
   if (passthru) return take(passthru, 'passthru');
   if (mac && !mac.isMulticast() && !mac.isBroadcast()) {
-    const byMac = macvlans.find((u) => u.iface.mac?.equals(mac) && modeOf(u.iface) !== 'source');
+    const byMac = macvlans.find((u) => u.iface.mac?.equals(mac) && upperMode(u.iface) !== 'source');
     if (byMac) return take(byMac, 'mac');
   }
-  const ipv = uppers.find((u) => driverOf(u.iface) === 'ipvlan' && hasAddress(u.iface, frame.pkt.dst));
+  const ipv = uppers.find((u) => upperDriver(u.iface) === 'ipvlan' && hasAddress(u.iface, frame.pkt.dst));
   if (ipv) return take(ipv, 'ip');
   return undefined;
 }
